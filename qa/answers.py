@@ -1,0 +1,72 @@
+"""The answer model: what `qa ask --json` prints and what `POST /ask` returns, one source of truth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class Highlight(BaseModel):
+    """The sentence(s) of a passage that best match the question, as offsets into `text`."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Citation(BaseModel):
+    """Where a passage stands: offsets refer to the document's stored (normalised) text."""
+
+    doc_id: str
+    source: str = Field(description="Source path relative to the indexed root.")
+    title: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    page: int | None = Field(default=None, description="1-based page number, for PDFs.")
+
+
+class AnswerPassage(BaseModel):
+    """One ranked passage, quoted verbatim from its document."""
+
+    rank: int = Field(ge=1)
+    score: float
+    text: str
+    highlight: Highlight
+    citation: Citation
+
+
+class Answer(BaseModel):
+    """Ranked passages for one question; `answered` is false when none answers it confidently."""
+
+    question: str
+    answered: bool
+    took_ms: float
+    passages: list[AnswerPassage]
+
+
+class DocumentInfo(BaseModel):
+    """An indexed document, as listed by `GET /documents`."""
+
+    doc_id: str
+    title: str
+    source: str
+    passages: int
+    pages: int | None = None
+
+
+class DocumentText(DocumentInfo):
+    """A document with its stored text, so a citation can be opened in context."""
+
+    text: str
+
+
+class IndexStats(BaseModel):
+    """Facts about an open index, for `GET /health` and `qa info`."""
+
+    path: str
+    documents: int
+    passages: int
+    model: str
+    dimension: int
+    created: datetime
+    updated: datetime

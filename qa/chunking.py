@@ -1,0 +1,148 @@
+"""Splitting a document into passages: sentence-aware, paragraph-respecting, within the model's limit.
+
+A passage is a span of the document text, so `text[start:end]` is always its exact words.
+Short lines that are not prose (navigation, bylines, "Read Comments") never start or end a
+passage, so they cannot come back alone as an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.text import sentence_spans
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+TokenSpans = Callable[[Sequence[str]], list[list[tuple[int, int]]]]
+
+_SENTENCE_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """Sizes in word pieces; chosen by measurement (see docs/EVALUATION.md)."""
+
+    target_tokens: int = 128
+    overlap_tokens: int = 48
+
+
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    tokens: int
+    paragraph: int
+    prose: bool
+
+
+def is_prose(line: str) -> bool:
+    """Ten words or more, or four and more ending like a sentence: the rest is page furniture."""
+    words = len(line.split())
+    return words >= 10 or (words >= 4 and bool(_SENTENCE_END.search(line)))
+
+
+def split_passages(
+    text: str,
+    count_tokens: TokenCounter,
+    token_spans: TokenSpans,
+    max_tokens: int,
+    settings: ChunkingSettings = ChunkingSettings(),
+) -> list[Span]:
+    """Passages of about `settings.target_tokens`, never more than `max_tokens` word pieces."""
+    sentences = _sentences(text, count_tokens, token_spans, max_tokens)
+    if not sentences:
+        return []
+    if not any(sentence.prose for sentence in sentences):
+        for sentence in sentences:  # a document that is all short lines is still searchable
+            sentence.prose = True
+    target = min(settings.target_tokens, max_tokens)
+    groups = _pack(sentences, target, max_tokens, settings.overlap_tokens)
+    spans = []
+    for group in groups:
+        prose = [i for i, sentence in enumerate(group) if sentence.prose]
+        if prose:
+            spans.append(Span(group[prose[0]].start, group[prose[-1]].end))
+    return _unique(spans)
+
+
+def _sentences(text, count_tokens, token_spans, max_tokens) -> list[_Sentence]:
+    spans = sentence_spans(text)
+    counts = count_tokens([text[s:e] for s, e in spans])
+    line_starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    sentences, line = [], 0
+    for (start, end), tokens in zip(spans, counts):
+        while line + 1 < len(line_starts) and line_starts[line + 1] <= start:
+            line += 1
+        line_end = text.find("\n", start)
+        prose = is_prose(text[line_starts[line] : line_end if line_end >= 0 else len(text)])
+        if tokens <= max_tokens:
+            sentences.append(_Sentence(start, end, tokens, line, prose))
+            continue
+        for piece_start, piece_end, piece_tokens in _cut(text, start, end, token_spans, max_tokens):
+            sentences.append(_Sentence(piece_start, piece_end, piece_tokens, line, prose))
+    return sentences
+
+
+def _cut(text, start, end, token_spans, max_tokens):
+    """A sentence longer than the model reads, cut into pieces at word-piece boundaries."""
+    offsets = token_spans([text[start:end]])[0]
+    for first in range(0, len(offsets), max_tokens):
+        window = offsets[first : first + max_tokens]
+        piece_start = start + window[0][0]
+        piece_end = start + (offsets[first + max_tokens][0] if first + max_tokens < len(offsets) else end - start)
+        piece = text[piece_start:piece_end]
+        trimmed_end = piece_start + len(piece.rstrip())
+        if trimmed_end > piece_start:
+            yield piece_start, trimmed_end, len(window)
+
+
+def _pack(sentences: list[_Sentence], target: int, max_tokens: int, overlap: int) -> list[list[_Sentence]]:
+    """Whole paragraphs while they fit the target; a longer paragraph by sentences, overlapping."""
+    paragraphs: list[list[_Sentence]] = []
+    for sentence in sentences:
+        if paragraphs and paragraphs[-1][0].paragraph == sentence.paragraph:
+            paragraphs[-1].append(sentence)
+        else:
+            paragraphs.append([sentence])
+
+    groups: list[list[_Sentence]] = []
+    current: list[_Sentence] = []
+    for paragraph in paragraphs:
+        size = sum(s.tokens for s in paragraph)
+        if current and sum(s.tokens for s in current) + size <= target:
+            current.extend(paragraph)
+            continue
+        if current:
+            groups.append(current)
+            current = []
+        if size <= target:
+            current = list(paragraph)
+            continue
+        for sentence in paragraph:
+            used = sum(s.tokens for s in current)
+            if current and used + sentence.tokens > target:
+                groups.append(current)
+                tail = current[-1]
+                fits_overlap = tail.tokens <= overlap and tail.tokens + sentence.tokens <= max_tokens
+                current = [tail] if fits_overlap and len(current) > 1 else []
+            current.append(sentence)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _unique(spans: list[Span]) -> list[Span]:
+    """Drop a passage wholly inside the one before it (overlap can produce such slivers)."""
+    kept: list[Span] = []
+    for span in spans:
+        if kept and kept[-1].start <= span.start and span.end <= kept[-1].end:
+            continue
+        kept.append(span)
+    return kept

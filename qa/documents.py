@@ -1,0 +1,257 @@
+"""Reading documents: files of several formats become normalised text with a title and pages.
+
+Each loader uses a well-kept parser; anything unreadable is reported as skipped, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.text import normalize_text
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
+
+
+@dataclass
+class Document:
+    """A document ready for indexing: `text` is normalised and all offsets refer to it."""
+
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    sha256: str
+    root: str = ""
+    page_starts: list[int] | None = None
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding `offset`, for paged formats."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for index, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = index
+        return page + 1
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class ScanResult:
+    """Files found under the given paths: their (root, path) pairs and what was passed over."""
+
+    files: list[tuple[Path, Path]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class UnreadableFile(Exception):
+    """Raised by a loader; the file is skipped with this reason."""
+
+
+def scan_paths(paths: Iterable[Path]) -> ScanResult:
+    """Supported files under folders (recursively) or given directly, hidden files left out."""
+    result = ScanResult()
+    for path in paths:
+        path = Path(path).expanduser().resolve()
+        if path.is_dir():
+            root = path
+            candidates: Iterator[Path] = (p for p in sorted(path.rglob("*")) if p.is_file())
+        else:
+            root = path.parent
+            candidates = iter([path])
+        for file in candidates:
+            relative = file.relative_to(root)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if file.suffix.lower() in SUPPORTED_SUFFIXES:
+                result.files.append((root, file))
+            else:
+                result.skipped.append(Skipped(str(file), f"unsupported type {file.suffix or '(none)'}"))
+    return result
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_file(path: Path, root: Path, doc_id: str, sha256: str) -> Document:
+    """Read one file; raises UnreadableFile with a reason a person can act on."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in TEXT_SUFFIXES:
+            text, title, page_starts = _load_text(path)
+        elif suffix in HTML_SUFFIXES:
+            text, title, page_starts = _load_html(path)
+        elif suffix == ".pdf":
+            text, title, page_starts = _load_pdf(path)
+        elif suffix == ".docx":
+            text, title, page_starts = _load_docx(path)
+        else:
+            raise UnreadableFile(f"unsupported type {suffix}")
+    except UnreadableFile:
+        raise
+    except Exception as error:  # parsers raise many kinds; any of them means "cannot read"
+        raise UnreadableFile(f"cannot parse {suffix} file: {error}") from error
+    if not text.strip():
+        raise UnreadableFile("no text in it")
+    return Document(
+        doc_id=doc_id,
+        source=path.relative_to(root).as_posix(),
+        title=title or path.stem,
+        text=text,
+        sha256=sha256,
+        root=str(root),
+        page_starts=page_starts,
+    )
+
+
+def decode_bytes(data: bytes) -> str:
+    """UTF-8 when it is, else the encoding charset-normalizer finds; binary data is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableFile("binary file or unknown encoding")
+    return str(best)
+
+
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
+
+
+def _load_text(path: Path) -> tuple[str, str, None]:
+    text = normalize_text(decode_bytes(path.read_bytes()))
+    return text, title_from_lines(text.split("\n")), None
+
+
+def title_from_lines(lines: Iterable[str], look_at: int = 12) -> str:
+    """The first line that reads like a heading (a markdown heading counts first), or ''."""
+    lines = [line.strip() for line in lines if line.strip()][:look_at]
+    for line in lines:
+        heading = _MARKDOWN_HEADING.match(line)
+        if heading:
+            return heading.group(1)
+    for line in lines:
+        if _looks_like_heading(line):
+            return line
+    return ""
+
+
+def _looks_like_heading(line: str) -> bool:
+    """Three to twenty words, no sentence-ending period, no navigation separators."""
+    words = line.split()
+    if not 3 <= len(words) <= 20 or len(line) > 150:
+        return False
+    if line.endswith((".", ",", ";")) or "|" in line or ":" in line.split()[1:2]:
+        return False
+    return not line.lower().startswith(("skip to", "by "))
+
+
+_BLOCK_TAGS = (
+    "p div section article main header footer aside nav h1 h2 h3 h4 h5 h6 li ul ol dl dt dd "
+    "blockquote pre table tr td th caption figure figcaption br hr address details summary"
+).split()
+_DROP_TAGS = "script style noscript template svg canvas iframe object embed head form button".split()
+
+
+def _load_html(path: Path) -> tuple[str, str, None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_bytes(path.read_bytes()), "lxml")
+    title_tag = soup.find("title")
+    title = normalize_text(title_tag.get_text(" ")) if title_tag else ""
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    body = soup.find("main") or soup.find("article") or soup.body or soup
+    for tag in body.find_all(["nav", "footer", "aside"]):
+        tag.decompose()
+    for tag in body.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = normalize_text(body.get_text(""))
+    if not title:
+        heading = body.find(["h1", "h2"])
+        title = normalize_text(heading.get_text(" ")) if heading else title_from_lines(text.split("\n"))
+    return text, title, None
+
+
+def _load_pdf(path: Path) -> tuple[str, str, list[int]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise UnreadableFile("encrypted PDF")
+    pages: list[str] = []
+    for page in reader.pages:
+        raw = page.extract_text() or ""
+        # A PDF line break is layout, not structure: keep blank lines, join wrapped lines.
+        paragraphs = re.split(r"\n\s*\n", raw)
+        pages.append(normalize_text("\n\n".join(" ".join(p.split("\n")) for p in paragraphs)))
+    text, page_starts = join_pages(pages)
+    title = ""
+    if reader.metadata and reader.metadata.title:
+        title = normalize_text(str(reader.metadata.title))
+    return text, title or title_from_lines(text.split("\n")), page_starts
+
+
+def join_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """One text from page texts (a blank line between them) and where each page starts."""
+    starts, parts, offset = [], [], 0
+    for page in pages:
+        starts.append(offset)
+        parts.append(page)
+        offset += len(page) + 2
+    return "\n\n".join(parts), starts
+
+
+def _load_docx(path: Path) -> tuple[str, str, None]:
+    import docx
+
+    document = docx.Document(str(path))
+    lines: list[str] = []
+    heading = ""
+    for paragraph in document.paragraphs:
+        lines.append(paragraph.text)
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        if not heading and paragraph.text.strip() and style.startswith(("Title", "Heading")):
+            heading = paragraph.text
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text for cell in row.cells))
+    text = normalize_text("\n\n".join(lines))
+    title = document.core_properties.title or heading or title_from_lines(text.split("\n"))
+    return text, normalize_text(title), None
+
+
+def make_doc_id(relative: Path, taken: set[str]) -> str:
+    """A readable, URL-safe id from the path: the seeds keep their file stem as id."""
+    stem = "__".join(relative.with_suffix("").parts)
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_") or "document"
+    doc_id, counter = base, 2
+    if doc_id in taken:
+        doc_id = f"{base}_{relative.suffix.lstrip('.').lower()}"
+    while doc_id in taken:
+        doc_id, counter = f"{base}_{counter}", counter + 1
+    return doc_id

@@ -1,0 +1,137 @@
+"""The `qa` command as a user meets it: Typer's runner, and one real subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app
+
+runner = CliRunner()
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def invoke(*args, stdin=None):
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def test_help_lists_the_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("ask", "index", "chat"):
+        assert command in result.output
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_is_a_one_line_error(question):
+    result = invoke("ask", question)
+    assert result.exit_code == 1
+    assert "question is empty" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_too_long_question_is_refused():
+    result = invoke("ask", "why " * 600)
+    assert result.exit_code == 1
+    assert "limit is 2000" in result.output
+
+
+def test_missing_path_and_missing_index_are_clear(tmp_path):
+    result = invoke("index", str(tmp_path / "nope"), "--index", str(tmp_path / "x.qa"))
+    assert result.exit_code == 1 and "No such file or folder" in result.output
+    result = invoke("ask", "Who?", "--index", str(tmp_path / "x.qa"))
+    assert result.exit_code == 1 and "No index at" in result.output
+
+
+def test_folder_without_supported_files(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"\x89PNG")
+    result = invoke("index", str(tmp_path), "--index", str(tmp_path.parent / "y.qa"))
+    assert result.exit_code == 1
+    assert "No supported files" in result.output
+
+
+@pytest.mark.slow
+def test_ask_json_has_the_documented_shape(seeds_index):
+    result = invoke("ask", "Who is Moussa Koussa?", "--top-k", "3", "--json", "--index", str(seeds_index))
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert set(answer) == {"question", "answered", "took_ms", "passages"}
+    assert answer["answered"] is True and len(answer["passages"]) == 3
+    first = answer["passages"][0]
+    assert set(first) == {"rank", "score", "text", "highlight", "citation"}
+    assert set(first["citation"]) == {"doc_id", "source", "title", "start", "end", "page"}
+    assert 0 <= first["highlight"]["start"] < first["highlight"]["end"] <= len(first["text"])
+    document = (PROJECT_ROOT / "seeds" / first["citation"]["source"]).read_text()
+    assert first["text"].split("\n")[0][:60] in document
+
+
+@pytest.mark.slow
+def test_questions_from_stdin_give_one_json_line_each(seeds_index):
+    stdin = "How many Libyan army officers appeared in Rome?\n\nWho is Moussa Koussa?\n"
+    result = invoke("ask", "-", "--json", "--index", str(seeds_index), stdin=stdin)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.strip().split("\n")]
+    assert [line["question"] for line in lines] == ["How many Libyan army officers appeared in Rome?", "Who is Moussa Koussa?"]
+    assert "Eight Libyan army officers" in lines[0]["passages"][0]["text"]
+
+
+@pytest.mark.slow
+def test_human_output_shows_title_source_and_passage(seeds_index):
+    result = invoke("ask", "How many Libyan army officers appeared in Rome?", "--index", str(seeds_index), "-k", "1")
+    assert result.exit_code == 0
+    assert "Military Officials Flee Qaddafi's Libya" in result.output
+    assert "000_5ff8cc3110b41a82.txt" in result.output
+    assert "Eight Libyan army officers" in result.output
+
+
+@pytest.mark.slow
+def test_chat_reads_piped_stdin_and_ends_at_eof(seeds_index):
+    result = invoke("chat", "--index", str(seeds_index), stdin="Who is Moussa Koussa?\n/new\n")
+    assert result.exit_code == 0, result.output
+    assert "Koussa" in result.output
+
+
+@pytest.mark.slow
+def test_index_command_reports_counts_and_skips(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text("The library opens at nine on weekdays and at ten on Saturdays.")
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    result = invoke("index", str(docs), "--index", str(tmp_path / "docs.qa"))
+    assert result.exit_code == 0, result.output
+    assert "added 1, updated 0, removed 0, unchanged 0" in result.output
+    assert "photo.jpg" in result.output and "unsupported" in result.output
+
+
+@pytest.mark.slow
+def test_default_index_is_built_from_seeds_on_first_use(isolated_home):
+    result = invoke("ask", "Who is the NATO chief?", "--json", "-k", "1")
+    assert result.exit_code == 0, result.output
+    assert (isolated_home / "indexes" / "seeds-all-minilm-l6-v2" / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_real_subprocess_answers_and_help_is_quick_to_import(seeds_index, isolated_home):
+    env = {**os.environ, "QA_HOME": str(isolated_home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "Who is Moussa Koussa?", "--json", "--index", str(seeds_index)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["passages"]
+    probe = "import sys, qa.cli; sys.exit(any(m in sys.modules for m in ('torch', 'sentence_transformers', 'faiss')))"
+    assert subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0, "qa.cli imports heavy libraries"
+
+
+@pytest.mark.slow
+def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
+    index_dir = tmp_path / "broken.qa"
+    index_dir.mkdir()
+    (index_dir / "manifest.json").write_text("garbage")
+    result = invoke("ask", "Who?", "--index", str(index_dir))
+    assert result.exit_code == 1
+    assert "unreadable" in result.output and "--rebuild" in result.output

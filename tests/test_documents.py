@@ -1,0 +1,122 @@
+from pathlib import Path
+
+import pytest
+
+from qa.documents import (
+    UnreadableFile,
+    decode_bytes,
+    file_sha256,
+    load_file,
+    make_doc_id,
+    scan_paths,
+    title_from_lines,
+)
+
+
+def load(path: Path):
+    return load_file(path, path.parent, path.stem, file_sha256(path))
+
+
+def test_text_file_of_unknown_encoding_is_decoded(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Café in Zürich — déjà vu.\nEin schöner Tag für alle Beteiligten.".encode("cp1252"))
+    document = load(path)
+    assert "Café in Zürich" in document.text
+    assert "schöner" in document.text
+
+
+def test_utf16_with_bom_is_decoded():
+    assert decode_bytes("hello wörld".encode("utf-16")) == "hello wörld"
+
+
+def test_binary_data_is_refused_with_a_reason(tmp_path):
+    path = tmp_path / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(UnreadableFile, match="binary"):
+        load(path)
+
+
+def test_text_title_skips_furniture_and_markdown_heading_wins(tmp_path):
+    assert title_from_lines(["Skip to: Content", "The Blog", "Military Officials Flee Qaddafi's Libya"]) == (
+        "Military Officials Flee Qaddafi's Libya"
+    )
+    path = tmp_path / "notes.md"
+    path.write_text("Some intro line here\n\n# Release notes for the team\n\nText.")
+    assert load(path).title == "Release notes for the team"
+
+
+def test_title_falls_back_to_file_name(tmp_path):
+    path = tmp_path / "plain.txt"
+    path.write_text("Everything here is a sentence. And another one.")
+    assert load(path).title == "plain"
+
+
+def test_html_keeps_main_text_not_markup_or_scripts(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Page title</title><style>p{color:red}</style></head><body>"
+        "<nav>Home | About</nav><script>var secret = 1;</script>"
+        "<p>First <b>bold</b> paragraph.</p><p>Second&nbsp;paragraph.</p></body></html>"
+    )
+    document = load(path)
+    assert document.title == "Page title"
+    assert document.text == "First bold paragraph.\n\nSecond paragraph."
+
+
+def test_pdf_text_per_page_with_page_numbers(tmp_path):
+    canvas = pytest.importorskip("reportlab.pdfgen.canvas")
+    path = tmp_path / "report.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setTitle("Quarterly report")
+    pdf.drawString(72, 720, "The first page talks about apples and pears.")
+    pdf.showPage()
+    pdf.drawString(72, 720, "The second page talks about the harbour in winter.")
+    pdf.save()
+    document = load(path)
+    assert document.title == "Quarterly report"
+    assert document.page_starts == [0, document.text.index("The second page")]
+    assert document.page_at(document.text.index("harbour")) == 2
+    assert document.page_at(document.text.index("apples")) == 1
+
+
+def test_docx_paragraphs_tables_and_title(tmp_path):
+    import docx
+
+    path = tmp_path / "memo.docx"
+    memo = docx.Document()
+    memo.add_heading("Memo on the harbour", level=1)
+    memo.add_paragraph("The harbour closes in winter for repairs.")
+    table = memo.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Opening", "April"
+    memo.save(path)
+    document = load(path)
+    assert document.title == "Memo on the harbour"
+    assert "The harbour closes in winter for repairs." in document.text
+    assert "Opening | April" in document.text
+
+
+def test_broken_pdf_is_unreadable_not_a_crash(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    with pytest.raises(UnreadableFile):
+        load(path)
+
+
+def test_scan_is_recursive_skips_hidden_and_lists_unsupported(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("x")
+    (tmp_path / "b.md").write_text("y")
+    (tmp_path / "c.png").write_bytes(b"\x89PNG")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "d.txt").write_text("z")
+    result = scan_paths([tmp_path])
+    assert sorted(p.relative_to(tmp_path).as_posix() for _, p in result.files) == ["b.md", "sub/a.txt"]
+    assert [Path(s.path).name for s in result.skipped] == ["c.png"]
+
+
+def test_doc_ids_are_url_safe_and_unique():
+    taken: set[str] = set()
+    first = make_doc_id(Path("sub dir/a.txt"), taken)
+    taken.add(first)
+    assert first == "sub_dir__a"
+    assert make_doc_id(Path("sub dir/a.md"), taken) == "sub_dir__a_md"

@@ -1,0 +1,35 @@
+from qa.text import fold, normalize_text, sentence_spans
+
+
+def test_normalize_turns_nbsp_into_space_and_collapses_whitespace():
+    assert normalize_text("the African\u00a0Union  met\t today") == "the African Union met today"
+
+
+def test_normalize_keeps_paragraphs_but_only_one_blank_line():
+    assert normalize_text("one\r\n\r\n\r\n\r\ntwo  \nthree") == "one\n\ntwo\nthree"
+
+
+def test_normalize_applies_nfkc_and_drops_control_characters():
+    assert normalize_text("ﬁne\x00 ①") == "fine 1"
+
+
+def test_fold_is_the_comparison_form():
+    assert fold("  The\u00a0AFRICAN\nUnion ") == "the african union"
+
+
+def test_sentences_respect_abbreviations_initials_and_lines():
+    text = 'Col. Bani spoke to Mr. Hague in the U.S. capital. "We left," he said! Then W. Bush.\nNew line'
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == [
+        "Col. Bani spoke to Mr. Hague in the U.S. capital.",
+        '"We left," he said!',
+        "Then W. Bush.",
+        "New line",
+    ]
+
+
+def test_sentence_spans_are_trimmed_offsets_into_the_text():
+    text = "  First one.   Second one?  \n\n Third"
+    for start, end in sentence_spans(text):
+        assert text[start:end] == text[start:end].strip()
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["First one.", "Second one?", "Third"]
