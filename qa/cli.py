@@ -139,6 +139,26 @@ def index_command(
 
 
 @app.command()
+def serve(
+    index: IndexOption = None,
+    model: ModelOption = None,
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on. (env QA_HOST; default 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on. (env QA_PORT; default 8000)")] = None,
+    cors_origin: Annotated[
+        Optional[list[str]],
+        typer.Option("--cors-origin", help="Origin allowed to call the API from a browser (repeatable; '*' for "
+                     "any). (env QA_CORS_ORIGINS, comma-separated)"),
+    ] = None,
+) -> None:
+    """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
+    with user_errors():
+        from api.server import serve as run_server
+        from api.settings import load_settings
+
+        run_server(load_settings(index=index, model=model, host=host, port=port, cors_origins=cors_origin))
+
+
+@app.command()
 def info(index: IndexOption = None, model: ModelOption = None) -> None:
     """Show what an index holds: documents, passages, model, dates."""
     from qa.render import print_info
