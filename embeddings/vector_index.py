@@ -1,10 +1,19 @@
-"""A FAISS inner-product index over L2-normalised vectors, keyed by our own int64 ids."""
+"""A FAISS inner-product index over L2-normalised vectors, keyed by our own int64 ids.
+
+Small collections use exact search (`IndexIDMap2` over a flat index). Past `APPROXIMATE_ABOVE`
+vectors the index becomes an inverted file (IVF, exact distances within the probed lists), which
+keeps ids, removal and reconstruction, and is memory-mapped when loaded.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
+
+APPROXIMATE_ABOVE = 100_000
+TRAINING_POINTS_PER_LIST = 40
 
 
 def faiss_version() -> str:
@@ -13,11 +22,22 @@ def faiss_version() -> str:
     return faiss.__version__
 
 
+def lists_for(count: int) -> int:
+    """IVF list count: about 4·√n, the usual rule, measured in benchmarks/bench_vectors.py."""
+    return max(16, int(4 * math.sqrt(count)))
+
+
+def probes_for(lists: int) -> int:
+    """Lists searched per query: enough for recall@10 ≥ 0.95 against exact search (measured)."""
+    return max(16, lists // 48)
+
+
 class VectorIndex:
-    """`IndexIDMap2` over exact inner product, so passages can be removed by id."""
+    """Add, remove, search and reconstruct vectors by id, exact or approximate."""
 
     def __init__(self, index) -> None:
         self._index = index
+        self._configure()
 
     @classmethod
     def empty(cls, dimension: int) -> VectorIndex:
@@ -26,10 +46,17 @@ class VectorIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
+    def load(cls, path: Path, mmap: bool = True) -> VectorIndex:
+        """Read an index; large ones are memory-mapped rather than read into memory."""
         import faiss
 
-        return cls(faiss.read_index(str(path)))
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        try:
+            return cls(faiss.read_index(str(path), flags))
+        except RuntimeError:
+            if not flags:
+                raise
+            return cls(faiss.read_index(str(path)))
 
     def save(self, path: Path) -> None:
         import faiss
@@ -37,11 +64,25 @@ class VectorIndex:
         faiss.write_index(self._index, str(path))
 
     @property
+    def is_approximate(self) -> bool:
+        import faiss
+
+        return isinstance(self._index, faiss.IndexIVF)
+
+    @property
     def dimension(self) -> int:
         return int(self._index.d)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    def _configure(self) -> None:
+        import faiss
+
+        if isinstance(self._index, faiss.IndexIVF):
+            self._index.nprobe = probes_for(self._index.nlist)
+            if self._index.direct_map.type != faiss.DirectMap.Hashtable:
+                self._index.set_direct_map_type(faiss.DirectMap.Hashtable)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
@@ -64,3 +105,33 @@ class VectorIndex:
         if not len(ids):
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._index.reconstruct_batch(ids)
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (id, vector) pair, for rebuilding the index in another form."""
+        import faiss
+
+        if self.is_approximate:
+            invlists = self._index.invlists
+            ids = np.concatenate(
+                [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy() for i in range(self._index.nlist)]
+                or [np.zeros(0, dtype=np.int64)]
+            )
+        else:
+            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        return ids, self.vectors(ids)
+
+    def resized(self, approximate_above: int = APPROXIMATE_ABOVE) -> VectorIndex:
+        """This index in the form its size calls for: exact while small, IVF once large."""
+        count = len(self)
+        if self.is_approximate or count <= approximate_above:
+            return self
+        import faiss
+
+        ids, vectors = self.all_vectors()
+        lists = lists_for(count)
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(count, min(count, lists * TRAINING_POINTS_PER_LIST), replace=False)
+        ivf.train(vectors[np.sort(sample)])
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.add_with_ids(vectors, ids)
+        return VectorIndex(ivf)

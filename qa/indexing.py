@@ -218,7 +218,7 @@ class _Builder:
             db_path = staging.path / PASSAGES_FILE
             if self.previous:
                 shutil.copyfile(self.index_dir / PASSAGES_FILE, db_path)
-                vector_index = VectorIndex.load(self.index_dir / VECTORS_FILE)
+                vector_index = VectorIndex.load(self.index_dir / VECTORS_FILE, mmap=False)
             else:
                 vector_index = VectorIndex.empty(self.encoder.dimension)
             db = connect(db_path)
@@ -238,6 +238,7 @@ class _Builder:
                 lexical_texts.append(embedding_text(row["title"], row["text"]))
             db.close()
             LexicalIndex.build(np.asarray(lexical_ids, dtype=np.int64), lexical_texts).save(staging.path / LEXICAL_FOLDER)
+            vector_index = vector_index.resized()
             vector_index.save(staging.path / VECTORS_FILE)
             manifest = self.manifest
             manifest.model = ModelInfo(name=self.encoder.name, dimension=self.encoder.dimension, max_tokens=max_tokens)
