@@ -22,22 +22,27 @@ def require_shared(path: Path = SEED_QUESTIONS) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """One cache folder (ONNX export and the like) and a scratch home for the whole session,
+    set before any session fixture builds an index, so nothing lands in the real home."""
+    saved = {name: os.environ.get(name) for name in ("QA_HOME", "QA_CACHE_DIR")}
+    os.environ["QA_HOME"] = str(tmp_path_factory.mktemp("qa-session-home"))
+    os.environ["QA_CACHE_DIR"] = os.environ.get("QA_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("qa-cache"))
+    yield Path(os.environ["QA_CACHE_DIR"])
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
+def isolated_home(tmp_path_factory, monkeypatch, session_cache):
+    """Each test gets its own QA_HOME, so a default index built in one cannot leak into another."""
     home = tmp_path_factory.mktemp("qa-home")
     monkeypatch.setenv("QA_HOME", str(home))
-    monkeypatch.setenv("QA_CACHE_DIR", str(os.environ.get("QA_TEST_CACHE_DIR") or _shared_cache(tmp_path_factory)))
     return home
-
-
-_cache: list[Path] = []
-
-
-def _shared_cache(tmp_path_factory) -> Path:
-    """One cache folder for the session, so the ONNX export is made once."""
-    if not _cache:
-        _cache.append(tmp_path_factory.mktemp("qa-cache"))
-    return _cache[0]
 
 
 @pytest.fixture(scope="session")

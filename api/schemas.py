@@ -1,0 +1,58 @@
+"""Request and error bodies that exist only over HTTP; answers and documents come from `qa.answers`."""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from api.settings import Settings
+from qa.answers import IndexStats
+
+
+def _not_blank(question: str) -> str:
+    if not question.strip():
+        raise PydanticCustomError("blank_question", "The question is empty or only whitespace.")
+    return question
+
+
+def ask_request_model(settings: Settings) -> type[BaseModel]:
+    """The `POST /ask` body, built with the configured limits so the OpenAPI schema states them."""
+    text = StringConstraints(max_length=settings.max_question_chars)
+
+    class AskRequest(BaseModel):
+        question: Annotated[str, text, AfterValidator(_not_blank)] = Field(
+            description="What to look for in the documents.", examples=["Who defected in Rome?"]
+        )
+        top_k: int = Field(default=5, ge=1, le=settings.max_top_k, description="How many passages to return.")
+        history: list[Annotated[str, text]] = Field(
+            default_factory=list, description="Earlier questions of this conversation, oldest first."
+        )
+
+    return AskRequest
+
+
+class Health(BaseModel):
+    """`GET /health`: the server is up and serving this index."""
+
+    status: Literal["ok"] = "ok"
+    index: IndexStats
+
+
+class Problem(BaseModel):
+    """Every error response: one message a person can read."""
+
+    detail: str
+
+
+class FieldProblem(BaseModel):
+    """One rejected part of a request body, for clients that want to point at the field."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A 422: `detail` sums up `errors` in one line."""
+
+    errors: list[FieldProblem]

@@ -1,0 +1,58 @@
+"""Server settings: one typed object, read from `qa serve` flags and `QA_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from qa.collection import MAX_QUESTION_CHARS
+from qa.errors import QAError
+
+
+class InvalidSettings(QAError):
+    """A flag or QA_* variable holds a value the server cannot use."""
+
+
+class Settings(BaseSettings):
+    """Everything the HTTP server needs to start; flags passed to `qa serve` override the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    index: Path | None = Field(default=None, description="Index folder to serve; unset means the bundled seeds index.")
+    model: str | None = Field(
+        default=None, description="Embedding model name or path; unset means the model the index was built with."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Origins allowed to call the API from a browser, e.g. the page that embeds the widget. "
+            "Comma-separated in QA_CORS_ORIGINS; '*' allows any origin. Empty: same origin only."
+        ),
+    )
+    max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1, le=MAX_QUESTION_CHARS)
+    max_top_k: int = Field(default=50, ge=1)
+    max_body_bytes: int = Field(default=65536, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept "a,b" from the environment or one flag as well as a list."""
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list | tuple):
+            return [origin.strip().rstrip("/") for item in value for origin in str(item).split(",") if origin.strip()]
+        return value
+
+
+def load_settings(**flags: object) -> Settings:
+    """Settings from flags (None means not given) over QA_* variables; bad values raise InvalidSettings."""
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}" for problem in error.errors())
+        raise InvalidSettings(f"Bad server setting ({problems}); check the flags and QA_* variables.") from None

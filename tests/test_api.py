@@ -1,0 +1,292 @@
+"""The HTTP API through FastAPI's test client, over a real index of seeds/ built with the real model."""
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.server import serve
+from api.settings import InvalidSettings, Settings, load_settings
+from qa.answers import Answer, DocumentInfo, DocumentText
+from qa.cli import app as cli
+from qa.collection import Collection
+from qa.errors import IndexNotFound, QAError
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+ROME_QUESTION = "How many Libyan army officers appeared in Rome?"
+ROME_DOC = "000_5ff8cc3110b41a82"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(seeds_index: Path) -> Iterator[TestClient]:
+    """The app as `qa serve` runs it: the index is opened at start-up."""
+    with TestClient(create_app(Settings(index=seeds_index))) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def collection(client: TestClient) -> Collection:
+    """The collection the app opened, reused by apps built with other settings."""
+    return client.app.state.collection
+
+
+def without_timing(answer: dict) -> dict:
+    return {key: value for key, value in answer.items() if key != "took_ms"}
+
+
+def test_ask_returns_the_answer_model(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "Who defected?", "top_k": 3})
+
+    assert response.status_code == 200
+    answer = Answer.model_validate(response.json())
+    assert 1 <= len(answer.passages) <= 3
+    assert [passage.rank for passage in answer.passages] == list(range(1, len(answer.passages) + 1))
+    for passage in answer.passages:
+        assert 0 <= passage.highlight.start < passage.highlight.end <= len(passage.text)
+        assert passage.citation.start < passage.citation.end
+
+
+def test_ask_cites_the_passage_that_answers_a_seed_question(client: TestClient) -> None:
+    answer = client.post("/ask", json={"question": ROME_QUESTION}).json()
+
+    best = answer["passages"][0]
+    assert answer["answered"] is True
+    assert best["citation"]["doc_id"] == ROME_DOC
+    assert "Eight Libyan army officers" in best["text"]
+    highlighted = best["text"][best["highlight"]["start"] : best["highlight"]["end"]]
+    assert "Eight Libyan army officers" in highlighted
+
+
+def test_citation_offsets_point_into_the_document_text(client: TestClient) -> None:
+    best = client.post("/ask", json={"question": ROME_QUESTION}).json()["passages"][0]
+    citation = best["citation"]
+
+    document = DocumentText.model_validate(client.get(f"/documents/{citation['doc_id']}").json())
+
+    assert document.text[citation["start"] : citation["end"]] == best["text"]
+
+
+def test_ask_accepts_history(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "Where did they appear?", "history": [ROME_QUESTION]})
+
+    assert response.status_code == 200
+    assert response.json()["question"] == "Where did they appear?"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": " \n\t "}, "question"),
+        ({"question": "x" * 2001}, "question"),
+        ({"question": "Who?", "top_k": 0}, "top_k"),
+        ({"question": "Who?", "top_k": 51}, "top_k"),
+        ({"question": "Who?", "top_k": "five"}, "top_k"),
+        ({"question": "Who?", "top_k": 2.5}, "top_k"),
+        ({"question": 42}, "question"),
+        ({"question": None}, "question"),
+        ({"question": "Who?", "history": "Who else?"}, "history"),
+        ({"question": "Who?", "history": [1, 2]}, "history"),
+        ({"top_k": 3}, "question"),
+    ],
+)
+def test_bad_fields_get_422_naming_the_field(client: TestClient, body: dict, field: str) -> None:
+    response = client.post("/ask", json=body)
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(f"{field}")
+    assert response.json()["errors"][0]["loc"][:2] == ["body", field]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b'{"question": ', "application/json"),
+        (b'["Who?"]', "application/json"),
+        (b'"Who?"', "application/json"),
+        (b"", "application/json"),
+        (b"question=Who%3F", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_body_that_is_no_json_object_gets_422(client: TestClient, content: bytes, content_type: str) -> None:
+    response = client.post("/ask", content=content, headers={"Content-Type": content_type})
+
+    assert response.status_code == 422
+    assert "JSON" in response.json()["detail"]
+
+
+def test_a_body_over_the_limit_is_refused_by_its_length(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "x" * 70_000})
+
+    assert response.status_code == 413
+    assert "65536 bytes" in response.json()["detail"]
+
+
+def test_a_streamed_body_over_the_limit_is_refused_while_read(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "'
+        for _ in range(20):
+            yield b"x" * 4096
+
+    response = client.post("/ask", content=chunks(), headers={"Content-Type": "application/json"})
+
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+def test_health_reports_the_index(client: TestClient) -> None:
+    health = client.get("/health").json()
+
+    assert health["status"] == "ok"
+    assert health["index"]["documents"] == 5
+    assert health["index"]["passages"] > 5
+
+
+def test_documents_lists_the_seeds(client: TestClient) -> None:
+    documents = [DocumentInfo.model_validate(item) for item in client.get("/documents").json()]
+
+    assert sorted(document.doc_id for document in documents) == sorted(path.stem for path in SEEDS.glob("*.txt"))
+
+
+def test_document_returns_its_text(client: TestClient) -> None:
+    document = client.get(f"/documents/{ROME_DOC}").json()
+
+    assert document["doc_id"] == ROME_DOC
+    assert "Eight Libyan army officers" in document["text"]
+
+
+def test_unknown_document_is_404(client: TestClient) -> None:
+    response = client.get("/documents/no-such-document")
+
+    assert response.status_code == 404
+    assert "no-such-document" in response.json()["detail"]
+
+
+def test_concurrent_questions_get_identical_answers(client: TestClient) -> None:
+    def ask(_: int) -> tuple[int, dict]:
+        response = client.post("/ask", json={"question": ROME_QUESTION})
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(ask, range(16)))
+
+    assert {status for status, _ in results} == {200}
+    first = without_timing(results[0][1])
+    assert all(without_timing(answer) == first for _, answer in results)
+
+
+def test_page_and_widget_are_served(client: TestClient) -> None:
+    page = client.get("/")
+    widget = client.get("/widget.js")
+
+    assert page.status_code == 200
+    assert '<script src="/widget.js" defer></script>' in page.text
+    assert "<qa-chat>" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert widget.headers["content-type"].startswith("text/javascript")
+    assert 'customElements.define("qa-chat"' in widget.text
+
+
+def test_widget_never_parses_html() -> None:
+    """Corpus text must reach the page as text; a quick guard against the usual sinks."""
+    source = (Path(__file__).resolve().parent.parent / "api" / "static" / "widget.js").read_text()
+
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in source
+
+
+def test_openapi_types_every_json_route(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    ask = schema["paths"]["/ask"]["post"]
+
+    assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
+    assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Answer")
+    request = schema["components"]["schemas"]["AskRequest"]["properties"]
+    assert request["top_k"]["maximum"] == 50
+    assert request["question"]["maxLength"] == 2000
+    for path in ("/health", "/documents", "/documents/{doc_id}"):
+        assert "schema" in schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_cors_allows_only_configured_origins(collection: Collection) -> None:
+    app = create_app(Settings(cors_origins="http://embedder.test"), collection=collection)
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+
+    with TestClient(app) as client:
+        allowed = client.options("/ask", headers={"Origin": "http://embedder.test", **preflight})
+        refused = client.options("/ask", headers={"Origin": "http://elsewhere.test", **preflight})
+        too_large = client.post("/ask", json={"question": "x" * 70_000}, headers={"Origin": "http://embedder.test"})
+
+    assert allowed.headers["access-control-allow-origin"] == "http://embedder.test"
+    assert "access-control-allow-origin" not in refused.headers
+    assert too_large.status_code == 413
+    assert too_large.headers["access-control-allow-origin"] == "http://embedder.test"
+
+
+def test_no_cross_origin_calls_unless_configured(collection: Collection) -> None:
+    with TestClient(create_app(Settings(), collection=collection)) as client:
+        response = client.get("/health", headers={"Origin": "http://elsewhere.test"})
+
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_configured_limits_apply(collection: Collection) -> None:
+    settings = Settings(max_question_chars=10, max_top_k=3, max_body_bytes=200)
+
+    with TestClient(create_app(settings, collection=collection)) as client:
+        assert client.post("/ask", json={"question": "x" * 11}).status_code == 422
+        assert client.post("/ask", json={"question": "Who?", "top_k": 4}).status_code == 422
+        assert client.post("/ask", json={"question": "Who?", "history": ["x" * 9] * 30}).status_code == 413
+
+
+def test_settings_read_qa_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("QA_INDEX", str(tmp_path))
+    monkeypatch.setenv("QA_PORT", "9001")
+    monkeypatch.setenv("QA_CORS_ORIGINS", "http://a.test, http://b.test/")
+
+    settings = Settings()
+
+    assert (settings.index, settings.port) == (tmp_path, 9001)
+    assert settings.cors_origins == ["http://a.test", "http://b.test"]
+    assert Settings(cors_origins=["http://c.test"]).cors_origins == ["http://c.test"]
+    assert load_settings(port=9002, host=None).port == 9002
+
+
+def test_bad_settings_get_a_readable_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_PORT", "eighty")
+
+    with pytest.raises(InvalidSettings, match="port"):
+        load_settings(index=None)
+
+
+def test_server_refuses_to_start_without_an_index(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.qa"
+    with pytest.raises(QAError) as from_core:
+        Collection.open(missing)
+
+    with pytest.raises(IndexNotFound) as from_server:
+        serve(Settings(index=missing, port=0))
+    with pytest.raises(IndexNotFound), TestClient(create_app(Settings(index=missing))):
+        pass
+
+    assert str(from_server.value) == str(from_core.value)
+
+
+def test_qa_serve_refuses_a_missing_index_as_qa_ask_does(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.qa")
+    runner = CliRunner()
+
+    served = runner.invoke(cli, ["serve", "--index", missing])
+    asked = runner.invoke(cli, ["ask", "Who?", "--index", missing])
+
+    assert served.exit_code == asked.exit_code == 1
+    assert "No index at" in served.output
+    assert served.output == asked.output
