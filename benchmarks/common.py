@@ -1,0 +1,80 @@
+"""What every benchmark shares: timing, percentiles, the machine's facts, the table and the JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# `python -m benchmarks --quick` writes to results/quick/, so a quick run never replaces full-size results.
+RESULTS = Path(os.environ.get("QA_BENCH_RESULTS") or REPO / "benchmarks" / "results")
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall times in seconds of `repeat` calls of `fn`."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def qa_command() -> list[str]:
+    """The installed `qa` script beside this interpreter, else `python -m qa`."""
+    script = Path(sys.executable).parent / "qa"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa"]
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: other processes share the cores, so each figure keeps its own."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def machine() -> dict:
+    return {
+        "cores": os.cpu_count(),
+        "load_average": load_average(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
+
+
+def write_results(name: str, data: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=2) + "\n")
+    return path
+
+
+def print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(f"{cell:.3g}" if isinstance(cell, float) else str(cell) for cell in row))
+    Console(width=None if sys.stdout.isatty() else 160).print(table)  # a log file gets the whole table
