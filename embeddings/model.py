@@ -69,9 +69,34 @@ class Encoder:
         transformers_logging.disable_progress_bar()
         return SentenceTransformer(self.location, device="cpu")
 
+    @cached_property
+    def query_encoder(self):
+        """ONNX Runtime for questions: the same vectors as torch without importing torch.
+
+        The export is made once per model (at indexing time, while torch is loaded anyway) and
+        cached; a model that cannot be exported falls back to sentence-transformers.
+        """
+        if not self.is_local or os.environ.get("QA_QUERY_BACKEND") == "torch":
+            return None
+        try:
+            from embeddings.onnx_encoder import OnnxEncoder, ensure_onnx
+
+            return OnnxEncoder(ensure_onnx(Path(self.location)))
+        except Exception as error:  # unsupported architecture, no onnxruntime, unwritable cache
+            import warnings
+
+            warnings.warn(f"questions are encoded with torch: no ONNX export of {self.name} ({error})", stacklevel=2)
+            return None
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions: through ONNX Runtime when the model has an export, else like passages."""
+        if self.query_encoder is not None:
+            return self.query_encoder.encode(list(texts))
+        return self.encode(texts)
+
     def warm_up(self) -> None:
-        """Load the model and run it once, so the first real request is not the slow one."""
-        self.encode(["warm up"])
+        """Load the question encoder and run it once, so the first real request is not the slow one."""
+        self.encode_queries(["warm up"])
 
     def _local_config(self, file_name: str) -> dict:
         path = Path(self.location) / file_name

@@ -249,6 +249,7 @@ class _Builder:
                 raise IndexMismatch("Internal error: vector and passage counts differ; the index was not changed.")
             write_manifest(staging.path, manifest)
             staging.commit()
+        self.encoder.query_encoder  # export the question encoder now, while torch is loaded anyway
         return len(texts)
 
     def _old_passage_ids(self, doc_id: str, db) -> list[int]:

@@ -1,0 +1,345 @@
+"""Sentence embeddings through onnxruntime, so answering a question never imports torch.
+
+`export_onnx` (torch, run once per model) writes an ONNX graph of the transformer; `OnnxEncoder`
+reproduces the sentence-transformers pipeline around it (tokenise, truncate, pool, L2-normalise)
+with onnxruntime, tokenizers and numpy only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "onnx_config.json"
+FORMAT_VERSION = 1  # what OnnxEncoder reads
+EXPORT_REVISION = 2  # how the graph is made; part of the cache key, so older exports are not reused
+OPSET = 17
+POOLING_MODES = ("mean", "cls", "max")
+
+_WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
+_CONFIG_FILES = ("modules.json", "sentence_bert_config.json", "config.json", TOKENIZER_FILE)
+# Uneven lengths on purpose: the export is traced on a padded batch and checked on one.
+_PROBE_TEXTS = (
+    "Who is the foreign minister?",
+    "A longer probe sentence, so that the batch is padded and the attention mask has zeros in it.",
+    "x",
+)
+_MIN_EXPORT_COSINE = 0.9999
+
+
+def weights_sha256(model_dir: Path) -> str:
+    """One sha256 over the model's weight files (relative name and content), in a stable order.
+
+    Remembered per (name, size, mtime) in the cache, so a cold `qa ask` does not hash 90 MB again.
+    """
+    model_dir = Path(model_dir)
+    files = sorted({p for pattern in _WEIGHT_PATTERNS for p in model_dir.rglob(pattern)})
+    if not files:
+        raise FileNotFoundError(f"no weight files ({', '.join(_WEIGHT_PATTERNS)}) under {model_dir}")
+    stamp = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+    memo_file = cache_root() / "onnx" / "weights-sha256.json"
+    try:
+        memo = json.loads(memo_file.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    if stamp in memo:
+        return memo[stamp]
+    digest = hashlib.sha256()
+    for path in files:
+        with path.open("rb") as f:
+            file_digest = hashlib.file_digest(f, "sha256").hexdigest()
+        digest.update(f"{path.relative_to(model_dir).as_posix()}\0{file_digest}\n".encode())
+    memo[stamp] = digest.hexdigest()
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = memo_file.with_name(f".{memo_file.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(memo))
+        os.replace(temporary, memo_file)
+    except OSError:
+        pass  # a read-only cache only costs the hashing next time
+    return memo[stamp]
+
+
+def cache_root() -> Path:
+    """`$QA_CACHE_DIR`, else `$XDG_CACHE_HOME/qa`, else `~/.cache/qa`."""
+    if explicit := os.environ.get("QA_CACHE_DIR"):
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "qa"
+
+
+def onnx_cache_dir(model_dir: Path) -> Path:
+    """Where the export of `model_dir` is cached: keyed by its weights hash.
+
+    The small config files (tokenizer, max_seq_length, pooling) go into the key too, so editing
+    them cannot serve a stale export made from the same weights.
+    """
+    model_dir = Path(model_dir)
+    key = hashlib.sha256(f"{FORMAT_VERSION}.{EXPORT_REVISION}\0{weights_sha256(model_dir)}\0".encode())
+    for path in sorted([model_dir / name for name in _CONFIG_FILES] + list(model_dir.glob("*/config.json"))):
+        if path.is_file():
+            key.update(path.relative_to(model_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    return cache_root() / "onnx" / key.hexdigest()[:24]
+
+
+def is_complete(onnx_dir: Path, *, quantized: bool = False) -> bool:
+    """Whether `onnx_dir` holds a finished export (it is only ever renamed into place whole)."""
+    onnx_dir = Path(onnx_dir)
+    needed = [CONFIG_FILE, TOKENIZER_FILE, INT8_FILE if quantized else ONNX_FILE]
+    return all((onnx_dir / name).is_file() for name in needed)
+
+
+def ensure_onnx(model_dir: Path, *, quantize: bool = False) -> Path:
+    """The cached export of `model_dir`, made first if missing (a file lock keeps it to one process)."""
+    out_dir = onnx_cache_dir(model_dir)
+    if is_complete(out_dir, quantized=quantize):
+        return out_dir
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_dir.with_name(out_dir.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_complete(out_dir, quantized=quantize):
+            export_onnx(model_dir, out_dir, quantize=quantize)
+    return out_dir
+
+
+def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Path:
+    """Export the model's transformer to `out_dir/model.onnx` (with tokenizer and config); return `out_dir`.
+
+    Only a plain Transformer → Pooling (→ Normalize) model can be reproduced outside torch, so
+    anything else is refused. The export is checked against sentence-transformers before it is
+    published; `quantize` adds an int8 dynamically quantised `model.int8.onnx`.
+    """
+    import onnxruntime
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    # Eager attention exports as plain MatMul/Softmax, which onnxruntime fuses into its Attention op;
+    # the SDPA graph is left unfused and runs ~1.4x slower.
+    model = SentenceTransformer(str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"})
+    model.eval()
+    transformer, pooling_mode, normalize = _pipeline(model)
+    tokenizer = transformer.tokenizer
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError(f"{model_dir}: only models with a fast (tokenizer.json) tokenizer can be exported")
+
+    preprocess = getattr(transformer, "preprocess", None) or transformer.tokenize  # renamed in ST 6
+    features = preprocess(list(_PROBE_TEXTS))
+    input_names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in features]
+    example = tuple(features[name] for name in input_names)
+    dynamic_axes = {name: {0: "batch", 1: "sequence"} for name in [*input_names, "token_embeddings"]}
+
+    class TokenEmbeddings(torch.nn.Module):
+        """The transformer alone: positional tensors in, last_hidden_state out, as tracing wants."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.auto_model = transformer.auto_model
+
+        def forward(self, *inputs):
+            return self.auto_model(**dict(zip(input_names, inputs, strict=True)), return_dict=True).last_hidden_state
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        tmp_dir.chmod(0o755)
+        expected = model.encode(list(_PROBE_TEXTS), convert_to_numpy=True, normalize_embeddings=True)
+        with torch.inference_mode(), warnings.catch_warnings():
+            # Tracing notes about shape checks and index ops; the parity check below is the real test.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", module=r"torch\.onnx")
+            torch.onnx.export(
+                TokenEmbeddings(),
+                example,
+                str(tmp_dir / ONNX_FILE),
+                input_names=input_names,
+                output_names=["token_embeddings"],
+                dynamic_axes=dynamic_axes,
+                opset_version=OPSET,
+                do_constant_folding=True,
+                dynamo=False,  # the torch.export-based exporter needs onnxscript; the tracer does not
+            )
+        fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, transformer.auto_model.config)
+        tokenizer.backend_tokenizer.save(str(tmp_dir / TOKENIZER_FILE))
+        config = {
+            "format_version": FORMAT_VERSION,
+            "export_revision": EXPORT_REVISION,
+            "pooling": pooling_mode,
+            "normalize": normalize,
+            "max_seq_length": int(model.max_seq_length),
+            "dimension": int(expected.shape[1]),
+            "input_names": input_names,
+            "pad_token": tokenizer.pad_token,
+            "pad_token_id": int(tokenizer.pad_token_id),
+            "source_model": str(model_dir.resolve()),
+            "weights_sha256": weights_sha256(model_dir),
+            "opset": OPSET,
+            "fused_for": fused,
+            "torch_version": torch.__version__,
+            "onnxruntime_version": onnxruntime.__version__,
+        }
+        (tmp_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+
+        _check_export(OnnxEncoder(tmp_dir), expected, "fp32", _MIN_EXPORT_COSINE)
+        if quantize:
+            import onnx
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(
+                tmp_dir / ONNX_FILE,
+                tmp_dir / INT8_FILE,
+                weight_type=QuantType.QInt8,
+                per_channel=True,  # min cosine to fp32 0.99 instead of 0.93 per tensor, at about the same speed
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops defeat type inference
+            )
+            # int8 is lossy by nature; this only catches a broken graph, not a small quality loss.
+            _check_export(OnnxEncoder(tmp_dir, quantized=True), expected, "int8", 0.8)
+        _publish(tmp_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return out_dir
+
+
+class OnnxEncoder:
+    """Encodes texts like the exported SentenceTransformer: float32, L2-normalised, shape (n, dim).
+
+    Safe to call from several threads at once: onnxruntime's `run` is thread-safe and the
+    tokenizer's settings are fixed here, never changed per call.
+    """
+
+    def __init__(self, onnx_dir: Path | str, *, quantized: bool = False, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.onnx_dir = Path(onnx_dir)
+        self.config = json.loads((self.onnx_dir / CONFIG_FILE).read_text())
+        if self.config.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{self.onnx_dir}: ONNX export format {self.config.get('format_version')!r}, "
+                f"expected {FORMAT_VERSION}; export it again"
+            )
+        self.pooling: str = self.config["pooling"]
+        if self.pooling not in POOLING_MODES:
+            raise ValueError(f"{self.onnx_dir}: unsupported pooling {self.pooling!r}")
+        self.max_seq_length: int = self.config["max_seq_length"]
+        self.dimension: int = self.config["dimension"]
+        self.input_names: list[str] = self.config["input_names"]
+
+        self.tokenizer = Tokenizer.from_file(str(self.onnx_dir / TOKENIZER_FILE))
+        self.tokenizer.enable_truncation(max_length=self.max_seq_length)
+        self.tokenizer.enable_padding(pad_id=self.config["pad_token_id"], pad_token=self.config["pad_token"])
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.inter_op_num_threads = 1
+        model_file = self.onnx_dir / (INT8_FILE if quantized else ONNX_FILE)
+        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed `texts` in order; batches are formed by length so little time goes into padding."""
+        embeddings = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            embeddings[batch] = self._encode_batch([texts[i] for i in batch])
+        return embeddings
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        arrays = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (tokens,) = self.session.run(None, {name: arrays[name] for name in self.input_names})
+        pooled = _pool(tokens, arrays["attention_mask"], self.pooling)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.maximum(norms, 1e-12)
+
+
+def _pool(tokens: np.ndarray, attention_mask: np.ndarray, mode: str) -> np.ndarray:
+    """sentence-transformers' Pooling, in numpy: padded positions never count."""
+    if mode == "cls":
+        return tokens[:, 0]
+    mask = attention_mask[:, :, None].astype(tokens.dtype)
+    if mode == "max":
+        return np.where(mask > 0, tokens, np.finfo(tokens.dtype).min).max(axis=1)
+    return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+
+
+def _pipeline(model) -> tuple:
+    """(transformer module, pooling mode, has Normalize) of a model made of exactly those modules."""
+    modules = list(model)
+    names = [type(m).__name__ for m in modules]
+    if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        raise ValueError(f"cannot export a {' → '.join(names)} model; expected Transformer → Pooling (→ Normalize)")
+    return modules[0], _pooling_mode(modules[1].get_config_dict()), len(modules) == 3
+
+
+def _pooling_mode(config: dict) -> str:
+    """The single pooling mode of a Pooling config, in the current ("pooling_mode") or old (flags) form."""
+    mode = config.get("pooling_mode")
+    if mode is None:
+        enabled = [key for key, value in config.items() if key.startswith("pooling_mode_") and value]
+        mode = enabled[0].removeprefix("pooling_mode_") if len(enabled) == 1 else "+".join(enabled) or "none"
+    mode = {"cls_token": "cls", "mean_tokens": "mean", "max_tokens": "max"}.get(mode, mode)
+    if mode not in POOLING_MODES:
+        raise ValueError(f"cannot export pooling mode {mode!r}; supported: {', '.join(POOLING_MODES)}")
+    return mode
+
+
+def _fuse_transformer_ops(onnx_file: Path, hf_config) -> str | None:
+    """Fuse attention, GELU and layer norms with onnxruntime's transformer optimizer, in place.
+
+    Returns the optimizer's model type, or None for architectures it is not known to handle; the
+    parity check after export catches a fusion that changed the numbers.
+    """
+    model_type = {"bert": "bert", "roberta": "bert", "xlm-roberta": "bert"}.get(hf_config.model_type)
+    if model_type is None:
+        return None
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(
+        str(onnx_file),
+        model_type=model_type,
+        num_heads=hf_config.num_attention_heads,
+        hidden_size=hf_config.hidden_size,
+        opt_level=0,  # fusions only; the session applies the generic graph optimisations at load
+    )
+    optimized.save_model_to_file(str(onnx_file))
+    return model_type
+
+
+def _check_export(encoder: OnnxEncoder, expected: np.ndarray, label: str, min_cosine: float) -> None:
+    cosine = float((encoder.encode(list(_PROBE_TEXTS)) * expected).sum(axis=1).min())
+    if cosine < min_cosine:
+        raise RuntimeError(f"ONNX {label} export disagrees with sentence-transformers: cosine {cosine:.6f}")
+
+
+def _publish(tmp_dir: Path, out_dir: Path) -> None:
+    """Rename the finished export into place, replacing an older one at `out_dir`."""
+    try:
+        tmp_dir.rename(out_dir)
+        return
+    except OSError:
+        if not out_dir.exists():
+            raise
+    old_dir = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+    out_dir.rename(old_dir)
+    tmp_dir.rename(out_dir)
+    shutil.rmtree(old_dir, ignore_errors=True)

