@@ -46,9 +46,10 @@ def resolve_model(name: str | None) -> tuple[str, str]:
 class Encoder:
     """Turns texts into L2-normalised float32 vectors; the model loads on first use."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 32) -> None:
+    def __init__(self, name: str | None = None, batch_size: int = 32, quantized: bool = False) -> None:
         self.name, self.location = resolve_model(name)
         self.batch_size = batch_size
+        self.quantized = quantized
         self._lock = threading.Lock()
 
     @property
@@ -74,19 +75,27 @@ class Encoder:
         """ONNX Runtime for questions: the same vectors as torch without importing torch.
 
         The export is made once per model (at indexing time, while torch is loaded anyway) and
-        cached; a model that cannot be exported falls back to sentence-transformers.
+        cached; a model that cannot be exported falls back to sentence-transformers. A quantised
+        encoder is int8 for passages and questions alike, and has no fallback.
         """
+        if self.quantized:
+            return self._onnx_encoder()
         if not self.is_local or os.environ.get("QA_QUERY_BACKEND") == "torch":
             return None
         try:
-            from embeddings.onnx_encoder import OnnxEncoder, ensure_onnx
-
-            return OnnxEncoder(ensure_onnx(Path(self.location)))
+            return self._onnx_encoder()
         except Exception as error:  # unsupported architecture, no onnxruntime, unwritable cache
             import warnings
 
             warnings.warn(f"questions are encoded with torch: no ONNX export of {self.name} ({error})", stacklevel=2)
             return None
+
+    def _onnx_encoder(self):
+        from embeddings.onnx_encoder import OnnxEncoder, ensure_onnx
+
+        if not self.is_local:
+            raise ValueError(f"int8 needs a local model folder, not {self.name}")
+        return OnnxEncoder(ensure_onnx(Path(self.location), quantize=self.quantized), quantized=self.quantized)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: through ONNX Runtime when the model has an export, else like passages."""
@@ -147,20 +156,21 @@ class Encoder:
     ) -> np.ndarray:
         """Embed texts in batches of similar length; `on_progress(n)` after each batch."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return vectors
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        embed = self._embed_onnx if self.quantized else self._embed_torch
         with self._lock:
             for begin in range(0, len(order), self.batch_size):
                 batch = order[begin : begin + self.batch_size]
-                embedded = self.model.encode(
-                    [texts[i] for i in batch],
-                    batch_size=self.batch_size,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                )
-                vectors[batch] = embedded.astype(np.float32, copy=False)
+                vectors[batch] = embed([texts[i] for i in batch])
                 if on_progress:
                     on_progress(len(batch))
         return vectors
+
+    def _embed_torch(self, batch: list[str]) -> np.ndarray:
+        embedded = self.model.encode(
+            batch, batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
+        return embedded.astype(np.float32, copy=False)
+
+    def _embed_onnx(self, batch: list[str]) -> np.ndarray:
+        return self.query_encoder.encode(batch, batch_size=self.batch_size)

@@ -127,6 +127,11 @@ def index_command(
     index: IndexOption = None,
     model: ModelOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start the index afresh.")] = False,
+    quantize: Annotated[
+        Optional[bool],
+        typer.Option("--quantize/--no-quantize", help="int8 model for passages and questions: faster indexing, "
+                     "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built."),
+    ] = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded."""
     from qa.collection import default_index_dir, index_paths
@@ -134,7 +139,7 @@ def index_command(
 
     with user_errors():
         index_dir = index if index is not None else default_index_dir(model)
-        report = index_paths(paths, index_dir, model=model, rebuild=rebuild, show_progress=True)
+        report = index_paths(paths, index_dir, model=model, rebuild=rebuild, show_progress=True, quantize=quantize)
         print_index_report(report)
 
 

@@ -67,6 +67,7 @@ def index_paths(
     rebuild: bool = False,
     show_progress: bool = False,
     chunking: ChunkingSettings | None = None,
+    quantize: bool | None = None,
 ) -> IndexReport:
     """Index the supported files under `paths` into `index_dir`, incrementally unless `rebuild`.
 
@@ -84,7 +85,7 @@ def index_paths(
             f"No supported files in {', '.join(str(p) for p in paths)} (supported: {kinds}). "
             "The index was not changed."
         )
-    builder = _Builder(index_dir, model, rebuild, chunking)
+    builder = _Builder(index_dir, model, rebuild, chunking, quantize)
     roots = sorted({str(root) for root, _ in scan.files})
     seen: set[tuple[str, str]] = set()
     report = IndexReport(index_dir, skipped=list(scan.skipped))
@@ -124,11 +125,12 @@ def index_documents(
     model: str | None = None,
     show_progress: bool = False,
     chunking: ChunkingSettings | None = None,
+    quantize: bool = False,
 ) -> IndexReport:
     """Build a fresh index from documents already in memory (evaluation corpora use this)."""
     if not documents:
         raise NoDocuments("No documents to index.")
-    builder = _Builder(Path(index_dir), model, rebuild=True, chunking=chunking)
+    builder = _Builder(Path(index_dir), model, rebuild=True, chunking=chunking, quantize=quantize)
     for document in documents:
         builder.put(document)
     report = IndexReport(Path(index_dir), added=len(documents))
@@ -139,7 +141,10 @@ def index_documents(
 class _Builder:
     """Collects the changes to one index, then writes them in a staging folder and swaps it in."""
 
-    def __init__(self, index_dir: Path, model: str | None, rebuild: bool, chunking: ChunkingSettings | None) -> None:
+    def __init__(
+        self, index_dir: Path, model: str | None, rebuild: bool, chunking: ChunkingSettings | None,
+        quantize: bool | None = None,
+    ) -> None:
         from embeddings import Encoder
         from embeddings.vector_index import faiss_version
 
@@ -154,8 +159,15 @@ class _Builder:
                     f"The index at {index_dir} was built with {previous.model.name}, not {Encoder(model).name}. "
                     f"Rebuild it: {rebuild_hint(index_dir, previous)} --model {model}"
                 )
+            if quantize is not None and quantize != previous.model.quantized:
+                kind = "int8" if previous.model.quantized else "float32"
+                raise IndexMismatch(
+                    f"The index at {index_dir} holds {kind} vectors. Rebuild it to change that: "
+                    f"{rebuild_hint(index_dir, previous)}{' --quantize' if quantize else ''}"
+                )
             model = previous.model.name
-        self.encoder = Encoder(model)
+            quantize = previous.model.quantized
+        self.encoder = Encoder(model, quantized=bool(quantize))
         self.previous = previous
         settings = chunking or (ChunkingSettings(**previous.chunking) if previous else ChunkingSettings())
         self.chunking = settings
@@ -241,7 +253,10 @@ class _Builder:
             vector_index = vector_index.resized()
             vector_index.save(staging.path / VECTORS_FILE)
             manifest = self.manifest
-            manifest.model = ModelInfo(name=self.encoder.name, dimension=self.encoder.dimension, max_tokens=max_tokens)
+            manifest.model = ModelInfo(
+                name=self.encoder.name, dimension=self.encoder.dimension, max_tokens=max_tokens,
+                quantized=self.encoder.quantized,
+            )
             manifest.faiss_version = faiss_version()
             manifest.updated = utc_now()
             manifest.counts = Counts(documents=len(manifest.documents), passages=len(vector_index))

@@ -47,6 +47,7 @@ class ModelInfo(BaseModel):
     name: str
     dimension: int
     max_tokens: int
+    quantized: bool = False
 
 
 class ManifestDocument(BaseModel):
