@@ -8,12 +8,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.answers import Answer, AnswerPassage, Citation, DocumentInfo, DocumentText, IndexStats
+from qa.answers import Answer, AnswerPassage, Citation, DocumentInfo, DocumentText, Highlight, IndexStats
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion
-from qa.highlight import best_sentence
+from qa.followup import followup_query
+from qa.highlight import best_sentence, to_highlight
 from qa.indexing import IndexReport, index_documents, index_paths
 from qa.paths import default_index_dir, ensure_default_index
-from qa.retrieval import Hit, HybridRetriever, Ranking, RetrievalSettings, followup_query
+from qa.retrieval import Hit, HybridRetriever, Ranking, RetrievalSettings
 from qa.store import (
     LEXICAL_FOLDER,
     PASSAGES_FILE,
@@ -67,7 +68,7 @@ class Collection:
 
         index_dir = Path(index_dir).expanduser().resolve()
         manifest = read_manifest(index_dir)
-        encoder = Encoder(model if model is not None else manifest.model.name)
+        encoder = Encoder(model if model is not None else manifest.model.name, quantized=manifest.model.quantized)
         hint = rebuild_hint(index_dir, manifest)
         if encoder.name != manifest.model.name:
             raise IndexMismatch(
@@ -89,12 +90,12 @@ class Collection:
         if vectors.dimension != manifest.model.dimension:
             raise IndexMismatch(f"The index at {index_dir} holds {vectors.dimension}-d vectors, its model gives "
                                 f"{manifest.model.dimension}-d. Rebuild it: {hint}")
-        retriever = HybridRetriever(vectors, lexical, settings or RetrievalSettings())
+        retriever = HybridRetriever(vectors, lexical, settings or RetrievalSettings(), _text_reader(passages))
         encoder.warm_up()
         return cls(index_dir, manifest, encoder, retriever, passages)
 
     def embed_query(self, text: str):
-        return self.encoder.encode([text])[0]
+        return self.encoder.encode_queries([text])[0]
 
     def search(self, query: str, k: int, mode: str | None = None) -> list[Hit]:
         """Ranked passage hits for a query, as it is."""
@@ -105,7 +106,7 @@ class Collection:
         answers it confidently (the evaluator calls this directly)."""
         query = followup_query(question, history)
         hits = self.search(query, k, mode)
-        return Ranking(query=query, hits=hits, confident=self.retriever.confident(hits, mode))
+        return Ranking(query=query, hits=hits, confident=self.retriever.confident(hits))
 
     def ask(
         self, question: str, top_k: int = 5, history: Sequence[str] = (), mode: str | None = None
@@ -139,7 +140,7 @@ class Collection:
                     rank=len(chosen) + 1,
                     score=round(hit.score, 4),
                     text=row["text"],
-                    highlight=best_sentence(row["text"], question),
+                    highlight=self._highlight(hit, row["text"], question),
                     citation=Citation(
                         doc_id=row["doc_id"], source=row["source"], title=row["title"],
                         start=row["start"], end=row["end"], page=row["page"],
@@ -149,6 +150,12 @@ class Collection:
             if len(chosen) == top_k:
                 break
         return chosen
+
+    def _highlight(self, hit: Hit, text: str, question: str) -> Highlight:
+        """The sentence the ranking already found best, else the best one scored now."""
+        if hit.sentence is not None and hit.sentence.score > 0:
+            return to_highlight(hit.sentence)
+        return best_sentence(text, question, self.retriever.lexical.idf)
 
     def _passage_rows(self, ids: list[int]) -> dict:
         if not ids:
@@ -184,6 +191,19 @@ class Collection:
             model=manifest.model.name, dimension=manifest.model.dimension,
             created=manifest.created, updated=manifest.updated,
         )
+
+
+def _text_reader(passages: PassageReader):
+    """Passage texts by id, for scoring their sentences while ranking."""
+
+    def texts(ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = passages.db.execute(f"SELECT id, text FROM passages WHERE id IN ({marks})", list(ids))
+        return {row["id"]: row["text"] for row in rows}
+
+    return texts
 
 
 def _same_spot(row, citation: Citation) -> bool:

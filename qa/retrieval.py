@@ -1,21 +1,40 @@
-"""Finding candidate passages: dense (FAISS) and lexical (BM25) scores fused into one ranking."""
+"""Finding candidate passages: dense (FAISS) and lexical (BM25) scores fused into one ranking.
+
+Hybrid ranking, as measured on the public sets (docs/EVALUATION.md):
+1. candidates are the union of the dense and the BM25 top `candidates`;
+2. each is scored `dense_weight · cosine + (1 - dense_weight) · lexical`, where `lexical` is the
+   passage's BM25 score blended with the BM25 score of its best sentence, each divided by the
+   best such score among the candidates (so both lie in 0–1 like the cosine);
+3. sentences are scored only for the `rerank_depth` best candidates of a first pass (the
+   passage-level sum); the rest keep their first-pass order below them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from qa.sentences import SentenceScore, best, score_sentences
+
 MODES = ("hybrid", "dense", "bm25")
+
+PassageTexts = Callable[[Sequence[int]], dict[int, str]]
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """Fusion is a weighted sum of cosine similarity and BM25 scaled by the best BM25 score."""
+    """How passages are found and when an answer counts as confident (tuned in docs/EVALUATION.md)."""
 
     mode: str = "hybrid"
     candidates: int = 100
-    dense_weight: float = 0.5
+    dense_weight: float = 0.7
+    sentence_weight: float = 0.5
+    rerank_depth: int = 20
+    # Below this cosine between the question and every top passage, nothing answers confidently.
+    min_dense: float = 0.3
+    confidence_depth: int = 10
 
 
 @dataclass(frozen=True)
@@ -24,6 +43,7 @@ class Hit:
     score: float
     dense: float
     lexical: float
+    sentence: SentenceScore | None = None
 
 
 @dataclass(frozen=True)
@@ -35,22 +55,29 @@ class Ranking:
     confident: bool
 
 
-def followup_query(question: str, history) -> str:
-    return question
-
-
 class HybridRetriever:
-    def __init__(self, vectors, lexical, settings: RetrievalSettings = RetrievalSettings()) -> None:
+    def __init__(
+        self,
+        vectors,
+        lexical,
+        settings: RetrievalSettings = RetrievalSettings(),
+        passage_texts: PassageTexts | None = None,
+    ) -> None:
         self.vectors = vectors
         self.lexical = lexical
         self.settings = settings
+        self.passage_texts = passage_texts
 
-    def confident(self, hits: list[Hit], mode: str | None = None) -> bool:
-        return bool(hits)
+    def confident(self, hits: Sequence[Hit]) -> bool:
+        """Does some top passage lie close enough to the question to be offered as its answer?"""
+        depth = self.settings.confidence_depth
+        return any(hit.dense >= self.settings.min_dense for hit in hits[:depth])
 
     def search(self, query_vector: np.ndarray, query_text: str, k: int, mode: str | None = None) -> list[Hit]:
         """The `k` best passages, best first."""
         mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; expected one of {', '.join(MODES)}")
         n = max(k, self.settings.candidates)
         lexical_all = self.lexical.scores(query_text) if mode != "dense" else None
         candidate_ids: list[np.ndarray] = []
@@ -61,9 +88,7 @@ class HybridRetriever:
             top = np.argpartition(-lexical_all, min(n, lexical_all.size) - 1)[:n]
             top = top[lexical_all[top] > 0]
             candidate_ids.append(np.asarray(self.lexical.passage_ids)[top])
-        if not candidate_ids:
-            return []
-        ids = np.unique(np.concatenate(candidate_ids))
+        ids = np.unique(np.concatenate(candidate_ids)) if candidate_ids else np.zeros(0, dtype=np.int64)
         if not len(ids):
             return []
         dense = self.vectors.vectors(ids) @ query_vector
@@ -71,9 +96,39 @@ class HybridRetriever:
         if lexical_all is not None and lexical_all.size:
             positions = np.searchsorted(self.lexical.passage_ids, ids)
             lexical = lexical_all[np.clip(positions, 0, lexical_all.size - 1)]
-            best = float(lexical_all.max())
-            lexical = lexical / best if best > 0 else lexical
-        weight = {"dense": 1.0, "bm25": 0.0}.get(mode, self.settings.dense_weight)
-        fused = weight * dense + (1 - weight) * lexical
-        order = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
+        if mode == "dense":
+            return _hits(ids, dense, dense, lexical, k)
+        if mode == "bm25":
+            return _hits(ids, lexical, dense, lexical, k)
+        weight = self.settings.dense_weight
+        lexical_norm = lexical / lexical.max() if lexical.max() > 0 else lexical
+        fused = weight * dense + (1 - weight) * lexical_norm
+        if self.settings.sentence_weight <= 0 or self.passage_texts is None:
+            return _hits(ids, fused, dense, lexical, k)
+        return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query_text, k)
+
+    def _rerank_by_sentences(self, ids, fused, dense, lexical, lexical_norm, query_text, k) -> list[Hit]:
+        """Blend in each leading candidate's best-sentence BM25; the others follow unchanged."""
+        order = np.argsort(-fused, kind="stable")
+        head = order[: self.settings.rerank_depth]
+        texts = self.passage_texts([int(i) for i in ids[head]])
+        sentences = score_sentences([texts.get(int(i), "") for i in ids[head]], query_text, self.lexical.idf)
+        best_sentences = [best(row) for row in sentences]
+        sentence = np.array([s.score if s else 0.0 for s in best_sentences], dtype=np.float32)
+        sentence_norm = sentence / sentence.max() if sentence.max() > 0 else sentence
+        a, weight = self.settings.sentence_weight, self.settings.dense_weight
+        rescored = weight * dense[head] + (1 - weight) * (lexical_norm[head] + a * sentence_norm) / (1 + a)
+        head_order = np.argsort(-rescored, kind="stable")
+        hits = [
+            Hit(int(ids[head[i]]), float(rescored[i]), float(dense[head[i]]), float(lexical[head[i]]),
+                best_sentences[i])
+            for i in head_order[:k]
+        ]
+        for i in order[len(head) :][: max(0, k - len(hits))]:
+            hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
+        return hits
+
+
+def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [Hit(int(ids[i]), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]

@@ -135,3 +135,26 @@ def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
     result = invoke("ask", "Who?", "--index", str(index_dir))
     assert result.exit_code == 1
     assert "unreadable" in result.output and "--rebuild" in result.output
+
+
+@pytest.mark.slow
+def test_asking_does_not_import_torch(seeds_index, isolated_home):
+    """Questions go through the ONNX export made at indexing time: a cold `qa ask` skips torch."""
+    probe = (
+        "import sys; from qa.collection import Collection; "
+        f"answer = Collection.open({str(seeds_index)!r}).ask('Who is Moussa Koussa?'); "
+        "assert answer.passages; sys.exit(int('torch' in sys.modules or 'sentence_transformers' in sys.modules))"
+    )
+    env = {**os.environ, "QA_HOME": str(isolated_home)}
+    assert subprocess.run([sys.executable, "-c", probe], env=env, timeout=300).returncode == 0
+
+
+@pytest.mark.slow
+def test_quantized_index_answers_and_keeps_its_kind(tmp_path):
+    index_dir = tmp_path / "int8.qa"
+    result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--quantize")
+    assert result.exit_code == 0, result.output
+    result = invoke("ask", "How many Libyan army officers appeared in Rome?", "--index", str(index_dir), "--json")
+    assert "Eight Libyan army officers" in json.loads(result.output)["passages"][0]["text"]
+    result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--no-quantize")
+    assert result.exit_code == 1 and "int8" in result.output and "--rebuild" in result.output

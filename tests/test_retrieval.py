@@ -1,0 +1,204 @@
+"""Fusion, sentence re-ranking, abstention and follow-ups: unit tests over small fakes, then the
+behaviour through `Collection.ask` over the real seeds index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.followup import followup_query, needs_context
+from qa.retrieval import Hit, HybridRetriever, RetrievalSettings
+from qa.sentences import best, score_sentences
+
+
+class FakeVectors:
+    """Exact inner-product search over a few hand-made unit vectors."""
+
+    def __init__(self, ids: list[int], vectors: np.ndarray) -> None:
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.matrix = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def search(self, queries: np.ndarray, k: int):
+        scores = queries @ self.matrix.T
+        order = np.argsort(-scores, axis=1)[:, :k]
+        return np.take_along_axis(scores, order, axis=1), self.ids[order]
+
+    def vectors(self, ids) -> np.ndarray:
+        position = {passage_id: i for i, passage_id in enumerate(self.ids)}
+        return self.matrix[[position[int(i)] for i in ids]]
+
+
+class FakeLexical:
+    """BM25 scores fixed per passage, whatever the query; IDF 1 for every term."""
+
+    def __init__(self, ids: list[int], scores: list[float], idf: dict[str, float] | None = None) -> None:
+        self.passage_ids = np.asarray(ids, dtype=np.int64)
+        self._scores = np.asarray(scores, dtype=np.float32)
+        self.idf = idf or {}
+
+    def scores(self, query: str) -> np.ndarray:
+        return self._scores
+
+
+def retriever(dense: list[float], lexical: list[float], texts: dict[int, str] | None = None, **settings):
+    """Passages 10, 11, … whose cosine to the query vector [1, 0] is `dense[i]`."""
+    ids = list(range(10, 10 + len(dense)))
+    vectors = np.array([[c, np.sqrt(max(0.0, 1 - c * c))] for c in dense], dtype=np.float32)
+    idf = {term: 1.0 for text in (texts or {}).values() for term in _terms(text)}
+    return HybridRetriever(
+        FakeVectors(ids, vectors),
+        FakeLexical(ids, lexical, idf),
+        RetrievalSettings(**settings),
+        (lambda wanted: {i: texts[i] for i in wanted if i in texts}) if texts else None,
+    )
+
+
+def _terms(text: str) -> list[str]:
+    from qa.lexical import tokenize
+
+    return tokenize([text])[0]
+
+
+QUERY = np.array([1.0, 0.0], dtype=np.float32)
+
+
+def ranked_ids(hits: list[Hit]) -> list[int]:
+    return [hit.passage_id for hit in hits]
+
+
+def test_each_mode_ranks_by_its_own_signal():
+    search = retriever(dense=[0.9, 0.5, 0.1], lexical=[0.0, 2.0, 8.0], sentence_weight=0).search
+    assert ranked_ids(search(QUERY, "q", 3, "dense")) == [10, 11, 12]
+    assert ranked_ids(search(QUERY, "q", 3, "bm25")) == [12, 11]  # a passage without the words is no BM25 hit
+
+
+def test_hybrid_prefers_a_passage_strong_on_both_signals():
+    # 11 is second on each signal alone, but first once they are combined.
+    search = retriever(dense=[0.80, 0.75, 0.10], lexical=[1.0, 9.0, 10.0], dense_weight=0.6, sentence_weight=0).search
+    hits = search(QUERY, "q", 3)
+    assert ranked_ids(hits) == [11, 10, 12]
+    assert hits[0].score == pytest.approx(0.6 * 0.75 + 0.4 * 0.9, abs=1e-5)
+
+
+def test_dense_weight_moves_the_balance():
+    dense, lexical = [0.9, 0.3], [1.0, 10.0]
+    assert ranked_ids(retriever(dense, lexical, dense_weight=0.9, sentence_weight=0).search(QUERY, "q", 2)) == [10, 11]
+    assert ranked_ids(retriever(dense, lexical, dense_weight=0.1, sentence_weight=0).search(QUERY, "q", 2)) == [11, 10]
+
+
+def test_k_limits_the_hits_and_an_empty_index_gives_none():
+    assert len(retriever([0.9, 0.8, 0.7], [1, 1, 1], sentence_weight=0).search(QUERY, "q", 2)) == 2
+    empty = HybridRetriever(FakeVectors([], np.zeros((0, 2))), FakeLexical([], []))
+    empty.vectors.search = lambda queries, k: (np.zeros((1, 0)), np.zeros((1, 0), dtype=np.int64))
+    assert empty.search(QUERY, "q", 5) == []
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="mode"):
+        retriever([0.5], [1.0]).search(QUERY, "q", 1, "sparse")
+
+
+def test_a_passage_whose_one_sentence_holds_the_question_moves_up():
+    texts = {
+        10: "The harbour opened in spring. Cranes arrived later. The ships were painted red.",
+        11: "The harbour cranes were painted red in spring.",
+    }
+    # Equal on dense and on passage BM25: the best sentence decides.
+    search = retriever([0.5, 0.5], [3.0, 3.0], texts, sentence_weight=1.0).search
+    hits = search(QUERY, "harbour cranes painted red", 2)
+    assert ranked_ids(hits) == [11, 10]
+    assert hits[0].sentence is not None and hits[0].sentence.start == 0
+
+
+def test_sentence_terms_match_the_index_tokenizer():
+    from qa.lexical import terms, tokenize
+
+    texts = [
+        "Libya's foreign minister, Moussa Koussa, defected to Britain on March 30, 2011.",
+        "The U.N. General Assembly — and NATO's chief — were 'laughing it off'!",
+        "Running runners ran; naïve café owners' co-operation isn't THE point.",
+        "",
+    ]
+    assert [terms(text) for text in texts] == tokenize(texts)
+
+
+def test_best_sentence_weighs_rare_terms_more():
+    passage = "Koussa flew to London. The minister met officials in London and London again."
+    sentences = score_sentences([passage], "Koussa London", {"koussa": 3.0, "london": 0.2})[0]
+    chosen = best(sentences)
+    assert passage[chosen.start : chosen.end] == "Koussa flew to London."
+
+
+def test_confidence_needs_one_close_passage_among_the_top():
+    close = Hit(1, 0.9, dense=0.45, lexical=3.0)
+    far = Hit(2, 0.9, dense=0.10, lexical=9.0)
+    judge = retriever([0.5], [1.0], min_dense=0.3, confidence_depth=2)
+    assert judge.confident([far, close])
+    assert not judge.confident([far, far, close])  # beyond the depth looked at
+    assert not judge.confident([])
+
+
+@pytest.mark.parametrize(
+    ("question", "leans_back"),
+    [
+        ("Where did he fly to?", True),
+        ("What did they offer?", True),
+        ("And the date?", True),
+        ("Why?", True),
+        ("Who is Moussa Koussa?", False),
+        ("Which newspaper reported that the peace talks failed?", False),
+        ("Is there a cease-fire?", False),
+    ],
+)
+def test_needs_context(question, leans_back):
+    assert needs_context(question) is leans_back
+
+
+def test_followup_query_joins_the_turns_it_leans_on():
+    assert followup_query("Where did he fly to?", ["Who is Moussa Koussa?"]) == (
+        "Who is Moussa Koussa? Where did he fly to?"
+    )
+    assert followup_query("Who is Moussa Koussa?", ["What is the weather?"]) == "Who is Moussa Koussa?"
+    assert followup_query("Where did he fly to?", []) == "Where did he fly to?"
+    # A chain of follow-ups keeps its subject, within three turns in all.
+    chain = ["Tell me about Tripoli.", "Who is Moussa Koussa?", "Where did he fly to?"]
+    assert followup_query("And then?", chain) == "Who is Moussa Koussa? Where did he fly to? And then?"
+
+
+@pytest.mark.slow
+class TestThroughTheCollection:
+    """Abstention and follow-ups as a user meets them, on the real seeds index."""
+
+    def test_an_answerable_question_is_answered(self, seeds_collection):
+        answer = seeds_collection.ask("Who is Moussa Koussa?", top_k=3)
+        assert answer.answered is True
+
+    @pytest.mark.parametrize(
+        "question", ["What is the tallest mountain in Africa?", "Which programming language is best for beginners?"]
+    )
+    def test_an_unanswerable_question_abstains_but_still_shows_the_closest_passages(self, seeds_collection, question):
+        answer = seeds_collection.ask(question, top_k=3)
+        assert answer.answered is False
+        assert len(answer.passages) == 3
+
+    def test_a_followup_finds_its_subject_through_the_history(self, seeds_collection):
+        alone = seeds_collection.ask("Where did he fly to?", top_k=3)
+        followed = seeds_collection.ask("Where did he fly to?", top_k=3, history=["Who is Moussa Koussa?"])
+        assert followed.question == "Where did he fly to?"  # the question is never rewritten
+        assert followed.answered is True
+        assert all("Koussa" in passage.text for passage in followed.passages)
+        assert "Koussa" not in alone.passages[0].text
+
+    def test_the_public_followup_is_answered_in_the_top_three(self, seeds_collection):
+        from qa.evaluation.metrics import contains_answer
+
+        followed = seeds_collection.ask(
+            "What did they offer?", top_k=3, history=["What did the Libyan rebels announce on April 1?"]
+        )
+        assert followed.answered is True
+        assert any(contains_answer(passage.text, ["cease-fire"]) for passage in followed.passages)
+
+    def test_the_highlight_is_the_answering_sentence(self, seeds_collection):
+        answer = seeds_collection.ask("What did the Tripoli government say about the defections?", top_k=1)
+        passage = answer.passages[0]
+        assert "laughed off" in passage.text[passage.highlight.start : passage.highlight.end]
