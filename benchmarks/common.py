@@ -48,13 +48,32 @@ def qa_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "qa"]
 
 
+def exit_on_sigterm() -> None:
+    """Let `kill PID` unwind like Ctrl-C does, so temporary folders and servers are cleaned up."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def load_average() -> list[float]:
     """The 1, 5 and 15 minute load averages: other processes share the cores, so each figure keeps its own."""
     return [round(value, 2) for value in os.getloadavg()]
 
 
+def code_version() -> str:
+    """The commit measured, with "+changes" when the working tree differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def machine() -> dict:
     return {
+        "code": code_version(),
         "cores": os.cpu_count(),
         "load_average": load_average(),
         "processor": platform.processor() or platform.machine(),

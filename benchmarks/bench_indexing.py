@@ -1,0 +1,146 @@
+"""Indexing throughput: `qa index` on SciFact's abstracts against raw `SentenceTransformer.encode` of the same passages.
+
+The corpus is written as one Markdown file per abstract (see benchmarks/corpora.py) and indexed by
+the real command, `qa index FOLDER --index DIR --rebuild`, in a subprocess: interpreter start,
+imports, model load, reading, chunking, embedding, BM25 and writing all count. The baseline encodes
+exactly the texts the index embedded (title + passage, read back from its passages.sqlite) with
+sentence-transformers alone, same model, same batch size, in this process with the model loaded.
+`--in-process` adds `index_paths()` called in this process (imports already done) to separate the
+pipeline's own overhead from start-up; `--quantize` indexes with the int8 ONNX model instead (the
+baseline stays sentence-transformers; results go to indexing-quantize.json). Methods alternate run
+by run so load from other processes hits them alike; each figure is the median over `--runs`.
+
+    python -m benchmarks.bench_indexing [--limit 500] [--runs 3] [--in-process] [--quantize]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import exit_on_sigterm, load_average, median, print_table, qa_command, write_results
+from benchmarks.corpora import cache_dir, has_scifact, scifact_folder
+
+
+def embedded_texts(index_dir: Path) -> list[str]:
+    """What the index embedded for each passage, in passage order (the indexer's own `embedding_text`)."""
+    from qa.indexing import embedding_text
+    from qa.store import PASSAGES_FILE
+
+    db = sqlite3.connect(index_dir / PASSAGES_FILE)
+    rows = db.execute("SELECT d.title, p.text FROM passages p JOIN documents d USING (doc_id) ORDER BY p.id")
+    texts = [embedding_text(title, text) for title, text in rows]
+    db.close()
+    return texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="index only the first N abstracts (default: all 5,183)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per method; each figure is their median")
+    parser.add_argument("--in-process", action="store_true", help="also time index_paths() in this process")
+    parser.add_argument("--quantize", action="store_true", help="index with `--quantize` (int8 ONNX passages)")
+    args = parser.parse_args()
+    exit_on_sigterm()
+    if not has_scifact():
+        print("skipped: SciFact is not at ../shared/eval/scifact")
+        write_results("indexing", {"skipped": "SciFact corpus not found"})
+        return
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    from embeddings import Encoder
+    from embeddings.model import resolve_model
+
+    folder = scifact_folder(args.limit)
+    documents = sum(1 for _ in folder.glob("*.md"))
+    batch_size = getattr(Encoder(), "batch_size", 32)
+    transformers_logging.disable_progress_bar()
+    model = SentenceTransformer(resolve_model(None)[1], device="cpu")
+    model.encode(["warm up"] * batch_size, batch_size=batch_size)
+
+    seconds: dict[str, list[float]] = {"qa index": [], "raw encode": []}
+    if args.in_process:
+        seconds["index_paths()"] = []
+    loads, texts = [], None
+    quantize_flag = ["--quantize"] if args.quantize else []
+    with tempfile.TemporaryDirectory(prefix="bench-indexing-") as scratch:
+        cli_index = Path(scratch) / "cli-index"
+        for run in range(args.runs):
+            started = time.perf_counter()
+            subprocess.run(
+                [*qa_command(), "index", str(folder), "--index", str(cli_index), "--rebuild", *quantize_flag],
+                check=True,
+                capture_output=True,
+                env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            )
+            seconds["qa index"].append(time.perf_counter() - started)
+            if texts is None:
+                texts = embedded_texts(cli_index)
+            if args.in_process:
+                from qa.indexing import index_paths
+
+                started = time.perf_counter()
+                index_dir = Path(scratch) / "in-process-index"
+                report = index_paths([folder], index_dir, rebuild=True, quantize=args.quantize)
+                seconds["index_paths()"].append(time.perf_counter() - started)
+                assert report.passages == len(texts), "the two pipelines chunked differently"
+            started = time.perf_counter()
+            model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True)
+            seconds["raw encode"].append(time.perf_counter() - started)
+            loads.append(load_average()[0])
+            rates = ", ".join(f"{name} {len(texts) / times[-1]:.1f}/s" for name, times in seconds.items())
+            print(f"run {run + 1}/{args.runs}: {rates} (load {loads[-1]})", flush=True)
+        if not args.quantize:
+            cached = cache_dir() / f"scifact-index-{documents}"  # the query benchmark reuses it
+            shutil.rmtree(cached, ignore_errors=True)
+            shutil.copytree(cli_index, cached)
+
+    passages = len(texts)
+    raw_rate = passages / median(seconds["raw encode"])
+    figures = {
+        name: {
+            "seconds_median": round(median(times), 2),
+            "seconds_runs": [round(t, 2) for t in times],
+            "passages_per_s": round(passages / median(times), 2),
+            "ratio_to_raw": round(passages / median(times) / raw_rate, 3),
+        }
+        for name, times in seconds.items()
+    }
+    rows = [[name, f["seconds_median"], f["passages_per_s"], f["ratio_to_raw"]] for name, f in figures.items()]
+    print_table(
+        f"Indexing {documents} SciFact docs, {passages} passages (median of {args.runs})",
+        ["method", "seconds", "passages/s", "÷ raw encode"],
+        rows,
+    )
+    path = write_results(
+        "indexing-quantize" if args.quantize else "indexing",
+        {
+            "command": " ".join(["python -m benchmarks.bench_indexing", *sys.argv[1:]]),
+            "corpus": f"SciFact, first {documents} abstracts as Markdown files (# title, abstract)",
+            "quantize": args.quantize,
+            "documents": documents,
+            "passages": passages,
+            "batch_size": batch_size,
+            "runs": args.runs,
+            "load_average_1m_runs": loads,
+            "methods": figures,
+            "ratio": figures["qa index"]["ratio_to_raw"],
+            "target_ratio": 0.95,
+        },
+    )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

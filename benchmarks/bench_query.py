@@ -1,0 +1,203 @@
+"""Query latency: in-process `Collection.ask()` and HTTP `POST /ask` against the encoder alone, plus `qa serve` RSS.
+
+For each corpus (the seeds; SciFact when ../shared is present) the index is built once and cached
+(benchmarks/results/.cache), a real `qa serve` is started on a free port and asked with httpx over
+one keep-alive connection. After a warm-up, each run times every question `--passes` times with
+each method in turn: the collection's question encoder alone on one question (`encode_queries`,
+ONNX Runtime when the model has an export; the baseline: what no query path can avoid),
+`collection.ask(question)` and `POST /ask`. A run gives p50 and p95 per method; each figure
+is the median over `--runs`. The server's VmHWM (peak RSS) and VmRSS are read from /proc after
+the seeds runs.
+
+    python -m benchmarks.bench_query [--runs 5] [--passes 3] [--scifact-limit N] [--scifact-questions 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.common import (
+    exit_on_sigterm,
+    load_average,
+    median,
+    percentile,
+    print_table,
+    qa_command,
+    write_results,
+)
+from benchmarks.corpora import has_scifact, scifact_index, scifact_questions, seed_questions, seeds_index
+
+TOP_K = 5
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """Resident memory now (VmRSS) and at its peak (VmHWM) of a running process."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {name: round(int(fields[name].split()[0]) / 1024, 1) for name in ("VmRSS", "VmHWM")}
+
+
+@contextmanager
+def running_server(index_dir: Path):
+    """A `qa serve` subprocess on a free port, ready to answer: yields (process, base URL, seconds to ready)."""
+    import httpx
+
+    port = free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"qa serve exited with {server.returncode}: {server.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.perf_counter() - started > 180:
+                raise RuntimeError("qa serve did not answer /health within 180 s")
+            time.sleep(0.05)
+        yield server, url, time.perf_counter() - started
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def bench_corpus(name: str, index_dir: Path, questions: list[str], runs: int, passes: int) -> dict:
+    import httpx
+
+    from qa.collection import Collection
+
+    collection = Collection.open(index_dir)
+    encode_question = getattr(collection.encoder, "encode_queries", collection.encoder.encode)
+    query_encoder = getattr(collection.encoder, "query_encoder", None) or collection.encoder
+    with running_server(index_dir) as (server, url, ready_s), httpx.Client(base_url=url, timeout=60) as client:
+
+        def over_http(question: str) -> None:
+            client.post("/ask", json={"question": question, "top_k": TOP_K}).raise_for_status()
+
+        methods: dict[str, Callable[[str], object]] = {
+            "encoder alone": lambda question: encode_question([question]),
+            "Collection.ask()": lambda question: collection.ask(question, top_k=TOP_K),
+            "HTTP /ask": over_http,
+        }
+        for method in methods.values():  # warm-up: caches, allocations, the connection
+            for question in questions:
+                method(question)
+        p50: dict[str, list[float]] = {method: [] for method in methods}
+        p95: dict[str, list[float]] = {method: [] for method in methods}
+        loads = []
+        for _ in range(runs):
+            for method_name, method in methods.items():
+                times = []
+                for _ in range(passes):
+                    for question in questions:
+                        started = time.perf_counter()
+                        method(question)
+                        times.append((time.perf_counter() - started) * 1000)
+                p50[method_name].append(percentile(times, 50))
+                p95[method_name].append(percentile(times, 95))
+            loads.append(load_average()[0])
+        memory = memory_mib(server.pid)
+    base = median(p50["encoder alone"])
+    return {
+        "corpus": name,
+        "index": str(index_dir),
+        "passages": collection.stats().passages,
+        "questions": len(questions),
+        "timings_per_run": len(questions) * passes,
+        "encoder": type(query_encoder).__module__ + "." + type(query_encoder).__name__,
+        "serve_ready_s": round(ready_s, 2),
+        "serve_memory_mib": memory,
+        "load_average_1m_runs": loads,
+        "methods": {
+            method: {
+                "p50_ms": round(median(p50[method]), 3),
+                "p95_ms": round(median(p95[method]), 3),
+                "p50_ms_runs": [round(v, 3) for v in p50[method]],
+                "p50_ratio_to_encoder": round(median(p50[method]) / base, 2),
+            }
+            for method in p50
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per method; each figure is their median")
+    parser.add_argument("--passes", type=int, default=3, help="times each seed question is asked per run")
+    parser.add_argument("--scifact-limit", type=int, default=None, help="index only the first N abstracts")
+    parser.add_argument("--scifact-questions", type=int, default=100, help="SciFact test claims asked per run")
+    args = parser.parse_args()
+    exit_on_sigterm()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    results = [bench_corpus("seeds", seeds_index(), seed_questions(), args.runs, args.passes)]
+    note = None
+    if has_scifact():
+        questions = scifact_questions(args.scifact_questions)
+        results.append(bench_corpus("SciFact", scifact_index(args.scifact_limit), questions, args.runs, 1))
+    else:
+        note = "SciFact skipped: ../shared/eval/scifact is absent"
+        print(note)
+
+    rows = []
+    for result in results:
+        for method, figure in result["methods"].items():
+            rows.append(
+                [
+                    f"{result['corpus']} ({result['passages']} passages)",
+                    method,
+                    figure["p50_ms"],
+                    figure["p95_ms"],
+                    figure["p50_ratio_to_encoder"],
+                ]
+            )
+    print_table(
+        f"Query latency in ms, top_k={TOP_K} (median of {args.runs} runs)",
+        ["corpus", "method", "p50", "p95", "p50 ÷ encoder"],
+        rows,
+    )
+    seeds = results[0]
+    print(
+        f"qa serve on the seeds: peak RSS {seeds['serve_memory_mib']['VmHWM']} MiB, "
+        f"RSS {seeds['serve_memory_mib']['VmRSS']} MiB, ready in {seeds['serve_ready_s']} s"
+    )
+    path = write_results(
+        "query",
+        {
+            "command": " ".join(["python -m benchmarks.bench_query", *sys.argv[1:]]),
+            "runs": args.runs,
+            "top_k": TOP_K,
+            "note": note,
+            "corpora": results,
+        },
+    )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

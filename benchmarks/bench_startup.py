@@ -1,0 +1,85 @@
+"""Start-up: cold `qa ask` and `qa --help` against `python -c pass` and importing sentence-transformers.
+
+Every figure is a fresh process (the OS file cache is warm: "cold" means a new interpreter, as when
+a user types the command). The commands alternate run by run; each figure is the median over `--runs`.
+The issue's ratio is cold `qa ask` ÷ `import sentence_transformers` (target ≤ 0.25).
+
+    python -m benchmarks.bench_startup [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from benchmarks.common import load_average, median, print_table, qa_command, write_results
+from benchmarks.corpora import seeds_index
+
+QUESTION = "Who is Moussa Koussa?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per command; each figure is their median")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    index_dir = seeds_index()
+    python = sys.executable
+    commands = {
+        "python -c pass": [python, "-c", "pass"],
+        "qa --help": [*qa_command(), "--help"],
+        f'qa ask "{QUESTION}"': [*qa_command(), "ask", QUESTION, "--index", str(index_dir)],
+        "import sentence_transformers": [python, "-c", "import sentence_transformers"],
+    }
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    for command in commands.values():  # warm-up: the OS file cache, the ONNX export if one is made on first use
+        subprocess.run(command, check=True, capture_output=True, env=environment)
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    loads = []
+    for _ in range(args.runs):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=environment)
+            seconds[name].append(time.perf_counter() - started)
+        loads.append(load_average()[0])
+
+    ask_name = f'qa ask "{QUESTION}"'
+    python_s = median(seconds["python -c pass"])
+    st_import_s = median(seconds["import sentence_transformers"])
+    figures = {
+        name: {
+            "seconds_median": round(median(times), 3),
+            "seconds_runs": [round(t, 3) for t in times],
+            "minus_python_s": round(median(times) - python_s, 3),
+            "ratio_to_st_import": round(median(times) / st_import_s, 3),
+        }
+        for name, times in seconds.items()
+    }
+    rows = [[name, f["seconds_median"], f["minus_python_s"], f["ratio_to_st_import"]] for name, f in figures.items()]
+    print_table(
+        f"Start-up wall time in s (median of {args.runs} fresh processes)",
+        ["command", "seconds", "− python -c pass", "÷ import sentence_transformers"],
+        rows,
+    )
+    path = write_results(
+        "startup",
+        {
+            "command": " ".join(["python -m benchmarks.bench_startup", *sys.argv[1:]]),
+            "index": str(index_dir),
+            "runs": args.runs,
+            "load_average_1m_runs": loads,
+            "commands": figures,
+            "cold_ask_s": figures[ask_name]["seconds_median"],
+            "cold_ask_ratio_to_st_import": figures[ask_name]["ratio_to_st_import"],
+            "help_s": figures["qa --help"]["seconds_median"],
+            "targets": {"cold_ask_s": 1.5, "cold_ask_ratio_to_st_import": 0.25, "help_s": 0.3},
+        },
+    )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

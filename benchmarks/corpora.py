@@ -1,0 +1,108 @@
+"""The corpora and questions the benchmarks use, and their indexes, cached under benchmarks/results/.cache.
+
+SciFact is written as one Markdown file per abstract ("# title", a blank line, the abstract), so that
+`qa index` reads it like any folder and every document's title is its heading (as a .txt file, titles
+that end with a period would not be recognised and the file name would be used instead).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from benchmarks.common import REPO
+
+CACHE = REPO / "benchmarks" / "results" / ".cache"
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+SCIFACT = SHARED_EVAL / "scifact"
+SEED_QUESTIONS = SHARED_EVAL / "seeds" / "questions.jsonl"
+SEEDS = REPO / "seeds"
+
+# Used when ../shared is absent: questions about the seed articles.
+FALLBACK_SEED_QUESTIONS = [
+    "Who is Moussa Koussa?",
+    "Which former foreign minister refused to become Libya's UN ambassador?",
+    "What did the British Foreign Office say about its contacts with senior Libyans?",
+    "How many military officials defected from Qaddafi's army?",
+    "Where did the Libyan army officers appear after defecting?",
+]
+
+
+def cache_dir() -> Path:
+    """The cache folder, ignored by git through its own .gitignore."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    ignore = CACHE / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    return CACHE
+
+
+def has_scifact() -> bool:
+    return (SCIFACT / "corpus.jsonl").exists()
+
+
+def scifact_size(limit: int | None) -> int:
+    total = sum(1 for line in (SCIFACT / "corpus.jsonl").open() if line.strip())
+    return total if limit is None else min(limit, total)
+
+
+def scifact_folder(limit: int | None = None) -> Path:
+    """The first `limit` SciFact abstracts (all when None) as Markdown files, written once."""
+    size = scifact_size(limit)
+    folder = cache_dir() / f"scifact-md-{size}"
+    if folder.exists() and sum(1 for _ in folder.glob("*.md")) == size:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with (SCIFACT / "corpus.jsonl").open() as lines:
+        for number, line in enumerate(line for line in lines if line.strip()):
+            if number == size:
+                break
+            record = json.loads(line)
+            title = " ".join(record["title"].split())
+            (folder / f"{record['_id']}.md").write_text(f"# {title}\n\n{record['text'].strip()}\n")
+    return folder
+
+
+def build_index(folders: list[Path], index_dir: Path) -> Path:
+    """An index of `folders` at `index_dir`: kept when current, updated or rebuilt otherwise."""
+    from qa.chunking import ChunkingSettings
+    from qa.errors import QAError
+    from qa.indexing import index_paths
+    from qa.store import MANIFEST_FILE, read_manifest
+
+    rebuild = True
+    if (index_dir / MANIFEST_FILE).exists():
+        try:
+            rebuild = read_manifest(index_dir).chunking != asdict(ChunkingSettings())
+        except QAError:
+            rebuild = True
+    index_paths(folders, index_dir, rebuild=rebuild)
+    return index_dir
+
+
+def seeds_index() -> Path:
+    return build_index([SEEDS], cache_dir() / "seeds-index")
+
+
+def scifact_index(limit: int | None = None) -> Path:
+    return build_index([scifact_folder(limit)], cache_dir() / f"scifact-index-{scifact_size(limit)}")
+
+
+def seed_questions() -> list[str]:
+    if not SEED_QUESTIONS.exists():
+        return list(FALLBACK_SEED_QUESTIONS)
+    return [json.loads(line)["question"] for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
+
+
+def scifact_questions(count: int) -> list[str]:
+    """The first `count` SciFact test claims (queries with relevance judgements)."""
+    tested = {line.split("\t")[0] for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]}
+    questions = []
+    for line in (SCIFACT / "queries.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["_id"] in tested:
+            questions.append(record["text"])
+        if len(questions) == count:
+            break
+    return questions
