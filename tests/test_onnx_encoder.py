@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.bench_encoder import seed_passages
 from embeddings.model import bundled_model_dir
 from embeddings.onnx_encoder import (
     CONFIG_FILE,
@@ -71,19 +72,6 @@ def seed_questions() -> list[str]:
     return [json.loads(line)["question"] for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
 
 
-def seed_passages(words_per_passage: int = 160, limit: int = 12) -> list[str]:
-    """~200-token passages: consecutive paragraphs of the seed documents joined up to a word budget."""
-    passages = []
-    for path in sorted(SEEDS.glob("*.txt")):
-        current: list[str] = []
-        for paragraph in path.read_text().split("\n\n"):
-            current.extend(paragraph.split())
-            if len(current) >= words_per_passage:
-                passages.append(" ".join(current[:words_per_passage]))
-                current = []
-    return passages[:limit]
-
-
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
@@ -107,7 +95,7 @@ def test_questions_match_sentence_transformers(encoder, st_model):
 
 @pytest.mark.slow
 def test_passages_match_sentence_transformers(encoder, st_model):
-    passages = seed_passages()
+    passages = seed_passages(12)
     assert len(passages) >= 3, "the seeds should yield a few ~200-token passages"
     assert max(len(encoder.tokenizer.encode(p).ids) for p in passages) >= 180
     expected = st_model.encode(passages, convert_to_numpy=True, normalize_embeddings=True)
@@ -116,7 +104,7 @@ def test_passages_match_sentence_transformers(encoder, st_model):
 
 @pytest.mark.slow
 def test_long_text_is_truncated_like_sentence_transformers(encoder, st_model):
-    long_text = " ".join(seed_passages(limit=4))  # well over max_seq_length tokens
+    long_text = " ".join(seed_passages(4))  # well over max_seq_length tokens
     assert len(encoder.tokenizer.encode(long_text).ids) == encoder.max_seq_length
     expected = st_model.encode([long_text], convert_to_numpy=True, normalize_embeddings=True)
     assert cosines(encoder.encode([long_text]), expected).min() >= MIN_COSINE
