@@ -32,7 +32,9 @@ def real_embeddings(limit: int = 5000) -> tuple[np.ndarray, np.ndarray]:
         texts = [json.loads(line)["text"] for line in SCIFACT.read_text().splitlines()[:limit]]
         queries = [json.loads(line)["text"] for line in (SCIFACT.parent / "queries.jsonl").read_text().splitlines()]
     else:
-        texts = [p for path in sorted((REPO / "seeds").glob("*.txt")) for p in path.read_text().split("\n\n") if len(p) > 80]
+        texts = [
+            p for path in sorted((REPO / "seeds").glob("*.txt")) for p in path.read_text().split("\n\n") if len(p) > 80
+        ]
         queries = [sentence for text in texts for sentence in text.split(". ")[:1]]
     return encoder.encode(texts), encoder.encode_queries(queries[:300])
 

@@ -87,9 +87,7 @@ class VectorIndex:
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
-            self._index.add_with_ids(
-                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
-            )
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
@@ -114,7 +112,10 @@ class VectorIndex:
         if self.is_approximate:
             invlists = self._index.invlists
             ids = np.concatenate(
-                [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy() for i in range(self._index.nlist)]
+                [
+                    faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
+                    for i in range(self._index.nlist)
+                ]
                 or [np.zeros(0, dtype=np.int64)]
             )
         else:

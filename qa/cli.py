@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,13 +19,16 @@ app = typer.Typer(
 )
 
 IndexOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--index", "-i", help="Index folder. Default: an index of seeds/, built on first use."),
 ]
 ModelOption = Annotated[
-    Optional[str],
-    typer.Option("--model", "-m", help="Any sentence-transformers name or path. Default: the index's model "
-                 "(all-MiniLM-L6-v2 for new indexes)."),
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Any sentence-transformers name or path. Default: the index's model (all-MiniLM-L6-v2 for new indexes).",
+    ),
 ]
 TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="How many passages to show.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one line per question).")]
@@ -96,8 +99,10 @@ def chat(
         collection = open_collection(index, model)
         if interactive:
             stats = collection.stats()
-            console.print(f"[bold]Ask about {stats.documents} documents[/] ({stats.passages} passages). "
-                          "Type /new to start over, Ctrl-D to quit.")
+            console.print(
+                f"[bold]Ask about {stats.documents} documents[/] ({stats.passages} passages). "
+                "Type /new to start over, Ctrl-D to quit."
+            )
         history: list[str] = []
         while True:
             try:
@@ -128,9 +133,12 @@ def index_command(
     model: ModelOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start the index afresh.")] = False,
     quantize: Annotated[
-        Optional[bool],
-        typer.Option("--quantize/--no-quantize", help="int8 model for passages and questions: faster indexing, "
-                     "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built."),
+        bool | None,
+        typer.Option(
+            "--quantize/--no-quantize",
+            help="int8 model for passages and questions: faster indexing, "
+            "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built.",
+        ),
     ] = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded."""
@@ -147,12 +155,15 @@ def index_command(
 def serve(
     index: IndexOption = None,
     model: ModelOption = None,
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on. (env QA_HOST; default 127.0.0.1)")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port to listen on. (env QA_PORT; default 8000)")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on. (env QA_HOST; default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on. (env QA_PORT; default 8000)")] = None,
     cors_origin: Annotated[
-        Optional[list[str]],
-        typer.Option("--cors-origin", help="Origin allowed to call the API from a browser (repeatable; '*' for "
-                     "any). (env QA_CORS_ORIGINS, comma-separated)"),
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="Origin allowed to call the API from a browser (repeatable; '*' for "
+            "any). (env QA_CORS_ORIGINS, comma-separated)",
+        ),
     ] = None,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
@@ -177,13 +188,17 @@ def info(index: IndexOption = None, model: ModelOption = None) -> None:
 def eval_command(
     path: Annotated[Path, typer.Argument(help="JSONL questions, a SQuAD v1.1 JSON file or a BEIR folder.")],
     index: Annotated[
-        Optional[Path],
-        typer.Option("--index", "-i", help="Index to ask JSONL questions of. Default: the seeds index. "
-                     "SQuAD and BEIR sets index their own corpus (cached)."),
+        Path | None,
+        typer.Option(
+            "--index",
+            "-i",
+            help="Index to ask JSONL questions of. Default: the seeds index. "
+            "SQuAD and BEIR sets index their own corpus (cached).",
+        ),
     ] = None,
     model: ModelOption = None,
     json_file: Annotated[
-        Optional[Path], typer.Option("--json", help="Also write the metrics to this file as JSON.")
+        Path | None, typer.Option("--json", help="Also write the metrics to this file as JSON.")
     ] = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Also measure BM25 only and dense only, in the same run.")

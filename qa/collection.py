@@ -40,7 +40,7 @@ __all__ = [
 def validate_question(question: str) -> str:
     """The question stripped, or InvalidQuestion with what is wrong."""
     if not isinstance(question, str) or not question.strip():
-        raise InvalidQuestion("The question is empty; ask something, e.g. qa ask \"Who is Moussa Koussa?\"")
+        raise InvalidQuestion('The question is empty; ask something, e.g. qa ask "Who is Moussa Koussa?"')
     question = question.strip()
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQuestion(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
@@ -63,7 +63,6 @@ class Collection:
         """Open and check an index; mismatches raise a QAError that says what to run."""
         from embeddings import Encoder
         from embeddings.vector_index import VectorIndex
-
         from qa.lexical import LexicalIndex
 
         index_dir = Path(index_dir).expanduser().resolve()
@@ -85,11 +84,14 @@ class Collection:
         counts = {len(vectors), stored, len(lexical.passage_ids), manifest.counts.passages}
         if len(counts) != 1:
             raise IndexMismatch(
-                f"The index at {index_dir} is inconsistent ({len(vectors)} vectors, {stored} passages). Rebuild it: {hint}"
+                f"The index at {index_dir} is inconsistent ({len(vectors)} vectors, {stored} passages). "
+                f"Rebuild it: {hint}"
             )
         if vectors.dimension != manifest.model.dimension:
-            raise IndexMismatch(f"The index at {index_dir} holds {vectors.dimension}-d vectors, its model gives "
-                                f"{manifest.model.dimension}-d. Rebuild it: {hint}")
+            raise IndexMismatch(
+                f"The index at {index_dir} holds {vectors.dimension}-d vectors, its model gives "
+                f"{manifest.model.dimension}-d. Rebuild it: {hint}"
+            )
         retriever = HybridRetriever(vectors, lexical, settings or RetrievalSettings(), _text_reader(passages))
         encoder.warm_up()
         return cls(index_dir, manifest, encoder, retriever, passages)
@@ -108,9 +110,7 @@ class Collection:
         hits = self.search(query, k, mode)
         return Ranking(query=query, hits=hits, confident=self.retriever.confident(hits))
 
-    def ask(
-        self, question: str, top_k: int = 5, history: Sequence[str] = (), mode: str | None = None
-    ) -> Answer:
+    def ask(self, question: str, top_k: int = 5, history: Sequence[str] = (), mode: str | None = None) -> Answer:
         """The `top_k` best passages for a question, verbatim, with highlights and citations.
 
         `history` holds the earlier questions of a conversation, oldest first; `answered` is
@@ -142,8 +142,12 @@ class Collection:
                     text=row["text"],
                     highlight=self._highlight(hit, row["text"], question),
                     citation=Citation(
-                        doc_id=row["doc_id"], source=row["source"], title=row["title"],
-                        start=row["start"], end=row["end"], page=row["page"],
+                        doc_id=row["doc_id"],
+                        source=row["source"],
+                        title=row["title"],
+                        start=row["start"],
+                        end=row["end"],
+                        page=row["page"],
                     ),
                 )
             )
@@ -187,9 +191,13 @@ class Collection:
     def stats(self) -> IndexStats:
         manifest = self.manifest
         return IndexStats(
-            path=str(self.index_dir), documents=manifest.counts.documents, passages=manifest.counts.passages,
-            model=manifest.model.name, dimension=manifest.model.dimension,
-            created=manifest.created, updated=manifest.updated,
+            path=str(self.index_dir),
+            documents=manifest.counts.documents,
+            passages=manifest.counts.passages,
+            model=manifest.model.name,
+            dimension=manifest.model.dimension,
+            created=manifest.created,
+            updated=manifest.updated,
         )
 
 
@@ -214,6 +222,9 @@ def _same_spot(row, citation: Citation) -> bool:
 def _document_info(row) -> DocumentInfo:
     pages = json.loads(row["page_starts"]) if row["page_starts"] else None
     return DocumentInfo(
-        doc_id=row["doc_id"], title=row["title"], source=row["source"], passages=row["passages"],
+        doc_id=row["doc_id"],
+        title=row["title"],
+        source=row["source"],
+        passages=row["passages"],
         pages=len(pages) if pages else None,
     )

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 # ("that", "this" and "there" are left out: they mostly join clauses, point inside the
 # question or say that something exists.)
 ANAPHORS = frozenset(
-    "he him his himself she her hers herself it its itself they them their theirs themselves "
-    "these those".split()
+    "he him his himself she her hers herself it its itself they them their theirs themselves these those".split()
 )
 # Openings that continue the previous turn ("And the date?", "What about Benghazi?").
 CONTINUATIONS = ("and", "also", "what about", "how about", "then", "so")

@@ -82,8 +82,7 @@ def index_paths(
     if not scan.files:
         kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
         raise NoDocuments(
-            f"No supported files in {', '.join(str(p) for p in paths)} (supported: {kinds}). "
-            "The index was not changed."
+            f"No supported files in {', '.join(str(p) for p in paths)} (supported: {kinds}). The index was not changed."
         )
     builder = _Builder(index_dir, model, rebuild, chunking, quantize)
     roots = sorted({str(root) for root, _ in scan.files})
@@ -113,7 +112,9 @@ def index_paths(
             builder.remove(doc_id)
             report.removed += 1
     if report.added + report.updated + report.unchanged == 0:
-        raise NoDocuments(f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed.")
+        raise NoDocuments(
+            f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
+        )
     builder.manifest.roots = sorted(set(builder.manifest.roots) | set(roots))
     report.passages = builder.commit(show_progress)
     return report
@@ -142,7 +143,11 @@ class _Builder:
     """Collects the changes to one index, then writes them in a staging folder and swaps it in."""
 
     def __init__(
-        self, index_dir: Path, model: str | None, rebuild: bool, chunking: ChunkingSettings | None,
+        self,
+        index_dir: Path,
+        model: str | None,
+        rebuild: bool,
+        chunking: ChunkingSettings | None,
         quantize: bool | None = None,
     ) -> None:
         from embeddings import Encoder
@@ -209,7 +214,6 @@ class _Builder:
         if self.previous and not self.new_documents and not self.removed_ids:
             return 0
         from embeddings.vector_index import VectorIndex, faiss_version
-
         from qa.lexical import LexicalIndex
 
         max_tokens = self.encoder.max_tokens
@@ -249,12 +253,16 @@ class _Builder:
                 lexical_ids.append(row["id"])
                 lexical_texts.append(embedding_text(row["title"], row["text"]))
             db.close()
-            LexicalIndex.build(np.asarray(lexical_ids, dtype=np.int64), lexical_texts).save(staging.path / LEXICAL_FOLDER)
+            LexicalIndex.build(np.asarray(lexical_ids, dtype=np.int64), lexical_texts).save(
+                staging.path / LEXICAL_FOLDER
+            )
             vector_index = vector_index.resized()
             vector_index.save(staging.path / VECTORS_FILE)
             manifest = self.manifest
             manifest.model = ModelInfo(
-                name=self.encoder.name, dimension=self.encoder.dimension, max_tokens=max_tokens,
+                name=self.encoder.name,
+                dimension=self.encoder.dimension,
+                max_tokens=max_tokens,
                 quantized=self.encoder.quantized,
             )
             manifest.faiss_version = faiss_version()
@@ -264,7 +272,7 @@ class _Builder:
                 raise IndexMismatch("Internal error: vector and passage counts differ; the index was not changed.")
             write_manifest(staging.path, manifest)
             staging.commit()
-        self.encoder.query_encoder  # export the question encoder now, while torch is loaded anyway
+        self.encoder.warm_up()  # makes the question encoder's ONNX export now, while torch is loaded anyway
         return len(texts)
 
     def _old_passage_ids(self, doc_id: str, db) -> list[int]:
@@ -275,21 +283,38 @@ class _Builder:
         for doc_id, document in self.new_documents.items():
             db.execute(
                 "INSERT INTO documents (doc_id, root, source, title, text, sha256, page_starts) VALUES (?,?,?,?,?,?,?)",
-                (doc_id, document.root, document.source, document.title, document.text, document.sha256,
-                 json_or_none(document.page_starts)),
+                (
+                    doc_id,
+                    document.root,
+                    document.source,
+                    document.title,
+                    document.text,
+                    document.sha256,
+                    json_or_none(document.page_starts),
+                ),
             )
             first = self.manifest.next_passage_id
             for ordinal, span in enumerate(chunks[doc_id]):
                 db.execute(
                     'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text) VALUES (?,?,?,?,?,?,?)',
-                    (first + ordinal, doc_id, ordinal, span.start, span.end, document.page_at(span.start),
-                     document.text[span.start : span.end]),
+                    (
+                        first + ordinal,
+                        doc_id,
+                        ordinal,
+                        span.start,
+                        span.end,
+                        document.page_at(span.start),
+                        document.text[span.start : span.end],
+                    ),
                 )
                 ids.append(first + ordinal)
             self.manifest.next_passage_id = first + len(chunks[doc_id])
             self.manifest.documents[doc_id] = ManifestDocument(
-                root=document.root, source=document.source, sha256=document.sha256,
-                first_passage_id=first, passages=len(chunks[doc_id]),
+                root=document.root,
+                source=document.source,
+                sha256=document.sha256,
+                first_passage_id=first,
+                passages=len(chunks[doc_id]),
             )
         return ids
 
@@ -302,8 +327,12 @@ def _embed(encoder, texts: list[str], show_progress: bool) -> np.ndarray:
     from qa.console import stderr_console
 
     with Progress(
-        TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=stderr_console(), transient=True,
+        TextColumn("Embedding passages"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
     ) as progress:
         task = progress.add_task("embed", total=len(texts))
         return encoder.encode(texts, on_progress=lambda n: progress.advance(task, n))

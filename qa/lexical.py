@@ -13,6 +13,7 @@ import numpy as np
 K1 = 0.9
 B = 0.4
 
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -24,9 +25,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop words out, stemmed: how passages are indexed."""
     import bm25s
 
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")

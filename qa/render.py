@@ -55,8 +55,10 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
     from rich.table import Table
 
     console = stdout_console()
-    console.print(f"[bold]{stats.path}[/]: {stats.documents} documents, {stats.passages} passages, "
-                  f"model {stats.model} ({stats.dimension}-d), updated {stats.updated:%Y-%m-%d %H:%M} UTC")
+    console.print(
+        f"[bold]{stats.path}[/]: {stats.documents} documents, {stats.passages} passages, "
+        f"model {stats.model} ({stats.dimension}-d), updated {stats.updated:%Y-%m-%d %H:%M} UTC"
+    )
     table = Table("doc_id", "title", "source", "passages")
     for document in documents:
         table.add_row(document.doc_id, document.title, document.source, str(document.passages))

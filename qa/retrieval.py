@@ -120,8 +120,9 @@ class HybridRetriever:
         rescored = weight * dense[head] + (1 - weight) * (lexical_norm[head] + a * sentence_norm) / (1 + a)
         head_order = np.argsort(-rescored, kind="stable")
         hits = [
-            Hit(int(ids[head[i]]), float(rescored[i]), float(dense[head[i]]), float(lexical[head[i]]),
-                best_sentences[i])
+            Hit(
+                int(ids[head[i]]), float(rescored[i]), float(dense[head[i]]), float(lexical[head[i]]), best_sentences[i]
+            )
             for i in head_order[:k]
         ]
         for i in order[len(head) :][: max(0, k - len(hits))]:

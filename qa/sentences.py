@@ -28,9 +28,7 @@ class SentenceScore:
     score: float
 
 
-def score_sentences(
-    passages: Sequence[str], query: str, idf: Mapping[str, float]
-) -> list[list[SentenceScore]]:
+def score_sentences(passages: Sequence[str], query: str, idf: Mapping[str, float]) -> list[list[SentenceScore]]:
     """Every sentence of each passage scored against the query."""
     from qa.lexical import tokenize_query
 

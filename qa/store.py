@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -40,7 +40,7 @@ CREATE INDEX IF NOT EXISTS passages_by_doc ON passages(doc_id, ordinal);
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class ModelInfo(BaseModel):
@@ -94,11 +94,15 @@ def read_manifest(index_dir: Path) -> Manifest:
     if not index_dir.exists():
         raise IndexNotFound(f"No index at {index_dir}. Create one with: qa index FOLDER --index {index_dir}")
     if not path.exists():
-        raise IndexMismatch(f"{index_dir} is not a qa index (no {MANIFEST_FILE}). Create one with: {rebuild_hint(index_dir)}")
+        raise IndexMismatch(
+            f"{index_dir} is not a qa index (no {MANIFEST_FILE}). Create one with: {rebuild_hint(index_dir)}"
+        )
     try:
         manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, ValueError, OSError) as error:
-        raise IndexMismatch(f"The index manifest {path} is unreadable ({type(error).__name__}). Rebuild it: {rebuild_hint(index_dir)}") from error
+        raise IndexMismatch(
+            f"The index manifest {path} is unreadable ({type(error).__name__}). Rebuild it: {rebuild_hint(index_dir)}"
+        ) from error
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(
             f"The index at {index_dir} has format {manifest.format_version}, this qa reads {FORMAT_VERSION}. "

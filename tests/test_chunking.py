@@ -42,7 +42,10 @@ def test_offsets_round_trip_and_every_passage_is_within_the_limit():
 
 
 def test_page_furniture_never_stands_alone():
-    text = "Skip to: Content\nSkip to: Search\n\nA real paragraph with enough words to be prose, surely.\n\nRead Comments\n\nView reader comments | Comment on this story"
+    text = (
+        "Skip to: Content\nSkip to: Search\n\nA real paragraph with enough words to be prose, surely.\n\n"
+        "Read Comments\n\nView reader comments | Comment on this story"
+    )
     passages, _ = split(text, target=200)
     assert passages == ["A real paragraph with enough words to be prose, surely."]
 
@@ -73,8 +76,15 @@ def test_a_document_of_only_short_lines_is_still_searchable():
     assert passages == ["Buy milk\nCall Anna"]
 
 
-@pytest.mark.parametrize("line,expected", [("Skip to: Content", False), ("Read Comments", False),
-                                           ("Eight officers appeared in Rome.", True), ("Tripoli, Libya", False)])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("Skip to: Content", False),
+        ("Read Comments", False),
+        ("Eight officers appeared in Rome.", True),
+        ("Tripoli, Libya", False),
+    ],
+)
 def test_is_prose(line, expected):
     assert is_prose(line) is expected
 

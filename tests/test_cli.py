@@ -75,7 +75,10 @@ def test_questions_from_stdin_give_one_json_line_each(seeds_index):
     result = invoke("ask", "-", "--json", "--index", str(seeds_index), stdin=stdin)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.strip().split("\n")]
-    assert [line["question"] for line in lines] == ["How many Libyan army officers appeared in Rome?", "Who is Moussa Koussa?"]
+    assert [line["question"] for line in lines] == [
+        "How many Libyan army officers appeared in Rome?",
+        "Who is Moussa Koussa?",
+    ]
     assert "Eight Libyan army officers" in lines[0]["passages"][0]["text"]
 
 
@@ -119,7 +122,10 @@ def test_real_subprocess_answers_and_help_is_quick_to_import(seeds_index, isolat
     env = {**os.environ, "QA_HOME": str(isolated_home)}
     done = subprocess.run(
         [sys.executable, "-m", "qa", "ask", "Who is Moussa Koussa?", "--json", "--index", str(seeds_index)],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["passages"]

@@ -12,9 +12,7 @@ from qa.errors import QAError
 from qa.evaluation.datasets import load_beir, load_eval_set, load_questions, load_squad
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
-needs_shared = pytest.mark.skipif(
-    not SHARED_EVAL.is_dir(), reason=f"public evaluation data not found at {SHARED_EVAL}"
-)
+needs_shared = pytest.mark.skipif(not SHARED_EVAL.is_dir(), reason=f"public evaluation data not found at {SHARED_EVAL}")
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -247,10 +245,7 @@ def test_beir_folder_loads_only_judged_queries(tmp_path):
     eval_set = load_eval_set(make_beir(tmp_path / "scifact"))
     assert eval_set.kind == "beir" and eval_set.name == "scifact"
     assert [doc.doc_id for doc in eval_set.corpus] == ["10", "11", "12"]
-    assert (
-        eval_set.corpus[0].title == "Aspirin"
-        and eval_set.corpus[0].text == "Aspirin reduces fever."
-    )
+    assert eval_set.corpus[0].title == "Aspirin" and eval_set.corpus[0].text == "Aspirin reduces fever."
     assert eval_set.corpus[1].text_with_title == "Untitled abstract."
     assert [q.id for q in eval_set.questions] == ["3", "1"]  # qrels order; "2" is not judged
     statins = eval_set.questions[0]
@@ -301,10 +296,7 @@ def test_broken_beir_corpus(tmp_path):
 
 
 def test_missing_empty_and_unknown_inputs(tmp_path):
-    assert (
-        load_error(tmp_path / "nowhere.jsonl")
-        == f"No evaluation set at {tmp_path / 'nowhere.jsonl'}"
-    )
+    assert load_error(tmp_path / "nowhere.jsonl") == f"No evaluation set at {tmp_path / 'nowhere.jsonl'}"
     empty = tmp_path / "empty.jsonl"
     empty.write_text("  \n")
     assert load_error(empty) == f"{empty} is empty"

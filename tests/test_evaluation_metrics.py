@@ -165,12 +165,8 @@ def test_ndcg_and_recall_agree_with_pytrec_eval(seed):
 
     ours = beir_scores(run, qrels)
     n = len(qrels)  # BEIR convention here: every judged query counts, unanswered ones as 0
-    assert ours["ndcg@10"] == pytest.approx(
-        sum(scores["ndcg_cut_10"] for scores in reference.values()) / n
-    )
-    assert ours["recall@100"] == pytest.approx(
-        sum(scores["recall_100"] for scores in reference.values()) / n
-    )
+    assert ours["ndcg@10"] == pytest.approx(sum(scores["ndcg_cut_10"] for scores in reference.values()) / n)
+    assert ours["recall@100"] == pytest.approx(sum(scores["recall_100"] for scores in reference.values()) / n)
 
 
 def test_passage_level_runs_score_like_their_distinct_documents_in_pytrec_eval():
@@ -179,9 +175,7 @@ def test_passage_level_runs_score_like_their_distinct_documents_in_pytrec_eval()
     passages = ["x", "a", "x", "a", "y", "b", "y", "z", "w", "v", "u", "t", "c"]
     distinct = distinct_doc_ids(passages)
     scored = {"q": {doc: float(len(distinct) - rank) for rank, doc in enumerate(distinct)}}
-    reference = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"}).evaluate(
-        scored
-    )["q"]
+    reference = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"}).evaluate(scored)["q"]
     assert ndcg_at_k(passages, qrels["q"], 10) == pytest.approx(reference["ndcg_cut_10"])
     assert recall_at_k(passages, qrels["q"], 100) == pytest.approx(reference["recall_100"])
 

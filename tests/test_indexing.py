@@ -61,7 +61,12 @@ def test_manifest_records_what_loading_checks(corpus, tmp_path):
     index_paths([corpus], index_dir)
     manifest = json.loads((index_dir / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == 1
-    assert manifest["model"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "max_tokens": 256, "quantized": False}
+    assert manifest["model"] == {
+        "name": "sentence-transformers/all-MiniLM-L6-v2",
+        "dimension": 384,
+        "max_tokens": 256,
+        "quantized": False,
+    }
     assert manifest["faiss_version"] and manifest["created"] and manifest["updated"]
     entry = manifest["documents"]["harbour"]
     assert entry["source"] == "harbour.txt" and len(entry["sha256"]) == 64

@@ -23,7 +23,7 @@ from embeddings.onnx_encoder import (
     export_onnx,
     onnx_cache_dir,
 )
-from tests.conftest import PROJECT_ROOT, SEED_QUESTIONS, SEEDS
+from tests.conftest import PROJECT_ROOT, SEED_QUESTIONS
 
 FALLBACK_QUESTIONS = [
     "Who is Moussa Koussa?",

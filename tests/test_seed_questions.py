@@ -14,7 +14,10 @@ def test_most_answerable_seed_questions_have_an_answer_in_the_top_three(seeds_co
     questions = [json.loads(line) for line in require_shared(SEED_QUESTIONS).read_text().splitlines() if line.strip()]
     answerable = [q for q in questions if q["answers"]]
     hits = [
-        any(contains_answer(p.text, q["answers"]) for p in seeds_collection.ask(q["question"], 3, q.get("history", [])).passages)
+        any(
+            contains_answer(p.text, q["answers"])
+            for p in seeds_collection.ask(q["question"], 3, q.get("history", [])).passages
+        )
         for q in answerable
     ]
     assert len(answerable) == 13

@@ -51,9 +51,7 @@ class EvalQuestion:
 
     @property
     def answerable(self) -> bool:
-        return bool(self.answers or self.gold_sources) or any(
-            relevance > 0 for relevance in self.gold_doc_ids.values()
-        )
+        return bool(self.answers or self.gold_sources) or any(relevance > 0 for relevance in self.gold_doc_ids.values())
 
 
 @dataclass(frozen=True)
@@ -90,9 +88,7 @@ def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
         # "Extra data" after a first complete value is what one-object-a-line looks like.
         if error.msg == "Extra data":
             return _questions_from_text(path, text, _sha256(raw))
-        raise QAError(
-            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+        raise QAError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
     if isinstance(data, dict) and "data" in data:
         return _squad_from_data(path, data, _sha256(raw))
     if isinstance(data, dict) and "question" in data:
@@ -120,9 +116,7 @@ def load_squad(path: str | Path) -> EvalSet:
     try:
         data = json.loads(_decode(path, raw))
     except json.JSONDecodeError as error:
-        raise QAError(
-            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+        raise QAError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
     return _squad_from_data(path, data, _sha256(raw))
 
 
@@ -248,8 +242,7 @@ def _squad_from_data(path: Path, data: Any, content_hash: str) -> EvalSet:
                 seen_ids.add(question_id)
                 raw_answers = qa.get("answers", [])
                 if not isinstance(raw_answers, list) or not all(
-                    isinstance(answer, dict) and isinstance(answer.get("text"), str)
-                    for answer in raw_answers
+                    isinstance(answer, dict) and isinstance(answer.get("text"), str) for answer in raw_answers
                 ):
                     raise fail(where, "needs 'answers' as a list of objects with a 'text' string")
                 impossible = bool(qa.get("is_impossible", False))
@@ -266,9 +259,7 @@ def _squad_from_data(path: Path, data: Any, content_hash: str) -> EvalSet:
                 )
     if not questions:
         raise QAError(f"{path} holds no questions")
-    return EvalSet(
-        name=path.stem, kind="squad", questions=questions, corpus=corpus, content_hash=content_hash
-    )
+    return EvalSet(name=path.stem, kind="squad", questions=questions, corpus=corpus, content_hash=content_hash)
 
 
 def _parse_qrels(path: Path, text: str) -> dict[str, dict[str, int]]:
@@ -279,10 +270,7 @@ def _parse_qrels(path: Path, text: str) -> dict[str, dict[str, int]]:
             continue
         fields = line.split("\t") if "\t" in line else line.split()
         if len(fields) != 3:
-            raise QAError(
-                f"{path}:{line_number}: expected 3 columns (query-id, corpus-id, score), "
-                f"found {len(fields)}"
-            )
+            raise QAError(f"{path}:{line_number}: expected 3 columns (query-id, corpus-id, score), found {len(fields)}")
         query_id, doc_id, score = (value.strip() for value in fields)
         try:
             relevance = int(score)
@@ -321,9 +309,7 @@ def _required_id(record: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _required_str(
-    record: dict[str, Any], key: str, where: str, *, allow_empty: bool = False
-) -> str:
+def _required_str(record: dict[str, Any], key: str, where: str, *, allow_empty: bool = False) -> str:
     value = record.get(key)
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
         kind = "a string" if allow_empty else "a non-empty string"

@@ -27,9 +27,7 @@ def normalize_for_match(text: str) -> str:
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """True when `text` contains one of `answers` after normalisation; blank answers never match."""
     haystack = normalize_for_match(text)
-    return any(
-        needle and needle in haystack for needle in (normalize_for_match(a) for a in answers)
-    )
+    return any(needle and needle in haystack for needle in (normalize_for_match(a) for a in answers))
 
 
 def hit_at_k(passage_texts: Sequence[str], answers: Iterable[str], k: int) -> bool:
@@ -48,9 +46,7 @@ def gold_at_k(ranked_doc_ids: Sequence[str], relevance: Mapping[str, int], k: in
     return any(relevance.get(doc_id, 0) > 0 for doc_id in distinct_doc_ids(ranked_doc_ids)[:k])
 
 
-def reciprocal_rank(
-    ranked_doc_ids: Sequence[str], relevance: Mapping[str, int], k: int = 10
-) -> float:
+def reciprocal_rank(ranked_doc_ids: Sequence[str], relevance: Mapping[str, int], k: int = 10) -> float:
     """1 / rank of the first relevant document among the first `k` distinct ones, else 0."""
     for rank, doc_id in enumerate(distinct_doc_ids(ranked_doc_ids)[:k], start=1):
         if relevance.get(doc_id, 0) > 0:
@@ -89,9 +85,7 @@ def beir_scores(
     if not qrels:
         raise ValueError("no queries to evaluate")
     ndcg = [ndcg_at_k(run.get(query_id, ()), judged, ndcg_k) for query_id, judged in qrels.items()]
-    recall = [
-        recall_at_k(run.get(query_id, ()), judged, recall_k) for query_id, judged in qrels.items()
-    ]
+    recall = [recall_at_k(run.get(query_id, ()), judged, recall_k) for query_id, judged in qrels.items()]
     return {f"ndcg@{ndcg_k}": _mean(ndcg), f"recall@{recall_k}": _mean(recall)}
 
 
@@ -163,26 +157,16 @@ def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[st
     with_answers = [(q, r) for q, r in pairs if q.answers]
     if with_answers:
         for k in HIT_KS:
-            metrics[f"hit@{k}"] = _mean(
-                hit_at_k(r.passage_texts, q.answers, k) for q, r in with_answers
-            )
+            metrics[f"hit@{k}"] = _mean(hit_at_k(r.passage_texts, q.answers, k) for q, r in with_answers)
 
     with_gold = [(q, r) for q, r in pairs if q.gold_doc_ids]
     if eval_set.kind == "squad" and with_gold:
         for k in GOLD_KS:
-            metrics[f"gold@{k}"] = _mean(
-                gold_at_k(r.doc_ids, q.gold_doc_ids, k) for q, r in with_gold
-            )
-        metrics["mrr@10"] = _mean(
-            reciprocal_rank(r.doc_ids, q.gold_doc_ids, 10) for q, r in with_gold
-        )
+            metrics[f"gold@{k}"] = _mean(gold_at_k(r.doc_ids, q.gold_doc_ids, k) for q, r in with_gold)
+        metrics["mrr@10"] = _mean(reciprocal_rank(r.doc_ids, q.gold_doc_ids, 10) for q, r in with_gold)
 
     if eval_set.kind == "beir":
-        metrics.update(
-            beir_scores(
-                {q.id: r.doc_ids for q, r in pairs}, {q.id: q.gold_doc_ids for q, _ in pairs}
-            )
-        )
+        metrics.update(beir_scores({q.id: r.doc_ids for q, r in pairs}, {q.id: q.gold_doc_ids for q, _ in pairs}))
 
     if any(not q.answerable for q, _ in pairs):
         precision, recall = abstention_precision_recall(

@@ -119,8 +119,9 @@ def corpus_index(
             stderr_console().print(
                 f"Indexing the {len(eval_set.corpus or ())} documents of {eval_set.name} into {index_dir} (cached)…"
             )
-        index_documents(corpus_documents(eval_set), index_dir, model=model, show_progress=show_progress,
-                        chunking=chunking)
+        index_documents(
+            corpus_documents(eval_set), index_dir, model=model, show_progress=show_progress, chunking=chunking
+        )
     return index_dir
 
 
@@ -246,8 +247,12 @@ class _progress_bar:
         from qa.console import stderr_console
 
         self._progress = Progress(
-            TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=stderr_console(), transient=True,
+            TextColumn(self.label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=stderr_console(),
+            transient=True,
         )
         self._progress.start()
         task = self._progress.add_task(self.label, total=self.total)
@@ -310,4 +315,3 @@ def _format(key: str, value: float | None, counts: dict[str, int]) -> str:
 def write_json(report: EvalReport, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
-
