@@ -38,16 +38,25 @@ def summary_section(summary: dict) -> str:
 
 
 def indexing_section(data: dict) -> str:
+    overall = data.get("load_average_1m_runs", [])  # older results kept one list for all methods
     rows = [
-        [method, f["seconds_median"], f["passages_per_s"], f["ratio_to_raw"], ", ".join(map(str, f["seconds_runs"]))]
+        [
+            method,
+            f["seconds_median"],
+            f["passages_per_s"],
+            f["ratio_to_raw"],
+            ", ".join(map(str, f["seconds_runs"])),
+            loads(f.get("load_average_1m_runs", overall)),
+        ]
         for method, f in data["methods"].items()
     ]
+    columns = ["method", "seconds", "passages/s", "÷ raw encode", "seconds per run", "load (1 min) after the runs"]
+    kind = "int8 (`--quantize`)" if data.get("quantize") else "float32"
     return (
-        f"### Indexing: {data['documents']} SciFact abstracts → {data['passages']} passages, "
+        f"### Indexing ({kind}): {data['documents']} SciFact abstracts → {data['passages']} passages, "
         f"batch {data['batch_size']}, median of {data['runs']} runs\n\n"
-        f"`{data['command']}` on {data['machine']['date']}, load average (1 min) "
-        f"{loads(data['load_average_1m_runs'])}\n\n"
-        + table(["method", "seconds", "passages/s", "÷ raw encode", "seconds per run"], rows)
+        f"`{data['command']}` on {data['machine']['date']}, code {data['machine'].get('code', 'not recorded')}\n\n"
+        + table(columns, rows)
     )
 
 
@@ -123,6 +132,7 @@ def main() -> None:
     sections = {
         "summary": summary_section,
         "indexing": indexing_section,
+        "indexing-quantize": indexing_section,
         "query": query_section,
         "startup": startup_section,
         "vectors": vectors_section,
