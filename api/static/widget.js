@@ -4,6 +4,10 @@
  *   <script src="http://127.0.0.1:8000/widget.js" defer></script>   adds a launcher button and a chat panel
  *   <qa-chat></qa-chat>                                              shows the chat inline instead
  *
+ * Options are attributes of <qa-chat> (theme, lang, shortcut, examples, text-*); the same names with a
+ * data- prefix on the script tag apply to every <qa-chat> on the page that does not set them itself.
+ * Looks come from CSS custom properties (--qa-*), set on qa-chat or any ancestor; see the README.
+ *
  * Plain JavaScript, no build step, no requests to anyone but the server this file came from.
  * Every piece of corpus text goes into the page as a text node: nothing here parses HTML.
  */
@@ -15,106 +19,250 @@
   const script = document.currentScript;
   // The API lives where this script was served from, so the widget works embedded on any origin.
   const API = new URL(".", script ? script.src : window.location.href);
-  const NOT_ANSWERED = "No passage answers this confidently. The closest passages are below.";
   const HISTORY_TURNS = 10;
   const SVG = "http://www.w3.org/2000/svg";
+  const PHONE = "(max-width: 480px)";
+  const MAC = /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent);
+
+  /*
+   * Every visible string and accessible name. An attribute text-KEY on <qa-chat> replaces one string;
+   * {name} marks a value filled in when the string is used.
+   */
+  const STRINGS = {
+    en: {
+      title: "Ask the documents",
+      launcher: "Ask the documents",
+      close: "Close",
+      intro: "Ask a question; answers are passages quoted from the documents.",
+      examples: "Try asking:",
+      label: "Your question",
+      placeholder: "Ask a question…",
+      hint: "Enter sends, Shift+Enter starts a new line.",
+      send: "Ask",
+      conversation: "Conversation",
+      searching: "Searching the documents…",
+      "not-answered": "No passage answers this confidently. The closest passages are below.",
+      "no-passages": "No passages found.",
+      passages: "Passages, best first",
+      "cite-hint": "Opens the document at this passage.",
+      page: "{source}, page {page}",
+      facts: "{documents} documents · {passages} passages",
+      "count-one": "{count} passage",
+      "count-other": "{count} passages",
+      summary: "Answer, {count}. Best, from {title}: {sentence}",
+      back: "← Back to answers",
+      opened: "Opened {title} at the cited passage. Escape goes back to the answers.",
+      "empty-question": "Type a question first.",
+      unreachable: "Could not reach the server at {origin}. Your question is kept; try again.",
+      "server-failed": "The server failed ({detail}). Try again.",
+      "open-failed": "Could not open the document: {detail}",
+    },
+    fr: {
+      title: "Interroger les documents",
+      launcher: "Interroger les documents",
+      close: "Fermer",
+      intro: "Posez une question\u00a0; les réponses sont des passages cités des documents.",
+      examples: "Par exemple\u00a0:",
+      label: "Votre question",
+      placeholder: "Posez une question…",
+      hint: "Entrée envoie, Maj+Entrée passe à la ligne.",
+      send: "Demander",
+      conversation: "Conversation",
+      searching: "Recherche dans les documents…",
+      "not-answered": "Aucun passage ne répond avec assurance. Les passages les plus proches sont ci-dessous.",
+      "no-passages": "Aucun passage trouvé.",
+      passages: "Passages, le meilleur d’abord",
+      "cite-hint": "Ouvre le document à ce passage.",
+      page: "{source}, page {page}",
+      facts: "{documents} documents · {passages} passages",
+      "count-one": "{count} passage",
+      "count-other": "{count} passages",
+      summary: "Réponse, {count}. La meilleure, tirée de {title}\u00a0: {sentence}",
+      back: "← Retour aux réponses",
+      opened: "{title} ouvert au passage cité. Échap revient aux réponses.",
+      "empty-question": "Tapez d’abord une question.",
+      unreachable: "Impossible de joindre le serveur {origin}. Votre question est conservée\u00a0; réessayez.",
+      "server-failed": "Le serveur a échoué ({detail}). Réessayez.",
+      "open-failed": "Impossible d’ouvrir le document\u00a0: {detail}",
+    },
+  };
+
+  /** Options a data- attribute of the script tag may give every <qa-chat> on the page. */
+  const OPTIONS = ["theme", "lang", "shortcut", "examples", ...Object.keys(STRINGS.en).map((key) => `text-${key}`)];
+
+  /*
+   * The colours of each theme. Each is a private property (--_name) that a public one (--qa-name) overrides
+   * in every theme; a page that wants other colours in dark mode sets them in its own media query.
+   */
+  const COLOURS = {
+    //              public name          light      dark
+    bg: ["--qa-background", "#ffffff", "#161b22"],
+    surface: ["--qa-surface", "#f6f8fa", "#21262d"],
+    text: ["--qa-text", "#1f2328", "#e6edf3"],
+    muted: ["--qa-muted", "#57606a", "#9198a1"],
+    border: ["--qa-border", "#d0d7de", "#3d444d"],
+    field: ["--qa-field-border", "#8c959f", "#768390"],
+    accent: ["--qa-accent", "#0b57d0", "#8ab4f8"],
+    "accent-text": ["--qa-accent-text", "#ffffff", "#0d1117"],
+    highlight: ["--qa-highlight", "#ffe066", "#6b5300"],
+    warning: ["--qa-warning", "#bf8700", "#d29922"],
+    error: ["--qa-error", "#82071e", "#ffb1ad"],
+  };
+  const palette = (column) =>
+    Object.entries(COLOURS)
+      .map(([name, row]) => `--_${name}: var(${row[0]}, ${row[column]});`)
+      .join(" ");
 
   const STYLE = `
     :host { display: block; }
     :host([hidden]) { display: none; }
     .root {
       all: initial; display: block;
-      font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-      color: #1f2328; text-align: left; letter-spacing: normal; word-spacing: normal;
+      ${palette(1)}
+      --_focus: var(--qa-focus, var(--_accent));
+      --_radius: var(--qa-radius, 12px);
+      --_radius-small: calc(var(--_radius) * 2 / 3);
+      --_bottom: var(--qa-launcher-bottom, 16px);
+      --_right: var(--qa-launcher-right, 16px);
+      --_left: var(--qa-launcher-left, auto);
+      --_z: var(--qa-z-index, 2147483646);
+      color-scheme: light;
+      font-family: var(--qa-font-family, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif);
+      font-size: var(--qa-font-size, 15px); line-height: 1.5;
+      color: var(--_text); text-align: left; letter-spacing: normal; word-spacing: normal;
+    }
+    /* Tints of the theme's colours; browsers before color-mix() (2023) get plain ones. */
+    .root {
+      --_notice-bg: var(--_surface); --_error-bg: var(--_bg); --_error-border: var(--_error);
+      --_passage-bg: var(--_surface);
+    }
+    @supports (color: color-mix(in srgb, red 50%, blue)) {
+      .root {
+        --_notice-bg: color-mix(in srgb, var(--_highlight) 30%, var(--_bg));
+        --_error-bg: color-mix(in srgb, var(--_error) 10%, var(--_bg));
+        --_error-border: color-mix(in srgb, var(--_error) 40%, var(--_bg));
+        --_passage-bg: color-mix(in srgb, var(--_highlight) 45%, var(--_bg));
+      }
+    }
+    :host([theme="dark"]) .root { ${palette(2)} color-scheme: dark; }
+    @media (prefers-color-scheme: dark) {
+      :host([theme="auto"]) .root { ${palette(2)} color-scheme: dark; }
     }
     *, *::before, *::after { box-sizing: border-box; }
     [hidden] { display: none !important; }
-    :focus-visible { outline: 3px solid #0b57d0; outline-offset: 2px; }
+    :focus-visible { outline: 3px solid var(--_focus); outline-offset: 2px; }
     button {
       font: inherit; color: inherit; cursor: pointer; margin: 0;
-      border: 1px solid #b7bfc8; border-radius: 8px; background: #fff; padding: 6px 12px;
+      border: 1px solid var(--_border); border-radius: var(--_radius-small); background: var(--_bg); padding: 6px 12px;
     }
-    button:hover { background: #f1f4f8; }
+    button:hover { background: var(--_surface); }
+    svg { display: block; flex: none; }
     .sr-only {
       position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0;
       overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0;
     }
     .launcher {
-      position: fixed; right: 16px; bottom: 16px; z-index: 2147483646;
-      display: flex; align-items: center; gap: 8px; padding: 12px 18px; border-radius: 999px;
-      border: 0; background: #0b57d0; color: #fff; font-weight: 600;
+      position: fixed; right: var(--_right); left: var(--_left); bottom: var(--_bottom); z-index: var(--_z);
+      display: flex; align-items: center; gap: 8px; padding: 12px 18px;
+      border-radius: var(--qa-launcher-radius, 999px);
+      border: 0; background: var(--_accent); color: var(--_accent-text); font-weight: 600;
       box-shadow: 0 4px 14px rgba(0, 0, 0, .25);
     }
-    .launcher:hover { background: #0842a0; }
-    .launcher:focus-visible { outline-color: #1f2328; outline-offset: 3px; }
+    .launcher:hover, .send:hover { background: var(--_accent); filter: brightness(.9); }
+    .launcher:focus-visible { outline-color: var(--_text); outline-offset: 3px; }
     .panel {
       display: flex; flex-direction: column; overflow: hidden; position: relative;
-      background: #fff; border: 1px solid #d0d7de; border-radius: 12px;
-      height: var(--qa-chat-height, 560px);
+      background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--_radius);
+      height: var(--qa-chat-height, var(--qa-panel-height, 560px));
     }
     :host([launcher]) .panel {
-      position: fixed; right: 16px; bottom: 80px; z-index: 2147483647;
-      width: min(420px, calc(100vw - 32px)); height: min(640px, calc(100vh - 104px));
+      position: fixed; right: var(--_right); left: var(--_left); bottom: calc(var(--_bottom) + 64px);
+      z-index: calc(var(--_z) + 1);
+      width: min(var(--qa-panel-width, 420px), calc(100vw - 32px));
+      height: min(var(--qa-panel-height, 640px), calc(100vh - var(--_bottom) - 88px));
       box-shadow: 0 12px 32px rgba(0, 0, 0, .25);
-    }
-    @media (max-width: 480px) {
-      :host([launcher]) .panel { left: 8px; right: 8px; bottom: 72px; width: auto; height: calc(100vh - 84px); }
-      :host([launcher]) .launcher { right: 8px; bottom: 8px; }
     }
     header {
       display: flex; align-items: center; gap: 8px; padding: 10px 14px;
-      border-bottom: 1px solid #d0d7de; background: #f6f8fa;
+      border-bottom: 1px solid var(--_border); background: var(--_surface);
     }
     header .titles { flex: 1; min-width: 0; }
-    h2 { font-size: 16px; margin: 0; font-weight: 650; }
-    .facts { margin: 0; font-size: 12px; color: #57606a; }
+    header .close { padding: 8px; line-height: 0; }
+    h2 { font-size: 1.07em; margin: 0; font-weight: 650; }
+    .facts { margin: 0; font-size: .8em; color: var(--_muted); }
     .view { flex: 1; min-height: 0; display: flex; flex-direction: column; }
     .log { flex: 1; overflow-y: auto; padding: 12px 14px; margin: 0; list-style: none; position: relative; }
-    .empty { color: #57606a; margin: 8px 0; }
+    .empty { color: var(--_muted); margin: 8px 0; }
+    .empty p { margin: 0 0 8px; }
+    .examples { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; align-items: flex-start; gap: 6px; }
+    .example {
+      text-align: left; color: var(--_accent); border-color: var(--_border); border-radius: var(--_radius);
+      overflow-wrap: anywhere;
+    }
     .turn { margin: 0 0 18px; }
     .question {
       margin: 0 0 10px auto; width: fit-content; max-width: 88%; padding: 8px 12px;
-      border-radius: 12px 12px 2px 12px; background: #0b57d0; color: #fff;
+      border-radius: var(--_radius) var(--_radius) 2px var(--_radius);
+      background: var(--_accent); color: var(--_accent-text);
       white-space: pre-wrap; overflow-wrap: anywhere;
     }
-    .status { color: #57606a; margin: 4px 0; }
+    .status { color: var(--_muted); margin: 4px 0; }
     .notice {
-      margin: 0 0 10px; padding: 8px 10px; border-left: 4px solid #bf8700;
-      background: #fff8c5; border-radius: 4px;
+      margin: 0 0 10px; padding: 8px 10px; border-left: 4px solid var(--_warning);
+      background: var(--_notice-bg); border-radius: 4px;
     }
     .passages { margin: 0; padding: 0 0 0 22px; }
     .passage { margin: 0 0 12px; }
-    .passage::marker { color: #57606a; font-size: 13px; }
+    .passage::marker { color: var(--_muted); font-size: .87em; }
     blockquote {
-      margin: 0 0 6px; padding: 8px 10px; background: #f6f8fa; border-radius: 8px;
+      margin: 0 0 6px; padding: 8px 10px; background: var(--_surface); border-radius: var(--_radius-small);
       white-space: pre-wrap; overflow-wrap: anywhere;
     }
-    mark { background: #ffe066; color: inherit; padding: 0 1px; border-radius: 2px; }
-    .cite { display: block; width: 100%; text-align: left; padding: 6px 10px; font-size: 13px; }
-    .cite-title { display: block; font-weight: 600; color: #0b57d0; overflow-wrap: anywhere; }
-    .cite-where { display: block; color: #57606a; overflow-wrap: anywhere; }
+    mark { background: var(--_highlight); color: inherit; padding: 0 1px; border-radius: 2px; }
+    .cite { display: block; width: 100%; text-align: left; padding: 6px 10px; font-size: .87em; }
+    .cite-title { display: block; font-weight: 600; color: var(--_accent); overflow-wrap: anywhere; }
+    .cite-where { display: block; color: var(--_muted); overflow-wrap: anywhere; }
     .error {
-      margin: 0 14px 8px; padding: 8px 10px; border-radius: 6px;
-      background: #ffebe9; color: #82071e; border: 1px solid #ff818266;
+      margin: 0 14px 8px; padding: 8px 10px; border-radius: var(--_radius-small);
+      background: var(--_error-bg); color: var(--_error); border: 1px solid var(--_error-border);
     }
-    form { display: flex; gap: 8px; align-items: flex-end; padding: 10px 14px; border-top: 1px solid #d0d7de; }
+    form {
+      display: flex; gap: 8px; align-items: flex-end; padding: 10px 14px;
+      border-top: 1px solid var(--_border); background: var(--_bg);
+    }
     textarea {
-      flex: 1; min-width: 0; resize: none; font: inherit; color: inherit; margin: 0;
-      padding: 8px 10px; border: 1px solid #8c959f; border-radius: 8px; background: #fff;
-      min-height: 44px; max-height: 160px;
+      flex: 1; min-width: 0; resize: none; font-family: inherit; font-size: inherit; line-height: inherit;
+      color: inherit; margin: 0; padding: 8px 10px; border: 1px solid var(--_field);
+      border-radius: var(--_radius-small); background: var(--_bg); min-height: 44px; max-height: 160px;
     }
-    .send { background: #0b57d0; color: #fff; border-color: #0b57d0; font-weight: 600; min-height: 44px; }
-    .send:hover { background: #0842a0; }
+    textarea::placeholder { color: var(--_muted); opacity: 1; }
+    .send {
+      background: var(--_accent); color: var(--_accent-text); border-color: var(--_accent);
+      font-weight: 600; min-height: 44px;
+    }
     .send[aria-disabled="true"] { opacity: .6; cursor: progress; }
-    .doc-head { padding: 10px 14px; border-bottom: 1px solid #d0d7de; }
-    .doc-head h3 { font-size: 15px; margin: 8px 0 0; overflow-wrap: anywhere; }
-    .doc-head p { margin: 0; font-size: 13px; color: #57606a; overflow-wrap: anywhere; }
+    .doc-head { padding: 10px 14px; border-bottom: 1px solid var(--_border); }
+    .doc-head h3 { font-size: 1em; margin: 8px 0 0; overflow-wrap: anywhere; }
+    .doc-head p { margin: 0; font-size: .87em; color: var(--_muted); overflow-wrap: anywhere; }
     .doc-text {
       flex: 1; overflow-y: auto; margin: 0; padding: 12px 14px; position: relative;
       white-space: pre-wrap; overflow-wrap: anywhere;
     }
-    .doc-text mark.passage-mark { background: #fff3bf; }
-    .doc-text mark.best { background: #ffd43b; }
+    .doc-text mark.passage-mark { background: var(--_passage-bg); }
+    .doc-text mark.best { background: var(--_highlight); }
+    @media ${PHONE} {
+      .root { --_bottom: var(--qa-launcher-bottom, 8px); --_right: var(--qa-launcher-right, 8px); }
+      /* 16 px or more, or iOS zooms the page when the question box takes focus. */
+      textarea { font-size: max(16px, 1em); }
+      :host([launcher]) .panel {
+        top: 0; right: 0; bottom: auto; left: 0; width: 100%; height: 100vh;
+        border: 0; border-radius: 0; box-shadow: none;
+      }
+      @supports (height: 100dvh) { :host([launcher]) .panel { height: 100dvh; } }
+      /* Set while the on-screen keyboard covers part of the screen: the panel fits what is left. */
+      :host([launcher]) .panel.fit { top: var(--qa-viewport-top); height: var(--qa-viewport-height); }
+      :host([launcher]) .root.open .launcher { display: none; }
+    }
   `;
 
   /** A new element: props become attributes (or listeners, for on*); string children become text nodes. */
@@ -130,18 +278,20 @@
     return node;
   }
 
-  /** A speech-bubble icon, drawn rather than an emoji: not every system has an emoji font. */
-  function bubbleIcon() {
+  /** An icon drawn from one SVG path, rather than an emoji or a symbol: not every system has the font. */
+  function icon(d, size = 20) {
     const svg = document.createElementNS(SVG, "svg");
-    for (const [name, value] of Object.entries({ viewBox: "0 0 24 24", width: 20, height: 20, "aria-hidden": "true" })) {
+    for (const [name, value] of Object.entries({ viewBox: "0 0 24 24", width: size, height: size, "aria-hidden": "true" })) {
       svg.setAttribute(name, String(value));
     }
     const path = document.createElementNS(SVG, "path");
     path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    path.setAttribute("d", d);
     svg.append(path);
     return svg;
   }
+  const BUBBLE = "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z";
+  const CROSS = "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z";
 
   /** Split text at offsets counted in code points, as the server (Python) counts them. */
   function splitAt(text, ...offsets) {
@@ -163,10 +313,6 @@
     return el("blockquote", {}, before, best ? el("mark", {}, best) : null, after);
   }
 
-  function location(citation) {
-    return citation.page ? `${citation.source}, page ${citation.page}` : citation.source;
-  }
-
   async function problem(response) {
     try {
       const body = await response.json();
@@ -177,38 +323,97 @@
     return `HTTP ${response.status}`;
   }
 
+  /**
+   * A shortcut such as "mod+k", "ctrl+shift+k" or "/": mod is Cmd on Apple systems and Ctrl elsewhere.
+   * Returns null for an empty or unreadable one, so a typo never binds a surprising key.
+   */
+  function parseShortcut(spec) {
+    if (!spec || !spec.trim()) return null;
+    const parts = spec.trim().toLowerCase().split(/\s*\+\s*/);
+    const key = parts.pop();
+    if (!key) return null;
+    const wanted = { ctrl: false, meta: false, alt: false, shift: false };
+    const names = { ctrl: "ctrl", control: "ctrl", cmd: "meta", command: "meta", meta: "meta", alt: "alt", option: "alt", shift: "shift" };
+    for (const part of parts) {
+      const name = part === "mod" ? (MAC ? "meta" : "ctrl") : names[part];
+      if (!name) return null;
+      wanted[name] = true;
+    }
+    const keyName = key.length === 1 ? key.toUpperCase() : key[0].toUpperCase() + key.slice(1);
+    const label = [wanted.ctrl && "Control", wanted.meta && "Meta", wanted.alt && "Alt", wanted.shift && "Shift", keyName];
+    return { key, ...wanted, label: label.filter(Boolean).join("+") };
+  }
+
+  function shortcutMatches(shortcut, event) {
+    if (event.ctrlKey !== shortcut.ctrl || event.metaKey !== shortcut.meta || event.altKey !== shortcut.alt) return false;
+    const alphanumeric = /^[a-z0-9]$/.test(shortcut.key);
+    // "?" needs Shift on most layouts: for a symbol, Shift counts only when the shortcut names it.
+    if ((alphanumeric || shortcut.shift) && event.shiftKey !== shortcut.shift) return false;
+    if ((event.key || "").toLowerCase() === shortcut.key) return true;
+    // With Alt (Option on a Mac) event.key is another character; the physical key still tells.
+    if (/^[a-z]$/.test(shortcut.key)) return event.code === `Key${shortcut.key.toUpperCase()}`;
+    if (/^[0-9]$/.test(shortcut.key)) return event.code === `Digit${shortcut.key}`;
+    return false;
+  }
+
+  const TEXT_INPUTS = new Set(["button", "checkbox", "color", "file", "image", "radio", "range", "reset", "submit"]);
+
+  /** Whether a key event goes to something the user types into: an input, a textarea, a contenteditable. */
+  function typingIn(event) {
+    const target = event.composedPath()[0];
+    if (!(target instanceof Element)) return false;
+    if (target.isContentEditable) return true;
+    if (target.localName === "textarea" || target.localName === "select") return true;
+    if (target.localName === "input") return !TEXT_INPUTS.has(target.type);
+    return ["textbox", "searchbox", "combobox"].includes(target.getAttribute("role"));
+  }
+
   let nextId = 0;
 
   class QAChat extends HTMLElement {
     connectedCallback() {
+      // On window, so that the page's own handlers see the key first and can claim it (preventDefault).
+      window.addEventListener("keydown", this.onShortcut);
+      document.addEventListener("focusin", this.onFocusElsewhere);
       if (this.shadowRoot) return;
+      this.takeScriptOptions();
       const id = `qa-chat-${nextId++}`;
       this.launcherMode = this.hasAttribute("launcher");
+      this.language = this.pickLanguage();
+      this.strings = { ...STRINGS.en, ...STRINGS[this.language] };
+      for (const key of Object.keys(STRINGS.en)) {
+        const text = this.getAttribute(`text-${key}`);
+        if (text != null) this.strings[key] = text;
+      }
+      this.examples = (this.getAttribute("examples") || "").split("|").map((text) => text.trim()).filter(Boolean);
+      this.shortcut = parseShortcut(this.getAttribute("shortcut"));
       this.history = [];
       this.documents = new Map();
       this.pending = false;
+      const t = (key, values) => this.t(key, values);
 
       const shadow = this.attachShadow({ mode: "open" });
       this.live = el("div", { class: "sr-only", role: "status", "aria-live": "polite" });
-      this.log = el("ol", { class: "log", "aria-label": "Conversation" });
-      this.empty = el("li", { class: "empty" }, "Ask a question; answers are passages quoted from the documents.");
+      this.log = el("ol", { class: "log", "aria-label": t("conversation") });
+      this.empty = this.emptyState(id);
       this.log.append(this.empty);
       this.error = el("p", { class: "error", role: "alert", hidden: true });
       this.input = el("textarea", {
         id: `${id}-question`, rows: 2, "aria-describedby": `${id}-hint`,
-        placeholder: "Ask a question…", onkeydown: (event) => this.onInputKey(event),
+        placeholder: t("placeholder"), onkeydown: (event) => this.onInputKey(event),
       });
-      this.sendButton = el("button", { type: "submit", class: "send" }, "Ask");
+      this.sendButton = el("button", { type: "submit", class: "send" }, t("send"));
       const form = el(
         "form", { onsubmit: (event) => { event.preventDefault(); this.send(); } },
-        el("label", { for: `${id}-question`, class: "sr-only" }, "Your question"),
+        el("label", { for: `${id}-question`, class: "sr-only" }, t("label")),
         this.input,
-        el("span", { id: `${id}-hint`, class: "sr-only" }, "Enter sends, Shift+Enter starts a new line."),
+        el("span", { id: `${id}-hint`, class: "sr-only" }, t("hint")),
         this.sendButton,
       );
       this.chatView = el("div", { class: "view" }, this.log, this.error, form);
+      this.citeHintId = `${id}-cite-hint`;
 
-      this.backButton = el("button", { type: "button", onclick: () => this.closeDocument() }, "← Back to answers");
+      this.backButton = el("button", { type: "button", onclick: () => this.closeDocument() }, t("back"));
       this.docTitle = el("h3", { id: `${id}-doc-title`, tabindex: -1 });
       this.docWhere = el("p");
       this.docText = el("div", {
@@ -223,47 +428,199 @@
       this.facts = el("p", { class: "facts" });
       const header = el(
         "header", {},
-        el("div", { class: "titles" }, el("h2", { id: `${id}-title` }, "Ask the documents"), this.facts),
+        el("div", { class: "titles" }, el("h2", { id: `${id}-title` }, t("title")), this.facts),
       );
       this.panel = el(
         "section",
         {
           id: `${id}-panel`, class: "panel", "aria-labelledby": `${id}-title`,
-          role: this.launcherMode ? "dialog" : "region", hidden: this.launcherMode,
+          role: this.launcherMode ? "dialog" : "region", "aria-modal": this.launcherMode ? "true" : null,
+          hidden: this.launcherMode,
           onkeydown: (event) => this.onPanelKey(event),
+          onfocusin: (event) => { this.lastFocus = event.composedPath()[0]; },
         },
         header, this.chatView, this.docView, this.live,
+        // Describes every citation button; hidden elements still give a description.
+        el("span", { id: this.citeHintId, hidden: true }, t("cite-hint")),
       );
-      const root = el("div", { class: "root" });
+      this.root = el("div", { class: "root", lang: this.language });
       if (this.launcherMode) {
-        header.append(el("button", { type: "button", "aria-label": "Close", onclick: () => this.close() }, "✕"));
+        header.append(el(
+          "button",
+          { type: "button", class: "close", "aria-label": t("close"), onclick: () => this.close() },
+          icon(CROSS),
+        ));
         this.launcher = el(
           "button",
           {
             type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": `${id}-panel`,
+            "aria-keyshortcuts": this.shortcut ? this.shortcut.label : null,
             onclick: () => (this.panel.hidden ? this.open() : this.close()),
           },
-          bubbleIcon(), "Ask the documents",
+          icon(BUBBLE), t("launcher"),
         );
-        root.append(this.launcher);
+        this.root.append(this.launcher);
+      } else if (this.shortcut) {
+        this.input.setAttribute("aria-keyshortcuts", this.shortcut.label);
       }
-      root.append(this.panel);
-      shadow.append(el("style", {}, STYLE), root);
+      this.root.append(this.panel);
+      shadow.append(el("style", {}, STYLE), this.root);
       if (!this.launcherMode) this.loadFacts();
+    }
+
+    disconnectedCallback() {
+      window.removeEventListener("keydown", this.onShortcut);
+      document.removeEventListener("focusin", this.onFocusElsewhere);
+      this.watchViewport(false);
+    }
+
+    /** The script tag's data-* options, for those this element does not set itself. */
+    takeScriptOptions() {
+      if (!script) return;
+      for (const name of OPTIONS) {
+        const value = script.getAttribute(`data-${name}`);
+        if (value != null && !this.hasAttribute(name)) this.setAttribute(name, value);
+      }
+    }
+
+    /** The bundled language nearest to the element's own lang, or its page's; English otherwise. */
+    pickLanguage() {
+      const holder = this.closest("[lang]");
+      const tag = ((holder && holder.getAttribute("lang")) || "en").toLowerCase().split("-")[0];
+      return Object.prototype.hasOwnProperty.call(STRINGS, tag) ? tag : "en";
+    }
+
+    t(key, values = {}) {
+      return this.strings[key].replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+    }
+
+    number(value) {
+      return typeof value === "number" ? value.toLocaleString(this.language) : value;
+    }
+
+    count(n) {
+      const form = new Intl.PluralRules(this.language).select(n);
+      return this.t(form === "one" ? "count-one" : "count-other", { count: this.number(n) });
+    }
+
+    location(citation) {
+      return citation.page ? this.t("page", { source: citation.source, page: citation.page }) : citation.source;
+    }
+
+    emptyState(id) {
+      const state = el("li", { class: "empty" }, el("p", {}, this.t("intro")));
+      if (this.examples.length) {
+        state.append(
+          el("p", { id: `${id}-examples` }, this.t("examples")),
+          el(
+            "ul", { class: "examples", "aria-labelledby": `${id}-examples` },
+            ...this.examples.map((question) => el(
+              "li", {},
+              el("button", { type: "button", class: "example", onclick: () => this.askExample(question) }, question),
+            )),
+          ),
+        );
+      }
+      return state;
+    }
+
+    askExample(question) {
+      this.input.value = question;
+      this.input.focus(); // the button goes with the empty state; focus must not fall to the page
+      this.send();
     }
 
     open() {
       this.panel.hidden = false;
+      this.root.classList.add("open");
       this.launcher.setAttribute("aria-expanded", "true");
+      this.watchViewport(true);
       this.input.focus();
       this.loadFacts();
     }
 
     close() {
       this.panel.hidden = true;
+      this.root.classList.remove("open");
       this.launcher.setAttribute("aria-expanded", "false");
+      this.watchViewport(false);
       this.launcher.focus();
     }
+
+    get modalOpen() {
+      return this.launcherMode && this.panel && !this.panel.hidden;
+    }
+
+    onShortcut = (event) => {
+      if (!this.shortcut || event.defaultPrevented || event.repeat || event.isComposing) return;
+      if (!shortcutMatches(this.shortcut, event)) return;
+      const ours = event.composedPath().includes(this);
+      if (!ours && typingIn(event)) return; // the key belongs to whatever the user is typing in
+      event.preventDefault();
+      if (!this.launcherMode) this.input.focus();
+      else if (this.panel.hidden) this.open();
+      else if (ours) this.close();
+      else this.input.focus();
+    };
+
+    /** While the launcher's panel is open it is modal: focus that lands on the page comes back. */
+    onFocusElsewhere = (event) => {
+      if (!this.modalOpen || event.composedPath().includes(this)) return;
+      const back = this.lastFocus && this.panel.contains(this.lastFocus) && this.focusable().includes(this.lastFocus);
+      (back ? this.lastFocus : this.input).focus();
+    };
+
+    focusable() {
+      return [...this.panel.querySelectorAll('button, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+        (node) => !node.disabled && node.getClientRects().length > 0,
+      );
+    }
+
+    /** Tab and Shift+Tab go round the panel's controls instead of leaving it. */
+    containTab(event) {
+      const items = this.focusable();
+      if (!items.length) return;
+      const active = this.shadowRoot.activeElement;
+      const first = items[0];
+      const last = items[items.length - 1];
+      let target = null;
+      if (event.shiftKey && (active === first || !this.panel.contains(active))) target = last;
+      else if (!event.shiftKey && (active === last || !this.panel.contains(active))) target = first;
+      if (target) {
+        event.preventDefault();
+        target.focus();
+      }
+    }
+
+    /**
+     * On a phone the panel fills the screen; when the on-screen keyboard takes part of it, the panel
+     * shrinks to the visible part, so the question box stays just above the keyboard.
+     */
+    watchViewport(on) {
+      const viewport = window.visualViewport;
+      if (!viewport) return;
+      if (on) {
+        viewport.addEventListener("resize", this.fitViewport);
+        viewport.addEventListener("scroll", this.fitViewport);
+        this.fitViewport();
+      } else {
+        viewport.removeEventListener("resize", this.fitViewport);
+        viewport.removeEventListener("scroll", this.fitViewport);
+        if (this.panel) this.panel.classList.remove("fit");
+      }
+    }
+
+    fitViewport = () => {
+      const viewport = window.visualViewport;
+      const squeezed =
+        window.matchMedia(PHONE).matches &&
+        Math.abs(viewport.scale - 1) < 0.01 && // not while pinch-zoomed
+        (viewport.height < window.innerHeight - 1 || viewport.offsetTop > 0);
+      this.panel.classList.toggle("fit", squeezed);
+      if (!squeezed) return;
+      this.panel.style.setProperty("--qa-viewport-top", `${viewport.offsetTop}px`);
+      this.panel.style.setProperty("--qa-viewport-height", `${viewport.height}px`);
+    };
 
     onInputKey(event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -273,6 +630,10 @@
     }
 
     onPanelKey(event) {
+      if (event.key === "Tab" && this.launcherMode) {
+        this.containTab(event);
+        return;
+      }
       if (event.key !== "Escape") return;
       if (!this.docView.hidden) this.closeDocument();
       else if (this.launcherMode) this.close();
@@ -292,7 +653,9 @@
         const response = await fetch(new URL("health", API));
         if (!response.ok) throw new Error(await problem(response));
         const { index } = await response.json();
-        this.facts.textContent = `${index.documents} documents · ${index.passages} passages`;
+        this.facts.textContent = this.t("facts", {
+          documents: this.number(index.documents), passages: this.number(index.passages),
+        });
       } catch (_) {
         this.factsLoaded = false; // say nothing here; asking shows the error
       }
@@ -302,18 +665,18 @@
       const question = this.input.value;
       if (this.pending) return;
       if (!question.trim()) {
-        this.showError("Type a question first.");
+        this.showError(this.t("empty-question"));
         return;
       }
       this.pending = true;
       this.sendButton.setAttribute("aria-disabled", "true");
       this.error.hidden = true;
       this.empty.remove();
-      const status = el("p", { class: "status" }, "Searching the documents…");
+      const status = el("p", { class: "status" }, this.t("searching"));
       const turn = el("li", { class: "turn" }, el("p", { class: "question" }, question), status);
       this.log.append(turn);
       this.log.scrollTop = turn.offsetTop;
-      this.announce("Searching the documents…");
+      this.announce(this.t("searching"));
       try {
         let response;
         try {
@@ -323,11 +686,11 @@
             body: JSON.stringify({ question, history: this.history.slice(-HISTORY_TURNS) }),
           });
         } catch (_) {
-          throw new Error(`Could not reach the server at ${API.origin}. Your question is kept; try again.`);
+          throw new Error(this.t("unreachable", { origin: API.origin }));
         }
         if (!response.ok) {
           const detail = await problem(response);
-          throw new Error(response.status >= 500 ? `The server failed (${detail}). Try again.` : detail);
+          throw new Error(response.status >= 500 ? this.t("server-failed", { detail }) : detail);
         }
         const answer = await response.json();
         status.replaceWith(this.renderAnswer(answer));
@@ -353,31 +716,29 @@
 
     summary(answer) {
       const best = answer.passages[0];
-      if (!best) return "No passages found.";
+      if (!best) return this.t("no-passages");
       const [, sentence] = splitAt(best.text, best.highlight.start, best.highlight.end);
-      const count = `${answer.passages.length} passage${answer.passages.length === 1 ? "" : "s"}`;
-      if (!answer.answered) return `${NOT_ANSWERED} ${count}.`;
-      return `Answer, ${count}. Best, from ${best.citation.title}: ${sentence || best.text}`;
+      const count = this.count(answer.passages.length);
+      if (!answer.answered) return `${this.t("not-answered")} ${count}.`;
+      return this.t("summary", { count, title: best.citation.title, sentence: sentence || best.text });
     }
 
     renderAnswer(answer) {
       const box = el("div", { class: "answer" });
-      if (!answer.answered) box.append(el("p", { class: "notice" }, NOT_ANSWERED));
+      if (!answer.answered) box.append(el("p", { class: "notice" }, this.t("not-answered")));
       if (!answer.passages.length) {
-        box.append(el("p", { class: "status" }, "No passages found."));
+        box.append(el("p", { class: "status" }, this.t("no-passages")));
         return box;
       }
-      const list = el("ol", { class: "passages", "aria-label": "Passages, best first" });
+      const list = el("ol", { class: "passages", "aria-label": this.t("passages") });
       for (const passage of answer.passages) {
         const citation = passage.citation;
+        // The button is named by what it shows (title, then where), and described by what it does.
         const cite = el(
           "button",
-          {
-            type: "button", class: "cite",
-            "aria-label": `Open ${citation.title}, ${location(citation)}, at this passage`,
-          },
+          { type: "button", class: "cite", "aria-describedby": this.citeHintId },
           el("span", { class: "cite-title" }, citation.title),
-          el("span", { class: "cite-where" }, location(citation)),
+          el("span", { class: "cite-where" }, this.location(citation)),
         );
         cite.addEventListener("click", () => this.openDocument(passage, cite));
         list.append(el("li", { class: "passage" }, quoted(passage.text, passage.highlight), cite));
@@ -403,7 +764,7 @@
       try {
         doc = await this.fetchDocument(passage.citation.doc_id);
       } catch (error) {
-        this.showError(`Could not open the document: ${error.message}`);
+        this.showError(this.t("open-failed", { detail: error.message }));
         return;
       }
       const { start, end } = passage.citation;
@@ -416,7 +777,7 @@
         mark.append(cited);
       }
       this.docTitle.textContent = doc.title;
-      this.docWhere.textContent = location(passage.citation);
+      this.docWhere.textContent = this.location(passage.citation);
       this.docText.replaceChildren(before, mark, after);
       this.opener = opener;
       this.chatView.hidden = true;
@@ -424,7 +785,7 @@
       // Scroll only the document box; scrollIntoView would also scroll the embedding page.
       this.docText.scrollTop = Math.max(0, mark.offsetTop - this.docText.clientHeight / 4);
       this.docText.focus({ preventScroll: true });
-      this.announce(`Opened ${doc.title} at the cited passage. Escape goes back to the answers.`);
+      this.announce(this.t("opened", { title: doc.title }));
     }
 
     closeDocument() {
