@@ -1,10 +1,12 @@
 """The chat widget in a real Chromium, against a real `qa serve` on a free localhost port.
 
 The served corpus is seeds/ plus one note that quotes HTML, to show that corpus text is never run.
-A second origin serves a host page with hostile CSS that embeds the widget with one script tag.
+A second origin serves a host page with hostile CSS that embeds the widget with one script tag, and
+plain host pages (written per test) with the widget's options, inputs of their own, and light or dark looks.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +32,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SCREENSHOT = ROOT / "docs" / "widget.png"
+SCREENSHOT_DARK = ROOT / "docs" / "widget-dark.png"
+SCREENSHOT_PHONE = ROOT / "docs" / "widget-phone.png"
+# axe-core 4.14.1 from the npm registry (MPL-2.0, licence header kept in the file).
+AXE = Path(__file__).resolve().parent / "data" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -80,6 +86,7 @@ HOST_PAGE = """<!doctype html>
 class Site:
     api: str
     host: str
+    pages: Path
     dialogs: list[str] = field(default_factory=list)
 
 
@@ -157,7 +164,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
         wait_until_up(api, server, log)
-        yield Site(api=api, host=host)
+        yield Site(api=api, host=host, pages=pages)
     finally:
         server.terminate()
         try:
@@ -358,3 +365,336 @@ def test_an_unconfident_answer_says_so_and_still_shows_passages(page, site: Site
     )
     expect(page.locator("qa-chat .passage")).to_have_count(len(answer["passages"]))
     expect(page.locator("qa-chat [role=status]")).to_contain_text("No passage answers this confidently")
+
+
+# A plain page on the host origin, with fields of its own: the widget's options are filled in per test.
+# (Written to the host's folder rather than fulfilled by Playwright: Chromium lets only a page it fetched
+# from a local address call the API on 127.0.0.1.)
+PLAIN_PAGE = """<!doctype html>
+<html lang="{lang}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Field notes</title>
+  <style>
+    body {{ margin: 0; font: 17px/1.6 Georgia, serif; background: {background}; color: {color}; }}
+    main {{ max-width: 620px; margin: 0 auto; padding: 24px; }}
+    label, input, textarea, [contenteditable] {{ display: block; font: inherit; margin: 0 0 12px; }}
+    input, textarea, [contenteditable] {{ color: inherit; background: transparent; border: 1px solid; padding: 4px; }}
+    {style}
+  </style>
+  <script src="{api}/widget.js" defer {script}></script>
+</head>
+<body>
+  <main>
+    <h1 id="host-title">Field notes</h1>
+    <p>Reports from the region, collected as they came in. Ask the documents about anything in them.</p>
+    <label for="site-search">Search this site</label>
+    <input id="site-search" type="search">
+    <label for="site-notes">Notes</label>
+    <textarea id="site-notes"></textarea>
+    <div id="site-editor" contenteditable="true" role="textbox" aria-label="Editor">Editable text</div>
+    {body}
+  </main>
+</body>
+</html>
+"""
+
+
+def open_host_page(
+    page, site: Site, *, script: str = "", body: str = "", style: str = "", lang: str = "en", dark: bool = False
+) -> None:
+    """Write a plain host page into the host origin's folder and open it."""
+    html = PLAIN_PAGE.format(
+        api=site.api,
+        script=script,
+        body=body,
+        style=style,
+        lang=lang,
+        background="#0d1117" if dark else "#fbfaf7",
+        color="#e6edf3" if dark else "#1f2328",
+    )
+    name = f"plain-{len(list(site.pages.glob('plain-*.html')))}.html"
+    (site.pages / name).write_text(html, encoding="utf-8")
+    page.goto(f"{site.host}/{name}")
+
+
+def rgb(colour: str) -> tuple[float, ...]:
+    """A computed colour, rgb() or rgba(), as numbers."""
+    return tuple(float(part) for part in colour[colour.index("(") + 1 : -1].split(",")[:3])
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance: 0 black, 1 white."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb(colour)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def colours(locator) -> tuple[str, str]:
+    return tuple(locator.evaluate("node => [getComputedStyle(node).backgroundColor, getComputedStyle(node).color]"))
+
+
+def focused_in_widget(page) -> str | None:
+    """What has focus inside the widget's shadow root (its class or tag), or None when focus is outside."""
+    return page.evaluate(
+        """() => {
+            const widget = document.querySelector('qa-chat');
+            const inner = widget.shadowRoot.activeElement;
+            if (document.activeElement !== widget || !inner) return null;
+            return inner.className || inner.localName;
+        }"""
+    )
+
+
+def test_dark_theme_from_the_script_tag_and_auto_following_the_system(page, site: Site) -> None:
+    open_host_page(page, site, script='data-theme="dark"', dark=True)
+    widget = page.locator("qa-chat")
+    page.get_by_role("button", name="Ask the documents").click()
+    dialog = page.get_by_role("dialog")
+    expect(widget).to_have_attribute("theme", "dark")
+
+    ask(page, ROME_QUESTION)
+    best = page.locator("qa-chat .passage").first
+    expect(best).to_contain_text("Eight Libyan army officers")
+    dark_panel, dark_text = colours(dialog)
+    assert luminance(dark_panel) < 0.05 and luminance(dark_text) > 0.7
+    quote_background, quote_text = colours(best.locator("blockquote"))
+    assert luminance(quote_background) < 0.05 and luminance(quote_text) > 0.7
+    assert luminance(colours(page.get_by_label("Your question"))[0]) < 0.05
+
+    page.set_viewport_size({"width": 900, "height": 760})
+    page.screenshot(path=str(SCREENSHOT_DARK))
+
+    widget.evaluate("node => node.setAttribute('theme', 'light')")
+    light_panel, light_text = colours(dialog)
+    assert luminance(light_panel) > 0.9 and luminance(light_text) < 0.05
+
+    widget.evaluate("node => node.setAttribute('theme', 'auto')")
+    page.emulate_media(color_scheme="dark")
+    assert colours(dialog) == (dark_panel, dark_text)
+    page.emulate_media(color_scheme="light")
+    assert colours(dialog) == (light_panel, light_text)
+
+
+def test_css_custom_properties_restyle_the_widget(page, site: Site) -> None:
+    style = """qa-chat {
+        --qa-accent: rgb(200, 0, 80); --qa-accent-text: rgb(255, 255, 255); --qa-background: rgb(255, 250, 240);
+        --qa-font-family: Georgia, serif; --qa-font-size: 18px; --qa-radius: 0px;
+        --qa-panel-width: 320px; --qa-panel-height: 500px; --qa-launcher-left: 24px; --qa-launcher-right: auto;
+    }"""
+    open_host_page(page, site, style=style)
+    launcher = page.get_by_role("button", name="Ask the documents")
+    assert colours(launcher) == ("rgb(200, 0, 80)", "rgb(255, 255, 255)")
+    assert launcher.bounding_box()["x"] == 24
+
+    launcher.click()
+    dialog = page.get_by_role("dialog")
+    box = dialog.bounding_box()
+    assert (box["x"], box["width"], box["height"]) == (24, 320, 500)
+    style_of = "node => [getComputedStyle(node).fontFamily, getComputedStyle(node).fontSize]"
+    assert page.locator("qa-chat h2").evaluate(style_of)[0] == "Georgia, serif"
+    assert page.get_by_label("Your question").evaluate(style_of) == ["Georgia, serif", "18px"]
+    assert dialog.evaluate("node => getComputedStyle(node).borderRadius") == "0px"
+    assert colours(dialog)[0] == "rgb(255, 250, 240)"
+    assert colours(page.get_by_role("button", name="Ask", exact=True))[0] == "rgb(200, 0, 80)"
+
+
+def test_strings_follow_the_language_and_can_be_replaced(page, site: Site) -> None:
+    # The page is in French: the widget speaks French without being told.
+    open_host_page(page, site, lang="fr", script='data-text-send="Envoyer"')
+    launcher = page.get_by_role("button", name="Interroger les documents")
+    launcher.click()
+    expect(page.get_by_role("dialog", name="Interroger les documents")).to_be_visible()
+    box = page.get_by_label("Votre question")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("placeholder", "Posez une question…")
+    expect(page.get_by_role("button", name="Fermer")).to_be_visible()
+    expect(page.get_by_role("button", name="Envoyer")).to_be_visible()
+
+    box.fill(ROME_QUESTION)
+    box.press("Enter")
+    best = page.locator("qa-chat .passage").first
+    expect(best).to_contain_text("Eight Libyan army officers")
+    expect(page.get_by_role("list", name="Passages, le meilleur d’abord")).to_be_visible()
+    expect(best.locator(".cite")).to_have_accessible_description("Ouvre le document à ce passage.")
+    expect(page.locator("qa-chat [role=status]")).to_contain_text("Réponse, 5 passages.")
+    page.get_by_role("button", name="Fermer").click()
+    expect(launcher).to_be_focused()
+
+
+def test_english_strings_replaced_by_attributes(page, site: Site) -> None:
+    body = '<qa-chat launcher text-launcher="Search the archive" text-label="What do you want to know?" \
+text-close="Hide the archive search" text-title="Archive"></qa-chat>'
+    open_host_page(page, site, body=body)
+    page.get_by_role("button", name="Search the archive").click()
+    expect(page.get_by_role("dialog", name="Archive")).to_be_visible()
+    expect(page.get_by_label("What do you want to know?")).to_be_focused()
+    page.get_by_role("button", name="Hide the archive search").click()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+
+
+def test_example_questions_show_when_the_panel_opens_and_ask_on_click(page, site: Site) -> None:
+    open_host_page(page, site, script=f'data-examples="{ROME_QUESTION}|Who is the UN ambassador?"')
+    page.get_by_role("button", name="Ask the documents").click()
+    examples = page.get_by_role("list", name="Try asking:")
+    expect(examples.get_by_role("button")).to_have_text([ROME_QUESTION, "Who is the UN ambassador?"])
+
+    examples.get_by_role("button", name=ROME_QUESTION).click()
+    expect(page.locator("qa-chat .question")).to_have_text(ROME_QUESTION)
+    expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+    expect(examples).to_be_hidden()
+    expect(page.get_by_label("Your question")).to_be_focused()
+
+
+def test_no_shortcut_unless_asked_for(page, site: Site) -> None:
+    open_host_page(page, site)
+    launcher = page.get_by_role("button", name="Ask the documents")
+    expect(launcher).not_to_have_attribute("aria-keyshortcuts", re.compile(".*"))
+    page.locator("#host-title").click()
+    page.keyboard.press("Control+k")
+    page.keyboard.press("Meta+k")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+
+
+def test_shortcut_opens_the_panel_but_never_while_typing_in_the_page(page, site: Site) -> None:
+    open_host_page(page, site, script='data-shortcut="mod+k"')
+    launcher = page.get_by_role("button", name="Ask the documents")
+    expect(launcher).to_have_attribute("aria-keyshortcuts", "Control+K")
+    dialog = page.get_by_role("dialog")
+
+    for selector in ("#site-search", "#site-notes", "#site-editor"):
+        target = page.locator(selector)
+        target.click()
+        page.keyboard.type(" typed")
+        page.keyboard.press("Control+k")
+        expect(dialog).to_be_hidden()
+        expect(target).to_be_focused()
+        if selector == "#site-editor":
+            expect(target).to_contain_text("typed")
+        else:
+            expect(target).to_have_value(" typed")
+
+    page.locator("#host-title").click()
+    page.keyboard.press("Control+k")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_label("Your question")).to_be_focused()
+    page.keyboard.press("Control+k")
+    expect(dialog).to_be_hidden()
+    expect(launcher).to_be_focused()
+
+
+def test_launcher_panel_is_modal_and_gives_focus_back(page, site: Site) -> None:
+    open_host_page(page, site)
+    launcher = page.get_by_role("button", name="Ask the documents")
+    launcher.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    expect(page.get_by_label("Your question")).to_be_focused()
+
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+    citations = page.locator("qa-chat .cite").count()
+    seen = []
+    for _ in range(citations + 5):  # from the question box: once round every control, and on to the first two
+        page.keyboard.press("Tab")
+        seen.append(focused_in_widget(page))
+    assert seen == ["send", "close", *["cite"] * citations, "textarea", "send", "close"]
+    page.keyboard.press("Shift+Tab")  # and back round, from the first to the last
+    assert focused_in_widget(page) == "send"
+
+    page.locator("#site-search").focus()  # as a script or a click on the page would
+    assert focused_in_widget(page) == "send"
+
+    page.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    page.locator("#site-search").focus()
+    expect(page.locator("#site-search")).to_be_focused()
+
+
+def test_phone_layout_fills_the_screen_and_keeps_the_question_above_the_keyboard(page, site: Site) -> None:
+    page.set_viewport_size({"width": 360, "height": 740})
+    open_host_page(page, site, script=f'data-examples="{ROME_QUESTION}"')
+    page.get_by_role("button", name="Ask the documents").click()
+    dialog = page.get_by_role("dialog")
+    assert dialog.bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 740}
+    box = page.get_by_label("Your question")
+    assert box.evaluate("node => getComputedStyle(node).fontSize") == "16px"  # iOS zooms below 16 px
+    expect(page.get_by_role("button", name="Close")).to_be_in_viewport()
+
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(SCREENSHOT_PHONE))
+
+    # The on-screen keyboard takes the lower 340 px: the visual viewport shrinks, as on iOS and Android.
+    keyboard = """height => {
+        Object.defineProperty(visualViewport, 'height', {value: height, configurable: true});
+        visualViewport.dispatchEvent(new Event('resize'));
+    }"""
+    page.evaluate(keyboard, 400)
+    field = box.bounding_box()
+    assert field["y"] > 0 and field["y"] + field["height"] <= 400
+    send = page.get_by_role("button", name="Ask", exact=True).bounding_box()
+    assert send["y"] + send["height"] <= 400
+    assert dialog.bounding_box()["height"] == 400
+    expect(page.get_by_role("button", name="Close")).to_be_in_viewport()
+
+    page.evaluate(keyboard, 740)
+    assert dialog.bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 740}
+
+
+def run_axe(page, state: str, found: list[str]) -> dict:
+    """Run axe-core on the whole page, open shadow roots included; note every serious or critical violation."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the page's CSP would block that
+    results = page.evaluate("axe.run(document)")
+    for violation in results["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [node["target"] for node in violation["nodes"]]
+            found.append(f"{state}: {violation['id']} ({violation['impact']}) {violation['help']}: {targets}")
+    return results
+
+
+def inside_widget(results: dict) -> int:
+    """How many of the checked elements lie inside the widget's shadow root (their target path enters qa-chat)."""
+    return sum(
+        1
+        for rule in results["passes"]
+        for node in rule["nodes"]
+        if isinstance(node["target"][0], list) and node["target"][0][0].startswith("qa-chat")
+    )
+
+
+def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Site) -> None:
+    found: list[str] = []
+
+    page.goto(f"{site.api}/")
+    results = run_axe(page, "home page", found)
+    assert inside_widget(results) > 10, "axe must look inside the widget's shadow root"
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+    results = run_axe(page, "home page, answered", found)
+    named_buttons = [
+        node["target"] for rule in results["passes"] if rule["id"] == "button-name" for node in rule["nodes"]
+    ]
+    assert any(".cite" in target[0][-1] for target in named_buttons if isinstance(target[0], list))
+    page.locator("qa-chat .cite").first.click()
+    expect(page.locator("qa-chat .doc-text")).to_be_focused()
+    run_axe(page, "home page, document open", found)
+    page.keyboard.press("Escape")
+    page.emulate_media(color_scheme="dark")  # the home page's widget follows the system (theme="auto")
+    run_axe(page, "home page, dark, answered", found)
+    page.emulate_media(color_scheme="light")
+
+    for theme, dark in (("light", False), ("dark", True)):
+        open_host_page(page, site, script=f'data-theme="{theme}" data-examples="{ROME_QUESTION}"', dark=dark)
+        run_axe(page, f"{theme} host page, closed", found)
+        page.get_by_role("button", name="Ask the documents").click()
+        run_axe(page, f"{theme} host page, open", found)
+        page.get_by_role("button", name=ROME_QUESTION).click()
+        expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+        run_axe(page, f"{theme} host page, answered", found)
+
+    assert found == []
