@@ -6,7 +6,7 @@ QA := $(VENV)/bin/qa
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run chat serve test test-fast browser-deps bench lint clean
+.PHONY: setup run chat serve test test-fast browser-deps bench lint docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -36,8 +36,11 @@ browser-deps:
 test: setup browser-deps
 	$(PY) -m pytest -q
 
-test-fast: setup
-	$(PY) -m pytest -q -m "not slow and not browser"
+test-fast: setup   ## the fake encoder only: no model, no browser (about 30 s), with line coverage
+	$(PY) -m pytest -q -m "not slow and not browser" --cov=qa --cov=api --cov=embeddings --cov-report=term:skip-covered
+
+docs: setup        ## regenerate docs/cli.md from the commands' --help (a test fails when it is stale)
+	$(PY) -m qa.cli.reference > docs/cli.md
 
 bench: setup
 	$(PY) -m benchmarks

@@ -13,16 +13,16 @@ from api.body_limit import BodySizeLimit
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
-from qa.collection import Collection, ensure_default_index
+from qa.collection import Collection
 from qa.errors import DocumentNotFound, InvalidQuestion, QAError
+from qa.events import OnProgress, ignore
 
 BODY_EXAMPLE = '{"question": "Who defected?"}'
 
 
-def open_collection(settings: Settings, show_progress: bool = False) -> Collection:
+def open_collection(settings: Settings, on_progress: OnProgress = ignore) -> Collection:
     """Open the configured index (the seeds index when none is set); raises `QAError` with the CLI's message."""
-    index = settings.index or ensure_default_index(settings.model, show_progress=show_progress)
-    return Collection.open(index, model=settings.model)
+    return Collection.open(settings.index, model=settings.model, on_progress=on_progress)
 
 
 def create_app(settings: Settings | None = None, collection: Collection | None = None) -> FastAPI:

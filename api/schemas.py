@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
-from qa.answers import IndexStats
+from qa.answers import DEFAULT_TOP_K, IndexStats
 
 
 def _not_blank(question: str) -> str:
@@ -23,7 +23,9 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
         question: Annotated[str, text, AfterValidator(_not_blank)] = Field(
             description="What to look for in the documents.", examples=["Who defected in Rome?"]
         )
-        top_k: int = Field(default=5, ge=1, le=settings.max_top_k, description="How many passages to return.")
+        top_k: int = Field(
+            default=DEFAULT_TOP_K, ge=1, le=settings.max_top_k, description="How many passages to return."
+        )
         history: list[Annotated[str, text]] = Field(
             default_factory=list, description="Earlier questions of this conversation, oldest first."
         )

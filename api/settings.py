@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from qa.collection import MAX_QUESTION_CHARS
+from qa.answers import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.errors import QAError
 
 
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
         ),
     )
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1, le=MAX_QUESTION_CHARS)
-    max_top_k: int = Field(default=50, ge=1)
+    max_top_k: int = Field(default=MAX_TOP_K, ge=1, le=MAX_TOP_K)
     max_body_bytes: int = Field(default=65536, ge=1)
 
     @field_validator("cors_origins", mode="before")

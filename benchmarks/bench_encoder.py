@@ -21,7 +21,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO, RESULTS, machine, timed
+from benchmarks.common import RESULTS, machine, timed
+from tests.samples import seed_passages
 
 QUESTION = "Which former foreign minister refused to become Libya's UN ambassador?"
 QUESTIONS = [
@@ -31,21 +32,6 @@ QUESTIONS = [
     "How many military officials defected from Qaddafi's army?",
     "Where did the Libyan army officers appear after defecting?",
 ]
-
-
-def seed_passages(count: int, words_per_passage: int = 160) -> list[str]:
-    """~200-token passages from seeds/*.txt (consecutive paragraphs up to a word budget), cycled to `count`."""
-    passages = []
-    for path in sorted((REPO / "seeds").glob("*.txt")):
-        current: list[str] = []
-        for paragraph in path.read_text().split("\n\n"):
-            current.extend(paragraph.split())
-            if len(current) >= words_per_passage:
-                passages.append(" ".join(current[:words_per_passage]))
-                current = []
-    if not passages:
-        raise SystemExit(f"no passages: {REPO / 'seeds'} holds no long enough .txt files")
-    return [passages[i % len(passages)] for i in range(count)]
 
 
 def main() -> None:

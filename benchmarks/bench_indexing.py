@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,15 +29,10 @@ from benchmarks.corpora import cache_dir, has_scifact, scifact_folder
 
 
 def embedded_texts(index_dir: Path) -> list[str]:
-    """What the index embedded for each passage, in passage order (the indexer's own `embedding_text`)."""
-    from qa.indexing import embedding_text
-    from qa.store import PASSAGES_FILE
+    """What the index embedded for each passage, in passage order (title and text, as the indexer does)."""
+    from qa.store import Snapshot
 
-    db = sqlite3.connect(index_dir / PASSAGES_FILE)
-    rows = db.execute("SELECT d.title, p.text FROM passages p JOIN documents d USING (doc_id) ORDER BY p.id")
-    texts = [embedding_text(title, text) for title, text in rows]
-    db.close()
-    return texts
+    return Snapshot.open(index_dir, load=False).searchable_texts()
 
 
 def main() -> None:

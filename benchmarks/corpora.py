@@ -8,7 +8,6 @@ that end with a period would not be recognised and the file name would be used i
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.common import REPO
@@ -65,20 +64,11 @@ def scifact_folder(limit: int | None = None) -> Path:
 
 
 def build_index(folders: list[Path], index_dir: Path) -> Path:
-    """An index of `folders` at `index_dir`: kept when current, updated or rebuilt otherwise."""
+    """An index of `folders` at `index_dir`, built when missing or made with other chunking settings."""
     from qa.chunking import ChunkingSettings
-    from qa.errors import QAError
-    from qa.indexing import index_paths
-    from qa.store import MANIFEST_FILE, read_manifest
+    from qa.indexing import ensure_index
 
-    rebuild = True
-    if (index_dir / MANIFEST_FILE).exists():
-        try:
-            rebuild = read_manifest(index_dir).chunking != asdict(ChunkingSettings())
-        except QAError:
-            rebuild = True
-    index_paths(folders, index_dir, rebuild=rebuild)
-    return index_dir
+    return ensure_index(index_dir, folders, ", ".join(map(str, folders)), chunking=ChunkingSettings())
 
 
 def seeds_index() -> Path:

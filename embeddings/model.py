@@ -43,8 +43,18 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     return name, name
 
 
+def load_encoder(name: str | None = None, quantized: bool = False) -> Encoder:
+    """The encoder the index and the questions use. Callers that want another one (tests use a
+    small deterministic fake) pass an object with the same attributes and methods instead."""
+    return Encoder(name, quantized=quantized)
+
+
 class Encoder:
-    """Turns texts into L2-normalised float32 vectors; the model loads on first use."""
+    """Turns texts into L2-normalised float32 vectors; the model loads on first use.
+
+    What indexing and asking use of an encoder: `name`, `dimension`, `max_tokens`, `quantized`,
+    `count_tokens`, `token_spans`, `encode`, `encode_queries` and `warm_up`.
+    """
 
     def __init__(self, name: str | None = None, batch_size: int = 32, quantized: bool = False) -> None:
         self.name, self.location = resolve_model(name)

@@ -161,6 +161,10 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Pa
             # Tracing notes about shape checks and index ops; the parity check below is the real test.
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             warnings.filterwarnings("ignore", module=r"torch\.onnx")
+            # We choose the tracing exporter on purpose (see `dynamo=False` below); torch warns that it is legacy.
+            warnings.filterwarnings(
+                "ignore", "You are using the legacy TorchScript-based ONNX export", DeprecationWarning
+            )
             torch.onnx.export(
                 TokenEmbeddings(),
                 example,

@@ -6,6 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+# The limits of one question, for every caller (CLI, HTTP, Python).
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 50
+MAX_QUESTION_CHARS = 2000
+
 
 class Highlight(BaseModel):
     """The sentence(s) of a passage that best match the question, as offsets into `text`."""
@@ -70,3 +75,5 @@ class IndexStats(BaseModel):
     dimension: int
     created: datetime
     updated: datetime
+    generation: int = Field(description="Commits so far; each one is a new generation of the index.")
+    segments: int = Field(description="Segments the index is made of (merged as they accumulate).")

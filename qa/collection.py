@@ -1,40 +1,36 @@
-"""The collection: one open index folder that the CLI, the HTTP API and the evaluator all ask."""
+"""The collection: one open index that the CLI, the HTTP API, the evaluator and the benchmarks all
+ask. It follows the index live: a generation committed by `qa index` is seen by the next question.
+"""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.answers import Answer, AnswerPassage, Citation, DocumentInfo, DocumentText, Highlight, IndexStats
-from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion
+from qa.answers import (
+    DEFAULT_TOP_K,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    Answer,
+    AnswerPassage,
+    Citation,
+    DocumentInfo,
+    DocumentText,
+    Highlight,
+    IndexStats,
+)
+from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, QAError
+from qa.events import OnProgress, ignore
 from qa.followup import followup_query
 from qa.highlight import best_sentence, to_highlight
-from qa.indexing import IndexReport, index_documents, index_paths
-from qa.paths import default_index_dir, ensure_default_index
-from qa.retrieval import Hit, HybridRetriever, Ranking, RetrievalSettings
-from qa.store import (
-    LEXICAL_FOLDER,
-    PASSAGES_FILE,
-    VECTORS_FILE,
-    PassageReader,
-    read_manifest,
-    rebuild_hint,
-)
+from qa.lexical import question_terms
+from qa.retrieval import Hit, HybridRetriever, Query, Ranking, RetrievalSettings
+from qa.store import Snapshot, StoredPassage, rebuild_hint
+from qa.store.segment import Segment
 
-MAX_QUESTION_CHARS = 2000
-
-__all__ = [
-    "Collection",
-    "IndexReport",
-    "default_index_dir",
-    "ensure_default_index",
-    "index_documents",
-    "index_paths",
-    "validate_question",
-]
+__all__ = ["Collection", "validate_question"]
 
 
 def validate_question(question: str) -> str:
@@ -48,90 +44,129 @@ def validate_question(question: str) -> str:
 
 
 class Collection:
-    """An index opened for questions: thread-safe, loads the model and vectors once."""
+    """An index opened for questions: thread-safe; the model loads once, segments open once.
 
-    def __init__(self, index_dir: Path, manifest, encoder, retriever: HybridRetriever, passages: PassageReader):
+    Every question is answered from one snapshot (generation) from start to end, so the passages
+    it quotes always match the documents it cites.
+    """
+
+    def __init__(self, index_dir: Path, encoder, snapshot: Snapshot, settings: RetrievalSettings) -> None:
         self.index_dir = index_dir
-        self.manifest = manifest
         self.encoder = encoder
-        self.retriever = retriever
-        self._passages = passages
-        self._encode_lock = threading.Lock()
+        self.retriever = HybridRetriever(settings)
+        self._snapshot = snapshot
+        self._segments: dict[str, Segment] = {segment.name: segment for segment in snapshot.segments}
+        self._reopen = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: Path, model: str | None = None, settings: RetrievalSettings | None = None) -> Collection:
-        """Open and check an index; mismatches raise a QAError that says what to run."""
-        from embeddings import Encoder
-        from embeddings.vector_index import VectorIndex
-        from qa.lexical import LexicalIndex
+    def open(
+        cls,
+        index_dir: Path | None = None,
+        model: str | None = None,
+        encoder=None,
+        settings: RetrievalSettings | None = None,
+        on_progress: OnProgress = ignore,
+    ) -> Collection:
+        """Open and check an index; `None` means the seeds index, built on first use.
 
+        Mismatches raise a QAError that says what to run. `encoder` replaces the model the
+        index names (tests pass a small fake); it must give vectors of the index's dimension.
+        """
+        import embeddings
+        from qa.paths import ensure_default_index
+
+        if index_dir is None:
+            index_dir = ensure_default_index(model, encoder=encoder, on_progress=on_progress)
         index_dir = Path(index_dir).expanduser().resolve()
-        manifest = read_manifest(index_dir)
-        encoder = Encoder(model if model is not None else manifest.model.name, quantized=manifest.model.quantized)
-        hint = rebuild_hint(index_dir, manifest)
+        cache: dict[str, Segment] = {}
+        try:
+            snapshot = Snapshot.open(index_dir, cache)
+        except QAError:
+            raise
+        except Exception as error:  # FAISS, SQLite and numpy raise their own kinds
+            raise IndexMismatch(
+                f"The index at {index_dir} is damaged ({error}). Rebuild it: {rebuild_hint(index_dir)}"
+            ) from error
+        manifest = snapshot.manifest
+        if encoder is None:
+            encoder = embeddings.load_encoder(model or manifest.model.name, quantized=manifest.model.quantized)
         if encoder.name != manifest.model.name:
             raise IndexMismatch(
                 f"The index at {index_dir} was built with {manifest.model.name}, not {encoder.name}. "
-                f"Ask without --model, or rebuild it: {hint} --model {model}"
+                f"Ask without --model, or rebuild it: {rebuild_hint(index_dir, manifest.roots)} --model {model}"
             )
-        try:
-            vectors = VectorIndex.load(index_dir / VECTORS_FILE)
-            lexical = LexicalIndex.load(index_dir / LEXICAL_FOLDER)
-            passages = PassageReader(index_dir / PASSAGES_FILE)
-            stored = passages.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
-        except Exception as error:  # FAISS, SQLite and numpy raise their own kinds
-            raise IndexMismatch(f"The index at {index_dir} is damaged ({error}). Rebuild it: {hint}") from error
-        counts = {len(vectors), stored, len(lexical.passage_ids), manifest.counts.passages}
-        if len(counts) != 1:
-            raise IndexMismatch(
-                f"The index at {index_dir} is inconsistent ({len(vectors)} vectors, {stored} passages). "
-                f"Rebuild it: {hint}"
-            )
-        if vectors.dimension != manifest.model.dimension:
-            raise IndexMismatch(
-                f"The index at {index_dir} holds {vectors.dimension}-d vectors, its model gives "
-                f"{manifest.model.dimension}-d. Rebuild it: {hint}"
-            )
-        retriever = HybridRetriever(vectors, lexical, settings or RetrievalSettings(), _text_reader(passages))
+        _configure_threads()
         encoder.warm_up()
-        return cls(index_dir, manifest, encoder, retriever, passages)
+        return cls(index_dir, encoder, snapshot, settings or RetrievalSettings())
 
-    def embed_query(self, text: str):
-        return self.encoder.encode_queries([text])[0]
+    @property
+    def manifest(self):
+        return self.snapshot().manifest
 
-    def search(self, query: str, k: int, mode: str | None = None) -> list[Hit]:
-        """Ranked passage hits for a query, as it is."""
-        return self.retriever.search(self.embed_query(query), query, k, mode)
+    def snapshot(self) -> Snapshot:
+        """The newest committed generation: reopened when the manifest changed, reusing the
+        segments already open (they never change)."""
+        current = self._snapshot
+        if current.is_current():
+            return current
+        with self._reopen:
+            if self._snapshot is current:
+                try:
+                    fresh = Snapshot.open(self.index_dir, self._segments)
+                except Exception:  # a rebuild in progress or a damaged commit: keep answering from ours
+                    return current
+                if fresh.manifest.model.name == self.encoder.name:
+                    self._forget_unused(fresh)
+                    self._snapshot = fresh
+            return self._snapshot
 
-    def rank(self, question: str, k: int, history: Sequence[str] = (), mode: str | None = None) -> Ranking:
+    def _forget_unused(self, fresh: Snapshot) -> None:
+        """Drop our handles on segments the new generation no longer names (questions still
+        running on the old snapshot keep theirs)."""
+        named = {segment.name for segment in fresh.segments}
+        for name in [name for name in self._segments if name not in named]:
+            del self._segments[name]
+
+    def query(self, question: str, history: Sequence[str] = ()) -> Query:
+        """The question made ready once: joined with the turns it leans on, analysed and embedded."""
+        text = followup_query(question, history)
+        return Query(text=text, terms=question_terms(text), vector=self.encoder.encode_queries([text])[0])
+
+    def rank(
+        self, question: str, k: int, history: Sequence[str] = (), mode: str | None = None, snapshot=None
+    ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly)."""
-        query = followup_query(question, history)
-        hits = self.search(query, k, mode)
-        return Ranking(query=query, hits=hits, confident=self.retriever.confident(hits))
+        snapshot = snapshot or self.snapshot()
+        reader = _PassageReader(snapshot)
+        return self.retriever.rank(snapshot, self.query(question, history), k, reader.texts, mode)
 
-    def ask(self, question: str, top_k: int = 5, history: Sequence[str] = (), mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, top_k: int = DEFAULT_TOP_K, history: Sequence[str] = (), mode: str | None = None
+    ) -> Answer:
         """The `top_k` best passages for a question, verbatim, with highlights and citations.
 
         `history` holds the earlier questions of a conversation, oldest first; `answered` is
         false when no passage answers confidently (the passages are still returned).
         """
         question = validate_question(question)
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise InvalidQuestion(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}.")
         started = time.perf_counter()
-        ranking = self.rank(question, top_k * 4, history, mode)
-        passages = self._answer_passages(ranking.hits, ranking.query, top_k)
-        took_ms = (time.perf_counter() - started) * 1000
+        snapshot = self.snapshot()
+        reader = _PassageReader(snapshot)
+        ranking = self.retriever.rank(snapshot, self.query(question, history), top_k * 4, reader.texts, mode)
+        passages = self._answer_passages(ranking, reader.rows([hit.passage_id for hit in ranking.hits]), top_k)
         return Answer(
             question=question,
             answered=bool(passages) and ranking.confident,
-            took_ms=round(took_ms, 2),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=passages,
         )
 
-    def _answer_passages(self, hits: list[Hit], question: str, top_k: int) -> list[AnswerPassage]:
-        rows = self._passage_rows([hit.passage_id for hit in hits])
+    def _answer_passages(self, ranking: Ranking, rows: dict[int, StoredPassage], top_k: int) -> list[AnswerPassage]:
         chosen: list[AnswerPassage] = []
-        for hit in hits:
+        for hit in ranking.hits:
             row = rows.get(hit.passage_id)
             if row is None or any(_same_spot(row, kept.citation) for kept in chosen):
                 continue
@@ -139,15 +174,15 @@ class Collection:
                 AnswerPassage(
                     rank=len(chosen) + 1,
                     score=round(hit.score, 4),
-                    text=row["text"],
-                    highlight=self._highlight(hit, row["text"], question),
+                    text=row.text,
+                    highlight=_highlight(hit, row.text, ranking),
                     citation=Citation(
-                        doc_id=row["doc_id"],
-                        source=row["source"],
-                        title=row["title"],
-                        start=row["start"],
-                        end=row["end"],
-                        page=row["page"],
+                        doc_id=row.doc_id,
+                        source=row.source,
+                        title=row.title,
+                        start=row.start,
+                        end=row.end,
+                        page=row.page,
                     ),
                 )
             )
@@ -155,41 +190,27 @@ class Collection:
                 break
         return chosen
 
-    def _highlight(self, hit: Hit, text: str, question: str) -> Highlight:
-        """The sentence the ranking already found best, else the best one scored now."""
-        if hit.sentence is not None and hit.sentence.score > 0:
-            return to_highlight(hit.sentence)
-        return best_sentence(text, question, self.retriever.lexical.idf)
-
-    def _passage_rows(self, ids: list[int]) -> dict:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        query = (
-            f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source '
-            f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({marks})"
-        )
-        return {row["id"]: row for row in self._passages.db.execute(query, ids)}
-
     def documents(self) -> list[DocumentInfo]:
-        query = (
-            "SELECT d.doc_id, d.title, d.source, d.page_starts, COUNT(p.id) AS passages "
-            "FROM documents d LEFT JOIN passages p USING (doc_id) GROUP BY d.doc_id ORDER BY d.source, d.doc_id"
-        )
-        return [_document_info(row) for row in self._passages.db.execute(query)]
+        return [
+            DocumentInfo(doc_id=d.doc_id, title=d.title, source=d.source, passages=d.passages, pages=d.pages)
+            for d in self.snapshot().documents()
+        ]
 
     def document(self, doc_id: str) -> DocumentText:
-        row = self._passages.db.execute(
-            "SELECT d.*, (SELECT COUNT(*) FROM passages p WHERE p.doc_id = d.doc_id) AS passages "
-            "FROM documents d WHERE d.doc_id = ?",
-            (doc_id,),
-        ).fetchone()
-        if row is None:
+        found = self.snapshot().document(doc_id)
+        if found is None:
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
-        return DocumentText(**_document_info(row).model_dump(), text=row["text"])
+        return DocumentText(
+            doc_id=found.doc_id,
+            title=found.title,
+            source=found.source,
+            passages=found.passages,
+            pages=found.pages,
+            text=found.text or "",
+        )
 
     def stats(self) -> IndexStats:
-        manifest = self.manifest
+        manifest = self.snapshot().manifest
         return IndexStats(
             path=str(self.index_dir),
             documents=manifest.counts.documents,
@@ -198,33 +219,49 @@ class Collection:
             dimension=manifest.model.dimension,
             created=manifest.created,
             updated=manifest.updated,
+            generation=manifest.generation,
+            segments=len(manifest.segments),
         )
 
 
-def _text_reader(passages: PassageReader):
-    """Passage texts by id, for scoring their sentences while ranking."""
+class _PassageReader:
+    """Passage rows of one snapshot for one question: each is read from SQLite once."""
 
-    def texts(ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = passages.db.execute(f"SELECT id, text FROM passages WHERE id IN ({marks})", list(ids))
-        return {row["id"]: row["text"] for row in rows}
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.cache: dict[int, StoredPassage] = {}
 
-    return texts
+    def rows(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
+        missing = [i for i in ids if i not in self.cache]
+        if missing:
+            self.cache.update(self.snapshot.passages(missing))
+        return {i: self.cache[i] for i in ids if i in self.cache}
+
+    def texts(self, ids: Sequence[int]) -> dict[int, str]:
+        return {i: row.text for i, row in self.rows(ids).items()}
 
 
-def _same_spot(row, citation: Citation) -> bool:
+def _highlight(hit: Hit, text: str, ranking: Ranking) -> Highlight:
+    """The sentence the ranking already found best, else the best one scored now."""
+    if hit.sentence is not None and hit.sentence.score > 0:
+        return to_highlight(hit.sentence)
+    return best_sentence(text, ranking.query.terms, ranking.idf)
+
+
+def _same_spot(row: StoredPassage, citation: Citation) -> bool:
     """Overlapping or touching passages of one document say the same thing twice."""
-    return row["doc_id"] == citation.doc_id and row["start"] <= citation.end and citation.start <= row["end"]
+    return row.doc_id == citation.doc_id and row.start <= citation.end and citation.start <= row.end
 
 
-def _document_info(row) -> DocumentInfo:
-    pages = json.loads(row["page_starts"]) if row["page_starts"] else None
-    return DocumentInfo(
-        doc_id=row["doc_id"],
-        title=row["title"],
-        source=row["source"],
-        passages=row["passages"],
-        pages=len(pages) if pages else None,
-    )
+_threads_configured = False
+
+
+def _configure_threads() -> None:
+    """One FAISS thread per question: its thread pool costs more than it saves on one query
+    (docs/PERFORMANCE.md). Batch jobs that search many vectors at once may raise it again."""
+    global _threads_configured
+    if not _threads_configured:
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        _threads_configured = True

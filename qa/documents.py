@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ class Document:
     sha256: str
     root: str = ""
     page_starts: list[int] | None = None
+    modified: float | None = None  # the file's mtime when it was read (seconds since the epoch)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, for paged formats."""
@@ -117,6 +118,7 @@ def load_file(path: Path, root: Path, doc_id: str, sha256: str) -> Document:
         sha256=sha256,
         root=str(root),
         page_starts=page_starts,
+        modified=path.stat().st_mtime,
     )
 
 
@@ -245,7 +247,7 @@ def _load_docx(path: Path) -> tuple[str, str, None]:
     return text, normalize_text(title), None
 
 
-def make_doc_id(relative: Path, taken: set[str]) -> str:
+def make_doc_id(relative: Path, taken: Container[str]) -> str:
     """A readable, URL-safe id from the path: the seeds keep their file stem as id."""
     stem = "__".join(relative.with_suffix("").parts)
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_") or "document"

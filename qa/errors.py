@@ -25,3 +25,7 @@ class NoDocuments(QAError):
 
 class DocumentNotFound(QAError):
     """No indexed document has that id."""
+
+
+class IndexBusy(QAError):
+    """Another process holds the index's write lock."""

@@ -28,7 +28,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 def needs_context(question: str) -> bool:
     """True when the question leans on an earlier turn: it points back ("he", "they"), goes on
     from it ("And the date?"), or has nothing of its own to search for ("Why?")."""
-    from qa.lexical import tokenize_query
+    from qa.lexical import question_terms
 
     words = [word.lower() for word in _WORD.findall(question)]
     if any(word in ANAPHORS for word in words):
@@ -36,7 +36,7 @@ def needs_context(question: str) -> bool:
     opening = " ".join(words[:2])
     if any(opening == marker or opening.startswith(marker + " ") for marker in CONTINUATIONS):
         return True
-    return not tokenize_query(question)
+    return not question_terms(question)
 
 
 def followup_query(question: str, history: Sequence[str] = ()) -> str:

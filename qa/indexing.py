@@ -1,15 +1,16 @@
-"""Building and updating an index folder: only new or changed documents are embedded."""
+"""Building and updating an index: only new or changed documents are read and embedded, and each
+run commits one new segment (plus deletion marks) under the index's write lock.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import ChunkingSettings, Span, split_passages
+from qa.chunking import ChunkingSettings, split_passages
 from qa.documents import (
     SUPPORTED_SUFFIXES,
     Document,
@@ -20,24 +21,24 @@ from qa.documents import (
     make_doc_id,
     scan_paths,
 )
-from qa.errors import IndexMismatch, NoDocuments, QAError
+from qa.errors import NoDocuments, QAError
+from qa.events import OnProgress, Progress, ignore
 from qa.store import (
-    LEXICAL_FOLDER,
-    PASSAGES_FILE,
-    VECTORS_FILE,
-    Counts,
+    MANIFEST_FILE,
+    DocumentRecord,
+    IndexWriter,
     Manifest,
-    ManifestDocument,
     ModelInfo,
-    StagingFolder,
-    connect,
-    is_safe_target,
-    json_or_none,
+    PassageRecord,
+    check_same_model,
     read_manifest,
     rebuild_hint,
-    utc_now,
-    write_manifest,
+    searchable_text,
 )
+from qa.store.manifest import utc_now
+
+DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish
+NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
 
 
 @dataclass
@@ -49,15 +50,20 @@ class IndexReport:
     unchanged: int = 0
     passages: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    removed_sources: list[str] = field(default_factory=list)
+    generation: int = 0
+    segments: int = 0
 
     @property
     def summary(self) -> str:
         return f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
 
-
-def embedding_text(title: str, passage: str) -> str:
-    """What the model reads for a passage: its document's title helps place it."""
-    return f"{title}\n{passage}" if title else passage
+    @property
+    def removed_names(self) -> str:
+        """The removed documents by name, the first few, then a count."""
+        names = ", ".join(self.removed_sources[:NAMES_SHOWN])
+        more = len(self.removed_sources) - NAMES_SHOWN
+        return names + (f" and {more} more" if more > 0 else "")
 
 
 def index_paths(
@@ -65,14 +71,16 @@ def index_paths(
     index_dir: Path,
     model: str | None = None,
     rebuild: bool = False,
-    show_progress: bool = False,
     chunking: ChunkingSettings | None = None,
     quantize: bool | None = None,
+    encoder=None,
+    on_progress: OnProgress = ignore,
+    wait: float = DEFAULT_WAIT,
 ) -> IndexReport:
     """Index the supported files under `paths` into `index_dir`, incrementally unless `rebuild`.
 
-    Documents from other roots already in the index are kept; documents under these roots
-    that no longer exist are removed.
+    A file argument adds or updates that file only. Documents that came from below a folder
+    argument and whose file is gone are removed. Everything else in the index is kept.
     """
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
@@ -80,43 +88,45 @@ def index_paths(
         raise QAError(f"No such file or folder: {', '.join(missing)}")
     scan = scan_paths(paths)
     if not scan.files:
-        kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
         raise NoDocuments(
-            f"No supported files in {', '.join(str(p) for p in paths)} (supported: {kinds}). The index was not changed."
+            f"No supported files in {', '.join(str(p) for p in paths)} "
+            f"(supported: {' '.join(sorted(SUPPORTED_SUFFIXES))}). The index was not changed."
+            + _skipped_lines(scan.skipped)
         )
-    builder = _Builder(index_dir, model, rebuild, chunking, quantize)
-    roots = sorted({str(root) for root, _ in scan.files})
-    seen: set[tuple[str, str]] = set()
+    folders = [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
     report = IndexReport(index_dir, skipped=list(scan.skipped))
-    for root, path in scan.files:
-        source = path.relative_to(root).as_posix()
-        seen.add((str(root), source))
-        sha256 = file_sha256(path)
-        existing_id = builder.find(str(root), source)
-        if existing_id and builder.manifest.documents[existing_id].sha256 == sha256:
-            report.unchanged += 1
-            continue
-        doc_id = existing_id or make_doc_id(path.relative_to(root), builder.taken_ids())
-        try:
-            document = load_file(path, root, doc_id, sha256)
-        except UnreadableFile as error:
-            report.skipped.append(Skipped(str(path), str(error)))
-            continue
-        builder.put(document)
-        if existing_id:
-            report.updated += 1
-        else:
-            report.added += 1
-    for doc_id, entry in list(builder.manifest.documents.items()):
-        if entry.root in roots and (entry.root, entry.source) not in seen:
-            builder.remove(doc_id)
-            report.removed += 1
-    if report.added + report.updated + report.unchanged == 0:
-        raise NoDocuments(
-            f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
-        )
-    builder.manifest.roots = sorted(set(builder.manifest.roots) | set(roots))
-    report.passages = builder.commit(show_progress)
+    with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
+        documents: list[Document] = []
+        seen: set[str] = set()
+        for root, path in scan.files:
+            seen.add(str(path))
+            sha256 = file_sha256(path)
+            existing = writer.find(str(path))
+            if existing and existing[1] == sha256:
+                report.unchanged += 1
+                continue
+            doc_id = existing[0] if existing else make_doc_id(path.relative_to(root), writer)
+            try:
+                documents.append(load_file(path, root, doc_id, sha256))
+            except UnreadableFile as error:
+                report.skipped.append(Skipped(str(path), str(error)))
+                continue
+            writer.reserve(doc_id)
+            report.updated += bool(existing)
+            report.added += not existing
+        for folder in folders:
+            for doc_id, source in writer.documents_under(folder):
+                if source not in seen and writer.delete(doc_id):
+                    report.removed_sources.append(source)
+        report.removed = len(report.removed_sources)
+        if report.added + report.updated + report.unchanged == 0:
+            raise NoDocuments(
+                f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
+                + _skipped_lines(report.skipped)
+            )
+        report.passages = _add(writer, encoder, settings, documents, on_progress)
+        _commit(writer, report, folders or [str(Path(p).expanduser().resolve()) for p in paths])
+    encoder.warm_up()  # makes the question encoder's ONNX export now, while torch is loaded anyway
     return report
 
 
@@ -124,215 +134,198 @@ def index_documents(
     documents: Sequence[Document],
     index_dir: Path,
     model: str | None = None,
-    show_progress: bool = False,
     chunking: ChunkingSettings | None = None,
     quantize: bool = False,
+    encoder=None,
+    on_progress: OnProgress = ignore,
+    wait: float = DEFAULT_WAIT,
 ) -> IndexReport:
     """Build a fresh index from documents already in memory (evaluation corpora use this)."""
     if not documents:
         raise NoDocuments("No documents to index.")
-    builder = _Builder(Path(index_dir), model, rebuild=True, chunking=chunking, quantize=quantize)
-    for document in documents:
-        builder.put(document)
-    report = IndexReport(Path(index_dir), added=len(documents))
-    report.passages = builder.commit(show_progress)
+    index_dir = Path(index_dir)
+    report = IndexReport(index_dir, added=len(documents))
+    with _open_writer(index_dir, model, encoder, True, chunking, quantize, wait) as (writer, encoder, settings):
+        report.passages = _add(writer, encoder, settings, documents, on_progress)
+        _commit(writer, report, [])
     return report
 
 
-class _Builder:
-    """Collects the changes to one index, then writes them in a staging folder and swaps it in."""
+def remove_documents(targets: Sequence[str], index_dir: Path, wait: float = DEFAULT_WAIT) -> IndexReport:
+    """Remove documents by doc_id, by file path, or every document below a folder path.
 
-    def __init__(
-        self,
-        index_dir: Path,
-        model: str | None,
-        rebuild: bool,
-        chunking: ChunkingSettings | None,
-        quantize: bool | None = None,
-    ) -> None:
-        from embeddings import Encoder
-        from embeddings.vector_index import faiss_version
+    A target that matches nothing is an error and nothing is removed."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    report = IndexReport(index_dir)
+    manifest = read_manifest(index_dir)
+    with IndexWriter.open(index_dir, manifest, wait=wait) as writer:
+        chosen: dict[str, str] = {}
+        unmatched = []
+        for target in targets:
+            found = _match(writer, target)
+            if not found:
+                unmatched.append(target)
+            chosen.update(found)
+        if unmatched:
+            raise QAError(
+                f"No document in {index_dir} matches {', '.join(map(repr, unmatched))} (a doc_id, or a file or "
+                "folder that was indexed). Nothing was removed; `qa info` lists the documents."
+            )
+        for doc_id, source in chosen.items():
+            writer.delete(doc_id)
+            report.removed_sources.append(source)
+        report.removed = len(chosen)
+        _commit(writer, report, [])
+    return report
 
-        if not is_safe_target(index_dir):
-            raise QAError(f"{index_dir} exists and is not a qa index; choose another --index folder.")
-        self.index_dir = index_dir
+
+def compact_index(index_dir: Path, wait: float = DEFAULT_WAIT) -> IndexReport:
+    """Merge every segment into one and drop deleted passages for good."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    report = IndexReport(index_dir)
+    with IndexWriter.open(index_dir, read_manifest(index_dir), wait=wait) as writer:
+        _commit(writer, report, [], compact=True)
+    return report
+
+
+def _match(writer: IndexWriter, target: str) -> dict[str, str]:
+    """doc_id → source path of the live documents a `qa remove` target names."""
+    if writer.has_document(target):
+        return {target: writer.source_of(target)}
+    absolute = str(Path(target).expanduser().resolve())
+    found = dict(writer.documents_under(absolute))
+    existing = writer.find(absolute)
+    if existing:
+        found[existing[0]] = absolute
+    return found
+
+
+class _open_writer:
+    """The writer with the encoder and chunking the index was (or will be) built with."""
+
+    def __init__(self, index_dir, model, encoder, rebuild, chunking, quantize, wait) -> None:
         previous = None
-        if not rebuild and index_dir.exists():
+        if not rebuild and (index_dir / MANIFEST_FILE).exists():
             previous = read_manifest(index_dir)
-            if model is not None and Encoder(model).name != previous.model.name:
-                raise IndexMismatch(
-                    f"The index at {index_dir} was built with {previous.model.name}, not {Encoder(model).name}. "
-                    f"Rebuild it: {rebuild_hint(index_dir, previous)} --model {model}"
-                )
-            if quantize is not None and quantize != previous.model.quantized:
-                kind = "int8" if previous.model.quantized else "float32"
-                raise IndexMismatch(
-                    f"The index at {index_dir} holds {kind} vectors. Rebuild it to change that: "
-                    f"{rebuild_hint(index_dir, previous)}{' --quantize' if quantize else ''}"
-                )
-            model = previous.model.name
-            quantize = previous.model.quantized
-        self.encoder = Encoder(model, quantized=bool(quantize))
-        self.previous = previous
-        settings = chunking or (ChunkingSettings(**previous.chunking) if previous else ChunkingSettings())
-        self.chunking = settings
+        self.encoder = encoder or _encoder(model or (previous.model.name if previous else None), quantize, previous)
+        if previous:
+            hint = rebuild_hint(index_dir, previous.roots)
+            check_same_model(previous, self.encoder.name, quantize, f"{hint}{' --model ' + model if model else ''}")
+        self.chunking = chunking or (ChunkingSettings(**previous.chunking) if previous else ChunkingSettings())
         now = utc_now()
-        self.manifest = (
-            previous.model_copy(deep=True)
-            if previous
-            else Manifest(
-                model=ModelInfo(name=self.encoder.name, dimension=0, max_tokens=0),
-                faiss_version=faiss_version(),
-                created=now,
-                updated=now,
-                chunking=asdict(settings),
-            )
-        )
-        self.new_documents: dict[str, Document] = {}
-        self.removed_ids: set[str] = set()
-
-    def find(self, root: str, source: str) -> str | None:
-        for doc_id, entry in self.manifest.documents.items():
-            if entry.root == root and entry.source == source:
-                return doc_id
-        return None
-
-    def taken_ids(self) -> set[str]:
-        return set(self.manifest.documents) | set(self.new_documents)
-
-    def put(self, document: Document) -> None:
-        if document.doc_id in self.manifest.documents:
-            self.removed_ids.add(document.doc_id)
-        self.new_documents[document.doc_id] = document
-
-    def remove(self, doc_id: str) -> None:
-        self.removed_ids.add(doc_id)
-        del self.manifest.documents[doc_id]
-
-    def commit(self, show_progress: bool) -> int:
-        """Write the changed index; returns the number of passages embedded."""
-        if self.previous and not self.new_documents and not self.removed_ids:
-            return 0
-        from embeddings.vector_index import VectorIndex, faiss_version
-        from qa.lexical import LexicalIndex
-
-        max_tokens = self.encoder.max_tokens
-        chunks = {
-            doc_id: split_passages(
-                document.text, self.encoder.count_tokens, self.encoder.token_spans, max_tokens - 2, self.chunking
-            )
-            for doc_id, document in self.new_documents.items()
-        }
-        texts = [
-            embedding_text(document.title, document.text[span.start : span.end])
-            for doc_id, document in self.new_documents.items()
-            for span in chunks[doc_id]
-        ]
-        vectors = _embed(self.encoder, texts, show_progress)
-
-        with StagingFolder(self.index_dir) as staging:
-            db_path = staging.path / PASSAGES_FILE
-            if self.previous:
-                shutil.copyfile(self.index_dir / PASSAGES_FILE, db_path)
-                vector_index = VectorIndex.load(self.index_dir / VECTORS_FILE, mmap=False)
-            else:
-                vector_index = VectorIndex.empty(self.encoder.dimension)
-            db = connect(db_path)
-            with db:
-                stale = [pid for doc_id in self.removed_ids for pid in self._old_passage_ids(doc_id, db)]
-                vector_index.remove(np.asarray(stale, dtype=np.int64))
-                for doc_id in self.removed_ids:
-                    db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
-                    db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-                ids = self._insert(db, chunks)
-            vector_index.add(np.asarray(ids, dtype=np.int64), vectors)
-            lexical_ids, lexical_texts = [], []
-            for row in db.execute(
-                "SELECT p.id, d.title, p.text FROM passages p JOIN documents d USING (doc_id) ORDER BY p.id"
-            ):
-                lexical_ids.append(row["id"])
-                lexical_texts.append(embedding_text(row["title"], row["text"]))
-            db.close()
-            LexicalIndex.build(np.asarray(lexical_ids, dtype=np.int64), lexical_texts).save(
-                staging.path / LEXICAL_FOLDER
-            )
-            vector_index = vector_index.resized()
-            vector_index.save(staging.path / VECTORS_FILE)
-            manifest = self.manifest
-            manifest.model = ModelInfo(
+        fresh = Manifest(
+            model=ModelInfo(
                 name=self.encoder.name,
                 dimension=self.encoder.dimension,
-                max_tokens=max_tokens,
+                max_tokens=self.encoder.max_tokens,
                 quantized=self.encoder.quantized,
+            ),
+            faiss_version=_faiss_version(),
+            created=now,
+            updated=now,
+            chunking=asdict(self.chunking),
+        )
+        self.writer = IndexWriter.open(index_dir, fresh, rebuild=rebuild, wait=wait)
+
+    def __enter__(self):
+        return self.writer, self.encoder, self.chunking
+
+    def __exit__(self, *exc_info) -> None:
+        self.writer.close()
+
+
+def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
+    import embeddings
+
+    quantized = previous.model.quantized if previous and quantize is None else bool(quantize)
+    return embeddings.load_encoder(model, quantized=quantized)
+
+
+def _faiss_version() -> str:
+    from embeddings.vector_index import faiss_version
+
+    return faiss_version()
+
+
+def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on_progress: OnProgress) -> int:
+    """Chunk and embed documents, and write them to the writer as one segment."""
+    records, passages, texts = [], [], []
+    for document in documents:
+        spans = split_passages(
+            document.text, encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings
+        )
+        records.append(
+            DocumentRecord(
+                document.doc_id,
+                document.root,
+                document.source,
+                document.title,
+                document.text,
+                document.sha256,
+                document.page_starts,
+                document.modified,
+            )  # fmt: skip
+        )
+        for ordinal, span in enumerate(spans):
+            text = document.text[span.start : span.end]
+            passages.append(
+                PassageRecord(0, document.doc_id, ordinal, span.start, span.end, document.page_at(span.start), text)
             )
-            manifest.faiss_version = faiss_version()
-            manifest.updated = utc_now()
-            manifest.counts = Counts(documents=len(manifest.documents), passages=len(vector_index))
-            if manifest.counts.passages != len(lexical_ids):
-                raise IndexMismatch("Internal error: vector and passage counts differ; the index was not changed.")
-            write_manifest(staging.path, manifest)
-            staging.commit()
-        self.encoder.warm_up()  # makes the question encoder's ONNX export now, while torch is loaded anyway
-        return len(texts)
+            texts.append(searchable_text(document.title, text))
+    if not records:
+        return 0
+    task = "Embedding passages"
+    on_progress(Progress(task, 0, len(texts)))
+    done = 0
 
-    def _old_passage_ids(self, doc_id: str, db) -> list[int]:
-        return [row[0] for row in db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        on_progress(Progress(task, done, len(texts)))
 
-    def _insert(self, db, chunks: dict[str, list[Span]]) -> list[int]:
-        ids: list[int] = []
-        for doc_id, document in self.new_documents.items():
-            db.execute(
-                "INSERT INTO documents (doc_id, root, source, title, text, sha256, page_starts) VALUES (?,?,?,?,?,?,?)",
-                (
-                    doc_id,
-                    document.root,
-                    document.source,
-                    document.title,
-                    document.text,
-                    document.sha256,
-                    json_or_none(document.page_starts),
-                ),
-            )
-            first = self.manifest.next_passage_id
-            for ordinal, span in enumerate(chunks[doc_id]):
-                db.execute(
-                    'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text) VALUES (?,?,?,?,?,?,?)',
-                    (
-                        first + ordinal,
-                        doc_id,
-                        ordinal,
-                        span.start,
-                        span.end,
-                        document.page_at(span.start),
-                        document.text[span.start : span.end],
-                    ),
-                )
-                ids.append(first + ordinal)
-            self.manifest.next_passage_id = first + len(chunks[doc_id])
-            self.manifest.documents[doc_id] = ManifestDocument(
-                root=document.root,
-                source=document.source,
-                sha256=document.sha256,
-                first_passage_id=first,
-                passages=len(chunks[doc_id]),
-            )
-        return ids
+    vectors = encoder.encode(texts, on_progress=advance) if texts else np.zeros((0, encoder.dimension), np.float32)
+    writer.add(records, passages, vectors)
+    return len(texts)
 
 
-def _embed(encoder, texts: list[str], show_progress: bool) -> np.ndarray:
-    if not show_progress or not texts:
-        return encoder.encode(texts)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+def _commit(writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False) -> None:
+    if writer.has_changes or compact:
+        manifest = writer.commit(roots=roots, compact=compact)
+    else:
+        manifest = writer.manifest
+    report.generation = manifest.generation
+    report.segments = len(manifest.segments)
 
-    from qa.console import stderr_console
 
-    with Progress(
-        TextColumn("Embedding passages"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("embed", total=len(texts))
-        return encoder.encode(texts, on_progress=lambda n: progress.advance(task, n))
+def _skipped_lines(skipped: Sequence[Skipped]) -> str:
+    if not skipped:
+        return ""
+    lines = [f"\n  {item.path}: {item.reason}" for item in skipped[:20]]
+    more = len(skipped) - 20
+    return "\nSkipped:" + "".join(lines) + (f"\n  … and {more} more" if more > 0 else "")
+
+
+def ensure_index(
+    index_dir: Path,
+    source: Sequence[Path] | Sequence[Document],
+    name: str,
+    model: str | None = None,
+    encoder=None,
+    chunking: ChunkingSettings | None = None,
+    on_progress: OnProgress = ignore,
+) -> Path:
+    """`index_dir` as it is when it holds a current index (this format, these chunking settings);
+    otherwise built afresh from `source`, folders or documents (the seeds, evaluation corpora and
+    benchmark corpora are indexed this way on first use)."""
+    try:
+        manifest = read_manifest(index_dir)
+        if chunking is None or manifest.chunking == asdict(chunking):
+            return index_dir
+    except QAError:
+        pass
+    on_progress(Progress(f"Indexing {name} into {index_dir} (first use)…"))
+    if source and isinstance(source[0], Document):
+        index_documents(source, index_dir, model, chunking, encoder=encoder, on_progress=on_progress)
+    else:
+        index_paths(source, index_dir, model, True, chunking, encoder=encoder, on_progress=on_progress)
+    return index_dir

@@ -31,17 +31,16 @@ def default_index_dir(model: str | None = None) -> Path:
     return data_home() / "indexes" / f"seeds-{slug}"
 
 
-def ensure_default_index(model: str | None = None, show_progress: bool = False) -> Path:
-    """The seeds index, built on first use."""
-    from qa.indexing import index_paths
-    from qa.store import MANIFEST_FILE, recover_interrupted_swap
+def ensure_default_index(model: str | None = None, encoder=None, on_progress=None) -> Path:
+    """The seeds index, built on first use (and rebuilt when it has an older format)."""
+    from qa.events import ignore
+    from qa.indexing import ensure_index
 
-    index_dir = default_index_dir(model)
-    recover_interrupted_swap(index_dir)
-    if not (index_dir / MANIFEST_FILE).exists():
-        if show_progress:
-            from qa.console import stderr_console
-
-            stderr_console().print(f"Indexing the seed documents into {index_dir} (first use)…")
-        index_paths([seeds_dir()], index_dir, model=model, show_progress=show_progress)
-    return index_dir
+    return ensure_index(
+        default_index_dir(model if encoder is None else encoder.name),
+        [seeds_dir()],
+        "the seed documents",
+        model=model,
+        encoder=encoder,
+        on_progress=on_progress or ignore,
+    )

@@ -11,7 +11,7 @@ Hybrid ranking, as measured on the public sets (docs/EVALUATION.md):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +19,6 @@ import numpy as np
 from qa.sentences import SentenceScore, best, score_sentences
 
 MODES = ("hybrid", "dense", "bm25")
-
-PassageTexts = Callable[[Sequence[int]], dict[int, str]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,15 @@ class RetrievalSettings:
 
 
 @dataclass(frozen=True)
+class Query:
+    """A question made ready once: what is searched, its search terms and its vector."""
+
+    text: str
+    terms: list[str]
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
 class Hit:
     passage_id: int
     score: float
@@ -50,52 +57,50 @@ class Hit:
 class Ranking:
     """Hits for a question in its conversation: `query` is what was searched."""
 
-    query: str
+    query: Query
     hits: list[Hit]
     confident: bool
+    idf: Mapping[str, float]
+
+
+PassageTexts = Callable[[Sequence[int]], Mapping[int, str]]
 
 
 class HybridRetriever:
-    def __init__(
-        self,
-        vectors,
-        lexical,
-        settings: RetrievalSettings = RetrievalSettings(),
-        passage_texts: PassageTexts | None = None,
-    ) -> None:
-        self.vectors = vectors
-        self.lexical = lexical
+    def __init__(self, settings: RetrievalSettings = RetrievalSettings()) -> None:
         self.settings = settings
-        self.passage_texts = passage_texts
 
     def confident(self, hits: Sequence[Hit]) -> bool:
         """Does some top passage lie close enough to the question to be offered as its answer?"""
         depth = self.settings.confidence_depth
         return any(hit.dense >= self.settings.min_dense for hit in hits[:depth])
 
-    def search(self, query_vector: np.ndarray, query_text: str, k: int, mode: str | None = None) -> list[Hit]:
-        """The `k` best passages, best first."""
+    def rank(self, source, query: Query, k: int, texts: PassageTexts, mode: str | None = None) -> Ranking:
+        """The `k` best passages, best first; `texts(ids)` gives passage texts for sentence scoring."""
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; expected one of {', '.join(MODES)}")
         n = max(k, self.settings.candidates)
-        lexical_all = self.lexical.scores(query_text) if mode != "dense" else None
+        idf = source.bm25.idf(query.terms)
+        lexical_ids, lexical_scores = (
+            source.bm25.scores(query.terms) if mode != "dense" else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        )
         candidate_ids: list[np.ndarray] = []
         if mode != "bm25":
-            _, dense_ids = self.vectors.search(query_vector[None, :], n)
-            candidate_ids.append(dense_ids[0][dense_ids[0] >= 0])
-        if lexical_all is not None and lexical_all.size:
-            top = np.argpartition(-lexical_all, min(n, lexical_all.size) - 1)[:n]
-            top = top[lexical_all[top] > 0]
-            candidate_ids.append(np.asarray(self.lexical.passage_ids)[top])
+            candidate_ids.append(source.search_vectors(query.vector, n))
+        if len(lexical_ids):
+            top = np.argpartition(-lexical_scores, min(n, len(lexical_ids)) - 1)[:n]
+            candidate_ids.append(lexical_ids[top[lexical_scores[top] > 0]])
         ids = np.unique(np.concatenate(candidate_ids)) if candidate_ids else np.zeros(0, dtype=np.int64)
-        if not len(ids):
-            return []
-        dense = self.vectors.vectors(ids) @ query_vector
+        hits = self._score(source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) if len(ids) else []
+        return Ranking(query=query, hits=hits, confident=self.confident(hits), idf=idf)
+
+    def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) -> list[Hit]:
+        dense = source.vectors(ids) @ query.vector
         lexical = np.zeros(len(ids), dtype=np.float32)
-        if lexical_all is not None and lexical_all.size:
-            positions = np.searchsorted(self.lexical.passage_ids, ids)
-            lexical = lexical_all[np.clip(positions, 0, lexical_all.size - 1)]
+        if len(lexical_ids):
+            positions = np.clip(np.searchsorted(lexical_ids, ids), 0, len(lexical_ids) - 1)
+            lexical = np.where(lexical_ids[positions] == ids, lexical_scores[positions], 0).astype(np.float32)
         if mode == "dense":
             return _hits(ids, dense, dense, lexical, k)
         if mode == "bm25":
@@ -103,16 +108,16 @@ class HybridRetriever:
         weight = self.settings.dense_weight
         lexical_norm = lexical / lexical.max() if lexical.max() > 0 else lexical
         fused = weight * dense + (1 - weight) * lexical_norm
-        if self.settings.sentence_weight <= 0 or self.passage_texts is None:
+        if self.settings.sentence_weight <= 0:
             return _hits(ids, fused, dense, lexical, k)
-        return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query_text, k)
+        return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query.terms, idf, texts, k)
 
-    def _rerank_by_sentences(self, ids, fused, dense, lexical, lexical_norm, query_text, k) -> list[Hit]:
+    def _rerank_by_sentences(self, ids, fused, dense, lexical, lexical_norm, terms, idf, texts, k) -> list[Hit]:
         """Blend in each leading candidate's best-sentence BM25; the others follow unchanged."""
         order = np.argsort(-fused, kind="stable")
         head = order[: self.settings.rerank_depth]
-        texts = self.passage_texts([int(i) for i in ids[head]])
-        sentences = score_sentences([texts.get(int(i), "") for i in ids[head]], query_text, self.lexical.idf)
+        found = texts([int(i) for i in ids[head]])
+        sentences = score_sentences([found.get(int(i), "") for i in ids[head]], terms, idf)
         best_sentences = [best(row) for row in sentences]
         sentence = np.array([s.score if s else 0.0 for s in best_sentences], dtype=np.float32)
         sentence_norm = sentence / sentence.max() if sentence.max() > 0 else sentence

@@ -14,9 +14,10 @@ from functools import lru_cache
 
 from qa.text import sentence_spans
 
-# BM25 saturation and length normalisation for sentences (the usual defaults).
-K1 = 1.2
-B = 0.75
+# BM25 saturation and length normalisation for sentences (the usual defaults; passages use
+# qa.lexical's PASSAGE_K1 and PASSAGE_B).
+SENTENCE_K1 = 1.2
+SENTENCE_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,11 @@ class SentenceScore:
     score: float
 
 
-def score_sentences(passages: Sequence[str], query: str, idf: Mapping[str, float]) -> list[list[SentenceScore]]:
-    """Every sentence of each passage scored against the query."""
-    from qa.lexical import tokenize_query
-
-    query_terms = [term for term in tokenize_query(query) if term in idf]
+def score_sentences(
+    passages: Sequence[str], terms: Sequence[str], idf: Mapping[str, float]
+) -> list[list[SentenceScore]]:
+    """Every sentence of each passage scored against the question's terms."""
+    query_terms = [term for term in terms if term in idf]
     split = [_sentences(text) for text in passages]
     lengths = [length for sentences in split for _, _, length, _ in sentences]
     average = max(1.0, sum(lengths) / len(lengths)) if lengths else 1.0
@@ -40,8 +41,8 @@ def score_sentences(passages: Sequence[str], query: str, idf: Mapping[str, float
     for sentences in split:
         row = []
         for start, end, length, counts in sentences:
-            norm = K1 * (1 - B + B * length / average)
-            score = sum(idf[t] * counts[t] * (K1 + 1) / (counts[t] + norm) for t in query_terms if t in counts)
+            norm = SENTENCE_K1 * (1 - SENTENCE_B + SENTENCE_B * length / average)
+            score = sum(idf[t] * counts[t] * (SENTENCE_K1 + 1) / (counts[t] + norm) for t in query_terms if t in counts)
             row.append(SentenceScore(start, end, score))
         scores.append(row)
     return scores
@@ -51,12 +52,12 @@ def score_sentences(passages: Sequence[str], query: str, idf: Mapping[str, float
 def _sentences(text: str) -> tuple[tuple[int, int, int, Counter], ...]:
     """(start, end, term count, term frequencies) of each sentence; cached, since the same
     passages come back question after question."""
-    from qa.lexical import terms
+    from qa.lexical import analyze
 
     spans = sentence_spans(text) or [(0, len(text))]
     result = []
     for start, end in spans:
-        words = terms(text[start:end])
+        words = analyze(text[start:end])
         result.append((start, end, len(words), Counter(words)))
     return tuple(result)
 

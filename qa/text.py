@@ -20,11 +20,6 @@ def normalize_text(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def fold(text: str) -> str:
-    """Comparison form: normalised, whitespace collapsed, lower-cased (as the eval data says)."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).lower()
-
-
 # Words whose trailing period does not end a sentence.
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt col gen lt sgt capt cmdr adm maj gov sen rep rev hon pres

@@ -1,4 +1,5 @@
-"""Shared fixtures: no test touches a real home folder; the real seeds index is built once."""
+"""Shared fixtures: no test touches a real home folder; a fake encoder keeps most tests fast, and
+the real seeds index (real model) is built once for the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -45,10 +46,44 @@ def isolated_home(tmp_path_factory, monkeypatch, session_cache):
     return home
 
 
+def fake_loader(name: str | None = None, quantized: bool = False):
+    """Stands in for `embeddings.load_encoder`: a fake encoder under the name asked for."""
+    from embeddings.model import resolve_model
+    from tests.fakes import FakeEncoder
+
+    return FakeEncoder(name=resolve_model(name)[0])
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """Every encoder qa loads (CLI, app, default index) is the fake one."""
+    import embeddings
+
+    monkeypatch.setattr(embeddings, "load_encoder", fake_loader)
+
+
+@pytest.fixture
+def fake_encoder():
+    from tests.fakes import FakeEncoder
+
+    return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def fake_seeds_index(tmp_path_factory) -> Path:
+    """An index of seeds/ built with the fake encoder, once per test session."""
+    from qa.indexing import index_paths
+    from tests.fakes import FakeEncoder
+
+    index_dir = tmp_path_factory.mktemp("indexes") / "fake-seeds.qa"
+    index_paths([SEEDS], index_dir, encoder=FakeEncoder())
+    return index_dir
+
+
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the real model, once per test session."""
-    from qa.collection import index_paths
+    from qa.indexing import index_paths
 
     index_dir = tmp_path_factory.mktemp("indexes") / "seeds.qa"
     index_paths([SEEDS], index_dir)

@@ -1,4 +1,5 @@
-"""The HTTP API through FastAPI's test client, over a real index of seeds/ built with the real model."""
+"""The HTTP API through FastAPI's test client, over an index of seeds/ built with the fake encoder;
+one class repeats the user-facing answer checks with the real model."""
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -8,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.server import serve
+from api.app import create_app, open_collection
 from api.settings import InvalidSettings, Settings, load_settings
 from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.cli import app as cli
@@ -20,12 +20,21 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ROME_QUESTION = "How many Libyan army officers appeared in Rome?"
 ROME_DOC = "000_5ff8cc3110b41a82"
 
-pytestmark = pytest.mark.slow
+
+@pytest.fixture(scope="module")
+def client(fake_seeds_index: Path) -> Iterator[TestClient]:
+    """The app as `qa serve` runs it: the index is opened at start-up (with the fake encoder)."""
+    import embeddings
+    from tests.conftest import fake_loader
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(embeddings, "load_encoder", fake_loader)
+        with TestClient(create_app(Settings(index=fake_seeds_index))) as client:
+            yield client
 
 
 @pytest.fixture(scope="module")
-def client(seeds_index: Path) -> Iterator[TestClient]:
-    """The app as `qa serve` runs it: the index is opened at start-up."""
+def real_client(seeds_index: Path) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(index=seeds_index))) as client:
         yield client
 
@@ -52,8 +61,9 @@ def test_ask_returns_the_answer_model(client: TestClient) -> None:
         assert passage.citation.start < passage.citation.end
 
 
-def test_ask_cites_the_passage_that_answers_a_seed_question(client: TestClient) -> None:
-    answer = client.post("/ask", json={"question": ROME_QUESTION}).json()
+@pytest.mark.slow
+def test_ask_cites_the_passage_that_answers_a_seed_question(real_client: TestClient) -> None:
+    answer = real_client.post("/ask", json={"question": ROME_QUESTION}).json()
 
     best = answer["passages"][0]
     assert answer["answered"] is True
@@ -187,7 +197,7 @@ def test_page_and_widget_are_served(client: TestClient) -> None:
 
     assert page.status_code == 200
     assert '<script src="/widget.js" defer></script>' in page.text
-    assert "<qa-chat>" in page.text
+    assert "<qa-chat" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert widget.headers["content-type"].startswith("text/javascript")
     assert 'customElements.define("qa-chat"' in widget.text
@@ -273,7 +283,7 @@ def test_server_refuses_to_start_without_an_index(tmp_path: Path) -> None:
         Collection.open(missing)
 
     with pytest.raises(IndexNotFound) as from_server:
-        serve(Settings(index=missing, port=0))
+        open_collection(Settings(index=missing, port=0))
     with pytest.raises(IndexNotFound), TestClient(create_app(Settings(index=missing))):
         pass
 

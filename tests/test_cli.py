@@ -1,4 +1,4 @@
-"""The `qa` command as a user meets it: Typer's runner, and one real subprocess."""
+"""The `qa` command as a user meets it: Typer's runner over the fake encoder, and real subprocesses."""
 
 import json
 import os
@@ -54,13 +54,12 @@ def test_folder_without_supported_files(tmp_path):
     assert "No supported files" in result.output
 
 
-@pytest.mark.slow
-def test_ask_json_has_the_documented_shape(seeds_index):
-    result = invoke("ask", "Who is Moussa Koussa?", "--top-k", "3", "--json", "--index", str(seeds_index))
+def test_ask_json_has_the_documented_shape(fake_seeds_index, fake_model):
+    result = invoke("ask", "Who is Moussa Koussa?", "--top-k", "3", "--json", "--index", str(fake_seeds_index))
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
     assert set(answer) == {"question", "answered", "took_ms", "passages"}
-    assert answer["answered"] is True and len(answer["passages"]) == 3
+    assert len(answer["passages"]) == 3
     first = answer["passages"][0]
     assert set(first) == {"rank", "score", "text", "highlight", "citation"}
     assert set(first["citation"]) == {"doc_id", "source", "title", "start", "end", "page"}
@@ -69,10 +68,9 @@ def test_ask_json_has_the_documented_shape(seeds_index):
     assert first["text"].split("\n")[0][:60] in document
 
 
-@pytest.mark.slow
-def test_questions_from_stdin_give_one_json_line_each(seeds_index):
+def test_questions_from_stdin_give_one_json_line_each(fake_seeds_index, fake_model):
     stdin = "How many Libyan army officers appeared in Rome?\n\nWho is Moussa Koussa?\n"
-    result = invoke("ask", "-", "--json", "--index", str(seeds_index), stdin=stdin)
+    result = invoke("ask", "-", "--json", "--index", str(fake_seeds_index), stdin=stdin)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.strip().split("\n")]
     assert [line["question"] for line in lines] == [
@@ -82,24 +80,23 @@ def test_questions_from_stdin_give_one_json_line_each(seeds_index):
     assert "Eight Libyan army officers" in lines[0]["passages"][0]["text"]
 
 
-@pytest.mark.slow
-def test_human_output_shows_title_source_and_passage(seeds_index):
-    result = invoke("ask", "How many Libyan army officers appeared in Rome?", "--index", str(seeds_index), "-k", "1")
+def test_human_output_shows_title_source_and_passage(fake_seeds_index, fake_model):
+    result = invoke(
+        "ask", "How many Libyan army officers appeared in Rome?", "--index", str(fake_seeds_index), "-k", "1"
+    )
     assert result.exit_code == 0
     assert "Military Officials Flee Qaddafi's Libya" in result.output
     assert "000_5ff8cc3110b41a82.txt" in result.output
     assert "Eight Libyan army officers" in result.output
 
 
-@pytest.mark.slow
-def test_chat_reads_piped_stdin_and_ends_at_eof(seeds_index):
-    result = invoke("chat", "--index", str(seeds_index), stdin="Who is Moussa Koussa?\n/new\n")
+def test_chat_reads_piped_stdin_and_ends_at_eof(fake_seeds_index, fake_model):
+    result = invoke("chat", "--index", str(fake_seeds_index), stdin="Who is Moussa Koussa?\n/new\n")
     assert result.exit_code == 0, result.output
     assert "Koussa" in result.output
 
 
-@pytest.mark.slow
-def test_index_command_reports_counts_and_skips(tmp_path):
+def test_index_command_reports_counts_and_skips(tmp_path, fake_model):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "note.txt").write_text("The library opens at nine on weekdays and at ten on Saturdays.")
@@ -110,8 +107,7 @@ def test_index_command_reports_counts_and_skips(tmp_path):
     assert "photo.jpg" in result.output and "unsupported" in result.output
 
 
-@pytest.mark.slow
-def test_default_index_is_built_from_seeds_on_first_use(isolated_home):
+def test_default_index_is_built_from_seeds_on_first_use(isolated_home, fake_model):
     result = invoke("ask", "Who is the NATO chief?", "--json", "-k", "1")
     assert result.exit_code == 0, result.output
     assert (isolated_home / "indexes" / "seeds-all-minilm-l6-v2" / "manifest.json").exists()
@@ -133,7 +129,6 @@ def test_real_subprocess_answers_and_help_is_quick_to_import(seeds_index, isolat
     assert subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0, "qa.cli imports heavy libraries"
 
 
-@pytest.mark.slow
 def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
     index_dir = tmp_path / "broken.qa"
     index_dir.mkdir()
@@ -164,3 +159,42 @@ def test_quantized_index_answers_and_keeps_its_kind(tmp_path):
     assert "Eight Libyan army officers" in json.loads(result.output)["passages"][0]["text"]
     result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--no-quantize")
     assert result.exit_code == 1 and "int8" in result.output and "--rebuild" in result.output
+
+
+def test_the_cli_reference_in_docs_is_current():
+    from qa.cli.reference import cli_reference
+
+    assert (PROJECT_ROOT / "docs" / "cli.md").read_text() == cli_reference(), "run: make docs"
+
+
+def test_remove_and_compact_from_the_command_line(tmp_path, fake_model):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The library opens at nine on weekdays and at ten on Saturdays.")
+    (docs / "b.txt").write_text("The museum closes on Mondays except in the summer months.")
+    index = str(tmp_path / "docs.qa")
+    assert invoke("index", str(docs), "--index", index).exit_code == 0
+    removed = invoke("remove", "a", "--index", index)
+    assert removed.exit_code == 0 and "removed 1" in removed.output and "a.txt" in removed.output
+    missing = invoke("remove", "nothing-like-this", "--index", index)
+    assert missing.exit_code == 1 and "Nothing was removed" in missing.output
+    compacted = invoke("index", "--compact", "--index", index)
+    assert compacted.exit_code == 0 and "1 segment" in compacted.output
+    assert invoke("index", "--index", index).exit_code == 1
+    info = invoke("info", "--index", index)
+    words = " ".join(info.output.split())
+    assert "1 documents" in words and "1 segment" in words and "b.txt" in words and "a.txt" not in words
+
+
+def test_a_busy_index_is_one_line_naming_the_writer(tmp_path, fake_model):
+    from qa.store.lock import WriterLock
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The library opens at nine on weekdays and at ten on Saturdays.")
+    index_dir = tmp_path / "docs.qa"
+    assert invoke("index", str(docs), "--index", str(index_dir)).exit_code == 0
+    with WriterLock(index_dir):
+        result = invoke("index", str(docs), "--index", str(index_dir), "--wait", "0.1")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Another qa process (pid ") and "Traceback" not in result.output

@@ -180,7 +180,7 @@ def test_squad_paragraphs_become_the_corpus(tmp_path):
     first = eval_set.corpus[0]
     assert first.title == "Super Bowl 50"  # underscores become spaces
     assert first.text == "The Denver Broncos won Super Bowl 50."  # verbatim: offsets hold
-    assert first.text_with_title == "Super Bowl 50\n\nThe Denver Broncos won Super Bowl 50."
+    assert (first.title, first.text) == ("Super Bowl 50", "The Denver Broncos won Super Bowl 50.")
 
     won, capital, impossible = eval_set.questions
     assert won.answers == ["Denver Broncos", "Broncos"]  # duplicates dropped, order kept
@@ -246,7 +246,7 @@ def test_beir_folder_loads_only_judged_queries(tmp_path):
     assert eval_set.kind == "beir" and eval_set.name == "scifact"
     assert [doc.doc_id for doc in eval_set.corpus] == ["10", "11", "12"]
     assert eval_set.corpus[0].title == "Aspirin" and eval_set.corpus[0].text == "Aspirin reduces fever."
-    assert eval_set.corpus[1].text_with_title == "Untitled abstract."
+    assert (eval_set.corpus[1].title, eval_set.corpus[1].text) == ("", "Untitled abstract.")
     assert [q.id for q in eval_set.questions] == ["3", "1"]  # qrels order; "2" is not judged
     statins = eval_set.questions[0]
     assert statins.question == "Statins raise cholesterol."

@@ -1,5 +1,5 @@
 """`qa eval` end to end: the seed questions against the real model (asserting the targets), and
-tiny SQuAD and BEIR sets made in tmp_path going through the runner and its corpus cache."""
+tiny SQuAD and BEIR sets made in tmp_path going through the runner and its corpus cache (fake encoder)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from qa.cli import app
 from qa.evaluation import load_eval_set
 from qa.evaluation.runner import corpus_index, eval_cache_dir, run_eval
 from tests.conftest import SEED_QUESTIONS, require_shared
-
-pytestmark = pytest.mark.slow
 
 METRIC_KEYS_SEEDS = {"hit@1", "hit@3", "hit@5", "hit@20", "abstain_precision", "abstain_recall", "p50_ms", "p95_ms"}
 
@@ -32,6 +30,7 @@ def seeds_report(seeds_index: Path, tmp_path_factory) -> dict:
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow
 def test_seed_report_shape(seeds_report):
     assert seeds_report["dataset"] == "questions"
     assert seeds_report["n_questions"] == 15
@@ -42,6 +41,7 @@ def test_seed_report_shape(seeds_report):
             assert value is None or (key.endswith("_ms") and value > 0) or 0 <= value <= 1, key
 
 
+@pytest.mark.slow
 def test_seed_targets(seeds_report):
     metrics = seeds_report["metrics"]
     answerable = 13
@@ -53,6 +53,7 @@ def test_seed_targets(seeds_report):
     assert metrics["followup_hit@3"] == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="target hit@3 13/13 is missed by p12 ('NATO Secretary General' vs 'NATO chief'), docs/EVALUATION.md",
@@ -129,7 +130,7 @@ def beir_folder(folder: Path) -> Path:
     return root
 
 
-def test_squad_corpus_is_indexed_once_and_scored(tmp_path):
+def test_squad_corpus_is_indexed_once_and_scored(tmp_path, fake_model):
     eval_set = load_eval_set(squad_file(tmp_path))
     report = run_eval(eval_set, compare=True)
     assert report.kind == "squad" and report.n_questions == 4
@@ -146,7 +147,7 @@ def test_squad_corpus_is_indexed_once_and_scored(tmp_path):
     assert (again.index_dir / "manifest.json").stat().st_mtime_ns == stamp
 
 
-def test_squad_titles_are_searchable_through_the_index(tmp_path):
+def test_squad_titles_are_searchable_through_the_index(tmp_path, fake_model):
     from qa.collection import Collection
 
     eval_set = load_eval_set(squad_file(tmp_path))
@@ -157,7 +158,7 @@ def test_squad_titles_are_searchable_through_the_index(tmp_path):
     assert {passage.citation.doc_id for passage in answer.passages} == {"001-000", "001-001"}
 
 
-def test_beir_folder_gives_ndcg_and_recall(tmp_path):
+def test_beir_folder_gives_ndcg_and_recall(tmp_path, fake_model):
     report = run_eval(load_eval_set(beir_folder(tmp_path)))
     assert report.kind == "beir" and report.n_questions == 2  # only judged queries count
     assert report.metrics["ndcg@10"] == 1.0
@@ -180,3 +181,18 @@ def test_eval_of_a_missing_file_is_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error:") and "Traceback" not in result.output
+
+
+def test_eval_prints_a_table_and_writes_json(fake_seeds_index, fake_model, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        json.dumps({"id": "q1", "question": "How many Libyan army officers appeared in Rome?", "answers": ["Eight"]})
+        + "\n"
+        + json.dumps({"id": "q2", "question": "What is the tallest mountain in Africa?", "answers": []})
+        + "\n"
+    )
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["eval", str(questions), "--index", str(fake_seeds_index), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "hit@1" in result.output and "(1/1)" in result.output
+    assert json.loads(out.read_text())["metrics"]["hit@1"] == 1.0

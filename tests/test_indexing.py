@@ -1,16 +1,15 @@
-"""Incremental indexing and the index folder, with the real model on small documents."""
+"""Incremental indexing into segments, as a user runs `qa index` and `qa remove`, with the fake encoder."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from qa.collection import Collection, index_paths
+from qa.collection import Collection
 from qa.errors import IndexMismatch, IndexNotFound, NoDocuments, QAError
-from qa.store import MANIFEST_FILE, StagingFolder, read_manifest, recover_interrupted_swap
-
-pytestmark = pytest.mark.slow
+from qa.indexing import compact_index, index_paths, remove_documents
+from qa.store import MANIFEST_FILE, read_manifest
+from qa.store.writer import MERGE_FACTOR
 
 HARBOUR = "The harbour of Valletta closes every winter for repairs to the old stone quay."
 ORCHARD = "The orchard behind the mill grows forty kinds of pears and a few quinces."
@@ -26,103 +25,205 @@ def corpus(tmp_path):
     return folder
 
 
-def top_source(index_dir: Path, question: str) -> str:
-    return Collection.open(index_dir).ask(question, top_k=1).passages[0].citation.source
+@pytest.fixture
+def index_dir(tmp_path):
+    return tmp_path / "docs.qa"
 
 
-def test_reindexing_embeds_only_changes_and_results_follow(corpus, tmp_path):
-    index_dir = tmp_path / "docs.qa"
-    first = index_paths([corpus], index_dir)
+def sources(index_dir: Path, encoder) -> set[str]:
+    return {d.source for d in Collection.open(index_dir, encoder=encoder).documents()}
+
+
+def top_source(index_dir: Path, encoder, question: str) -> str:
+    return Collection.open(index_dir, encoder=encoder).ask(question, top_k=1).passages[0].citation.source
+
+
+def test_reindexing_embeds_only_changes_and_results_follow(corpus, index_dir, fake_encoder):
+    first = index_paths([corpus], index_dir, encoder=fake_encoder)
     assert (first.added, first.updated, first.removed, first.unchanged) == (2, 0, 0, 0)
-    assert top_source(index_dir, "When does the harbour close?") == "harbour.txt"
+    assert top_source(index_dir, fake_encoder, "When does the harbour close?") == "harbour.txt"
 
-    again = index_paths([corpus], index_dir)
+    embedded = fake_encoder.encoded
+    again = index_paths([corpus], index_dir, encoder=fake_encoder)
     assert (again.added, again.updated, again.removed, again.unchanged, again.passages) == (0, 0, 0, 2, 0)
+    assert fake_encoder.encoded == embedded
 
     (corpus / "harbour.txt").unlink()
     (corpus / "orchard.md").write_text(ORCHARD + " The mill itself burned down in 1901.")
     (corpus / "sky").mkdir()
     (corpus / "sky" / "comet.txt").write_text(COMET)
-    changed = index_paths([corpus], index_dir)
+    changed = index_paths([corpus], index_dir, encoder=fake_encoder)
     assert changed.summary == "added 1, updated 1, removed 1, unchanged 0"
+    assert changed.removed_names.endswith("harbour.txt")
     assert changed.passages == 2
 
-    collection = Collection.open(index_dir)
+    collection = Collection.open(index_dir, encoder=fake_encoder)
     assert {d.source for d in collection.documents()} == {"orchard.md", "sky/comet.txt"}
-    assert top_source(index_dir, "What happened to the comet?") == "sky/comet.txt"
+    assert top_source(index_dir, fake_encoder, "What happened to the comet?") == "sky/comet.txt"
     assert "burned down in 1901" in collection.ask("When did the mill burn?", top_k=1).passages[0].text
     manifest = read_manifest(index_dir)
     assert manifest.counts.documents == 2 and manifest.counts.passages == 2
-    assert set(manifest.documents) == {"orchard", "sky__comet"}
 
 
-def test_manifest_records_what_loading_checks(corpus, tmp_path):
-    index_dir = tmp_path / "docs.qa"
-    index_paths([corpus], index_dir)
+def test_adding_one_file_keeps_the_other_documents_of_its_folder(corpus, index_dir, fake_encoder):
+    """Naming a file used to remove every other document of its folder."""
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+    memo = corpus / "memo.txt"
+    memo.write_text(COMET)
+
+    report = index_paths([memo], index_dir, encoder=fake_encoder)
+
+    assert report.summary == "added 1, updated 0, removed 0, unchanged 0"
+    assert sources(index_dir, fake_encoder) == {"harbour.txt", "orchard.md", "memo.txt"}
+    memo.write_text(COMET + " The comet returns in 2061.")
+    assert index_paths([memo], index_dir, encoder=fake_encoder).summary == "added 0, updated 1, removed 0, unchanged 0"
+    assert sources(index_dir, fake_encoder) == {"harbour.txt", "orchard.md", "memo.txt"}
+
+
+def test_a_file_of_an_indexed_folder_named_alone_is_the_same_document(corpus, index_dir, fake_encoder):
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "comet.txt").write_text(COMET)
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+
+    report = index_paths([corpus / "sub" / "comet.txt"], index_dir, encoder=fake_encoder)
+
+    assert report.summary == "added 0, updated 0, removed 0, unchanged 1"
+    assert len(Collection.open(index_dir, encoder=fake_encoder).documents()) == 3
+
+
+def test_deleted_files_are_removed_only_when_their_folder_is_indexed(corpus, index_dir, fake_encoder):
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+    (corpus / "harbour.txt").unlink()
+    (corpus / "memo.txt").write_text(COMET)
+
+    assert index_paths([corpus / "memo.txt"], index_dir, encoder=fake_encoder).removed == 0
+    assert "harbour.txt" in sources(index_dir, fake_encoder)
+    assert index_paths([corpus], index_dir, encoder=fake_encoder).removed == 1
+    assert sources(index_dir, fake_encoder) == {"orchard.md", "memo.txt"}
+
+
+def test_remove_by_doc_id_file_or_folder(corpus, index_dir, fake_encoder):
+    (corpus / "sky").mkdir()
+    (corpus / "sky" / "comet.txt").write_text(COMET)
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+
+    assert remove_documents(["harbour"], index_dir).removed == 1
+    assert remove_documents([str(corpus / "sky")], index_dir).removed_names.endswith("sky/comet.txt")
+    assert sources(index_dir, fake_encoder) == {"orchard.md"}
+    with pytest.raises(QAError, match="Nothing was removed"):
+        remove_documents([str(corpus / "orchard.md"), "no-such-doc"], index_dir)
+    assert sources(index_dir, fake_encoder) == {"orchard.md"}
+    assert remove_documents([str(corpus / "orchard.md")], index_dir).removed == 1
+    assert Collection.open(index_dir, encoder=fake_encoder).stats().documents == 0
+
+
+def test_an_update_adds_one_segment_and_leaves_the_others_alone(corpus, index_dir, fake_encoder):
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+    segments = index_dir / "segments"
+    (first,) = list(segments.iterdir())
+    before = {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in first.rglob("*")}
+    (corpus / "comet.txt").write_text(COMET)
+    (corpus / "orchard.md").write_text(ORCHARD + " New pears.")
+
+    report = index_paths([corpus], index_dir, encoder=fake_encoder)
+
+    assert (report.generation, report.segments) == (2, 2)
+    assert {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in first.rglob("*")} == before
+    manifest = read_manifest(index_dir)
+    assert manifest.segments[0].deleted_documents == ["orchard"]
+    assert manifest.counts.documents == 3
+
+
+def test_small_segments_are_merged_and_compact_makes_one(tmp_path, index_dir, fake_encoder):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for number in range(MERGE_FACTOR + 2):
+        (folder / f"note{number:02d}.txt").write_text(f"Note {number}: the ferry number {number} left at dawn.")
+        index_paths([folder / f"note{number:02d}.txt"], index_dir, encoder=fake_encoder)
+    manifest = read_manifest(index_dir)
+    assert len(manifest.segments) < MERGE_FACTOR
+    assert manifest.counts.documents == MERGE_FACTOR + 2
+    asked = Collection.open(index_dir, encoder=fake_encoder).ask("ferry number 7", top_k=1)
+    assert asked.passages[0].citation.source == "note07.txt"
+
+    remove_documents(["note03"], index_dir)
+    report = compact_index(index_dir)
+    manifest = read_manifest(index_dir)
+    assert report.segments == 1 and manifest.segments[0].deleted_documents == []
+    assert manifest.counts.documents == manifest.segments[0].documents == MERGE_FACTOR + 1
+    assert len(list((index_dir / "segments").iterdir())) == 1
+    again = Collection.open(index_dir, encoder=fake_encoder).ask("ferry number 7", top_k=1)
+    assert again.passages[0].text == asked.passages[0].text
+
+
+def test_the_folder_holds_a_manifest_a_lock_and_segments(corpus, index_dir, fake_encoder):
+    index_paths([corpus], index_dir, encoder=fake_encoder)
     manifest = json.loads((index_dir / MANIFEST_FILE).read_text())
-    assert manifest["format_version"] == 1
-    assert manifest["model"] == {
-        "name": "sentence-transformers/all-MiniLM-L6-v2",
-        "dimension": 384,
-        "max_tokens": 256,
-        "quantized": False,
-    }
+    assert manifest["format_version"] == 2 and manifest["generation"] == 1
+    assert manifest["model"] == {"name": fake_encoder.name, "dimension": 64, "max_tokens": 128, "quantized": False}
     assert manifest["faiss_version"] and manifest["created"] and manifest["updated"]
-    entry = manifest["documents"]["harbour"]
-    assert entry["source"] == "harbour.txt" and len(entry["sha256"]) == 64
-    assert sorted(p.name for p in index_dir.iterdir()) == ["bm25", "manifest.json", "passages.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in index_dir.iterdir()) == ["manifest.json", "segments", "write.lock"]
+    (segment,) = (index_dir / "segments").iterdir()
+    assert sorted(p.name for p in segment.iterdir()) == ["ids.npy", "passages.sqlite", "postings", "vectors.faiss"]
 
 
-def test_folder_without_supported_files_leaves_the_index_untouched(corpus, tmp_path):
-    index_dir = tmp_path / "docs.qa"
-    index_paths([corpus], index_dir)
+def test_folder_without_supported_files_leaves_the_index_untouched(corpus, index_dir, tmp_path, fake_encoder):
+    index_paths([corpus], index_dir, encoder=fake_encoder)
     before = (index_dir / MANIFEST_FILE).read_bytes()
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "picture.png").write_bytes(b"\x89PNG")
-    with pytest.raises(NoDocuments, match="not changed"):
-        index_paths([empty], index_dir)
+    (empty / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(NoDocuments, match="not changed") as error:
+        index_paths([empty], index_dir, encoder=fake_encoder)
+    assert "broken.pdf: cannot parse .pdf" in str(error.value)  # every file, with why it was skipped
+    assert "picture.png: unsupported type .png" in str(error.value)
+    with pytest.raises(NoDocuments, match="picture.png: unsupported"):
+        index_paths([empty / "picture.png"], index_dir, encoder=fake_encoder)
     assert (index_dir / MANIFEST_FILE).read_bytes() == before
 
 
-def test_an_index_never_replaces_a_folder_of_user_files(corpus, tmp_path):
+def test_an_index_never_replaces_a_folder_of_user_files(corpus, fake_encoder):
     with pytest.raises(QAError, match="not a qa index"):
-        index_paths([corpus], corpus)
+        index_paths([corpus], corpus, encoder=fake_encoder)
     assert (corpus / "harbour.txt").read_text() == HARBOUR
 
 
-def test_loading_checks_counts_and_model(corpus, tmp_path):
-    index_dir = tmp_path / "docs.qa"
-    index_paths([corpus], index_dir)
+def test_loading_checks_model_format_and_manifest(corpus, index_dir, tmp_path, fake_encoder):
+    from tests.fakes import FakeEncoder
+
+    index_paths([corpus], index_dir, encoder=fake_encoder)
     with pytest.raises(IndexMismatch, match="--rebuild"):
-        Collection.open(index_dir, model="some/other-model")
+        Collection.open(index_dir, encoder=FakeEncoder(name="some/other-model"))
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        index_paths([corpus], index_dir, encoder=FakeEncoder(name="some/other-model"))
     manifest = json.loads((index_dir / MANIFEST_FILE).read_text())
-    manifest["counts"]["passages"] += 1
-    (index_dir / MANIFEST_FILE).write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="inconsistent.*--rebuild"):
-        Collection.open(index_dir)
+    (index_dir / MANIFEST_FILE).write_text(json.dumps({"format_version": 1, "roots": manifest["roots"]}))
+    with pytest.raises(IndexMismatch, match=r"older format \(1\).*qa index .*docs --index .*--rebuild"):
+        Collection.open(index_dir, encoder=fake_encoder)
     (index_dir / MANIFEST_FILE).write_text("{not json")
     with pytest.raises(IndexMismatch, match="unreadable"):
-        Collection.open(index_dir)
+        Collection.open(index_dir, encoder=fake_encoder)
     with pytest.raises(IndexNotFound, match="qa index"):
-        Collection.open(tmp_path / "nowhere.qa")
+        Collection.open(tmp_path / "nowhere.qa", encoder=fake_encoder)
 
 
-def test_a_failed_write_leaves_the_old_index(corpus, tmp_path):
-    index_dir = tmp_path / "docs.qa"
-    index_paths([corpus], index_dir)
-    before = (index_dir / MANIFEST_FILE).read_bytes()
-    with StagingFolder(index_dir) as staging:
-        (staging.path / "half-written").write_text("x")
-        staging_path = staging.path
-        # leaving the block without commit() is what a crash or an exception does
-    assert not staging_path.exists()
-    assert (index_dir / MANIFEST_FILE).read_bytes() == before
+def test_rebuild_replaces_an_index_of_the_old_format(corpus, index_dir, fake_encoder):
+    index_dir.mkdir()
+    (index_dir / MANIFEST_FILE).write_text(json.dumps({"format_version": 1}))
+    (index_dir / "passages.sqlite").write_bytes(b"old")
+    (index_dir / "bm25").mkdir()
+
+    index_paths([corpus], index_dir, encoder=fake_encoder, rebuild=True)
+
+    assert sorted(p.name for p in index_dir.iterdir()) == ["manifest.json", "segments", "write.lock"]
+    assert sources(index_dir, fake_encoder) == {"harbour.txt", "orchard.md"}
 
 
-def test_a_crash_between_the_two_renames_is_recovered(corpus, tmp_path):
-    index_dir = tmp_path / "docs.qa"
-    index_paths([corpus], index_dir)
-    shutil.move(index_dir, index_dir.with_name(".docs.qa.old"))
-    recover_interrupted_swap(index_dir)
-    assert Collection.open(index_dir).stats().documents == 2
+def test_a_missing_segment_is_reported_as_damage(corpus, index_dir, fake_encoder):
+    import shutil
+
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+    shutil.rmtree(next((index_dir / "segments").iterdir()))
+    with pytest.raises(IndexMismatch, match="damaged.*--rebuild"):
+        Collection.open(index_dir, encoder=fake_encoder)

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_encoder import seed_passages
 from embeddings.model import bundled_model_dir
 from embeddings.onnx_encoder import (
     CONFIG_FILE,
@@ -24,6 +23,7 @@ from embeddings.onnx_encoder import (
     onnx_cache_dir,
 )
 from tests.conftest import PROJECT_ROOT, SEED_QUESTIONS
+from tests.samples import seed_passages
 
 FALLBACK_QUESTIONS = [
     "Who is Moussa Koussa?",

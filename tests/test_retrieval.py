@@ -7,56 +7,56 @@ import numpy as np
 import pytest
 
 from qa.followup import followup_query, needs_context
-from qa.retrieval import Hit, HybridRetriever, RetrievalSettings
+from qa.lexical import question_terms
+from qa.retrieval import Hit, HybridRetriever, Query, RetrievalSettings
 from qa.sentences import best, score_sentences
 
 
-class FakeVectors:
-    """Exact inner-product search over a few hand-made unit vectors."""
+class FakeSource:
+    """Hand-made unit vectors searched exactly, and BM25 scores fixed per passage whatever the
+    question (IDF 1 for every term): what ranking reads of an index generation."""
 
-    def __init__(self, ids: list[int], vectors: np.ndarray) -> None:
+    def __init__(self, ids: list[int], vectors: np.ndarray, lexical: list[float]) -> None:
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.matrix = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.matrix = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        self.lexical = np.asarray(lexical, dtype=np.float32)
+        self.bm25 = self
 
-    def search(self, queries: np.ndarray, k: int):
-        scores = queries @ self.matrix.T
-        order = np.argsort(-scores, axis=1)[:, :k]
-        return np.take_along_axis(scores, order, axis=1), self.ids[order]
+    def search_vectors(self, query: np.ndarray, n: int) -> np.ndarray:
+        return self.ids[np.argsort(-(self.matrix @ query), kind="stable")[:n]]
 
     def vectors(self, ids) -> np.ndarray:
         position = {passage_id: i for i, passage_id in enumerate(self.ids)}
-        return self.matrix[[position[int(i)] for i in ids]]
+        return self.matrix[[position[int(i)] for i in ids]].reshape(len(ids), -1)
+
+    def idf(self, terms):
+        return dict.fromkeys(terms, 1.0)
+
+    def scores(self, terms):
+        matched = self.lexical > 0
+        return self.ids[matched], self.lexical[matched]
 
 
-class FakeLexical:
-    """BM25 scores fixed per passage, whatever the query; IDF 1 for every term."""
+class Ranker:
+    """`search(query_vector, text, k, mode)` over a fake source, as the collection calls ranking."""
 
-    def __init__(self, ids: list[int], scores: list[float], idf: dict[str, float] | None = None) -> None:
-        self.passage_ids = np.asarray(ids, dtype=np.int64)
-        self._scores = np.asarray(scores, dtype=np.float32)
-        self.idf = idf or {}
+    def __init__(self, source: FakeSource, settings: RetrievalSettings, texts: dict[int, str]) -> None:
+        self.source, self.retriever, self.texts = source, HybridRetriever(settings), texts
 
-    def scores(self, query: str) -> np.ndarray:
-        return self._scores
+    def search(self, vector, text: str, k: int, mode: str | None = None) -> list[Hit]:
+        query = Query(text=text, terms=question_terms(text), vector=vector)
+        found = lambda wanted: {i: self.texts[i] for i in wanted if i in self.texts}  # noqa: E731
+        return self.retriever.rank(self.source, query, k, found, mode).hits
+
+    def confident(self, hits):
+        return self.retriever.confident(hits)
 
 
-def retriever(dense: list[float], lexical: list[float], texts: dict[int, str] | None = None, **settings):
+def retriever(dense: list[float], lexical: list[float], texts: dict[int, str] | None = None, **settings) -> Ranker:
     """Passages 10, 11, … whose cosine to the query vector [1, 0] is `dense[i]`."""
     ids = list(range(10, 10 + len(dense)))
-    vectors = np.array([[c, np.sqrt(max(0.0, 1 - c * c))] for c in dense], dtype=np.float32)
-    idf = {term: 1.0 for text in (texts or {}).values() for term in _terms(text)}
-    return HybridRetriever(
-        FakeVectors(ids, vectors),
-        FakeLexical(ids, lexical, idf),
-        RetrievalSettings(**settings),
-        (lambda wanted: {i: texts[i] for i in wanted if i in texts}) if texts else None,
-    )
-
-
-def _terms(text: str) -> list[str]:
-    from qa.lexical import tokenize
-
-    return tokenize([text])[0]
+    vectors = np.array([[c, np.sqrt(max(0.0, 1 - c * c))] for c in dense], dtype=np.float32).reshape(-1, 2)
+    return Ranker(FakeSource(ids, vectors, lexical), RetrievalSettings(**settings), texts or {})
 
 
 QUERY = np.array([1.0, 0.0], dtype=np.float32)
@@ -88,9 +88,7 @@ def test_dense_weight_moves_the_balance():
 
 def test_k_limits_the_hits_and_an_empty_index_gives_none():
     assert len(retriever([0.9, 0.8, 0.7], [1, 1, 1], sentence_weight=0).search(QUERY, "q", 2)) == 2
-    empty = HybridRetriever(FakeVectors([], np.zeros((0, 2))), FakeLexical([], []))
-    empty.vectors.search = lambda queries, k: (np.zeros((1, 0)), np.zeros((1, 0), dtype=np.int64))
-    assert empty.search(QUERY, "q", 5) == []
+    assert retriever([], []).search(QUERY, "q", 5) == []
 
 
 def test_unknown_mode_is_refused():
@@ -110,21 +108,9 @@ def test_a_passage_whose_one_sentence_holds_the_question_moves_up():
     assert hits[0].sentence is not None and hits[0].sentence.start == 0
 
 
-def test_sentence_terms_match_the_index_tokenizer():
-    from qa.lexical import terms, tokenize
-
-    texts = [
-        "Libya's foreign minister, Moussa Koussa, defected to Britain on March 30, 2011.",
-        "The U.N. General Assembly — and NATO's chief — were 'laughing it off'!",
-        "Running runners ran; naïve café owners' co-operation isn't THE point.",
-        "",
-    ]
-    assert [terms(text) for text in texts] == tokenize(texts)
-
-
 def test_best_sentence_weighs_rare_terms_more():
     passage = "Koussa flew to London. The minister met officials in London and London again."
-    sentences = score_sentences([passage], "Koussa London", {"koussa": 3.0, "london": 0.2})[0]
+    sentences = score_sentences([passage], ["koussa", "london"], {"koussa": 3.0, "london": 0.2})[0]
     chosen = best(sentences)
     assert passage[chosen.start : chosen.end] == "Koussa flew to London."
 

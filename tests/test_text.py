@@ -1,4 +1,4 @@
-from qa.text import fold, normalize_text, sentence_spans
+from qa.text import normalize_text, sentence_spans
 
 
 def test_normalize_turns_nbsp_into_space_and_collapses_whitespace():
@@ -11,10 +11,6 @@ def test_normalize_keeps_paragraphs_but_only_one_blank_line():
 
 def test_normalize_applies_nfkc_and_drops_control_characters():
     assert normalize_text("ﬁne\x00 ①") == "fine 1"
-
-
-def test_fold_is_the_comparison_form():
-    assert fold("  The\u00a0AFRICAN\nUnion ") == "the african union"
 
 
 def test_sentences_respect_abbreviations_initials_and_lines():

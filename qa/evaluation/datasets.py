@@ -26,11 +26,6 @@ class CorpusDocument:
     title: str
     text: str
 
-    @property
-    def text_with_title(self) -> str:
-        """The title (when there is one) as a first paragraph, then the text."""
-        return f"{self.title}\n\n{self.text}" if self.title else self.text
-
 
 @dataclass(frozen=True)
 class EvalQuestion:

@@ -18,14 +18,15 @@ from pathlib import Path
 from qa.chunking import ChunkingSettings
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import RankedResult, hit_at_k, summarize
+from qa.events import OnProgress, Progress, ignore
 
 COMPARE_MODES = ("bm25", "dense")
 PASSAGES_FOR_HITS = 20
 DOCUMENTS_FOR_RANKING = 100
 # Bump when what the cached corpus index holds changes for the same inputs.
-CORPUS_INDEX_VERSION = 1
+CORPUS_INDEX_VERSION = 2
 
-Progress = Callable[[int], None]
+Advance = Callable[[int], None]
 
 
 @dataclass
@@ -101,28 +102,18 @@ def corpus_index(
     eval_set: EvalSet,
     model: str | None = None,
     chunking: ChunkingSettings | None = None,
-    show_progress: bool = False,
+    encoder=None,
+    on_progress: OnProgress = ignore,
 ) -> Path:
     """The cached index of an evaluation corpus, built on first use."""
     from embeddings.model import resolve_model
-    from qa.indexing import index_documents
-    from qa.store import MANIFEST_FILE, recover_interrupted_swap
+    from qa.indexing import ensure_index
 
     chunking = chunking or ChunkingSettings()
-    model_name = resolve_model(model)[0]
+    model_name = encoder.name if encoder is not None else resolve_model(model)[0]
     index_dir = eval_cache_dir() / f"{eval_set.name}-{corpus_index_key(eval_set, model_name, chunking)}"
-    recover_interrupted_swap(index_dir)
-    if not (index_dir / MANIFEST_FILE).exists():
-        if show_progress:
-            from qa.console import stderr_console
-
-            stderr_console().print(
-                f"Indexing the {len(eval_set.corpus or ())} documents of {eval_set.name} into {index_dir} (cached)…"
-            )
-        index_documents(
-            corpus_documents(eval_set), index_dir, model=model, show_progress=show_progress, chunking=chunking
-        )
-    return index_dir
+    name = f"the {len(eval_set.corpus or ())} documents of {eval_set.name}"
+    return ensure_index(index_dir, corpus_documents(eval_set), name, model, encoder, chunking, on_progress)
 
 
 def run_eval(
@@ -130,30 +121,33 @@ def run_eval(
     index_dir: Path | None = None,
     model: str | None = None,
     compare: bool = False,
-    show_progress: bool = False,
     chunking: ChunkingSettings | None = None,
     settings=None,
+    encoder=None,
+    on_progress: OnProgress = ignore,
 ) -> EvalReport:
     """Evaluate the configured retrieval (and, with `compare`, BM25 only and dense only)."""
-    from qa.collection import Collection, ensure_default_index
+    from qa.collection import Collection
 
     if eval_set.corpus is not None:
-        index_dir = corpus_index(eval_set, model, chunking, show_progress)
-    elif index_dir is None:
-        index_dir = ensure_default_index(model, show_progress=show_progress)
-    collection = Collection.open(index_dir, model=model, settings=settings)
+        index_dir = corpus_index(eval_set, model, chunking, encoder, on_progress)
+    collection = Collection.open(index_dir, model=model, encoder=encoder, settings=settings, on_progress=on_progress)
     modes: list[str | None] = [None] + (list(COMPARE_MODES) if compare else [])
     all_metrics = {}
     for mode in modes:
-        label = mode or collection.retriever.settings.mode
-        with _progress_bar(f"Asking ({label})", len(eval_set.questions), show_progress) as advance:
-            results = run_questions(collection, eval_set, mode, advance)
+        task = f"Asking ({mode or collection.retriever.settings.mode})"
+        total = len(eval_set.questions)
+
+        def advance(done: int, task: str = task, total: int = total) -> None:
+            on_progress(Progress(task, done, total))
+
+        results = run_questions(collection, eval_set, mode, advance)
         all_metrics[mode] = summarize(eval_set, results) | answer_metrics(eval_set, results)
     return EvalReport(
         dataset=eval_set.name,
         kind=eval_set.kind,
         n_questions=len(eval_set.questions),
-        index_dir=Path(index_dir),
+        index_dir=Path(collection.index_dir),
         model=collection.manifest.model.name,
         metrics=all_metrics[None],
         compare={mode: all_metrics[mode] for mode in modes if mode},
@@ -175,7 +169,7 @@ def answer_metrics(eval_set: EvalSet, results: dict[str, RankedResult]) -> dict[
 
 
 def run_questions(
-    collection, eval_set: EvalSet, mode: str | None = None, advance: Progress | None = None
+    collection, eval_set: EvalSet, mode: str | None = None, advance: Advance | None = None
 ) -> dict[str, RankedResult]:
     """One ranked result per question, timed from question to ranked passages."""
     if eval_set.corpus is None:
@@ -183,10 +177,10 @@ def run_questions(
     else:
         ask = _ranker(collection, mode, eval_set.kind)
     results = {}
-    for question in eval_set.questions:
+    for done, question in enumerate(eval_set.questions, 1):
         results[question.id] = ask(question)
         if advance:
-            advance(1)
+            advance(done)
     return results
 
 
@@ -210,16 +204,17 @@ def _asker(collection, mode: str | None) -> Callable[[EvalQuestion], RankedResul
 def _ranker(collection, mode: str | None, kind: str) -> Callable[[EvalQuestion], RankedResult]:
     """Questions about an evaluation corpus: ranked passages, and documents ranked by their
     best passage, deep enough for Recall@100."""
-    rows = collection._passages.db.execute("SELECT id, doc_id, text FROM passages").fetchall()
-    doc_of = {row["id"]: row["doc_id"] for row in rows}
-    text_of = {row["id"]: row["text"] for row in rows}
-    passages_per_doc = max(1.0, len(rows) / max(1, len({row["doc_id"] for row in rows})))
+    snapshot = collection.snapshot()
+    doc_of, text_of = {}, {}
+    for passage_id, doc_id, text in snapshot.passage_texts():
+        doc_of[passage_id], text_of[passage_id] = doc_id, text
+    passages_per_doc = max(1.0, len(doc_of) / max(1, len(set(doc_of.values()))))
     depth = DOCUMENTS_FOR_RANKING if kind == "beir" else PASSAGES_FOR_HITS
     k = int(depth * passages_per_doc * 2) + PASSAGES_FOR_HITS
 
     def rank(question: EvalQuestion) -> RankedResult:
         started = time.perf_counter()
-        ranking = collection.rank(question.question, k, history=question.history, mode=mode)
+        ranking = collection.rank(question.question, k, history=question.history, mode=mode, snapshot=snapshot)
         latency_ms = (time.perf_counter() - started) * 1000
         ids = [hit.passage_id for hit in ranking.hits]
         return RankedResult(
@@ -230,86 +225,6 @@ def _ranker(collection, mode: str | None, kind: str) -> Callable[[EvalQuestion],
         )
 
     return rank
-
-
-class _progress_bar:
-    """A rich progress bar on stderr, or nothing."""
-
-    def __init__(self, label: str, total: int, show: bool) -> None:
-        self.label, self.total, self.show = label, total, show
-        self._progress = None
-
-    def __enter__(self) -> Progress:
-        if not self.show:
-            return lambda n: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        from qa.console import stderr_console
-
-        self._progress = Progress(
-            TextColumn(self.label),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=stderr_console(),
-            transient=True,
-        )
-        self._progress.start()
-        task = self._progress.add_task(self.label, total=self.total)
-        return lambda n: self._progress.advance(task, n)
-
-    def __exit__(self, *exc_info) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
-METRIC_ORDER = (
-    "hit@1", "hit@3", "hit@5", "hit@20", "gold@1", "gold@5", "gold@20", "mrr@10", "ndcg@10", "recall@100",
-    "followup_hit@3", "abstain_precision", "abstain_recall", "answerable_abstained", "p50_ms", "p95_ms",
-)  # fmt: skip
-
-
-def print_report(report: EvalReport, eval_set: EvalSet | None = None) -> None:
-    """The metrics as a rich table: one column per retrieval mode."""
-    from rich.table import Table
-
-    from qa.console import stdout_console
-
-    columns = {"hybrid": report.metrics, **report.compare}
-    table = Table(title=f"{report.dataset} · {report.n_questions} questions · {report.kind}", title_justify="left")
-    table.add_column("metric")
-    for name in columns:
-        table.add_column(name, justify="right")
-    keys = [key for key in METRIC_ORDER if key in report.metrics]
-    counts = _denominators(eval_set) if eval_set is not None else {}
-    for key in keys:
-        table.add_row(key, *(_format(key, metrics.get(key), counts) for metrics in columns.values()))
-    console = stdout_console()
-    console.print(table)
-    console.print(f"index {report.index_dir} · model {report.model}", style="dim")
-
-
-def _denominators(eval_set: EvalSet) -> dict[str, int]:
-    """Question counts behind the fractions, shown for small sets where '12/13' reads better."""
-    if len(eval_set.questions) > 100:
-        return {}
-    answerable = sum(1 for q in eval_set.questions if q.answers)
-    unanswerable = sum(1 for q in eval_set.questions if not q.answerable)
-    counts = {f"hit@{k}": answerable for k in (1, 3, 5, 20)}
-    counts["abstain_recall"] = unanswerable
-    counts["followup_hit@3"] = sum(1 for q in eval_set.questions if q.history and q.answers)
-    counts["answerable_abstained"] = sum(1 for q in eval_set.questions if q.answerable)
-    return counts
-
-
-def _format(key: str, value: float | None, counts: dict[str, int]) -> str:
-    if value is None:
-        return "–"
-    if key.endswith("_ms"):
-        return f"{value:.1f} ms"
-    if key in counts and counts[key]:
-        return f"{value:.3f} ({round(value * counts[key])}/{counts[key]})"
-    return f"{value:.3f}"
 
 
 def write_json(report: EvalReport, path: Path) -> None:

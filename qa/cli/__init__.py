@@ -1,4 +1,7 @@
-"""The `qa` command: a thin caller of the collection. Heavy libraries load inside commands only."""
+"""The terminal face of `qa`: a thin caller of the core. Heavy libraries load inside commands only.
+
+Only this package prints, and only it may import `api` (for `qa serve`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from qa.answers import DEFAULT_TOP_K, MAX_TOP_K
 from qa.errors import QAError
 
 app = typer.Typer(
@@ -30,7 +34,11 @@ ModelOption = Annotated[
         help="Any sentence-transformers name or path. Default: the index's model (all-MiniLM-L6-v2 for new indexes).",
     ),
 ]
-TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="How many passages to show.")]
+TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="How many passages to show.")]
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", min=0, help="Seconds to wait for another qa process writing the same index."),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one line per question).")]
 
 
@@ -47,10 +55,11 @@ def user_errors():
 
 
 def open_collection(index: Path | None, model: str | None):
-    from qa.collection import Collection, ensure_default_index
+    from qa.cli.progress import ProgressBars
+    from qa.collection import Collection
 
-    index_dir = index if index is not None else ensure_default_index(model, show_progress=True)
-    return Collection.open(index_dir, model=model)
+    with ProgressBars() as progress:
+        return Collection.open(index, model=model, on_progress=progress)
 
 
 @app.command()
@@ -58,12 +67,12 @@ def ask(
     question: Annotated[str, typer.Argument(help='The question, or "-" to read one question per line from stdin.')],
     index: IndexOption = None,
     model: ModelOption = None,
-    top_k: TopKOption = 5,
+    top_k: TopKOption = DEFAULT_TOP_K,
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question with the most relevant passages from the indexed documents."""
+    from qa.cli.render import print_answer
     from qa.collection import validate_question
-    from qa.render import print_answer
 
     with user_errors():
         questions = [validate_question(question)] if question != "-" else None
@@ -91,7 +100,8 @@ def chat(
     top_k: TopKOption = 3,
 ) -> None:
     """Ask questions one after another; follow-up questions use the earlier ones. Ctrl-D ends."""
-    from qa.render import print_answer, stdout_console
+    from qa.cli.console import stdout_console
+    from qa.cli.render import print_answer
 
     console = stdout_console()
     interactive = sys.stdin.isatty()
@@ -128,10 +138,16 @@ def chat(
 
 @app.command("index")
 def index_command(
-    paths: Annotated[list[Path], typer.Argument(help="Folders (read recursively) or files to index.")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders (read recursively) or files to index. None with --compact."),
+    ] = None,
     index: IndexOption = None,
     model: ModelOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start the index afresh.")] = False,
+    compact: Annotated[
+        bool, typer.Option("--compact", help="Merge all segments into one and drop deleted passages for good.")
+    ] = False,
     quantize: Annotated[
         bool | None,
         typer.Option(
@@ -140,14 +156,46 @@ def index_command(
             "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built.",
         ),
     ] = None,
+    wait: WaitOption = 5.0,
 ) -> None:
-    """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded."""
-    from qa.collection import default_index_dir, index_paths
-    from qa.render import print_index_report
+    """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded.
+
+    A file argument adds or updates that file only; documents whose files were deleted are removed
+    when their folder is indexed. A running `qa serve` or `qa chat` sees the change at once.
+    """
+    from qa.cli.progress import ProgressBars
+    from qa.cli.render import print_index_report
+    from qa.indexing import compact_index, index_paths
+    from qa.paths import default_index_dir
 
     with user_errors():
         index_dir = index if index is not None else default_index_dir(model)
-        report = index_paths(paths, index_dir, model=model, rebuild=rebuild, show_progress=True, quantize=quantize)
+        if not paths and not compact:
+            raise QAError("Name the folders or files to index (or pass --compact to merge the index's segments).")
+        with ProgressBars() as progress:
+            if paths:
+                report = index_paths(
+                    paths, index_dir, model=model, rebuild=rebuild, quantize=quantize, on_progress=progress, wait=wait
+                )
+            if compact:
+                report = compact_index(index_dir, wait=wait)
+        print_index_report(report)
+
+
+@app.command("remove")
+def remove_command(
+    targets: Annotated[list[str], typer.Argument(help="doc_ids, indexed files, or folders (every document below).")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    wait: WaitOption = 5.0,
+) -> None:
+    """Remove documents from the index (their files are left alone)."""
+    from qa.cli.render import print_index_report
+    from qa.indexing import remove_documents
+    from qa.paths import default_index_dir
+
+    with user_errors():
+        report = remove_documents(targets, index if index is not None else default_index_dir(model), wait=wait)
         print_index_report(report)
 
 
@@ -168,16 +216,21 @@ def serve(
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
+        from api.app import open_collection
         from api.server import serve as run_server
         from api.settings import load_settings
+        from qa.cli.progress import ProgressBars
 
-        run_server(load_settings(index=index, model=model, host=host, port=port, cors_origins=cors_origin))
+        settings = load_settings(index=index, model=model, host=host, port=port, cors_origins=cors_origin)
+        with ProgressBars() as progress:
+            collection = open_collection(settings, progress)
+        run_server(settings, collection)
 
 
 @app.command()
 def info(index: IndexOption = None, model: ModelOption = None) -> None:
     """Show what an index holds: documents, passages, model, dates."""
-    from qa.render import print_info
+    from qa.cli.render import print_info
 
     with user_errors():
         collection = open_collection(index, model)
@@ -205,13 +258,16 @@ def eval_command(
     ] = False,
 ) -> None:
     """Measure answer quality on an evaluation set: hit@k, gold@k, MRR, nDCG, abstention, latency."""
+    from qa.cli.progress import ProgressBars
+    from qa.cli.render import print_eval_report
     from qa.evaluation import load_eval_set
-    from qa.evaluation.runner import print_report, run_eval, write_json
+    from qa.evaluation.runner import run_eval, write_json
 
     with user_errors():
         eval_set = load_eval_set(path)
-        report = run_eval(eval_set, index_dir=index, model=model, compare=compare, show_progress=True)
-        print_report(report, eval_set)
+        with ProgressBars() as progress:
+            report = run_eval(eval_set, index_dir=index, model=model, compare=compare, on_progress=progress)
+        print_eval_report(report, eval_set)
         if json_file is not None:
             write_json(report, json_file)
 

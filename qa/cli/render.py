@@ -1,0 +1,118 @@
+"""How answers and reports look on a terminal (rich) or as JSON."""
+
+from __future__ import annotations
+
+from qa.answers import Answer, DocumentInfo, IndexStats
+from qa.cli.console import stderr_console, stdout_console
+
+NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
+
+
+def print_answer(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        print(answer.model_dump_json(), flush=True)
+        return
+    from rich.panel import Panel
+    from rich.text import Text
+
+    console = stdout_console()
+    if not answer.passages:
+        console.print("[yellow]No passage found.[/]")
+        return
+    if not answer.answered:
+        console.print(f"[yellow]{NOT_CONFIDENT}[/]")
+    for passage in answer.passages:
+        body = Text(passage.text)
+        body.stylize("bold yellow", passage.highlight.start, passage.highlight.end)
+        citation = passage.citation
+        where = f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
+        console.print(
+            Panel(
+                body,
+                title=f"[bold]{passage.rank}. {Text(citation.title).markup}[/]",
+                title_align="left",
+                subtitle=f"{Text(citation.source).markup} · {where} · score {passage.score:.2f}",
+                subtitle_align="right",
+                border_style="green" if answer.answered else "yellow",
+            )
+        )
+
+
+def print_index_report(report) -> None:
+    console = stdout_console()
+    console.print(report.summary, markup=False, highlight=False)
+    if report.removed_sources:
+        console.print(f"removed: {report.removed_names}", markup=False, highlight=False)
+    console.print(
+        f"{report.passages} passages embedded · index at {report.index_dir} · "
+        f"generation {report.generation}, {report.segments} segment{'s' if report.segments != 1 else ''}",
+        markup=False,
+        highlight=False,
+    )
+    if report.skipped:
+        errors = stderr_console()
+        errors.print(f"Skipped {len(report.skipped)} file(s):")
+        for skipped in report.skipped:
+            errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+
+
+def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
+    from rich.table import Table
+
+    console = stdout_console()
+    console.print(
+        f"[bold]{stats.path}[/]: {stats.documents} documents, {stats.passages} passages, "
+        f"model {stats.model} ({stats.dimension}-d), updated {stats.updated:%Y-%m-%d %H:%M} UTC, "
+        f"generation {stats.generation} in {stats.segments} segment{'s' if stats.segments != 1 else ''}"
+    )
+    table = Table("doc_id", "title", "source", "passages")
+    for document in documents:
+        table.add_row(document.doc_id, document.title, document.source, str(document.passages))
+    console.print(table)
+
+
+METRIC_ORDER = (
+    "hit@1", "hit@3", "hit@5", "hit@20", "gold@1", "gold@5", "gold@20", "mrr@10", "ndcg@10", "recall@100",
+    "followup_hit@3", "abstain_precision", "abstain_recall", "answerable_abstained", "p50_ms", "p95_ms",
+)  # fmt: skip
+
+
+def print_eval_report(report, eval_set=None) -> None:
+    """The metrics as a rich table: one column per retrieval mode."""
+    from rich.table import Table
+
+    columns = {"hybrid": report.metrics, **report.compare}
+    table = Table(title=f"{report.dataset} · {report.n_questions} questions · {report.kind}", title_justify="left")
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
+    keys = [key for key in METRIC_ORDER if key in report.metrics]
+    counts = _denominators(eval_set) if eval_set is not None else {}
+    for key in keys:
+        table.add_row(key, *(_format(key, metrics.get(key), counts) for metrics in columns.values()))
+    console = stdout_console()
+    console.print(table)
+    console.print(f"index {report.index_dir} · model {report.model}", style="dim")
+
+
+def _denominators(eval_set) -> dict[str, int]:
+    """Question counts behind the fractions, shown for small sets where '12/13' reads better."""
+    if len(eval_set.questions) > 100:
+        return {}
+    answerable = sum(1 for q in eval_set.questions if q.answers)
+    unanswerable = sum(1 for q in eval_set.questions if not q.answerable)
+    counts = {f"hit@{k}": answerable for k in (1, 3, 5, 20)}
+    counts["abstain_recall"] = unanswerable
+    counts["followup_hit@3"] = sum(1 for q in eval_set.questions if q.history and q.answers)
+    counts["answerable_abstained"] = sum(1 for q in eval_set.questions if q.answerable)
+    return counts
+
+
+def _format(key: str, value: float | None, counts: dict[str, int]) -> str:
+    if value is None:
+        return "–"
+    if key.endswith("_ms"):
+        return f"{value:.1f} ms"
+    if key in counts and counts[key]:
+        return f"{value:.3f} ({round(value * counts[key])}/{counts[key]})"
+    return f"{value:.3f}"

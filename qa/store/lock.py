@@ -1,0 +1,65 @@
+"""One writer per index: an OS file lock (flock), released by the kernel when its process dies,
+so a crashed writer never leaves the index locked."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from qa.errors import IndexBusy
+
+LOCK_FILE = "write.lock"
+
+
+class WriterLock:
+    """Held while one process writes an index; a second writer waits up to `wait` seconds."""
+
+    def __init__(self, index_dir: Path, wait: float = 5.0) -> None:
+        self.path = index_dir / LOCK_FILE
+        self.wait = wait
+        self._handle = None
+
+    def __enter__(self) -> WriterLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        handle = self.path.open("a+")
+        deadline = time.monotonic() + max(0.0, self.wait)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _holder(self.path)
+                    handle.close()
+                    raise IndexBusy(
+                        f"Another qa process{f' (pid {holder})' if holder else ''} is writing to "
+                        f"{self.path.parent}; waited {self.wait:g} s. Try again when it is done, "
+                        "or wait longer with --wait SECONDS."
+                    ) from None
+                time.sleep(0.05)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""

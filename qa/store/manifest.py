@@ -1,0 +1,121 @@
+"""The commit point of an index: `manifest.json` names the model, the live segments and what was
+deleted from each. It is replaced atomically (write, fsync, rename), so a reader always reads one
+whole generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from qa.errors import IndexMismatch, IndexNotFound
+
+FORMAT_VERSION = 2
+MANIFEST_FILE = "manifest.json"
+# Files of the first format, one database and one vector file for the whole index.
+FORMAT_1_FILES = ("passages.sqlite", "vectors.faiss", "bm25")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class ModelInfo(BaseModel):
+    name: str
+    dimension: int
+    max_tokens: int
+    quantized: bool = False
+
+
+class SegmentInfo(BaseModel):
+    """A live segment: immutable once written; deletions are marks here until it is merged away."""
+
+    name: str
+    documents: int
+    passages: int
+    deleted_documents: list[str] = Field(default_factory=list)
+    deleted_passages: int = 0
+
+    @property
+    def live_passages(self) -> int:
+        return self.passages - self.deleted_passages
+
+
+class Counts(BaseModel):
+    documents: int = 0
+    passages: int = 0
+
+
+class Manifest(BaseModel):
+    format_version: int = FORMAT_VERSION
+    generation: int = 0
+    model: ModelInfo
+    faiss_version: str
+    created: datetime
+    updated: datetime
+    chunking: dict
+    counts: Counts = Counts()
+    next_passage_id: int = 0
+    roots: list[str] = Field(default_factory=list)
+    segments: list[SegmentInfo] = Field(default_factory=list)
+
+
+def rebuild_hint(index_dir: Path, roots: list[str] | None = None) -> str:
+    return f"qa index {' '.join(roots) if roots else 'FOLDER'} --index {index_dir} --rebuild"
+
+
+def manifest_signature(index_dir: Path) -> tuple[int, int, int] | None:
+    """What changes whenever a generation is committed (the manifest file is replaced)."""
+    try:
+        stat = os.stat(index_dir / MANIFEST_FILE)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """The current generation's manifest; missing, unreadable or old ones raise a clear QAError."""
+    path = index_dir / MANIFEST_FILE
+    if not index_dir.exists():
+        raise IndexNotFound(f"No index at {index_dir}. Create one with: qa index FOLDER --index {index_dir}")
+    if not path.exists():
+        raise IndexMismatch(
+            f"{index_dir} is not a qa index (no {MANIFEST_FILE}). Create one with: {rebuild_hint(index_dir)}"
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        version = raw.get("format_version", 1)
+        if version != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"The index at {index_dir} has an older format ({version}) than this qa reads ({FORMAT_VERSION}). "
+                f"Rebuild it: {rebuild_hint(index_dir, list(raw.get('roots') or []))}"
+            )
+        return Manifest.model_validate(raw)
+    except (ValidationError, ValueError, OSError, AttributeError) as error:
+        raise IndexMismatch(
+            f"The index manifest {path} is unreadable ({type(error).__name__}). Rebuild it: {rebuild_hint(index_dir)}"
+        ) from error
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Publish a generation: the new manifest is complete on disk before it replaces the old one."""
+    temporary = index_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(manifest.model_dump_json(indent=2))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, index_dir / MANIFEST_FILE)
+    fsync_folder(index_dir)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

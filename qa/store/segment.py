@@ -1,0 +1,298 @@
+"""One segment: an immutable folder with its passages and documents (SQLite), its vectors (FAISS)
+and its postings (BM25). Written once into a temporary folder and renamed into place; never
+changed after that, so readers can share an open segment across generations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from qa.lexical import Postings
+from qa.store.manifest import SegmentInfo, fsync_folder
+
+SEGMENTS_FOLDER = "segments"
+PASSAGES_FILE = "passages.sqlite"
+VECTORS_FILE = "vectors.faiss"
+POSTINGS_FOLDER = "postings"
+IDS_FILE = "ids.npy"
+
+_SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, root TEXT NOT NULL, source TEXT NOT NULL, title TEXT NOT NULL,
+    text TEXT NOT NULL, sha256 TEXT NOT NULL, page_starts TEXT, modified REAL, kind TEXT
+);
+CREATE INDEX documents_by_path ON documents(path);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, text TEXT NOT NULL
+);
+CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as a segment stores it; `path` (root/source) identifies the file it came from."""
+
+    doc_id: str
+    root: str
+    source: str
+    title: str
+    text: str
+    sha256: str
+    page_starts: list[int] | None = None
+    modified: float | None = None
+
+    @property
+    def path(self) -> str:
+        return document_path(self.root, self.source)
+
+    @property
+    def kind(self) -> str:
+        return Path(self.source).suffix.lstrip(".").lower()
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    id: int
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    page: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage read back with what an answer shows of its document."""
+
+    id: int
+    doc_id: str
+    start: int
+    end: int
+    page: int | None
+    text: str
+    title: str
+    source: str
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    root: str
+    source: str
+    title: str
+    sha256: str
+    passages: int
+    pages: int | None
+    text: str | None = None
+
+
+def document_path(root: str, source: str) -> str:
+    return f"{root.rstrip('/')}/{source}"
+
+
+def searchable_text(title: str, passage: str) -> str:
+    """What the model embeds and BM25 indexes for a passage: its document's title helps place it."""
+    return f"{title}\n{passage}" if title else passage
+
+
+def write_segment(
+    index_dir: Path,
+    name: str,
+    documents: Sequence[DocumentRecord],
+    passages: Sequence[PassageRecord],
+    vectors: np.ndarray,
+) -> SegmentInfo:
+    """Write a segment (passages sorted by id, `vectors` aligned with them) and rename it into place."""
+    from embeddings.vector_index import VectorIndex
+
+    segments = index_dir / SEGMENTS_FOLDER
+    segments.mkdir(parents=True, exist_ok=True)
+    final, staging = segments / name, segments / f".{name}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        ids = np.array([passage.id for passage in passages], dtype=np.int64)
+        if len(ids) > 1 and not np.all(np.diff(ids) > 0):
+            raise ValueError("segment passages must be sorted by id")
+        np.save(staging / IDS_FILE, ids)
+        titles = {document.doc_id: document.title for document in documents}
+        Postings.build([searchable_text(titles[p.doc_id], p.text) for p in passages]).save(staging / POSTINGS_FOLDER)
+        index = VectorIndex.empty(vectors.shape[1])
+        index.add(ids, vectors)
+        index.resized().save(staging / VECTORS_FILE)
+        _write_rows(staging / PASSAGES_FILE, documents, passages)
+        for file in staging.rglob("*"):
+            if file.is_file():
+                with file.open("rb") as handle:
+                    os.fsync(handle.fileno())
+        os.rename(staging, final)
+        fsync_folder(segments)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return SegmentInfo(name=name, documents=len(documents), passages=len(passages))
+
+
+def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Iterable[PassageRecord]) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(_SCHEMA)
+        with db:
+            db.executemany(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    (
+                        d.doc_id,
+                        d.path,
+                        d.root,
+                        d.source,
+                        d.title,
+                        d.text,
+                        d.sha256,
+                        None if d.page_starts is None else json.dumps(d.page_starts),
+                        d.modified,
+                        d.kind,
+                    )
+                    for d in documents
+                ),
+            )
+            db.executemany(
+                'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text) VALUES (?,?,?,?,?,?,?)',
+                ((p.id, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text) for p in passages),
+            )
+    finally:
+        db.close()
+
+
+class Segment:
+    """An open segment. Parts load on first use; a reader loads them all at once (`load`), so the
+    files may be removed once a later generation no longer names the segment."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = folder.name
+        if not (folder / PASSAGES_FILE).exists():
+            raise FileNotFoundError(folder / PASSAGES_FILE)
+        self.db = sqlite3.connect(
+            f"file:{folder / PASSAGES_FILE}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
+        self.db.row_factory = sqlite3.Row
+
+    def load(self) -> Segment:
+        self.ids, self.vectors, self.postings  # noqa: B018 (loading is the point)
+        return self
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """Passage ids, ascending; row i of the postings and vectors is ids[i]."""
+        return np.load(self.folder / IDS_FILE, mmap_mode="r")
+
+    @cached_property
+    def vectors(self):
+        from embeddings.vector_index import VectorIndex
+
+        return VectorIndex.load(self.folder / VECTORS_FILE)
+
+    @cached_property
+    def postings(self) -> Postings:
+        return Postings.load(self.folder / POSTINGS_FOLDER)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """Which of `ids` belong to this segment."""
+        positions = np.clip(np.searchsorted(self.ids, ids), 0, max(0, len(self.ids) - 1))
+        return np.asarray(self.ids)[positions] == ids if len(self.ids) else np.zeros(len(ids), dtype=bool)
+
+    def passage_ids_of(self, doc_ids: Sequence[str]) -> np.ndarray:
+        ids: list[int] = []
+        for chunk in _chunks(list(doc_ids)):
+            marks = ",".join("?" * len(chunk))
+            ids += [row[0] for row in self.db.execute(f"SELECT id FROM passages WHERE doc_id IN ({marks})", chunk)]
+        return np.array(sorted(ids), dtype=np.int64)
+
+    def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
+        found = []
+        for chunk in _chunks([int(i) for i in ids]):
+            marks = ",".join("?" * len(chunk))
+            found += [
+                StoredPassage(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+                for row in self.db.execute(
+                    'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source '
+                    f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({marks})",
+                    chunk,
+                )
+            ]
+        return found
+
+    def documents(self, with_text: bool = False, doc_id: str | None = None) -> Iterator[StoredDocument]:
+        where, args = ("WHERE d.doc_id = ?", (doc_id,)) if doc_id is not None else ("", ())
+        text = "d.text" if with_text else "NULL"
+        for row in self.db.execute(
+            f"SELECT d.doc_id, d.root, d.source, d.title, d.sha256, d.page_starts, {text} AS text, "
+            f"(SELECT COUNT(*) FROM passages p WHERE p.doc_id = d.doc_id) AS passages FROM documents d {where}",
+            args,
+        ):
+            pages = json.loads(row["page_starts"]) if row["page_starts"] else None
+            yield StoredDocument(
+                row["doc_id"], row["root"], row["source"], row["title"], row["sha256"], row["passages"],
+                len(pages) if pages else None, row["text"],
+            )  # fmt: skip
+
+    def documents_at(self, path: str, under: bool = False) -> Iterator[StoredDocument]:
+        """Documents of the file at `path`, or (`under`) of every file below the folder `path`."""
+        if under:
+            prefix = path.rstrip("/") + "/"
+            query, args = "SELECT doc_id FROM documents WHERE path >= ? AND path < ?", (prefix, prefix + "\U0010ffff")
+        else:
+            query, args = "SELECT doc_id FROM documents WHERE path = ?", (path,)
+        for (doc_id,) in self.db.execute(query, args).fetchall():
+            yield from self.documents(doc_id=doc_id)
+
+    def records(self, exclude: set[str]) -> tuple[list[DocumentRecord], list[PassageRecord]]:
+        """Everything stored of the documents not in `exclude`, to write them into a merged segment."""
+        documents = [
+            DocumentRecord(
+                row["doc_id"],
+                row["root"],
+                row["source"],
+                row["title"],
+                row["text"],
+                row["sha256"],
+                json.loads(row["page_starts"]) if row["page_starts"] else None,
+                row["modified"],
+            )  # fmt: skip
+            for row in self.db.execute("SELECT * FROM documents ORDER BY doc_id")
+            if row["doc_id"] not in exclude
+        ]
+        passages = [
+            PassageRecord(row["id"], row["doc_id"], row["ordinal"], row["start"], row["end"], row["page"], row["text"])
+            for row in self.db.execute("SELECT * FROM passages ORDER BY id")
+            if row["doc_id"] not in exclude
+        ]
+        return documents, passages
+
+    def passage_texts(self) -> Iterator[tuple[int, str, str, str]]:
+        """(id, doc_id, text, document title) of every passage, in id order."""
+        yield from self.db.execute(
+            "SELECT p.id, p.doc_id, p.text, d.title FROM passages p JOIN documents d USING (doc_id) ORDER BY p.id"
+        )
+
+
+def _chunks(values: list, size: int = 900) -> Iterator[list]:
+    """SQLite caps the number of `?` in one statement."""
+    for begin in range(0, len(values), size):
+        yield values[begin : begin + size]

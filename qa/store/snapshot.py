@@ -1,0 +1,162 @@
+"""One generation of an index, opened for reading: every question is answered from one snapshot,
+so its vectors, passages and documents always agree, whatever a writer commits meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, MutableMapping, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexMismatch
+from qa.lexical import BM25, LexicalPart
+from qa.store.manifest import Manifest, manifest_signature, read_manifest, rebuild_hint
+from qa.store.segment import SEGMENTS_FOLDER, Segment, StoredDocument, StoredPassage, searchable_text
+
+OPEN_ATTEMPTS = 20
+
+
+class Snapshot:
+    """The live segments of one generation and what was deleted from them."""
+
+    def __init__(self, index_dir: Path, manifest: Manifest, segments: list[Segment], signature) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.segments = segments
+        self.signature = signature
+        self.deleted = {segment.name: set(info.deleted_documents) for segment, info in zip(segments, manifest.segments)}
+        self.deleted_ids = {
+            segment.name: segment.passage_ids_of(sorted(self.deleted[segment.name]))
+            for segment in segments
+            if self.deleted[segment.name]
+        }
+
+    @classmethod
+    def open(cls, index_dir: Path, cache: MutableMapping[str, Segment] | None = None, load: bool = True) -> Snapshot:
+        """The current generation. A writer may remove a segment between our reading the manifest
+        and opening it; then a newer manifest names what to open instead, so read it again."""
+        cache = {} if cache is None else cache
+        for _attempt in range(OPEN_ATTEMPTS):
+            signature = manifest_signature(index_dir)
+            manifest = read_manifest(index_dir)
+            try:
+                segments = [_open_segment(index_dir, info.name, cache, load) for info in manifest.segments]
+            except FileNotFoundError as error:
+                if manifest_signature(index_dir) == signature:
+                    raise IndexMismatch(
+                        f"The index at {index_dir} is damaged (missing {error.filename}). "
+                        f"Rebuild it: {rebuild_hint(index_dir, manifest.roots)}"
+                    ) from error
+                time.sleep(0.01)
+                continue
+            return cls(index_dir, manifest, segments, signature)
+        raise IndexMismatch(f"The index at {index_dir} changed {OPEN_ATTEMPTS} times while it was being opened.")
+
+    def is_current(self) -> bool:
+        return manifest_signature(self.index_dir) == self.signature
+
+    def _live(self, segment: Segment) -> np.ndarray | None:
+        deleted = self.deleted_ids.get(segment.name)
+        if deleted is None or not len(deleted):
+            return None
+        return ~np.isin(np.asarray(segment.ids), deleted)
+
+    @cached_property
+    def bm25(self) -> BM25:
+        return BM25([LexicalPart(s.postings, s.ids, self._live(s)) for s in self.segments])
+
+    def search_vectors(self, query: np.ndarray, n: int) -> np.ndarray:
+        """Ids of the `n` live passages nearest to `query`, over every segment."""
+        scores, ids = [], []
+        for segment in self.segments:
+            deleted = self.deleted_ids.get(segment.name, np.zeros(0, dtype=np.int64))
+            if len(segment.vectors) <= len(deleted):
+                continue
+            found_scores, found_ids = segment.vectors.search(query[None, :], n + len(deleted))
+            keep = found_ids[0] >= 0
+            if len(deleted):
+                keep &= ~np.isin(found_ids[0], deleted)
+            scores.append(found_scores[0][keep])
+            ids.append(found_ids[0][keep])
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        scores_all, ids_all = np.concatenate(scores), np.concatenate(ids)
+        return ids_all[np.argsort(-scores_all, kind="stable")[:n]]
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these passage ids, in their order."""
+        ids = np.asarray(ids, dtype=np.int64)
+        result = np.zeros((len(ids), self.manifest.model.dimension), dtype=np.float32)
+        for segment in self.segments:
+            mine = segment.contains(ids)
+            if mine.any():
+                result[mine] = segment.vectors.vectors(ids[mine])
+        return result
+
+    def passages(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
+        """Live passages by id, with their document's title and source."""
+        wanted = np.asarray(sorted({int(i) for i in ids}), dtype=np.int64)
+        found: dict[int, StoredPassage] = {}
+        for segment in self.segments:
+            mine = wanted[segment.contains(wanted)] if len(wanted) else wanted
+            deleted = self.deleted[segment.name]
+            for passage in segment.passages(mine.tolist()):
+                if passage.doc_id not in deleted:
+                    found[passage.id] = passage
+        return found
+
+    def documents(self) -> list[StoredDocument]:
+        found = [
+            document
+            for segment in self.segments
+            for document in segment.documents()
+            if document.doc_id not in self.deleted[segment.name]
+        ]
+        return sorted(found, key=lambda document: (document.source, document.doc_id))
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        for segment in reversed(self.segments):
+            if doc_id in self.deleted[segment.name]:
+                continue
+            for document in segment.documents(with_text=True, doc_id=doc_id):
+                return document
+        return None
+
+    def documents_at(self, path: str, under: bool = False) -> list[tuple[Segment, StoredDocument]]:
+        """Live documents of the file at `path`, or of every file below the folder `path`."""
+        return [
+            (segment, document)
+            for segment in self.segments
+            for document in segment.documents_at(path, under)
+            if document.doc_id not in self.deleted[segment.name]
+        ]
+
+    def passage_texts(self) -> Iterator[tuple[int, str, str]]:
+        """(id, doc_id, text) of every live passage (the evaluator maps passages to documents)."""
+        for passage_id, doc_id, text, _ in self._live_passages():
+            yield passage_id, doc_id, text
+
+    def searchable_texts(self) -> list[str]:
+        """What was embedded for each live passage (title and text), in passage id order."""
+        rows = sorted(self._live_passages())
+        return [searchable_text(title, text) for _, _, text, title in rows]
+
+    def _live_passages(self) -> Iterator[tuple[int, str, str, str]]:
+        for segment in self.segments:
+            deleted = self.deleted[segment.name]
+            for row in segment.passage_texts():
+                if row[1] not in deleted:
+                    yield tuple(row)
+
+
+def _open_segment(index_dir: Path, name: str, cache: MutableMapping[str, Segment], load: bool) -> Segment:
+    segment = cache.get(name)
+    if segment is None:
+        segment = Segment(index_dir / SEGMENTS_FOLDER / name)
+        if load:
+            segment.load()
+        cache[name] = segment
+    return segment

@@ -1,0 +1,297 @@
+"""The one writer of an index: changes become one new segment plus deletion marks, published as a
+new generation by replacing the manifest; small segments are merged by a size-tiered policy.
+
+Crash safety comes from the order of writes: a segment is complete on disk (fsync, rename) before
+a manifest names it, and the manifest is replaced atomically. Anything a crash leaves behind that
+no manifest names is removed by the next writer.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexMismatch, QAError
+from qa.store.lock import LOCK_FILE, WriterLock
+from qa.store.manifest import (
+    FORMAT_1_FILES,
+    MANIFEST_FILE,
+    Counts,
+    Manifest,
+    SegmentInfo,
+    read_manifest,
+    utc_now,
+    write_manifest,
+)
+from qa.store.segment import SEGMENTS_FOLDER, DocumentRecord, PassageRecord, Segment, write_segment
+from qa.store.snapshot import Snapshot
+
+# Size-tiered merging: segments whose live passage counts share a power of MERGE_FACTOR form a
+# tier; a tier of MERGE_FACTOR segments is merged into one. A segment with more than
+# MAX_DELETED_SHARE of its passages deleted is rewritten with the next merge of its tier.
+MERGE_FACTOR = 10
+MAX_DELETED_SHARE = 0.5
+
+
+def is_index_or_empty(index_dir: Path) -> bool:
+    """We only ever write into an index folder or an empty one, never a folder of the user's files."""
+    if not index_dir.exists():
+        return True
+    if not index_dir.is_dir():
+        return False
+    ours = {LOCK_FILE, SEGMENTS_FOLDER}  # a new index another writer is building, or a crash left
+    return (index_dir / MANIFEST_FILE).exists() or all(p.name in ours for p in index_dir.iterdir())
+
+
+class IndexWriter:
+    """Holds the write lock from `open` to `close`; nothing is visible to readers before `commit`."""
+
+    def __init__(self, index_dir: Path, manifest: Manifest, lock: WriterLock, rebuild: bool) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.lock = lock
+        self._segments: dict[str, Segment] = {}
+        self.snapshot = Snapshot.open(index_dir, self._segments, load=False) if not rebuild else None
+        self._new: list[SegmentInfo] = []
+        self._deleted: dict[str, set[str]] = {}  # segment name → doc ids deleted in this session
+        self._pending_ids: set[str] = set()
+
+    @classmethod
+    def open(cls, index_dir: Path, fresh: Manifest, rebuild: bool = False, wait: float = 5.0) -> IndexWriter:
+        """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`."""
+        if not is_index_or_empty(index_dir):
+            raise QAError(f"{index_dir} exists and is not a qa index; choose another --index folder.")
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = WriterLock(index_dir, wait)
+        lock.acquire()
+        try:
+            if not is_index_or_empty(index_dir):
+                raise QAError(f"{index_dir} exists and is not a qa index; choose another --index folder.")
+            exists = (index_dir / MANIFEST_FILE).exists()
+            if exists and not rebuild:
+                writer = cls(index_dir, read_manifest(index_dir).model_copy(deep=True), lock, rebuild=False)
+                writer.remove_unused_files()
+                return writer
+            manifest = _carry_over(index_dir, fresh.model_copy(deep=True)) if exists else fresh.model_copy(deep=True)
+            return cls(index_dir, manifest, lock, rebuild=True)
+        except BaseException:
+            lock.release()
+            raise
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the lock; segments written but not committed are removed by the next writer."""
+        for segment in self._segments.values():
+            segment.close()
+        self._segments.clear()
+        self.lock.release()
+
+    # What is there -----------------------------------------------------------------------------
+
+    def find(self, path: str) -> tuple[str, str] | None:
+        """(doc_id, sha256) of the live document read from the file at `path`."""
+        for _, document in self._documents_at(path, under=False):
+            return document.doc_id, document.sha256
+        return None
+
+    def documents_under(self, folder: str) -> list[tuple[str, str]]:
+        """(doc_id, source path) of each live document read from a file below `folder`."""
+        return [(d.doc_id, f"{d.root.rstrip('/')}/{d.source}") for _, d in self._documents_at(folder, under=True)]
+
+    def _documents_at(self, path: str, under: bool):
+        if self.snapshot is None:
+            return []
+        return [
+            (segment.name, document)
+            for segment, document in self.snapshot.documents_at(path, under)
+            if document.doc_id not in self._deleted.get(segment.name, ())
+        ]
+
+    def has_document(self, doc_id: str) -> bool:
+        """Is `doc_id` taken by a live document or one being added (new ids must differ)?"""
+        return doc_id in self._pending_ids or self._segment_of(doc_id) is not None
+
+    __contains__ = has_document
+
+    def reserve(self, doc_id: str) -> None:
+        """Claim an id for a document about to be added, so no other new document takes it."""
+        self._pending_ids.add(doc_id)
+
+    def source_of(self, doc_id: str) -> str:
+        """The file path a live document was read from."""
+        for segment in self.snapshot.segments if self.snapshot else []:
+            if doc_id not in self.snapshot.deleted[segment.name]:
+                for document in segment.documents(doc_id=doc_id):
+                    return f"{document.root.rstrip('/')}/{document.source}"
+        return doc_id
+
+    def _segment_of(self, doc_id: str) -> str | None:
+        if self.snapshot is None:
+            return None
+        for segment in self.snapshot.segments:
+            if doc_id in self.snapshot.deleted[segment.name] or doc_id in self._deleted.get(segment.name, ()):
+                continue
+            if any(True for _ in segment.documents(doc_id=doc_id)):
+                return segment.name
+        return None
+
+    # Changes -----------------------------------------------------------------------------------
+
+    def delete(self, doc_id: str) -> bool:
+        """Mark a live document deleted; False when there is none with that id."""
+        segment = self._segment_of(doc_id)
+        if segment is None:
+            return False
+        self._deleted.setdefault(segment, set()).add(doc_id)
+        return True
+
+    def add(self, documents: Sequence[DocumentRecord], passages: Sequence[PassageRecord], vectors: np.ndarray) -> None:
+        """Write new documents as one segment. Passage ids are assigned here (`passages[i].id` is
+        ignored); a document whose id is live is replaced."""
+        if not documents:
+            return
+        for document in documents:
+            self.delete(document.doc_id)
+        first = self.manifest.next_passage_id
+        numbered = [
+            PassageRecord(first + i, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text)
+            for i, p in enumerate(passages)
+        ]
+        self.manifest.next_passage_id = first + len(numbered)
+        self._new.append(write_segment(self.index_dir, _segment_name(self.manifest), documents, numbered, vectors))
+        self._pending_ids.update(document.doc_id for document in documents)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self._new or any(self._deleted.values())) or self.snapshot is None
+
+    def commit(self, roots: Sequence[str] = (), merge: bool = True, compact: bool = False) -> Manifest:
+        """Publish the changes as one generation; merge per the policy (`compact`: into one segment)."""
+        manifest = self.manifest
+        segments = []
+        for info in manifest.segments if self.snapshot is not None else []:
+            deleted = self._deleted.get(info.name, set())
+            if deleted:
+                removed = len(self._segments[info.name].passage_ids_of(sorted(deleted)))
+                info = info.model_copy(
+                    update={
+                        "deleted_documents": sorted(set(info.deleted_documents) | deleted),
+                        "deleted_passages": info.deleted_passages + removed,
+                    }
+                )
+            if info.live_passages > 0 or info.documents > len(info.deleted_documents):
+                segments.append(info)
+        segments += self._new
+        if compact and (len(segments) > 1 or any(s.deleted_documents for s in segments)):
+            segments = [self._merge(segments)]
+        elif merge:
+            segments = self._merge_tiers(segments)
+        manifest.segments = segments
+        manifest.generation += 1
+        manifest.updated = utc_now()
+        manifest.roots = sorted(set(manifest.roots) | set(roots))
+        manifest.counts = Counts(
+            documents=sum(s.documents - len(s.deleted_documents) for s in segments),
+            passages=sum(s.live_passages for s in segments),
+        )
+        write_manifest(self.index_dir, manifest)
+        self._new, self._deleted, self._pending_ids = [], {}, set()
+        self.remove_unused_files()
+        return manifest
+
+    def _merge_tiers(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
+        while True:
+            tiers: dict[int, list[SegmentInfo]] = {}
+            for info in segments:
+                tiers.setdefault(_tier(info.live_passages), []).append(info)
+            full = [tier for tier in sorted(tiers) if len(tiers[tier]) >= MERGE_FACTOR]
+            if not full:
+                break
+            group = tiers[full[0]][:MERGE_FACTOR]
+            group += [s for s in segments if s not in group and _mostly_deleted(s) and _tier(s.passages) <= full[0]]
+            merged = self._merge(group)
+            position = segments.index(group[0])
+            segments = [s for s in segments if s not in group]
+            segments.insert(min(position, len(segments)), merged)
+        return segments
+
+    def _merge(self, group: list[SegmentInfo]) -> SegmentInfo:
+        """One segment holding the live documents of `group`, with the same passage ids and vectors."""
+        documents: list[DocumentRecord] = []
+        passages: list[PassageRecord] = []
+        vectors = []
+        for info in group:
+            segment = self._segments.get(info.name) or Segment(self.index_dir / SEGMENTS_FOLDER / info.name)
+            self._segments[info.name] = segment
+            docs, rows = segment.records(exclude=set(info.deleted_documents))
+            documents += docs
+            passages += rows
+            vectors.append(segment.vectors.vectors(np.array([p.id for p in rows], dtype=np.int64)))
+        order = np.argsort([p.id for p in passages], kind="stable")
+        passages = [passages[i] for i in order]
+        matrix = np.concatenate(vectors)[order] if vectors else np.zeros((0, self.manifest.model.dimension))
+        return write_segment(self.index_dir, _segment_name(self.manifest), documents, passages, matrix)
+
+    def remove_unused_files(self) -> None:
+        """Remove segments no manifest names (merged away, or left by a crash) and first-format
+        files. Readers keep what they opened: an open file outlives its name."""
+        named = {info.name for info in self.manifest.segments}
+        folder = self.index_dir / SEGMENTS_FOLDER
+        if folder.exists():
+            for path in folder.iterdir():
+                if path.name not in named:
+                    shutil.rmtree(path, ignore_errors=True)
+        for name in FORMAT_1_FILES:
+            path = self.index_dir / name
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink()
+        for path in self.index_dir.glob(f".{MANIFEST_FILE}.*.tmp"):
+            path.unlink(missing_ok=True)
+
+
+def _carry_over(index_dir: Path, manifest: Manifest) -> Manifest:
+    """A rebuilt index keeps counting generations and passage ids where the old one stopped, so a
+    reader of the old generation can never mistake new ids for old ones."""
+    import json
+
+    try:
+        old = json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest.generation = int(old.get("generation", 0))
+        manifest.next_passage_id = int(old.get("next_passage_id", 0))
+        manifest.created = utc_now()
+    except (OSError, ValueError, TypeError):
+        pass
+    return manifest
+
+
+def _segment_name(manifest: Manifest) -> str:
+    return f"{manifest.generation + 1:08d}-{uuid.uuid4().hex[:8]}"
+
+
+def _tier(passages: int) -> int:
+    return int(math.log(max(1, passages), MERGE_FACTOR))
+
+
+def _mostly_deleted(info: SegmentInfo) -> bool:
+    return info.passages > 0 and info.deleted_passages / info.passages > MAX_DELETED_SHARE
+
+
+def check_same_model(previous: Manifest, name: str, quantized: bool | None, hint: str) -> None:
+    """An index holds vectors of one model and one kind; changing either needs a rebuild."""
+    if name != previous.model.name:
+        raise IndexMismatch(f"The index was built with {previous.model.name}, not {name}. Rebuild it: {hint}")
+    if quantized is not None and quantized != previous.model.quantized:
+        kind = "int8" if previous.model.quantized else "float32"
+        raise IndexMismatch(f"The index holds {kind} vectors. Rebuild it to change that: {hint}")

@@ -1,0 +1,56 @@
+"""A small deterministic stand-in for the embedding model, so most tests run in milliseconds.
+
+Vectors are hashed bags of words (each word, lower-cased and crudely stemmed, adds ±1 to a few
+buckets), L2-normalised: texts that share words are close, so ranking tests still mean something.
+Word pieces are words and punctuation marks, with their character spans, as a tokenizer gives.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+_PIECE = re.compile(r"\w+|[^\w\s]")
+_WORD = re.compile(r"\w+")
+
+
+class FakeEncoder:
+    """Has what indexing and asking use of `embeddings.Encoder`."""
+
+    def __init__(self, name: str = "test/hashed-words", dimension: int = 64, max_tokens: int = 128) -> None:
+        self.name = name
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self.quantized = False
+        self.encoded = 0  # texts embedded so far, so tests can see what was (re)embedded
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(_PIECE.findall(text)) for text in texts]
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return [[match.span() for match in _PIECE.finditer(text)] for text in texts]
+
+    def encode(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                stem = word[:6]
+                digest = zlib.crc32(stem.encode())
+                for shift in (0, 11, 22):
+                    bucket = (digest >> shift) % self.dimension
+                    vectors[row, bucket] += 1.0 if (digest >> (shift + 7)) & 1 else -1.0
+            norm = np.linalg.norm(vectors[row])
+            vectors[row] = vectors[row] / norm if norm else vectors[row]
+        self.encoded += len(texts)
+        if on_progress and len(texts):
+            on_progress(len(texts))
+        return vectors
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)
+
+    def warm_up(self) -> None:
+        """Nothing to load."""

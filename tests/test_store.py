@@ -1,0 +1,334 @@
+"""The index as a storage engine: one writer, live readers, crash safety and scores that do not
+depend on how the index was built. Fake encoder, real files, real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.collection import Collection
+from qa.errors import IndexBusy
+from qa.indexing import compact_index, index_paths, remove_documents
+from qa.lexical import BM25, LexicalPart, Postings, analyze, question_terms
+from qa.store import read_manifest
+from qa.store.lock import WriterLock
+from tests.conftest import PROJECT_ROOT, SEEDS
+
+SENTENCES = [
+    "The ferry to Gozo leaves at dawn and returns after dusk.",
+    "Ferries are cancelled when the wind blows from the north-east.",
+    "A new harbour wall was finished in the spring of 2011.",
+    "The fishermen of Marsaxlokk paint their boats blue, yellow and red.",
+    "Tourists crowd the ferry terminal in August.",
+    "The lighthouse keeper counted seventeen ships on Tuesday.",
+]
+
+
+def write_notes(folder: Path, texts: list[str]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number, text in enumerate(texts):
+        path = folder / f"note{number:03d}.txt"
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+# One writer -------------------------------------------------------------------------------------
+
+
+def test_a_second_writer_waits_then_fails_naming_the_first(tmp_path, fake_encoder):
+    folder = tmp_path / "docs"
+    paths = write_notes(folder, SENTENCES[:2])
+    index_dir = tmp_path / "docs.qa"
+    index_paths([paths[0]], index_dir, encoder=fake_encoder)
+
+    with WriterLock(index_dir):
+        with pytest.raises(IndexBusy, match=rf"pid {os.getpid()}.*waited 0.2 s.*--wait"):
+            index_paths([paths[1]], index_dir, encoder=fake_encoder, wait=0.2)
+    assert read_manifest(index_dir).counts.documents == 1
+
+    holder = WriterLock(index_dir)
+    holder.acquire()
+    threading.Timer(0.5, holder.release).start()
+    index_paths([paths[1]], index_dir, encoder=fake_encoder, wait=30)  # waits for the release
+    assert read_manifest(index_dir).counts.documents == 2
+
+
+def test_two_qa_index_processes_at_once_lose_nothing(tmp_path):
+    """Real processes: the second one either waits for the first or fails with one line."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_notes(first, SENTENCES[:3])
+    write_notes(second, SENTENCES[3:])
+    index_dir = tmp_path / "both.qa"
+    runs = [
+        subprocess.Popen(
+            [*fake_qa(), "index", str(folder), "--index", str(index_dir), "--wait", "60"], env=fake_env(), **PIPES
+        )
+        for folder in (first, second)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert all("Traceback" not in err for _, err in outputs)
+    assert read_manifest(index_dir).counts.documents == 6
+
+
+def test_a_writer_that_dies_leaves_the_index_unlocked(tmp_path, fake_encoder):
+    index_dir = tmp_path / "docs.qa"
+    index_paths(write_notes(tmp_path / "docs", SENTENCES[:1]), index_dir, encoder=fake_encoder)
+    script = (
+        "import pathlib, time; from qa.store.lock import WriterLock; "
+        f"WriterLock(pathlib.Path({str(index_dir)!r})).acquire(); print('locked', flush=True); time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    holder.stdout.close()
+    with WriterLock(index_dir, wait=0):
+        pass
+
+
+# Live readers -----------------------------------------------------------------------------------
+
+
+def test_an_open_collection_sees_each_commit_on_its_next_question(tmp_path, fake_encoder):
+    folder = tmp_path / "docs"
+    paths = write_notes(folder, SENTENCES[:3])
+    index_dir = tmp_path / "docs.qa"
+    index_paths(paths[:2], index_dir, encoder=fake_encoder)
+    collection = Collection.open(index_dir, encoder=fake_encoder)
+    question = "Who paints the boats of Marsaxlokk blue?"
+    (folder / "boats.txt").write_text(SENTENCES[3])
+    assert all("Marsaxlokk" not in p.text for p in collection.ask(question).passages)
+
+    index_paths([folder / "boats.txt"], index_dir, encoder=fake_encoder)
+    assert collection.ask(question, top_k=1).passages[0].citation.source == "boats.txt"
+    assert collection.stats().documents == 3
+
+    remove_documents([str(folder / "boats.txt")], index_dir)
+    assert all("Marsaxlokk" not in p.text for p in collection.ask(question).passages)
+    assert "boats" not in {d.doc_id for d in collection.documents()}
+
+    compact_index(index_dir)  # the old segments' files are removed; the reader moves on
+    assert collection.stats().segments == 1
+    assert collection.ask("ferry to Gozo", top_k=1).passages[0].citation.source == "note000.txt"
+
+
+def test_every_answer_comes_from_one_generation_during_a_stream_of_updates(tmp_path, fake_encoder):
+    """A writer rewrites one document again and again; readers check that each answer's passage
+    is the document's text at its span, in the generation it was answered from."""
+    folder = tmp_path / "docs"
+    write_notes(folder, SENTENCES)
+    log = folder / "log.txt"
+    log.write_text("Version 0 of the ferry log. The ferry sailed 0 times.")
+    index_dir = tmp_path / "docs.qa"
+    index_paths([folder], index_dir, encoder=fake_encoder)
+    collection = Collection.open(index_dir, encoder=fake_encoder)
+    stop = threading.Event()
+    problems: list[str] = []
+    checked = [0]
+
+    def read() -> None:
+        while not stop.is_set():
+            snapshot = collection.snapshot()
+            ranking = collection.rank("How many times did the ferry sail?", 5, snapshot=snapshot)
+            rows = snapshot.passages([hit.passage_id for hit in ranking.hits])
+            for row in rows.values():
+                document = snapshot.document(row.doc_id)
+                if document is None or document.text[row.start : row.end] != row.text:
+                    problems.append(f"generation {snapshot.manifest.generation}: {row.doc_id} {row.text!r}")
+            answer = collection.ask("How many times did the ferry sail?", top_k=3)
+            versions = {p.text.split()[1] for p in answer.passages if p.citation.doc_id == "log"}
+            if len(versions) > 1:
+                problems.append(f"one answer quotes several versions: {versions}")
+            checked[0] += 1
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for version in range(1, 16):
+        log.write_text(f"Version {version} of the ferry log. The ferry sailed {version} times.")
+        index_paths([log], index_dir, encoder=fake_encoder)
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert problems == []
+    assert checked[0] > 0
+    assert "Version 15" in collection.ask("ferry log version", top_k=1).passages[0].text
+
+
+# Crash safety -----------------------------------------------------------------------------------
+
+PIPES = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+KILL_AT = """
+import os, signal, sys
+import embeddings
+from tests.conftest import fake_loader
+embeddings.load_encoder = fake_loader
+target, calls = int(os.environ.get("KILL_AT_FSYNC", "0")), [0]
+real_fsync = os.fsync
+def fsync(descriptor):
+    calls[0] += 1
+    if calls[0] == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_fsync(descriptor)
+os.fsync = fsync
+from qa.cli import main
+sys.argv = ["qa", *sys.argv[1:]]
+main()
+"""
+
+
+def fake_qa() -> list[str]:
+    """`qa` in a real process, with the fake encoder."""
+    return [sys.executable, "-c", KILL_AT]
+
+
+def fake_env(kill_at: int = 0) -> dict[str, str]:
+    return {**os.environ, "KILL_AT_FSYNC": str(kill_at), "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def run_fake_qa(*args: str, kill_at: int = 0) -> subprocess.CompletedProcess:
+    return subprocess.run([*fake_qa(), *args], env=fake_env(kill_at), timeout=120, **PIPES)
+
+
+@pytest.mark.parametrize("command", ["index", "compact"])
+def test_a_writer_killed_at_any_fsync_leaves_the_last_generation_whole(tmp_path, fake_encoder, command):
+    """SIGKILL at the 1st, 2nd, … fsync of a run (segment files, the segment folder, the manifest,
+    the index folder): every time the last committed generation opens and answers in full."""
+    folder = tmp_path / "docs"
+    write_notes(folder, SENTENCES[:4])
+    index_dir = tmp_path / "docs.qa"
+    for path in sorted(folder.iterdir())[:3]:
+        index_paths([path], index_dir, encoder=fake_encoder)
+    remove_documents([str(folder / "note002.txt")], index_dir)
+    (folder / "note000.txt").write_text(SENTENCES[0] + " Changed.")
+    args = ["index", str(folder) if command == "index" else "--compact", "--index", str(index_dir)]
+    committed = {d.doc_id: d.passages for d in Collection.open(index_dir, encoder=fake_encoder).documents()}
+    kill_at, outcomes = 1, []
+    while True:
+        done = run_fake_qa(*args, kill_at=kill_at)
+        outcomes.append(done.returncode)
+        collection = Collection.open(index_dir, encoder=fake_encoder)
+        now = {d.doc_id: d.passages for d in collection.documents()}
+        for doc_id in committed:  # kept, in its committed or its new version, never half of one
+            assert now.get(doc_id, 0) >= 1, (kill_at, doc_id)
+        for document in collection.documents():
+            text = collection.document(document.doc_id).text
+            assert collection.ask(text[:60], top_k=1).passages, (kill_at, document.doc_id)
+        if done.returncode == 0:
+            break
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        kill_at += 1
+    assert len(outcomes) > 3  # the run was interrupted at several points before it could finish
+    final = run_fake_qa(*args)
+    assert final.returncode == 0, final.stderr
+    manifest = read_manifest(index_dir)
+    assert sorted(p.name for p in (index_dir / "segments").iterdir()) == sorted(s.name for s in manifest.segments)
+
+
+# A server process ---------------------------------------------------------------------------------
+
+
+def test_a_running_server_sees_added_and_removed_documents(tmp_path, fake_encoder):
+    httpx = pytest.importorskip("httpx")
+    folder = tmp_path / "docs"
+    paths = write_notes(folder, SENTENCES[:3])
+    index_dir = tmp_path / "docs.qa"
+    index_paths(paths, index_dir, encoder=fake_encoder)
+    port = free_port()
+    server = subprocess.Popen(
+        [*fake_qa(), "serve", "--index", str(index_dir), "--port", str(port)], env=fake_env(), **PIPES
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/health", server)
+        question = {"question": "Who paints the boats of Marsaxlokk blue?", "top_k": 1}
+        (folder / "boats.txt").write_text(SENTENCES[3])
+        index_paths([folder / "boats.txt"], index_dir, encoder=fake_encoder)
+        first = httpx.post(base + "/ask", json=question).json()["passages"][0]["citation"]
+        assert first["source"] == "boats.txt"
+        remove_documents(["boats"], index_dir)
+        after = httpx.post(base + "/ask", json=question).json()["passages"][0]["citation"]
+        assert after["source"] != "boats.txt"
+        assert httpx.get(base + "/documents/boats").status_code == 404
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read())
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
+# Lexical scores ---------------------------------------------------------------------------------
+
+
+def test_bm25_scores_equal_bm25s_lucene():
+    """Checked against an implementation we did not write."""
+    bm25s = pytest.importorskip("bm25s")
+    texts = [text for text in (SEEDS.glob("*.txt"))]
+    corpus = [line for path in texts for line in path.read_text().split("\n") if len(line.split()) > 5][:200]
+    reference = bm25s.BM25(k1=0.9, b=0.4)
+    reference.index([analyze(text) for text in corpus], show_progress=False)
+    ours = BM25([LexicalPart(Postings.build(corpus), np.arange(len(corpus)), None)])
+    for question in ["How many Libyan army officers appeared in Rome?", "Who is Moussa Koussa?", "NATO chief"]:
+        terms = [t for t in question_terms(question) if t in reference.vocab_dict]
+        expected = reference.get_scores(terms)
+        ids, scores = ours.scores(terms)
+        got = np.zeros(len(corpus), dtype=np.float32)
+        got[ids] = scores
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_same_documents_rank_the_same_however_they_were_indexed(tmp_path, fake_encoder):
+    """One run, or one file at a time with updates, removals and merges in between."""
+    folder = tmp_path / "docs"
+    texts = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text().split("\n\n")]
+    paths = write_notes(folder, [text for text in texts if len(text.split()) > 8][:40])
+    once = tmp_path / "once.qa"
+    index_paths([folder], once, encoder=fake_encoder)
+    bit_by_bit = tmp_path / "bit-by-bit.qa"
+    index_paths([paths[0]], bit_by_bit, encoder=fake_encoder)
+    (folder / "extra.txt").write_text("A note that will be removed again.")
+    for path in [*paths[1:], folder / "extra.txt"]:
+        index_paths([path], bit_by_bit, encoder=fake_encoder)
+    remove_documents(["extra"], bit_by_bit)
+    assert read_manifest(bit_by_bit).segments != read_manifest(once).segments
+    questions = ["How many Libyan army officers appeared in Rome?", "Who is Moussa Koussa?", "cease-fire offer"]
+    for question in questions:
+        ranked = []
+        for index_dir in (once, bit_by_bit):
+            snapshot = Collection.open(index_dir, encoder=fake_encoder).snapshot()
+            ids, scores = snapshot.bm25.scores(question_terms(question))
+            texts_by_id = snapshot.passages(ids.tolist())
+            ranked.append(sorted((round(float(s), 5), texts_by_id[int(i)].text) for i, s in zip(ids, scores)))
+        assert ranked[0] == ranked[1]
