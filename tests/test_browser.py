@@ -114,7 +114,7 @@ def wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`qa serve` over seeds/ and the markup note, and a host page on another origin allowed by CORS."""
-    from qa.collection import index_paths
+    from qa.indexing import index_paths
 
     work = tmp_path_factory.mktemp("browser")
     corpus = work / "corpus"
