@@ -139,13 +139,16 @@ def index_documents(
     encoder=None,
     on_progress: OnProgress = ignore,
     wait: float = DEFAULT_WAIT,
+    rebuild: bool = True,
 ) -> IndexReport:
-    """Build a fresh index from documents already in memory (evaluation corpora use this)."""
+    """Index documents already in memory (evaluation corpora use this): a fresh index, or with
+    `rebuild=False` added to the existing one (a document whose doc_id is there replaces it)."""
     if not documents:
         raise NoDocuments("No documents to index.")
     index_dir = Path(index_dir)
     report = IndexReport(index_dir, added=len(documents))
-    with _open_writer(index_dir, model, encoder, True, chunking, quantize, wait) as (writer, encoder, settings):
+    quantize = quantize if rebuild else None
+    with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
         report.passages = _add(writer, encoder, settings, documents, on_progress)
         _commit(writer, report, [])
     return report

@@ -136,12 +136,7 @@ def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
     corpus_path, queries_path, _ = parts
 
     corpus: list[CorpusDocument] = []
-    seen_doc_ids: set[str] = set()
-    for where, record in _jsonl_records(corpus_path, texts[corpus_path]):
-        doc_id = _required_id(record, "_id", where)
-        if doc_id in seen_doc_ids:
-            raise QAError(f"{where}: duplicate document id {doc_id!r}")
-        seen_doc_ids.add(doc_id)
+    for where, record, doc_id in _unique_records(corpus_path, texts[corpus_path], "_id", "document"):
         corpus.append(
             CorpusDocument(
                 doc_id=doc_id,
@@ -173,14 +168,20 @@ def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
     )
 
 
+def _unique_records(path: Path, text: str, id_key: str, what: str) -> Iterator[tuple[str, dict, str]]:
+    """(where, record, id) of each JSONL record; a repeated id is an error naming its line."""
+    seen: set[str] = set()
+    for where, record in _jsonl_records(path, text):
+        record_id = _required_id(record, id_key, where)
+        if record_id in seen:
+            raise QAError(f"{where}: duplicate {what} id {record_id!r}")
+        seen.add(record_id)
+        yield where, record, record_id
+
+
 def _questions_from_text(path: Path, text: str, content_hash: str) -> EvalSet:
     questions: list[EvalQuestion] = []
-    seen_ids: set[str] = set()
-    for where, record in _jsonl_records(path, text):
-        question_id = _required_id(record, "id", where)
-        if question_id in seen_ids:
-            raise QAError(f"{where}: duplicate question id {question_id!r}")
-        seen_ids.add(question_id)
+    for where, record, question_id in _unique_records(path, text, "id", "question"):
         questions.append(
             EvalQuestion(
                 id=question_id,
