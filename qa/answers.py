@@ -6,10 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-# The limits of one question, for every caller (CLI, HTTP, Python).
-DEFAULT_TOP_K = 5
-MAX_TOP_K = 50
-MAX_QUESTION_CHARS = 2000
+from qa.limits import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K  # noqa: F401 (re-exported)
 
 
 class Highlight(BaseModel):

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from qa.answers import DEFAULT_TOP_K, MAX_TOP_K
 from qa.errors import QAError
+from qa.limits import DEFAULT_TOP_K, MAX_TOP_K
 
 app = typer.Typer(
     help="Ask questions of your documents; answers are passages quoted from them, with citations.",
