@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,30 @@ BODY_EXAMPLE = '{"question": "Who defected?"}'
 def open_collection(settings: Settings, on_progress: OnProgress = ignore) -> Collection:
     """Open the configured index (the seeds index when none is set); raises `QAError` with the CLI's message."""
     return Collection.open(settings.index, model=settings.model, on_progress=on_progress)
+
+
+def check_index(settings: Settings, on_progress: OnProgress = ignore) -> Path:
+    """The index folder that `qa serve --workers` processes will open, checked here without loading
+    the model (the seeds index is built when missing), so a bad one stops the server with one message."""
+    from embeddings import resolve_model
+    from qa.paths import ensure_default_index
+    from qa.store import Snapshot, check_same_model, rebuild_hint
+
+    if settings.index is None:
+        index_dir = ensure_default_index(settings.model, on_progress=on_progress)
+    else:
+        index_dir = Path(settings.index).expanduser().resolve()
+    manifest = Snapshot.open(index_dir, load=False).manifest
+    if settings.model:
+        hint = f"{rebuild_hint(index_dir, manifest.roots)} --model {settings.model}"
+        check_same_model(manifest, resolve_model(settings.model)[0], None, hint)
+    return index_dir
+
+
+def app_from_environment() -> FastAPI:
+    """The app one `qa serve --workers N` process runs: its settings from the QA_* variables its
+    parent set, its own collection opened once at start-up."""
+    return create_app(Settings())
 
 
 def create_app(settings: Settings | None = None, collection: Collection | None = None) -> FastAPI:

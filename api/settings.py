@@ -48,6 +48,13 @@ class Settings(BaseSettings):
             return [origin.strip().rstrip("/") for item in value for origin in str(item).split(",") if origin.strip()]
         return value
 
+    def environment(self) -> dict[str, str]:
+        """These settings as QA_* variables, so that worker processes (`qa serve --workers`) read
+        back the same ones."""
+        values = self.model_dump(exclude_none=True)
+        values["cors_origins"] = ",".join(self.cors_origins)
+        return {f"QA_{name.upper()}": str(value) for name, value in values.items()}
+
 
 def load_settings(**flags: object) -> Settings:
     """Settings from flags (None means not given) over QA_* variables; bad values raise InvalidSettings."""

@@ -4,9 +4,10 @@ run commits one new segment (plus deletion marks) under the index's write lock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from qa.chunking import ChunkingSettings, split_passages
 from qa.documents import (
     SUPPORTED_SUFFIXES,
     Document,
+    ScanResult,
     Skipped,
     UnreadableFile,
     file_sha256,
@@ -54,6 +56,11 @@ class IndexReport:
     generation: int = 0
     segments: int = 0
 
+    def count_read(self, file) -> None:
+        """A planned file was read: one more document updated or added."""
+        self.updated += file.replaces
+        self.added += not file.replaces
+
     @property
     def summary(self) -> str:
         return f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
@@ -76,11 +83,14 @@ def index_paths(
     encoder=None,
     on_progress: OnProgress = ignore,
     wait: float = DEFAULT_WAIT,
+    build: BuildSegments | None = None,
 ) -> IndexReport:
     """Index the supported files under `paths` into `index_dir`, incrementally unless `rebuild`.
 
     A file argument adds or updates that file only. Documents that came from below a folder
     argument and whose file is gone are removed. Everything else in the index is kept.
+    `build` reads and embeds the planned files into segments: here by default, or on a Ray
+    cluster (`qa.distributed`); either way one generation is committed here, under the lock.
     """
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
@@ -96,38 +106,94 @@ def index_paths(
     folders = [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
     report = IndexReport(index_dir, skipped=list(scan.skipped))
     with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
-        documents: list[Document] = []
-        seen: set[str] = set()
-        for root, path in scan.files:
-            seen.add(str(path))
-            sha256 = file_sha256(path)
-            existing = writer.find(str(path))
-            if existing and existing[1] == sha256:
-                report.unchanged += 1
-                continue
-            doc_id = existing[0] if existing else make_doc_id(path.relative_to(root), writer)
-            try:
-                documents.append(load_file(path, root, doc_id, sha256))
-            except UnreadableFile as error:
-                report.skipped.append(Skipped(str(path), str(error)))
-                continue
-            writer.reserve(doc_id)
-            report.updated += bool(existing)
-            report.added += not existing
-        for folder in folders:
-            for doc_id, source in writer.documents_under(folder):
-                if source not in seen and writer.delete(doc_id):
-                    report.removed_sources.append(source)
-        report.removed = len(report.removed_sources)
+        files = plan_files(writer, scan, folders, report)
+        report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress)
         if report.added + report.updated + report.unchanged == 0:
             raise NoDocuments(
                 f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
                 + _skipped_lines(report.skipped)
             )
-        report.passages = _add(writer, encoder, settings, documents, on_progress)
         _commit(writer, report, folders or [str(Path(p).expanduser().resolve()) for p in paths])
     encoder.warm_up()  # makes the question encoder's ONNX export now, while torch is loaded anyway
     return report
+
+
+@dataclass(frozen=True)
+class FileToRead:
+    """A new or changed file, with the id its document gets (`replaces`: an update, not an addition)."""
+
+    root: Path
+    path: Path
+    sha256: str
+    doc_id: str
+    replaces: bool
+
+
+# Reads and embeds the planned files, writes them to the writer as segments, counts what it read in
+# the report (`count_read`, `skipped`) and returns the number of passages written.
+BuildSegments = Callable[[IndexWriter, Any, ChunkingSettings, list[FileToRead], IndexReport, OnProgress], int]
+
+
+def plan_files(writer: IndexWriter, scan: ScanResult, folders: Sequence[str], report: IndexReport) -> list[FileToRead]:
+    """The files to read (new, or changed since they were indexed: by content hash), each with its
+    doc_id reserved; documents of files gone from below `folders` are marked deleted."""
+    files: list[FileToRead] = []
+    seen: set[str] = set()
+    for root, path in scan.files:
+        seen.add(str(path))
+        sha256 = file_sha256(path)
+        existing = writer.find(str(path))
+        if existing and existing[1] == sha256:
+            report.unchanged += 1
+            continue
+        doc_id = existing[0] if existing else make_doc_id(path.relative_to(root), writer)
+        writer.reserve(doc_id)
+        files.append(FileToRead(root, path, sha256, doc_id, replaces=bool(existing)))
+    for folder in folders:
+        for doc_id, source in writer.documents_under(folder):
+            if source not in seen and writer.delete(doc_id):
+                report.removed_sources.append(source)
+    report.removed = len(report.removed_sources)
+    return files
+
+
+def read_file(file: FileToRead, report: IndexReport) -> Document | None:
+    """The file's document, counted as added or updated; None (and a skipped entry) when unreadable."""
+    try:
+        document = load_file(file.path, file.root, file.doc_id, file.sha256)
+    except UnreadableFile as error:
+        report.skipped.append(Skipped(str(file.path), str(error)))
+        return None
+    report.count_read(file)
+    return document
+
+
+def build_here(
+    writer: IndexWriter, encoder, settings: ChunkingSettings, files: list[FileToRead], report, on_progress
+) -> int:
+    """Read, chunk and embed the files in this process, as one segment."""
+    documents = [document for file in files if (document := read_file(file, report)) is not None]
+    return _add(writer, encoder, settings, documents, on_progress)
+
+
+def embed_documents(documents: Sequence[Document], encoder, settings: ChunkingSettings):
+    """(document records, passage records, vectors) of documents chunked and embedded exactly as
+    indexing does, without a writer: a Ray actor makes them, the driver writes them."""
+    made = _Made()
+    _add(made, encoder, settings, documents, ignore)
+    return made.documents, made.passages, made.vectors
+
+
+class _Made:
+    """Stands in for the writer in `_add`: keeps what it would have written."""
+
+    def __init__(self) -> None:
+        self.documents: list[DocumentRecord] = []
+        self.passages: list[PassageRecord] = []
+        self.vectors: np.ndarray | None = None
+
+    def add(self, documents, passages, vectors) -> None:
+        self.documents, self.passages, self.vectors = list(documents), list(passages), vectors
 
 
 def index_documents(
@@ -267,6 +333,7 @@ def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on
                 document.sha256,
                 document.page_starts,
                 document.modified,
+                tuple(document.tags),
             )  # fmt: skip
         )
         for ordinal, span in enumerate(spans):

@@ -40,6 +40,41 @@ WaitOption = Annotated[
     typer.Option("--wait", min=0, help="Seconds to wait for another qa process writing the same index."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one line per question).")]
+FullOption = Annotated[
+    bool,
+    typer.Option("--full", help="Print whole passages, not the best sentence with one sentence either side."),
+]
+# Filters: entries of one option are OR-ed, different options AND-ed (qa/filters.py).
+InOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--in",
+        help="Only documents under this path (relative to the indexed folder), or matching a glob "
+        "such as 'reports/*.pdf'. Repeatable.",
+    ),
+]
+DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only the document with this doc_id. Repeatable.")]
+TypeOption = Annotated[
+    list[str] | None, typer.Option("--type", help="Only documents of this file type (pdf, md, txt …). Repeatable.")
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only documents modified on or after this day (YYYY-MM-DD, UTC).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only documents modified on or before this day (YYYY-MM-DD, UTC).")
+]
+TagOption = Annotated[
+    list[str] | None,
+    typer.Option("--tag", help="Only Markdown documents with this tag in their front matter. Repeatable."),
+]
+
+
+def make_filters(source, doc_id, kind, since, until, tag):
+    """The options as a filter (None when none is given); a bad one is a one-line error."""
+    from qa.filters import Filters
+
+    filters = Filters.parse(source=source, doc_id=doc_id, type=kind, since=since, until=until, tag=tag)
+    return None if filters.is_empty else filters
 
 
 @contextmanager
@@ -69,23 +104,40 @@ def ask(
     model: ModelOption = None,
     top_k: TopKOption = DEFAULT_TOP_K,
     as_json: JsonOption = False,
+    full: FullOption = False,
+    source: InOption = None,
+    doc_id: DocOption = None,
+    kind: TypeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    tag: TagOption = None,
 ) -> None:
-    """Answer a question with the most relevant passages from the indexed documents."""
+    """Answer a question with the most relevant passages from the indexed documents.
+
+    Each passage shows its best sentence with a sentence either side; --full shows it whole.
+    --in, --doc, --type, --since, --until and --tag limit the documents searched.
+    """
     from qa.cli.render import print_answer
     from qa.collection import validate_question
 
     with user_errors():
         questions = [validate_question(question)] if question != "-" else None
+        filters = make_filters(source, doc_id, kind, since, until, tag)
         collection = open_collection(index, model)
+
+        def answer(text: str) -> None:
+            found = collection.ask(text, top_k=top_k, filters=filters)
+            print_answer(found, as_json, full=full, filtered=filters is not None)
+
         if questions is not None:
-            print_answer(collection.ask(questions[0], top_k=top_k), as_json)
+            answer(questions[0])
             return
         failed = False
         for line in sys.stdin:
             if not line.strip():
                 continue
             try:
-                print_answer(collection.ask(line, top_k=top_k), as_json)
+                answer(line)
             except QAError as error:
                 typer.echo(f"Error: {error}", err=True)
                 failed = True
@@ -98,25 +150,40 @@ def chat(
     index: IndexOption = None,
     model: ModelOption = None,
     top_k: TopKOption = 3,
+    full: FullOption = False,
+    source: InOption = None,
+    doc_id: DocOption = None,
+    kind: TypeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    tag: TagOption = None,
 ) -> None:
-    """Ask questions one after another; follow-up questions use the earlier ones. Ctrl-D ends."""
+    """Ask questions one after another; follow-up questions use the earlier ones. Ctrl-D ends.
+
+    /full switches between short passages and whole ones; /new starts over. Up arrow recalls
+    earlier questions (kept between sessions).
+    """
     from qa.cli.console import stdout_console
     from qa.cli.render import print_answer
 
     console = stdout_console()
     interactive = sys.stdin.isatty()
     with user_errors():
+        filters = make_filters(source, doc_id, kind, since, until, tag)
         collection = open_collection(index, model)
         if interactive:
+            from qa.cli.history import InputHistory
+
+            input_history = InputHistory.start()
             stats = collection.stats()
             console.print(
                 f"[bold]Ask about {stats.documents} documents[/] ({stats.passages} passages). "
-                "Type /new to start over, Ctrl-D to quit."
+                "Type /full for whole passages, /new to start over, Ctrl-D to quit."
             )
         history: list[str] = []
         while True:
             try:
-                line = console.input("[bold cyan]? [/]") if interactive else sys.stdin.readline()
+                line = input_history.ask() if interactive else sys.stdin.readline()
             except EOFError:
                 break
             if not interactive and not line:
@@ -129,8 +196,13 @@ def chat(
                 continue
             if line in {"/quit", "/exit"}:
                 break
+            if line == "/full":
+                full = not full
+                console.print(f"[dim]Passages are now shown {'whole' if full else 'short'}.[/]")
+                continue
             try:
-                print_answer(collection.ask(line, top_k=top_k, history=history), as_json=False)
+                found = collection.ask(line, top_k=top_k, history=history, filters=filters)
+                print_answer(found, as_json=False, full=full, filtered=filters is not None)
                 history.append(line)
             except QAError as error:
                 console.print(f"[red]{error}[/]")
@@ -157,6 +229,20 @@ def index_command(
         ),
     ] = None,
     wait: WaitOption = 5.0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            envvar="QA_RAY_ADDRESS",
+            metavar="auto|local|ADDRESS",
+            help="Read and embed on a Ray cluster: auto (the one `ray start` runs here), local (a one-node "
+            "cluster for this run) or the head's HOST:PORT. Needs the ray extra; see docs/SCALING.md.",
+        ),
+    ] = None,
+    ray_actors: Annotated[
+        int | None,
+        typer.Option("--ray-actors", min=1, help="Embedding actors on the cluster. Default: one per CPU."),
+    ] = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded.
 
@@ -173,10 +259,13 @@ def index_command(
         if not paths and not compact:
             raise QAError("Name the folders or files to index (or pass --compact to merge the index's segments).")
         with ProgressBars() as progress:
-            if paths:
-                report = index_paths(
-                    paths, index_dir, model=model, rebuild=rebuild, quantize=quantize, on_progress=progress, wait=wait
-                )
+            options = dict(model=model, rebuild=rebuild, quantize=quantize, on_progress=progress, wait=wait)
+            if paths and ray:
+                from qa.distributed import index_paths_on_ray
+
+                report = index_paths_on_ray(paths, index_dir, ray, ray_actors, **options)
+            elif paths:
+                report = index_paths(paths, index_dir, **options)
             if compact:
                 report = compact_index(index_dir, wait=wait)
         print_index_report(report)
@@ -213,18 +302,35 @@ def serve(
             "any). (env QA_CORS_ORIGINS, comma-separated)",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            envvar="QA_WORKERS",
+            min=1,
+            help="Server processes over the one index, each with its own model; all follow new generations. "
+            "See docs/SCALING.md.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
-        from api.app import open_collection
+        from api.app import check_index, open_collection
         from api.server import serve as run_server
+        from api.server import serve_workers
         from api.settings import load_settings
         from qa.cli.progress import ProgressBars
 
         settings = load_settings(index=index, model=model, host=host, port=port, cors_origins=cors_origin)
         with ProgressBars() as progress:
-            collection = open_collection(settings, progress)
-        run_server(settings, collection)
+            if workers > 1:  # each worker opens the index itself; here it is only built or checked
+                settings = settings.model_copy(update={"index": check_index(settings, progress)})
+            else:
+                collection = open_collection(settings, progress)
+        if workers > 1:
+            serve_workers(settings, workers)
+        else:
+            run_server(settings, collection)
 
 
 @app.command()
