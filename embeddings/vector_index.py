@@ -14,6 +14,30 @@ import numpy as np
 
 APPROXIMATE_ABOVE = 100_000
 TRAINING_POINTS_PER_LIST = 40
+# A subset this small is scored exactly from its reconstructed vectors: cheaper than a selector
+# over the whole index, and an IVF probe could miss it altogether.
+EXACT_SUBSET = 2048
+EXACT_CHUNK = 8192
+
+
+class IdSubset:
+    """Ids a search is limited to (ascending), with the FAISS selector made on first use, so a
+    subset searched again (the same filter, the next question) does not rebuild it."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self._selector = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def selector(self):
+        if self._selector is None:
+            import faiss
+
+            self._selector = faiss.IDSelectorBatch(self.ids)
+        return self._selector
 
 
 def faiss_version() -> str:
@@ -97,6 +121,38 @@ class VectorIndex:
         """Top-k (scores, ids) per query; missing slots have id -1."""
         k = max(1, min(k, len(self)))
         return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def search_among(self, queries: np.ndarray, k: int, subset: IdSubset) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids) per query among `subset` only. The filter acts inside the search
+        (a FAISS IDSelector), not after it, so k come back whenever the subset holds k vectors.
+
+        Small subsets, and subsets an IVF probe would mostly miss, are scored exactly instead.
+        """
+        import faiss
+
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = max(1, min(k, len(subset)))
+        if len(subset) <= EXACT_SUBSET or (
+            self.is_approximate and len(subset) * self._index.nprobe / self._index.nlist < 4 * k
+        ):
+            return self._exact_among(queries, k, subset.ids)
+        if self.is_approximate:
+            params = faiss.SearchParametersIVF(sel=subset.selector, nprobe=self._index.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=subset.selector)
+        return self._index.search(queries, k, params=params)
+
+    def _exact_among(self, queries: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+        best_ids = np.zeros((len(queries), 0), dtype=np.int64)
+        for begin in range(0, len(ids), EXACT_CHUNK):
+            chunk = ids[begin : begin + EXACT_CHUNK]
+            scores = np.concatenate([best_scores, queries @ self.vectors(chunk).T], axis=1)
+            candidates = np.concatenate([best_ids, np.broadcast_to(chunk, (len(queries), len(chunk)))], axis=1)
+            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            best_scores = np.take_along_axis(scores, top, axis=1)
+            best_ids = np.take_along_axis(candidates, top, axis=1)
+        return best_scores, best_ids
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of these ids (to score candidates found by other means)."""

@@ -16,6 +16,14 @@ class Highlight(BaseModel):
     end: int = Field(ge=0)
 
 
+class Context(BaseModel):
+    """The short form of a passage, as offsets into `text`: the highlight with a sentence of
+    context either side. Clients show `text[start:end]` first and the whole `text` on request."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
 class Citation(BaseModel):
     """Where a passage stands: offsets refer to the document's stored (normalised) text."""
 
@@ -32,8 +40,9 @@ class AnswerPassage(BaseModel):
 
     rank: int = Field(ge=1)
     score: float
-    text: str
+    text: str = Field(description="The whole passage, verbatim.")
     highlight: Highlight
+    context: Context
     citation: Citation
 
 

@@ -23,8 +23,9 @@ from qa.answers import (
 )
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, QAError
 from qa.events import OnProgress, ignore
+from qa.filters import Filters
 from qa.followup import followup_query
-from qa.highlight import best_sentence, to_highlight
+from qa.highlight import best_sentence, context_span, to_highlight
 from qa.lexical import question_terms
 from qa.retrieval import Hit, HybridRetriever, Query, Ranking, RetrievalSettings
 from qa.store import Snapshot, StoredPassage, rebuild_hint
@@ -133,21 +134,34 @@ class Collection:
         return Query(text=text, terms=question_terms(text), vector=self.encoder.encode_queries([text])[0])
 
     def rank(
-        self, question: str, k: int, history: Sequence[str] = (), mode: str | None = None, snapshot=None
+        self,
+        question: str,
+        k: int,
+        history: Sequence[str] = (),
+        mode: str | None = None,
+        snapshot=None,
+        filters: Filters | None = None,
     ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly)."""
         snapshot = snapshot or self.snapshot()
         reader = _PassageReader(snapshot)
-        return self.retriever.rank(snapshot, self.query(question, history), k, reader.texts, mode)
+        allowed = _allowed(snapshot, filters)
+        return self.retriever.rank(snapshot, self.query(question, history), k, reader.texts, mode, allowed)
 
     def ask(
-        self, question: str, top_k: int = DEFAULT_TOP_K, history: Sequence[str] = (), mode: str | None = None
+        self,
+        question: str,
+        top_k: int = DEFAULT_TOP_K,
+        history: Sequence[str] = (),
+        mode: str | None = None,
+        filters: Filters | None = None,
     ) -> Answer:
         """The `top_k` best passages for a question, verbatim, with highlights and citations.
 
         `history` holds the earlier questions of a conversation, oldest first; `answered` is
-        false when no passage answers confidently (the passages are still returned).
+        false when no passage answers confidently (the passages are still returned). `filters`
+        limits the documents searched (qa.filters).
         """
         question = validate_question(question)
         if not 1 <= top_k <= MAX_TOP_K:
@@ -155,7 +169,9 @@ class Collection:
         started = time.perf_counter()
         snapshot = self.snapshot()
         reader = _PassageReader(snapshot)
-        ranking = self.retriever.rank(snapshot, self.query(question, history), top_k * 4, reader.texts, mode)
+        allowed = _allowed(snapshot, filters)
+        query = self.query(question, history)
+        ranking = self.retriever.rank(snapshot, query, top_k * 4, reader.texts, mode, allowed)
         passages = self._answer_passages(ranking, reader.rows([hit.passage_id for hit in ranking.hits]), top_k)
         return Answer(
             question=question,
@@ -170,12 +186,14 @@ class Collection:
             row = rows.get(hit.passage_id)
             if row is None or any(_same_spot(row, kept.citation) for kept in chosen):
                 continue
+            highlight = _highlight(hit, row.text, ranking)
             chosen.append(
                 AnswerPassage(
                     rank=len(chosen) + 1,
                     score=round(hit.score, 4),
                     text=row.text,
-                    highlight=_highlight(hit, row.text, ranking),
+                    highlight=highlight,
+                    context=context_span(row.text, highlight),
                     citation=Citation(
                         doc_id=row.doc_id,
                         source=row.source,
@@ -239,6 +257,13 @@ class _PassageReader:
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         return {i: row.text for i, row in self.rows(ids).items()}
+
+
+def _allowed(snapshot: Snapshot, filters: Filters | None):
+    """The passages a filter lets through in this snapshot; None when nothing is filtered."""
+    if filters is None or filters.is_empty:
+        return None
+    return snapshot.allowed(filters)
 
 
 def _highlight(hit: Hit, text: str, ranking: Ranking) -> Highlight:

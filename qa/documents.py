@@ -14,6 +14,7 @@ from pathlib import Path
 from qa.text import normalize_text
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 
@@ -30,6 +31,7 @@ class Document:
     root: str = ""
     page_starts: list[int] | None = None
     modified: float | None = None  # the file's mtime when it was read (seconds since the epoch)
+    tags: tuple[str, ...] = ()  # Markdown front matter's `tags:`
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, for paged formats."""
@@ -93,8 +95,11 @@ def file_sha256(path: Path) -> str:
 def load_file(path: Path, root: Path, doc_id: str, sha256: str) -> Document:
     """Read one file; raises UnreadableFile with a reason a person can act on."""
     suffix = path.suffix.lower()
+    tags: tuple[str, ...] = ()
     try:
-        if suffix in TEXT_SUFFIXES:
+        if suffix in MARKDOWN_SUFFIXES:
+            text, title, page_starts, tags = _load_markdown(path)
+        elif suffix in TEXT_SUFFIXES:
             text, title, page_starts = _load_text(path)
         elif suffix in HTML_SUFFIXES:
             text, title, page_starts = _load_html(path)
@@ -119,6 +124,7 @@ def load_file(path: Path, root: Path, doc_id: str, sha256: str) -> Document:
         root=str(root),
         page_starts=page_starts,
         modified=path.stat().st_mtime,
+        tags=tags,
     )
 
 
@@ -146,6 +152,44 @@ _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
 def _load_text(path: Path) -> tuple[str, str, None]:
     text = normalize_text(decode_bytes(path.read_bytes()))
     return text, title_from_lines(text.split("\n")), None
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def _load_markdown(path: Path) -> tuple[str, str, None, tuple[str, ...]]:
+    """Markdown, with its YAML front matter (if any) read for `title:` and `tags:` and left out
+    of the text, so it is neither searched nor quoted."""
+    raw = decode_bytes(path.read_bytes()).replace("\r\n", "\n")
+    meta, body = split_front_matter(raw)
+    text = normalize_text(body)
+    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    return text, normalize_text(title) or title_from_lines(text.split("\n")), None, front_matter_tags(meta)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """(front matter as a dict, the rest); ({}, text) when there is none or it is not YAML."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return {}, text
+    return (meta, text[match.end() :]) if isinstance(meta, dict) else ({}, text)
+
+
+def front_matter_tags(meta: dict) -> tuple[str, ...]:
+    """`tags:` as a YAML list or a comma-separated string; each tag stripped, duplicates dropped."""
+    value = meta.get("tags")
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return ()
+    tags = [normalize_text(str(tag)) for tag in value if tag is not None and not isinstance(tag, dict | list)]
+    return tuple(dict.fromkeys(tag for tag in tags if tag))
 
 
 def title_from_lines(lines: Iterable[str], look_at: int = 12) -> str:

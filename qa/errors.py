@@ -29,3 +29,7 @@ class DocumentNotFound(QAError):
 
 class IndexBusy(QAError):
     """Another process holds the index's write lock."""
+
+
+class InvalidFilter(InvalidQuestion):
+    """A filter names an unknown key, a malformed date, or dates in the wrong order."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from qa.answers import Highlight
+from qa.answers import Context, Highlight
 from qa.sentences import SentenceScore, best, score_sentences
+from qa.text import sentence_spans
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -22,3 +23,42 @@ def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] |
 
 def to_highlight(sentence: SentenceScore) -> Highlight:
     return Highlight(start=sentence.start, end=sentence.end)
+
+
+# The short form: the highlight and one sentence either side (benchmarks/context_rule.py measured
+# the alternatives on the seed questions and SQuAD). A neighbour of fewer words (a heading, a
+# byline, a list marker) does not count as the context sentence, so the next one is taken too.
+CONTEXT_SENTENCES = 1
+MIN_NEIGHBOUR_WORDS = 4
+MAX_SHORT_NEIGHBOURS = 2
+
+
+def context_span(
+    passage: str,
+    highlight: Highlight,
+    around: int = CONTEXT_SENTENCES,
+    min_neighbour_words: int = MIN_NEIGHBOUR_WORDS,
+) -> Context:
+    """Offsets (within `passage`) of the highlighted sentence(s) with `around` sentences either side."""
+    spans = sentence_spans(passage)
+    if not spans:
+        return Context(start=0, end=len(passage))
+    inside = [i for i, (start, end) in enumerate(spans) if end > highlight.start and start < highlight.end]
+    if not inside:  # the highlight lies between sentences: take the nearest one before it
+        inside = [max([i for i, (start, _) in enumerate(spans) if start <= highlight.start], default=0)]
+    first = _extend(passage, spans, inside[0], -1, around, min_neighbour_words)
+    last = _extend(passage, spans, inside[-1], 1, around, min_neighbour_words)
+    return Context(start=min(spans[first][0], highlight.start), end=max(spans[last][1], highlight.end))
+
+
+def _extend(passage: str, spans: list[tuple[int, int]], index: int, step: int, around: int, min_words: int) -> int:
+    """Walk `around` full sentences away from `index`; short ones on the way come along free."""
+    taken = short = 0
+    while taken < around and 0 <= index + step < len(spans):
+        index += step
+        start, end = spans[index]
+        if len(passage[start:end].split()) < min_words and short < MAX_SHORT_NEIGHBOURS:
+            short += 1
+        else:
+            taken += 1
+    return index

@@ -155,14 +155,17 @@ class BM25:
             total_length += float(lengths.sum())
         self.average_length = total_length / self.passages if self.passages else 1.0
 
-    def _matches(self, term: str):
-        for part in self.parts:
+    def _matches(self, term: str, allowed: Sequence[np.ndarray] | None = None):
+        for position, part in enumerate(self.parts):
             found = part.postings.term(term)
             if found is None:
                 continue
             rows, frequencies = found
             if part.live is not None:
                 keep = part.live[rows]
+                rows, frequencies = rows[keep], frequencies[keep]
+            if allowed is not None:
+                keep = allowed[position][rows]
                 rows, frequencies = rows[keep], frequencies[keep]
             if len(rows):
                 yield part, rows, frequencies
@@ -176,17 +179,20 @@ class BM25:
                 result[term] = float(np.log(1 + (self.passages - df + 0.5) / (df + 0.5)))
         return result
 
-    def scores(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(
+        self, terms: Sequence[str], allowed: Sequence[np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(passage ids, scores) of every live passage matching some term, ids ascending.
 
-        A term given twice counts twice, as in bm25s.
+        A term given twice counts twice, as in bm25s. `allowed` (a mask over each part's rows)
+        limits the passages scored; IDF and the average length stay those of the whole collection.
         """
         idf = self.idf(terms)
         ids, contributions = [], []
         for term in terms:
             if term not in idf:
                 continue
-            for part, rows, frequencies in self._matches(term):
+            for part, rows, frequencies in self._matches(term, allowed):
                 lengths = np.asarray(part.postings.lengths)[rows]
                 norm = self.k1 * ((1 - self.b) + self.b * lengths / self.average_length)
                 ids.append(np.asarray(part.ids)[rows])

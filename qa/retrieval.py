@@ -75,19 +75,27 @@ class HybridRetriever:
         depth = self.settings.confidence_depth
         return any(hit.dense >= self.settings.min_dense for hit in hits[:depth])
 
-    def rank(self, source, query: Query, k: int, texts: PassageTexts, mode: str | None = None) -> Ranking:
-        """The `k` best passages, best first; `texts(ids)` gives passage texts for sentence scoring."""
+    def rank(self, source, query: Query, k: int, texts: PassageTexts, mode: str | None = None, allowed=None) -> Ranking:
+        """The `k` best passages, best first; `texts(ids)` gives passage texts for sentence scoring.
+
+        With `allowed` (the passages a filter lets through), both the dense and the lexical
+        candidates come from those passages only, so `k` come back whenever `k` of them match.
+        """
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; expected one of {', '.join(MODES)}")
         n = max(k, self.settings.candidates)
         idf = source.bm25.idf(query.terms)
+        if allowed is not None and not allowed.count:
+            return Ranking(query=query, hits=[], confident=False, idf=idf)
         lexical_ids, lexical_scores = (
-            source.bm25.scores(query.terms) if mode != "dense" else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+            source.lexical_scores(query.terms, allowed)
+            if mode != "dense"
+            else (np.zeros(0, np.int64), np.zeros(0, np.float32))
         )
         candidate_ids: list[np.ndarray] = []
         if mode != "bm25":
-            candidate_ids.append(source.search_vectors(query.vector, n))
+            candidate_ids.append(source.search_vectors(query.vector, n, allowed))
         if len(lexical_ids):
             top = np.argpartition(-lexical_scores, min(n, len(lexical_ids)) - 1)[:n]
             candidate_ids.append(lexical_ids[top[lexical_scores[top] > 0]])

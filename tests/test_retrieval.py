@@ -22,7 +22,7 @@ class FakeSource:
         self.lexical = np.asarray(lexical, dtype=np.float32)
         self.bm25 = self
 
-    def search_vectors(self, query: np.ndarray, n: int) -> np.ndarray:
+    def search_vectors(self, query: np.ndarray, n: int, allowed=None) -> np.ndarray:
         return self.ids[np.argsort(-(self.matrix @ query), kind="stable")[:n]]
 
     def vectors(self, ids) -> np.ndarray:
@@ -35,6 +35,9 @@ class FakeSource:
     def scores(self, terms):
         matched = self.lexical > 0
         return self.ids[matched], self.lexical[matched]
+
+    def lexical_scores(self, terms, allowed=None):
+        return self.scores(terms)
 
 
 class Ranker:

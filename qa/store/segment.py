@@ -28,7 +28,7 @@ IDS_FILE = "ids.npy"
 _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, root TEXT NOT NULL, source TEXT NOT NULL, title TEXT NOT NULL,
-    text TEXT NOT NULL, sha256 TEXT NOT NULL, page_starts TEXT, modified REAL, kind TEXT
+    text TEXT NOT NULL, sha256 TEXT NOT NULL, page_starts TEXT, modified REAL, kind TEXT, tags TEXT
 );
 CREATE INDEX documents_by_path ON documents(path);
 CREATE TABLE passages (
@@ -51,6 +51,7 @@ class DocumentRecord:
     sha256: str
     page_starts: list[int] | None = None
     modified: float | None = None
+    tags: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -84,6 +85,18 @@ class StoredPassage:
     text: str
     title: str
     source: str
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What filters look at of a document (qa.filters)."""
+
+    doc_id: str
+    path: str
+    source: str
+    kind: str
+    modified: float | None
+    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -151,7 +164,7 @@ def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Itera
         db.executescript(_SCHEMA)
         with db:
             db.executemany(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     (
                         d.doc_id,
@@ -164,6 +177,7 @@ def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Itera
                         None if d.page_starts is None else json.dumps(d.page_starts),
                         d.modified,
                         d.kind,
+                        json.dumps(list(d.tags)) if d.tags else None,
                     )
                     for d in documents
                 ),
@@ -211,6 +225,34 @@ class Segment:
 
     def close(self) -> None:
         self.db.close()
+
+    @cached_property
+    def has_tags(self) -> bool:
+        """Segments written before tags were recorded have no `tags` column: their documents have none."""
+        return any(row["name"] == "tags" for row in self.db.execute("PRAGMA table_info(documents)"))
+
+    @cached_property
+    def document_facts(self) -> tuple[list[DocumentFacts], np.ndarray]:
+        """Every document's facts, and for each passage row (in `ids` order) its document's
+        position in that list; read once, since a segment never changes."""
+        tags = "tags" if self.has_tags else "NULL AS tags"
+        facts = [
+            DocumentFacts(
+                row["doc_id"],
+                row["path"],
+                row["source"],
+                row["kind"] or "",
+                row["modified"],
+                tuple(json.loads(row["tags"])) if row["tags"] else (),
+            )  # fmt: skip
+            for row in self.db.execute(f"SELECT doc_id, path, source, kind, modified, {tags} FROM documents")
+        ]
+        position = {fact.doc_id: i for i, fact in enumerate(facts)}
+        rows = np.fromiter(
+            (position[doc_id] for (doc_id,) in self.db.execute("SELECT doc_id FROM passages ORDER BY id")),
+            dtype=np.int32,
+        )
+        return facts, rows
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """Which of `ids` belong to this segment."""
@@ -274,6 +316,7 @@ class Segment:
                 row["sha256"],
                 json.loads(row["page_starts"]) if row["page_starts"] else None,
                 row["modified"],
+                tuple(json.loads(row["tags"])) if self.has_tags and row["tags"] else (),
             )  # fmt: skip
             for row in self.db.execute("SELECT * FROM documents ORDER BY doc_id")
             if row["doc_id"] not in exclude

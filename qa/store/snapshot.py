@@ -4,19 +4,40 @@ so its vectors, passages and documents always agree, whatever a writer commits m
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from embeddings.vector_index import IdSubset
 from qa.errors import IndexMismatch
+from qa.filters import Filters
 from qa.lexical import BM25, LexicalPart
 from qa.store.manifest import Manifest, manifest_signature, read_manifest, rebuild_hint
 from qa.store.segment import SEGMENTS_FOLDER, Segment, StoredDocument, StoredPassage, searchable_text
 
 OPEN_ATTEMPTS = 20
+# Passage sets of the filters asked lately, per snapshot (a widget usually repeats the same one).
+ALLOWED_CACHE = 32
+
+
+@dataclass
+class AllowedPassages:
+    """The live passages a filter allows, per segment in snapshot order: their ids (ascending)
+    and a mask over the segment's rows (what BM25 scores by)."""
+
+    ids: list[np.ndarray]
+    rows: list[np.ndarray]
+    subsets: dict[int, IdSubset] = field(default_factory=dict)  # per segment, made on first search
+
+    @property
+    def count(self) -> int:
+        return sum(len(ids) for ids in self.ids)
 
 
 class Snapshot:
@@ -33,6 +54,8 @@ class Snapshot:
             for segment in segments
             if self.deleted[segment.name]
         }
+        self._allowed: OrderedDict[Filters, AllowedPassages] = OrderedDict()
+        self._allowed_lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: Path, cache: MutableMapping[str, Segment] | None = None, load: bool = True) -> Snapshot:
@@ -64,14 +87,53 @@ class Snapshot:
             return None
         return ~np.isin(np.asarray(segment.ids), deleted)
 
+    def lexical_scores(self, terms: Sequence[str], allowed: AllowedPassages | None = None):
+        """(passage ids, BM25 scores) of the live passages matching some term, among `allowed`
+        when given; IDF stays collection-wide, so a filter does not change a passage's score."""
+        return self.bm25.scores(terms, None if allowed is None else allowed.rows)
+
     @cached_property
     def bm25(self) -> BM25:
         return BM25([LexicalPart(s.postings, s.ids, self._live(s)) for s in self.segments])
 
-    def search_vectors(self, query: np.ndarray, n: int) -> np.ndarray:
-        """Ids of the `n` live passages nearest to `query`, over every segment."""
-        scores, ids = [], []
+    def allowed(self, filters: Filters) -> AllowedPassages:
+        """The live passages of the documents `filters` lets through, worked out from every
+        segment's documents table (cached: the same filter is often asked again)."""
+        with self._allowed_lock:
+            found = self._allowed.get(filters)
+            if found is not None:
+                self._allowed.move_to_end(filters)
+                return found
+        ids, rows = [], []
         for segment in self.segments:
+            facts, document_of_row = segment.document_facts
+            deleted = self.deleted[segment.name]
+            passes = np.array([fact.doc_id not in deleted and filters.matches(fact) for fact in facts], dtype=bool)
+            mask = passes[document_of_row] if len(document_of_row) else np.zeros(0, dtype=bool)
+            rows.append(mask)
+            ids.append(np.asarray(segment.ids)[mask])
+        found = AllowedPassages(ids, rows)
+        with self._allowed_lock:
+            self._allowed[filters] = found
+            while len(self._allowed) > ALLOWED_CACHE:
+                self._allowed.popitem(last=False)
+        return found
+
+    def search_vectors(self, query: np.ndarray, n: int, allowed: AllowedPassages | None = None) -> np.ndarray:
+        """Ids of the `n` live passages nearest to `query`, over every segment; with `allowed`,
+        among those passages only (filtered inside the search, so `n` come back if they exist)."""
+        scores, ids = [], []
+        for position, segment in enumerate(self.segments):
+            if allowed is not None:
+                if not len(allowed.ids[position]):
+                    continue
+                if position not in allowed.subsets:
+                    allowed.subsets[position] = IdSubset(allowed.ids[position])
+                found_scores, found_ids = segment.vectors.search_among(query[None, :], n, allowed.subsets[position])
+                keep = found_ids[0] >= 0
+                scores.append(found_scores[0][keep])
+                ids.append(found_ids[0][keep])
+                continue
             deleted = self.deleted_ids.get(segment.name, np.zeros(0, dtype=np.int64))
             if len(segment.vectors) <= len(deleted):
                 continue

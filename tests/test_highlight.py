@@ -1,0 +1,46 @@
+"""The short form of a passage: the highlighted sentence with one sentence of context either side."""
+
+from __future__ import annotations
+
+from qa.answers import Highlight
+from qa.highlight import best_sentence, context_span
+
+PASSAGE = (
+    "The harbour opened in 1901. Ferries left for Gozo each morning at seven. "
+    "The timetable changed in 2011 when a second ferry arrived. Fares rose the next year. "
+    "Tourists now outnumber residents on summer crossings."
+)
+
+
+def shown(text: str, highlight: Highlight, **rule) -> str:
+    context = context_span(text, highlight, **rule)
+    return text[context.start : context.end]
+
+
+def test_one_sentence_either_side_of_the_highlight() -> None:
+    highlight = best_sentence(PASSAGE, ["timetabl", "2011"])
+    assert PASSAGE[highlight.start : highlight.end] == "The timetable changed in 2011 when a second ferry arrived."
+    assert shown(PASSAGE, highlight) == (
+        "Ferries left for Gozo each morning at seven. "
+        "The timetable changed in 2011 when a second ferry arrived. Fares rose the next year."
+    )
+
+
+def test_at_the_edges_there_is_nothing_more_to_show() -> None:
+    first = Highlight(start=0, end=len("The harbour opened in 1901."))
+    assert shown(PASSAGE, first) == "The harbour opened in 1901. Ferries left for Gozo each morning at seven."
+    assert shown("One sentence only.", Highlight(start=0, end=18)) == "One sentence only."
+
+
+def test_a_short_neighbour_such_as_a_heading_does_not_count_as_context() -> None:
+    text = "Earlier history fills this whole opening sentence of the page.\nTimetable\nFerries leave at seven each day."
+    highlight = Highlight(start=text.index("Ferries"), end=len(text))
+    assert shown(text, highlight) == text  # the heading comes along with the sentence before it
+    assert shown(text, highlight, min_neighbour_words=0) == "Timetable\nFerries leave at seven each day."
+
+
+def test_a_highlight_of_several_sentences_keeps_them_all() -> None:
+    start = PASSAGE.index("Ferries")
+    end = PASSAGE.index("Fares") - 1
+    assert shown(PASSAGE, Highlight(start=start, end=end), around=0) == PASSAGE[start:end]
+    assert shown(PASSAGE, Highlight(start=start, end=end)).startswith("The harbour opened")
