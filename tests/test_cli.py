@@ -61,9 +61,11 @@ def test_ask_json_has_the_documented_shape(fake_seeds_index, fake_model):
     assert set(answer) == {"question", "answered", "took_ms", "passages"}
     assert len(answer["passages"]) == 3
     first = answer["passages"][0]
-    assert set(first) == {"rank", "score", "text", "highlight", "citation"}
+    assert set(first) == {"rank", "score", "text", "highlight", "context", "citation"}
     assert set(first["citation"]) == {"doc_id", "source", "title", "start", "end", "page"}
     assert 0 <= first["highlight"]["start"] < first["highlight"]["end"] <= len(first["text"])
+    context, highlight = first["context"], first["highlight"]
+    assert 0 <= context["start"] <= highlight["start"] < highlight["end"] <= context["end"] <= len(first["text"])
     document = (PROJECT_ROOT / "seeds" / first["citation"]["source"]).read_text()
     assert first["text"].split("\n")[0][:60] in document
 
@@ -198,3 +200,98 @@ def test_a_busy_index_is_one_line_naming_the_writer(tmp_path, fake_model):
         result = invoke("index", str(docs), "--index", str(index_dir), "--wait", "0.1")
     assert result.exit_code == 1
     assert result.output.startswith("Error: Another qa process (pid ") and "Traceback" not in result.output
+
+
+ROME_DOC = "000_5ff8cc3110b41a82"
+
+
+def test_passages_are_short_unless_full_is_asked(fake_seeds_index, fake_model):
+    args = ("ask", "How many Libyan army officers appeared in Rome?", "--top-k", "3", "--index", str(fake_seeds_index))
+    short, full = invoke(*args), invoke(*args, "--full")
+    assert short.exit_code == 0 and full.exit_code == 0, short.output + full.output
+    assert "…" in short.output  # the passage goes on: the short form says so
+    assert "…" not in full.output
+    assert len(short.output.splitlines()) < len(full.output.splitlines())
+
+
+def test_ask_filters_by_document_and_type(fake_seeds_index, fake_model):
+    question = ("ask", "Who is Moussa Koussa?", "--index", str(fake_seeds_index), "--json")
+    answer = json.loads(invoke(*question, "--doc", ROME_DOC, "--top-k", "10").output)
+    assert {passage["citation"]["doc_id"] for passage in answer["passages"]} == {ROME_DOC}
+    answer = json.loads(invoke(*question, "--in", "001_*", "--in", f"{ROME_DOC}.txt").output)
+    assert {p["citation"]["doc_id"][:3] for p in answer["passages"]} == {"000", "001"}
+    result = invoke("ask", "Who is Moussa Koussa?", "--index", str(fake_seeds_index), "--type", "pdf")
+    assert result.exit_code == 0
+    assert "No passage found in the documents the filters allow." in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--since", "2011-13-01"], "Error: Invalid filter: since: '2011-13-01' is not a date like 2011-03-01"),
+        (["--since", "2012-01-01", "--until", "2011-01-01"], "since (2012-01-01) is after until (2011-01-01)"),
+    ],
+)
+def test_a_bad_filter_is_a_one_line_error(fake_seeds_index, fake_model, options, message):
+    result = invoke("ask", "Who?", "--index", str(fake_seeds_index), *options)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_chat_full_switches_to_whole_passages(fake_seeds_index, fake_model):
+    question = "How many Libyan army officers appeared in Rome?"
+    result = invoke("chat", "--index", str(fake_seeds_index), "--top-k", "3", stdin=f"{question}\n/full\n{question}\n")
+    assert result.exit_code == 0, result.output
+    short, full = result.output.split("Passages are now shown whole.")
+    assert "…" in short and "…" not in full
+
+
+def test_info_stays_readable_at_80_columns(fake_seeds_index, fake_model, monkeypatch):
+    from qa.cli import console
+
+    monkeypatch.setenv("COLUMNS", "80")
+    console.stdout_console.cache_clear()
+    try:
+        result = invoke("info", "--index", str(fake_seeds_index))
+    finally:
+        console.stdout_console.cache_clear()
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt")):
+        assert seed.stem in result.output  # ids are whole, not cut off with an ellipsis
+    assert any(line.split() == ["doc_id", "title", "source", "passages"] for line in lines)
+
+
+def test_chat_recalls_earlier_questions_with_the_up_arrow(tmp_path):
+    """Through a real terminal: the up arrow brings back the question typed before."""
+    import pty
+    import select
+
+    script = (
+        "from pathlib import Path\n"
+        "from qa.cli.history import InputHistory\n"
+        f"history = InputHistory.start(Path({str(tmp_path / 'history')!r}))\n"
+        "for _ in range(2):\n"
+        "    print('got', repr(history.ask()), flush=True)\n"
+    )
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: a Python reading from the terminal
+        os.execv(sys.executable, [sys.executable, "-c", script])
+    output = b""
+
+    def read_until(marker: bytes, times: int = 1) -> None:
+        nonlocal output
+        while output.count(marker) < times:
+            ready, _, _ = select.select([terminal], [], [], 10)
+            assert ready, f"no {marker!r} in {output!r}"
+            output += os.read(terminal, 1024)
+
+    read_until(b"? ")
+    os.write(terminal, b"who defected?\r")
+    read_until(b"got 'who defected?'")
+    os.write(terminal, b"\x1b[A\r")  # up arrow, then Enter
+    read_until(b"got 'who defected?'", times=2)
+    os.waitpid(pid, 0)
+    assert "who defected?" in (tmp_path / "history").read_text()

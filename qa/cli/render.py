@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from qa.answers import Answer, DocumentInfo, IndexStats
+from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats
 from qa.cli.console import stderr_console, stdout_console
 
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
+NOTHING_MATCHES = "No passage found in the documents the filters allow."
+CUT = "…"
 
 
-def print_answer(answer: Answer, as_json: bool) -> None:
+def passage_body(passage: AnswerPassage, full: bool = False):
+    """The passage as rich Text, its best sentence highlighted: the short form (the context
+    span, "…" where the passage goes on) unless `full`."""
+    from rich.text import Text
+
+    start, end = (0, len(passage.text)) if full else (passage.context.start, passage.context.end)
+    lead = CUT + " " if start > 0 else ""
+    body = Text(lead + passage.text[start:end] + (" " + CUT if end < len(passage.text) else ""))
+    shift = len(lead) - start
+    highlight_start = max(passage.highlight.start, start) + shift
+    highlight_end = min(passage.highlight.end, end) + shift
+    body.stylize("bold yellow", highlight_start, highlight_end)
+    if lead:
+        body.stylize("dim", 0, len(CUT))
+    if end < len(passage.text):
+        body.stylize("dim", len(body) - len(CUT), len(body))
+    return body
+
+
+def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bool = False) -> None:
+    """One answer: JSON (always whole), or panels with each passage's short form (`full`: whole)."""
     if as_json:
         print(answer.model_dump_json(), flush=True)
         return
@@ -17,13 +39,12 @@ def print_answer(answer: Answer, as_json: bool) -> None:
 
     console = stdout_console()
     if not answer.passages:
-        console.print("[yellow]No passage found.[/]")
+        console.print(f"[yellow]{NOTHING_MATCHES if filtered else 'No passage found.'}[/]")
         return
     if not answer.answered:
         console.print(f"[yellow]{NOT_CONFIDENT}[/]")
     for passage in answer.passages:
-        body = Text(passage.text)
-        body.stylize("bold yellow", passage.highlight.start, passage.highlight.end)
+        body = passage_body(passage, full)
         citation = passage.citation
         where = f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
         console.print(
@@ -57,15 +78,26 @@ def print_index_report(report) -> None:
 
 
 def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
+    """The index's facts as label/value lines, then its documents: columns fold or shorten to
+    fit the terminal (readable at 80 columns), ids and paths fold rather than vanish."""
+    from rich import box
     from rich.table import Table
 
     console = stdout_console()
-    console.print(
-        f"[bold]{stats.path}[/]: {stats.documents} documents, {stats.passages} passages, "
-        f"model {stats.model} ({stats.dimension}-d), updated {stats.updated:%Y-%m-%d %H:%M} UTC, "
-        f"generation {stats.generation} in {stats.segments} segment{'s' if stats.segments != 1 else ''}"
-    )
-    table = Table("doc_id", "title", "source", "passages")
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    segments = f"{stats.segments} segment{'s' if stats.segments != 1 else ''}"
+    facts.add_row("index", stats.path)
+    facts.add_row("holds", f"{stats.documents} documents, {stats.passages} passages")
+    facts.add_row("model", f"{stats.model} ({stats.dimension}-d)")
+    facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
+    console.print(facts)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("doc_id", overflow="fold", min_width=12)
+    table.add_column("title", overflow="fold", min_width=16)
+    table.add_column("source", overflow="fold", min_width=12)
+    table.add_column("passages", justify="right", no_wrap=True)
     for document in documents:
         table.add_row(document.doc_id, document.title, document.source, str(document.passages))
     console.print(table)
