@@ -35,7 +35,7 @@ def build_router(settings: Settings) -> APIRouter:
     @router.post("/ask", response_model=Answer, responses={422: {"model": ValidationProblem}})
     def ask(body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently."""
-        return collection.ask(body.question, top_k=body.top_k, history=body.history)
+        return collection.ask(body.question, top_k=body.top_k, history=body.history, filters=body.filters)
 
     @router.get("/health")
     def health(collection: CollectionDep) -> Health:

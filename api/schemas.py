@@ -7,6 +7,7 @@ from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
 from qa.answers import DEFAULT_TOP_K, IndexStats
+from qa.filters import Filters
 
 
 def _not_blank(question: str) -> str:
@@ -28,6 +29,11 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
         )
         history: list[Annotated[str, text]] = Field(
             default_factory=list, description="Earlier questions of this conversation, oldest first."
+        )
+        filters: Filters | None = Field(
+            default=None,
+            description="Search only some documents: entries of one key are OR-ed, keys are AND-ed.",
+            examples=[{"source": ["reports/2011/"], "type": ["pdf"], "since": "2011-03-01", "tag": ["budget"]}],
         )
 
     return AskRequest

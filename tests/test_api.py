@@ -114,6 +114,48 @@ def test_bad_fields_get_422_naming_the_field(client: TestClient, body: dict, fie
     assert response.json()["errors"][0]["loc"][:2] == ["body", field]
 
 
+def test_ask_filters_narrow_the_documents(client: TestClient) -> None:
+    body = {"question": "Who is Moussa Koussa?", "top_k": 10}
+    response = client.post("/ask", json=body | {"filters": {"doc_id": [ROME_DOC]}})
+    assert response.status_code == 200
+    assert {p["citation"]["doc_id"] for p in response.json()["passages"]} == {ROME_DOC}
+
+    both = {"source": ["001_*", f"{ROME_DOC}.txt"], "type": ["txt"], "since": "2000-01-01"}
+    response = client.post("/ask", json=body | {"filters": both})
+    assert {p["citation"]["doc_id"][:3] for p in response.json()["passages"]} == {"000", "001"}
+
+    nothing = client.post("/ask", json=body | {"filters": {"tag": ["budget"]}})
+    assert nothing.status_code == 200 and nothing.json()["passages"] == []
+
+
+def test_passages_carry_their_short_form(client: TestClient) -> None:
+    passage = client.post("/ask", json={"question": ROME_QUESTION}).json()["passages"][0]
+    context, highlight = passage["context"], passage["highlight"]
+    assert 0 <= context["start"] <= highlight["start"] < highlight["end"] <= context["end"] <= len(passage["text"])
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        (
+            {"colour": ["blue"]},
+            "filters: Unknown filter 'colour'; the filters are source, doc_id, type, since, until, tag.",
+        ),
+        ({"since": "2011-02-30"}, "filters.since: '2011-02-30' is not a date like 2011-03-01 (YYYY-MM-DD)."),
+        ({"since": "2011-12-01", "until": "2011-03-01"}, "filters: since (2011-12-01) is after until (2011-03-01)"),
+        ({"type": [""]}, "filters.type: An entry is empty."),
+        ({"doc_id": [3]}, "filters.doc_id: Entries must be strings."),
+        (["reports/"], "filters: Input should be a valid dictionary"),
+    ],
+)
+def test_invalid_filters_get_422_saying_what_is_wrong(client: TestClient, filters, message: str) -> None:
+    response = client.post("/ask", json={"question": "Who?", "filters": filters})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(message)
+    assert response.json()["errors"][0]["loc"][:2] == ["body", "filters"]
+
+
 @pytest.mark.parametrize(
     ("content", "content_type"),
     [
