@@ -122,9 +122,11 @@ class RayPipeline:
         _quiet(ray.data.DataContext.get_current())
         actors = self.actors or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
         per_block = max(1, min(MAX_FILES_PER_BLOCK, math.ceil(len(files) / (actors * 4))))
+        blocks = math.ceil(len(files) / per_block)
+        actors = min(actors, blocks)
         by_id = {file.doc_id: file for file in files}
         items = [{"root": str(f.root), "path": str(f.path), "sha256": f.sha256, "doc_id": f.doc_id} for f in files]
-        dataset = ray.data.from_items(items, override_num_blocks=math.ceil(len(files) / per_block)).map_batches(
+        dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             EmbedFiles,
             fn_constructor_args=(encoder_factory(encoder), asdict(settings)),
             batch_size=per_block,

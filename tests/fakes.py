@@ -54,3 +54,23 @@ class FakeEncoder:
 
     def warm_up(self) -> None:
         """Nothing to load."""
+
+
+class DyingEncoder(FakeEncoder):
+    """Kills its own process (SIGKILL, by its own pid) the first time any process encodes, as a
+    crashed cluster worker would die: `marker` records that it happened."""
+
+    def __init__(self, marker: str, **options) -> None:
+        super().__init__(**options)
+        self.marker = marker
+
+    def encode(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+        import os
+        import signal
+        from pathlib import Path
+
+        marker = Path(self.marker)
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().encode(texts, on_progress)
