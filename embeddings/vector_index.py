@@ -161,6 +161,16 @@ class VectorIndex:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._index.reconstruct_batch(ids)
 
+    def flat_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of an exact index as views of its own storage, without copying."""
+        import faiss
+
+        flat = faiss.downcast_index(self._index.index)
+        count = len(self)
+        ids = faiss.rev_swig_ptr(self._index.id_map.data(), count) if count else np.zeros(0, dtype=np.int64)
+        matrix = faiss.rev_swig_ptr(flat.get_xb(), count * self.dimension) if count else np.zeros(0, np.float32)
+        return np.asarray(ids, dtype=np.int64), np.asarray(matrix, dtype=np.float32).reshape(count, self.dimension)
+
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) pair, for rebuilding the index in another form."""
         import faiss

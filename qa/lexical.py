@@ -63,6 +63,11 @@ def question_terms(text: str) -> list[str]:
     return analyze(text, QUESTION_STOPWORDS)
 
 
+def mapped(path: Path) -> np.ndarray:
+    """A .npy file memory-mapped, as a plain array: slicing a np.memmap costs several times more."""
+    return np.load(path, mmap_mode="r").view(np.ndarray)
+
+
 class Postings:
     """One segment's lexical index: for each term, the rows (passages) holding it and how often."""
 
@@ -112,8 +117,7 @@ class Postings:
     @classmethod
     def load(cls, folder: Path) -> Postings:
         vocabulary = {term: i for i, term in enumerate(json.loads((folder / VOCABULARY_FILE).read_text("utf-8")))}
-        arrays = [np.load(folder / name, mmap_mode="r") for name in POSTINGS_FILES]
-        return cls(vocabulary, *arrays)
+        return cls(vocabulary, *(mapped(folder / name) for name in POSTINGS_FILES))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -154,6 +158,7 @@ class BM25:
             self.passages += len(lengths)
             total_length += float(lengths.sum())
         self.average_length = total_length / self.passages if self.passages else 1.0
+        self._idf: dict[str, float | None] = {}  # per generation, so it never goes stale
 
     def _matches(self, term: str, allowed: Sequence[np.ndarray] | None = None):
         for position, part in enumerate(self.parts):
@@ -174,9 +179,11 @@ class BM25:
         """IDF of each term found in a live passage, over the whole collection."""
         result = {}
         for term in dict.fromkeys(terms):
-            df = sum(len(rows) for _, rows, _ in self._matches(term))
-            if df:
-                result[term] = float(np.log(1 + (self.passages - df + 0.5) / (df + 0.5)))
+            if term not in self._idf:
+                df = sum(len(rows) for _, rows, _ in self._matches(term))
+                self._idf[term] = float(np.log(1 + (self.passages - df + 0.5) / (df + 0.5))) if df else None
+            if self._idf[term] is not None:
+                result[term] = self._idf[term]
         return result
 
     def scores(
@@ -192,11 +199,15 @@ class BM25:
         for term in terms:
             if term not in idf:
                 continue
-            for part, rows, frequencies in self._matches(term, allowed):
-                lengths = np.asarray(part.postings.lengths)[rows]
-                norm = self.k1 * ((1 - self.b) + self.b * lengths / self.average_length)
-                ids.append(np.asarray(part.ids)[rows])
-                contributions.append(idf[term] * frequencies / (norm + frequencies))
+            found = list(self._matches(term, allowed))
+            if not found:
+                continue
+            # One computation per term over all segments, not one per segment.
+            lengths = np.concatenate([part.postings.lengths[rows] for part, rows, _ in found])
+            frequencies = np.concatenate([frequencies for _, _, frequencies in found])
+            norm = self.k1 * ((1 - self.b) + self.b * lengths / self.average_length)
+            ids.append(np.concatenate([part.ids[rows] for part, rows, _ in found]))
+            contributions.append(idf[term] * frequencies / (norm + frequencies))
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         unique, inverse = np.unique(np.concatenate(ids), return_inverse=True)

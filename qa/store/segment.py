@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexical import Postings
+from qa.lexical import Postings, mapped
 from qa.store.manifest import SegmentInfo, fsync_folder
 
 SEGMENTS_FOLDER = "segments"
@@ -211,7 +211,7 @@ class Segment:
     @cached_property
     def ids(self) -> np.ndarray:
         """Passage ids, ascending; row i of the postings and vectors is ids[i]."""
-        return np.load(self.folder / IDS_FILE, mmap_mode="r")
+        return mapped(self.folder / IDS_FILE)
 
     @cached_property
     def vectors(self):

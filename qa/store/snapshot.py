@@ -40,6 +40,17 @@ class AllowedPassages:
         return sum(len(ids) for ids in self.ids)
 
 
+POOL_MAX = 20_000  # vectors of an exact segment for it to join the pooled matrix
+
+
+@dataclass(frozen=True)
+class _Pool:
+    members: set[str]
+    ids: np.ndarray  # ascending
+    matrix: np.ndarray  # row i is the vector of ids[i]
+    live: np.ndarray | None
+
+
 class Snapshot:
     """The live segments of one generation and what was deleted from them."""
 
@@ -119,11 +130,38 @@ class Snapshot:
                 self._allowed.popitem(last=False)
         return found
 
+    @cached_property
+    def _pool(self) -> _Pool | None:
+        """Small exact segments pooled into one matrix: ten small segments then cost one scan
+        instead of ten searches (docs/PERFORMANCE.md). Large segments are searched on their own."""
+        members = [s for s in self.segments if not s.vectors.is_approximate and len(s.vectors) <= POOL_MAX]
+        if len(members) < 2:
+            return None
+        pairs = [segment.vectors.flat_arrays() for segment in members]
+        ids = np.concatenate([found_ids for found_ids, _ in pairs])
+        order = np.argsort(ids, kind="stable")
+        matrix = np.concatenate([matrix for _, matrix in pairs])[order]
+        ids = ids[order]
+        deleted = [self.deleted_ids[s.name] for s in members if s.name in self.deleted_ids]
+        live = ~np.isin(ids, np.concatenate(deleted)) if deleted else None
+        return _Pool({segment.name for segment in members}, ids, matrix, live)
+
     def search_vectors(self, query: np.ndarray, n: int, allowed: AllowedPassages | None = None) -> np.ndarray:
         """Ids of the `n` live passages nearest to `query`, over every segment; with `allowed`,
         among those passages only (filtered inside the search, so `n` come back if they exist)."""
         scores, ids = [], []
+        pool = self._pool if allowed is None else None
+        if pool is not None and len(pool.ids):
+            pooled = pool.matrix @ query
+            if pool.live is not None:
+                pooled[~pool.live] = -np.inf
+            top = np.argpartition(-pooled, min(n, len(pooled)) - 1)[:n]
+            top = top[np.isfinite(pooled[top])]
+            scores.append(pooled[top])
+            ids.append(pool.ids[top])
         for position, segment in enumerate(self.segments):
+            if pool is not None and segment.name in pool.members:
+                continue
             if allowed is not None:
                 if not len(allowed.ids[position]):
                     continue
@@ -152,7 +190,14 @@ class Snapshot:
         """The stored vectors of these passage ids, in their order."""
         ids = np.asarray(ids, dtype=np.int64)
         result = np.zeros((len(ids), self.manifest.model.dimension), dtype=np.float32)
+        pool = self._pool
+        if pool is not None and len(pool.ids) and len(ids):
+            positions = np.clip(np.searchsorted(pool.ids, ids), 0, len(pool.ids) - 1)
+            pooled = pool.ids[positions] == ids
+            result[pooled] = pool.matrix[positions[pooled]]
         for segment in self.segments:
+            if pool is not None and segment.name in pool.members:
+                continue
             mine = segment.contains(ids)
             if mine.any():
                 result[mine] = segment.vectors.vectors(ids[mine])
