@@ -227,11 +227,57 @@ def test_home_page_answers_a_typed_question(page, site: Site) -> None:
     page.screenshot(path=str(SCREENSHOT))
 
 
+def test_a_passage_shows_its_short_form_and_expands_by_keyboard(page, site: Site) -> None:
+    answer = httpx.post(f"{site.api}/ask", json={"question": ROME_QUESTION}).json()
+    cut = next(p for p in answer["passages"] if p["context"]["start"] > 0 or p["context"]["end"] < len(p["text"]))
+    short_text = cut["text"][cut["context"]["start"] : cut["context"]["end"]]
+    page.goto(f"{site.api}/")
+    ask(page, ROME_QUESTION)
+
+    passage = page.locator("qa-chat .passage").nth(cut["rank"] - 1)
+    quote, toggle = passage.locator("blockquote"), passage.get_by_role("button", name="Show the whole passage")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(quote).to_contain_text(short_text)
+    assert quote.inner_text().replace("… ", "").replace(" …", "") == short_text
+    assert toggle.get_attribute("aria-controls") == quote.get_attribute("id")
+
+    toggle.focus()
+    page.keyboard.press("Enter")
+    collapse = passage.get_by_role("button", name="Show less")
+    expect(collapse).to_have_attribute("aria-expanded", "true")
+    expect(collapse).to_be_focused()
+    assert quote.inner_text() == cut["text"]
+    expect(quote.locator("mark")).to_have_text(cut["text"][cut["highlight"]["start"] : cut["highlight"]["end"]])
+    page.keyboard.press(" ")
+    expect(passage.get_by_role("button", name="Show the whole passage")).to_have_attribute("aria-expanded", "false")
+    expect(quote).not_to_contain_text(cut["text"].replace(short_text, "").strip()[:40])
+
+
+def test_filter_attributes_narrow_what_the_widget_searches(page, site: Site) -> None:
+    open_host_page(page, site, body='<qa-chat filter-source="markup-note.txt|nowhere/"></qa-chat>')
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .passage").first).to_be_visible()
+    expect(page.locator("qa-chat .cite-where")).to_have_text(["markup-note.txt"])
+
+    open_host_page(page, site, script='data-filter-doc-id="000_5ff8cc3110b41a82" data-filter-type="txt"')
+    page.get_by_role("button", name="Ask the documents").click()
+    ask(page, "Who is Moussa Koussa?")
+    expect(page.locator("qa-chat .passage").first).to_be_visible()
+    assert set(page.locator("qa-chat .cite-where").all_inner_texts()) == {"000_5ff8cc3110b41a82.txt"}
+
+    open_host_page(page, site, body='<qa-chat filter-since="2011-13-01"></qa-chat>')
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .error")).to_contain_text("'2011-13-01' is not a date like 2011-03-01")
+
+
 def test_citation_opens_the_document_at_the_passage(page, site: Site) -> None:
     page.goto(f"{site.api}/")
     ask(page, "Whom did Qaddafi's regime name as Libya's ambassador to the UN?")
 
     cited = page.locator("qa-chat .passage").filter(has_text="Escoto Brockmann").first
+    expect(cited).to_be_visible()
+    if cited.locator(".more").count():  # the answer shows the passage short; the document, whole
+        cited.locator(".more").click()
     cited.locator(".cite").click()
 
     document = page.locator("qa-chat .doc-text")
@@ -268,7 +314,7 @@ def test_keyboard_alone_drives_the_launcher_widget(page, site: Site) -> None:
     page.keyboard.type("in Rome?")
     expect(box).to_have_value("Who defected\nin Rome?")
     page.keyboard.press("Enter")
-    expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+    expect(page.locator("qa-chat .cite-title").first).to_have_text(ROME_TITLE)
 
     with page.expect_request(f"{site.api}/ask") as second:
         page.keyboard.type("Where did they speak?")
@@ -593,12 +639,14 @@ def test_launcher_panel_is_modal_and_gives_focus_back(page, site: Site) -> None:
 
     ask(page, ROME_QUESTION)
     expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
-    citations = page.locator("qa-chat .cite").count()
+    # Each passage has its citation, and a "Show the whole passage" button (class "more") when it is cut.
+    in_passages = page.locator("qa-chat .passage button").evaluate_all("buttons => buttons.map(b => b.className)")
+    assert "cite" in in_passages and "more" in in_passages
     seen = []
-    for _ in range(citations + 5):  # from the question box: once round every control, and on to the first two
+    for _ in range(len(in_passages) + 5):  # from the question box: once round every control, and on to the first two
         page.keyboard.press("Tab")
         seen.append(focused_in_widget(page))
-    assert seen == ["send", "close", *["cite"] * citations, "textarea", "send", "close"]
+    assert seen == ["send", "close", *in_passages, "textarea", "send", "close"]
     page.keyboard.press("Shift+Tab")  # and back round, from the first to the last
     assert focused_in_widget(page) == "send"
 
@@ -680,6 +728,9 @@ def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Sit
         node["target"] for rule in results["passes"] if rule["id"] == "button-name" for node in rule["nodes"]
     ]
     assert any(".cite" in target[0][-1] for target in named_buttons if isinstance(target[0], list))
+    page.locator("qa-chat .more").first.click()
+    expect(page.locator("qa-chat .more").first).to_have_attribute("aria-expanded", "true")
+    run_axe(page, "home page, a passage shown whole", found)
     page.locator("qa-chat .cite").first.click()
     expect(page.locator("qa-chat .doc-text")).to_be_focused()
     run_axe(page, "home page, document open", found)

@@ -4,8 +4,8 @@
  *   <script src="http://127.0.0.1:8000/widget.js" defer></script>   adds a launcher button and a chat panel
  *   <qa-chat></qa-chat>                                              shows the chat inline instead
  *
- * Options are attributes of <qa-chat> (theme, lang, shortcut, examples, text-*); the same names with a
- * data- prefix on the script tag apply to every <qa-chat> on the page that does not set them itself.
+ * Options are attributes of <qa-chat> (theme, lang, shortcut, examples, text-*, filter-*); the same names
+ * with a data- prefix on the script tag apply to every <qa-chat> on the page that does not set them itself.
  * Looks come from CSS custom properties (--qa-*), set on qa-chat or any ancestor; see the README.
  *
  * Plain JavaScript, no build step, no requests to anyone but the server this file came from.
@@ -45,6 +45,8 @@
       "no-passages": "No passages found.",
       passages: "Passages, best first",
       "cite-hint": "Opens the document at this passage.",
+      "show-whole": "Show the whole passage",
+      "show-short": "Show less",
       page: "{source}, page {page}",
       facts: "{documents} documents · {passages} passages",
       "count-one": "{count} passage",
@@ -73,6 +75,8 @@
       "no-passages": "Aucun passage trouvé.",
       passages: "Passages, le meilleur d’abord",
       "cite-hint": "Ouvre le document à ce passage.",
+      "show-whole": "Afficher tout le passage",
+      "show-short": "Afficher moins",
       page: "{source}, page {page}",
       facts: "{documents} documents · {passages} passages",
       "count-one": "{count} passage",
@@ -87,8 +91,18 @@
     },
   };
 
+  /*
+   * Filters: attribute filter-KEY narrows every question to some documents (the server checks them, and
+   * says what is wrong). Lists are separated by "|"; since and until are single days (YYYY-MM-DD).
+   */
+  const FILTERS = { source: "list", "doc-id": "list", type: "list", tag: "list", since: "day", until: "day" };
+
   /** Options a data- attribute of the script tag may give every <qa-chat> on the page. */
-  const OPTIONS = ["theme", "lang", "shortcut", "examples", ...Object.keys(STRINGS.en).map((key) => `text-${key}`)];
+  const OPTIONS = [
+    "theme", "lang", "shortcut", "examples",
+    ...Object.keys(STRINGS.en).map((key) => `text-${key}`),
+    ...Object.keys(FILTERS).map((key) => `filter-${key}`),
+  ];
 
   /*
    * The colours of each theme. Each is a private property (--_name) that a public one (--qa-name) overrides
@@ -214,6 +228,8 @@
     .passages { margin: 0; padding: 0 0 0 22px; }
     .passage { margin: 0 0 12px; }
     .passage::marker { color: var(--_muted); font-size: .87em; }
+    .cut { color: var(--_muted); }
+    .more { display: block; margin: 0 0 6px; padding: 4px 10px; min-height: 32px; font-size: .87em; }
     blockquote {
       margin: 0 0 6px; padding: 8px 10px; background: var(--_surface); border-radius: var(--_radius-small);
       white-space: pre-wrap; overflow-wrap: anywhere;
@@ -307,10 +323,29 @@
     return parts;
   }
 
-  /** The passage text with its best sentence in a <mark>. */
-  function quoted(text, highlight) {
-    const [before, best, after] = splitAt(text, highlight.start, highlight.end);
-    return el("blockquote", {}, before, best ? el("mark", {}, best) : null, after);
+  /**
+   * A passage's text with its best sentence in a <mark>: the short form (its context span, with "…"
+   * where the passage goes on) or, when `whole`, all of it. Text nodes only.
+   */
+  function quotedParts(passage, whole) {
+    const { text, highlight } = passage;
+    const length = Array.from(text).length;
+    const context = passage.context || { start: 0, end: length };
+    const [from, to] = whole ? [0, length] : [context.start, context.end];
+    const [, shown] = splitAt(text, from, to);
+    const start = Math.max(highlight.start, from) - from;
+    const end = Math.min(highlight.end, to) - from;
+    const [before, best, after] = splitAt(shown, start, end);
+    return [
+      from > 0 ? el("span", { class: "cut", "aria-hidden": "true" }, "… ") : null,
+      before, best ? el("mark", {}, best) : null, after,
+      to < length ? el("span", { class: "cut", "aria-hidden": "true" }, " …") : null,
+    ].filter((part) => part != null);
+  }
+
+  /** Is there more to the passage than its short form? */
+  function isCut(passage) {
+    return Boolean(passage.context) && (passage.context.start > 0 || passage.context.end < Array.from(passage.text).length);
   }
 
   async function problem(response) {
@@ -386,8 +421,10 @@
         if (text != null) this.strings[key] = text;
       }
       this.examples = (this.getAttribute("examples") || "").split("|").map((text) => text.trim()).filter(Boolean);
+      this.filters = this.readFilters();
       this.shortcut = parseShortcut(this.getAttribute("shortcut"));
       this.history = [];
+      this.answers = 0;
       this.documents = new Map();
       this.pending = false;
       const t = (key, values) => this.t(key, values);
@@ -412,6 +449,7 @@
       );
       this.chatView = el("div", { class: "view" }, this.log, this.error, form);
       this.citeHintId = `${id}-cite-hint`;
+      this.baseId = id;
 
       this.backButton = el("button", { type: "button", onclick: () => this.closeDocument() }, t("back"));
       this.docTitle = el("h3", { id: `${id}-doc-title`, tabindex: -1 });
@@ -481,6 +519,18 @@
         const value = script.getAttribute(`data-${name}`);
         if (value != null && !this.hasAttribute(name)) this.setAttribute(name, value);
       }
+    }
+
+    /** The filter-* attributes as the `filters` of a question; null when there are none. */
+    readFilters() {
+      const filters = {};
+      for (const [name, kind] of Object.entries(FILTERS)) {
+        const value = this.getAttribute(`filter-${name}`);
+        if (value == null || !value.trim()) continue;
+        const key = name.replace("-", "_");
+        filters[key] = kind === "day" ? value.trim() : value.split("|").map((entry) => entry.trim()).filter(Boolean);
+      }
+      return Object.keys(filters).length ? filters : null;
     }
 
     /** The bundled language nearest to the element's own lang, or its page's; English otherwise. */
@@ -683,7 +733,9 @@
           response = await fetch(new URL("ask", API), {
             method: "POST",
             headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ question, history: this.history.slice(-HISTORY_TURNS) }),
+            body: JSON.stringify({
+              question, history: this.history.slice(-HISTORY_TURNS), ...(this.filters ? { filters: this.filters } : {}),
+            }),
           });
         } catch (_) {
           throw new Error(this.t("unreachable", { origin: API.origin }));
@@ -731,7 +783,7 @@
         return box;
       }
       const list = el("ol", { class: "passages", "aria-label": this.t("passages") });
-      for (const passage of answer.passages) {
+      for (const [index, passage] of answer.passages.entries()) {
         const citation = passage.citation;
         // The button is named by what it shows (title, then where), and described by what it does.
         const cite = el(
@@ -741,10 +793,28 @@
           el("span", { class: "cite-where" }, this.location(citation)),
         );
         cite.addEventListener("click", () => this.openDocument(passage, cite));
-        list.append(el("li", { class: "passage" }, quoted(passage.text, passage.highlight), cite));
+        const quote = el("blockquote", { id: `${this.baseId}-passage-${this.answers}-${index}` }, ...quotedParts(passage, false));
+        list.append(el("li", { class: "passage" }, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite));
       }
+      this.answers += 1;
       box.append(list);
       return box;
+    }
+
+    /** "Show the whole passage": a real button, so Enter and Space work; aria-expanded says which form shows. */
+    wholeToggle(passage, quote) {
+      const toggle = el(
+        "button",
+        { type: "button", class: "more", "aria-expanded": "false", "aria-controls": quote.id },
+        this.t("show-whole"),
+      );
+      toggle.addEventListener("click", () => {
+        const whole = toggle.getAttribute("aria-expanded") !== "true";
+        quote.replaceChildren(...quotedParts(passage, whole));
+        toggle.setAttribute("aria-expanded", String(whole));
+        toggle.textContent = this.t(whole ? "show-short" : "show-whole");
+      });
+      return toggle;
     }
 
     async fetchDocument(docId) {
