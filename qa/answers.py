@@ -63,6 +63,9 @@ class DocumentInfo(BaseModel):
     source: str
     passages: int
     pages: int | None = None
+    type: str = Field(default="", description="File type (suffix), as the `type` filter matches it.")
+    modified: datetime | None = Field(default=None, description="The file's modification time when indexed (UTC).")
+    tags: list[str] = Field(default_factory=list, description="Markdown front-matter tags, for the `tag` filter.")
 
 
 class DocumentText(DocumentInfo):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from qa.answers import (
@@ -209,23 +210,13 @@ class Collection:
         return chosen
 
     def documents(self) -> list[DocumentInfo]:
-        return [
-            DocumentInfo(doc_id=d.doc_id, title=d.title, source=d.source, passages=d.passages, pages=d.pages)
-            for d in self.snapshot().documents()
-        ]
+        return [DocumentInfo(**_document_fields(d)) for d in self.snapshot().documents()]
 
     def document(self, doc_id: str) -> DocumentText:
         found = self.snapshot().document(doc_id)
         if found is None:
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
-        return DocumentText(
-            doc_id=found.doc_id,
-            title=found.title,
-            source=found.source,
-            passages=found.passages,
-            pages=found.pages,
-            text=found.text or "",
-        )
+        return DocumentText(**_document_fields(found), text=found.text or "")
 
     def stats(self) -> IndexStats:
         manifest = self.snapshot().manifest
@@ -257,6 +248,21 @@ class _PassageReader:
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         return {i: row.text for i, row in self.rows(ids).items()}
+
+
+def _document_fields(document) -> dict:
+    """What `GET /documents` shows of a stored document, with what its filters match."""
+    modified = None if document.modified is None else datetime.fromtimestamp(document.modified, UTC)
+    return {
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "source": document.source,
+        "passages": document.passages,
+        "pages": document.pages,
+        "type": document.kind,
+        "modified": modified,
+        "tags": list(document.tags),
+    }
 
 
 def _allowed(snapshot: Snapshot, filters: Filters | None):

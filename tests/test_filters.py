@@ -230,6 +230,9 @@ def test_front_matter_tags_are_indexed_from_markdown_files(tmp_path: Path) -> No
     (folder / "ferry.md").write_text(f"---\ntags: timetable\n---\n# Ferries\n\n{COMMON}\n")
     index_paths([folder], tmp_path / "notes.qa", encoder=FakeEncoder())
     collection = Collection.open(tmp_path / "notes.qa", encoder=FakeEncoder())
+    listed = {document.source: document for document in collection.documents()}
+    assert listed["budget.md"].tags == ["budget", "harbour"] and listed["budget.md"].type == "md"
+    assert listed["budget.md"].modified is not None  # what the filters match, for clients to offer
     answer = collection.ask(QUESTION, filters=Filters(tag=["Budget"]))
     assert [p.citation.source for p in answer.passages] == ["budget.md"]
     assert answer.passages[0].citation.title == "Harbour budget"

@@ -109,6 +109,9 @@ class StoredDocument:
     passages: int
     pages: int | None
     text: str | None = None
+    kind: str = ""
+    modified: float | None = None
+    tags: tuple[str, ...] = ()
 
 
 def document_path(root: str, source: str) -> str:
@@ -283,15 +286,18 @@ class Segment:
     def documents(self, with_text: bool = False, doc_id: str | None = None) -> Iterator[StoredDocument]:
         where, args = ("WHERE d.doc_id = ?", (doc_id,)) if doc_id is not None else ("", ())
         text = "d.text" if with_text else "NULL"
+        tags = "d.tags" if self.has_tags else "NULL"
         for row in self.db.execute(
             f"SELECT d.doc_id, d.root, d.source, d.title, d.sha256, d.page_starts, {text} AS text, "
+            f"d.kind, d.modified, {tags} AS tags, "
             f"(SELECT COUNT(*) FROM passages p WHERE p.doc_id = d.doc_id) AS passages FROM documents d {where}",
             args,
         ):
             pages = json.loads(row["page_starts"]) if row["page_starts"] else None
             yield StoredDocument(
                 row["doc_id"], row["root"], row["source"], row["title"], row["sha256"], row["passages"],
-                len(pages) if pages else None, row["text"],
+                len(pages) if pages else None, row["text"], row["kind"] or "", row["modified"],
+                tuple(json.loads(row["tags"])) if row["tags"] else (),
             )  # fmt: skip
 
     def documents_at(self, path: str, under: bool = False) -> Iterator[StoredDocument]:
