@@ -1,6 +1,8 @@
 """Reading documents: files of several formats become normalised text with a title and pages.
 
 Each loader uses a well-kept parser; anything unreadable is reported as skipped, never raised.
+PDF and DOCX files are compressed, so a small file can expand without bound: they are read in a
+separate process with a memory limit and a time limit (`ReadLimits`), killed when it runs over.
 """
 
 from __future__ import annotations
@@ -62,23 +64,44 @@ class UnreadableFile(Exception):
     """Raised by a loader; the file is skipped with this reason."""
 
 
-def scan_paths(paths: Iterable[Path]) -> ScanResult:
-    """Supported files under folders (recursively) or given directly, hidden files left out."""
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What reading one file may cost; a file over any of them is skipped with the reason."""
+
+    max_file_bytes: int = 256 * MIB  # the file as it is on disk
+    max_unpacked_bytes: int = 256 * MIB  # a DOCX's zip members together; each PDF stream
+    max_parts: int = 10_000  # PDF pages; DOCX zip members
+    max_seconds: float = 120.0  # wall time to parse one PDF or DOCX
+    max_memory_bytes: int = 2048 * MIB  # address space of the process that parses it
+
+
+DEFAULT_READ_LIMITS = ReadLimits()
+ISOLATED_SUFFIXES = frozenset({".pdf", ".docx"})
+
+
+def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
+    """Supported files under folders (recursively) or given directly, hidden files left out;
+    each named relative to `root` when given (and below it), else to the folder it was found by."""
     result = ScanResult()
     for path in paths:
         path = Path(path).expanduser().resolve()
         if path.is_dir():
-            root = path
+            base = path
             candidates: Iterator[Path] = (p for p in sorted(path.rglob("*")) if p.is_file())
         else:
-            root = path.parent
+            base = path.parent
             candidates = iter([path])
+        if root is not None and path.is_relative_to(Path(root).resolve()):
+            base = Path(root).resolve()
         for file in candidates:
-            relative = file.relative_to(root)
+            relative = file.relative_to(base)
             if any(part.startswith(".") for part in relative.parts):
                 continue
             if file.suffix.lower() in SUPPORTED_SUFFIXES:
-                result.files.append((root, file))
+                result.files.append((base, file))
             else:
                 result.skipped.append(Skipped(str(file), f"unsupported type {file.suffix or '(none)'}"))
     return result
@@ -92,27 +115,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_file(path: Path, root: Path, doc_id: str, sha256: str) -> Document:
-    """Read one file; raises UnreadableFile with a reason a person can act on."""
+def load_file(path: Path, root: Path, doc_id: str, sha256: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
+    """Read one file within `limits`; raises UnreadableFile with a reason a person can act on."""
     suffix = path.suffix.lower()
-    tags: tuple[str, ...] = ()
-    try:
-        if suffix in MARKDOWN_SUFFIXES:
-            text, title, page_starts, tags = _load_markdown(path)
-        elif suffix in TEXT_SUFFIXES:
-            text, title, page_starts = _load_text(path)
-        elif suffix in HTML_SUFFIXES:
-            text, title, page_starts = _load_html(path)
-        elif suffix == ".pdf":
-            text, title, page_starts = _load_pdf(path)
-        elif suffix == ".docx":
-            text, title, page_starts = _load_docx(path)
-        else:
-            raise UnreadableFile(f"unsupported type {suffix}")
-    except UnreadableFile:
-        raise
-    except Exception as error:  # parsers raise many kinds; any of them means "cannot read"
-        raise UnreadableFile(f"cannot parse {suffix} file: {error}") from error
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise UnreadableFile(f"{size:,} bytes, over the limit of {limits.max_file_bytes:,}")
+    if suffix in ISOLATED_SUFFIXES:
+        text, title, page_starts, tags = _parse_in_worker(path, limits)
+    else:
+        text, title, page_starts, tags = parse_file(path, limits)
     if not text.strip():
         raise UnreadableFile("no text in it")
     return Document(
@@ -126,6 +138,84 @@ def load_file(path: Path, root: Path, doc_id: str, sha256: str) -> Document:
         modified=path.stat().st_mtime,
         tags=tags,
     )
+
+
+def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> tuple[str, str, list[int] | None, tuple]:
+    """(text, title, page starts, tags) of one file, in this process."""
+    suffix = path.suffix.lower()
+    tags: tuple[str, ...] = ()
+    try:
+        if suffix in MARKDOWN_SUFFIXES:
+            text, title, page_starts, tags = _load_markdown(path)
+        elif suffix in TEXT_SUFFIXES:
+            text, title, page_starts = _load_text(path)
+        elif suffix in HTML_SUFFIXES:
+            text, title, page_starts = _load_html(path)
+        elif suffix == ".pdf":
+            text, title, page_starts = _load_pdf(path, limits)
+        elif suffix == ".docx":
+            text, title, page_starts = _load_docx(path, limits)
+        else:
+            raise UnreadableFile(f"unsupported type {suffix}")
+    except UnreadableFile:
+        raise
+    except MemoryError:
+        raise UnreadableFile(f"it needs more than {limits.max_memory_bytes // MIB} MiB to read") from None
+    except Exception as error:  # parsers raise many kinds; any of them means "cannot read"
+        raise UnreadableFile(f"cannot parse {suffix} file: {error}") from error
+    return text, title, page_starts, tags
+
+
+def _parse_in_worker(path: Path, limits: ReadLimits) -> tuple[str, str, list[int] | None, tuple]:
+    """`parse_file` in a child process under a memory limit, killed after `max_seconds`: a
+    decompression bomb or a runaway parse costs that process, never the caller."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["qa.documents", "pypdf", "docx"])  # each worker forks with them loaded
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_worker, args=(sender, str(path), limits), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        if not receiver.poll(limits.max_seconds):
+            raise UnreadableFile(f"reading it took longer than {limits.max_seconds:g} s")
+        try:
+            ok, value = receiver.recv()
+        except EOFError:
+            raise UnreadableFile(
+                f"the reader stopped (over {limits.max_memory_bytes // MIB} MiB of memory, or crashed)"
+            ) from None
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+    if not ok:
+        raise UnreadableFile(value)
+    return value
+
+
+def _worker(sender, path: str, limits: ReadLimits) -> None:
+    """Runs in the child: limit the address space, parse, send (True, result) or (False, reason)."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+    except (ValueError, OSError):  # a lower hard limit already applies
+        pass
+    over = f"it needs more than {limits.max_memory_bytes // MIB} MiB to read"
+    try:
+        sender.send((True, parse_file(Path(path), limits)))
+    except UnreadableFile as error:
+        # Parsers report a failed allocation in their own words (lxml: "unknown error"); a peak
+        # near the limit says what really happened.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        sender.send((False, over if peak > limits.max_memory_bytes // 2 else str(error)))
+    except MemoryError:
+        sender.send((False, over))
+    finally:
+        sender.close()
 
 
 def decode_bytes(data: bytes) -> str:
@@ -243,12 +333,37 @@ def _load_html(path: Path) -> tuple[str, str, None]:
     return text, title, None
 
 
-def _load_pdf(path: Path) -> tuple[str, str, list[int]]:
+def _load_pdf(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> tuple[str, str, list[int]]:
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise UnreadableFile("encrypted PDF")
+    with _pdf_limits(limits):
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFile("encrypted PDF")
+        if len(reader.pages) > limits.max_parts:
+            raise UnreadableFile(f"{len(reader.pages):,} pages, over the limit of {limits.max_parts:,}")
+        return _pdf_text(reader)
+
+
+def _pdf_limits(limits: ReadLimits):
+    """pypdf's own limits (pypdf ≥ 6) set from ours, so it stops before the memory limit would."""
+    from contextlib import nullcontext
+
+    try:
+        from pypdf import apply_configuration
+    except ImportError:
+        return nullcontext()
+    unpacked = limits.max_unpacked_bytes
+    return apply_configuration(
+        page_tree_maximum_entries=limits.max_parts * 2,
+        zlib_maximum_output_length=unpacked,
+        lzw_maximum_output_length=unpacked,
+        run_length_maximum_output_length=unpacked,
+        maximum_declared_stream_length=unpacked,
+    )
+
+
+def _pdf_text(reader) -> tuple[str, str, list[int]]:
     pages: list[str] = []
     for page in reader.pages:
         raw = page.extract_text() or ""
@@ -272,9 +387,10 @@ def join_pages(pages: list[str]) -> tuple[str, list[int]]:
     return "\n\n".join(parts), starts
 
 
-def _load_docx(path: Path) -> tuple[str, str, None]:
+def _load_docx(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> tuple[str, str, None]:
     import docx
 
+    check_zip(path, limits)
     document = docx.Document(str(path))
     lines: list[str] = []
     heading = ""
@@ -289,6 +405,21 @@ def _load_docx(path: Path) -> tuple[str, str, None]:
     text = normalize_text("\n\n".join(lines))
     title = document.core_properties.title or heading or title_from_lines(text.split("\n"))
     return text, normalize_text(title), None
+
+
+def check_zip(path: Path, limits: ReadLimits) -> None:
+    """Refuse a zip (a DOCX) that would unpack past the limits, before any member is inflated."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > limits.max_parts:
+            raise UnreadableFile(f"{len(members):,} parts in the zip, over the limit of {limits.max_parts:,}")
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > limits.max_unpacked_bytes:
+            raise UnreadableFile(
+                f"it unpacks to {unpacked:,} bytes, over the limit of {limits.max_unpacked_bytes:,} (a zip bomb?)"
+            )
 
 
 def make_doc_id(relative: Path, taken: Container[str]) -> str:

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from qa.documents import (
+    ReadLimits,
     UnreadableFile,
     decode_bytes,
     file_sha256,
@@ -120,3 +121,58 @@ def test_doc_ids_are_url_safe_and_unique():
     taken.add(first)
     assert first == "sub_dir__a"
     assert make_doc_id(Path("sub dir/a.md"), taken) == "sub_dir__a_md"
+
+
+# Limits: a file that would cost too much to read is skipped with its reason ------------------------
+
+
+def test_a_docx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    from tests.hostile import docx_bomb
+
+    bomb = docx_bomb(tmp_path / "bomb.docx", unpacked_mib=300)
+    assert bomb.stat().st_size < 2 * 2**20
+    with pytest.raises(UnreadableFile, match=r"it unpacks to 3\d\d,\d{3},\d{3} bytes, over the limit"):
+        load(bomb)
+
+
+def test_a_pdf_whose_page_tree_names_a_million_pages_is_refused(tmp_path):
+    from tests.hostile import pdf_page_tree_bomb
+
+    pdf = pdf_page_tree_bomb(tmp_path / "tree.pdf")
+    assert pdf.stat().st_size < 10_000
+    with pytest.raises(UnreadableFile, match="page tree"):
+        load(pdf)
+
+
+def test_a_pdf_over_the_page_limit_is_refused(tmp_path):
+    from tests.hostile import simple_pdf
+
+    pdf = simple_pdf(tmp_path / "long.pdf", [f"Page {n}" for n in range(5)])
+    with pytest.raises(UnreadableFile, match="5 pages, over the limit of 3"):
+        load_file(pdf, tmp_path, "long", "", ReadLimits(max_parts=3))
+
+
+def test_a_reader_over_its_memory_limit_is_stopped_and_the_caller_lives_on(tmp_path):
+    from tests.hostile import docx_bomb, simple_pdf
+
+    bomb = docx_bomb(tmp_path / "bomb.docx", unpacked_mib=100)
+    limits = ReadLimits(max_unpacked_bytes=2**30, max_memory_bytes=400 * 2**20)
+    with pytest.raises(UnreadableFile, match="it needs more than 400 MiB to read"):
+        load_file(bomb, tmp_path, "bomb", "", limits)
+    pdf = simple_pdf(tmp_path / "a.pdf", ["Some text."])
+    assert load(pdf).text == "Some text."
+
+
+def test_a_reader_over_its_time_limit_is_killed(tmp_path):
+    from tests.hostile import simple_pdf
+
+    pdf = simple_pdf(tmp_path / "a.pdf", ["Some text."])
+    with pytest.raises(UnreadableFile, match="took longer than"):
+        load_file(pdf, tmp_path, "a", "", ReadLimits(max_seconds=1e-9))
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("word " * 100)
+    with pytest.raises(UnreadableFile, match="500 bytes, over the limit of 100"):
+        load_file(path, tmp_path, "big", "", ReadLimits(max_file_bytes=100))
