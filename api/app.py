@@ -10,12 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from api.access import make_limiter, rate_limited
 from api.body_limit import BodySizeLimit
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
 from qa.collection import Collection
-from qa.errors import DocumentNotFound, InvalidQuestion, QAError
+from qa.errors import DocumentNotFound, IndexBusy, InvalidQuestion, QAError
 from qa.events import OnProgress, ignore
 
 BODY_EXAMPLE = '{"question": "Who defected?"}'
@@ -54,9 +55,18 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     """The app over `collection`, or over the index in `settings`, opened once when the app starts."""
     settings = settings or Settings()
 
+    from qa.feedback import FeedbackStore
+    from qa.keys import KeyStore
+    from qa.paths import uploads_dir
+    from qa.uploads import UnusableUpload, UploadLimits, UploadTooLarge
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.collection = collection if collection is not None else open_collection(settings)
+        index_dir = app.state.collection.index_dir
+        app.state.keys = KeyStore.for_index(index_dir)
+        app.state.feedback = FeedbackStore.for_index(index_dir)
+        app.state.documents_dir = Path(settings.documents_dir or uploads_dir(index_dir)).expanduser().resolve()
         yield
 
     app = FastAPI(
@@ -65,25 +75,43 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.upload_limits = UploadLimits(
+        max_files=settings.max_upload_files,
+        max_file_bytes=settings.max_upload_file_bytes,
+        max_total_bytes=settings.max_upload_bytes,
+        parse_seconds=settings.parse_timeout,
+    )
+    app.state.limiter = make_limiter()
+    # An upload's own limits are checked file by file; its body may be as large as all of them, plus
+    # the multipart framing.
+    upload_body = settings.max_upload_bytes + settings.max_upload_files * 1024 + 65536
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, overrides={("POST", "/documents"): upload_body}
+    )
     if settings.cors_origins:  # added last, so even a 413 carries the CORS headers the widget needs
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "Authorization"],
         )
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InvalidQuestion, _error_status(422))
     app.add_exception_handler(DocumentNotFound, _error_status(404))
+    app.add_exception_handler(UploadTooLarge, _error_status(413))
+    app.add_exception_handler(UnusableUpload, _error_status(422))
+    app.add_exception_handler(IndexBusy, _error_status(503, {"Retry-After": "5"}))
     app.add_exception_handler(QAError, _error_status(500))
-    app.include_router(build_router(settings))
+    from slowapi.errors import RateLimitExceeded
+
+    app.add_exception_handler(RateLimitExceeded, rate_limited)
+    app.include_router(build_router(settings, app.state.limiter))
     return app
 
 
-def _error_status(status_code: int) -> Any:
+def _error_status(status_code: int, headers: dict[str, str] | None = None) -> Any:
     async def handler(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_code)
+        return JSONResponse({"detail": str(exc)}, status_code=status_code, headers=headers)
 
     return handler
 

@@ -1,15 +1,19 @@
-"""The HTTP routes: each one a thin call on the open collection."""
+"""The HTTP routes: each one a thin call on the open collection or the server's stores."""
 
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from api.schemas import Health, Problem, ValidationProblem, ask_request_model
+from api.access import ReadAccess, WriteAccess, no_limit
+from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.collection import Collection
+from qa.feedback import make_vote
+from qa.uploads import DeleteResult, IncomingFile, UploadResult, add_documents, delete_document
 
 STATIC = Path(__file__).parent / "static"
 
@@ -19,6 +23,20 @@ PAGE_POLICY = (
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
+# Every status a route can answer, so the OpenAPI schema lists them all.
+BAD_BODY = {
+    400: {"model": Problem, "description": "The body cannot be parsed (not UTF-8, broken multipart)."},
+    413: {"model": Problem, "description": "The body is over the size limit."},
+    422: {"model": ValidationProblem, "description": "A field is missing or wrong."},
+}
+NEEDS_KEY = {
+    401: {"model": Problem, "description": "No API key, or one that is unknown or revoked."},
+    403: {"model": Problem, "description": "The API key's scope does not allow this."},
+}
+RATE_LIMITED = {429: {"model": Problem, "description": "Too many requests from this client; see Retry-After."}}
+BUSY = {503: {"model": Problem, "description": "Another writer holds the index; see Retry-After."}}
+NOT_FOUND = {404: {"model": Problem, "description": "No document with that id."}}
+
 
 def get_collection(request: Request) -> Collection:
     return request.app.state.collection
@@ -27,13 +45,23 @@ def get_collection(request: Request) -> Collection:
 CollectionDep = Annotated[Collection, Depends(get_collection)]
 
 
-def build_router(settings: Settings) -> APIRouter:
-    """Routes for one app; the `/ask` body carries the configured limits."""
+def build_router(settings: Settings, limiter=None) -> APIRouter:
+    """Routes for one app; the `/ask` body carries the configured limits, and `/ask` and uploads
+    the configured rate limits."""
     AskRequest = ask_request_model(settings)
+    ask_rate, upload_rate = settings.rate_limits()
+    ask_limited = limiter.limit(ask_rate) if limiter and ask_rate else no_limit
+    upload_limited = limiter.limit(upload_rate) if limiter and upload_rate else no_limit
     router = APIRouter()
 
-    @router.post("/ask", response_model=Answer, responses={422: {"model": ValidationProblem}})
-    def ask(body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
+    @router.post(
+        "/ask",
+        response_model=Answer,
+        dependencies=[ReadAccess],
+        responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED},
+    )
+    @ask_limited
+    def ask(request: Request, body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently."""
         return collection.ask(body.question, top_k=body.top_k, history=body.history, filters=body.filters)
 
@@ -42,15 +70,59 @@ def build_router(settings: Settings) -> APIRouter:
         """The server is up; facts about the index it serves."""
         return Health(index=collection.stats())
 
-    @router.get("/documents")
+    @router.get("/documents", dependencies=[ReadAccess], responses=NEEDS_KEY)
     def documents(collection: CollectionDep) -> list[DocumentInfo]:
         """The indexed documents."""
         return collection.documents()
 
-    @router.get("/documents/{doc_id}", responses={404: {"model": Problem}})
+    @router.post(
+        "/documents",
+        status_code=201,
+        dependencies=[WriteAccess],
+        responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED, **BUSY},
+    )
+    @upload_limited
+    async def upload(
+        request: Request,
+        files: Annotated[list[UploadFile], File(description="The documents (.txt .md .html .pdf .docx); repeatable.")],
+        collection: CollectionDep,
+        folder: Annotated[str | None, Form(description="A folder to keep them in, e.g. reports/2011.")] = None,
+    ) -> UploadResult:
+        """Add or update documents: kept in the server's documents folder and indexed at once (the
+        next question sees them). All or nothing: a refused file leaves everything as it was."""
+        incoming = [IncomingFile(file.filename or "", file.file) for file in files]
+        state = request.app.state
+        return await run_in_threadpool(
+            add_documents,
+            incoming,
+            collection.index_dir,
+            state.documents_dir,
+            collection.encoder,
+            folder,
+            state.upload_limits,
+            settings.write_wait,
+        )
+
+    @router.get("/documents/{doc_id}", dependencies=[ReadAccess], responses={**NEEDS_KEY, **NOT_FOUND})
     def document(doc_id: str, collection: CollectionDep) -> DocumentText:
         """One document's stored text, which citation offsets point into."""
         return collection.document(doc_id)
+
+    @router.delete("/documents/{doc_id}", dependencies=[WriteAccess], responses={**NEEDS_KEY, **NOT_FOUND, **BUSY})
+    def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
+        """Remove a document from the index (and its file, when the server keeps it)."""
+        return delete_document(doc_id, collection.index_dir, request.app.state.documents_dir, settings.write_wait)
+
+    @router.post(
+        "/feedback",
+        status_code=201,
+        dependencies=[ReadAccess],
+        responses={**BAD_BODY, **NEEDS_KEY, **NOT_FOUND},
+    )
+    def feedback(body: FeedbackRequest, request: Request, collection: CollectionDep) -> FeedbackRecorded:
+        """A vote on one passage of an answer, kept for `qa feedback export`."""
+        vote = make_vote(collection, **body.model_dump())
+        return FeedbackRecorded(id=request.app.state.feedback.add(vote), generation=vote.generation)
 
     @router.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
-from qa.answers import DEFAULT_TOP_K, IndexStats
+from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats
 from qa.filters import Filters
 
 
@@ -64,3 +64,22 @@ class ValidationProblem(Problem):
     """A 422: `detail` sums up `errors` in one line."""
 
     errors: list[FieldProblem]
+
+
+class FeedbackRequest(BaseModel):
+    """`POST /feedback`: a vote on one passage of an answer (its citation's doc_id, start, end)."""
+
+    question: Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS), AfterValidator(_not_blank)]
+    doc_id: str = Field(max_length=1000)
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+    vote: Literal["up", "down"]
+    comment: str = Field(default="", max_length=2000)
+    generation: int | None = Field(
+        default=None, ge=0, description="The generation the answer came from (`generation` of the answer)."
+    )
+
+
+class FeedbackRecorded(BaseModel):
+    id: int
+    generation: int

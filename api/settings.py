@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from qa.answers import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.errors import QAError
 
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+DEFAULT_RATE_LIMIT = "60/minute"
+DEFAULT_UPLOAD_RATE_LIMIT = "20/minute"
+
 
 class InvalidSettings(QAError):
     """A flag or QA_* variable holds a value the server cannot use."""
@@ -37,6 +41,50 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1, le=MAX_QUESTION_CHARS)
     max_top_k: int = Field(default=MAX_TOP_K, ge=1, le=MAX_TOP_K)
     max_body_bytes: int = Field(default=65536, ge=1)
+    # A shared server: keys, uploads, rate limits (README "A shared server").
+    require_key: bool = Field(default=False, description="Reads (/ask, /documents, /feedback) need a read key too.")
+    documents_dir: Path | None = Field(
+        default=None, description="Where uploaded files are kept; unset means INDEX-documents/ beside the index."
+    )
+    max_upload_files: int = Field(default=100, ge=1, le=1000)
+    max_upload_file_bytes: int = Field(default=20 * 2**20, ge=1)
+    max_upload_bytes: int = Field(default=100 * 2**20, ge=1)
+    parse_timeout: float = Field(default=30.0, gt=0, description="Seconds to read one uploaded PDF or DOCX.")
+    write_wait: float = Field(default=30.0, ge=0, description="Seconds a write waits for another writer.")
+    rate_limit: str | None = Field(
+        default=None,
+        description="Questions per client, e.g. '60/minute' ('off': none). Unset: off on a loopback host, "
+        f"else {DEFAULT_RATE_LIMIT}.",
+    )
+    upload_rate_limit: str | None = Field(
+        default=None,
+        description="Uploads per client, as rate_limit. Unset: off on a loopback host, "
+        f"else {DEFAULT_UPLOAD_RATE_LIMIT}.",
+    )
+
+    @field_validator("rate_limit", "upload_rate_limit")
+    @classmethod
+    def _parse_limit(cls, value: str | None) -> str | None:
+        """Refuse a limit the rate limiter could not read, at start-up rather than on the first request."""
+        if value is None or value.strip().lower() == "off":
+            return value
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like '60/minute' or '10 per second'") from None
+        return value
+
+    def rate_limits(self) -> tuple[str | None, str | None]:
+        """(questions, uploads) per client, None where off; off on a loopback host unless set."""
+        local = self.host in LOOPBACK
+
+        def chosen(value: str | None, default: str) -> str | None:
+            value = value if value is not None else (None if local else default)
+            return None if value is None or value.strip().lower() == "off" else value
+
+        return chosen(self.rate_limit, DEFAULT_RATE_LIMIT), chosen(self.upload_rate_limit, DEFAULT_UPLOAD_RATE_LIMIT)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -13,8 +13,10 @@ import numpy as np
 
 from qa.chunking import ChunkingSettings, split_passages
 from qa.documents import (
+    DEFAULT_READ_LIMITS,
     SUPPORTED_SUFFIXES,
     Document,
+    ReadLimits,
     ScanResult,
     Skipped,
     UnreadableFile,
@@ -23,7 +25,7 @@ from qa.documents import (
     make_doc_id,
     scan_paths,
 )
-from qa.errors import NoDocuments, QAError
+from qa.errors import DocumentNotFound, NoDocuments, QAError
 from qa.events import OnProgress, Progress, ignore
 from qa.store import (
     MANIFEST_FILE,
@@ -55,6 +57,8 @@ class IndexReport:
     removed_sources: list[str] = field(default_factory=list)
     generation: int = 0
     segments: int = 0
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path → (doc_id, added|updated|unchanged)
+    limits: ReadLimits = field(default=DEFAULT_READ_LIMITS, repr=False)  # what `read_file` may spend on one file
 
     def count_read(self, file) -> None:
         """A planned file was read: one more document updated or added."""
@@ -84,6 +88,8 @@ def index_paths(
     on_progress: OnProgress = ignore,
     wait: float = DEFAULT_WAIT,
     build: BuildSegments | None = None,
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
+    root: Path | None = None,
 ) -> IndexReport:
     """Index the supported files under `paths` into `index_dir`, incrementally unless `rebuild`.
 
@@ -91,12 +97,14 @@ def index_paths(
     argument and whose file is gone are removed. Everything else in the index is kept.
     `build` reads and embeds the planned files into segments: here by default, or on a Ray
     cluster (`qa.distributed`); either way one generation is committed here, under the lock.
+    `limits` bound what reading one file may cost; `root` names files relative to it (the
+    server's documents folder) instead of relative to their own folder.
     """
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     if missing:
         raise QAError(f"No such file or folder: {', '.join(missing)}")
-    scan = scan_paths(paths)
+    scan = scan_paths(paths, root)
     if not scan.files:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "
@@ -104,7 +112,7 @@ def index_paths(
             + _skipped_lines(scan.skipped)
         )
     folders = [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
-    report = IndexReport(index_dir, skipped=list(scan.skipped))
+    report = IndexReport(index_dir, skipped=list(scan.skipped), limits=limits)
     with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
         files = plan_files(writer, scan, folders, report)
         report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress)
@@ -113,7 +121,8 @@ def index_paths(
                 f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
                 + _skipped_lines(report.skipped)
             )
-        _commit(writer, report, folders or [str(Path(p).expanduser().resolve()) for p in paths])
+        roots = [str(root)] if root is not None else folders or [str(Path(p).expanduser().resolve()) for p in paths]
+        _commit(writer, report, roots)
     encoder.warm_up()  # makes the question encoder's ONNX export now, while torch is loaded anyway
     return report
 
@@ -145,9 +154,11 @@ def plan_files(writer: IndexWriter, scan: ScanResult, folders: Sequence[str], re
         existing = writer.find(str(path))
         if existing and existing[1] == sha256:
             report.unchanged += 1
+            report.files[str(path)] = (existing[0], "unchanged")
             continue
         doc_id = existing[0] if existing else make_doc_id(path.relative_to(root), writer)
         writer.reserve(doc_id)
+        report.files[str(path)] = (doc_id, "updated" if existing else "added")
         files.append(FileToRead(root, path, sha256, doc_id, replaces=bool(existing)))
     for folder in folders:
         for doc_id, source in writer.documents_under(folder):
@@ -160,9 +171,10 @@ def plan_files(writer: IndexWriter, scan: ScanResult, folders: Sequence[str], re
 def read_file(file: FileToRead, report: IndexReport) -> Document | None:
     """The file's document, counted as added or updated; None (and a skipped entry) when unreadable."""
     try:
-        document = load_file(file.path, file.root, file.doc_id, file.sha256)
+        document = load_file(file.path, file.root, file.doc_id, file.sha256, report.limits)
     except UnreadableFile as error:
         report.skipped.append(Skipped(str(file.path), str(error)))
+        report.files.pop(str(file.path), None)
         return None
     report.count_read(file)
     return document
@@ -220,8 +232,11 @@ def index_documents(
     return report
 
 
-def remove_documents(targets: Sequence[str], index_dir: Path, wait: float = DEFAULT_WAIT) -> IndexReport:
-    """Remove documents by doc_id, by file path, or every document below a folder path.
+def remove_documents(
+    targets: Sequence[str], index_dir: Path, wait: float = DEFAULT_WAIT, ids_only: bool = False
+) -> IndexReport:
+    """Remove documents by doc_id, by file path, or every document below a folder path (`ids_only`:
+    by doc_id alone, as over HTTP, where a path means nothing).
 
     A target that matches nothing is an error and nothing is removed."""
     index_dir = Path(index_dir).expanduser().resolve()
@@ -231,10 +246,12 @@ def remove_documents(targets: Sequence[str], index_dir: Path, wait: float = DEFA
         chosen: dict[str, str] = {}
         unmatched = []
         for target in targets:
-            found = _match(writer, target)
+            found = _match(writer, target, ids_only)
             if not found:
                 unmatched.append(target)
             chosen.update(found)
+        if unmatched and ids_only:
+            raise DocumentNotFound(f"No document with id {unmatched[0]!r} in this index.")
         if unmatched:
             raise QAError(
                 f"No document in {index_dir} matches {', '.join(map(repr, unmatched))} (a doc_id, or a file or "
@@ -257,10 +274,12 @@ def compact_index(index_dir: Path, wait: float = DEFAULT_WAIT) -> IndexReport:
     return report
 
 
-def _match(writer: IndexWriter, target: str) -> dict[str, str]:
+def _match(writer: IndexWriter, target: str, ids_only: bool = False) -> dict[str, str]:
     """doc_id → source path of the live documents a `qa remove` target names."""
     if writer.has_document(target):
         return {target: writer.source_of(target)}
+    if ids_only:
+        return {}
     absolute = str(Path(target).expanduser().resolve())
     found = dict(writer.documents_under(absolute))
     existing = writer.find(absolute)

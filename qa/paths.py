@@ -44,3 +44,17 @@ def ensure_default_index(model: str | None = None, encoder=None, on_progress=Non
         encoder=encoder,
         on_progress=on_progress or ignore,
     )
+
+
+def server_data_dir(index_dir: Path) -> Path:
+    """What a shared server keeps beside an index (API keys, answer feedback): `INDEX-server/`
+    next to the index folder, so that a rebuilt index keeps its keys."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    return index_dir.parent / f"{index_dir.name}-server"
+
+
+def uploads_dir(index_dir: Path) -> Path:
+    """Where files uploaded over HTTP are kept (`$QA_DOCUMENTS_DIR` overrides it per server):
+    `INDEX-documents/` next to the index folder."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    return index_dir.parent / f"{index_dir.name}-documents"

@@ -312,6 +312,14 @@ def serve(
             "See docs/SCALING.md.",
         ),
     ] = 1,
+    require_key: Annotated[
+        bool,
+        typer.Option(
+            "--require-key",
+            help="Reads (/ask, /documents, /feedback) need a read key too; writes always need a write key. "
+            "(env QA_REQUIRE_KEY)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
@@ -321,7 +329,9 @@ def serve(
         from api.settings import load_settings
         from qa.cli.progress import ProgressBars
 
-        settings = load_settings(index=index, model=model, host=host, port=port, cors_origins=cors_origin)
+        settings = load_settings(
+            index=index, model=model, host=host, port=port, cors_origins=cors_origin, require_key=require_key or None
+        )
         with ProgressBars() as progress:
             if workers > 1:  # each worker opens the index itself; here it is only built or checked
                 settings = settings.model_copy(update={"index": check_index(settings, progress)})
@@ -376,6 +386,12 @@ def eval_command(
         print_eval_report(report, eval_set)
         if json_file is not None:
             write_json(report, json_file)
+
+
+from qa.cli.admin import feedback_app, keys_app  # noqa: E402 (they use user_errors above)
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(feedback_app, name="feedback")
 
 
 def main() -> None:

@@ -25,11 +25,16 @@ def cli_reference() -> str:
         "Generated from `qa --help`; run `make docs` after changing a command.",
         "",
     ]
-    for name in [None, *group.list_commands(click.Context(group))]:
-        args = [name, "--help"] if name else ["--help"]
-        result = runner.invoke(app, args, prog_name="qa")
+    names: list[list[str]] = [[]]
+    for name in group.list_commands(click.Context(group)):
+        names.append([name])
+        command = group.get_command(click.Context(group), name)
+        if isinstance(command, click.Group):  # `qa keys create` … get their own sections
+            names += [[name, sub] for sub in command.list_commands(click.Context(command))]
+    for words in names:
+        result = runner.invoke(app, [*words, "--help"], prog_name="qa")
         text = "\n".join(line.rstrip() for line in result.output.splitlines()).strip("\n")
-        sections += [f"## `qa {name}`" if name else "## `qa`", "", "```", text, "```", ""]
+        sections += [f"## `{' '.join(['qa', *words])}`", "", "```", text, "```", ""]
     return "\n".join(sections)
 
 

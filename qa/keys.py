@@ -1,0 +1,138 @@
+"""API keys for a shared server: made once, shown once, kept only as a SHA-256 hash.
+
+Layout (every file name and SQL statement for keys is here):
+
+    INDEX-server/keys.sqlite    table `keys`: key_id, name, scope, sha256 of the key, created, revoked
+
+A key reads `qa_<key_id>_<secret>`; `key_id` finds the row, and the hash of the whole key is
+compared in constant time. A `write` key may also read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from qa.errors import QAError
+from qa.paths import server_data_dir
+
+Scope = Literal["read", "write"]
+SCOPES: tuple[Scope, ...] = ("read", "write")
+KEYS_FILE = "keys.sqlite"
+PREFIX = "qa_"
+_UNKNOWN = hashlib.sha256(b"no such key").hexdigest()  # compared against when no row matches, for even timing
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    sha256 TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """What is known of a key: never the key itself."""
+
+    key_id: str
+    name: str
+    scope: Scope
+    created: str
+    revoked: str | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        return self.scope == "write" or scope == "read"
+
+
+class KeyStore:
+    """The keys of one server, in `folder` (the index's `INDEX-server/`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / KEYS_FILE
+
+    @classmethod
+    def for_index(cls, index_dir: Path) -> KeyStore:
+        return cls(server_data_dir(index_dir))
+
+    def create(self, scope: str, name: str = "") -> tuple[ApiKey, str]:
+        """A new key: (its record, the key). The key is not kept; show it to the user once."""
+        if scope not in SCOPES:
+            raise QAError(f"Unknown scope {scope!r}; a key is 'read' or 'write'.")
+        key_id = secrets.token_hex(4)
+        key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+        record = ApiKey(key_id, name or key_id, scope, _now())  # type: ignore[arg-type]
+        with self._connect(create=True) as db:
+            db.execute(
+                "INSERT INTO keys (key_id, name, scope, sha256, created) VALUES (?, ?, ?, ?, ?)",
+                (record.key_id, record.name, record.scope, _digest(key), record.created),
+            )
+        return record, key
+
+    def keys(self) -> list[ApiKey]:
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = db.execute("SELECT key_id, name, scope, created, revoked FROM keys ORDER BY created, key_id")
+            return [ApiKey(*row) for row in rows]
+
+    def revoke(self, which: str) -> ApiKey:
+        """Revoke the key with this key_id or name; a server refuses it from its next request."""
+        matches = [key for key in self.keys() if which in (key.key_id, key.name) and key.revoked is None]
+        if not matches:
+            raise QAError(f"No active key with id or name {which!r} in {self.path}; `qa keys list` shows them.")
+        if len(matches) > 1:
+            ids = ", ".join(key.key_id for key in matches)
+            raise QAError(f"{len(matches)} keys are named {which!r} ({ids}); revoke one by its id.")
+        with self._connect() as db:
+            db.execute("UPDATE keys SET revoked = ? WHERE key_id = ?", (_now(), matches[0].key_id))
+        return next(key for key in self.keys() if key.key_id == matches[0].key_id)
+
+    def check(self, key: str) -> ApiKey | None:
+        """The active key this is, or None (unknown, malformed or revoked)."""
+        key_id = key[len(PREFIX) :].split("_", 1)[0] if key.startswith(PREFIX) else ""
+        row = None
+        if key_id and self.path.exists():
+            with self._connect() as db:
+                row = db.execute(
+                    "SELECT key_id, name, scope, created, revoked, sha256 FROM keys WHERE key_id = ?", (key_id,)
+                ).fetchone()
+        same = hmac.compare_digest(_digest(key), row[5] if row else _UNKNOWN)
+        if row is None or not same or row[4] is not None:
+            return None
+        return ApiKey(*row[:5])
+
+    @contextmanager
+    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+        if create and not self.path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # readable by the owner only
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                if create:
+                    db.execute(SCHEMA)
+                yield db
+        finally:
+            db.close()
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

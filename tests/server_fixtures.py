@@ -1,0 +1,71 @@
+"""A shared server over a small index of its own (each test may write to it), with the fake
+encoder, and keys of each kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from qa.indexing import index_paths
+from qa.keys import KeyStore
+
+NOTES = {
+    "ferry.txt": "The ferry to Gozo leaves Cirkewwa every forty-five minutes in summer.",
+    "boats.txt": "Fishermen in Marsaxlokk paint their luzzu boats blue, yellow and red.",
+}
+
+
+@dataclass
+class Server:
+    client: TestClient
+    index_dir: Path
+    documents_dir: Path
+    read_key: str
+    write_key: str
+    revoked_key: str
+
+    def auth(self, key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    @property
+    def writer(self) -> dict[str, str]:
+        return self.auth(self.write_key)
+
+
+def small_index(folder: Path, encoder) -> Path:
+    source = folder / "notes"
+    source.mkdir()
+    for name, text in NOTES.items():
+        (source / name).write_text(text)
+    index_dir = folder / "notes.qa"
+    index_paths([source], index_dir, encoder=encoder)
+    return index_dir
+
+
+def make_keys(index_dir: Path) -> tuple[str, str, str]:
+    store = KeyStore.for_index(index_dir)
+    _, read = store.create("read", "reader")
+    _, write = store.create("write", "writer")
+    revoked_record, revoked = store.create("write", "old")
+    store.revoke(revoked_record.key_id)
+    return read, write, revoked
+
+
+def start(folder: Path, encoder, **settings) -> tuple[TestClient, Path]:
+    index_dir = small_index(folder, encoder)
+    from qa.collection import Collection
+
+    collection = Collection.open(index_dir, encoder=encoder)
+    app = create_app(Settings(index=index_dir, **settings), collection)
+    return TestClient(app), index_dir
+
+
+def open_server(folder: Path, encoder, **settings) -> Server:
+    client, index_dir = start(folder, encoder, **settings)
+    read, write, revoked = make_keys(index_dir)
+    client.__enter__()
+    return Server(client, index_dir, index_dir.parent / f"{index_dir.name}-documents", read, write, revoked)

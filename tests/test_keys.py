@@ -1,0 +1,142 @@
+"""API keys: made and shown once, kept as hashes, checked on every request; each key case (none,
+read, write, revoked, wrong scope) on reads and writes, open and with --require-key."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app as cli
+from qa.keys import KeyStore
+from qa.paths import server_data_dir
+from tests.server_fixtures import Server, open_server
+
+
+@pytest.fixture
+def open_reads(tmp_path, fake_encoder) -> Iterator[Server]:
+    server = open_server(tmp_path, fake_encoder)
+    yield server
+    server.client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def closed_reads(tmp_path, fake_encoder) -> Iterator[Server]:
+    server = open_server(tmp_path, fake_encoder, require_key=True)
+    yield server
+    server.client.__exit__(None, None, None)
+
+
+def key_of(server: Server, case: str) -> str | None:
+    return {
+        "none": None,
+        "read": server.read_key,
+        "write": server.write_key,
+        "revoked": server.revoked_key,
+        "unknown": server.write_key[:-4] + "AAAA",
+        "garbage": "not-a-key",
+    }[case]
+
+
+def ask(server: Server, key: str | None):
+    return server.client.post("/ask", json={"question": "ferry"}, headers=server.auth(key))
+
+
+def upload(server: Server, key: str | None):
+    files = [("files", ("note.txt", io.BytesIO(b"A note about the harbour."), "text/plain"))]
+    return server.client.post("/documents", files=files, headers=server.auth(key))
+
+
+WRITE_CASES = {"none": 401, "read": 403, "write": 201, "revoked": 401, "unknown": 401, "garbage": 401}
+
+
+@pytest.mark.parametrize(("case", "status"), list(WRITE_CASES.items()))
+def test_writes_always_need_a_write_key(open_reads: Server, case: str, status: int) -> None:
+    response = upload(open_reads, key_of(open_reads, case))
+
+    assert response.status_code == status, response.text
+    if status != 201:
+        detail = response.json()["detail"]
+        assert "\n" not in detail and detail
+        assert key_of(open_reads, case) is None or key_of(open_reads, case) not in response.text
+    if status == 401:
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("case", ["none", "read", "write", "revoked"])
+def test_deletes_need_a_write_key(open_reads: Server, case: str) -> None:
+    expected = {"none": 401, "read": 403, "write": 200, "revoked": 401}[case]
+    response = open_reads.client.delete("/documents/ferry", headers=open_reads.auth(key_of(open_reads, case)))
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("case", list(WRITE_CASES))
+def test_reads_are_open_by_default(open_reads: Server, case: str) -> None:
+    assert ask(open_reads, key_of(open_reads, case)).status_code == 200
+    assert open_reads.client.get("/documents", headers=open_reads.auth(key_of(open_reads, case))).status_code == 200
+
+
+READ_CASES = {"none": 401, "read": 200, "write": 200, "revoked": 401, "unknown": 401, "garbage": 401}
+
+
+@pytest.mark.parametrize(("case", "status"), list(READ_CASES.items()))
+def test_require_key_makes_reads_need_a_read_key(closed_reads: Server, case: str, status: int) -> None:
+    key = key_of(closed_reads, case)
+    assert ask(closed_reads, key).status_code == status
+    assert closed_reads.client.get("/documents", headers=closed_reads.auth(key)).status_code == status
+    assert closed_reads.client.get("/documents/ferry", headers=closed_reads.auth(key)).status_code == status
+    assert closed_reads.client.get("/health").status_code == 200  # a load balancer's check stays open
+
+
+def test_the_messages_say_what_to_do(closed_reads: Server) -> None:
+    assert "send Authorization: Bearer KEY" in ask(closed_reads, None).json()["detail"]
+    assert "revoked" in ask(closed_reads, closed_reads.revoked_key).json()["detail"]
+    assert "may only read; this needs a write key" in upload(closed_reads, closed_reads.read_key).json()["detail"]
+
+
+def test_a_key_revoked_while_the_server_runs_is_refused_at_once(open_reads: Server) -> None:
+    store = KeyStore.for_index(open_reads.index_dir)
+    record, key = store.create("write", "temp")
+    assert upload(open_reads, key).status_code == 201
+
+    store.revoke("temp")
+
+    assert upload(open_reads, key).status_code == 401
+
+
+def test_only_a_hash_is_stored(tmp_path) -> None:
+    store = KeyStore(tmp_path / "server")
+    record, key = store.create("read", "team")
+
+    raw = (tmp_path / "server" / "keys.sqlite").read_bytes()
+    assert key.encode() not in raw
+    assert key.split("_", 2)[2].encode() not in raw
+    assert (tmp_path / "server" / "keys.sqlite").stat().st_mode & 0o077 == 0
+    assert store.check(key) == record
+    with sqlite3.connect(tmp_path / "server" / "keys.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM keys").fetchone() == (1,)
+
+
+def test_keys_cli_create_prints_the_key_alone_then_list_and_revoke(tmp_path) -> None:
+    runner = CliRunner()
+    index = tmp_path / "docs.qa"
+
+    created = runner.invoke(cli, ["keys", "create", "--scope", "write", "--name", "ci", "--index", str(index)])
+
+    assert created.exit_code == 0, created.output
+    key = created.stdout.strip()
+    assert "\n" not in key and key.startswith("qa_")
+    store = KeyStore(server_data_dir(index))
+    assert store.check(key).scope == "write"
+    listed = runner.invoke(cli, ["keys", "list", "--index", str(index)])
+    assert "ci" in listed.stdout and "write" in listed.stdout and key not in listed.stdout
+    revoked = runner.invoke(cli, ["keys", "revoke", "ci", "--index", str(index)])
+    assert revoked.exit_code == 0
+    assert store.check(key) is None
+    again = runner.invoke(cli, ["keys", "revoke", "ci", "--index", str(index)])
+    assert again.exit_code == 1 and "No active key" in again.stderr
+    bad = runner.invoke(cli, ["keys", "create", "--scope", "admin", "--index", str(index)])
+    assert bad.exit_code == 1 and "Unknown scope 'admin'" in bad.stderr

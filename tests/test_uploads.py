@@ -1,0 +1,204 @@
+"""Writes over HTTP: `POST /documents` and `DELETE /documents/{doc_id}` through the same storage
+engine as `qa index`, all or nothing, and every hostile upload answered with a clear 4xx."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa.store import read_manifest
+from tests.hostile import docx_bomb, pdf_page_tree_bomb, simple_pdf
+from tests.server_fixtures import Server, open_server
+
+QUESTION = {"question": "Which ferry leaves for Gozo?", "top_k": 1}
+
+
+@pytest.fixture
+def server(tmp_path, fake_encoder) -> Iterator[Server]:
+    opened = open_server(tmp_path, fake_encoder)
+    yield opened
+    opened.client.__exit__(None, None, None)
+
+
+def upload(server: Server, *files: tuple[str, bytes], folder: str | None = None, key: str | None = "write"):
+    parts = [("files", (name, io.BytesIO(data), "application/octet-stream")) for name, data in files]
+    headers = server.auth(server.write_key if key == "write" else key)
+    return server.client.post("/documents", files=parts, data={"folder": folder} if folder else None, headers=headers)
+
+
+def index_state(server: Server) -> tuple[int, list[str]]:
+    manifest = read_manifest(server.index_dir)
+    return manifest.generation, sorted(d["doc_id"] for d in server.client.get("/documents").json())
+
+
+def test_an_uploaded_file_is_kept_indexed_and_asked_about_at_once(server: Server) -> None:
+    before = server.client.post("/ask", json={"question": "When do the lighthouse keepers of Comino eat?"})
+    assert "lighthouse" not in before.json()["passages"][0]["text"]
+
+    response = upload(server, ("keepers.txt", b"The lighthouse keepers of Comino eat supper at dusk."), folder="island")
+
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert (result["added"], result["updated"], result["skipped"]) == (1, 0, 0)
+    [file] = result["files"]
+    assert file["name"] == "island/keepers.txt" and file["status"] == "added" and file["reason"]
+    assert (server.documents_dir / "island" / "keepers.txt").is_file()
+    assert result["generation"] == read_manifest(server.index_dir).generation
+    after = server.client.post("/ask", json={"question": "When do the lighthouse keepers of Comino eat?"}).json()
+    best = after["passages"][0]
+    assert "supper at dusk" in best["text"]
+    assert best["citation"]["source"] == "island/keepers.txt"
+    document = server.client.get(f"/documents/{file['doc_id']}").json()
+    assert document["source"] == "island/keepers.txt"
+
+
+def test_the_same_file_again_is_skipped_and_a_changed_one_updated(server: Server) -> None:
+    first = upload(server, ("keepers.txt", b"The lighthouse keepers eat at dusk.")).json()
+    again = upload(server, ("keepers.txt", b"The lighthouse keepers eat at dusk.")).json()
+    changed = upload(server, ("keepers.txt", b"The lighthouse keepers eat at dawn.")).json()
+
+    assert again["files"][0]["status"] == "skipped" and "already indexed" in again["files"][0]["reason"]
+    assert changed["files"][0]["status"] == "updated"
+    assert changed["files"][0]["doc_id"] == first["files"][0]["doc_id"]
+    assert changed["generation"] > first["generation"]
+    text = server.client.get(f"/documents/{first['files'][0]['doc_id']}").json()["text"]
+    assert "dawn" in text
+
+
+def test_several_files_in_one_upload_make_one_generation(server: Server) -> None:
+    generation, _ = index_state(server)
+    result = upload(server, ("a.md", b"# Alpha\n\nFirst note."), ("b.html", b"<p>Second note here.</p>")).json()
+
+    assert result["added"] == 2
+    assert result["generation"] == generation + 1
+
+
+def test_delete_removes_the_document_and_its_uploaded_file(server: Server) -> None:
+    doc_id = upload(server, ("keepers.txt", b"The lighthouse keepers eat at dusk.")).json()["files"][0]["doc_id"]
+
+    response = server.client.delete(f"/documents/{doc_id}", headers=server.writer)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["file_deleted"] is True
+    assert not (server.documents_dir / "keepers.txt").exists()
+    assert server.client.get(f"/documents/{doc_id}").status_code == 404
+    assert server.client.delete(f"/documents/{doc_id}", headers=server.writer).status_code == 404
+
+
+def test_delete_of_a_document_indexed_from_elsewhere_leaves_its_file(server: Server) -> None:
+    response = server.client.delete("/documents/ferry", headers=server.writer)
+
+    assert response.status_code == 200
+    assert response.json()["file_deleted"] is False
+    assert (server.index_dir.parent / "notes" / "ferry.txt").is_file()
+    assert "ferry" not in index_state(server)[1]
+
+
+# Hostile uploads: each a 4xx naming the problem, nothing written, the index unchanged --------------
+
+HOSTILE = {
+    "path traversal": ([("../../etc/x.txt", b"owned")], None, 422, "may not contain a path"),
+    "traversal in the folder": ([("x.txt", b"owned")], "../../etc", 422, "'..'"),
+    "absolute folder": ([("x.txt", b"owned")], "/etc/../..", 422, "'..'"),
+    "backslashes": ([("..\\..\\x.txt", b"owned")], None, 422, "may not contain a path"),
+    "hidden file": ([(".bashrc.txt", b"x")], None, 422, "start with '.'"),
+    "empty file": ([("empty.txt", b"")], None, 422, "empty.txt is empty"),
+    "wrong extension": ([("tool.exe", b"MZ\x90\x00")], None, 422, "tool.exe: unsupported type .exe"),
+    "no extension": ([("README", b"text")], None, 422, "unsupported type (none)"),
+    "binary posing as text": ([("data.txt", b"\x00\x01\x02" * 100)], None, 422, "data.txt (binary file)"),
+    "broken pdf": ([("broken.pdf", b"%PDF-1.4 not really")], None, 422, "broken.pdf (cannot parse"),
+    "one bad file among good ones": (
+        [("good.txt", b"A good note."), ("bad.exe", b"x")],
+        None,
+        422,
+        "bad.exe: unsupported type",
+    ),
+    "the same name twice": ([("a.txt", b"one"), ("a.txt", b"two")], None, 422, "a.txt is sent twice"),
+    "1,000 tiny files": ([(f"n{i}.txt", b"tiny") for i in range(1000)], None, 413, "1000 files in one upload"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_hostile_upload_is_refused_and_changes_nothing(server: Server, case: str, tmp_path: Path) -> None:
+    files, folder, status, message = HOSTILE[case]
+    before = index_state(server)
+    outside = everything_but_the_documents(server, tmp_path)
+
+    response = upload(server, *files, folder=folder)
+
+    assert response.status_code == status, response.text
+    assert message in response.json()["detail"]
+    assert index_state(server) == before
+    assert everything_but_the_documents(server, tmp_path) == outside
+    assert not (server.documents_dir / "../../etc/x.txt").resolve().exists()
+    assert not [p for p in server.documents_dir.rglob("*") if p.is_file()]
+    assert server.client.get("/health").status_code == 200
+
+
+def everything_but_the_documents(server: Server, folder: Path) -> list[Path]:
+    documents = server.documents_dir
+    return sorted(p for p in folder.rglob("*") if p != documents and documents not in p.parents)
+
+
+def test_a_docx_zip_bomb_is_refused_by_the_unpacked_size(server: Server, tmp_path: Path) -> None:
+    bomb = docx_bomb(tmp_path / "bomb.docx", unpacked_mib=210)
+    before = index_state(server)
+
+    response = upload(server, ("report.docx", bomb.read_bytes()))
+
+    assert response.status_code == 422
+    assert "report.docx (it unpacks to" in response.json()["detail"]
+    assert index_state(server) == before
+
+
+def test_a_pdf_with_a_huge_page_tree_is_refused(server: Server, tmp_path: Path) -> None:
+    pdf = pdf_page_tree_bomb(tmp_path / "tree.pdf")
+    before = index_state(server)
+
+    response = upload(server, ("tree.pdf", pdf.read_bytes()))
+
+    assert response.status_code == 422
+    assert "tree.pdf (" in response.json()["detail"] and "page tree" in response.json()["detail"]
+    assert index_state(server) == before
+
+
+@pytest.mark.parametrize(
+    ("limit", "files", "message"),
+    [
+        ({"max_upload_file_bytes": 100}, [("big.txt", b"x " * 100)], "big.txt is over the limit of 100 bytes per file"),
+        ({"max_upload_bytes": 150}, [("a.txt", b"a " * 50), ("b.txt", b"b " * 50)], "150 bytes in all"),
+        ({"max_upload_files": 2}, [("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c")], "3 files in one upload"),
+    ],
+)
+def test_uploads_over_a_limit_are_413(tmp_path, fake_encoder, limit, files, message) -> None:
+    server = open_server(tmp_path, fake_encoder, **limit)
+    try:
+        response = upload(server, *files)
+        assert response.status_code == 413, response.text
+        assert message in response.json()["detail"]
+    finally:
+        server.client.__exit__(None, None, None)
+
+
+def test_a_body_over_the_upload_limit_is_413_before_it_is_read(tmp_path, fake_encoder) -> None:
+    server = open_server(tmp_path, fake_encoder, max_upload_bytes=1000, max_upload_files=1)
+    try:
+        response = upload(server, ("big.txt", b"x" * 200_000))
+        assert response.status_code == 413
+        assert "request body is over the limit" in response.json()["detail"]
+    finally:
+        server.client.__exit__(None, None, None)
+
+
+def test_a_parse_timeout_refuses_the_file(tmp_path, fake_encoder) -> None:
+    server = open_server(tmp_path, fake_encoder, parse_timeout=1e-9)
+    try:
+        pdf = simple_pdf(tmp_path / "slow.pdf", ["A page of text about the ferry."])
+        response = upload(server, ("slow.pdf", pdf.read_bytes()))
+        assert response.status_code == 422
+        assert "slow.pdf (reading it took longer than" in response.json()["detail"]
+    finally:
+        server.client.__exit__(None, None, None)
