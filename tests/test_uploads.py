@@ -202,3 +202,47 @@ def test_a_parse_timeout_refuses_the_file(tmp_path, fake_encoder) -> None:
         assert "slow.pdf (reading it took longer than" in response.json()["detail"]
     finally:
         server.client.__exit__(None, None, None)
+
+
+# A real `qa serve` ------------------------------------------------------------------------------
+
+
+def test_a_real_server_takes_uploads_and_deletes_and_never_logs_a_key(tmp_path, fake_encoder) -> None:
+    import subprocess
+
+    import httpx
+
+    from qa.keys import KeyStore
+    from tests.server_fixtures import small_index
+    from tests.test_store import PIPES, fake_env, fake_qa, free_port, wait_for
+
+    index_dir = small_index(tmp_path, fake_encoder)
+    _, write = KeyStore.for_index(index_dir).create("write", "ci")
+    _, read = KeyStore.for_index(index_dir).create("read", "widget")
+    port = free_port()
+    command = [*fake_qa(), "serve", "--index", str(index_dir), "--port", str(port), "--require-key"]
+    server = subprocess.Popen(command, env=fake_env(), **PIPES)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/health", server)
+        question = {"question": "When do the lighthouse keepers of Comino eat?", "top_k": 1}
+        files = {"files": ("keepers.txt", b"The lighthouse keepers of Comino eat supper at dusk.", "text/plain")}
+        assert httpx.post(base + "/ask", json=question).status_code == 401
+        as_reader = httpx.post(base + "/documents", files=files, headers={"Authorization": f"Bearer {read}"})
+        assert as_reader.status_code == 403
+
+        added = httpx.post(base + "/documents", files=files, headers={"Authorization": f"Bearer {write}"})
+
+        assert added.status_code == 201, added.text
+        doc_id = added.json()["files"][0]["doc_id"]
+        answer = httpx.post(base + "/ask", json=question, headers={"Authorization": f"Bearer {read}"}).json()
+        assert answer["passages"][0]["citation"]["doc_id"] == doc_id
+        gone = httpx.delete(f"{base}/documents/{doc_id}", headers={"Authorization": f"Bearer {write}"})
+        assert gone.status_code == 200
+        after = httpx.post(base + "/ask", json=question, headers={"Authorization": f"Bearer {read}"}).json()
+        assert after["passages"][0]["citation"]["doc_id"] != doc_id
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert "POST /documents" in out + err  # the access log is on, and holds no key
+    assert write not in out + err and read not in out + err
