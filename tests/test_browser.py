@@ -88,6 +88,7 @@ class Site:
     host: str
     pages: Path
     dialogs: list[str] = field(default_factory=list)
+    index: Path | None = None
 
 
 def free_port() -> int:
@@ -164,7 +165,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
         wait_until_up(api, server, log)
-        yield Site(api=api, host=host, pages=pages)
+        yield Site(api=api, host=host, pages=pages, index=work / "corpus.qa")
     finally:
         server.terminate()
         try:
@@ -322,6 +323,9 @@ def test_keyboard_alone_drives_the_launcher_widget(page, site: Site) -> None:
     assert second.value.post_data_json["history"] == ["Who defected\nin Rome?"]
     expect(page.locator("qa-chat .turn").nth(1).locator(".passage").first).to_be_visible()
 
+    page.keyboard.press("Shift+Tab")  # the last passage's feedback buttons, then its citation
+    expect(page.locator("qa-chat .votes").last.get_by_role("button", name="Not helpful")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     focused_cite = page.locator("qa-chat .cite").last
     expect(focused_cite).to_be_focused()
@@ -749,3 +753,59 @@ def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Sit
         run_axe(page, f"{theme} host page, answered", found)
 
     assert found == []
+
+
+# A shared server: the widget's key and feedback buttons ------------------------------------------------
+
+
+def test_the_widget_sends_its_read_key_with_every_request(page, site: Site) -> None:
+    from qa.keys import KeyStore
+
+    _, key = KeyStore.for_index(site.index).create("read", "widget-test")
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: sent.append((request.url, request.headers.get("authorization"))))
+    open_host_page(page, site, script=f'data-api-key="{key}"', body="<qa-chat></qa-chat>")
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
+    page.locator("qa-chat .cite").first.click()
+    expect(page.locator("qa-chat .doc-text")).to_be_focused()
+
+    to_api = [(url, header) for url, header in sent if url.startswith(site.api) and not url.endswith("widget.js")]
+    assert {url.rsplit("/", 1)[-1] for url, _ in to_api} >= {"health", "ask", "000_5ff8cc3110b41a82"}
+    assert all(header == f"Bearer {key}" for _, header in to_api)
+
+
+def test_feedback_buttons_work_by_keyboard_and_are_named(page, site: Site) -> None:
+    from qa.feedback import FeedbackStore
+
+    before = len(FeedbackStore.for_index(site.index).votes())
+    page.goto(f"{site.api}/")
+    ask(page, ROME_QUESTION)
+    best = page.locator("qa-chat .passage").first
+    group = best.get_by_role("group", name="Was this passage helpful?")
+    up, down = group.get_by_role("button", name="Helpful", exact=True), group.get_by_role("button", name="Not helpful")
+    expect(up).to_have_attribute("aria-pressed", "false")
+
+    up.focus()
+    with page.expect_response(lambda response: response.url.endswith("/feedback")) as sent:
+        page.keyboard.press("Enter")
+    assert sent.value.status == 201
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("qa-chat [role=status]")).to_have_text("Thanks: your feedback was sent.")
+    page.keyboard.press("Tab")
+    expect(down).to_be_focused()
+    with page.expect_response(lambda response: response.url.endswith("/feedback")):
+        page.keyboard.press(" ")
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+
+    votes = FeedbackStore.for_index(site.index).votes()[before:]
+    assert [vote.vote for vote in votes] == ["up", "down"]
+    assert votes[0].question == ROME_QUESTION and "Eight Libyan army officers" in votes[0].text
+
+
+def test_feedback_strings_can_be_replaced(page, site: Site) -> None:
+    open_host_page(page, site, body='<qa-chat text-vote-up="Yes" text-votes="Useful?"></qa-chat>')
+    ask(page, ROME_QUESTION)
+    group = page.locator("qa-chat .passage").first.get_by_role("group", name="Useful?")
+    expect(group.get_by_role("button", name="Yes", exact=True)).to_be_visible()

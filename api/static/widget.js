@@ -58,6 +58,11 @@
       unreachable: "Could not reach the server at {origin}. Your question is kept; try again.",
       "server-failed": "The server failed ({detail}). Try again.",
       "open-failed": "Could not open the document: {detail}",
+      votes: "Was this passage helpful?",
+      "vote-up": "Helpful",
+      "vote-down": "Not helpful",
+      voted: "Thanks: your feedback was sent.",
+      "vote-failed": "Could not send the feedback: {detail}",
     },
     fr: {
       title: "Interroger les documents",
@@ -88,6 +93,11 @@
       unreachable: "Impossible de joindre le serveur {origin}. Votre question est conservée\u00a0; réessayez.",
       "server-failed": "Le serveur a échoué ({detail}). Réessayez.",
       "open-failed": "Impossible d’ouvrir le document\u00a0: {detail}",
+      votes: "Ce passage vous a-t-il aidé\u00a0?",
+      "vote-up": "Utile",
+      "vote-down": "Pas utile",
+      voted: "Merci\u00a0: votre avis a été envoyé.",
+      "vote-failed": "Impossible d’envoyer votre avis\u00a0: {detail}",
     },
   };
 
@@ -99,7 +109,7 @@
 
   /** Options a data- attribute of the script tag may give every <qa-chat> on the page. */
   const OPTIONS = [
-    "theme", "lang", "shortcut", "examples",
+    "theme", "lang", "shortcut", "examples", "api-key",
     ...Object.keys(STRINGS.en).map((key) => `text-${key}`),
     ...Object.keys(FILTERS).map((key) => `filter-${key}`),
   ];
@@ -236,6 +246,9 @@
     }
     mark { background: var(--_highlight); color: inherit; padding: 0 1px; border-radius: 2px; }
     .cite { display: block; width: 100%; text-align: left; padding: 6px 10px; font-size: .87em; }
+    .votes { display: flex; gap: 6px; margin: 6px 0 0; }
+    .votes button { min-width: 44px; min-height: 32px; padding: 2px 10px; font-size: 1em; }
+    .votes button[aria-pressed="true"] { border-color: var(--_accent); background: var(--_surface); }
     .cite-title { display: block; font-weight: 600; color: var(--_accent); overflow-wrap: anywhere; }
     .cite-where { display: block; color: var(--_muted); overflow-wrap: anywhere; }
     .error {
@@ -700,7 +713,7 @@
       if (this.factsLoaded) return;
       this.factsLoaded = true;
       try {
-        const response = await fetch(new URL("health", API));
+        const response = await fetch(new URL("health", API), { headers: this.auth() });
         if (!response.ok) throw new Error(await problem(response));
         const { index } = await response.json();
         this.facts.textContent = this.t("facts", {
@@ -732,7 +745,7 @@
         try {
           response = await fetch(new URL("ask", API), {
             method: "POST",
-            headers: { "Content-Type": "application/json" },
+            headers: { "Content-Type": "application/json", ...this.auth() },
             body: JSON.stringify({
               question, history: this.history.slice(-HISTORY_TURNS), ...(this.filters ? { filters: this.filters } : {}),
             }),
@@ -794,11 +807,57 @@
         );
         cite.addEventListener("click", () => this.openDocument(passage, cite));
         const quote = el("blockquote", { id: `${this.baseId}-passage-${this.answers}-${index}` }, ...quotedParts(passage, false));
-        list.append(el("li", { class: "passage" }, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite));
+        list.append(el(
+          "li", { class: "passage" },
+          quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.voteButtons(answer, passage),
+        ));
       }
       this.answers += 1;
       box.append(list);
       return box;
+    }
+
+    /** The read key of attribute api-key (or data-api-key), sent with every request. */
+    auth() {
+      const key = (this.getAttribute("api-key") || "").trim();
+      return key ? { Authorization: `Bearer ${key}` } : {};
+    }
+
+    /** 👍/👎 for one passage: real buttons (Enter, Space), named in words, aria-pressed on the vote sent. */
+    voteButtons(answer, passage) {
+      const group = el("div", { class: "votes", role: "group", "aria-label": this.t("votes") });
+      const buttons = [["up", "👍", "vote-up"], ["down", "👎", "vote-down"]].map(([vote, mark, label]) => {
+        const button = el(
+          "button",
+          { type: "button", "aria-pressed": "false", "aria-label": this.t(label), title: this.t(label), "data-vote": vote },
+          el("span", { "aria-hidden": "true" }, mark),
+        );
+        button.addEventListener("click", () => this.sendVote(answer, passage, vote, buttons));
+        return button;
+      });
+      group.append(...buttons);
+      return group;
+    }
+
+    async sendVote(answer, passage, vote, buttons) {
+      const { doc_id, start, end } = passage.citation;
+      try {
+        let response;
+        try {
+          response = await fetch(new URL("feedback", API), {
+            method: "POST",
+            headers: { "Content-Type": "application/json", ...this.auth() },
+            body: JSON.stringify({ question: answer.question, doc_id, start, end, vote }),
+          });
+        } catch (_) {
+          throw new Error(this.t("unreachable", { origin: API.origin }));
+        }
+        if (!response.ok) throw new Error(await problem(response));
+        for (const button of buttons) button.setAttribute("aria-pressed", String(button.dataset.vote === vote));
+        this.announce(this.t("voted"));
+      } catch (error) {
+        this.showError(this.t("vote-failed", { detail: error.message }));
+      }
     }
 
     /** "Show the whole passage": a real button, so Enter and Space work; aria-expanded says which form shows. */
@@ -819,7 +878,8 @@
 
     async fetchDocument(docId) {
       if (!this.documents.has(docId)) {
-        const request = fetch(new URL(`documents/${encodeURIComponent(docId)}`, API)).then(async (response) => {
+        const url = new URL(`documents/${encodeURIComponent(docId)}`, API);
+        const request = fetch(url, { headers: this.auth() }).then(async (response) => {
           if (!response.ok) throw new Error(await problem(response));
           return response.json();
         });
