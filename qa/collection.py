@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from qa.answers import (
     Highlight,
     IndexStats,
 )
+from qa.confidence import assess
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, QAError
 from qa.events import OnProgress, ignore
 from qa.filters import Filters
@@ -147,8 +149,14 @@ class Collection:
         answers it confidently (the evaluator calls this directly)."""
         snapshot = snapshot or self.snapshot()
         reader = _PassageReader(snapshot)
-        allowed = _allowed(snapshot, filters)
-        return self.retriever.rank(snapshot, self.query(question, history), k, reader.texts, mode, allowed)
+        return self._rank(snapshot, reader, self.query(question, history), k, mode, _allowed(snapshot, filters))
+
+    def _rank(self, snapshot: Snapshot, reader: _PassageReader, query: Query, k: int, mode, allowed) -> Ranking:
+        """Rank, then judge whether the best passage answers (qa.confidence)."""
+        ranking = self.retriever.rank(snapshot, query, k, reader.texts, mode, allowed)
+        top_text = reader.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
+        confidence = assess(query.terms, ranking.idf, snapshot.bm25.passages, ranking.hits, top_text)
+        return replace(ranking, confidence=confidence)
 
     def ask(
         self,
@@ -172,7 +180,7 @@ class Collection:
         reader = _PassageReader(snapshot)
         allowed = _allowed(snapshot, filters)
         query = self.query(question, history)
-        ranking = self.retriever.rank(snapshot, query, top_k * 4, reader.texts, mode, allowed)
+        ranking = self._rank(snapshot, reader, query, top_k * 4, mode, allowed)
         passages = self._answer_passages(ranking, reader.rows([hit.passage_id for hit in ranking.hits]), top_k)
         return Answer(
             question=question,

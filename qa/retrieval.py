@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.confidence import NONE as NO_CONFIDENCE
+from qa.confidence import Confidence
 from qa.sentences import SentenceScore, best, score_sentences
 
 MODES = ("hybrid", "dense", "bm25")
@@ -23,16 +25,13 @@ MODES = ("hybrid", "dense", "bm25")
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """How passages are found and when an answer counts as confident (tuned in docs/EVALUATION.md)."""
+    """How passages are found (tuned in docs/EVALUATION.md); qa.confidence judges the result."""
 
     mode: str = "hybrid"
     candidates: int = 100
     dense_weight: float = 0.7
     sentence_weight: float = 0.5
     rerank_depth: int = 20
-    # Below this cosine between the question and every top passage, nothing answers confidently.
-    min_dense: float = 0.3
-    confidence_depth: int = 10
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,17 @@ class Hit:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Hits for a question in its conversation: `query` is what was searched."""
+    """Hits for a question in its conversation: `query` is what was searched, `confidence` how
+    surely the best hit answers (set by the collection, qa.confidence)."""
 
     query: Query
     hits: list[Hit]
-    confident: bool
     idf: Mapping[str, float]
+    confidence: Confidence = NO_CONFIDENCE
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence.confident
 
 
 PassageTexts = Callable[[Sequence[int]], Mapping[int, str]]
@@ -69,11 +73,6 @@ PassageTexts = Callable[[Sequence[int]], Mapping[int, str]]
 class HybridRetriever:
     def __init__(self, settings: RetrievalSettings = RetrievalSettings()) -> None:
         self.settings = settings
-
-    def confident(self, hits: Sequence[Hit]) -> bool:
-        """Does some top passage lie close enough to the question to be offered as its answer?"""
-        depth = self.settings.confidence_depth
-        return any(hit.dense >= self.settings.min_dense for hit in hits[:depth])
 
     def rank(self, source, query: Query, k: int, texts: PassageTexts, mode: str | None = None, allowed=None) -> Ranking:
         """The `k` best passages, best first; `texts(ids)` gives passage texts for sentence scoring.
@@ -87,7 +86,7 @@ class HybridRetriever:
         n = max(k, self.settings.candidates)
         idf = source.bm25.idf(query.terms)
         if allowed is not None and not allowed.count:
-            return Ranking(query=query, hits=[], confident=False, idf=idf)
+            return Ranking(query=query, hits=[], idf=idf)
         lexical_ids, lexical_scores = (
             source.lexical_scores(query.terms, allowed)
             if mode != "dense"
@@ -101,7 +100,7 @@ class HybridRetriever:
             candidate_ids.append(lexical_ids[top[lexical_scores[top] > 0]])
         ids = np.unique(np.concatenate(candidate_ids)) if candidate_ids else np.zeros(0, dtype=np.int64)
         hits = self._score(source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) if len(ids) else []
-        return Ranking(query=query, hits=hits, confident=self.confident(hits), idf=idf)
+        return Ranking(query=query, hits=hits, idf=idf)
 
     def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) -> list[Hit]:
         dense = source.vectors(ids) @ query.vector

@@ -34,7 +34,7 @@ def score_sentences(
 ) -> list[list[SentenceScore]]:
     """Every sentence of each passage scored against the question's terms."""
     query_terms = [term for term in terms if term in idf]
-    split = [_sentences(text) for text in passages]
+    split = [sentence_terms(text) for text in passages]
     lengths = [length for sentences in split for _, _, length, _ in sentences]
     average = max(1.0, sum(lengths) / len(lengths)) if lengths else 1.0
     scores: list[list[SentenceScore]] = []
@@ -49,7 +49,7 @@ def score_sentences(
 
 
 @lru_cache(maxsize=16384)
-def _sentences(text: str) -> tuple[tuple[int, int, int, Counter], ...]:
+def sentence_terms(text: str) -> tuple[tuple[int, int, int, Counter], ...]:
     """(start, end, term count, term frequencies) of each sentence; cached, since the same
     passages come back question after question."""
     from qa.lexical import analyze

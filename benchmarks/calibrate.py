@@ -1,0 +1,304 @@
+"""Calibrating `answered`: the public calibration set, the signals of each question, the fit.
+
+The set (docs/EVALUATION.md) pairs questions with corpora, from ../shared/eval only:
+
+- answerable: SQuAD dev-a questions on their own paragraphs; SciFact test claims on SciFact;
+  the seeds' answerable questions on the seeds;
+- unanswerable: SciFact claims on SQuAD paragraphs and on the seeds; SQuAD questions on the
+  seeds and on SciFact; the seeds' answerable questions on SQuAD and SciFact; the seeds'
+  unanswerable questions on the seeds.
+
+`collect` asks every question through `Collection.rank` (the query path) on the cached indexes
+and writes each one's confidence signals to benchmarks/results/calibration_signals.json; `fit`
+fits a logistic regression on half of them (SQuAD split by article, the rest by question id),
+picks the operating point on that half, and reports it on the other half and on each source.
+
+    python -m benchmarks.calibrate collect [--sample 1000]
+    python -m benchmarks.calibrate fit
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+import zlib
+
+import numpy as np
+
+from benchmarks.common import REPO, RESULTS, load_average, print_table, write_results
+from qa.confidence import SIGNALS
+from qa.sentences import sentence_terms
+
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+SIGNALS_FILE = RESULTS / "calibration_signals.json"
+# The targets: at most 1% of answerable questions abstain, at most 5% of unanswerable ones are
+# answered. The threshold is chosen on the fit half at 0.75% abstained: a half holds ~3,000
+# answerable questions, whose abstention rate moves by ±0.2 point from one half to the other.
+MAX_ANSWERABLE_ABSTAINED = 0.01
+MAX_UNANSWERABLE_ANSWERED = 0.05
+FIT_ANSWERABLE_ABSTAINED = 0.0075
+RANKED = 20
+
+
+def _half(key: str) -> str:
+    return "fit" if zlib.crc32(key.encode()) % 2 == 0 else "report"
+
+
+def _squad_half(question) -> str:
+    article = int(next(iter(question.gold_doc_ids)).split("-")[0])
+    return "fit" if article % 2 == 0 else "report"
+
+
+def _sample(items: list, size: int | None, seed: int = 0) -> list:
+    if size is None or len(items) <= size:
+        return list(items)
+    return random.Random(seed).sample(items, size)
+
+
+def _scifact_claims() -> list[tuple[str, str]]:
+    lines = (SHARED_EVAL / "scifact" / "queries.jsonl").read_text("utf-8").splitlines()
+    return [(record["_id"], record["text"]) for record in map(json.loads, filter(str.strip, lines))]
+
+
+def collect(sample: int, only: set[str] | None = None) -> list[dict]:
+    from qa.collection import Collection
+    from qa.evaluation.datasets import load_beir, load_questions, load_squad
+    from qa.evaluation.runner import corpus_index
+
+    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
+    scifact = load_beir(SHARED_EVAL / "scifact")
+    seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
+    collections = {"squad": Collection.open(corpus_index(squad)), "scifact": None, "seeds": None}
+    encoder = collections["squad"].encoder
+    collections["scifact"] = Collection.open(corpus_index(scifact), encoder=encoder)
+    collections["seeds"] = Collection.open(None, encoder=encoder)
+
+    known_sentence_dense = {}
+    if SIGNALS_FILE.exists():
+        for row in json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]:
+            known_sentence_dense[(row["source"], row["id"])] = row["sentence_dense"]
+    claims = _scifact_claims()
+    squad_sample = _sample(squad.questions, sample)
+    seeds_answerable = [q for q in seeds.questions if q.answerable]
+    # (source, corpus, answerable, [(id, question, history, half)])
+    plan = [
+        ("squad→squad", "squad", True, [(q.id, q.question, [], _squad_half(q)) for q in squad.questions]),
+        ("scifact→scifact", "scifact", True, [(q.id, q.question, [], _half(q.id)) for q in scifact.questions]),
+        ("seeds→seeds", "seeds", True, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
+        (
+            "seeds unanswerable→seeds",
+            "seeds",
+            False,
+            [(q.id, q.question, q.history, _half(q.id)) for q in seeds.questions if not q.answerable],
+        ),
+        ("scifact→squad", "squad", False, [(i, text, [], _half(i)) for i, text in _sample(claims, sample)]),
+        ("scifact→seeds", "seeds", False, [(i, text, [], _half(i)) for i, text in _sample(claims, sample, 1)]),
+        ("squad→seeds", "seeds", False, [(q.id, q.question, [], _squad_half(q)) for q in squad_sample]),
+        ("squad→scifact", "scifact", False, [(q.id, q.question, [], _squad_half(q)) for q in squad_sample]),
+        ("seeds→squad", "squad", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
+        ("seeds→scifact", "scifact", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
+    ]
+    rows = []
+    for source, corpus, answerable, questions in plan:
+        if only and source not in only:
+            continue
+        collection = collections[corpus]
+        snapshot = collection.snapshot()
+        started = time.perf_counter()
+        for question_id, question, history, half in questions:
+            ranking = collection.rank(question, RANKED, history=history, snapshot=snapshot)
+            confidence = ranking.confidence
+            rows.append(
+                {
+                    "source": source,
+                    "id": question_id,
+                    "answerable": answerable,
+                    "half": half,
+                    **dict(zip(SIGNALS, confidence.vector())),
+                    **_candidates(snapshot, ranking),
+                    "sentence_dense": known_sentence_dense.get((source, question_id))
+                    or _sentence_dense(collection, snapshot, ranking),
+                }
+            )
+        print(f"{source}: {len(questions)} questions in {time.perf_counter() - started:.0f} s", flush=True)
+    return rows
+
+
+def _candidates(snapshot, ranking) -> dict[str, float]:
+    """Further cheap signals tried beside qa.confidence's (docs/EVALUATION.md says which helped)."""
+    hits = ranking.hits
+    if not hits:
+        return dict.fromkeys(CANDIDATES, 0.0)
+    terms = list(dict.fromkeys(ranking.query.terms))
+    dense = [hit.dense for hit in hits[:10]]
+    top_text = snapshot.passages([hits[0].passage_id])[hits[0].passage_id].text
+    passage_terms = set().union(*(counts for _, _, _, counts in sentence_terms(top_text)))
+    idf_total = sum(ranking.idf.values()) or 1.0
+    return {
+        "dense_first": hits[0].dense,
+        "dense_gap": dense[0] - float(np.mean(dense[1:])) if len(dense) > 1 else dense[0],
+        "terms": float(len(terms)),
+        "passage_coverage": sum(1 for t in terms if t in passage_terms) / len(terms) if terms else 0.0,
+        "lexical_share": hits[0].lexical / idf_total,
+    }
+
+
+CANDIDATES = ("dense_first", "dense_gap", "terms", "passage_coverage", "lexical_share")
+
+
+def _sentence_dense(collection, snapshot, ranking) -> float:
+    """Experimental signal, not on the query path: the cosine between the question and the best
+    (BM25) sentence of each of the top 3 passages, encoded now; the highest."""
+    texts = snapshot.passages([hit.passage_id for hit in ranking.hits[:3]])
+    sentences = []
+    for hit in ranking.hits[:3]:
+        row = texts.get(hit.passage_id)
+        if row is not None and hit.sentence is not None:
+            sentences.append(row.text[hit.sentence.start : hit.sentence.end])
+    if not sentences:
+        return 0.0
+    return float((collection.encoder.encode_queries(sentences) @ ranking.query.vector).max())
+
+
+# ---- fitting -------------------------------------------------------------------------------
+
+
+def features(rows: list[dict], names=SIGNALS) -> np.ndarray:
+    return np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> tuple[float, np.ndarray]:
+    """Logistic regression by Newton's method with a small L2 penalty (not on the intercept);
+    answerable and unanswerable questions weigh the same in total, whatever their counts."""
+    weights = np.where(y == 1, 0.5 / y.sum(), 0.5 / (len(y) - y.sum())) * len(y)
+    design = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(design.shape[1])
+    penalty = np.eye(design.shape[1]) * l2 * len(y)
+    penalty[0, 0] = 0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ beta))
+        gradient = design.T @ (weights * (p - y)) + penalty @ beta
+        hessian = (design * (weights * p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(beta[0]), beta[1:]
+
+
+def predict(intercept: float, coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(intercept + x @ coefficients)))
+
+
+def operating_point(scores: np.ndarray, answerable: np.ndarray, max_abstained: float) -> float:
+    """The highest threshold at which at most `max_abstained` of answerable questions fall below."""
+    ordered = np.sort(scores[answerable])
+    allowed = int(np.floor(max_abstained * len(ordered)))
+    return float(ordered[allowed]) if allowed < len(ordered) else float(ordered[-1])
+
+
+def rates(scores: np.ndarray, answerable: np.ndarray, threshold: float) -> dict[str, float]:
+    answered = scores >= threshold
+    abstained_answerable = float((~answered[answerable]).mean()) if answerable.any() else None
+    answered_unanswerable = float(answered[~answerable].mean()) if (~answerable).any() else None
+    precision = (
+        float((~answered & ~answerable).sum() / (~answered).sum()) if (~answered).any() else None
+    )  # of abstentions, the right ones
+    return {
+        "answerable_abstained": abstained_answerable,
+        "unanswerable_answered": answered_unanswerable,
+        "abstain_precision": precision,
+        "abstain_recall": None if answered_unanswerable is None else 1 - answered_unanswerable,
+    }
+
+
+def fit(rows: list[dict]) -> dict:
+    y = np.array([row["answerable"] for row in rows])
+    half = np.array([row["half"] for row in rows])
+    sources = sorted({row["source"] for row in rows})
+    results: dict = {"models": {}}
+    models = {
+        "dense only (the former rule)": ("dense",),
+        "dense + coverage + known + margin": SIGNALS,
+        "dense + coverage + known + margin + sentence cosine": (*SIGNALS, "sentence_dense"),
+        "dense + coverage + known + margin + 5 more cheap signals": (*SIGNALS, *CANDIDATES),
+    }
+    table = []
+    for label, names in models.items():
+        x = features(rows, names)
+        mean, scale = x[half == "fit"].mean(0), x[half == "fit"].std(0) + 1e-9
+        intercept, coefficients = fit_logistic((x[half == "fit"] - mean) / scale, y[half == "fit"].astype(float))
+        # Back to raw signals, so the constants in qa/confidence.py need no scaling.
+        raw = coefficients / scale
+        raw_intercept = intercept - float((coefficients * mean / scale).sum())
+        scores = predict(raw_intercept, raw, x)
+        threshold = operating_point(scores[half == "fit"], y[half == "fit"], FIT_ANSWERABLE_ABSTAINED)
+        report = rates(scores[half == "report"], y[half == "report"], threshold)
+        per_source = {
+            source: rates(
+                scores[(half == "report") & (src == source)], y[(half == "report") & (src == source)], threshold
+            )
+            for source in sources
+            for src in [np.array([row["source"] for row in rows])]
+        }
+        curve = []
+        for target in (0.0025, 0.005, FIT_ANSWERABLE_ABSTAINED, 0.01, 0.02, 0.03, 0.05, 0.10):
+            t = operating_point(scores[half == "fit"], y[half == "fit"], target)
+            curve.append(
+                {"fit_max_abstained": target, "threshold": t, **rates(scores[half == "report"], y[half == "report"], t)}
+            )
+        results["models"][label] = {
+            "signals": list(names),
+            "intercept": raw_intercept,
+            "weights": raw.tolist(),
+            "threshold": threshold,
+            "report_half": report,
+            "fit_half": rates(scores[half == "fit"], y[half == "fit"], threshold),
+            "per_source_report_half": per_source,
+            "curve_report_half": curve,
+        }
+        table.append(
+            [
+                label,
+                f"{threshold:.3f}",
+                f"{report['answerable_abstained']:.4f}",
+                f"{report['unanswerable_answered']:.4f}",
+                f"{report['abstain_precision']:.3f}",
+            ]
+        )
+    print_table(
+        "Calibration, report half",
+        ["model", "threshold", "answerable abstained", "unanswerable answered", "abstain precision"],
+        table,
+    )
+    counts = {source: sum(1 for row in rows if row["source"] == source) for source in sources}
+    results["counts"] = counts
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["collect", "fit"])
+    parser.add_argument("--sample", type=int, default=1000, help="questions per cross-corpus source")
+    parser.add_argument("--only", nargs="*", help="collect these sources again, keep the others' rows")
+    args = parser.parse_args()
+    if args.step == "collect":
+        load = load_average()
+        rows = collect(args.sample, set(args.only or ()))
+        if args.only and SIGNALS_FILE.exists():
+            kept = [
+                row for row in json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"] if row["source"] not in args.only
+            ]
+            rows = kept + rows
+        SIGNALS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        SIGNALS_FILE.write_text(json.dumps({"load": [load, load_average()], "rows": rows}) + "\n", encoding="utf-8")
+        print(f"{len(rows)} questions → {SIGNALS_FILE}")
+    else:
+        rows = json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]
+        write_results("calibration", fit(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Judging whether the best passage answers: the calibrated signals of qa.confidence."""
+
+from __future__ import annotations
+
+from qa.confidence import NONE, assess
+from qa.retrieval import Hit
+
+IDF = {"koussa": 5.0, "defect": 3.0, "london": 2.0}
+PASSAGE = "Moussa Koussa defected to London. The weather was mild."
+
+
+def hits(dense: float, second: float = 0.2) -> list[Hit]:
+    return [Hit(1, 0.9, dense=dense, lexical=8.0), Hit(2, second, dense=second, lexical=1.0)]
+
+
+def test_nothing_found_is_not_confident():
+    assert assess(["koussa"], IDF, 1000, [], None) == NONE
+    assert not NONE.confident
+
+
+def test_one_sentence_holding_the_question_counts_as_coverage():
+    judged = assess(["koussa", "defect", "london"], IDF, 1000, hits(0.5), PASSAGE)
+    assert judged.coverage == 1.0 and judged.known == 1.0
+    partly = assess(["koussa", "weather"], {**IDF, "weather": 5.0}, 1000, hits(0.5), PASSAGE)
+    assert partly.coverage == 0.5  # each sentence holds one of two equally rare words
+
+
+def test_words_the_index_lacks_lower_the_confidence():
+    """A question about something the documents never mention is less likely answered here."""
+    covered = assess(["koussa", "defect"], IDF, 1000, hits(0.45), PASSAGE)
+    foreign = assess(["koussa", "quarterback", "superbowl"], IDF, 1000, hits(0.45), PASSAGE)
+    assert foreign.known < 1.0
+    assert foreign.probability < covered.probability
+
+
+def test_a_closer_passage_and_a_clearer_lead_raise_the_confidence():
+    terms = ["koussa", "defect"]
+    assert (
+        assess(terms, IDF, 1000, hits(0.6), PASSAGE).probability
+        > assess(terms, IDF, 1000, hits(0.3), PASSAGE).probability
+    )
+    lead = assess(terms, IDF, 1000, hits(0.5, second=0.1), PASSAGE)
+    tie = assess(terms, IDF, 1000, [Hit(1, 0.9, 0.5, 8.0), Hit(2, 0.89, 0.5, 8.0)], PASSAGE)
+    assert lead.margin > tie.margin and lead.probability > tie.probability
+
+
+def test_a_close_passage_that_holds_the_question_is_answered_and_a_far_one_is_not():
+    assert assess(["koussa", "defect", "london"], IDF, 1000, hits(0.6), PASSAGE).confident
+    assert not assess(["quarterback", "superbowl"], IDF, 1000, hits(0.1), PASSAGE).confident
