@@ -96,10 +96,11 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
             allow_headers=["Content-Type", "Authorization"],
         )
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(InvalidQuestion, _error_status(422))
+    app.add_exception_handler(InvalidQuestion, _error_status(422, errors=True))
+    app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(DocumentNotFound, _error_status(404))
     app.add_exception_handler(UploadTooLarge, _error_status(413))
-    app.add_exception_handler(UnusableUpload, _error_status(422))
+    app.add_exception_handler(UnusableUpload, _error_status(422, errors=True))
     app.add_exception_handler(IndexBusy, _error_status(503, {"Retry-After": "5"}))
     app.add_exception_handler(QAError, _error_status(500))
     from slowapi.errors import RateLimitExceeded
@@ -109,11 +110,39 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     return app
 
 
-def _error_status(status_code: int, headers: dict[str, str] | None = None) -> Any:
+def _error_status(status_code: int, headers: dict[str, str] | None = None, errors: bool = False) -> Any:
+    """`errors`: the body is a ValidationProblem (a 422), whose per-field list is empty here."""
+
     async def handler(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_code, headers=headers)
+        body: dict[str, Any] = {"detail": str(exc), **({"errors": []} if errors else {})}
+        return JSONResponse(body, status_code=status_code, headers=headers)
 
     return handler
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose Allow header lists the methods of every route at this path (Starlette names only
+    the first route's)."""
+    path = request.url.path
+    allowed = sorted(
+        {method for route in _routes(request.app.routes) if route.path_regex.match(path) for method in route.methods}
+    )
+    return JSONResponse(
+        {"detail": f"{request.method} is not allowed on {path}; use {', '.join(allowed)}."},
+        status_code=405,
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+def _routes(routes) -> list[Any]:
+    """Every route with methods, looking into included routers."""
+    found = []
+    for route in routes:
+        if getattr(route, "path_regex", None) is not None and getattr(route, "methods", None):
+            found.append(route)
+        included = getattr(route, "original_router", None)  # FastAPI's include_router (no prefix here)
+        found += _routes(getattr(route, "routes", None) or getattr(included, "routes", None) or [])
+    return found
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

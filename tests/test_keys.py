@@ -140,3 +140,32 @@ def test_keys_cli_create_prints_the_key_alone_then_list_and_revoke(tmp_path) -> 
     assert again.exit_code == 1 and "No active key" in again.stderr
     bad = runner.invoke(cli, ["keys", "create", "--scope", "admin", "--index", str(index)])
     assert bad.exit_code == 1 and "Unknown scope 'admin'" in bad.stderr
+
+
+def test_the_openapi_schema_lists_every_status_and_the_key_scheme(open_reads: Server) -> None:
+    schema = open_reads.client.get("/openapi.json").json()
+    paths = schema["paths"]
+
+    assert set(paths["/ask"]["post"]["responses"]) >= {"200", "400", "401", "403", "413", "422", "429"}
+    assert set(paths["/documents"]["post"]["responses"]) >= {"201", "400", "401", "403", "413", "422", "429", "503"}
+    assert set(paths["/documents/{doc_id}"]["delete"]["responses"]) >= {"200", "401", "403", "404", "503"}
+    assert set(paths["/feedback"]["post"]["responses"]) >= {"201", "400", "401", "404", "413", "422"}
+    assert schema["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["apiKey"]["description"],
+    }
+
+
+def test_a_body_that_is_not_utf8_is_a_documented_400(open_reads: Server) -> None:
+    response = open_reads.client.post("/ask", content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+    assert response.status_code in {400, 422}
+    assert (
+        str(response.status_code) in open_reads.client.get("/openapi.json").json()["paths"]["/ask"]["post"]["responses"]
+    )
+
+
+def test_a_method_not_allowed_names_every_allowed_one(open_reads: Server) -> None:
+    response = open_reads.client.put("/documents")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
