@@ -1,0 +1,152 @@
+"""Ranking experiment: blend each leading candidate's best sentence cosine into its dense score.
+
+For the `--depth` best candidates of the hybrid ranking, every sentence of the passage is
+embedded with the question encoder (as the query path would do), and the passage's cosine in
+the fusion becomes `(1 - beta) · passage cosine + beta · best sentence cosine`; the head is
+re-sorted, the rest keeps its order. Measured on SciFact, SQuAD dev-a and the seed questions in
+one run, with `qa eval`'s own metrics. Sentence vectors are cached per passage for the run, so
+the sweep costs one embedding per sentence; `encode_ms_per_question` is what embedding them
+at query time would cost (the head's sentences of one question, one batch, median).
+
+    python -m benchmarks.rank_sentences [--depth 10] [--betas 0.25 0.5] [--squad-sample 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+import numpy as np
+
+from benchmarks.common import REPO, load_average, print_table, write_results
+from qa.text import sentence_spans
+
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+
+
+class SentenceVectors:
+    """Sentence vectors of passages, embedded once per passage for the run."""
+
+    def __init__(self, collection, snapshot, with_title: bool) -> None:
+        self.collection, self.snapshot, self.with_title = collection, snapshot, with_title
+        self.cache: dict[int, np.ndarray] = {}
+        self.batch_ms: list[float] = []
+
+    def of(self, passage_ids: list[int]) -> dict[int, np.ndarray]:
+        missing = [i for i in passage_ids if i not in self.cache]
+        if missing:
+            rows = self.snapshot.passages(missing)
+            texts, owners = [], []
+            for passage_id in missing:
+                row = rows[passage_id]
+                for start, end in sentence_spans(row.text) or [(0, len(row.text))]:
+                    sentence = row.text[start:end]
+                    texts.append(f"{row.title}. {sentence}" if self.with_title and row.title else sentence)
+                    owners.append(passage_id)
+            started = time.perf_counter()
+            vectors = self.collection.encoder.encode_queries(texts)
+            if len(missing) == len(passage_ids):  # a question whose whole head was new: query-time cost
+                self.batch_ms.append((time.perf_counter() - started) * 1000)
+            owners_array = np.array(owners)
+            for passage_id in missing:
+                self.cache[passage_id] = vectors[owners_array == passage_id]
+        return {i: self.cache[i] for i in passage_ids}
+
+
+def rerank(ranking, vectors: SentenceVectors, depth: int, beta: float, weight: float) -> list[int]:
+    """Passage ids, the head re-sorted with the blended cosine."""
+    hits = ranking.hits
+    head = hits[:depth]
+    found = vectors.of([hit.passage_id for hit in head])
+    scores = [
+        hit.score + weight * beta * (float((found[hit.passage_id] @ ranking.query.vector).max()) - hit.dense)
+        for hit in head
+    ]
+    order = sorted(range(len(head)), key=lambda i: -scores[i])
+    return [head[i].passage_id for i in order] + [hit.passage_id for hit in hits[depth:]]
+
+
+def evaluate(eval_set, collection, depth: int, betas: list[float], with_title: bool) -> dict:
+    from qa.evaluation.metrics import RankedResult, summarize
+    from qa.evaluation.runner import DOCUMENTS_FOR_RANKING, PASSAGES_FOR_HITS
+
+    snapshot = collection.snapshot()
+    doc_of, text_of = {}, {}
+    for passage_id, doc_id, text in snapshot.passage_texts():
+        doc_of[passage_id], text_of[passage_id] = doc_id, text
+    passages_per_doc = max(1.0, len(doc_of) / max(1, len(set(doc_of.values()))))
+    k = int((DOCUMENTS_FOR_RANKING if eval_set.kind == "beir" else PASSAGES_FOR_HITS) * passages_per_doc * 2) + 20
+    if eval_set.kind == "questions":
+        k = PASSAGES_FOR_HITS
+    vectors = SentenceVectors(collection, snapshot, with_title)
+    weight = collection.retriever.settings.dense_weight
+    results: dict[float, dict] = {beta: {} for beta in [0.0, *betas]}
+    for question in eval_set.questions:
+        ranking = collection.rank(question.question, k, history=question.history, snapshot=snapshot)
+        for beta in results:
+            ids = (
+                [hit.passage_id for hit in ranking.hits] if beta == 0 else rerank(ranking, vectors, depth, beta, weight)
+            )
+            results[beta][question.id] = RankedResult(
+                passage_texts=[text_of[i] for i in ids[:PASSAGES_FOR_HITS]],
+                doc_ids=[doc_of[i] for i in ids],
+                abstained=not ranking.confident,
+                latency_ms=0.0,
+            )
+    metrics = {}
+    for beta, ranked in results.items():
+        summary = summarize(eval_set, ranked)
+        metrics[str(beta)] = {
+            key: summary[key]
+            for key in ("ndcg@10", "recall@100", "gold@1", "gold@5", "hit@1", "hit@3")
+            if key in summary
+        }
+    encode = statistics.median(vectors.batch_ms) if vectors.batch_ms else None
+    return {
+        "metrics": metrics,
+        "encode_ms_per_question": encode,
+        "sentences_embedded": sum(map(len, vectors.cache.values())),
+    }
+
+
+def main() -> None:
+    from qa.collection import Collection
+    from qa.evaluation.datasets import EvalSet, load_beir, load_questions, load_squad
+    from qa.evaluation.runner import corpus_index
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--betas", type=float, nargs="+", default=[0.25, 0.5])
+    parser.add_argument("--squad-sample", type=int, default=2000, help="SQuAD questions (a seeded sample)")
+    parser.add_argument("--with-title", action="store_true", help="embed 'title. sentence' instead of the sentence")
+    args = parser.parse_args()
+    load = load_average()
+    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
+    sample = random.Random(0).sample(squad.questions, min(args.squad_sample, len(squad.questions)))
+    squad_sample = EvalSet(squad.name, squad.kind, sample, squad.corpus, squad.content_hash)
+    scifact = load_beir(SHARED_EVAL / "scifact")
+    seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
+    first = Collection.open(corpus_index(squad))
+    sets = [
+        ("SciFact", scifact, Collection.open(corpus_index(scifact), encoder=first.encoder)),
+        ("SQuAD dev-a", squad_sample, first),
+        ("seeds", seeds, Collection.open(None, encoder=first.encoder)),
+    ]
+    results, rows = {}, []
+    for name, eval_set, collection in sets:
+        started = time.perf_counter()
+        results[name] = evaluate(eval_set, collection, args.depth, args.betas, args.with_title)
+        print(f"{name}: {time.perf_counter() - started:.0f} s", flush=True)
+        for beta, metrics in results[name]["metrics"].items():
+            rows.append([name, beta, *(f"{key} {value:.4f}" for key, value in metrics.items())])
+    print_table(f"Sentence cosine blended into the top {args.depth}", ["set", "beta", "", "", ""], rows)
+    write_results(
+        f"rank_sentences{'_title' if args.with_title else ''}",
+        {"args": vars(args), "load": [load, load_average()], "sets": results},
+    )
+
+
+if __name__ == "__main__":
+    main()
