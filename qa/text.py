@@ -24,9 +24,10 @@ def normalize_text(text: str) -> str:
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt col gen lt sgt capt cmdr adm maj gov sen rep rev hon pres
     no nos vs etc al fig figs eq eqs ref refs vol pp ed eds inc ltd co corp dept univ approx est
-    jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e cf viz u.s u.k u.n a.m p.m""".split()
+    jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e cf viz u.s u.k u.n a.m p.m ca ps""".split()
 )
 _CANDIDATE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "J.I", "U.S.A": the last period is the match's
 
 
 def _ends_sentence(text: str, match: re.Match) -> bool:
@@ -36,8 +37,8 @@ def _ends_sentence(text: str, match: re.Match) -> bool:
     if match.group().startswith(("!", "?", "…")):
         return True
     word = text[: match.start()].rsplit(None, 1)[-1] if text[: match.start()].strip() else ""
-    word = word.lstrip("(\"'“‘[").lower()
-    if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+    word = word.lstrip("(\"'“‘[").lower().rsplit("-", 1)[-1]  # "Trinity-St." ends in "st"
+    if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or _INITIALS.fullmatch(word):
         return False
     return not following[0].islower()
 

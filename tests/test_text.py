@@ -24,6 +24,20 @@ def test_sentences_respect_abbreviations_initials_and_lines():
     ]
 
 
+def test_sentences_are_not_cut_by_the_abbreviations_squad_answers_met():
+    """The boundaries that cut SQuAD dev-a answers (benchmarks/sentence_splitters.py)."""
+    text = (
+        "It amounted to ca. 2 million. A third, Trinity-St. Paul's, replaced it. "
+        "A book by J.I. Pontanus says so. He quoted (Ps. 31:5) twice."
+    )
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "It amounted to ca. 2 million.",
+        "A third, Trinity-St. Paul's, replaced it.",
+        "A book by J.I. Pontanus says so.",
+        "He quoted (Ps. 31:5) twice.",
+    ]
+
+
 def test_sentence_spans_are_trimmed_offsets_into_the_text():
     text = "  First one.   Second one?  \n\n Third"
     for start, end in sentence_spans(text):
