@@ -128,7 +128,7 @@ class RayPipeline:
         items = [{"root": str(f.root), "path": str(f.path), "sha256": f.sha256, "doc_id": f.doc_id} for f in files]
         dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             EmbedFiles,
-            fn_constructor_args=(encoder_factory(encoder), asdict(settings)),
+            fn_constructor_args=(encoder_factory(encoder), asdict(settings), report.limits),
             batch_size=per_block,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors),
@@ -145,6 +145,7 @@ class RayPipeline:
                 file = by_id[str(doc_id)]
                 if skipped:
                     report.skipped.append(Skipped(str(file.path), str(skipped)))
+                    report.files.pop(str(file.path), None)
                     continue
                 report.count_read(file)
                 record, passage_rows = pickle.loads(payload)
@@ -166,12 +167,13 @@ class EmbedFiles:
     Each output row is one file: `skipped` (why it could not be read, else empty), `payload` (its
     document and passage records, pickled) and `vectors` (float32 bytes, one row per passage)."""
 
-    def __init__(self, make_encoder: Callable[[], object], chunking: dict) -> None:
+    def __init__(self, make_encoder: Callable[[], object], chunking: dict, limits) -> None:
         self.encoder = make_encoder()
         self.settings = ChunkingSettings(**chunking)
+        self.limits = limits
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        report = IndexReport(Path("."))
+        report = IndexReport(Path("."), limits=self.limits)
         documents, skipped = [], {}
         for root, path, sha256, doc_id in zip(batch["root"], batch["path"], batch["sha256"], batch["doc_id"]):
             file = FileToRead(Path(str(root)), Path(str(path)), str(sha256), str(doc_id), replaces=False)
