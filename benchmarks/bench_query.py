@@ -1,13 +1,14 @@
 """Query latency: in-process `Collection.ask()` and HTTP `POST /ask` against the encoder alone, plus `qa serve` RSS.
 
 For each corpus (the seeds; SciFact when ../shared is present) the index is built once and cached
-(benchmarks/results/.cache), a real `qa serve` is started on a free port and asked with httpx over
-one keep-alive connection. After a warm-up, each run times every question `--passes` times with
-each method in turn: the collection's question encoder alone on one question (`encode_queries`,
-ONNX Runtime when the model has an export; the baseline: what no query path can avoid),
-`collection.ask(question)` and `POST /ask`. A run gives p50 and p95 per method; each figure
-is the median over `--runs`. The server's VmHWM (peak RSS) and VmRSS are read from /proc after
-the seeds runs.
+(the seeds in benchmarks/results/.cache; SciFact is `qa eval`'s cached index), a real `qa serve`
+is started on a free port and asked with httpx over one keep-alive connection. After a warm-up,
+each run times every question `--passes` times with each method in turn: the collection's
+question encoder alone on one question (`encode_queries`, ONNX Runtime when the model has an
+export; the baseline: what no query path can avoid), `collection.ask(question)`, `POST /ask`,
+and the confidence judgement alone (qa.confidence.assess on the question's ranking). A run gives
+p50 and p95 per method; each figure is the median over `--runs`. The server's VmHWM (peak RSS)
+and VmRSS are read from /proc after the seeds runs.
 
     python -m benchmarks.bench_query [--runs 5] [--passes 3] [--scifact-limit N] [--scifact-questions 100]
 """
@@ -33,9 +34,39 @@ from benchmarks.common import (
     qa_command,
     write_results,
 )
-from benchmarks.corpora import has_scifact, scifact_index, scifact_questions, seed_questions, seeds_index
+from benchmarks.corpora import SCIFACT, has_scifact, scifact_index, scifact_questions, seed_questions, seeds_index
 
 TOP_K = 5
+
+
+def scifact_eval_index(limit: int | None) -> Path:
+    """The whole of SciFact is `qa eval`'s cached index (built once, reused); a part is built here."""
+    if limit is not None:
+        return scifact_index(limit)
+    from qa.evaluation.datasets import load_beir
+    from qa.evaluation.runner import corpus_index
+
+    return corpus_index(load_beir(SCIFACT))
+
+
+def confidence_judge(collection, questions: list[str]) -> Callable[[str], object]:
+    """What judging confidence adds to `ask`: qa.confidence.assess on each question's ranking,
+    ranked beforehand (the passage text it reads is cached by then, as within `ask`)."""
+    from qa.confidence import assess
+
+    snapshot = collection.snapshot()
+    rankings = {question: collection.rank(question, TOP_K * 4, snapshot=snapshot) for question in questions}
+    top_texts = {
+        question: snapshot.passages([ranking.hits[0].passage_id])[ranking.hits[0].passage_id].text
+        for question, ranking in rankings.items()
+        if ranking.hits
+    }
+
+    def judge(question: str) -> object:
+        ranking = rankings[question]
+        return assess(ranking.query.terms, ranking.idf, snapshot.bm25.passages, ranking.hits, top_texts.get(question))
+
+    return judge
 
 
 def free_port() -> int:
@@ -99,10 +130,12 @@ def bench_corpus(name: str, index_dir: Path, questions: list[str], runs: int, pa
         def over_http(question: str) -> None:
             client.post("/ask", json={"question": question, "top_k": TOP_K}).raise_for_status()
 
+        judge = confidence_judge(collection, questions)
         methods: dict[str, Callable[[str], object]] = {
             "encoder alone": lambda question: encode_question([question]),
             "Collection.ask()": lambda question: collection.ask(question, top_k=TOP_K),
             "HTTP /ask": over_http,
+            "confidence (assess)": judge,
         }
         for method in methods.values():  # warm-up: caches, allocations, the connection
             for question in questions:
@@ -159,7 +192,7 @@ def main() -> None:
     note = None
     if has_scifact():
         questions = scifact_questions(args.scifact_questions)
-        results.append(bench_corpus("SciFact", scifact_index(args.scifact_limit), questions, args.runs, 1))
+        results.append(bench_corpus("SciFact", scifact_eval_index(args.scifact_limit), questions, args.runs, 1))
     else:
         note = "SciFact skipped: ../shared/eval/scifact is absent"
         print(note)
