@@ -414,7 +414,10 @@ def main() -> None:
             results["ivfpq"] = bench_ivfpq(args.ivf_size, 200, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["command"] = "python -m benchmarks.bench_scaling " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.bench_scaling " + " ".join(sys.argv[1:])
+    for part in args.parts:  # each part keeps the command that measured it (parts run separately)
+        results[part]["command"] = command
+    results.pop("command", None)
     write_results("scaling", results)
     rows = []
     if "indexing" in results:
