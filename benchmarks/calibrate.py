@@ -15,6 +15,7 @@ picks the operating point on that half, and reports it on the other half and on 
 
     python -m benchmarks.calibrate collect [--sample 1000]
     python -m benchmarks.calibrate fit
+    python -m benchmarks.calibrate check   # qa/confidence.py's constants on the signals collected now
 """
 
 from __future__ import annotations
@@ -278,9 +279,30 @@ def fit(rows: list[dict]) -> dict:
     return results
 
 
+def check(rows: list[dict]) -> dict:
+    """The shipped model (qa/confidence.py's constants, not a refit) on each half and source."""
+    from qa.confidence import THRESHOLD, probability
+
+    y = np.array([row["answerable"] for row in rows])
+    half = np.array([row["half"] for row in rows])
+    source = np.array([row["source"] for row in rows])
+    scores = np.array([probability([row[name] for name in SIGNALS]) for row in rows])
+    result = {part: rates(scores[half == part], y[half == part], THRESHOLD) for part in ("fit", "report")}
+    result["per_source_report_half"] = {
+        name: rates(scores[(half == "report") & (source == name)], y[(half == "report") & (source == name)], THRESHOLD)
+        for name in sorted(set(source))
+    }
+    table = [
+        [part, f"{result[part]['answerable_abstained']:.4f}", f"{result[part]['unanswerable_answered']:.4f}"]
+        for part in ("fit", "report")
+    ]
+    print_table("The shipped model", ["half", "answerable abstained", "unanswerable answered"], table)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "fit"])
+    parser.add_argument("step", choices=["collect", "fit", "check"])
     parser.add_argument("--sample", type=int, default=1000, help="questions per cross-corpus source")
     parser.add_argument("--only", nargs="*", help="collect these sources again, keep the others' rows")
     args = parser.parse_args()
@@ -295,9 +317,12 @@ def main() -> None:
         SIGNALS_FILE.parent.mkdir(parents=True, exist_ok=True)
         SIGNALS_FILE.write_text(json.dumps({"load": [load, load_average()], "rows": rows}) + "\n", encoding="utf-8")
         print(f"{len(rows)} questions → {SIGNALS_FILE}")
-    else:
+    elif args.step == "fit":
         rows = json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]
         write_results("calibration", fit(rows))
+    else:
+        rows = json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]
+        write_results("calibration_check", check(rows))
 
 
 if __name__ == "__main__":
