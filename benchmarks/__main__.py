@@ -28,6 +28,7 @@ BENCHMARKS = {
     "query": ("bench_query", [], ["--runs", "3", "--scifact-limit", "200", "--scifact-questions", "50"]),
     "startup": ("bench_startup", [], ["--runs", "5"]),
     "vectors": ("bench_vectors", [], ["--sizes", "100000"]),
+    "scaling": ("bench_scaling", [], "--parts indexing cluster serve --limit 60 --runs 1 --seconds 5".split()),
 }
 
 
