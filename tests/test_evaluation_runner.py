@@ -196,3 +196,24 @@ def test_eval_prints_a_table_and_writes_json(fake_seeds_index, fake_model, tmp_p
     assert result.exit_code == 0, result.output
     assert "hit@1" in result.output and "(1/1)" in result.output
     assert json.loads(out.read_text())["metrics"]["hit@1"] == 1.0
+
+
+def test_questions_asked_of_another_corpus_count_as_unanswerable(tmp_path, fake_model):
+    """`qa eval SET --against OTHER`: the calibration set's unanswerable side, through the CLI."""
+    out = tmp_path / "against.json"
+    result = CliRunner().invoke(
+        app, ["eval", str(beir_folder(tmp_path)), "--against", str(squad_file(tmp_path)), "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unanswerable_answered" in result.output
+    report = json.loads(out.read_text())
+    assert report["n_questions"] == 2 and "asked of tiny-squad" in report["dataset"]
+    assert report["metrics"]["unanswerable_answered"] + report["metrics"]["abstain_recall"] == 1.0
+    assert "hit@1" not in report["metrics"] and "ndcg@10" not in report["metrics"]
+
+
+def test_against_needs_a_corpus(tmp_path, fake_model):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": "Who?", "answers": ["x"]}) + "\n")
+    result = CliRunner().invoke(app, ["eval", str(beir_folder(tmp_path)), "--against", str(questions)])
+    assert result.exit_code == 1 and "--against needs" in result.output

@@ -372,18 +372,33 @@ def eval_command(
     compare: Annotated[
         bool, typer.Option("--compare", help="Also measure BM25 only and dense only, in the same run.")
     ] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Ask the questions of this SQuAD file's or BEIR folder's corpus, which cannot answer them, "
+            "and count how many are answered anyway (or 'index': of the --index, the seeds by default).",
+        ),
+    ] = None,
 ) -> None:
     """Measure answer quality on an evaluation set: hit@k, gold@k, MRR, nDCG, abstention, latency."""
     from qa.cli.progress import ProgressBars
     from qa.cli.render import print_eval_report
     from qa.evaluation import load_eval_set
-    from qa.evaluation.runner import run_eval, write_json
+    from qa.evaluation.runner import asked_elsewhere, run_eval, write_json
 
     with user_errors():
         eval_set = load_eval_set(path)
+        other = None
+        if against is not None and str(against) == "index":
+            eval_set = asked_elsewhere(eval_set)
+        elif against is not None:
+            other = load_eval_set(against)
         with ProgressBars() as progress:
-            report = run_eval(eval_set, index_dir=index, model=model, compare=compare, on_progress=progress)
-        print_eval_report(report, eval_set)
+            report = run_eval(
+                eval_set, index_dir=index, model=model, compare=compare, on_progress=progress, against=other
+            )
+        print_eval_report(report, eval_set if other is None else asked_elsewhere(eval_set, other))
         if json_file is not None:
             write_json(report, json_file)
 

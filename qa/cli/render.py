@@ -105,7 +105,8 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
 
 METRIC_ORDER = (
     "hit@1", "hit@3", "hit@5", "hit@20", "gold@1", "gold@5", "gold@20", "mrr@10", "ndcg@10", "recall@100",
-    "followup_hit@3", "abstain_precision", "abstain_recall", "answerable_abstained", "p50_ms", "p95_ms",
+    "followup_hit@3", "abstain_precision", "abstain_recall", "answerable_abstained", "unanswerable_answered",
+    "p50_ms", "p95_ms",
 )  # fmt: skip
 
 
@@ -137,6 +138,7 @@ def _denominators(eval_set) -> dict[str, int]:
     counts["abstain_recall"] = unanswerable
     counts["followup_hit@3"] = sum(1 for q in eval_set.questions if q.history and q.answers)
     counts["answerable_abstained"] = sum(1 for q in eval_set.questions if q.answerable)
+    counts["unanswerable_answered"] = unanswerable
     return counts
 
 

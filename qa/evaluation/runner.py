@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.chunking import ChunkingSettings
+from qa.errors import QAError
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import RankedResult, hit_at_k, summarize
 from qa.events import OnProgress, Progress, ignore
@@ -116,6 +117,21 @@ def corpus_index(
     return ensure_index(index_dir, corpus_documents(eval_set), name, model, encoder, chunking, on_progress)
 
 
+def asked_elsewhere(eval_set: EvalSet, corpus_set: EvalSet | None = None) -> EvalSet:
+    """`eval_set`'s questions with no answer, to ask of a corpus that cannot answer them (another
+    set's corpus, or an index of other documents): the unanswerable side of the calibration set
+    (docs/EVALUATION.md). Every one should abstain."""
+    questions = [EvalQuestion(id=q.id, question=q.question, history=q.history) for q in eval_set.questions]
+    where = corpus_set.name if corpus_set is not None else "the index"
+    return EvalSet(
+        name=f"{eval_set.name} asked of {where}",
+        kind="questions",
+        questions=questions,
+        corpus=corpus_set.corpus if corpus_set is not None else None,
+        content_hash=eval_set.content_hash,
+    )
+
+
 def run_eval(
     eval_set: EvalSet,
     index_dir: Path | None = None,
@@ -125,11 +141,20 @@ def run_eval(
     settings=None,
     encoder=None,
     on_progress: OnProgress = ignore,
+    against: EvalSet | None = None,
 ) -> EvalReport:
-    """Evaluate the configured retrieval (and, with `compare`, BM25 only and dense only)."""
+    """Evaluate the configured retrieval (and, with `compare`, BM25 only and dense only).
+
+    With `against`, the questions are asked of that set's corpus instead, where none has an answer.
+    """
     from qa.collection import Collection
 
-    if eval_set.corpus is not None:
+    if against is not None:
+        if against.corpus is None:
+            raise QAError(f"--against needs a SQuAD file or a BEIR folder (a corpus), not {against.name}")
+        index_dir = corpus_index(against, model, chunking, encoder, on_progress)
+        eval_set = asked_elsewhere(eval_set, against)
+    elif eval_set.corpus is not None:
         index_dir = corpus_index(eval_set, model, chunking, encoder, on_progress)
     collection = Collection.open(index_dir, model=model, encoder=encoder, settings=settings, on_progress=on_progress)
     modes: list[str | None] = [None] + (list(COMPARE_MODES) if compare else [])
@@ -155,8 +180,8 @@ def run_eval(
 
 
 def answer_metrics(eval_set: EvalSet, results: dict[str, RankedResult]) -> dict[str, float]:
-    """What `summarize` leaves out: hit@3 of the follow-up questions (those with a history),
-    and the share of answerable questions wrongly abstained on."""
+    """What `summarize` leaves out: hit@3 of the follow-up questions (those with a history), the
+    share of answerable questions wrongly abstained on and of unanswerable ones answered."""
     metrics = {}
     followups = [q for q in eval_set.questions if q.history and q.answers]
     if followups:
@@ -165,6 +190,9 @@ def answer_metrics(eval_set: EvalSet, results: dict[str, RankedResult]) -> dict[
     answerable = [q for q in eval_set.questions if q.answerable]
     if answerable:
         metrics["answerable_abstained"] = sum(results[q.id].abstained for q in answerable) / len(answerable)
+    unanswerable = [q for q in eval_set.questions if not q.answerable]
+    if unanswerable:
+        metrics["unanswerable_answered"] = sum(not results[q.id].abstained for q in unanswerable) / len(unanswerable)
     return metrics
 
 
