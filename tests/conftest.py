@@ -85,8 +85,10 @@ def seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the real model, once per test session."""
     from qa.indexing import index_paths
 
+    from embeddings.model import Encoder
+
     index_dir = tmp_path_factory.mktemp("indexes") / "seeds.qa"
-    index_paths([SEEDS], index_dir)
+    index_paths([SEEDS], index_dir, encoder=Encoder())  # the real model, even if a test fakes the loader
     return index_dir
 
 
@@ -94,4 +96,6 @@ def seeds_index(tmp_path_factory) -> Path:
 def seeds_collection(seeds_index):
     from qa.collection import Collection
 
-    return Collection.open(seeds_index)
+    from embeddings.model import Encoder
+
+    return Collection.open(seeds_index, encoder=Encoder())

@@ -27,10 +27,14 @@ def client(fake_seeds_index: Path) -> Iterator[TestClient]:
     import embeddings
     from tests.conftest import fake_loader
 
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:  # only while the app starts: session fixtures stay real
         patch.setattr(embeddings, "load_encoder", fake_loader)
-        with TestClient(create_app(Settings(index=fake_seeds_index))) as client:
-            yield client
+        client = TestClient(create_app(Settings(index=fake_seeds_index)))
+        client.__enter__()
+    try:
+        yield client
+    finally:
+        client.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

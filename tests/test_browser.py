@@ -644,7 +644,9 @@ def test_launcher_panel_is_modal_and_gives_focus_back(page, site: Site) -> None:
     ask(page, ROME_QUESTION)
     expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
     # Each passage has its citation, and a "Show the whole passage" button (class "more") when it is cut.
-    in_passages = page.locator("qa-chat .passage button").evaluate_all("buttons => buttons.map(b => b.className)")
+    in_passages = page.locator("qa-chat .passage button").evaluate_all(
+        "buttons => buttons.map(b => b.className || b.localName)"  # as focused_in_widget names them
+    )
     assert "cite" in in_passages and "more" in in_passages
     seen = []
     for _ in range(len(in_passages) + 5):  # from the question box: once round every control, and on to the first two
