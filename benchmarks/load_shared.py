@@ -1,0 +1,210 @@
+"""A shared server under load while its documents change: 64 clients ask for 60 s while another
+uploads a document and deletes it again every 2 s, against a real `qa serve` (real model) on
+127.0.0.1. Every answer is checked against the documents it cites: the passage must be the text
+of that document, at its citation span, in a version that existed (a seed, or one upload).
+
+    python -m benchmarks.load_shared [--clients 64] [--seconds 60] [--every 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import REPO, load_average, median, percentile, print_table, qa_command, write_results
+from benchmarks.corpora import seed_questions
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def run(base: str, key: str, clients: int, seconds: float, every: float) -> dict:
+    import httpx
+
+    from qa.text import normalize_text
+
+    questions = seed_questions() + ["What did the ferry log say?", "How often did the ferry sail?"]
+    # Idle connections expire on our side before uvicorn's 5 s keep-alive closes them, as a client's
+    # pool should; otherwise a request can race the server's close and fail with a ReadError.
+    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+        texts = {d["doc_id"]: (await http.get(f"/documents/{d['doc_id']}")).json()["text"]
+                 for d in (await http.get("/documents")).json()}  # fmt: skip
+        uploaded_texts: list[str] = []  # every text the changing document ever had (registered before upload)
+        inconsistent = [0]
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        problems: list[str] = []
+        checked = [0]
+        writes = {"uploads": 0, "deletes": 0, "failed": 0}
+        write_seconds: list[float] = []
+        deadline = time.monotonic() + seconds  # set again once the server is warm
+
+        def consistent(passage: dict) -> bool:
+            citation = passage["citation"]
+            start, end = citation["start"], citation["end"]
+            candidates = [texts[citation["doc_id"]]] if citation["doc_id"] in texts else uploaded_texts
+            return any(text[start:end] == passage["text"] for text in candidates)
+
+        async def asker(number: int) -> None:
+            turn = number
+            while time.monotonic() < deadline:
+                question = questions[turn % len(questions)]
+                turn += 1
+                started = time.perf_counter()
+                try:
+                    response = await http.post("/ask", json={"question": question, "top_k": 3})
+                except httpx.HTTPError as error:
+                    statuses[-1] = statuses.get(-1, 0) + 1
+                    problems.append(f"{type(error).__name__}: {error}")
+                    continue
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if response.status_code == 200:
+                    for passage in response.json()["passages"]:
+                        checked[0] += 1
+                        if not consistent(passage):
+                            inconsistent[0] += 1
+                            problems.append(f"{passage['citation']['doc_id']}: {passage['text'][:60]!r}")
+
+        headers = {"Authorization": f"Bearer {key}"}
+
+        async def write(version: int) -> str | None:
+            """Upload version `version` of the ferry log; its doc_id, or None when refused."""
+            body = (
+                f"Ferry log, version {version}\n\nThe ferry to Gozo sailed {version} times this week. "
+                f"The harbour master wrote this log entry number {version} at dawn.\n"
+            )
+            uploaded_texts.append(normalize_text(body))  # before any answer can quote it
+            began = time.perf_counter()
+            uploaded = await http.post("/documents", files={"files": ("ferry-log.txt", body.encode())}, headers=headers)
+            write_seconds.append(time.perf_counter() - began)
+            if not uploaded.is_success:
+                writes["failed"] += 1
+                problems.append(f"upload {uploaded.status_code}: {uploaded.text[:200]}")
+                return None
+            writes["uploads"] += 1
+            doc_id = uploaded.json()["files"][0]["doc_id"]
+            if (await http.get(f"/documents/{doc_id}")).json().get("text") != uploaded_texts[-1]:
+                problems.append(f"stored text of version {version} differs from the upload")
+            return doc_id
+
+        async def delete(doc_id: str) -> None:
+            began = time.perf_counter()
+            deleted = await http.delete(f"/documents/{doc_id}", headers=headers)
+            write_seconds.append(time.perf_counter() - began)
+            writes["deletes" if deleted.is_success else "failed"] += 1
+
+        async def writer() -> None:
+            """An upload on every tick of `every` seconds, deleted again half a tick later."""
+            tick = time.monotonic()
+            version = 0
+            while tick < deadline:
+                version += 1
+                doc_id = await write(version)
+                await asyncio.sleep(max(0.0, tick + every / 2 - time.monotonic()))
+                if doc_id:
+                    await delete(doc_id)
+                tick += every
+                await asyncio.sleep(max(0.0, tick - time.monotonic()))
+
+        # The first upload loads the passage model in the server: do it before the clock starts.
+        first = await write(0)
+        if first:
+            await delete(first)
+        writes.update(uploads=0, deletes=0)
+        write_seconds.clear()
+        deadline = time.monotonic() + seconds
+
+        started = time.perf_counter()
+        await asyncio.gather(writer(), *(asker(n) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+    ms = [1000 * value for value in latencies]
+    return {
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(median(ms), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "p99_over_p50": round(percentile(ms, 99) / median(ms), 2),
+        "statuses": {str(code): count for code, count in sorted(statuses.items())},
+        "errors": sum(count for code, count in statuses.items() if code != 200),
+        "passages_checked": checked[0],
+        "inconsistent_passages": inconsistent[0],
+        "writes": writes,
+        "write_seconds_median": round(median(write_seconds), 2) if write_seconds else None,
+        "problems": problems[:20],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between uploads (each deleted halfway)")
+    args = parser.parse_args()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory(prefix="load-shared-") as scratch:
+        index_dir = Path(scratch) / "team.qa"
+        corpus = Path(scratch) / "seeds"
+        shutil.copytree(REPO / "seeds", corpus)
+        subprocess.run([*qa_command(), "index", str(corpus), "--index", str(index_dir)], check=True, env=env)
+        key = subprocess.run(
+            [*qa_command(), "keys", "create", "--scope", "write", "--name", "load", "--index", str(index_dir)],
+            check=True, env=env, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+        port = free_port()
+        server = subprocess.Popen(
+            [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_until_up(base, server)
+            load_before = load_average()
+            figures = asyncio.run(run(base, key, args.clients, args.seconds, args.every))
+        finally:
+            server.terminate()
+            _, log = server.communicate(timeout=60)
+    figures["key_in_server_log"] = key in log
+    figures["load_average_before"], figures["load_average_after"] = load_before, load_average()
+    print_table(
+        f"{args.clients} clients × {args.seconds:g} s on /ask, an upload and a delete every {args.every:g} s",
+        ["requests/s", "p50 ms", "p99 ms", "p99 ÷ p50", "errors", "passages checked", "inconsistent", "writes"],
+        [[figures["requests_per_s"], figures["p50_ms"], figures["p99_ms"], figures["p99_over_p50"],
+          figures["errors"], figures["passages_checked"], figures["inconsistent_passages"], figures["writes"]]],
+    )  # fmt: skip
+    for problem in figures["problems"]:
+        print("  ", problem)
+    command = "python -m benchmarks.load_shared " + " ".join(sys.argv[1:])
+    print(f"wrote {write_results('shared_load', {'command': command, **figures})}")
+
+
+def _wait_until_up(base: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"qa serve exited: {server.stderr.read()}")
+        try:
+            if httpx.get(base + "/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("qa serve did not start")
+
+
+if __name__ == "__main__":
+    main()
