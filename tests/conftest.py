@@ -83,9 +83,8 @@ def fake_seeds_index(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the real model, once per test session."""
-    from qa.indexing import index_paths
-
     from embeddings.model import Encoder
+    from qa.indexing import index_paths
 
     index_dir = tmp_path_factory.mktemp("indexes") / "seeds.qa"
     index_paths([SEEDS], index_dir, encoder=Encoder())  # the real model, even if a test fakes the loader
@@ -94,8 +93,7 @@ def seeds_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def seeds_collection(seeds_index):
-    from qa.collection import Collection
-
     from embeddings.model import Encoder
+    from qa.collection import Collection
 
     return Collection.open(seeds_index, encoder=Encoder())
