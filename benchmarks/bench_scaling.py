@@ -10,7 +10,7 @@ to 127.0.0.1, and stopped by it; their start-up is reported apart. Methods alter
 so load from other processes hits them alike; each figure is a median, and ratios compare figures
 of the same run of this script. The load average is kept with every figure.
 
-    python -m benchmarks.bench_scaling [--parts indexing cluster serve ivfpq] [--limit 300] [--runs 3]
+    python -m benchmarks.bench_scaling [--parts indexing cluster driver serve ivfpq] [--limit 300] [--runs 3]
 """
 
 from __future__ import annotations
@@ -99,6 +99,22 @@ def bench_indexing(folder: Path, runs: int, work: Path) -> dict:
         result["ray_1_node"]["median_per_second"] / result["plain"]["median_per_second"], 3
     )
     return result
+
+
+def bench_driver(folder: Path, runs: int, work: Path) -> dict:
+    """What a `--ray` driver does itself per passage, without embedding: read, chunk, write the
+    segment and commit, in this process with the fake encoder (the ceiling of one driver)."""
+    from qa.indexing import index_paths
+    from tests.fakes import FakeEncoder
+
+    rates = []
+    for run in range(runs):
+        started = time.perf_counter()
+        report = index_paths([folder], work / "index-driver", rebuild=True, encoder=FakeEncoder())
+        rates.append(report.passages / (time.perf_counter() - started))
+        print(f"  driver run {run + 1}: {rates[-1]:.0f} passages/s", flush=True)
+    return {"median_per_second": round(median(rates), 1), "runs": [round(r, 1) for r in rates],
+            "load_average": load_average()}  # fmt: skip
 
 
 def bench_cluster(folder: Path, runs: int, work: Path) -> dict:
@@ -377,7 +393,7 @@ def bench_ivfpq(size: int, queries: int, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--parts", nargs="+", default=["indexing", "cluster", "serve", "ivfpq"])
+    parser.add_argument("--parts", nargs="+", default=["indexing", "cluster", "driver", "serve", "ivfpq"])
     parser.add_argument("--limit", type=int, default=300, help="SciFact abstracts to index (the first N)")
     parser.add_argument("--runs", type=int, default=3, help="runs per method for indexing and serving")
     parser.add_argument("--cluster-runs", type=int, default=2)
@@ -402,6 +418,8 @@ def main() -> None:
             results["indexing"] = {"abstracts": args.limit, **bench_indexing(folder, args.runs, work)}
         if "cluster" in args.parts:
             results["cluster"] = {"abstracts": args.limit, **bench_cluster(folder, args.cluster_runs, work)}
+        if "driver" in args.parts:
+            results["driver"] = {"abstracts": args.limit, **bench_driver(folder, args.runs, work)}
         if "serve" in args.parts:
             index_dir = work / "index-plain"
             if not index_dir.exists():
@@ -435,6 +453,8 @@ def main() -> None:
             ratio = "1.00" if workers == 1 else r["throughput_two_over_one"]
             memory = f"PSS {w['median_pss_mib']} MiB, USS {w['median_uss_mib']} MiB, errors {w['errors']}"
             rows.append([f"qa serve --workers {workers} (requests/s)", w["median_requests_per_second"], ratio, memory])
+    if "driver" in results:
+        rows.append(["one driver's own work (fake encoder)", results["driver"]["median_per_second"], "", ""])
     print_table("Scale-out (passages/s or requests/s, medians)", ["method", "per second", "ratio", "notes"], rows)
 
 
