@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from qa.answers import (
@@ -54,12 +55,14 @@ class Collection:
     it quotes always match the documents it cites.
     """
 
-    def __init__(self, index_dir: Path, encoder, snapshot: Snapshot, settings: RetrievalSettings) -> None:
+    def __init__(
+        self, index_dir: Path, encoder, snapshot: Snapshot, settings: RetrievalSettings, segments: dict[str, Segment]
+    ) -> None:
         self.index_dir = index_dir
         self.encoder = encoder
         self.retriever = HybridRetriever(settings)
         self._snapshot = snapshot
-        self._segments: dict[str, Segment] = {segment.name: segment for segment in snapshot.segments}
+        self._segments = segments  # the open segments, by name, shared by the snapshots we make
         self._reopen = threading.Lock()
 
     @classmethod
@@ -101,7 +104,7 @@ class Collection:
             )
         _configure_threads()
         encoder.warm_up()
-        return cls(index_dir, encoder, snapshot, settings or RetrievalSettings())
+        return cls(index_dir, encoder, snapshot, settings or RetrievalSettings(), cache)
 
     @property
     def manifest(self):
@@ -147,16 +150,17 @@ class Collection:
     ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly)."""
-        snapshot = snapshot or self.snapshot()
-        reader = _PassageReader(snapshot)
-        return self._rank(snapshot, reader, self.query(question, history), k, mode, _allowed(snapshot, filters))
+        return self._rank(question, k, history, mode, snapshot or self.snapshot(), filters)[0]
 
-    def _rank(self, snapshot: Snapshot, reader: _PassageReader, query: Query, k: int, mode, allowed) -> Ranking:
-        """Rank, then judge whether the best passage answers (qa.confidence)."""
-        ranking = self.retriever.rank(snapshot, query, k, reader.texts, mode, allowed)
+    def _rank(self, question, k, history, mode, snapshot: Snapshot, filters) -> tuple[Ranking, _PassageReader]:
+        """Rank in one snapshot, then judge whether the best passage answers (qa.confidence); the
+        reader keeps the passage rows read on the way, so answering reads none twice."""
+        reader = _PassageReader(snapshot)
+        query = self.query(question, history)
+        ranking = self.retriever.rank(snapshot, query, k, reader.texts, mode, _allowed(snapshot, filters))
         top_text = reader.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, snapshot.bm25.passages, ranking.hits, top_text)
-        return replace(ranking, confidence=confidence)
+        return replace(ranking, confidence=confidence), reader
 
     def ask(
         self,
@@ -176,11 +180,7 @@ class Collection:
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidQuestion(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}.")
         started = time.perf_counter()
-        snapshot = self.snapshot()
-        reader = _PassageReader(snapshot)
-        allowed = _allowed(snapshot, filters)
-        query = self.query(question, history)
-        ranking = self._rank(snapshot, reader, query, top_k * 4, mode, allowed)
+        ranking, reader = self._rank(question, top_k * 4, history, mode, self.snapshot(), filters)
         passages = self._answer_passages(ranking, reader.rows([hit.passage_id for hit in ranking.hits]), top_k)
         return Answer(
             question=question,
@@ -292,15 +292,10 @@ def _same_spot(row: StoredPassage, citation: Citation) -> bool:
     return row.doc_id == citation.doc_id and row.start <= citation.end and citation.start <= row.end
 
 
-_threads_configured = False
-
-
+@cache
 def _configure_threads() -> None:
-    """One FAISS thread per question: its thread pool costs more than it saves on one query
-    (docs/PERFORMANCE.md). Batch jobs that search many vectors at once may raise it again."""
-    global _threads_configured
-    if not _threads_configured:
-        import faiss
+    """One FAISS thread per question, set once: its thread pool costs more than it saves on one
+    query (docs/PERFORMANCE.md). Batch jobs that search many vectors at once may raise it again."""
+    import faiss
 
-        faiss.omp_set_num_threads(1)
-        _threads_configured = True
+    faiss.omp_set_num_threads(1)

@@ -27,7 +27,7 @@ from qa.chunking import ChunkingSettings
 from qa.documents import Skipped
 from qa.errors import QAError
 from qa.events import OnProgress, Progress, ignore
-from qa.indexing import DEFAULT_WAIT, FileToRead, IndexReport, embed_documents, index_paths, read_file
+from qa.indexing import FileToRead, IndexReport, embed_documents, index_paths, read_file
 from qa.store import IndexWriter
 
 RAY_MISSING = "--ray needs Ray, which is not installed: pip install 'qa-passages[ray]' (or: pip install 'ray[data]')"
@@ -54,28 +54,22 @@ def index_paths_on_ray(
     index_dir: Path,
     address: str | None = "auto",
     actors: int | None = None,
-    model: str | None = None,
-    rebuild: bool = False,
-    chunking: ChunkingSettings | None = None,
-    quantize: bool | None = None,
-    encoder=None,
     on_progress: OnProgress = ignore,
-    wait: float = DEFAULT_WAIT,
+    **options,
 ) -> IndexReport:
     """`index_paths`, with the files read and embedded on the Ray cluster at `address`.
 
     `address`: "auto" (the cluster started on this machine with `ray start`), "local" (a one-node
     cluster for this run), or HOST:PORT of a cluster's head; ignored when Ray is already connected
     in this process. `actors`: how many embedding actors (default: one per CPU of the cluster).
-    `encoder` (tests pass a fake) is pickled to the actors; by default each loads the index's model.
+    `options` are `index_paths`'s; an `encoder` (tests pass a fake) is pickled to the actors, by
+    default each loads the index's model.
     """
     ray = import_ray()
     started = connect(ray, address, on_progress)
     try:
         pipeline = RayPipeline(ray, actors)
-        return index_paths(
-            paths, index_dir, model, rebuild, chunking, quantize, encoder, on_progress, wait, build=pipeline
-        )
+        return index_paths(paths, index_dir, on_progress=on_progress, build=pipeline, **options)
     finally:
         if started:
             ray.shutdown()

@@ -8,6 +8,7 @@ no manifest names is removed by the next writer.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import uuid
@@ -28,7 +29,15 @@ from qa.store.manifest import (
     utc_now,
     write_manifest,
 )
-from qa.store.segment import SEGMENTS_FOLDER, DocumentRecord, PassageRecord, Segment, write_segment
+from qa.store.segment import (
+    SEGMENTS_FOLDER,
+    DocumentRecord,
+    PassageRecord,
+    Segment,
+    StoredDocument,
+    document_path,
+    write_segment,
+)
 from qa.store.snapshot import Snapshot
 
 # Size-tiered merging: segments whose live passage counts share a power of MERGE_FACTOR form a
@@ -106,7 +115,7 @@ class IndexWriter:
 
     def documents_under(self, folder: str) -> list[tuple[str, str]]:
         """(doc_id, source path) of each live document read from a file below `folder`."""
-        return [(d.doc_id, f"{d.root.rstrip('/')}/{d.source}") for _, d in self._documents_at(folder, under=True)]
+        return [(d.doc_id, document_path(d.root, d.source)) for _, d in self._documents_at(folder, under=True)]
 
     def _documents_at(self, path: str, under: bool):
         if self.snapshot is None:
@@ -119,7 +128,7 @@ class IndexWriter:
 
     def has_document(self, doc_id: str) -> bool:
         """Is `doc_id` taken by a live document or one being added (new ids must differ)?"""
-        return doc_id in self._pending_ids or self._segment_of(doc_id) is not None
+        return doc_id in self._pending_ids or self._live(doc_id) is not None
 
     __contains__ = has_document
 
@@ -129,30 +138,28 @@ class IndexWriter:
 
     def source_of(self, doc_id: str) -> str:
         """The file path a live document was read from."""
-        for segment in self.snapshot.segments if self.snapshot else []:
-            if doc_id not in self.snapshot.deleted[segment.name]:
-                for document in segment.documents(doc_id=doc_id):
-                    return f"{document.root.rstrip('/')}/{document.source}"
-        return doc_id
+        found = self._live(doc_id)
+        return document_path(found[1].root, found[1].source) if found else doc_id
 
-    def _segment_of(self, doc_id: str) -> str | None:
+    def _live(self, doc_id: str) -> tuple[str, StoredDocument] | None:
+        """(segment name, document) of the live document with this id, deletions of this session included."""
         if self.snapshot is None:
             return None
         for segment in self.snapshot.segments:
             if doc_id in self.snapshot.deleted[segment.name] or doc_id in self._deleted.get(segment.name, ()):
                 continue
-            if any(True for _ in segment.documents(doc_id=doc_id)):
-                return segment.name
+            for document in segment.documents(doc_id=doc_id):
+                return segment.name, document
         return None
 
     # Changes -----------------------------------------------------------------------------------
 
     def delete(self, doc_id: str) -> bool:
         """Mark a live document deleted; False when there is none with that id."""
-        segment = self._segment_of(doc_id)
-        if segment is None:
+        found = self._live(doc_id)
+        if found is None:
             return False
-        self._deleted.setdefault(segment, set()).add(doc_id)
+        self._deleted.setdefault(found[0], set()).add(doc_id)
         return True
 
     def add(self, documents: Sequence[DocumentRecord], passages: Sequence[PassageRecord], vectors: np.ndarray) -> None:
@@ -264,8 +271,6 @@ class IndexWriter:
 def _carry_over(index_dir: Path, manifest: Manifest) -> Manifest:
     """A rebuilt index keeps counting generations and passage ids where the old one stopped, so a
     reader of the old generation can never mistake new ids for old ones."""
-    import json
-
     try:
         old = json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
         manifest.generation = int(old.get("generation", 0))
