@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import astuple, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from qa.errors import InvalidQuestion, QAError
-from qa.paths import server_data_dir
+from qa.server_store import ServerStore
 
 FEEDBACK_FILE = "feedback.sqlite"
 Vote = Literal["up", "down"]
@@ -95,21 +92,16 @@ def make_vote(
     )
 
 
-class FeedbackStore:
+class FeedbackStore(ServerStore):
     """The votes of one server, in `folder` (the index's `INDEX-server/`)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.path = self.folder / FEEDBACK_FILE
-
-    @classmethod
-    def for_index(cls, index_dir: Path) -> FeedbackStore:
-        return cls(server_data_dir(index_dir))
+    FILE = FEEDBACK_FILE
+    SCHEMA = SCHEMA
 
     def add(self, vote: PassageVote) -> int:
         """Keep a vote; returns its id."""
         columns = [f'"{field.name}"' for field in fields(PassageVote)]
-        with self._connect() as db:
+        with self._connect(create=True) as db:
             cursor = db.execute(
                 f"INSERT INTO votes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", astuple(vote)
             )
@@ -119,19 +111,8 @@ class FeedbackStore:
         if not self.path.exists():
             return []
         columns = ", ".join(f'"{field.name}"' for field in fields(PassageVote))
-        with self._connect() as db:
+        with self._connect(create=True) as db:
             return [PassageVote(*row) for row in db.execute(f"SELECT {columns} FROM votes ORDER BY id")]
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                db.execute(SCHEMA)
-                yield db
-        finally:
-            db.close()
 
 
 def eval_records(votes: list[PassageVote]) -> list[dict]:

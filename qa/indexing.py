@@ -188,24 +188,47 @@ def build_here(
     return _add(writer, encoder, settings, documents, on_progress)
 
 
-def embed_documents(documents: Sequence[Document], encoder, settings: ChunkingSettings):
-    """(document records, passage records, vectors) of documents chunked and embedded exactly as
-    indexing does, without a writer: a Ray actor makes them, the driver writes them."""
-    made = _Made()
-    _add(made, encoder, settings, documents, ignore)
-    return made.documents, made.passages, made.vectors
+def embed_documents(
+    documents: Sequence[Document], encoder, settings: ChunkingSettings, on_progress: OnProgress = ignore
+):
+    """(document records, passage records, vectors) of documents chunked and embedded as indexing
+    does, ready for `IndexWriter.add` (passage ids are assigned there): a Ray actor makes them, the
+    driver writes them."""
+    records, passages, texts = [], [], []
+    for document in documents:
+        spans = split_passages(
+            document.text, encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings
+        )
+        records.append(
+            DocumentRecord(
+                document.doc_id,
+                document.root,
+                document.source,
+                document.title,
+                document.text,
+                document.sha256,
+                document.page_starts,
+                document.modified,
+                tuple(document.tags),
+            )  # fmt: skip
+        )
+        for ordinal, span in enumerate(spans):
+            text = document.text[span.start : span.end]
+            passages.append(
+                PassageRecord(0, document.doc_id, ordinal, span.start, span.end, document.page_at(span.start), text)
+            )
+            texts.append(searchable_text(document.title, text))
+    task = "Embedding passages"
+    on_progress(Progress(task, 0, len(texts)))
+    done = 0
 
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        on_progress(Progress(task, done, len(texts)))
 
-class _Made:
-    """Stands in for the writer in `_add`: keeps what it would have written."""
-
-    def __init__(self) -> None:
-        self.documents: list[DocumentRecord] = []
-        self.passages: list[PassageRecord] = []
-        self.vectors: np.ndarray | None = None
-
-    def add(self, documents, passages, vectors) -> None:
-        self.documents, self.passages, self.vectors = list(documents), list(passages), vectors
+    vectors = encoder.encode(texts, on_progress=advance) if texts else np.zeros((0, encoder.dimension), np.float32)
+    return records, passages, vectors
 
 
 def index_documents(
@@ -337,44 +360,11 @@ def _faiss_version() -> str:
 
 def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on_progress: OnProgress) -> int:
     """Chunk and embed documents, and write them to the writer as one segment."""
-    records, passages, texts = [], [], []
-    for document in documents:
-        spans = split_passages(
-            document.text, encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings
-        )
-        records.append(
-            DocumentRecord(
-                document.doc_id,
-                document.root,
-                document.source,
-                document.title,
-                document.text,
-                document.sha256,
-                document.page_starts,
-                document.modified,
-                tuple(document.tags),
-            )  # fmt: skip
-        )
-        for ordinal, span in enumerate(spans):
-            text = document.text[span.start : span.end]
-            passages.append(
-                PassageRecord(0, document.doc_id, ordinal, span.start, span.end, document.page_at(span.start), text)
-            )
-            texts.append(searchable_text(document.title, text))
-    if not records:
+    if not documents:
         return 0
-    task = "Embedding passages"
-    on_progress(Progress(task, 0, len(texts)))
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        on_progress(Progress(task, done, len(texts)))
-
-    vectors = encoder.encode(texts, on_progress=advance) if texts else np.zeros((0, encoder.dimension), np.float32)
+    records, passages, vectors = embed_documents(documents, encoder, settings, on_progress)
     writer.add(records, passages, vectors)
-    return len(texts)
+    return len(passages)
 
 
 def _commit(writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False) -> None:

@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 from qa.errors import QAError
-from qa.paths import server_data_dir
+from qa.server_store import ServerStore
 
 Scope = Literal["read", "write"]
 SCOPES: tuple[Scope, ...] = ("read", "write")
@@ -57,16 +52,12 @@ class ApiKey:
         return self.scope == "write" or scope == "read"
 
 
-class KeyStore:
+class KeyStore(ServerStore):
     """The keys of one server, in `folder` (the index's `INDEX-server/`)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.path = self.folder / KEYS_FILE
-
-    @classmethod
-    def for_index(cls, index_dir: Path) -> KeyStore:
-        return cls(server_data_dir(index_dir))
+    FILE = KEYS_FILE
+    SCHEMA = SCHEMA
+    PRIVATE = True
 
     def create(self, scope: str, name: str = "") -> tuple[ApiKey, str]:
         """A new key: (its record, the key). The key is not kept; show it to the user once."""
@@ -85,7 +76,7 @@ class KeyStore:
     def keys(self) -> list[ApiKey]:
         if not self.path.exists():
             return []
-        with self._connect() as db:
+        with self._connect(create=False) as db:
             rows = db.execute("SELECT key_id, name, scope, created, revoked FROM keys ORDER BY created, key_id")
             return [ApiKey(*row) for row in rows]
 
@@ -97,7 +88,7 @@ class KeyStore:
         if len(matches) > 1:
             ids = ", ".join(key.key_id for key in matches)
             raise QAError(f"{len(matches)} keys are named {which!r} ({ids}); revoke one by its id.")
-        with self._connect() as db:
+        with self._connect(create=False) as db:
             db.execute("UPDATE keys SET revoked = ? WHERE key_id = ?", (_now(), matches[0].key_id))
         return next(key for key in self.keys() if key.key_id == matches[0].key_id)
 
@@ -106,7 +97,7 @@ class KeyStore:
         key_id = key[len(PREFIX) :].split("_", 1)[0] if key.startswith(PREFIX) else ""
         row = None
         if key_id and self.path.exists():
-            with self._connect() as db:
+            with self._connect(create=False) as db:
                 row = db.execute(
                     "SELECT key_id, name, scope, created, revoked, sha256 FROM keys WHERE key_id = ?", (key_id,)
                 ).fetchone()
@@ -114,20 +105,6 @@ class KeyStore:
         if row is None or not same or row[4] is not None:
             return None
         return ApiKey(*row[:5])
-
-    @contextmanager
-    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
-        if create and not self.path.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # readable by the owner only
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                if create:
-                    db.execute(SCHEMA)
-                yield db
-        finally:
-            db.close()
 
 
 def _digest(key: str) -> str:

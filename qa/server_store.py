@@ -1,0 +1,41 @@
+"""The small SQLite files a shared server keeps beside its index (`INDEX-server/`): API keys and
+answer feedback, each a subclass that names its file and schema."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from qa.paths import server_data_dir
+
+
+class ServerStore:
+    FILE: str
+    SCHEMA: str
+    PRIVATE = False  # readable by the owner only
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / self.FILE
+
+    @classmethod
+    def for_index(cls, index_dir: Path):
+        return cls(server_data_dir(index_dir))
+
+    @contextmanager
+    def _connect(self, create: bool) -> Iterator[sqlite3.Connection]:
+        """A connection in one transaction; `create` makes the file and its table when missing."""
+        if create and not self.path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600 if self.PRIVATE else 0o644))
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                if create:
+                    db.execute(self.SCHEMA)
+                yield db
+        finally:
+            db.close()
