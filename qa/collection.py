@@ -9,7 +9,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 from qa.answers import (
@@ -155,6 +154,7 @@ class Collection:
     def _rank(self, question, k, history, mode, snapshot: Snapshot, filters) -> tuple[Ranking, _PassageReader]:
         """Rank in one snapshot, then judge whether the best passage answers (qa.confidence); the
         reader keeps the passage rows read on the way, so answering reads none twice."""
+        _configure_threads()
         reader = _PassageReader(snapshot)
         query = self.query(question, history)
         ranking = self.retriever.rank(snapshot, query, k, reader.texts, mode, _allowed(snapshot, filters))
@@ -292,10 +292,17 @@ def _same_spot(row: StoredPassage, citation: Citation) -> bool:
     return row.doc_id == citation.doc_id and row.start <= citation.end and citation.start <= row.end
 
 
-@cache
+_this_thread = threading.local()
+
+
 def _configure_threads() -> None:
-    """One FAISS thread per question, set once: its thread pool costs more than it saves on one
-    query (docs/PERFORMANCE.md). Batch jobs that search many vectors at once may raise it again."""
+    """One FAISS thread per question: its thread pool costs more than it saves on one query
+    (docs/PERFORMANCE.md). OpenMP keeps the setting per thread, so it is set once in every thread
+    that asks (a server asks from its worker threads, not from the one that opened the collection).
+    Batch jobs that search many vectors at once may raise it again in their own thread."""
+    if getattr(_this_thread, "faiss_threads_set", False):
+        return
     import faiss
 
     faiss.omp_set_num_threads(1)
+    _this_thread.faiss_threads_set = True
