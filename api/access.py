@@ -11,6 +11,7 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -27,14 +28,16 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def _key_check(scope: Scope, always: bool):
-    def check(request: Request, credentials: Credentials) -> None:
+    # A coroutine, so a request without a key to check never waits for a worker thread; a key is
+    # looked up (SQLite) in one.
+    async def check(request: Request, credentials: Credentials) -> None:
         if not always and not request.app.state.settings.require_key:
             return
         if credentials is None:
             raise HTTPException(
                 401, f"This needs a {scope} API key: send Authorization: Bearer KEY (qa keys create).", CHALLENGE
             )
-        key = request.app.state.keys.check(credentials.credentials)
+        key = await run_in_threadpool(request.app.state.keys.check, credentials.credentials)
         if key is None:
             raise HTTPException(401, "The API key is not valid: unknown, mistyped or revoked.", CHALLENGE)
         if not key.allows(scope):

@@ -38,7 +38,8 @@ BUSY = {503: {"model": Problem, "description": "Another writer holds the index; 
 NOT_FOUND = {404: {"model": Problem, "description": "No document with that id."}}
 
 
-def get_collection(request: Request) -> Collection:
+async def get_collection(request: Request) -> Collection:
+    """A coroutine, so FastAPI calls it on the event loop instead of handing it to a worker thread."""
     return request.app.state.collection
 
 
@@ -61,9 +62,13 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED},
     )
     @ask_limited
-    def ask(request: Request, body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
+    async def ask(request: Request, body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently."""
-        return collection.ask(body.question, top_k=body.top_k, history=body.history, filters=body.filters)
+        # One hop to a worker thread for the question itself; validation and serialisation stay on
+        # the event loop (a sync endpoint would hop for each of them, docs/PERFORMANCE.md).
+        return await run_in_threadpool(
+            collection.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters
+        )
 
     @router.get("/health")
     def health(collection: CollectionDep) -> Health:
