@@ -124,7 +124,7 @@ def bench_corpus(name: str, index_dir: Path, questions: list[str], runs: int, pa
 
     collection = Collection.open(index_dir)
     encode_question = getattr(collection.encoder, "encode_queries", collection.encoder.encode)
-    query_encoder = getattr(collection.encoder, "query_encoder", None) or collection.encoder
+    query_encoder = getattr(collection.encoder, "onnx_encoder", None) or collection.encoder
     with running_server(index_dir) as (server, url, ready_s), httpx.Client(base_url=url, timeout=60) as client:
 
         def over_http(question: str) -> None:

@@ -249,7 +249,7 @@ class OnnxEncoder:
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = threads or cpu_budget()
         options.inter_op_num_threads = 1
         model_file = self.onnx_dir / (INT8_FILE if quantized else ONNX_FILE)
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
@@ -274,6 +274,15 @@ class OnnxEncoder:
         pooled = _pool(tokens, arrays["attention_mask"], self.pooling)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return pooled / np.maximum(norms, 1e-12)
+
+
+def cpu_budget() -> int:
+    """The cores this process may use: `OMP_NUM_THREADS` when set (Ray sets it to an actor's CPUs,
+    as torch reads it), else the CPUs it may run on."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return len(os.sched_getaffinity(0))
 
 
 def _pool(tokens: np.ndarray, attention_mask: np.ndarray, mode: str) -> np.ndarray:

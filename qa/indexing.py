@@ -123,7 +123,7 @@ def index_paths(
             )
         roots = [str(root)] if root is not None else folders or [str(Path(p).expanduser().resolve()) for p in paths]
         _commit(writer, report, roots)
-    encoder.warm_up()  # makes the question encoder's ONNX export now, while torch is loaded anyway
+    encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
     return report
 
 

@@ -1,8 +1,9 @@
-"""The ONNX query path must embed exactly like sentence-transformers, without importing torch."""
+"""The ONNX encoder (passages and questions) must embed exactly like sentence-transformers, without importing torch."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -175,6 +176,40 @@ def test_query_path_does_not_import_torch(onnx_dir):
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_indexing_encodes_with_onnx_and_torch_fallback_gives_the_same_vectors(onnx_dir, cache_dir, monkeypatch):
+    from embeddings import Encoder
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(cache_dir))
+    passages = seed_passages(12)
+    default = Encoder()
+    assert default.onnx_encoder is not None, "a local model with an export encodes passages through ONNX Runtime"
+    monkeypatch.setenv("QA_ENCODER_BACKEND", "torch")
+    fallback = Encoder()
+    assert fallback.onnx_encoder is None
+    assert cosines(default.encode(passages), fallback.encode(passages)).min() >= MIN_COSINE
+
+
+@pytest.mark.slow
+def test_indexing_with_an_export_does_not_import_torch(onnx_dir, cache_dir, tmp_path):
+    """Once a model is exported, `qa index` skips torch's seconds of import and its slower encoder."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from qa.indexing import index_paths\n"
+        f"report = index_paths([Path({str(PROJECT_ROOT / 'seeds')!r})], Path({str(tmp_path / 'index')!r}))\n"
+        "assert report.passages > 0, report\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "assert not loaded, loaded\n"
+    )
+    environment = {**os.environ, "QA_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=environment
     )
     assert result.returncode == 0, result.stderr
 
