@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api.access import make_limiter, rate_limited
+from api.batching import QuestionBatcher
 from api.body_limit import BodySizeLimit
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.collection = collection if collection is not None else open_collection(settings)
+        if not isinstance(app.state.collection.encoder, QuestionBatcher):  # concurrent questions share a call
+            app.state.collection.encoder = QuestionBatcher(app.state.collection.encoder)
         index_dir = app.state.collection.index_dir
         app.state.keys = KeyStore.for_index(index_dir)
         app.state.feedback = FeedbackStore.for_index(index_dir)
