@@ -5,13 +5,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api.access import make_limiter, rate_limited
-from api.batching import QuestionBatcher
+from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
 from api.body_limit import BodySizeLimit
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         app.state.collection = collection if collection is not None else open_collection(settings)
         if not isinstance(app.state.collection.encoder, QuestionBatcher):  # concurrent questions share a call
             app.state.collection.encoder = QuestionBatcher(app.state.collection.encoder)
+        app.state.question_threads = anyio.CapacityLimiter(QUESTIONS_AT_ONCE)
         index_dir = app.state.collection.index_dir
         app.state.keys = KeyStore.for_index(index_dir)
         app.state.feedback = FeedbackStore.for_index(index_dir)

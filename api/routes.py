@@ -1,8 +1,10 @@
 """The HTTP routes: each one a thin call on the open collection or the server's stores."""
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
@@ -66,9 +68,8 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         """Rank passages for a question; `answered` is false when none answers it confidently."""
         # One hop to a worker thread for the question itself; validation and serialisation stay on
         # the event loop (a sync endpoint would hop for each of them, docs/PERFORMANCE.md).
-        return await run_in_threadpool(
-            collection.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters
-        )
+        question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters)
+        return await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
 
     @router.get("/health")
     def health(collection: CollectionDep) -> Health:
