@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
-from qa.sentences import SentenceScore, best, score_sentences
-from qa.text import sentence_spans
+from qa.sentences import SentenceScore, best, score_sentences, sentence_offsets
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -40,9 +39,7 @@ def context_span(
     min_neighbour_words: int = MIN_NEIGHBOUR_WORDS,
 ) -> Context:
     """Offsets (within `passage`) of the highlighted sentence(s) with `around` sentences either side."""
-    spans = sentence_spans(passage)
-    if not spans:
-        return Context(start=0, end=len(passage))
+    spans = sentence_offsets(passage)  # split once per passage text, not once per question
     inside = [i for i, (start, end) in enumerate(spans) if end > highlight.start and start < highlight.end]
     if not inside:  # the highlight lies between sentences: take the nearest one before it
         inside = [max([i for i, (start, _) in enumerate(spans) if start <= highlight.start], default=0)]

@@ -33,7 +33,7 @@ def score_sentences(
     passages: Sequence[str], terms: Sequence[str], idf: Mapping[str, float]
 ) -> list[list[SentenceScore]]:
     """Every sentence of each passage scored against the question's terms."""
-    query_terms = [term for term in terms if term in idf]
+    weights = [(term, idf[term] * (SENTENCE_K1 + 1)) for term in terms if term in idf]
     split = [sentence_terms(text) for text in passages]
     lengths = [length for sentences in split for _, _, length, _ in sentences]
     average = max(1.0, sum(lengths) / len(lengths)) if lengths else 1.0
@@ -42,10 +42,18 @@ def score_sentences(
         row = []
         for start, end, length, counts in sentences:
             norm = SENTENCE_K1 * (1 - SENTENCE_B + SENTENCE_B * length / average)
-            score = sum(idf[t] * counts[t] * (SENTENCE_K1 + 1) / (counts[t] + norm) for t in query_terms if t in counts)
+            score = 0.0
+            for term, weight in weights:
+                if count := counts.get(term):
+                    score += weight * count / (count + norm)
             row.append(SentenceScore(start, end, score))
         scores.append(row)
     return scores
+
+
+def sentence_offsets(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a passage, from the same cache as its terms."""
+    return [(start, end) for start, end, _, _ in sentence_terms(text)]
 
 
 @lru_cache(maxsize=16384)
