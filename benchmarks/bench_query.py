@@ -2,7 +2,9 @@
 
 For each corpus (the seeds; SciFact when ../shared is present) the index is built once and cached
 (the seeds in benchmarks/results/.cache; SciFact is `qa eval`'s cached index), a real `qa serve`
-is started on a free port and asked with httpx over one keep-alive connection. After a warm-up,
+is started on a free port and asked over one keep-alive connection of the standard library's
+http.client ("HTTP /ask": the server's latency, JSON sent and parsed back) and, for comparison, of
+httpx, whose own work adds ~1.5 ms of the same two cores to each request. After a warm-up,
 each run times every question `--passes` times with each method in turn: the collection's
 question encoder alone on one question (`encode_queries`, ONNX Runtime when the model has an
 export; the baseline: what no query path can avoid), `collection.ask(question)`, `POST /ask`,
@@ -16,6 +18,8 @@ and VmRSS are read from /proc after the seeds runs.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -126,15 +130,27 @@ def bench_corpus(name: str, index_dir: Path, questions: list[str], runs: int, pa
     encode_question = getattr(collection.encoder, "encode_queries", collection.encoder.encode)
     query_encoder = getattr(collection.encoder, "onnx_encoder", None) or collection.encoder
     with running_server(index_dir) as (server, url, ready_s), httpx.Client(base_url=url, timeout=60) as client:
+        connection = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1]), timeout=60)
 
         def over_http(question: str) -> None:
-            client.post("/ask", json={"question": question, "top_k": TOP_K}).raise_for_status()
+            """The server's latency: one keep-alive connection of the standard library, JSON both ways."""
+            body = json.dumps({"question": question, "top_k": TOP_K})
+            connection.request("POST", "/ask", body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"/ask answered {response.status}: {answer[:200]!r}")
+            json.loads(answer)
+
+        def over_httpx(question: str) -> None:
+            client.post("/ask", json={"question": question, "top_k": TOP_K}).raise_for_status().json()
 
         judge = confidence_judge(collection, questions)
         methods: dict[str, Callable[[str], object]] = {
             "encoder alone": lambda question: encode_question([question]),
             "Collection.ask()": lambda question: collection.ask(question, top_k=TOP_K),
             "HTTP /ask": over_http,
+            "HTTP /ask, httpx client": over_httpx,
             "confidence (assess)": judge,
         }
         for method in methods.values():  # warm-up: caches, allocations, the connection
