@@ -96,3 +96,26 @@ def scifact_questions(count: int) -> list[str]:
         if len(questions) == count:
             break
     return questions
+
+
+def ranking_sets(squad_sample: int | None = None) -> list[tuple[str, object, object]]:
+    """(name, eval set, collection) for SciFact, SQuAD dev-a (a seeded sample of `squad_sample`
+    questions when given) and the seed questions: what the ranking experiments measure in one run.
+    The collections are `qa eval`'s cached indexes and share one encoder."""
+    import random
+
+    from qa.collection import Collection
+    from qa.evaluation.datasets import EvalSet, load_beir, load_questions, load_squad
+    from qa.evaluation.runner import corpus_index
+
+    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
+    if squad_sample is not None:
+        sample = random.Random(0).sample(squad.questions, min(squad_sample, len(squad.questions)))
+        squad = EvalSet(squad.name, squad.kind, sample, squad.corpus, squad.content_hash)
+    scifact = load_beir(SCIFACT)
+    first = Collection.open(corpus_index(scifact))
+    return [
+        ("SciFact", scifact, first),
+        ("SQuAD dev-a", squad, Collection.open(corpus_index(squad), encoder=first.encoder)),
+        ("seeds", load_questions(SEED_QUESTIONS), Collection.open(None, encoder=first.encoder)),
+    ]

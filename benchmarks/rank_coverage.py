@@ -14,11 +14,10 @@ import argparse
 
 import numpy as np
 
-from benchmarks.common import REPO, load_average, print_table, write_results
+from benchmarks.common import load_average, print_table, write_results
+from benchmarks.corpora import ranking_sets
 from qa.retrieval import Hit, HybridRetriever
 from qa.sentences import best, score_sentences, sentence_terms
-
-SHARED_EVAL = REPO.parent / "shared" / "eval"
 
 
 class CoverageRetriever(HybridRetriever):
@@ -63,24 +62,14 @@ class CoverageRetriever(HybridRetriever):
 
 
 def main() -> None:
-    from qa.collection import Collection
-    from qa.evaluation.datasets import load_beir, load_questions, load_squad
     from qa.evaluation.metrics import summarize
-    from qa.evaluation.runner import corpus_index, run_questions
+    from qa.evaluation.runner import run_questions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.25, 0.5, 1.0])
     args = parser.parse_args()
     load = load_average()
-    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
-    scifact = load_beir(SHARED_EVAL / "scifact")
-    seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
-    first = Collection.open(corpus_index(scifact))
-    sets = [
-        ("SciFact", scifact, first),
-        ("SQuAD dev-a", squad, Collection.open(corpus_index(squad), encoder=first.encoder)),
-        ("seeds", seeds, Collection.open(None, encoder=first.encoder)),
-    ]
+    sets = ranking_sets()
     keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "answerable_abstained")
     results, rows = {}, []
     for weight in [0.0, *args.weights]:

@@ -14,16 +14,14 @@ at query time would cost (the head's sentences of one question, one batch, media
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import time
 
 import numpy as np
 
-from benchmarks.common import REPO, load_average, print_table, write_results
+from benchmarks.common import load_average, print_table, write_results
+from benchmarks.corpora import ranking_sets
 from qa.text import sentence_spans
-
-SHARED_EVAL = REPO.parent / "shared" / "eval"
 
 
 class SentenceVectors:
@@ -112,9 +110,6 @@ def evaluate(eval_set, collection, depth: int, betas: list[float], with_title: b
 
 
 def main() -> None:
-    from qa.collection import Collection
-    from qa.evaluation.datasets import EvalSet, load_beir, load_questions, load_squad
-    from qa.evaluation.runner import corpus_index
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depth", type=int, default=10)
@@ -123,17 +118,7 @@ def main() -> None:
     parser.add_argument("--with-title", action="store_true", help="embed 'title. sentence' instead of the sentence")
     args = parser.parse_args()
     load = load_average()
-    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
-    sample = random.Random(0).sample(squad.questions, min(args.squad_sample, len(squad.questions)))
-    squad_sample = EvalSet(squad.name, squad.kind, sample, squad.corpus, squad.content_hash)
-    scifact = load_beir(SHARED_EVAL / "scifact")
-    seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
-    first = Collection.open(corpus_index(squad))
-    sets = [
-        ("SciFact", scifact, Collection.open(corpus_index(scifact), encoder=first.encoder)),
-        ("SQuAD dev-a", squad_sample, first),
-        ("seeds", seeds, Collection.open(None, encoder=first.encoder)),
-    ]
+    sets = ranking_sets(args.squad_sample)
     results, rows = {}, []
     for name, eval_set, collection in sets:
         started = time.perf_counter()

@@ -33,12 +33,12 @@ import time
 
 import numpy as np
 
-from benchmarks.common import REPO, RESULTS, load_average, print_table, write_results
+from benchmarks.common import RESULTS, load_average, print_table, write_results
+from benchmarks.corpora import ranking_sets
 from qa.chunking import ChunkingSettings, split_passages
-from qa.retrieval import HybridRetriever, _hits
+from qa.retrieval import HybridRetriever
 from qa.store.segment import searchable_text
 
-SHARED_EVAL = REPO.parent / "shared" / "eval"
 CACHE = RESULTS / ".cache"
 KEYS = ("ndcg@10", "recall@100", "gold@1", "gold@5", "hit@1", "hit@3", "answerable_abstained")
 
@@ -122,26 +122,16 @@ class WindowRetriever(HybridRetriever):
     def __init__(self, settings, windows: Windows, beta: float, search: bool) -> None:
         super().__init__(settings)
         self.windows, self.beta, self.search = windows, beta, search
-        self._dense = None
+        self._dense_all = None
 
     def rank(self, source, query, k, texts, mode=None, allowed=None):
-        self._dense = self.windows.dense(query.vector, self.beta)
+        self._dense_all = self.windows.dense(query.vector, self.beta)
         if self.search:
-            source = _Searched(source, self.windows.ids, self._dense)
+            source = _Searched(source, self.windows.ids, self._dense_all)
         return super().rank(source, query, k, texts, mode, allowed)
 
-    def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode):
-        dense = self._dense[np.searchsorted(self.windows.ids, ids)].astype(np.float32)
-        lexical = np.zeros(len(ids), dtype=np.float32)
-        if len(lexical_ids):
-            positions = np.clip(np.searchsorted(lexical_ids, ids), 0, len(lexical_ids) - 1)
-            lexical = np.where(lexical_ids[positions] == ids, lexical_scores[positions], 0).astype(np.float32)
-        if mode == "dense":
-            return _hits(ids, dense, dense, lexical, k)
-        weight = self.settings.dense_weight
-        lexical_norm = lexical / lexical.max() if lexical.max() > 0 else lexical
-        fused = weight * dense + (1 - weight) * lexical_norm
-        return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query.terms, idf, texts, k)
+    def _dense(self, source, query, ids):
+        return self._dense_all[np.searchsorted(self.windows.ids, ids)].astype(np.float32)
 
 
 class MemoEncoder:
@@ -162,10 +152,8 @@ class MemoEncoder:
 
 
 def main() -> None:
-    from qa.collection import Collection
-    from qa.evaluation.datasets import load_beir, load_questions, load_squad
     from qa.evaluation.metrics import summarize
-    from qa.evaluation.runner import corpus_index, run_questions
+    from qa.evaluation.runner import run_questions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, nargs="+", default=[128, 64], help="window sizes in word pieces")
@@ -176,16 +164,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     load = load_average()
-    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
-    scifact = load_beir(SHARED_EVAL / "scifact")
-    seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
-    first = Collection.open(corpus_index(scifact))
-    encoder = MemoEncoder(first.encoder)
-    sets = [
-        ("SciFact", scifact, first),
-        ("SQuAD dev-a", squad, Collection.open(corpus_index(squad), encoder=first.encoder)),
-        ("seeds", seeds, Collection.open(None, encoder=first.encoder)),
-    ]
+    sets = ranking_sets()
+    encoder = MemoEncoder(sets[0][2].encoder)
     for _, _, collection in sets:
         collection.encoder = encoder
     settings = sets[0][2].retriever.settings

@@ -103,7 +103,7 @@ class HybridRetriever:
         return Ranking(query=query, hits=hits, idf=idf)
 
     def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) -> list[Hit]:
-        dense = source.vectors(ids) @ query.vector
+        dense = self._dense(source, query, ids)
         lexical = np.zeros(len(ids), dtype=np.float32)
         if len(lexical_ids):
             positions = np.clip(np.searchsorted(lexical_ids, ids), 0, len(lexical_ids) - 1)
@@ -118,6 +118,10 @@ class HybridRetriever:
         if self.settings.sentence_weight <= 0:
             return _hits(ids, fused, dense, lexical, k)
         return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query.terms, idf, texts, k)
+
+    def _dense(self, source, query: Query, ids: np.ndarray) -> np.ndarray:
+        """The question's cosine to each candidate (exact, from the stored vectors)."""
+        return source.vectors(ids) @ query.vector
 
     def _rerank_by_sentences(self, ids, fused, dense, lexical, lexical_norm, terms, idf, texts, k) -> list[Hit]:
         """Blend in each leading candidate's best-sentence BM25; the others follow unchanged."""
