@@ -97,3 +97,23 @@ def print_table(title: str, columns: list[str], rows: list[list[object]]) -> Non
     for row in rows:
         table.add_row(*(f"{cell:.3g}" if isinstance(cell, float) else str(cell) for cell in row))
     Console(width=None if sys.stdout.isatty() else 160).print(table)  # a log file gets the whole table
+
+
+def wait_until_up(port: int, server, timeout: float = 120) -> None:
+    """Wait until the server subprocess on 127.0.0.1:`port` answers /health; stop the benchmark if it exits."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            error = server.stderr.read() if server.stderr else ""
+            raise SystemExit(f"the server exited with {server.returncode}: {error!s:.2000}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server on port {port} did not answer /health within {timeout:.0f} s")

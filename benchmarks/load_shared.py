@@ -25,7 +25,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchmarks.common import REPO, load_average, median, percentile, print_table, qa_command, write_results
+from benchmarks.common import (
+    REPO,
+    load_average,
+    median,
+    percentile,
+    print_table,
+    qa_command,
+    wait_until_up,
+    write_results,
+)
 from benchmarks.corpora import seed_questions
 
 
@@ -239,7 +248,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base, server)
+            wait_until_up(port, server)
             load_before = load_average()
             figures = asyncio.run(run(base, key, args.clients, args.seconds, args.every, server.pid))
         finally:
@@ -287,22 +296,6 @@ def encoder_times(encoder, calls: int = 100) -> list[float]:
         encoder.encode_queries([question])
         times.append(1000 * (time.perf_counter() - started))
     return times
-
-
-def _wait_until_up(base: str, server: subprocess.Popen, timeout: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"qa serve exited: {server.stderr.read()}")
-        try:
-            if httpx.get(base + "/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("qa serve did not start")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 
 from benchmarks.bench_query import free_port, scifact_eval_index
-from benchmarks.common import exit_on_sigterm, load_average, median, percentile, write_results
+from benchmarks.common import exit_on_sigterm, load_average, median, percentile, wait_until_up, write_results
 from benchmarks.corpora import has_scifact, scifact_questions, seed_questions, seeds_index
 
 TOP_K = 5
@@ -117,21 +117,6 @@ def stdlib_asker(port: int) -> Callable[[str], object]:
         return json.loads(body)
 
     return ask
-
-
-def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server on port {port} did not answer /health in {timeout} s")
 
 
 def spinning_part(runs: int) -> dict:
