@@ -16,8 +16,8 @@ import numpy as np
 
 from benchmarks.common import load_average, print_table, write_results
 from benchmarks.corpora import ranking_sets
-from qa.retrieval import Hit, HybridRetriever
-from qa.sentences import best, score_sentences, sentence_terms
+from qa.retrieval import HybridRetriever
+from qa.sentences import sentence_terms
 
 
 class CoverageRetriever(HybridRetriever):
@@ -25,15 +25,7 @@ class CoverageRetriever(HybridRetriever):
         super().__init__(settings)
         self.coverage_weight = coverage_weight
 
-    def _rerank_by_sentences(self, ids, fused, dense, lexical, lexical_norm, terms, idf, texts, k) -> list[Hit]:
-        order = np.argsort(-fused, kind="stable")
-        head = order[: self.settings.rerank_depth]
-        found = texts([int(i) for i in ids[head]])
-        passage_texts = [found.get(int(i), "") for i in ids[head]]
-        sentences = score_sentences(passage_texts, terms, idf)
-        best_sentences = [best(row) for row in sentences]
-        sentence = np.array([s.score if s else 0.0 for s in best_sentences], dtype=np.float32)
-        sentence_norm = sentence / sentence.max() if sentence.max() > 0 else sentence
+    def _head_lexical(self, lexical_norm, sentence_norm, head_texts, terms, idf):
         weights = {t: idf[t] for t in dict.fromkeys(terms) if t in idf}
         total = sum(weights.values()) or 1.0
         coverage = np.array(
@@ -42,23 +34,12 @@ class CoverageRetriever(HybridRetriever):
                     (sum(w for t, w in weights.items() if t in counts) / total for *_, counts in sentence_terms(text)),
                     default=0.0,
                 )
-                for text in passage_texts
+                for text in head_texts
             ],
             dtype=np.float32,
         )
-        a, c, weight = self.settings.sentence_weight, self.coverage_weight, self.settings.dense_weight
-        lexical_part = (lexical_norm[head] + a * sentence_norm + c * coverage) / (1 + a + c)
-        rescored = weight * dense[head] + (1 - weight) * lexical_part
-        head_order = np.argsort(-rescored, kind="stable")
-        hits = [
-            Hit(
-                int(ids[head[i]]), float(rescored[i]), float(dense[head[i]]), float(lexical[head[i]]), best_sentences[i]
-            )
-            for i in head_order[:k]
-        ]
-        for i in order[len(head) :][: max(0, k - len(hits))]:
-            hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
-        return hits
+        a, c = self.settings.sentence_weight, self.coverage_weight
+        return (lexical_norm + a * sentence_norm + c * coverage) / (1 + a + c)
 
 
 def main() -> None:

@@ -128,12 +128,13 @@ class HybridRetriever:
         order = np.argsort(-fused, kind="stable")
         head = order[: self.settings.rerank_depth]
         found = texts([int(i) for i in ids[head]])
-        sentences = score_sentences([found.get(int(i), "") for i in ids[head]], terms, idf)
-        best_sentences = [best(row) for row in sentences]
+        head_texts = [found.get(int(i), "") for i in ids[head]]
+        best_sentences = [best(row) for row in score_sentences(head_texts, terms, idf)]
         sentence = np.array([s.score if s else 0.0 for s in best_sentences], dtype=np.float32)
         sentence_norm = sentence / sentence.max() if sentence.max() > 0 else sentence
-        a, weight = self.settings.sentence_weight, self.settings.dense_weight
-        rescored = weight * dense[head] + (1 - weight) * (lexical_norm[head] + a * sentence_norm) / (1 + a)
+        weight = self.settings.dense_weight
+        lexical_head = self._head_lexical(lexical_norm[head], sentence_norm, head_texts, terms, idf)
+        rescored = weight * dense[head] + (1 - weight) * lexical_head
         head_order = np.argsort(-rescored, kind="stable")
         hits = [
             Hit(
@@ -144,6 +145,12 @@ class HybridRetriever:
         for i in order[len(head) :][: max(0, k - len(hits))]:
             hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
         return hits
+
+    def _head_lexical(self, lexical_norm, sentence_norm, head_texts, terms, idf) -> np.ndarray:
+        """The lexical half of a leading candidate's score: its passage BM25 blended with its best
+        sentence's (both scaled to the best candidate's)."""
+        a = self.settings.sentence_weight
+        return (lexical_norm + a * sentence_norm) / (1 + a)
 
 
 def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
