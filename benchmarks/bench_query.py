@@ -21,7 +21,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,11 +30,13 @@ from pathlib import Path
 
 from benchmarks.common import (
     exit_on_sigterm,
+    free_port,
     load_average,
     median,
     percentile,
     print_table,
     qa_command,
+    wait_until_up,
     write_results,
 )
 from benchmarks.corpora import SCIFACT, has_scifact, scifact_index, scifact_questions, seed_questions, seeds_index
@@ -73,12 +74,6 @@ def confidence_judge(collection, questions: list[str]) -> Callable[[str], object
     return judge
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def memory_mib(pid: int) -> dict[str, float]:
     """Resident memory now (VmRSS) and at its peak (VmHWM) of a running process."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -88,8 +83,6 @@ def memory_mib(pid: int) -> dict[str, float]:
 @contextmanager
 def running_server(index_dir: Path):
     """A `qa serve` subprocess on a free port, ready to answer: yields (process, base URL, seconds to ready)."""
-    import httpx
-
     port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
@@ -100,17 +93,7 @@ def running_server(index_dir: Path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"qa serve exited with {server.returncode}: {server.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() - started > 180:
-                raise RuntimeError("qa serve did not answer /health within 180 s")
-            time.sleep(0.05)
+        wait_until_up(port, server, timeout=180)
         yield server, url, time.perf_counter() - started
     finally:
         server.terminate()

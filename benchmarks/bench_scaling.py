@@ -32,11 +32,13 @@ import numpy as np
 from benchmarks import common
 from benchmarks.common import (
     exit_on_sigterm,
+    free_port,
     load_average,
     median,
     percentile,
     print_table,
     qa_command,
+    wait_until_up,
     write_results,
 )
 from benchmarks.corpora import SCIFACT, cache_dir, has_scifact, scifact_folder
@@ -200,10 +202,6 @@ def memory_of_tree(pid: int) -> dict:
 
 
 def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    from benchmarks.bench_query import free_port
-
     port = free_port()
     server = subprocess.Popen(
         [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port), "--workers", str(workers)],
@@ -212,20 +210,8 @@ def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(f"qa serve --workers {workers} exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("qa serve did not answer within 180 s")
-        time.sleep(0.1)
-    return server, url
+    wait_until_up(port, server, timeout=180)
+    return server, f"http://127.0.0.1:{port}"
 
 
 def stop_server(server: subprocess.Popen) -> None:

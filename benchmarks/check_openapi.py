@@ -14,20 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.common import free_port, wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def main() -> int:
@@ -55,7 +49,7 @@ def main() -> int:
             env={**os.environ, "HF_HUB_OFFLINE": "1"},
         )
         try:
-            _wait(base, server)
+            wait_until_up(port, server, timeout=300)
             command = [
                 str(schemathesis),
                 "run",
@@ -83,21 +77,6 @@ def main() -> int:
             server.wait(timeout=30)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _wait(base: str, server: subprocess.Popen) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"qa serve exited with {server.returncode}")
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    sys.exit("qa serve did not start")
 
 
 if __name__ == "__main__":

@@ -99,6 +99,15 @@ def print_table(title: str, columns: list[str], rows: list[list[object]]) -> Non
     Console(width=None if sys.stdout.isatty() else 160).print(table)  # a log file gets the whole table
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server a benchmark starts."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def wait_until_up(port: int, server, timeout: float = 120) -> None:
     """Wait until the server subprocess on 127.0.0.1:`port` answers /health; stop the benchmark if it exits."""
     import http.client

@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 from benchmarks.common import (
     REPO,
+    free_port,
     load_average,
     median,
     percentile,
@@ -83,12 +83,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def run(base: str, key: str, clients: int, seconds: float, every: float, server_pid: int) -> dict:

@@ -26,8 +26,16 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks.bench_query import free_port, scifact_eval_index
-from benchmarks.common import exit_on_sigterm, load_average, median, percentile, wait_until_up, write_results
+from benchmarks.bench_query import scifact_eval_index
+from benchmarks.common import (
+    exit_on_sigterm,
+    free_port,
+    load_average,
+    median,
+    percentile,
+    wait_until_up,
+    write_results,
+)
 from benchmarks.corpora import has_scifact, scifact_questions, seed_questions, seeds_index
 
 TOP_K = 5
@@ -51,8 +59,15 @@ uvicorn.run(app, host="127.0.0.1", port=port, http=http, loop=loop, log_level="w
 """
 
 
-def p50_runs(methods: dict[str, Callable[[str], object]], questions: list[str], runs: int) -> dict[str, dict]:
-    """Each method over every question once per run, methods in turn; the median of the runs' p50s."""
+def p50_runs(
+    methods: dict[str, Callable[[str], object]],
+    questions: list[str],
+    runs: int,
+    before: dict[str, Callable[[str], object]] | None = None,
+) -> dict[str, dict]:
+    """Each method over every question once per run, methods in turn; the median of the runs' p50s.
+    `before[name](question)`, when given, runs untimed just before that method's timed call."""
+    before = before or {}
     for method in methods.values():
         for question in questions[:10]:
             method(question)
@@ -61,6 +76,8 @@ def p50_runs(methods: dict[str, Callable[[str], object]], questions: list[str], 
         for name, method in methods.items():
             times = []
             for question in questions:
+                if name in before:
+                    before[name](question)
                 started = time.perf_counter()
                 method(question)
                 times.append((time.perf_counter() - started) * 1000)
@@ -148,31 +165,16 @@ def search_part(runs: int) -> dict:
     name, collection, questions = corpus()
     snapshot = collection.snapshot()
     queries = {question: collection.query(question, ()) for question in questions}
-    encode = collection.encoder.encode_queries
     rows = lambda ids: {i: p.text for i, p in snapshot.passages(ids).items()}  # noqa: E731
+    search = lambda q: snapshot.search_vectors(queries[q].vector, 100)  # noqa: E731
     methods = {
-        "FAISS search alone": lambda q: snapshot.search_vectors(queries[q].vector, 100),
-        "FAISS search right after an encoder call": lambda q: (
-            encode([q]),
-            _timed_only(lambda: snapshot.search_vectors(queries[q].vector, 100)),
-        ),
+        "FAISS search alone": search,
+        "FAISS search right after an encoder call": search,
         "BM25 alone": lambda q: snapshot.lexical_scores(queries[q].terms),
         "the whole ranking (no encoder)": lambda q: collection.retriever.rank(snapshot, queries[q], TOP_K * 4, rows),
     }
-    results = p50_runs(methods, questions, runs)
-    after = results["FAISS search right after an encoder call"]  # replace the whole call by the search's own time
-    after["p50_ms"] = round(median(_SEARCH_AFTER_ENCODE), 3)
-    after["runs"] = "p50 over all runs of the search alone"
-    return {"corpus": name, "methods": results}
-
-
-_SEARCH_AFTER_ENCODE: list[float] = []
-
-
-def _timed_only(search: Callable[[], object]) -> None:
-    started = time.perf_counter()
-    search()
-    _SEARCH_AFTER_ENCODE.append((time.perf_counter() - started) * 1000)
+    before = {"FAISS search right after an encoder call": lambda q: collection.encoder.encode_queries([q])}
+    return {"corpus": name, "methods": p50_runs(methods, questions, runs, before)}
 
 
 def main() -> None:

@@ -3,6 +3,9 @@ encoder, and keys of each kind."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +72,30 @@ def open_server(folder: Path, encoder, **settings) -> Server:
     read, write, revoked = make_keys(index_dir)
     client.__enter__()
     return Server(client, index_dir, index_dir.parent / f"{index_dir.name}-documents", read, write, revoked)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60, log: Path | None = None) -> None:
+    """Until `url` answers 200; fails with the server's output (its `log`, else its stderr once it
+    has exited) if the server exits first or `timeout` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = log.read_text() if log else process.stderr.read() if process.stderr else ""
+            output = output.decode(errors="replace") if isinstance(output, bytes) else output
+            raise AssertionError(f"the server exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {timeout:.0f} s" + (f":\n{log.read_text()}" if log else ""))

@@ -8,11 +8,9 @@ plain host pages (written per test) with the widget's options, inputs of their o
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.server_fixtures import free_port, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -91,27 +91,6 @@ class Site:
     index: Path | None = None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
-    """Poll /health until the server answers; fail with its log if it exits first."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"qa serve exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"qa serve did not answer within 300 s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`qa serve` over seeds/ and the markup note, and a host page on another origin allowed by CORS."""
@@ -164,7 +143,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with log.open("w") as output:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
-        wait_until_up(api, server, log)
+        wait_for(f"{api}/health", server, timeout=300, log=log)
         yield Site(api=api, host=host, pages=pages, index=work / "corpus.qa")
     finally:
         server.terminate()

@@ -12,10 +12,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from qa.indexing import index_paths, remove_documents
 from qa.store import Snapshot
 from tests.conftest import PROJECT_ROOT, SEED_QUESTIONS, SEEDS
 from tests.fakes import DyingEncoder, FakeEncoder
+from tests.server_fixtures import free_port, wait_for
 
 QUESTIONS = ["Who is Moussa Koussa?", "Which officers defected?", "What did the Foreign Office say?"]
 
@@ -179,12 +178,6 @@ def test_qa_never_imports_ray_unless_asked():
     assert subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT).returncode == 0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def get(url: str, timeout: float = 10) -> dict:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())
@@ -204,15 +197,8 @@ def test_serve_with_two_workers_answers_and_follows_a_new_generation(seeds_index
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                generation = get(f"{base}/health", timeout=2)["index"]["generation"]
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.5)
+        wait_for(f"{base}/health", server, timeout=180)
+        generation = get(f"{base}/health")["index"]["generation"]
         request = urllib.request.Request(
             f"{base}/ask", data=json.dumps({"question": "Who is Moussa Koussa?"}).encode(), method="POST"
         )

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from qa.lexical import BM25, LexicalPart, Postings, analyze, question_terms
 from qa.store import read_manifest
 from qa.store.lock import WriterLock
 from tests.conftest import PROJECT_ROOT, SEEDS
+from tests.server_fixtures import free_port, wait_for
 
 SENTENCES = [
     "The ferry to Gozo leaves at dawn and returns after dusk.",
@@ -264,29 +264,6 @@ def test_a_running_server_sees_added_and_removed_documents(tmp_path, fake_encode
     finally:
         server.terminate()
         server.communicate(timeout=30)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read())
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer")
 
 
 # Lexical scores ---------------------------------------------------------------------------------

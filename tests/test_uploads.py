@@ -213,8 +213,8 @@ def test_a_real_server_takes_uploads_and_deletes_and_never_logs_a_key(tmp_path, 
     import httpx
 
     from qa.keys import KeyStore
-    from tests.server_fixtures import small_index
-    from tests.test_store import PIPES, fake_env, fake_qa, free_port, wait_for
+    from tests.server_fixtures import free_port, small_index, wait_for
+    from tests.test_store import PIPES, fake_env, fake_qa
 
     index_dir = small_index(tmp_path, fake_encoder)
     _, write = KeyStore.for_index(index_dir).create("write", "ci")
