@@ -51,7 +51,7 @@ def collection(client: TestClient) -> Collection:
 
 def test_a_question_asked_from_a_worker_thread_searches_with_one_faiss_thread(collection: Collection) -> None:
     """The server asks from worker threads, and OpenMP keeps FAISS's thread count per thread: a
-    pool of two threads per question cost /ask about 15 ms (docs/PERFORMANCE.md)."""
+    pool of two threads per question costs more than it saves (docs/PERFORMANCE.md)."""
     import faiss
 
     def ask_then_count() -> int:
