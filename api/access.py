@@ -1,6 +1,6 @@
 """Who may call what: API keys (`Authorization: Bearer KEY`) and per-client rate limits.
 
-The keys themselves live in `qa.keys`; this module only turns a request into a yes or a 401,
+The keys themselves live in `qa.server.keys`; this module only turns a request into a yes or a 401,
 403 or 429 with a one-line `detail`. Keys are never logged or echoed.
 """
 
@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa.keys import Scope
+from qa.server.keys import Scope
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -57,10 +57,10 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     """The app over `collection`, or over the index in `settings`, opened once when the app starts."""
     settings = settings or Settings()
 
-    from qa.feedback import FeedbackStore
-    from qa.keys import KeyStore
     from qa.paths import uploads_dir
-    from qa.uploads import UnusableUpload, UploadLimits, UploadTooLarge
+    from qa.server.feedback import FeedbackStore
+    from qa.server.keys import KeyStore
+    from qa.server.uploads import UnusableUpload, UploadLimits, UploadTooLarge
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

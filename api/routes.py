@@ -14,8 +14,8 @@ from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, Vali
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.collection import Collection
-from qa.feedback import make_vote
-from qa.uploads import DeleteResult, IncomingFile, UploadResult, add_documents, delete_document
+from qa.server.feedback import make_vote
+from qa.server.uploads import DeleteResult, IncomingFile, UploadResult, add_documents, delete_document
 
 STATIC = Path(__file__).parent / "static"
 

@@ -7,7 +7,7 @@ from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
 from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats
-from qa.filters import Filters
+from qa.search.filters import Filters
 
 
 def _not_blank(question: str) -> str:

@@ -29,7 +29,7 @@ RANKED = TOP_K * 4  # what Collection.ask ranks for top_k
 
 
 def filters_to_compare(doc_ids: list[str]) -> dict:
-    from qa.filters import Filters
+    from qa.search.filters import Filters
 
     sample = random.Random(0).sample(sorted(doc_ids), max(1, len(doc_ids) // 100))
     return {

@@ -96,7 +96,7 @@ def main() -> None:
             )
             texts = texts or embedded_texts(cli_index)
             if args.in_process:
-                from qa.indexing import index_paths
+                from qa.ingest.indexing import index_paths
 
                 time_method(
                     "index_paths()",

@@ -8,7 +8,7 @@ httpx, whose own work adds ~1.5 ms of the same two cores to each request. After 
 each run times every question `--passes` times with each method in turn: the collection's
 question encoder alone on one question (`encode_queries`, ONNX Runtime when the model has an
 export; the baseline: what no query path can avoid), `collection.ask(question)`, `POST /ask`,
-and the confidence judgement alone (qa.confidence.assess on the question's ranking). A run gives
+and the confidence judgement alone (qa.search.confidence.assess on the question's ranking). A run gives
 p50 and p95 per method; each figure is the median over `--runs`. The server's VmHWM (peak RSS)
 and VmRSS are read from /proc after the seeds runs.
 
@@ -55,9 +55,9 @@ def scifact_eval_index(limit: int | None) -> Path:
 
 
 def confidence_judge(collection, questions: list[str]) -> Callable[[str], object]:
-    """What judging confidence adds to `ask`: qa.confidence.assess on each question's ranking,
+    """What judging confidence adds to `ask`: qa.search.confidence.assess on each question's ranking,
     ranked beforehand (the passage text it reads is cached by then, as within `ask`)."""
-    from qa.confidence import assess
+    from qa.search.confidence import assess
 
     snapshot = collection.snapshot()
     rankings = {question: collection.rank(question, TOP_K * 4, snapshot=snapshot) for question in questions}

@@ -106,7 +106,7 @@ def bench_indexing(folder: Path, runs: int, work: Path) -> dict:
 def bench_driver(folder: Path, runs: int, work: Path) -> dict:
     """What a `--ray` driver does itself per passage, without embedding: read, chunk, write the
     segment and commit, in this process with the fake encoder (the ceiling of one driver)."""
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
     from tests.fakes import FakeEncoder
 
     rates = []

@@ -100,7 +100,7 @@ def part_increments(scratch: Path, encoder) -> dict:
     from qa.collection import Collection
     from qa.evaluation import load_eval_set
     from qa.evaluation.runner import corpus_documents, corpus_index
-    from qa.indexing import index_documents
+    from qa.ingest.indexing import index_documents
     from qa.store import read_manifest
 
     eval_set = load_eval_set(SCIFACT)
@@ -142,7 +142,7 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     from qa.collection import Collection
     from qa.evaluation import load_eval_set
     from qa.evaluation.runner import corpus_documents
-    from qa.indexing import compact_index, index_documents
+    from qa.ingest.indexing import compact_index, index_documents
     from qa.store import read_manifest
     from qa.store import writer as store_writer
 
@@ -197,7 +197,7 @@ def synthetic_index(index_dir: Path, size: int, encoder, texts: list[str], vecto
     from dataclasses import asdict
 
     from embeddings.vector_index import faiss_version
-    from qa.chunking import ChunkingSettings
+    from qa.ingest.chunking import ChunkingSettings
     from qa.store import Manifest, ModelInfo
     from qa.store.manifest import Counts, utc_now, write_manifest
     from qa.store.segment import DocumentRecord, PassageRecord, write_segment
@@ -249,7 +249,7 @@ def bytes_written() -> int:
 
 def part_update(scratch: Path, encoder, large: int, runs: int) -> dict:
     from qa.collection import Collection
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
 
     snapshot = Collection.open(scratch / "scifact-increments.qa", encoder=encoder).snapshot()
     ids = [passage_id for passage_id, _, _ in snapshot.passage_texts()][:5000]

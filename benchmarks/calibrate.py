@@ -29,8 +29,8 @@ import zlib
 import numpy as np
 
 from benchmarks.common import REPO, RESULTS, load_average, print_table, write_results
-from qa.confidence import SIGNALS
-from qa.sentences import sentence_terms
+from qa.search.confidence import SIGNALS
+from qa.search.sentence_scores import sentence_terms
 
 SHARED_EVAL = REPO.parent / "shared" / "eval"
 SIGNALS_FILE = RESULTS / "calibration_signals.json"
@@ -128,7 +128,7 @@ def collect(sample: int, only: set[str] | None = None) -> list[dict]:
 
 
 def _candidates(snapshot, ranking) -> dict[str, float]:
-    """Further cheap signals tried beside qa.confidence's (docs/EVALUATION.md says which helped)."""
+    """Further cheap signals tried beside qa.search.confidence's (docs/EVALUATION.md says which helped)."""
     hits = ranking.hits
     if not hits:
         return dict.fromkeys(CANDIDATES, 0.0)
@@ -281,7 +281,7 @@ def fit(rows: list[dict]) -> dict:
 
 def check(rows: list[dict]) -> dict:
     """The shipped model (qa/confidence.py's constants, not a refit) on each half and source."""
-    from qa.confidence import THRESHOLD, probability
+    from qa.search.confidence import THRESHOLD, probability
 
     y = np.array([row["answerable"] for row in rows])
     half = np.array([row["half"] for row in rows])

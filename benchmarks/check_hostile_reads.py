@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.documents import UnreadableFile, load_file, parse_file
+from qa.ingest.documents import UnreadableFile, load_file, parse_file
 from tests.hostile import docx_bomb, pdf_page_tree_bomb, simple_pdf
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ def main() -> int:
     schemathesis = Path(sys.executable).with_name("schemathesis")
     if not schemathesis.exists():
         sys.exit("schemathesis is not installed: .venv/bin/pip install schemathesis")
-    from qa.indexing import index_paths
-    from qa.keys import KeyStore
+    from qa.ingest.indexing import index_paths
+    from qa.server.keys import KeyStore
 
     work = Path(tempfile.mkdtemp(prefix="qa-openapi-"))
     try:

@@ -32,7 +32,7 @@ def sentence_of(spans: list[tuple[int, int]], offset: int) -> int:
 
 
 def examine(answers_per_question, rules) -> dict:
-    from qa.text import sentence_spans
+    from qa.text.sentences import sentence_spans
 
     distances: Counter = Counter()
     shown = Counter()
@@ -75,7 +75,7 @@ def seed_answers(top_k: int):
     import tempfile
 
     from qa.collection import Collection
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
 
     questions = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as folder:
@@ -102,7 +102,7 @@ def squad_answers(limit: int, top_k: int):
 
 
 def main() -> None:
-    from qa.highlight import context_span
+    from qa.search.highlight import context_span
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--squad-questions", type=int, default=400)

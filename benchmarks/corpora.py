@@ -65,8 +65,8 @@ def scifact_folder(limit: int | None = None) -> Path:
 
 def build_index(folders: list[Path], index_dir: Path) -> Path:
     """An index of `folders` at `index_dir`, built when missing or made with other chunking settings."""
-    from qa.chunking import ChunkingSettings
-    from qa.indexing import ensure_index
+    from qa.ingest.chunking import ChunkingSettings
+    from qa.ingest.indexing import ensure_index
 
     return ensure_index(index_dir, folders, ", ".join(map(str, folders)), chunking=ChunkingSettings())
 

@@ -88,7 +88,7 @@ def cpu_seconds(pid: int) -> float:
 async def run(base: str, key: str, clients: int, seconds: float, every: float, server_pid: int) -> dict:
     import httpx
 
-    from qa.text import normalize_text
+    from qa.text.normalize import normalize_text
 
     questions = seed_questions() + ["What did the ferry log say?", "How often did the ferry sail?"]
     host, port = urlsplit(base).hostname, urlsplit(base).port

@@ -16,8 +16,8 @@ import numpy as np
 
 from benchmarks.common import load_average, print_table, write_results
 from benchmarks.corpora import ranking_sets
-from qa.retrieval import HybridRetriever
-from qa.sentences import sentence_terms
+from qa.search.retrieval import HybridRetriever
+from qa.search.sentence_scores import sentence_terms
 
 
 class CoverageRetriever(HybridRetriever):

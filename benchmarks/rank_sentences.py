@@ -21,7 +21,7 @@ import numpy as np
 
 from benchmarks.common import load_average, print_table, write_results
 from benchmarks.corpora import ranking_sets
-from qa.text import sentence_spans
+from qa.text.sentences import sentence_spans
 
 
 class SentenceVectors:

@@ -35,8 +35,8 @@ import numpy as np
 
 from benchmarks.common import RESULTS, load_average, print_table, write_results
 from benchmarks.corpora import ranking_sets
-from qa.chunking import ChunkingSettings, split_passages
-from qa.retrieval import HybridRetriever
+from qa.ingest.chunking import ChunkingSettings, split_passages
+from qa.search.retrieval import HybridRetriever
 from qa.store.segment import searchable_text
 
 CACHE = RESULTS / ".cache"

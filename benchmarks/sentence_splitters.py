@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.common import REPO, load_average, print_table, write_results
-from qa.text import sentence_spans
+from qa.text.sentences import sentence_spans
 
 SHARED_EVAL = REPO.parent / "shared" / "eval"
 
@@ -47,9 +47,9 @@ def splitters() -> dict:
 
 
 def best_sentence(text: str, spans, terms, idf) -> tuple[int, int]:
-    """The span scoring best by the sentence BM25 of qa.sentences, for any splitter's spans."""
-    from qa.lexical import analyze
-    from qa.sentences import SENTENCE_B, SENTENCE_K1
+    """The span scoring best by the sentence BM25 of qa.search.sentence_scores, for any splitter's spans."""
+    from qa.search.sentence_scores import SENTENCE_B, SENTENCE_K1
+    from qa.text.analysis import analyze
 
     analysed = [(start, end, Counter(analyze(text[start:end]))) for start, end in spans]
     lengths = [sum(counts.values()) for _, _, counts in analysed]
@@ -71,8 +71,8 @@ def main() -> None:
     from qa.evaluation.datasets import load_squad
     from qa.evaluation.metrics import contains_answer
     from qa.evaluation.runner import corpus_index
-    from qa.lexical import question_terms
     from qa.store import Snapshot
+    from qa.text.analysis import question_terms
 
     load = load_average()
     raw = json.loads((SHARED_EVAL / "squad" / "dev-a.json").read_text("utf-8"))

@@ -23,16 +23,16 @@ from qa.answers import (
     Highlight,
     IndexStats,
 )
-from qa.confidence import assess
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, QAError
 from qa.events import OnProgress, ignore
-from qa.filters import Filters
-from qa.followup import followup_query
-from qa.highlight import best_sentence, context_span, to_highlight
-from qa.lexical import question_terms
-from qa.retrieval import Hit, HybridRetriever, Query, Ranking, RetrievalSettings
+from qa.search.confidence import assess
+from qa.search.filters import Filters
+from qa.search.followup import followup_query
+from qa.search.highlight import best_sentence, context_span, to_highlight
+from qa.search.retrieval import Hit, HybridRetriever, Query, Ranking, RetrievalSettings
 from qa.store import Snapshot, StoredPassage, rebuild_hint
 from qa.store.segment import Segment
+from qa.text.analysis import question_terms
 
 __all__ = ["Collection", "validate_question"]
 
@@ -152,7 +152,7 @@ class Collection:
         return self._rank(question, k, history, mode, snapshot or self.snapshot(), filters)[0]
 
     def _rank(self, question, k, history, mode, snapshot: Snapshot, filters) -> tuple[Ranking, _PassageReader]:
-        """Rank in one snapshot, then judge whether the best passage answers (qa.confidence); the
+        """Rank in one snapshot, then judge whether the best passage answers (qa.search.confidence); the
         reader keeps the passage rows read on the way, so answering reads none twice."""
         _configure_threads()
         reader = _PassageReader(snapshot)
@@ -174,7 +174,7 @@ class Collection:
 
         `history` holds the earlier questions of a conversation, oldest first; `answered` is
         false when no passage answers confidently (the passages are still returned). `filters`
-        limits the documents searched (qa.filters).
+        limits the documents searched (qa.search.filters).
         """
         question = validate_question(question)
         if not 1 <= top_k <= MAX_TOP_K:

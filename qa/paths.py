@@ -34,7 +34,7 @@ def default_index_dir(model: str | None = None) -> Path:
 def ensure_default_index(model: str | None = None, encoder=None, on_progress=None) -> Path:
     """The seeds index, built on first use (and rebuilt when it has an older format)."""
     from qa.events import ignore
-    from qa.indexing import ensure_index
+    from qa.ingest.indexing import ensure_index
 
     return ensure_index(
         default_index_dir(model if encoder is None else encoder.name),

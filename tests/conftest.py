@@ -72,7 +72,7 @@ def fake_encoder():
 @pytest.fixture(scope="session")
 def fake_seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the fake encoder, once per test session."""
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
     from tests.fakes import FakeEncoder
 
     index_dir = tmp_path_factory.mktemp("indexes") / "fake-seeds.qa"
@@ -84,7 +84,7 @@ def fake_seeds_index(tmp_path_factory) -> Path:
 def seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the real model, once per test session."""
     from embeddings.model import Encoder
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
 
     index_dir = tmp_path_factory.mktemp("indexes") / "seeds.qa"
     index_paths([SEEDS], index_dir, encoder=Encoder())  # the real model, even if a test fakes the loader

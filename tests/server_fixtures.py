@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from qa.indexing import index_paths
-from qa.keys import KeyStore
+from qa.ingest.indexing import index_paths
+from qa.server.keys import KeyStore
 
 NOTES = {
     "ferry.txt": "The ferry to Gozo leaves Cirkewwa every forty-five minutes in summer.",

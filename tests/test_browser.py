@@ -94,7 +94,7 @@ class Site:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`qa serve` over seeds/ and the markup note, and a host page on another origin allowed by CORS."""
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
 
     work = tmp_path_factory.mktemp("browser")
     corpus = work / "corpus"
@@ -740,7 +740,7 @@ def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Sit
 
 
 def test_the_widget_sends_its_read_key_with_every_request(page, site: Site) -> None:
-    from qa.keys import KeyStore
+    from qa.server.keys import KeyStore
 
     _, key = KeyStore.for_index(site.index).create("read", "widget-test")
     sent: list[tuple[str, str | None]] = []
@@ -757,7 +757,7 @@ def test_the_widget_sends_its_read_key_with_every_request(page, site: Site) -> N
 
 
 def test_feedback_buttons_work_by_keyboard_and_are_named(page, site: Site) -> None:
-    from qa.feedback import FeedbackStore
+    from qa.server.feedback import FeedbackStore
 
     before = len(FeedbackStore.for_index(site.index).votes())
     page.goto(f"{site.api}/")

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import ChunkingSettings, is_prose, split_passages
-from qa.documents import file_sha256, load_file
+from qa.ingest.chunking import ChunkingSettings, is_prose, split_passages
+from qa.ingest.documents import file_sha256, load_file
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

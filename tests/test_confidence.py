@@ -1,9 +1,9 @@
-"""Judging whether the best passage answers: the calibrated signals of qa.confidence."""
+"""Judging whether the best passage answers: the calibrated signals of qa.search.confidence."""
 
 from __future__ import annotations
 
-from qa.confidence import NONE, assess
-from qa.retrieval import Hit
+from qa.search.confidence import NONE, assess
+from qa.search.retrieval import Hit
 
 IDF = {"koussa": 5.0, "defect": 3.0, "london": 2.0}
 PASSAGE = "Moussa Koussa defected to London. The weather was mild."

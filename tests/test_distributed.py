@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
-from qa.indexing import index_paths, remove_documents
+from qa.ingest.indexing import index_paths, remove_documents
 from qa.store import Snapshot
 from tests.conftest import PROJECT_ROOT, SEED_QUESTIONS, SEEDS
 from tests.fakes import DyingEncoder, FakeEncoder
@@ -101,7 +101,7 @@ def answers(index_dir: Path, questions, encoder=None) -> list[tuple[tuple, froze
 
 
 def index_on_ray(paths, index_dir, encoder, **options):
-    from qa.distributed import index_paths_on_ray
+    from qa.ingest.distributed import index_paths_on_ray
 
     return index_paths_on_ray(paths, index_dir, address=None, encoder=encoder, **options)
 
@@ -172,7 +172,7 @@ def test_ray_without_ray_installed_says_what_to_install_in_one_line(fake_model, 
 
 def test_qa_never_imports_ray_unless_asked():
     probe = (
-        "import sys, qa.cli, qa.indexing, qa.collection, api.app; "
+        "import sys, qa.cli, qa.ingest.indexing, qa.collection, api.app; "
         "sys.exit(any(m == 'ray' or m.startswith('ray.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT).returncode == 0

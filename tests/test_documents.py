@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.documents import (
+from qa.ingest.documents import (
     ReadLimits,
     UnreadableFile,
     decode_bytes,

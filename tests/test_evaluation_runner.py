@@ -167,8 +167,8 @@ def test_beir_folder_gives_ndcg_and_recall(tmp_path, fake_model):
 
 
 def test_cache_key_follows_content_model_and_chunking(tmp_path):
-    from qa.chunking import ChunkingSettings
     from qa.evaluation.runner import corpus_index_key
+    from qa.ingest.chunking import ChunkingSettings
 
     eval_set = load_eval_set(squad_file(tmp_path))
     base = corpus_index_key(eval_set, "model-a", ChunkingSettings())

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app as cli
 from qa.evaluation import load_eval_set
-from qa.feedback import FeedbackStore
+from qa.server.feedback import FeedbackStore
 from tests.server_fixtures import Server, open_server
 
 QUESTION = "Which ferry leaves for Gozo?"

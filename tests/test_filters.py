@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from qa.collection import Collection
-from qa.documents import Document
 from qa.errors import InvalidFilter
-from qa.filters import Filters
-from qa.indexing import compact_index, index_documents, remove_documents
+from qa.ingest.documents import Document
+from qa.ingest.indexing import compact_index, index_documents, remove_documents
+from qa.search.filters import Filters
 from qa.store.segment import DocumentFacts
 from tests.fakes import FakeEncoder
 
@@ -222,7 +222,7 @@ def test_tags_survive_a_merge(tmp_path: Path) -> None:
 
 
 def test_front_matter_tags_are_indexed_from_markdown_files(tmp_path: Path) -> None:
-    from qa.indexing import index_paths
+    from qa.ingest.indexing import index_paths
 
     folder = tmp_path / "notes"
     folder.mkdir()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.answers import Highlight
-from qa.highlight import best_sentence, context_span
+from qa.search.highlight import best_sentence, context_span
 
 PASSAGE = (
     "The harbour opened in 1901. Ferries left for Gozo each morning at seven. "

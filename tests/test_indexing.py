@@ -7,7 +7,7 @@ import pytest
 
 from qa.collection import Collection
 from qa.errors import IndexMismatch, IndexNotFound, NoDocuments, QAError
-from qa.indexing import compact_index, index_paths, remove_documents
+from qa.ingest.indexing import compact_index, index_paths, remove_documents
 from qa.store import MANIFEST_FILE, read_manifest
 from qa.store.writer import MERGE_FACTOR
 

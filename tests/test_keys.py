@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app as cli
-from qa.keys import KeyStore
 from qa.paths import server_data_dir
+from qa.server.keys import KeyStore
 from tests.server_fixtures import Server, open_server
 
 

@@ -200,7 +200,7 @@ def test_indexing_with_an_export_does_not_import_torch(onnx_dir, cache_dir, tmp_
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from qa.indexing import index_paths\n"
+        "from qa.ingest.indexing import index_paths\n"
         f"report = index_paths([Path({str(PROJECT_ROOT / 'seeds')!r})], Path({str(tmp_path / 'index')!r}))\n"
         "assert report.passages > 0, report\n"
         "heavy = ('torch', 'sentence_transformers', 'transformers')\n"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.followup import followup_query, needs_context
-from qa.lexical import question_terms
-from qa.retrieval import Hit, HybridRetriever, Query, RetrievalSettings
-from qa.sentences import best, score_sentences
+from qa.search.followup import followup_query, needs_context
+from qa.search.retrieval import Hit, HybridRetriever, Query, RetrievalSettings
+from qa.search.sentence_scores import best, score_sentences
+from qa.text.analysis import question_terms
 
 
 class FakeSource:

@@ -15,10 +15,12 @@ import pytest
 
 from qa.collection import Collection
 from qa.errors import IndexBusy
-from qa.indexing import compact_index, index_paths, remove_documents
-from qa.lexical import BM25, LexicalPart, Postings, analyze, question_terms
+from qa.ingest.indexing import compact_index, index_paths, remove_documents
+from qa.search.bm25 import BM25, LexicalPart
 from qa.store import read_manifest
 from qa.store.lock import WriterLock
+from qa.store.postings import Postings
+from qa.text.analysis import analyze, question_terms
 from tests.conftest import PROJECT_ROOT, SEEDS
 from tests.server_fixtures import free_port, wait_for
 

@@ -1,4 +1,5 @@
-from qa.text import normalize_text, sentence_spans
+from qa.text.normalize import normalize_text
+from qa.text.sentences import sentence_spans
 
 
 def test_normalize_turns_nbsp_into_space_and_collapses_whitespace():

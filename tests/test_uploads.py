@@ -212,7 +212,7 @@ def test_a_real_server_takes_uploads_and_deletes_and_never_logs_a_key(tmp_path, 
 
     import httpx
 
-    from qa.keys import KeyStore
+    from qa.server.keys import KeyStore
     from tests.server_fixtures import free_port, small_index, wait_for
     from tests.test_store import PIPES, fake_env, fake_qa
 

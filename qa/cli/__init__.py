@@ -71,7 +71,7 @@ TagOption = Annotated[
 
 def make_filters(source, doc_id, kind, since, until, tag):
     """The options as a filter (None when none is given); a bad one is a one-line error."""
-    from qa.filters import Filters
+    from qa.search.filters import Filters
 
     filters = Filters.parse(source=source, doc_id=doc_id, type=kind, since=since, until=until, tag=tag)
     return None if filters.is_empty else filters
@@ -251,7 +251,7 @@ def index_command(
     """
     from qa.cli.progress import ProgressBars
     from qa.cli.render import print_index_report
-    from qa.indexing import compact_index, index_paths
+    from qa.ingest.indexing import compact_index, index_paths
     from qa.paths import default_index_dir
 
     with user_errors():
@@ -261,7 +261,7 @@ def index_command(
         with ProgressBars() as progress:
             options = dict(model=model, rebuild=rebuild, quantize=quantize, on_progress=progress, wait=wait)
             if paths and ray:
-                from qa.distributed import index_paths_on_ray
+                from qa.ingest.distributed import index_paths_on_ray
 
                 report = index_paths_on_ray(paths, index_dir, ray, ray_actors, **options)
             elif paths:
@@ -280,7 +280,7 @@ def remove_command(
 ) -> None:
     """Remove documents from the index (their files are left alone)."""
     from qa.cli.render import print_index_report
-    from qa.indexing import remove_documents
+    from qa.ingest.indexing import remove_documents
     from qa.paths import default_index_dir
 
     with user_errors():

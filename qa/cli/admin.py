@@ -33,7 +33,7 @@ def create_key(
 ) -> None:
     """Make a key and print it, alone on stdout, this once: it cannot be shown again."""
     from qa.cli import user_errors
-    from qa.keys import KeyStore
+    from qa.server.keys import KeyStore
 
     with user_errors():
         record, key = KeyStore.for_index(_index_dir(index)).create(scope, name or "")
@@ -50,7 +50,7 @@ def list_keys(
     from dataclasses import asdict
 
     from qa.cli import user_errors
-    from qa.keys import KeyStore
+    from qa.server.keys import KeyStore
 
     with user_errors():
         keys = KeyStore.for_index(_index_dir(index)).keys()
@@ -71,7 +71,7 @@ def revoke_key(
 ) -> None:
     """Revoke a key; a running server refuses it from its next request."""
     from qa.cli import user_errors
-    from qa.keys import KeyStore
+    from qa.server.keys import KeyStore
 
     with user_errors():
         revoked = KeyStore.for_index(_index_dir(index)).revoke(key)
@@ -86,7 +86,7 @@ def export_feedback(
     """Write the votes as `qa eval` questions: passages voted up are the answers, questions with
     only passages voted down are ones the tool should not answer confidently."""
     from qa.cli import user_errors
-    from qa.feedback import FeedbackStore, export_jsonl
+    from qa.server.feedback import FeedbackStore, export_jsonl
 
     with user_errors():
         store = FeedbackStore.for_index(_index_dir(index))

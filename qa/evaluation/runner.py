@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.chunking import ChunkingSettings
 from qa.errors import QAError
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import RankedResult, hit_at_k, summarize
 from qa.events import OnProgress, Progress, ignore
+from qa.ingest.chunking import ChunkingSettings
 
 COMPARE_MODES = ("bm25", "dense")
 PASSAGES_FOR_HITS = 20
@@ -80,8 +80,8 @@ def corpus_index_key(eval_set: EvalSet, model_name: str, chunking: ChunkingSetti
 def corpus_documents(eval_set: EvalSet) -> list:
     """The set's corpus as documents for the indexer; each keeps its title apart, and the
     indexer puts the title before every passage it embeds and scores."""
-    from qa.documents import Document
-    from qa.text import normalize_text
+    from qa.ingest.documents import Document
+    from qa.text.normalize import normalize_text
 
     documents = []
     for entry in eval_set.corpus or ():
@@ -108,7 +108,7 @@ def corpus_index(
 ) -> Path:
     """The cached index of an evaluation corpus, built on first use."""
     from embeddings.model import resolve_model
-    from qa.indexing import ensure_index
+    from qa.ingest.indexing import ensure_index
 
     chunking = chunking or ChunkingSettings()
     model_name = encoder.name if encoder is not None else resolve_model(model)[0]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexical import Postings, mapped
 from qa.store.manifest import SegmentInfo, fsync_folder
+from qa.store.postings import Postings, mapped
 
 SEGMENTS_FOLDER = "segments"
 PASSAGES_FILE = "passages.sqlite"
@@ -89,7 +89,7 @@ class StoredPassage:
 
 @dataclass(frozen=True)
 class DocumentFacts:
-    """What filters look at of a document (qa.filters)."""
+    """What filters look at of a document (qa.search.filters)."""
 
     doc_id: str
     path: str

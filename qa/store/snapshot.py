@@ -16,8 +16,8 @@ import numpy as np
 
 from embeddings.vector_index import IdSubset
 from qa.errors import IndexMismatch
-from qa.filters import Filters
-from qa.lexical import BM25, LexicalPart
+from qa.search.bm25 import BM25, LexicalPart
+from qa.search.filters import Filters
 from qa.store.manifest import Manifest, manifest_signature, read_manifest, rebuild_hint
 from qa.store.segment import SEGMENTS_FOLDER, Segment, StoredDocument, StoredPassage, searchable_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
-from qa.sentences import SentenceScore, best, score_sentences, sentence_offsets
+from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:

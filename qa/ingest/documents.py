@@ -13,7 +13,7 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.text import normalize_text
+from qa.text.normalize import normalize_text
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -172,7 +172,7 @@ def _parse_in_worker(path: Path, limits: ReadLimits) -> tuple[str, str, list[int
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["qa.documents", "pypdf", "docx"])  # each worker forks with them loaded
+    context.set_forkserver_preload(["qa.ingest.documents", "pypdf", "docx"])  # each worker forks with them loaded
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(target=_worker, args=(sender, str(path), limits), daemon=True)
     worker.start()

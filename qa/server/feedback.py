@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from qa.errors import InvalidQuestion, QAError
-from qa.server_store import ServerStore
+from qa.server.store import ServerStore
 
 FEEDBACK_FILE = "feedback.sqlite"
 Vote = Literal["up", "down"]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from qa.errors import QAError
-from qa.server_store import ServerStore
+from qa.server.store import ServerStore
 
 Scope = Literal["read", "write"]
 SCOPES: tuple[Scope, ...] = ("read", "write")

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa.sentences import sentence_terms
+from qa.search.sentence_scores import sentence_terms
 
 # Fitted by `python -m benchmarks.calibrate fit` on half of the public calibration set; the
 # threshold is its operating point: on the other half 0.7% of answerable questions abstain and

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.text import sentence_spans
+from qa.text.sentences import sentence_spans
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSpans = Callable[[Sequence[str]], list[list[tuple[int, int]]]]

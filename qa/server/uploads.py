@@ -18,9 +18,9 @@ from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field
 
-from qa.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, UnreadableFile, load_file
 from qa.errors import QAError
-from qa.indexing import DEFAULT_WAIT, index_paths, remove_documents
+from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, UnreadableFile, load_file
+from qa.ingest.indexing import DEFAULT_WAIT, index_paths, remove_documents
 
 CHUNK = 1 << 20
 _writing = threading.Lock()  # one upload or delete at a time per process: files and index move together

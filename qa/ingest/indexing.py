@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from qa.chunking import ChunkingSettings, split_passages
-from qa.documents import (
+from qa.errors import DocumentNotFound, NoDocuments, QAError
+from qa.events import OnProgress, Progress, ignore
+from qa.ingest.chunking import ChunkingSettings, split_passages
+from qa.ingest.documents import (
     DEFAULT_READ_LIMITS,
     SUPPORTED_SUFFIXES,
     Document,
@@ -25,8 +27,6 @@ from qa.documents import (
     make_doc_id,
     scan_paths,
 )
-from qa.errors import DocumentNotFound, NoDocuments, QAError
-from qa.events import OnProgress, Progress, ignore
 from qa.store import (
     MANIFEST_FILE,
     DocumentRecord,
@@ -96,7 +96,7 @@ def index_paths(
     A file argument adds or updates that file only. Documents that came from below a folder
     argument and whose file is gone are removed. Everything else in the index is kept.
     `build` reads and embeds the planned files into segments: here by default, or on a Ray
-    cluster (`qa.distributed`); either way one generation is committed here, under the lock.
+    cluster (`qa.ingest.distributed`); either way one generation is committed here, under the lock.
     `limits` bound what reading one file may cost; `root` names files relative to it (the
     server's documents folder) instead of relative to their own folder.
     """

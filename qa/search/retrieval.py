@@ -16,16 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.confidence import NONE as NO_CONFIDENCE
-from qa.confidence import Confidence
-from qa.sentences import SentenceScore, best, score_sentences
+from qa.search.confidence import NONE as NO_CONFIDENCE
+from qa.search.confidence import Confidence
+from qa.search.sentence_scores import SentenceScore, best, score_sentences
 
 MODES = ("hybrid", "dense", "bm25")
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """How passages are found (tuned in docs/EVALUATION.md); qa.confidence judges the result."""
+    """How passages are found (tuned in docs/EVALUATION.md); qa.search.confidence judges the result."""
 
     mode: str = "hybrid"
     candidates: int = 100
@@ -55,7 +55,7 @@ class Hit:
 @dataclass(frozen=True)
 class Ranking:
     """Hits for a question in its conversation: `query` is what was searched, `confidence` how
-    surely the best hit answers (set by the collection, qa.confidence)."""
+    surely the best hit answers (set by the collection, qa.search.confidence)."""
 
     query: Query
     hits: list[Hit]

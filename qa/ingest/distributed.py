@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import ChunkingSettings
-from qa.documents import Skipped
 from qa.errors import QAError
 from qa.events import OnProgress, Progress, ignore
-from qa.indexing import FileToRead, IndexReport, embed_documents, index_paths, read_file
+from qa.ingest.chunking import ChunkingSettings
+from qa.ingest.documents import Skipped
+from qa.ingest.indexing import FileToRead, IndexReport, embed_documents, index_paths, read_file
 from qa.store import IndexWriter
 
 RAY_MISSING = "--ray needs Ray, which is not installed: pip install 'qa-passages[ray]' (or: pip install 'ray[data]')"

@@ -28,7 +28,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 def needs_context(question: str) -> bool:
     """True when the question leans on an earlier turn: it points back ("he", "they"), goes on
     from it ("And the date?"), or has nothing of its own to search for ("Why?")."""
-    from qa.lexical import question_terms
+    from qa.text.analysis import question_terms
 
     words = [word.lower() for word in _WORD.findall(question)]
     if any(word in ANAPHORS for word in words):

@@ -1,24 +1,8 @@
-"""Text normalisation and sentence splitting: every offset we store refers to normalised text."""
+"""Sentence splitting: where each sentence of a normalised text starts and ends."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_BLANK_RUNS = re.compile(r"\n{3,}")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, one space for any run of spaces, one blank line at most between paragraphs.
-
-    Line breaks are kept because they carry paragraph structure that splitting respects.
-    """
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub(" ", text.replace("\t", " "))
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
-
 
 # Words whose trailing period does not end a sentence.
 _ABBREVIATIONS = frozenset(

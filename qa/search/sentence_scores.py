@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.text import sentence_spans
+from qa.text.sentences import sentence_spans
 
 # BM25 saturation and length normalisation for sentences (the usual defaults; passages use
-# qa.lexical's PASSAGE_K1 and PASSAGE_B).
+# qa.search.bm25's PASSAGE_K1 and PASSAGE_B).
 SENTENCE_K1 = 1.2
 SENTENCE_B = 0.75
 
@@ -60,7 +60,7 @@ def sentence_offsets(text: str) -> list[tuple[int, int]]:
 def sentence_terms(text: str) -> tuple[tuple[int, int, int, Counter], ...]:
     """(start, end, term count, term frequencies) of each sentence; cached, since the same
     passages come back question after question."""
-    from qa.lexical import analyze
+    from qa.text.analysis import analyze
 
     spans = sentence_spans(text) or [(0, len(text))]
     result = []
