@@ -1,5 +1,6 @@
 """The FastAPI app: one collection opened at start-up, the routes, and errors as readable messages."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,8 +19,19 @@ from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
 from qa.collection import Collection
-from qa.errors import DocumentNotFound, IndexBusy, InvalidQuestion, QAError
+from qa.errors import (
+    Busy,
+    Conflict,
+    Damaged,
+    InvalidInput,
+    NotFound,
+    QAError,
+    Unavailable,
+    UploadTooLarge,
+)
 from qa.events import OnProgress, ignore
+
+logger = logging.getLogger(__name__)
 
 BODY_EXAMPLE = '{"question": "Who defected?"}'
 
@@ -60,7 +72,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     from qa.paths import uploads_dir
     from qa.server.feedback import FeedbackStore
     from qa.server.keys import KeyStore
-    from qa.server.uploads import UnusableUpload, UploadLimits, UploadTooLarge
+    from qa.server.uploads import UploadLimits
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,13 +113,8 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
             allow_headers=["Content-Type", "Authorization"],
         )
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(InvalidQuestion, _error_status(422, errors=True))
     app.add_exception_handler(405, _method_not_allowed)
-    app.add_exception_handler(DocumentNotFound, _error_status(404))
-    app.add_exception_handler(UploadTooLarge, _error_status(413))
-    app.add_exception_handler(UnusableUpload, _error_status(422, errors=True))
-    app.add_exception_handler(IndexBusy, _error_status(503, {"Retry-After": "5"}))
-    app.add_exception_handler(QAError, _error_status(500))
+    app.add_exception_handler(QAError, _qa_error)
     from slowapi.errors import RateLimitExceeded
 
     app.add_exception_handler(RateLimitExceeded, rate_limited)
@@ -115,14 +122,32 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     return app
 
 
-def _error_status(status_code: int, headers: dict[str, str] | None = None, errors: bool = False) -> Any:
-    """`errors`: the body is a ValidationProblem (a 422), whose per-field list is empty here."""
+# Each kind of error (qa.errors) has one status; the first match in this order wins.
+STATUS_OF_KIND: tuple[tuple[type[QAError], int], ...] = (
+    (UploadTooLarge, 413),
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Busy, 503),
+    (Unavailable, 503),
+    (Damaged, 500),
+)
 
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        body: dict[str, Any] = {"detail": str(exc), **({"errors": []} if errors else {})}
-        return JSONResponse(body, status_code=status_code, headers=headers)
 
-    return handler
+def status_of(error: QAError) -> int:
+    """The HTTP status of an error's kind; an error of no kind is a bug of ours (500)."""
+    return next((status for kind, status in STATUS_OF_KIND if isinstance(error, kind)), 500)
+
+
+async def _qa_error(request: Request, exc: Exception) -> JSONResponse:
+    """A QAError as `{"detail": …}` with its kind's status; a 422 is a ValidationProblem (its
+    per-field list empty), a busy index says when to try again."""
+    status = status_of(exc)
+    body: dict[str, Any] = {"detail": str(exc), **({"errors": []} if status == 422 else {})}
+    headers = {"Retry-After": "5"} if isinstance(exc, Busy) else None
+    if status >= 500:
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=not isinstance(exc, Damaged))
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:

@@ -9,15 +9,11 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from qa.answers import MAX_QUESTION_CHARS, MAX_TOP_K
-from qa.errors import QAError
+from qa.errors import InvalidSettings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 DEFAULT_RATE_LIMIT = "60/minute"
 DEFAULT_UPLOAD_RATE_LIMIT = "20/minute"
-
-
-class InvalidSettings(QAError):
-    """A flag or QA_* variable holds a value the server cannot use."""
 
 
 class Settings(BaseSettings):

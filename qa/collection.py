@@ -23,7 +23,7 @@ from qa.answers import (
     Highlight,
     IndexStats,
 )
-from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, QAError
+from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
 from qa.events import OnProgress, ignore
 from qa.search.confidence import assess
 from qa.search.filters import Filters
@@ -97,7 +97,7 @@ class Collection:
         if encoder is None:
             encoder = embeddings.load_encoder(model or manifest.model.name, quantized=manifest.model.quantized)
         if encoder.name != manifest.model.name:
-            raise IndexMismatch(
+            raise ModelMismatch(
                 f"The index at {index_dir} was built with {manifest.model.name}, not {encoder.name}. "
                 f"Ask without --model, or rebuild it: {rebuild_hint(index_dir, manifest.roots)} --model {model}"
             )

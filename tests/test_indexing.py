@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from qa.collection import Collection
-from qa.errors import IndexMismatch, IndexNotFound, NoDocuments, QAError
+from qa.errors import DocumentNotFound, IndexMismatch, IndexNotFound, ModelMismatch, NoDocuments, NotAnIndex
 from qa.ingest.indexing import compact_index, index_paths, remove_documents
 from qa.store import MANIFEST_FILE, read_manifest
 from qa.store.writer import MERGE_FACTOR
@@ -110,7 +110,7 @@ def test_remove_by_doc_id_file_or_folder(corpus, index_dir, fake_encoder):
     assert remove_documents(["harbour"], index_dir).removed == 1
     assert remove_documents([str(corpus / "sky")], index_dir).removed_names.endswith("sky/comet.txt")
     assert sources(index_dir, fake_encoder) == {"orchard.md"}
-    with pytest.raises(QAError, match="Nothing was removed"):
+    with pytest.raises(DocumentNotFound, match="Nothing was removed"):
         remove_documents([str(corpus / "orchard.md"), "no-such-doc"], index_dir)
     assert sources(index_dir, fake_encoder) == {"orchard.md"}
     assert remove_documents([str(corpus / "orchard.md")], index_dir).removed == 1
@@ -184,7 +184,7 @@ def test_folder_without_supported_files_leaves_the_index_untouched(corpus, index
 
 
 def test_an_index_never_replaces_a_folder_of_user_files(corpus, fake_encoder):
-    with pytest.raises(QAError, match="not a qa index"):
+    with pytest.raises(NotAnIndex, match="not a qa index"):
         index_paths([corpus], corpus, encoder=fake_encoder)
     assert (corpus / "harbour.txt").read_text() == HARBOUR
 
@@ -193,9 +193,9 @@ def test_loading_checks_model_format_and_manifest(corpus, index_dir, tmp_path, f
     from tests.fakes import FakeEncoder
 
     index_paths([corpus], index_dir, encoder=fake_encoder)
-    with pytest.raises(IndexMismatch, match="--rebuild"):
+    with pytest.raises(ModelMismatch, match="--rebuild"):
         Collection.open(index_dir, encoder=FakeEncoder(name="some/other-model"))
-    with pytest.raises(IndexMismatch, match="--rebuild"):
+    with pytest.raises(ModelMismatch, match="--rebuild"):
         index_paths([corpus], index_dir, encoder=FakeEncoder(name="some/other-model"))
     manifest = json.loads((index_dir / MANIFEST_FILE).read_text())
     (index_dir / MANIFEST_FILE).write_text(json.dumps({"format_version": 1, "roots": manifest["roots"]}))

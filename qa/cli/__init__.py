@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from qa.errors import QAError
+from qa.errors import InvalidInput, QAError
 from qa.limits import DEFAULT_TOP_K, MAX_TOP_K
 
 app = typer.Typer(
@@ -257,7 +257,7 @@ def index_command(
     with user_errors():
         index_dir = index if index is not None else default_index_dir(model)
         if not paths and not compact:
-            raise QAError("Name the folders or files to index (or pass --compact to merge the index's segments).")
+            raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
         with ProgressBars() as progress:
             options = dict(model=model, rebuild=rebuild, quantize=quantize, on_progress=progress, wait=wait)
             if paths and ray:

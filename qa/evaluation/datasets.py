@@ -1,6 +1,6 @@
 """Load evaluation sets (JSONL questions, SQuAD v1.1 JSON, BEIR folders) into one record shape.
 
-Every loader turns a bad input into a `QAError` with a one-line message naming the file and the
+Every loader turns a bad input into an `InvalidEvalSet` with a one-line message naming the file and the
 place, so `qa eval` can print it as is instead of a traceback.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from qa.errors import QAError
+from qa.errors import InvalidEvalSet, PathNotFound
 
 EvalKind = Literal["questions", "squad", "beir"]
 
@@ -72,23 +72,25 @@ def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
     if path.is_dir():
         return load_beir(path, split=beir_split)
     if not path.exists():
-        raise QAError(f"No evaluation set at {path}")
+        raise PathNotFound(f"No evaluation set at {path}")
     raw = _read_bytes(path)
     text = _decode(path, raw)
     if not text.strip():
-        raise QAError(f"{path} is empty")
+        raise InvalidEvalSet(f"{path} is empty")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         # "Extra data" after a first complete value is what one-object-a-line looks like.
         if error.msg == "Extra data":
             return _questions_from_text(path, text, _sha256(raw))
-        raise QAError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        raise InvalidEvalSet(
+            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
     if isinstance(data, dict) and "data" in data:
         return _squad_from_data(path, data, _sha256(raw))
     if isinstance(data, dict) and "question" in data:
         return _questions_from_text(path, text, _sha256(raw))
-    raise QAError(
+    raise InvalidEvalSet(
         f"{path}: unknown evaluation format; expected JSONL questions, SQuAD v1.1 JSON "
         "or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"
     )
@@ -111,7 +113,9 @@ def load_squad(path: str | Path) -> EvalSet:
     try:
         data = json.loads(_decode(path, raw))
     except json.JSONDecodeError as error:
-        raise QAError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        raise InvalidEvalSet(
+            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
     return _squad_from_data(path, data, _sha256(raw))
 
 
@@ -123,7 +127,7 @@ def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
     if not qrels_path.is_file():
         missing.append(f"qrels/{split}.tsv")
     if missing:
-        raise QAError(f"{folder} is not a BEIR folder: missing {', '.join(missing)}")
+        raise InvalidEvalSet(f"{folder} is not a BEIR folder: missing {', '.join(missing)}")
 
     parts = (folder / "corpus.jsonl", folder / "queries.jsonl", qrels_path)
     texts: dict[Path, str] = {}
@@ -145,7 +149,7 @@ def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
             )
         )
     if not corpus:
-        raise QAError(f"{corpus_path} holds no documents")
+        raise InvalidEvalSet(f"{corpus_path} holds no documents")
 
     query_texts: dict[str, str] = {}
     for where, record in _jsonl_records(queries_path, texts[queries_path]):
@@ -154,7 +158,7 @@ def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
     qrels = _parse_qrels(qrels_path, texts[qrels_path])
     unknown = [query_id for query_id in qrels if query_id not in query_texts]
     if unknown:
-        raise QAError(f"{qrels_path}: query id {unknown[0]!r} is not in queries.jsonl")
+        raise InvalidEvalSet(f"{qrels_path}: query id {unknown[0]!r} is not in queries.jsonl")
     questions = [
         EvalQuestion(id=query_id, question=query_texts[query_id], gold_doc_ids=relevance)
         for query_id, relevance in qrels.items()
@@ -174,7 +178,7 @@ def _unique_records(path: Path, text: str, id_key: str, what: str) -> Iterator[t
     for where, record in _jsonl_records(path, text):
         record_id = _required_id(record, id_key, where)
         if record_id in seen:
-            raise QAError(f"{where}: duplicate {what} id {record_id!r}")
+            raise InvalidEvalSet(f"{where}: duplicate {what} id {record_id!r}")
         seen.add(record_id)
         yield where, record, record_id
 
@@ -192,7 +196,7 @@ def _questions_from_text(path: Path, text: str, content_hash: str) -> EvalSet:
             )
         )
     if not questions:
-        raise QAError(f"{path} holds no questions")
+        raise InvalidEvalSet(f"{path} holds no questions")
     return EvalSet(
         name=path.stem,
         kind="questions",
@@ -203,8 +207,8 @@ def _questions_from_text(path: Path, text: str, content_hash: str) -> EvalSet:
 
 
 def _squad_from_data(path: Path, data: Any, content_hash: str) -> EvalSet:
-    def fail(where: str, problem: str) -> QAError:
-        return QAError(f"{path}: not SQuAD v1.1 JSON: {where} {problem}")
+    def fail(where: str, problem: str) -> InvalidEvalSet:
+        return InvalidEvalSet(f"{path}: not SQuAD v1.1 JSON: {where} {problem}")
 
     articles = data.get("data") if isinstance(data, dict) else None
     if not isinstance(articles, list):
@@ -234,7 +238,7 @@ def _squad_from_data(path: Path, data: Any, content_hash: str) -> EvalSet:
                 question_id = _required_id(qa, "id", f"{path}: {where}")
                 question = _required_str(qa, "question", f"{path}: {where}")
                 if question_id in seen_ids:
-                    raise QAError(f"{path}: {where}: duplicate question id {question_id!r}")
+                    raise InvalidEvalSet(f"{path}: {where}: duplicate question id {question_id!r}")
                 seen_ids.add(question_id)
                 raw_answers = qa.get("answers", [])
                 if not isinstance(raw_answers, list) or not all(
@@ -254,7 +258,7 @@ def _squad_from_data(path: Path, data: Any, content_hash: str) -> EvalSet:
                     )
                 )
     if not questions:
-        raise QAError(f"{path} holds no questions")
+        raise InvalidEvalSet(f"{path} holds no questions")
     return EvalSet(name=path.stem, kind="squad", questions=questions, corpus=corpus, content_hash=content_hash)
 
 
@@ -266,17 +270,19 @@ def _parse_qrels(path: Path, text: str) -> dict[str, dict[str, int]]:
             continue
         fields = line.split("\t") if "\t" in line else line.split()
         if len(fields) != 3:
-            raise QAError(f"{path}:{line_number}: expected 3 columns (query-id, corpus-id, score), found {len(fields)}")
+            raise InvalidEvalSet(
+                f"{path}:{line_number}: expected 3 columns (query-id, corpus-id, score), found {len(fields)}"
+            )
         query_id, doc_id, score = (value.strip() for value in fields)
         try:
             relevance = int(score)
         except ValueError:
             if line_number == 1:
                 continue
-            raise QAError(f"{path}:{line_number}: score {score!r} is not an integer") from None
+            raise InvalidEvalSet(f"{path}:{line_number}: score {score!r} is not an integer") from None
         qrels.setdefault(query_id, {})[doc_id] = relevance
     if not qrels:
-        raise QAError(f"{path} holds no relevance judgements")
+        raise InvalidEvalSet(f"{path} holds no relevance judgements")
     return qrels
 
 
@@ -289,9 +295,9 @@ def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]]
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise QAError(f"{where}: not valid JSON ({error.msg})") from None
+            raise InvalidEvalSet(f"{where}: not valid JSON ({error.msg})") from None
         if not isinstance(record, dict):
-            raise QAError(f"{where}: expected a JSON object, found {type(record).__name__}")
+            raise InvalidEvalSet(f"{where}: expected a JSON object, found {type(record).__name__}")
         yield where, record
 
 
@@ -301,7 +307,7 @@ def _required_id(record: dict[str, Any], key: str, where: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or not value.strip():
-        raise QAError(f"{where}: '{key}' must be a non-empty string")
+        raise InvalidEvalSet(f"{where}: '{key}' must be a non-empty string")
     return value
 
 
@@ -309,7 +315,7 @@ def _required_str(record: dict[str, Any], key: str, where: str, *, allow_empty: 
     value = record.get(key)
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
         kind = "a string" if allow_empty else "a non-empty string"
-        raise QAError(f"{where}: '{key}' must be {kind}")
+        raise InvalidEvalSet(f"{where}: '{key}' must be {kind}")
     return value
 
 
@@ -318,7 +324,7 @@ def _optional_str(record: dict[str, Any], key: str, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise QAError(f"{where}: '{key}' must be a string")
+        raise InvalidEvalSet(f"{where}: '{key}' must be a string")
     return value
 
 
@@ -327,7 +333,7 @@ def _str_list(record: dict[str, Any], key: str, where: str, *, required: bool) -
         return []
     value = record.get(key)
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise QAError(f"{where}: '{key}' must be a list of strings")
+        raise InvalidEvalSet(f"{where}: '{key}' must be a list of strings")
     return list(value)
 
 
@@ -335,16 +341,16 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise QAError(f"No such file: {path}") from None
+        raise PathNotFound(f"No such file: {path}") from None
     except OSError as error:
-        raise QAError(f"Cannot read {path}: {error.strerror}") from None
+        raise InvalidEvalSet(f"Cannot read {path}: {error.strerror}") from None
 
 
 def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise QAError(f"{path} is not UTF-8 text") from None
+        raise InvalidEvalSet(f"{path} is not UTF-8 text") from None
 
 
 def _sha256(raw: bytes) -> str:

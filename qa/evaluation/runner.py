@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.errors import QAError
+from qa.errors import InvalidInput
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import RankedResult, hit_at_k, summarize
 from qa.events import OnProgress, Progress, ignore
@@ -151,7 +151,7 @@ def run_eval(
 
     if against is not None:
         if against.corpus is None:
-            raise QAError(f"--against needs a SQuAD file or a BEIR folder (a corpus), not {against.name}")
+            raise InvalidInput(f"--against needs a SQuAD file or a BEIR folder (a corpus), not {against.name}")
         index_dir = corpus_index(against, model, chunking, encoder, on_progress)
         eval_set = asked_elsewhere(eval_set, against)
     elif eval_set.corpus is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import QAError
+from qa.errors import RayUnavailable
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
 from qa.ingest.documents import Skipped
@@ -33,10 +33,6 @@ from qa.store import IndexWriter
 RAY_MISSING = "--ray needs Ray, which is not installed: pip install 'qa-passages[ray]' (or: pip install 'ray[data]')"
 LOCAL = "local"  # --ray local: start a one-node cluster on this machine for this run only
 MAX_FILES_PER_BLOCK = 64
-
-
-class RayUnavailable(QAError):
-    """Ray is not installed, or the cluster cannot be reached."""
 
 
 def import_ray():

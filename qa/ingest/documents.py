@@ -1,6 +1,7 @@
 """Reading documents: files of several formats become normalised text with a title and pages.
 
-Each loader uses a well-kept parser; anything unreadable is reported as skipped, never raised.
+Each loader uses a well-kept parser; a file it cannot read raises UnreadableFile with the reason,
+which indexing reports as skipped and an upload as refused.
 PDF and DOCX files are compressed, so a small file can expand without bound: they are read in a
 separate process with a memory limit and a time limit (`ReadLimits`), killed when it runs over.
 """
@@ -13,6 +14,7 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.errors import UnreadableFile
 from qa.text.normalize import normalize_text
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
@@ -58,10 +60,6 @@ class ScanResult:
 
     files: list[tuple[Path, Path]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-class UnreadableFile(Exception):
-    """Raised by a loader; the file is skipped with this reason."""
 
 
 MIB = 1 << 20

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import DocumentNotFound, NoDocuments, QAError
+from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError, UnreadableFile
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
 from qa.ingest.documents import (
@@ -21,7 +21,6 @@ from qa.ingest.documents import (
     ReadLimits,
     ScanResult,
     Skipped,
-    UnreadableFile,
     file_sha256,
     load_file,
     make_doc_id,
@@ -103,7 +102,7 @@ def index_paths(
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     if missing:
-        raise QAError(f"No such file or folder: {', '.join(missing)}")
+        raise PathNotFound(f"No such file or folder: {', '.join(missing)}")
     scan = scan_paths(paths, root)
     if not scan.files:
         raise NoDocuments(
@@ -276,7 +275,7 @@ def remove_documents(
         if unmatched and ids_only:
             raise DocumentNotFound(f"No document with id {unmatched[0]!r} in this index.")
         if unmatched:
-            raise QAError(
+            raise DocumentNotFound(
                 f"No document in {index_dir} matches {', '.join(map(repr, unmatched))} (a doc_id, or a file or "
                 "folder that was indexed). Nothing was removed; `qa info` lists the documents."
             )

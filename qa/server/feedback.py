@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from qa.errors import InvalidQuestion, QAError
+from qa.errors import InvalidFeedback, NothingToExport
 from qa.server.store import ServerStore
 
 FEEDBACK_FILE = "feedback.sqlite"
@@ -37,10 +37,6 @@ CREATE TABLE IF NOT EXISTS votes (
     created TEXT NOT NULL
 )
 """
-
-
-class InvalidFeedback(InvalidQuestion):
-    """A vote on a span that is not in the document."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +141,7 @@ def export_jsonl(store: FeedbackStore, path: Path) -> int:
     """Write the votes as `qa eval` JSONL; returns the number of questions written."""
     records = eval_records(store.votes())
     if not records:
-        raise QAError(f"No feedback in {store.path} yet; nothing was written.")
+        raise NothingToExport(f"No feedback in {store.path} yet; nothing was written.")
     with Path(path).open("w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from qa.errors import QAError
+from qa.errors import Conflict, InvalidInput, KeyNotFound
 from qa.server.store import ServerStore
 
 Scope = Literal["read", "write"]
@@ -62,7 +62,7 @@ class KeyStore(ServerStore):
     def create(self, scope: str, name: str = "") -> tuple[ApiKey, str]:
         """A new key: (its record, the key). The key is not kept; show it to the user once."""
         if scope not in SCOPES:
-            raise QAError(f"Unknown scope {scope!r}; a key is 'read' or 'write'.")
+            raise InvalidInput(f"Unknown scope {scope!r}; a key is 'read' or 'write'.")
         key_id = secrets.token_hex(4)
         key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         record = ApiKey(key_id, name or key_id, scope, _now())  # type: ignore[arg-type]
@@ -84,10 +84,10 @@ class KeyStore(ServerStore):
         """Revoke the key with this key_id or name; a server refuses it from its next request."""
         matches = [key for key in self.keys() if which in (key.key_id, key.name) and key.revoked is None]
         if not matches:
-            raise QAError(f"No active key with id or name {which!r} in {self.path}; `qa keys list` shows them.")
+            raise KeyNotFound(f"No active key with id or name {which!r} in {self.path}; `qa keys list` shows them.")
         if len(matches) > 1:
             ids = ", ".join(key.key_id for key in matches)
-            raise QAError(f"{len(matches)} keys are named {which!r} ({ids}); revoke one by its id.")
+            raise Conflict(f"{len(matches)} keys are named {which!r} ({ids}); revoke one by its id.")
         with self._connect(create=False) as db:
             db.execute("UPDATE keys SET revoked = ? WHERE key_id = ?", (_now(), matches[0].key_id))
         return next(key for key in self.keys() if key.key_id == matches[0].key_id)

@@ -18,24 +18,12 @@ from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field
 
-from qa.errors import QAError
-from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, UnreadableFile, load_file
+from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
+from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, load_file
 from qa.ingest.indexing import DEFAULT_WAIT, index_paths, remove_documents
 
 CHUNK = 1 << 20
 _writing = threading.Lock()  # one upload or delete at a time per process: files and index move together
-
-
-class UploadRefused(QAError):
-    """An upload the server will not take; nothing was saved or indexed."""
-
-
-class UploadTooLarge(UploadRefused):
-    """Over a size or count limit (HTTP 413)."""
-
-
-class UnusableUpload(UploadRefused):
-    """A file with an unsafe name, an unsupported type, or content that cannot be read (HTTP 422)."""
 
 
 @dataclass(frozen=True)

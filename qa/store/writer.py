@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import IndexMismatch, QAError
+from qa.errors import ModelMismatch, NotAnIndex
 from qa.store.lock import LOCK_FILE, WriterLock
 from qa.store.manifest import (
     FORMAT_1_FILES,
@@ -74,13 +74,13 @@ class IndexWriter:
     def open(cls, index_dir: Path, fresh: Manifest, rebuild: bool = False, wait: float = 5.0) -> IndexWriter:
         """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`."""
         if not is_index_or_empty(index_dir):
-            raise QAError(f"{index_dir} exists and is not a qa index; choose another --index folder.")
+            raise NotAnIndex(f"{index_dir} exists and is not a qa index; choose another --index folder.")
         index_dir.mkdir(parents=True, exist_ok=True)
         lock = WriterLock(index_dir, wait)
         lock.acquire()
         try:
             if not is_index_or_empty(index_dir):
-                raise QAError(f"{index_dir} exists and is not a qa index; choose another --index folder.")
+                raise NotAnIndex(f"{index_dir} exists and is not a qa index; choose another --index folder.")
             exists = (index_dir / MANIFEST_FILE).exists()
             if exists and not rebuild:
                 writer = cls(index_dir, read_manifest(index_dir).model_copy(deep=True), lock, rebuild=False)
@@ -296,7 +296,7 @@ def _mostly_deleted(info: SegmentInfo) -> bool:
 def check_same_model(previous: Manifest, name: str, quantized: bool | None, hint: str) -> None:
     """An index holds vectors of one model and one kind; changing either needs a rebuild."""
     if name != previous.model.name:
-        raise IndexMismatch(f"The index was built with {previous.model.name}, not {name}. Rebuild it: {hint}")
+        raise ModelMismatch(f"The index was built with {previous.model.name}, not {name}. Rebuild it: {hint}")
     if quantized is not None and quantized != previous.model.quantized:
         kind = "int8" if previous.model.quantized else "float32"
-        raise IndexMismatch(f"The index holds {kind} vectors. Rebuild it to change that: {hint}")
+        raise ModelMismatch(f"The index holds {kind} vectors. Rebuild it to change that: {hint}")
