@@ -18,7 +18,7 @@ from api.body_limit import BodySizeLimit
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
-from qa.collection import Collection
+from qa.collection import Collection, ensure_default_index
 from qa.errors import (
     Busy,
     Conflict,
@@ -29,34 +29,16 @@ from qa.errors import (
     Unavailable,
     UploadTooLarge,
 )
-from qa.events import OnProgress, ignore
 
 logger = logging.getLogger(__name__)
 
 BODY_EXAMPLE = '{"question": "Who defected?"}'
 
 
-def open_collection(settings: Settings, on_progress: OnProgress = ignore) -> Collection:
-    """Open the configured index (the seeds index when none is set); raises `QAError` with the CLI's message."""
-    return Collection.open(settings.index, model=settings.model, on_progress=on_progress)
-
-
-def check_index(settings: Settings, on_progress: OnProgress = ignore) -> Path:
-    """The index folder that `qa serve --workers` processes will open, checked here without loading
-    the model (the seeds index is built when missing), so a bad one stops the server with one message."""
-    from embeddings import resolve_model
-    from qa.paths import ensure_default_index
-    from qa.store import Snapshot, check_same_model, rebuild_hint
-
-    if settings.index is None:
-        index_dir = ensure_default_index(settings.model, on_progress=on_progress)
-    else:
-        index_dir = Path(settings.index).expanduser().resolve()
-    manifest = Snapshot.open(index_dir, load=False).manifest
-    if settings.model:
-        hint = f"{rebuild_hint(index_dir, manifest.roots)} --model {settings.model}"
-        check_same_model(manifest, resolve_model(settings.model)[0], None, hint)
-    return index_dir
+def open_collection(settings: Settings) -> Collection:
+    """Open the configured index (the seeds index when none is set, built on first use)."""
+    index_dir = settings.index or ensure_default_index(settings.model)
+    return Collection.open(index_dir, model=settings.model)
 
 
 def app_from_environment() -> FastAPI:

@@ -99,14 +99,7 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         incoming = [IncomingFile(file.filename or "", file.file) for file in files]
         state = request.app.state
         return await run_in_threadpool(
-            add_documents,
-            incoming,
-            collection.index_dir,
-            state.documents_dir,
-            collection.encoder,
-            folder,
-            state.upload_limits,
-            settings.write_wait,
+            add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits, settings.write_wait
         )
 
     @router.get("/documents/{doc_id}", dependencies=[ReadAccess], responses={**NEEDS_KEY, **NOT_FOUND})
@@ -117,7 +110,7 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
     @router.delete("/documents/{doc_id}", dependencies=[WriteAccess], responses={**NEEDS_KEY, **NOT_FOUND, **BUSY})
     def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
         """Remove a document from the index (and its file, when the server keeps it)."""
-        return delete_document(doc_id, collection.index_dir, request.app.state.documents_dir, settings.write_wait)
+        return delete_document(collection, doc_id, request.app.state.documents_dir, settings.write_wait)
 
     @router.post(
         "/feedback",

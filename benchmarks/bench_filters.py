@@ -47,13 +47,15 @@ def main() -> None:
     args = parser.parse_args()
     exit_on_sigterm()
 
-    from qa.collection import Collection, _PassageReader
+    from qa.collection import Collection
     from qa.evaluation.datasets import load_beir
     from qa.evaluation.runner import corpus_index
+    from qa.search.searcher import PassageRows
 
     index_dir = corpus_index(load_beir(SCIFACT))
     collection = Collection.open(index_dir)
-    snapshot = collection.snapshot()
+    searcher = collection.searcher()
+    snapshot = searcher.snapshot
     passages_total = snapshot.manifest.counts.passages
     doc_ids = [document.doc_id for document in snapshot.documents()]
     compared = filters_to_compare(doc_ids)
@@ -67,9 +69,9 @@ def main() -> None:
             continue
         cold = []
         for _ in range(5):
-            snapshot._allowed.clear()  # noqa: SLF001 (timing the uncached work)
+            searcher._subsets.clear()  # noqa: SLF001 (timing the uncached work)
             started = time.perf_counter()
-            allowed = snapshot.allowed(filters)
+            allowed = searcher.allowed(filters)
             cold.append((time.perf_counter() - started) * 1000)
         facts[name] = {"passages": allowed.count, "allowed_ms_cold": round(median(cold), 2)}
 
@@ -86,10 +88,10 @@ def main() -> None:
                 answer = collection.ask(question, top_k=TOP_K, filters=filters)
                 ask_ms[name].append((time.perf_counter() - started) * 1000)
                 filled[name].append(len(answer.passages))
-                allowed = None if filters is None else snapshot.allowed(filters)
-                reader = _PassageReader(snapshot)
+                allowed = searcher.allowed(filters)
+                rows = PassageRows(snapshot)
                 started = time.perf_counter()
-                collection.retriever.rank(snapshot, query, RANKED, reader.texts, None, allowed)
+                collection.retriever.rank(searcher, query, RANKED, rows.texts, None, allowed)
                 rank_ms[name].append((time.perf_counter() - started) * 1000)
 
     base_ask, base_rank = median(ask_ms["none"]), median(rank_ms["none"])

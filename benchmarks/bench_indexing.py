@@ -33,9 +33,16 @@ from benchmarks.corpora import cache_dir, has_scifact, scifact_folder
 
 def embedded_texts(index_dir: Path) -> list[str]:
     """What the index embedded for each passage, in passage order (title and text, as the indexer does)."""
-    from qa.store import Snapshot
+    from qa.store import Snapshot, searchable_text
 
-    return Snapshot.open(index_dir, load=False).searchable_texts()
+    snapshot = Snapshot.open(index_dir, load=False)
+    rows = sorted(
+        tuple(row)
+        for segment in snapshot.segments
+        for row in segment.passage_texts()
+        if row[1] not in snapshot.deleted[segment.name]
+    )
+    return [searchable_text(title, text) for _, _, text, title in rows]
 
 
 def main() -> None:
@@ -96,11 +103,11 @@ def main() -> None:
             )
             texts = texts or embedded_texts(cli_index)
             if args.in_process:
-                from qa.ingest.indexing import index_paths
+                from qa.ingest.indexing import IndexOptions, index_paths
 
                 time_method(
                     "index_paths()",
-                    lambda: index_paths([folder], in_process_index, rebuild=True, quantize=args.quantize),
+                    lambda: index_paths([folder], in_process_index, IndexOptions(rebuild=True, quantize=args.quantize)),
                 )
             time_method(
                 "raw encode",

@@ -59,8 +59,10 @@ def confidence_judge(collection, questions: list[str]) -> Callable[[str], object
     ranked beforehand (the passage text it reads is cached by then, as within `ask`)."""
     from qa.search.confidence import assess
 
-    snapshot = collection.snapshot()
-    rankings = {question: collection.rank(question, TOP_K * 4, snapshot=snapshot) for question in questions}
+    searcher = collection.searcher()
+
+    snapshot = searcher.snapshot
+    rankings = {question: collection.rank(question, TOP_K * 4, searcher=searcher) for question in questions}
     top_texts = {
         question: snapshot.passages([ranking.hits[0].passage_id])[ranking.hits[0].passage_id].text
         for question, ranking in rankings.items()
@@ -69,7 +71,7 @@ def confidence_judge(collection, questions: list[str]) -> Callable[[str], object
 
     def judge(question: str) -> object:
         ranking = rankings[question]
-        return assess(ranking.query.terms, ranking.idf, snapshot.bm25.passages, ranking.hits, top_texts.get(question))
+        return assess(ranking.query.terms, ranking.idf, searcher.bm25.passages, ranking.hits, top_texts.get(question))
 
     return judge
 

@@ -106,13 +106,13 @@ def bench_indexing(folder: Path, runs: int, work: Path) -> dict:
 def bench_driver(folder: Path, runs: int, work: Path) -> dict:
     """What a `--ray` driver does itself per passage, without embedding: read, chunk, write the
     segment and commit, in this process with the fake encoder (the ceiling of one driver)."""
-    from qa.ingest.indexing import index_paths
+    from qa.ingest.indexing import IndexOptions, index_paths
     from tests.fakes import FakeEncoder
 
     rates = []
     for run in range(runs):
         started = time.perf_counter()
-        report = index_paths([folder], work / "index-driver", rebuild=True, encoder=FakeEncoder())
+        report = index_paths([folder], work / "index-driver", IndexOptions(rebuild=True), encoder=FakeEncoder())
         rates.append(report.passages / (time.perf_counter() - started))
         print(f"  driver run {run + 1}: {rates[-1]:.0f} passages/s", flush=True)
     return {"median_per_second": round(median(rates), 1), "runs": [round(r, 1) for r in rates],

@@ -100,7 +100,7 @@ def part_increments(scratch: Path, encoder) -> dict:
     from qa.collection import Collection
     from qa.evaluation import load_eval_set
     from qa.evaluation.runner import corpus_documents, corpus_index
-    from qa.ingest.indexing import index_documents
+    from qa.ingest.indexing import IndexOptions, index_documents
     from qa.store import read_manifest
 
     eval_set = load_eval_set(SCIFACT)
@@ -109,7 +109,9 @@ def part_increments(scratch: Path, encoder) -> dict:
     incremental = scratch / "scifact-increments.qa"
     size = -(-len(documents) // INCREMENTS)
     for number, begin in enumerate(range(0, len(documents), size)):
-        index_documents(documents[begin : begin + size], incremental, encoder=encoder, rebuild=number == 0)
+        index_documents(
+            documents[begin : begin + size], incremental, IndexOptions(rebuild=number == 0), encoder=encoder
+        )
     figures = {}
     tops = {}
     for name, index_dir in (("one run", one_run), (f"{INCREMENTS} increments", incremental)):
@@ -142,7 +144,7 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     from qa.collection import Collection
     from qa.evaluation import load_eval_set
     from qa.evaluation.runner import corpus_documents
-    from qa.ingest.indexing import compact_index, index_documents
+    from qa.ingest.indexing import IndexOptions, compact_index, index_documents
     from qa.store import read_manifest
     from qa.store import writer as store_writer
 
@@ -153,7 +155,9 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     factor, store_writer.MERGE_FACTOR = store_writer.MERGE_FACTOR, SEGMENTS + 1
     try:
         for number, begin in enumerate(range(0, len(documents), size)):
-            index_documents(documents[begin : begin + size], segmented, encoder=encoder, rebuild=number == 0)
+            index_documents(
+                documents[begin : begin + size], segmented, IndexOptions(rebuild=number == 0), encoder=encoder
+            )
     finally:
         store_writer.MERGE_FACTOR = factor
     compacted = scratch / "scifact-compacted.qa"
@@ -168,10 +172,10 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     timings: dict[str, list[float]] = {name: [] for name in collections}
     for _ in range(runs):
         for name, collection in collections.items():  # interleaved, so load changes hit both alike
-            snapshot = collection.snapshot()
+            searcher = collection.searcher()
             for query in queries:
                 started = time.perf_counter()
-                collection.retriever.rank(snapshot, query, 20, lambda ids, s=snapshot: _texts(s, ids))
+                collection.retriever.rank(searcher, query, 20, lambda ids, s=searcher.snapshot: _texts(s, ids))
                 timings[name].append((time.perf_counter() - started) * 1000)
     figures = {
         name: {"p50_ms": round(median(t), 3), "p95_ms": round(percentile(t, 95), 3)} for name, t in timings.items()

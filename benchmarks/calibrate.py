@@ -64,7 +64,7 @@ def _scifact_claims() -> list[tuple[str, str]]:
 
 
 def collect(sample: int, only: set[str] | None = None) -> list[dict]:
-    from qa.collection import Collection
+    from qa.collection import Collection, ensure_default_index
     from qa.evaluation.datasets import load_beir, load_questions, load_squad
     from qa.evaluation.runner import corpus_index
 
@@ -74,7 +74,7 @@ def collect(sample: int, only: set[str] | None = None) -> list[dict]:
     collections = {"squad": Collection.open(corpus_index(squad)), "scifact": None, "seeds": None}
     encoder = collections["squad"].encoder
     collections["scifact"] = Collection.open(corpus_index(scifact), encoder=encoder)
-    collections["seeds"] = Collection.open(None, encoder=encoder)
+    collections["seeds"] = Collection.open(ensure_default_index(encoder=encoder), encoder=encoder)
 
     known_sentence_dense = {}
     if SIGNALS_FILE.exists():
@@ -106,10 +106,11 @@ def collect(sample: int, only: set[str] | None = None) -> list[dict]:
         if only and source not in only:
             continue
         collection = collections[corpus]
-        snapshot = collection.snapshot()
+        searcher = collection.searcher()
+        snapshot = searcher.snapshot
         started = time.perf_counter()
         for question_id, question, history, half in questions:
-            ranking = collection.rank(question, RANKED, history=history, snapshot=snapshot)
+            ranking = collection.rank(question, RANKED, history=history, searcher=searcher)
             confidence = ranking.confidence
             rows.append(
                 {

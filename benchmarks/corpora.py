@@ -104,7 +104,7 @@ def ranking_sets(squad_sample: int | None = None) -> list[tuple[str, object, obj
     The collections are `qa eval`'s cached indexes and share one encoder."""
     import random
 
-    from qa.collection import Collection
+    from qa.collection import Collection, ensure_default_index
     from qa.evaluation.datasets import EvalSet, load_beir, load_questions, load_squad
     from qa.evaluation.runner import corpus_index
 
@@ -117,5 +117,9 @@ def ranking_sets(squad_sample: int | None = None) -> list[tuple[str, object, obj
     return [
         ("SciFact", scifact, first),
         ("SQuAD dev-a", squad, Collection.open(corpus_index(squad), encoder=first.encoder)),
-        ("seeds", load_questions(SEED_QUESTIONS), Collection.open(None, encoder=first.encoder)),
+        (
+            "seeds",
+            load_questions(SEED_QUESTIONS),
+            Collection.open(ensure_default_index(encoder=first.encoder), encoder=first.encoder),
+        ),
     ]

@@ -163,15 +163,16 @@ def spinning_part(runs: int) -> dict:
 
 def search_part(runs: int) -> dict:
     name, collection, questions = corpus()
-    snapshot = collection.snapshot()
+    searcher = collection.searcher()
+    snapshot = searcher.snapshot
     queries = {question: collection.query(question, ()) for question in questions}
     rows = lambda ids: {i: p.text for i, p in snapshot.passages(ids).items()}  # noqa: E731
-    search = lambda q: snapshot.search_vectors(queries[q].vector, 100)  # noqa: E731
+    search = lambda q: searcher.search_vectors(queries[q].vector, 100)  # noqa: E731
     methods = {
         "FAISS search alone": search,
         "FAISS search right after an encoder call": search,
-        "BM25 alone": lambda q: snapshot.lexical_scores(queries[q].terms),
-        "the whole ranking (no encoder)": lambda q: collection.retriever.rank(snapshot, queries[q], TOP_K * 4, rows),
+        "BM25 alone": lambda q: searcher.lexical_scores(queries[q].terms),
+        "the whole ranking (no encoder)": lambda q: collection.retriever.rank(searcher, queries[q], TOP_K * 4, rows),
     }
     before = {"FAISS search right after an encoder call": lambda q: collection.encoder.encode_queries([q])}
     return {"corpus": name, "methods": p50_runs(methods, questions, runs, before)}

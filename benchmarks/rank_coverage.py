@@ -25,8 +25,8 @@ class CoverageRetriever(HybridRetriever):
         super().__init__(settings)
         self.coverage_weight = coverage_weight
 
-    def _head_lexical(self, lexical_norm, sentence_norm, head_texts, terms, idf):
-        weights = {t: idf[t] for t in dict.fromkeys(terms) if t in idf}
+    def head_lexical(self, head):
+        weights = {t: head.idf[t] for t in dict.fromkeys(head.terms) if t in head.idf}
         total = sum(weights.values()) or 1.0
         coverage = np.array(
             [
@@ -34,12 +34,12 @@ class CoverageRetriever(HybridRetriever):
                     (sum(w for t, w in weights.items() if t in counts) / total for *_, counts in sentence_terms(text)),
                     default=0.0,
                 )
-                for text in head_texts
+                for text in head.texts
             ],
             dtype=np.float32,
         )
         a, c = self.settings.sentence_weight, self.coverage_weight
-        return (lexical_norm + a * sentence_norm + c * coverage) / (1 + a + c)
+        return (head.lexical_norm + a * head.sentence_norm + c * coverage) / (1 + a + c)
 
 
 def main() -> None:

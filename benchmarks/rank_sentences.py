@@ -70,7 +70,9 @@ def evaluate(eval_set, collection, depth: int, betas: list[float], with_title: b
     from qa.evaluation.metrics import RankedResult, summarize
     from qa.evaluation.runner import DOCUMENTS_FOR_RANKING, PASSAGES_FOR_HITS
 
-    snapshot = collection.snapshot()
+    searcher = collection.searcher()
+
+    snapshot = searcher.snapshot
     doc_of, text_of = {}, {}
     for passage_id, doc_id, text in snapshot.passage_texts():
         doc_of[passage_id], text_of[passage_id] = doc_id, text
@@ -82,7 +84,7 @@ def evaluate(eval_set, collection, depth: int, betas: list[float], with_title: b
     weight = collection.retriever.settings.dense_weight
     results: dict[float, dict] = {beta: {} for beta in [0.0, *betas]}
     for question in eval_set.questions:
-        ranking = collection.rank(question.question, k, history=question.history, snapshot=snapshot)
+        ranking = collection.rank(question.question, k, history=question.history, searcher=searcher)
         for beta in results:
             ids = (
                 [hit.passage_id for hit in ranking.hits] if beta == 0 else rerank(ranking, vectors, depth, beta, weight)

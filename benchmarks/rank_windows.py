@@ -130,7 +130,7 @@ class WindowRetriever(HybridRetriever):
             source = _Searched(source, self.windows.ids, self._dense_all)
         return super().rank(source, query, k, texts, mode, allowed)
 
-    def _dense(self, source, query, ids):
+    def dense_scores(self, source, query, ids):
         return self._dense_all[np.searchsorted(self.windows.ids, ids)].astype(np.float32)
 
 

@@ -71,6 +71,7 @@ def main() -> None:
     from qa.evaluation.datasets import load_squad
     from qa.evaluation.metrics import contains_answer
     from qa.evaluation.runner import corpus_index
+    from qa.search.searcher import Searcher
     from qa.store import Snapshot
     from qa.text.analysis import question_terms
 
@@ -82,7 +83,7 @@ def main() -> None:
             qas = [(qa["question"], [(a["answer_start"], a["text"]) for a in qa["answers"]]) for qa in paragraph["qas"]]
             paragraphs.append((paragraph["context"], qas))
     seeds = [path.read_text("utf-8") for path in sorted((REPO / "seeds").glob("*")) if path.is_file()]
-    bm25 = Snapshot.open(Path(corpus_index(load_squad(SHARED_EVAL / "squad" / "dev-a.json")))).bm25
+    bm25 = Searcher(Snapshot.open(Path(corpus_index(load_squad(SHARED_EVAL / "squad" / "dev-a.json"))))).bm25
 
     results, rows = {}, []
     for name, split in splitters().items():

@@ -8,6 +8,7 @@ keeps ids, removal and reconstruction, and is memory-mapped when loaded.
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,22 @@ class IdSubset:
 
             self._selector = faiss.IDSelectorBatch(self.ids)
         return self._selector
+
+
+_this_thread = threading.local()
+
+
+def _one_search_thread() -> None:
+    """One FAISS thread per search: its thread pool costs more than it saves on one query
+    (docs/PERFORMANCE.md). OpenMP keeps the setting per thread, so it is set once in every thread
+    that searches (a server searches from its worker threads). A batch job that searches many
+    vectors at once may raise it again in its own thread afterwards."""
+    if getattr(_this_thread, "faiss_threads_set", False):
+        return
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    _this_thread.faiss_threads_set = True
 
 
 def faiss_version() -> str:
@@ -119,6 +136,7 @@ class VectorIndex:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query; missing slots have id -1."""
+        _one_search_thread()
         k = max(1, min(k, len(self)))
         return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
@@ -130,6 +148,7 @@ class VectorIndex:
         """
         import faiss
 
+        _one_search_thread()
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = max(1, min(k, len(subset)))
         if len(subset) <= EXACT_SUBSET or (

@@ -1,40 +1,47 @@
-"""The collection: one open index that the CLI, the HTTP API, the evaluator and the benchmarks all
-ask. It follows the index live: a generation committed by `qa index` is seen by the next question.
+"""The collection: one index, for reading and for writing, that the CLI, the HTTP API, uploads, the
+Ray build, the evaluator and the benchmarks all use the same way.
+
+Reading follows the index live: a generation committed by any writer is seen by the next question.
+Writing goes through the index's one writer lock, so any number of collections (and processes)
+may write the same index in turn. Opening a collection never builds one; the faces call
+`ensure_default_index` for the seeds.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa.answers import (
-    DEFAULT_TOP_K,
-    MAX_QUESTION_CHARS,
-    MAX_TOP_K,
-    Answer,
-    AnswerPassage,
-    Citation,
-    DocumentInfo,
-    DocumentText,
-    Highlight,
-    IndexStats,
-)
+from embeddings import Encoder
+from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
 from qa.events import OnProgress, ignore
-from qa.search.confidence import assess
+from qa.ingest.documents import Document
+from qa.ingest.indexing import (
+    DEFAULT_WAIT,
+    IndexOptions,
+    IndexReport,
+    compact_index,
+    ensure_index,
+    index_documents,
+    index_paths,
+    remove_documents,
+)
 from qa.search.filters import Filters
 from qa.search.followup import followup_query
-from qa.search.highlight import best_sentence, context_span, to_highlight
-from qa.search.retrieval import Hit, HybridRetriever, Query, Ranking, RetrievalSettings
-from qa.store import Snapshot, StoredPassage, rebuild_hint
+from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
+from qa.search.searcher import PassageRows, Searcher
+from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
-__all__ = ["Collection", "validate_question"]
+__all__ = ["Collection", "ensure_default_index", "validate_question"]
+
+logger = logging.getLogger(__name__)
 
 
 def validate_question(question: str) -> str:
@@ -47,91 +54,146 @@ def validate_question(question: str) -> str:
     return question
 
 
+def ensure_default_index(
+    model: str | None = None, encoder: Encoder | None = None, on_progress: OnProgress = ignore
+) -> Path:
+    """The seeds index, built on first use (and rebuilt when it has an older format)."""
+    from qa.paths import default_index_dir, seeds_dir
+
+    index_dir = default_index_dir(model if encoder is None else encoder.name)
+    return ensure_index(index_dir, [seeds_dir()], "the seed documents", model, encoder, on_progress=on_progress)
+
+
 class Collection:
-    """An index opened for questions: thread-safe; the model loads once, segments open once.
+    """An index, opened for questions and changes: thread-safe; the model loads once, segments
+    open once.
 
     Every question is answered from one snapshot (generation) from start to end, so the passages
     it quotes always match the documents it cites.
     """
 
     def __init__(
-        self, index_dir: Path, encoder, snapshot: Snapshot, settings: RetrievalSettings, segments: dict[str, Segment]
+        self,
+        index_dir: Path,
+        model: str | None = None,
+        encoder: Encoder | None = None,
+        settings: RetrievalSettings | None = None,
     ) -> None:
-        self.index_dir = index_dir
-        self.encoder = encoder
-        self.retriever = HybridRetriever(settings)
-        self._snapshot = snapshot
-        self._segments = segments  # the open segments, by name, shared by the snapshots we make
-        self._reopen = threading.Lock()
+        """A collection at `index_dir`, which need not exist yet (`add` creates it). `encoder`
+        replaces the model the index names (tests pass a small fake)."""
+        self.index_dir = Path(index_dir).expanduser().resolve()
+        self.model = model
+        self._encoder = encoder
+        self.retriever = HybridRetriever(settings or RetrievalSettings())
+        self._searcher: Searcher | None = None
+        self._segments: dict[str, Segment] = {}  # the open segments, by name, shared by our snapshots
+        self._lock = threading.Lock()
 
     @classmethod
     def open(
         cls,
-        index_dir: Path | None = None,
+        index_dir: Path,
         model: str | None = None,
-        encoder=None,
+        encoder: Encoder | None = None,
         settings: RetrievalSettings | None = None,
-        on_progress: OnProgress = ignore,
     ) -> Collection:
-        """Open and check an index; `None` means the seeds index, built on first use.
+        """Open and check an existing index, ready for questions (the model loaded and warm).
 
-        Mismatches raise a QAError that says what to run. `encoder` replaces the model the
-        index names (tests pass a small fake); it must give vectors of the index's dimension.
+        Mismatches raise a QAError that says what to run; `encoder` must give vectors of the
+        index's dimension.
         """
-        import embeddings
-        from qa.paths import ensure_default_index
-
-        if index_dir is None:
-            index_dir = ensure_default_index(model, encoder=encoder, on_progress=on_progress)
-        index_dir = Path(index_dir).expanduser().resolve()
-        cache: dict[str, Segment] = {}
-        try:
-            snapshot = Snapshot.open(index_dir, cache)
-        except QAError:
-            raise
-        except Exception as error:  # FAISS, SQLite and numpy raise their own kinds
-            raise IndexMismatch(
-                f"The index at {index_dir} is damaged ({error}). Rebuild it: {rebuild_hint(index_dir)}"
-            ) from error
-        manifest = snapshot.manifest
-        if encoder is None:
-            encoder = embeddings.load_encoder(model or manifest.model.name, quantized=manifest.model.quantized)
+        collection = cls(index_dir, model, encoder, settings)
+        searcher = collection.searcher()
+        encoder = collection.encoder
+        manifest = searcher.manifest
         if encoder.name != manifest.model.name:
             raise ModelMismatch(
-                f"The index at {index_dir} was built with {manifest.model.name}, not {encoder.name}. "
-                f"Ask without --model, or rebuild it: {rebuild_hint(index_dir, manifest.roots)} --model {model}"
+                f"The index at {collection.index_dir} was built with {manifest.model.name}, not {encoder.name}. "
+                f"Ask without --model, or rebuild it: {rebuild_hint(collection.index_dir, manifest.roots)} "
+                f"--model {model}"
             )
-        _configure_threads()
         encoder.warm_up()
-        return cls(index_dir, encoder, snapshot, settings or RetrievalSettings(), cache)
+        return collection
+
+    @classmethod
+    def check(cls, index_dir: Path, model: str | None = None) -> Path:
+        """The index folder, checked without loading the model (what `qa serve --workers` does
+        before its processes open it), so a bad one stops the server with one message."""
+        from embeddings import resolve_model
+
+        index_dir = Path(index_dir).expanduser().resolve()
+        manifest = Snapshot.open(index_dir, load=False).manifest
+        if model:
+            hint = f"{rebuild_hint(index_dir, manifest.roots)} --model {model}"
+            check_same_model(manifest, resolve_model(model)[0], None, hint)
+        return index_dir
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder questions and new passages go through: the one given, else the model the
+        index was built with (or `model`), loaded on first use."""
+        if self._encoder is None:
+            import embeddings
+
+            with self._lock:
+                if self._encoder is None:
+                    manifest = self.searcher().manifest
+                    self._encoder = embeddings.load_encoder(
+                        self.model or manifest.model.name, quantized=manifest.model.quantized
+                    )
+        return self._encoder
+
+    @encoder.setter
+    def encoder(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+
+    # Reading ----------------------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """The newest committed generation, opened for questions: reopened when the manifest
+        changed, reusing the segments already open (they never change)."""
+        current = self._searcher
+        if current is not None and current.snapshot.is_current():
+            return current
+        with self._lock:
+            if self._searcher is current:
+                self._searcher = self._reopen(current)
+            return self._searcher
+
+    def _reopen(self, current: Searcher | None) -> Searcher:
+        try:
+            fresh = Snapshot.open(self.index_dir, self._segments)
+        except QAError:
+            if current is None:
+                raise
+            logger.warning("%s: the new generation cannot be opened; still answering from generation %d",
+                           self.index_dir, current.manifest.generation, exc_info=True)  # fmt: skip
+            return current
+        except Exception as error:  # FAISS, SQLite and numpy raise their own kinds
+            if current is None:
+                raise IndexMismatch(
+                    f"The index at {self.index_dir} is damaged ({error}). Rebuild it: {rebuild_hint(self.index_dir)}"
+                ) from error
+            logger.warning("%s: the new generation is damaged (%s); still answering from generation %d",
+                           self.index_dir, error, current.manifest.generation)  # fmt: skip
+            return current
+        if current is not None and self._encoder is not None and fresh.manifest.model.name != self._encoder.name:
+            logger.warning("%s was rebuilt with %s; still answering from generation %d with %s",
+                           self.index_dir, fresh.manifest.model.name, current.manifest.generation,
+                           self._encoder.name)  # fmt: skip
+            return current
+        named = {segment.name for segment in fresh.segments}
+        for name in [name for name in self._segments if name not in named]:
+            del self._segments[name]  # questions still running on the old snapshot keep theirs
+        return Searcher(fresh)
+
+    def snapshot(self) -> Snapshot:
+        """The newest committed generation."""
+        return self.searcher().snapshot
 
     @property
     def manifest(self):
-        return self.snapshot().manifest
-
-    def snapshot(self) -> Snapshot:
-        """The newest committed generation: reopened when the manifest changed, reusing the
-        segments already open (they never change)."""
-        current = self._snapshot
-        if current.is_current():
-            return current
-        with self._reopen:
-            if self._snapshot is current:
-                try:
-                    fresh = Snapshot.open(self.index_dir, self._segments)
-                except Exception:  # a rebuild in progress or a damaged commit: keep answering from ours
-                    return current
-                if fresh.manifest.model.name == self.encoder.name:
-                    self._forget_unused(fresh)
-                    self._snapshot = fresh
-            return self._snapshot
-
-    def _forget_unused(self, fresh: Snapshot) -> None:
-        """Drop our handles on segments the new generation no longer names (questions still
-        running on the old snapshot keep theirs)."""
-        named = {segment.name for segment in fresh.segments}
-        for name in [name for name in self._segments if name not in named]:
-            del self._segments[name]
+        return self.searcher().manifest
 
     def query(self, question: str, history: Sequence[str] = ()) -> Query:
         """The question made ready once: joined with the turns it leans on, analysed and embedded."""
@@ -143,31 +205,21 @@ class Collection:
         question: str,
         k: int,
         history: Sequence[str] = (),
-        mode: str | None = None,
-        snapshot=None,
+        mode: Mode | None = None,
+        searcher: Searcher | None = None,
         filters: Filters | None = None,
     ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly)."""
-        return self._rank(question, k, history, mode, snapshot or self.snapshot(), filters)[0]
-
-    def _rank(self, question, k, history, mode, snapshot: Snapshot, filters) -> tuple[Ranking, _PassageReader]:
-        """Rank in one snapshot, then judge whether the best passage answers (qa.search.confidence); the
-        reader keeps the passage rows read on the way, so answering reads none twice."""
-        _configure_threads()
-        reader = _PassageReader(snapshot)
-        query = self.query(question, history)
-        ranking = self.retriever.rank(snapshot, query, k, reader.texts, mode, _allowed(snapshot, filters))
-        top_text = reader.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
-        confidence = assess(query.terms, ranking.idf, snapshot.bm25.passages, ranking.hits, top_text)
-        return replace(ranking, confidence=confidence), reader
+        searcher = searcher or self.searcher()
+        return searcher.rank(self.retriever, self.query(question, history), k, mode, filters)
 
     def ask(
         self,
         question: str,
         top_k: int = DEFAULT_TOP_K,
         history: Sequence[str] = (),
-        mode: str | None = None,
+        mode: Mode | None = None,
         filters: Filters | None = None,
     ) -> Answer:
         """The `top_k` best passages for a question, verbatim, with highlights and citations.
@@ -180,42 +232,17 @@ class Collection:
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidQuestion(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}.")
         started = time.perf_counter()
-        ranking, reader = self._rank(question, top_k * 4, history, mode, self.snapshot(), filters)
-        passages = self._answer_passages(ranking, reader.rows([hit.passage_id for hit in ranking.hits]), top_k)
+        searcher = self.searcher()
+        rows = PassageRows(searcher.snapshot)
+        query = self.query(question, history)
+        ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows)
+        passages = searcher.answer_passages(ranking, rows, top_k)
         return Answer(
             question=question,
             answered=bool(passages) and ranking.confident,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=passages,
         )
-
-    def _answer_passages(self, ranking: Ranking, rows: dict[int, StoredPassage], top_k: int) -> list[AnswerPassage]:
-        chosen: list[AnswerPassage] = []
-        for hit in ranking.hits:
-            row = rows.get(hit.passage_id)
-            if row is None or any(_same_spot(row, kept.citation) for kept in chosen):
-                continue
-            highlight = _highlight(hit, row.text, ranking)
-            chosen.append(
-                AnswerPassage(
-                    rank=len(chosen) + 1,
-                    score=round(hit.score, 4),
-                    text=row.text,
-                    highlight=highlight,
-                    context=context_span(row.text, highlight),
-                    citation=Citation(
-                        doc_id=row.doc_id,
-                        source=row.source,
-                        title=row.title,
-                        start=row.start,
-                        end=row.end,
-                        page=row.page,
-                    ),
-                )
-            )
-            if len(chosen) == top_k:
-                break
-        return chosen
 
     def documents(self) -> list[DocumentInfo]:
         return [DocumentInfo(**_document_fields(d)) for d in self.snapshot().documents()]
@@ -227,7 +254,7 @@ class Collection:
         return DocumentText(**_document_fields(found), text=found.text or "")
 
     def stats(self) -> IndexStats:
-        manifest = self.snapshot().manifest
+        manifest = self.manifest
         return IndexStats(
             path=str(self.index_dir),
             documents=manifest.counts.documents,
@@ -240,22 +267,42 @@ class Collection:
             segments=len(manifest.segments),
         )
 
+    # Writing ----------------------------------------------------------------------------------
 
-class _PassageReader:
-    """Passage rows of one snapshot for one question: each is read from SQLite once."""
+    def add(
+        self, paths: Sequence[Path], options: IndexOptions | None = None, on_progress: OnProgress = ignore
+    ) -> IndexReport:
+        """Index the files under `paths`: new and changed ones are read and embedded, documents of
+        files gone from below a folder are removed; one generation is committed."""
+        options = options or IndexOptions()
+        encoder = self._writing_encoder(options)
+        return index_paths(paths, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress)
 
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.cache: dict[int, StoredPassage] = {}
+    def add_documents(
+        self, documents: Sequence[Document], options: IndexOptions | None = None, on_progress: OnProgress = ignore
+    ) -> IndexReport:
+        """Index documents already in memory (a document whose doc_id is there replaces it)."""
+        options = options or IndexOptions()
+        encoder = self._writing_encoder(options)
+        return index_documents(
+            documents, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress
+        )
 
-    def rows(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
-        missing = [i for i in ids if i not in self.cache]
-        if missing:
-            self.cache.update(self.snapshot.passages(missing))
-        return {i: self.cache[i] for i in ids if i in self.cache}
+    def remove(self, targets: Sequence[str], ids_only: bool = False, wait: float = DEFAULT_WAIT) -> IndexReport:
+        """Remove documents by doc_id, or (unless `ids_only`) by indexed file or folder. A target
+        that matches nothing is an error and nothing is removed."""
+        return remove_documents(targets, self.index_dir, wait=wait, ids_only=ids_only)
 
-    def texts(self, ids: Sequence[int]) -> dict[int, str]:
-        return {i: row.text for i, row in self.rows(ids).items()}
+    def compact(self, wait: float = DEFAULT_WAIT) -> IndexReport:
+        """Merge every segment into one and drop deleted passages for good."""
+        return compact_index(self.index_dir, wait=wait)
+
+    def _writing_encoder(self, options: IndexOptions) -> Encoder | None:
+        """The encoder already here, unless the write asks for other vectors (int8 or not)."""
+        encoder = self._encoder
+        if encoder is not None and options.quantize is not None and options.quantize != encoder.quantized:
+            return None
+        return encoder
 
 
 def _document_fields(document) -> dict:
@@ -271,38 +318,3 @@ def _document_fields(document) -> dict:
         "modified": modified,
         "tags": list(document.tags),
     }
-
-
-def _allowed(snapshot: Snapshot, filters: Filters | None):
-    """The passages a filter lets through in this snapshot; None when nothing is filtered."""
-    if filters is None or filters.is_empty:
-        return None
-    return snapshot.allowed(filters)
-
-
-def _highlight(hit: Hit, text: str, ranking: Ranking) -> Highlight:
-    """The sentence the ranking already found best, else the best one scored now."""
-    if hit.sentence is not None and hit.sentence.score > 0:
-        return to_highlight(hit.sentence)
-    return best_sentence(text, ranking.query.terms, ranking.idf)
-
-
-def _same_spot(row: StoredPassage, citation: Citation) -> bool:
-    """Overlapping or touching passages of one document say the same thing twice."""
-    return row.doc_id == citation.doc_id and row.start <= citation.end and citation.start <= row.end
-
-
-_this_thread = threading.local()
-
-
-def _configure_threads() -> None:
-    """One FAISS thread per question: its thread pool costs more than it saves on one query
-    (docs/PERFORMANCE.md). OpenMP keeps the setting per thread, so it is set once in every thread
-    that asks (a server asks from its worker threads, not from the one that opened the collection).
-    Batch jobs that search many vectors at once may raise it again in their own thread."""
-    if getattr(_this_thread, "faiss_threads_set", False):
-        return
-    import faiss
-
-    faiss.omp_set_num_threads(1)
-    _this_thread.faiss_threads_set = True

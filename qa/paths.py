@@ -31,21 +31,6 @@ def default_index_dir(model: str | None = None) -> Path:
     return data_home() / "indexes" / f"seeds-{slug}"
 
 
-def ensure_default_index(model: str | None = None, encoder=None, on_progress=None) -> Path:
-    """The seeds index, built on first use (and rebuilt when it has an older format)."""
-    from qa.events import ignore
-    from qa.ingest.indexing import ensure_index
-
-    return ensure_index(
-        default_index_dir(model if encoder is None else encoder.name),
-        [seeds_dir()],
-        "the seed documents",
-        model=model,
-        encoder=encoder,
-        on_progress=on_progress or ignore,
-    )
-
-
 def server_data_dir(index_dir: Path) -> Path:
     """What a shared server keeps beside an index (API keys, answer feedback): `INDEX-server/`
     next to the index folder, so that a rebuilt index keeps its keys."""

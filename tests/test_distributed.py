@@ -100,10 +100,11 @@ def answers(index_dir: Path, questions, encoder=None) -> list[tuple[tuple, froze
     return found
 
 
-def index_on_ray(paths, index_dir, encoder, **options):
-    from qa.ingest.distributed import index_paths_on_ray
+def index_on_ray(paths, index_dir, encoder, actors=None):
+    from qa.collection import Collection
+    from qa.ingest.distributed import add_on_ray
 
-    return index_paths_on_ray(paths, index_dir, address=None, encoder=encoder, **options)
+    return add_on_ray(Collection(index_dir, encoder=encoder), paths, address=None, actors=actors)
 
 
 @pytest.mark.slow

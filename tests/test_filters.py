@@ -13,7 +13,7 @@ import pytest
 from qa.collection import Collection
 from qa.errors import InvalidFilter
 from qa.ingest.documents import Document
-from qa.ingest.indexing import compact_index, index_documents, remove_documents
+from qa.ingest.indexing import IndexOptions, compact_index, index_documents, remove_documents
 from qa.search.filters import Filters
 from qa.store.segment import DocumentFacts
 from tests.fakes import FakeEncoder
@@ -215,7 +215,7 @@ def test_segments_written_before_tags_still_open_and_filter(tmp_path: Path) -> N
 def test_tags_survive_a_merge(tmp_path: Path) -> None:
     index_dir = tmp_path / "merged.qa"
     index_documents([document("a", "a.md", COMMON, tags=("ferry",))], index_dir, encoder=FakeEncoder())
-    index_documents([document("b", "b.md", COMMON + " Bee.")], index_dir, encoder=FakeEncoder(), rebuild=False)
+    index_documents([document("b", "b.md", COMMON + " Bee.")], index_dir, IndexOptions(), encoder=FakeEncoder())
     compact_index(index_dir)
     collection = Collection.open(index_dir, encoder=FakeEncoder())
     assert [p.citation.doc_id for p in collection.ask(QUESTION, filters=Filters(tag=["ferry"])).passages] == ["a"]

@@ -7,7 +7,7 @@ import pytest
 
 from qa.collection import Collection
 from qa.errors import DocumentNotFound, IndexMismatch, IndexNotFound, ModelMismatch, NoDocuments, NotAnIndex
-from qa.ingest.indexing import compact_index, index_paths, remove_documents
+from qa.ingest.indexing import IndexOptions, compact_index, index_paths, remove_documents
 from qa.store import MANIFEST_FILE, read_manifest
 from qa.store.writer import MERGE_FACTOR
 
@@ -214,7 +214,7 @@ def test_rebuild_replaces_an_index_of_the_old_format(corpus, index_dir, fake_enc
     (index_dir / "passages.sqlite").write_bytes(b"old")
     (index_dir / "bm25").mkdir()
 
-    index_paths([corpus], index_dir, encoder=fake_encoder, rebuild=True)
+    index_paths([corpus], index_dir, IndexOptions(rebuild=True), encoder=fake_encoder)
 
     assert sorted(p.name for p in index_dir.iterdir()) == ["manifest.json", "segments", "write.lock"]
     assert sources(index_dir, fake_encoder) == {"harbour.txt", "orchard.md"}

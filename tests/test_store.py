@@ -15,7 +15,7 @@ import pytest
 
 from qa.collection import Collection
 from qa.errors import IndexBusy
-from qa.ingest.indexing import compact_index, index_paths, remove_documents
+from qa.ingest.indexing import IndexOptions, compact_index, index_paths, remove_documents
 from qa.search.bm25 import BM25, LexicalPart
 from qa.store import read_manifest
 from qa.store.lock import WriterLock
@@ -55,13 +55,13 @@ def test_a_second_writer_waits_then_fails_naming_the_first(tmp_path, fake_encode
 
     with WriterLock(index_dir):
         with pytest.raises(IndexBusy, match=rf"pid {os.getpid()}.*waited 0.2 s.*--wait"):
-            index_paths([paths[1]], index_dir, encoder=fake_encoder, wait=0.2)
+            index_paths([paths[1]], index_dir, IndexOptions(wait=0.2), encoder=fake_encoder)
     assert read_manifest(index_dir).counts.documents == 1
 
     holder = WriterLock(index_dir)
     holder.acquire()
     threading.Timer(0.5, holder.release).start()
-    index_paths([paths[1]], index_dir, encoder=fake_encoder, wait=30)  # waits for the release
+    index_paths([paths[1]], index_dir, IndexOptions(wait=30), encoder=fake_encoder)  # waits for the release
     assert read_manifest(index_dir).counts.documents == 2
 
 
@@ -141,8 +141,9 @@ def test_every_answer_comes_from_one_generation_during_a_stream_of_updates(tmp_p
 
     def read() -> None:
         while not stop.is_set():
-            snapshot = collection.snapshot()
-            ranking = collection.rank("How many times did the ferry sail?", 5, snapshot=snapshot)
+            searcher = collection.searcher()
+            snapshot = searcher.snapshot
+            ranking = collection.rank("How many times did the ferry sail?", 5, searcher=searcher)
             rows = snapshot.passages([hit.passage_id for hit in ranking.hits])
             for row in rows.values():
                 document = snapshot.document(row.doc_id)
@@ -306,8 +307,9 @@ def test_the_same_documents_rank_the_same_however_they_were_indexed(tmp_path, fa
     for question in questions:
         ranked = []
         for index_dir in (once, bit_by_bit):
-            snapshot = Collection.open(index_dir, encoder=fake_encoder).snapshot()
-            ids, scores = snapshot.bm25.scores(question_terms(question))
+            searcher = Collection.open(index_dir, encoder=fake_encoder).searcher()
+            snapshot = searcher.snapshot
+            ids, scores = searcher.bm25.scores(question_terms(question))
             texts_by_id = snapshot.passages(ids.tolist())
             ranked.append(sorted((round(float(s), 5), texts_by_id[int(i)].text) for i, s in zip(ids, scores)))
         assert ranked[0] == ranked[1]

@@ -90,11 +90,20 @@ def user_errors():
 
 
 def open_collection(index: Path | None, model: str | None):
+    """The index to ask, opened; without --index the seeds index, built on first use."""
     from qa.cli.progress import ProgressBars
-    from qa.collection import Collection
+    from qa.collection import Collection, ensure_default_index
 
     with ProgressBars() as progress:
-        return Collection.open(index, model=model, on_progress=progress)
+        return Collection.open(index or ensure_default_index(model, on_progress=progress), model=model)
+
+
+def index_at(index: Path | None, model: str | None):
+    """The collection to write: --index, else the seeds index of the model."""
+    from qa.collection import Collection
+    from qa.paths import default_index_dir
+
+    return Collection(index if index is not None else default_index_dir(model), model=model)
 
 
 @app.command()
@@ -251,23 +260,22 @@ def index_command(
     """
     from qa.cli.progress import ProgressBars
     from qa.cli.render import print_index_report
-    from qa.ingest.indexing import compact_index, index_paths
-    from qa.paths import default_index_dir
+    from qa.ingest.indexing import IndexOptions
 
     with user_errors():
-        index_dir = index if index is not None else default_index_dir(model)
         if not paths and not compact:
             raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
+        collection = index_at(index, model)
+        options = IndexOptions(rebuild=rebuild, quantize=quantize, wait=wait)
         with ProgressBars() as progress:
-            options = dict(model=model, rebuild=rebuild, quantize=quantize, on_progress=progress, wait=wait)
             if paths and ray:
-                from qa.ingest.distributed import index_paths_on_ray
+                from qa.ingest.distributed import add_on_ray
 
-                report = index_paths_on_ray(paths, index_dir, ray, ray_actors, **options)
+                report = add_on_ray(collection, paths, options, ray, ray_actors, progress)
             elif paths:
-                report = index_paths(paths, index_dir, **options)
+                report = collection.add(paths, options, progress)
             if compact:
-                report = compact_index(index_dir, wait=wait)
+                report = collection.compact(wait=wait)
         print_index_report(report)
 
 
@@ -280,12 +288,9 @@ def remove_command(
 ) -> None:
     """Remove documents from the index (their files are left alone)."""
     from qa.cli.render import print_index_report
-    from qa.ingest.indexing import remove_documents
-    from qa.paths import default_index_dir
 
     with user_errors():
-        report = remove_documents(targets, index if index is not None else default_index_dir(model), wait=wait)
-        print_index_report(report)
+        print_index_report(index_at(index, model).remove(targets, wait=wait))
 
 
 @app.command()
@@ -323,24 +328,23 @@ def serve(
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
-        from api.app import check_index, open_collection
         from api.server import serve as run_server
         from api.server import serve_workers
         from api.settings import load_settings
         from qa.cli.progress import ProgressBars
+        from qa.collection import Collection, ensure_default_index
 
         settings = load_settings(
             index=index, model=model, host=host, port=port, cors_origins=cors_origin, require_key=require_key or None
         )
         with ProgressBars() as progress:
-            if workers > 1:  # each worker opens the index itself; here it is only built or checked
-                settings = settings.model_copy(update={"index": check_index(settings, progress)})
-            else:
-                collection = open_collection(settings, progress)
-        if workers > 1:
+            index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)
+        settings = settings.model_copy(update={"index": index_dir})
+        if workers > 1:  # each worker opens the index itself; here it is only checked
+            Collection.check(index_dir, settings.model)
             serve_workers(settings, workers)
         else:
-            run_server(settings, collection)
+            run_server(settings, Collection.open(index_dir, model=settings.model))
 
 
 @app.command()

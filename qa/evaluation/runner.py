@@ -147,7 +147,7 @@ def run_eval(
 
     With `against`, the questions are asked of that set's corpus instead, where none has an answer.
     """
-    from qa.collection import Collection
+    from qa.collection import Collection, ensure_default_index
 
     if against is not None:
         if against.corpus is None:
@@ -156,7 +156,9 @@ def run_eval(
         eval_set = asked_elsewhere(eval_set, against)
     elif eval_set.corpus is not None:
         index_dir = corpus_index(eval_set, model, chunking, encoder, on_progress)
-    collection = Collection.open(index_dir, model=model, encoder=encoder, settings=settings, on_progress=on_progress)
+    if index_dir is None:
+        index_dir = ensure_default_index(model, encoder, on_progress)
+    collection = Collection.open(index_dir, model=model, encoder=encoder, settings=settings)
     modes: list[str | None] = [None] + (list(COMPARE_MODES) if compare else [])
     all_metrics = {}
     for mode in modes:
@@ -232,9 +234,9 @@ def _asker(collection, mode: str | None) -> Callable[[EvalQuestion], RankedResul
 def _ranker(collection, mode: str | None, kind: str) -> Callable[[EvalQuestion], RankedResult]:
     """Questions about an evaluation corpus: ranked passages, and documents ranked by their
     best passage, deep enough for Recall@100."""
-    snapshot = collection.snapshot()
+    searcher = collection.searcher()
     doc_of, text_of = {}, {}
-    for passage_id, doc_id, text in snapshot.passage_texts():
+    for passage_id, doc_id, text in searcher.snapshot.passage_texts():
         doc_of[passage_id], text_of[passage_id] = doc_id, text
     passages_per_doc = max(1.0, len(doc_of) / max(1, len(set(doc_of.values()))))
     depth = DOCUMENTS_FOR_RANKING if kind == "beir" else PASSAGES_FOR_HITS
@@ -242,7 +244,7 @@ def _ranker(collection, mode: str | None, kind: str) -> Callable[[EvalQuestion],
 
     def rank(question: EvalQuestion) -> RankedResult:
         started = time.perf_counter()
-        ranking = collection.rank(question.question, k, history=question.history, mode=mode, snapshot=snapshot)
+        ranking = collection.rank(question.question, k, history=question.history, mode=mode, searcher=searcher)
         latency_ms = (time.perf_counter() - started) * 1000
         ids = [hit.passage_id for hit in ranking.hits]
         return RankedResult(

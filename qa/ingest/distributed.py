@@ -17,7 +17,7 @@ import math
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from qa.errors import RayUnavailable
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
 from qa.ingest.documents import Skipped
-from qa.ingest.indexing import FileToRead, IndexReport, embed_documents, index_paths, read_file
+from qa.ingest.indexing import FileToRead, IndexOptions, IndexReport, embed_documents, read_file
 from qa.store import IndexWriter
 
 RAY_MISSING = "--ray needs Ray, which is not installed: pip install 'qa-passages[ray]' (or: pip install 'ray[data]')"
@@ -45,27 +45,27 @@ def import_ray():
     return ray
 
 
-def index_paths_on_ray(
+def add_on_ray(
+    collection,
     paths: Sequence[Path],
-    index_dir: Path,
+    options: IndexOptions | None = None,
     address: str | None = "auto",
     actors: int | None = None,
     on_progress: OnProgress = ignore,
-    **options,
 ) -> IndexReport:
-    """`index_paths`, with the files read and embedded on the Ray cluster at `address`.
+    """`collection.add(paths, options)`, with the files read and embedded on the Ray cluster at `address`.
 
+    `collection` is a `qa.collection.Collection` (not imported here: ingest sits below it).
     `address`: "auto" (the cluster started on this machine with `ray start`), "local" (a one-node
     cluster for this run), or HOST:PORT of a cluster's head; ignored when Ray is already connected
     in this process. `actors`: how many embedding actors (default: one per CPU of the cluster).
-    `options` are `index_paths`'s; an `encoder` (tests pass a fake) is pickled to the actors, by
-    default each loads the index's model.
+    An encoder the collection was given (tests pass a fake) is pickled to the actors; by default
+    each loads the index's model.
     """
     ray = import_ray()
     started = connect(ray, address, on_progress)
     try:
-        pipeline = RayPipeline(ray, actors)
-        return index_paths(paths, index_dir, on_progress=on_progress, build=pipeline, **options)
+        return collection.add(paths, replace(options or IndexOptions(), build=RayPipeline(ray, actors)), on_progress)
     finally:
         if started:
             ray.shutdown()
@@ -90,7 +90,7 @@ def connect(ray, address: str | None, on_progress: OnProgress = ignore) -> bool:
 
 
 class RayPipeline:
-    """The `build` step of `index_paths` on Ray: one segment per block of results."""
+    """The `build` step of an index write (`IndexOptions.build`) on Ray: one segment per block of results."""
 
     def __init__(self, ray, actors: int | None = None) -> None:
         self.ray = ray

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from embeddings import Encoder
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError, UnreadableFile
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
@@ -76,29 +77,37 @@ class IndexReport:
         return names + (f" and {more} more" if more > 0 else "")
 
 
+@dataclass(frozen=True)
+class IndexOptions:
+    """How one write to an index goes: `qa index`'s flags, an upload's limits, the Ray build."""
+
+    rebuild: bool = False  # start the index afresh
+    chunking: ChunkingSettings | None = None  # None: the index's own, or the defaults for a new one
+    quantize: bool | None = None  # int8 vectors; None: as the index was built
+    wait: float = DEFAULT_WAIT  # seconds to wait for another writer
+    limits: ReadLimits = DEFAULT_READ_LIMITS  # what reading one file may cost
+    root: Path | None = None  # name files relative to this folder (the server's documents folder)
+    build: BuildSegments | None = None  # reads and embeds the planned files: here by default, or on Ray
+
+
 def index_paths(
     paths: Sequence[Path],
     index_dir: Path,
+    options: IndexOptions = IndexOptions(),
+    *,
     model: str | None = None,
-    rebuild: bool = False,
-    chunking: ChunkingSettings | None = None,
-    quantize: bool | None = None,
-    encoder=None,
+    encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
-    wait: float = DEFAULT_WAIT,
-    build: BuildSegments | None = None,
-    limits: ReadLimits = DEFAULT_READ_LIMITS,
-    root: Path | None = None,
 ) -> IndexReport:
-    """Index the supported files under `paths` into `index_dir`, incrementally unless `rebuild`.
+    """Index the supported files under `paths` into `index_dir`, incrementally unless `options.rebuild`.
 
     A file argument adds or updates that file only. Documents that came from below a folder
     argument and whose file is gone are removed. Everything else in the index is kept.
-    `build` reads and embeds the planned files into segments: here by default, or on a Ray
+    `options.build` reads and embeds the planned files into segments: here by default, or on a Ray
     cluster (`qa.ingest.distributed`); either way one generation is committed here, under the lock.
-    `limits` bound what reading one file may cost; `root` names files relative to it (the
-    server's documents folder) instead of relative to their own folder.
     """
+    rebuild, chunking, quantize, wait = options.rebuild, options.chunking, options.quantize, options.wait
+    build, limits, root = options.build, options.limits, options.root
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     if missing:
@@ -233,21 +242,20 @@ def embed_documents(
 def index_documents(
     documents: Sequence[Document],
     index_dir: Path,
+    options: IndexOptions = IndexOptions(rebuild=True),
+    *,
     model: str | None = None,
-    chunking: ChunkingSettings | None = None,
-    quantize: bool = False,
-    encoder=None,
+    encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
-    wait: float = DEFAULT_WAIT,
-    rebuild: bool = True,
 ) -> IndexReport:
-    """Index documents already in memory (evaluation corpora use this): a fresh index, or with
-    `rebuild=False` added to the existing one (a document whose doc_id is there replaces it)."""
+    """Index documents already in memory (evaluation corpora use this): a fresh index, or without
+    `options.rebuild` added to the existing one (a document whose doc_id is there replaces it)."""
     if not documents:
         raise NoDocuments("No documents to index.")
     index_dir = Path(index_dir)
     report = IndexReport(index_dir, added=len(documents))
-    quantize = quantize if rebuild else None
+    rebuild, chunking, wait = options.rebuild, options.chunking, options.wait
+    quantize = bool(options.quantize) if rebuild else options.quantize
     with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
         report.passages = _add(writer, encoder, settings, documents, on_progress)
         _commit(writer, report, [])
@@ -402,8 +410,9 @@ def ensure_index(
     except QAError:
         pass
     on_progress(Progress(f"Indexing {name} into {index_dir} (first use)…"))
+    options = IndexOptions(rebuild=True, chunking=chunking)
     if source and isinstance(source[0], Document):
-        index_documents(source, index_dir, model, chunking, encoder=encoder, on_progress=on_progress)
+        index_documents(source, index_dir, options, model=model, encoder=encoder, on_progress=on_progress)
     else:
-        index_paths(source, index_dir, model, True, chunking, encoder=encoder, on_progress=on_progress)
+        index_paths(source, index_dir, options, model=model, encoder=encoder, on_progress=on_progress)
     return index_dir

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -20,14 +21,15 @@ from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
 from qa.search.sentence_scores import SentenceScore, best, score_sentences
 
-MODES = ("hybrid", "dense", "bm25")
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
     """How passages are found (tuned in docs/EVALUATION.md); qa.search.confidence judges the result."""
 
-    mode: str = "hybrid"
+    mode: Mode = "hybrid"
     candidates: int = 100
     dense_weight: float = 0.7
     sentence_weight: float = 0.5
@@ -70,11 +72,32 @@ class Ranking:
 PassageTexts = Callable[[Sequence[int]], Mapping[int, str]]
 
 
+@dataclass(frozen=True)
+class HeadCandidates:
+    """The leading candidates re-ranked by their best sentence, as `HybridRetriever.head_lexical`
+    sees them: their passage BM25 and best-sentence BM25 (each scaled to the best candidate's),
+    their texts, and the question's terms with their IDF."""
+
+    lexical_norm: np.ndarray
+    sentence_norm: np.ndarray
+    texts: list[str]
+    terms: list[str]
+    idf: Mapping[str, float]
+
+
 class HybridRetriever:
+    """Dense and BM25 candidates fused, the leading ones re-ranked by their best sentence.
+
+    Two public hooks let an experiment change one step without copying the rest (benchmarks/
+    rank_windows.py, rank_coverage.py): `dense_scores` and `head_lexical`.
+    """
+
     def __init__(self, settings: RetrievalSettings = RetrievalSettings()) -> None:
         self.settings = settings
 
-    def rank(self, source, query: Query, k: int, texts: PassageTexts, mode: str | None = None, allowed=None) -> Ranking:
+    def rank(
+        self, source, query: Query, k: int, texts: PassageTexts, mode: Mode | None = None, allowed=None
+    ) -> Ranking:
         """The `k` best passages, best first; `texts(ids)` gives passage texts for sentence scoring.
 
         With `allowed` (the passages a filter lets through), both the dense and the lexical
@@ -103,7 +126,7 @@ class HybridRetriever:
         return Ranking(query=query, hits=hits, idf=idf)
 
     def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) -> list[Hit]:
-        dense = self._dense(source, query, ids)
+        dense = self.dense_scores(source, query, ids)
         lexical = np.zeros(len(ids), dtype=np.float32)
         if len(lexical_ids):
             positions = np.clip(np.searchsorted(lexical_ids, ids), 0, len(lexical_ids) - 1)
@@ -119,8 +142,8 @@ class HybridRetriever:
             return _hits(ids, fused, dense, lexical, k)
         return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query.terms, idf, texts, k)
 
-    def _dense(self, source, query: Query, ids: np.ndarray) -> np.ndarray:
-        """The question's cosine to each candidate (exact, from the stored vectors)."""
+    def dense_scores(self, source, query: Query, ids: np.ndarray) -> np.ndarray:
+        """Hook: the question's cosine to each candidate (exact, from the stored vectors)."""
         return source.vectors(ids) @ query.vector
 
     def _rerank_by_sentences(self, ids, fused, dense, lexical, lexical_norm, terms, idf, texts, k) -> list[Hit]:
@@ -133,7 +156,7 @@ class HybridRetriever:
         sentence = np.array([s.score if s else 0.0 for s in best_sentences], dtype=np.float32)
         sentence_norm = sentence / sentence.max() if sentence.max() > 0 else sentence
         weight = self.settings.dense_weight
-        lexical_head = self._head_lexical(lexical_norm[head], sentence_norm, head_texts, terms, idf)
+        lexical_head = self.head_lexical(HeadCandidates(lexical_norm[head], sentence_norm, head_texts, terms, idf))
         rescored = weight * dense[head] + (1 - weight) * lexical_head
         head_order = np.argsort(-rescored, kind="stable")
         hits = [
@@ -146,11 +169,11 @@ class HybridRetriever:
             hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
         return hits
 
-    def _head_lexical(self, lexical_norm, sentence_norm, head_texts, terms, idf) -> np.ndarray:
-        """The lexical half of a leading candidate's score: its passage BM25 blended with its best
-        sentence's (both scaled to the best candidate's)."""
+    def head_lexical(self, head: HeadCandidates) -> np.ndarray:
+        """Hook: the lexical half of each leading candidate's score, its passage BM25 blended with
+        its best sentence's."""
         a = self.settings.sentence_weight
-        return (lexical_norm + a * sentence_norm) / (1 + a)
+        return (head.lexical_norm + a * head.sentence_norm) / (1 + a)
 
 
 def _hits(ids, scores, dense, lexical, k) -> list[Hit]:

@@ -1,5 +1,5 @@
 """Documents sent to a shared server: checked against the upload limits, kept in the server's
-documents folder, and indexed with `index_paths` — the same writer lock and commit as `qa index`.
+documents folder, and added to the collection: the same writer lock and commit as `qa index`.
 
 An upload is all or nothing: if any file is refused, nothing is saved and the index is unchanged.
 """
@@ -18,9 +18,10 @@ from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field
 
+from qa.collection import Collection
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
 from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, load_file
-from qa.ingest.indexing import DEFAULT_WAIT, index_paths, remove_documents
+from qa.ingest.indexing import DEFAULT_WAIT, IndexOptions
 
 CHUNK = 1 << 20
 _writing = threading.Lock()  # one upload or delete at a time per process: files and index move together
@@ -86,15 +87,14 @@ REASONS = {
 
 
 def add_documents(
+    collection: Collection,
     files: Sequence[IncomingFile],
-    index_dir: Path,
     documents_dir: Path,
-    encoder,
     folder: str | None = None,
     limits: UploadLimits = UploadLimits(),
     wait: float = DEFAULT_WAIT,
 ) -> UploadResult:
-    """Save `files` under `documents_dir/folder` and index them into `index_dir` with `encoder`.
+    """Save `files` under `documents_dir/folder` and add them to `collection`.
 
     Every check (count, sizes, names, types, and reading each file within the read limits) runs
     before anything is saved; a refusal raises UploadTooLarge or UnusableUpload naming the file.
@@ -118,9 +118,8 @@ def add_documents(
         with _writing:
             try:
                 _move_into_place(staged, target, staging, kept)
-                report = index_paths(
-                    kept, index_dir, encoder=encoder, limits=limits.read_limits(), root=documents_dir, wait=wait
-                )
+                options = IndexOptions(limits=limits.read_limits(), root=documents_dir, wait=wait)
+                report = collection.add(kept, options)
             except BaseException:
                 _restore(kept, staging)
                 raise
@@ -136,11 +135,13 @@ def add_documents(
     return UploadResult(**counts, generation=report.generation, files=uploaded)
 
 
-def delete_document(doc_id: str, index_dir: Path, documents_dir: Path, wait: float = DEFAULT_WAIT) -> DeleteResult:
-    """Remove a document from the index by doc_id; its file too when the server keeps it."""
+def delete_document(
+    collection: Collection, doc_id: str, documents_dir: Path, wait: float = DEFAULT_WAIT
+) -> DeleteResult:
+    """Remove a document from the collection by doc_id; its file too when the server keeps it."""
     documents_dir = Path(documents_dir).expanduser().resolve()
     with _writing:
-        report = remove_documents([doc_id], index_dir, wait=wait, ids_only=True)
+        report = collection.remove([doc_id], ids_only=True, wait=wait)
         source = Path(report.removed_sources[0])
         deleted = source.resolve().is_relative_to(documents_dir) and source.is_file()
         if deleted:

@@ -4,10 +4,8 @@ so its vectors, passages and documents always agree, whatever a writer commits m
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,20 +14,17 @@ import numpy as np
 
 from embeddings.vector_index import IdSubset
 from qa.errors import IndexMismatch
-from qa.search.bm25 import BM25, LexicalPart
-from qa.search.filters import Filters
 from qa.store.manifest import Manifest, manifest_signature, read_manifest, rebuild_hint
-from qa.store.segment import SEGMENTS_FOLDER, Segment, StoredDocument, StoredPassage, searchable_text
+from qa.store.segment import SEGMENTS_FOLDER, DocumentFacts, Segment, StoredDocument, StoredPassage
 
 OPEN_ATTEMPTS = 20
-# Passage sets of the filters asked lately, per snapshot (a widget usually repeats the same one).
-ALLOWED_CACHE = 32
 
 
 @dataclass
-class AllowedPassages:
-    """The live passages a filter allows, per segment in snapshot order: their ids (ascending)
-    and a mask over the segment's rows (what BM25 scores by)."""
+class PassageSubset:
+    """Some live passages, per segment in snapshot order: their ids (ascending) and a mask over
+    the segment's rows (what BM25 scores by). Search makes one from a filter; the store only
+    searches within it."""
 
     ids: list[np.ndarray]
     rows: list[np.ndarray]
@@ -65,8 +60,6 @@ class Snapshot:
             for segment in segments
             if self.deleted[segment.name]
         }
-        self._allowed: OrderedDict[Filters, AllowedPassages] = OrderedDict()
-        self._allowed_lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: Path, cache: MutableMapping[str, Segment] | None = None, load: bool = True) -> Snapshot:
@@ -92,43 +85,25 @@ class Snapshot:
     def is_current(self) -> bool:
         return manifest_signature(self.index_dir) == self.signature
 
-    def _live(self, segment: Segment) -> np.ndarray | None:
+    def live_rows(self, segment: Segment) -> np.ndarray | None:
+        """Which rows of `segment` are live in this generation; None when none was deleted."""
         deleted = self.deleted_ids.get(segment.name)
         if deleted is None or not len(deleted):
             return None
         return ~np.isin(np.asarray(segment.ids), deleted)
 
-    def lexical_scores(self, terms: Sequence[str], allowed: AllowedPassages | None = None):
-        """(passage ids, BM25 scores) of the live passages matching some term, among `allowed`
-        when given; IDF stays collection-wide, so a filter does not change a passage's score."""
-        return self.bm25.scores(terms, None if allowed is None else allowed.rows)
-
-    @cached_property
-    def bm25(self) -> BM25:
-        return BM25([LexicalPart(s.postings, s.ids, self._live(s)) for s in self.segments])
-
-    def allowed(self, filters: Filters) -> AllowedPassages:
-        """The live passages of the documents `filters` lets through, worked out from every
-        segment's documents table (cached: the same filter is often asked again)."""
-        with self._allowed_lock:
-            found = self._allowed.get(filters)
-            if found is not None:
-                self._allowed.move_to_end(filters)
-                return found
+    def passages_of_documents(self, keep: Callable[[DocumentFacts], bool]) -> PassageSubset:
+        """The live passages of the documents `keep` lets through, worked out from every
+        segment's documents table."""
         ids, rows = [], []
         for segment in self.segments:
             facts, document_of_row = segment.document_facts
             deleted = self.deleted[segment.name]
-            passes = np.array([fact.doc_id not in deleted and filters.matches(fact) for fact in facts], dtype=bool)
+            passes = np.array([fact.doc_id not in deleted and keep(fact) for fact in facts], dtype=bool)
             mask = passes[document_of_row] if len(document_of_row) else np.zeros(0, dtype=bool)
             rows.append(mask)
             ids.append(np.asarray(segment.ids)[mask])
-        found = AllowedPassages(ids, rows)
-        with self._allowed_lock:
-            self._allowed[filters] = found
-            while len(self._allowed) > ALLOWED_CACHE:
-                self._allowed.popitem(last=False)
-        return found
+        return PassageSubset(ids, rows)
 
     @cached_property
     def _pool(self) -> _Pool | None:
@@ -146,7 +121,7 @@ class Snapshot:
         live = ~np.isin(ids, np.concatenate(deleted)) if deleted else None
         return _Pool({segment.name for segment in members}, ids, matrix, live)
 
-    def search_vectors(self, query: np.ndarray, n: int, allowed: AllowedPassages | None = None) -> np.ndarray:
+    def search_vectors(self, query: np.ndarray, n: int, allowed: PassageSubset | None = None) -> np.ndarray:
         """Ids of the `n` live passages nearest to `query`, over every segment; with `allowed`,
         among those passages only (filtered inside the search, so `n` come back if they exist)."""
         scores, ids = [], []
@@ -245,11 +220,6 @@ class Snapshot:
         """(id, doc_id, text) of every live passage (the evaluator maps passages to documents)."""
         for passage_id, doc_id, text, _ in self._live_passages():
             yield passage_id, doc_id, text
-
-    def searchable_texts(self) -> list[str]:
-        """What was embedded for each live passage (title and text), in passage id order."""
-        rows = sorted(self._live_passages())
-        return [searchable_text(title, text) for _, _, text, title in rows]
 
     def _live_passages(self) -> Iterator[tuple[int, str, str, str]]:
         for segment in self.segments:

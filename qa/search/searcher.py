@@ -1,0 +1,150 @@
+"""One snapshot opened for questions, and the one way a question goes through it:
+search the snapshot → rank → judge → highlight.
+
+The store knows segments, passages and vectors; the searcher adds what questions need of them:
+BM25 with collection-wide statistics, the passages a filter allows (cached: a widget repeats the
+same filter), and each question's passage rows, read from SQLite once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cached_property
+
+import numpy as np
+
+from qa.answers import AnswerPassage, Citation, Highlight
+from qa.search.bm25 import BM25, LexicalPart
+from qa.search.confidence import assess
+from qa.search.filters import Filters
+from qa.search.highlight import best_sentence, context_span, to_highlight
+from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
+from qa.store.segment import StoredPassage
+from qa.store.snapshot import PassageSubset, Snapshot
+
+# Passage subsets of the filters asked lately, per snapshot (a widget usually repeats the same one).
+FILTER_CACHE = 32
+
+
+class Searcher:
+    """A snapshot as retrieval sees it: thread-safe, one per generation."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._subsets: OrderedDict[Filters, PassageSubset] = OrderedDict()
+        self._subsets_lock = threading.Lock()
+
+    @property
+    def manifest(self):
+        return self.snapshot.manifest
+
+    @cached_property
+    def bm25(self) -> BM25:
+        snapshot = self.snapshot
+        return BM25([LexicalPart(s.postings, s.ids, snapshot.live_rows(s)) for s in snapshot.segments])
+
+    def lexical_scores(self, terms: Sequence[str], allowed: PassageSubset | None = None):
+        """(passage ids, BM25 scores) of the live passages matching some term, among `allowed`
+        when given; IDF stays collection-wide, so a filter does not change a passage's score."""
+        return self.bm25.scores(terms, None if allowed is None else allowed.rows)
+
+    def search_vectors(self, query: np.ndarray, n: int, allowed: PassageSubset | None = None) -> np.ndarray:
+        return self.snapshot.search_vectors(query, n, allowed)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        return self.snapshot.vectors(ids)
+
+    def allowed(self, filters: Filters | None) -> PassageSubset | None:
+        """The passages a filter lets through; None when nothing is filtered."""
+        if filters is None or filters.is_empty:
+            return None
+        with self._subsets_lock:
+            found = self._subsets.get(filters)
+            if found is not None:
+                self._subsets.move_to_end(filters)
+                return found
+        found = self.snapshot.passages_of_documents(filters.matches)
+        with self._subsets_lock:
+            self._subsets[filters] = found
+            while len(self._subsets) > FILTER_CACHE:
+                self._subsets.popitem(last=False)
+        return found
+
+    def rank(
+        self,
+        retriever: HybridRetriever,
+        query: Query,
+        k: int,
+        mode: Mode | None = None,
+        filters: Filters | None = None,
+        rows: PassageRows | None = None,
+    ) -> Ranking:
+        """The `k` best passages for a prepared question, judged: does the best one answer it
+        (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer."""
+        rows = rows or PassageRows(self.snapshot)
+        ranking = retriever.rank(self, query, k, rows.texts, mode, self.allowed(filters))
+        top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
+        confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text)
+        return replace(ranking, confidence=confidence)
+
+    def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
+        """The ranking's first `top_k` passages that say something new, highlighted and cited."""
+        found = rows.rows([hit.passage_id for hit in ranking.hits])
+        chosen: list[AnswerPassage] = []
+        for hit in ranking.hits:
+            row = found.get(hit.passage_id)
+            if row is None or any(_same_spot(row, kept.citation) for kept in chosen):
+                continue
+            highlight = _highlight(hit, row.text, ranking)
+            chosen.append(
+                AnswerPassage(
+                    rank=len(chosen) + 1,
+                    score=round(hit.score, 4),
+                    text=row.text,
+                    highlight=highlight,
+                    context=context_span(row.text, highlight),
+                    citation=Citation(
+                        doc_id=row.doc_id,
+                        source=row.source,
+                        title=row.title,
+                        start=row.start,
+                        end=row.end,
+                        page=row.page,
+                    ),
+                )
+            )
+            if len(chosen) == top_k:
+                break
+        return chosen
+
+
+class PassageRows:
+    """Passage rows of one snapshot for one question: each is read from SQLite once."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.cache: dict[int, StoredPassage] = {}
+
+    def rows(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
+        missing = [i for i in ids if i not in self.cache]
+        if missing:
+            self.cache.update(self.snapshot.passages(missing))
+        return {i: self.cache[i] for i in ids if i in self.cache}
+
+    def texts(self, ids: Sequence[int]) -> dict[int, str]:
+        return {i: row.text for i, row in self.rows(ids).items()}
+
+
+def _highlight(hit: Hit, text: str, ranking: Ranking) -> Highlight:
+    """The sentence the ranking already found best, else the best one scored now."""
+    if hit.sentence is not None and hit.sentence.score > 0:
+        return to_highlight(hit.sentence)
+    return best_sentence(text, ranking.query.terms, ranking.idf)
+
+
+def _same_spot(row: StoredPassage, citation: Citation) -> bool:
+    """Overlapping or touching passages of one document say the same thing twice."""
+    return row.doc_id == citation.doc_id and row.start <= citation.end and citation.start <= row.end
