@@ -146,20 +146,16 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     from qa.evaluation.runner import corpus_documents
     from qa.ingest.indexing import IndexOptions, compact_index, index_documents
     from qa.store import read_manifest
-    from qa.store import writer as store_writer
+    from qa.store.merge_policy import TieredMergePolicy
 
     eval_set = load_eval_set(SCIFACT)
     documents = corpus_documents(eval_set)
     segmented = scratch / "scifact-segments.qa"
     size = -(-len(documents) // SEGMENTS)
-    factor, store_writer.MERGE_FACTOR = store_writer.MERGE_FACTOR, SEGMENTS + 1
-    try:
-        for number, begin in enumerate(range(0, len(documents), size)):
-            index_documents(
-                documents[begin : begin + size], segmented, IndexOptions(rebuild=number == 0), encoder=encoder
-            )
-    finally:
-        store_writer.MERGE_FACTOR = factor
+    unmerged = TieredMergePolicy(factor=SEGMENTS + 1)  # keeps the SEGMENTS segments apart
+    for number, begin in enumerate(range(0, len(documents), size)):
+        options = IndexOptions(rebuild=number == 0, merge_policy=unmerged)
+        index_documents(documents[begin : begin + size], segmented, options, encoder=encoder)
     compacted = scratch / "scifact-compacted.qa"
     shutil.copytree(segmented, compacted)
     compact_index(compacted)

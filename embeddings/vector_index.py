@@ -2,7 +2,7 @@
 
 Small collections use exact search (`IndexIDMap2` over a flat index). Past `APPROXIMATE_ABOVE`
 vectors the index becomes an inverted file (IVF, exact distances within the probed lists), which
-keeps ids, removal and reconstruction, and is memory-mapped when loaded.
+keeps ids and reconstruction, and is memory-mapped when loaded.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def probes_for(lists: int) -> int:
 
 
 class VectorIndex:
-    """Add, remove, search and reconstruct vectors by id, exact or approximate."""
+    """Add, search and reconstruct vectors by id, exact or approximate."""
 
     def __init__(self, index) -> None:
         self._index = index
@@ -88,16 +88,13 @@ class VectorIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def load(cls, path: Path, mmap: bool = True) -> VectorIndex:
-        """Read an index; large ones are memory-mapped rather than read into memory."""
+    def load(cls, path: Path) -> VectorIndex:
+        """Read an index, memory-mapped where FAISS can (IVF), else read into memory."""
         import faiss
 
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
-            return cls(faiss.read_index(str(path), flags))
+            return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
         except RuntimeError:
-            if not flags:
-                raise
             return cls(faiss.read_index(str(path)))
 
     def save(self, path: Path) -> None:
@@ -129,10 +126,6 @@ class VectorIndex:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
-
-    def remove(self, ids: np.ndarray) -> None:
-        if len(ids):
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query; missing slots have id -1."""

@@ -9,7 +9,9 @@ from qa.collection import Collection
 from qa.errors import DocumentNotFound, IndexMismatch, IndexNotFound, ModelMismatch, NoDocuments, NotAnIndex
 from qa.ingest.indexing import IndexOptions, compact_index, index_paths, remove_documents
 from qa.store import MANIFEST_FILE, read_manifest
-from qa.store.writer import MERGE_FACTOR
+from qa.store.merge_policy import DEFAULT_MERGE_POLICY, TieredMergePolicy
+
+MERGE_FACTOR = DEFAULT_MERGE_POLICY.factor
 
 HARBOUR = "The harbour of Valletta closes every winter for repairs to the old stone quay."
 ORCHARD = "The orchard behind the mill grows forty kinds of pears and a few quinces."
@@ -132,6 +134,22 @@ def test_an_update_adds_one_segment_and_leaves_the_others_alone(corpus, index_di
     manifest = read_manifest(index_dir)
     assert manifest.segments[0].deleted_documents == ["orchard"]
     assert manifest.counts.documents == 3
+
+
+def test_a_merge_policy_given_in_the_options_decides_the_merges(tmp_path, index_dir, fake_encoder):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    never = TieredMergePolicy(factor=1000)
+    for number in range(MERGE_FACTOR + 2):
+        (folder / f"note{number:02d}.txt").write_text(f"Note {number}: the ferry number {number} left at dawn.")
+        index_paths(
+            [folder / f"note{number:02d}.txt"], index_dir, IndexOptions(merge_policy=never), encoder=fake_encoder
+        )
+    assert len(read_manifest(index_dir).segments) == MERGE_FACTOR + 2  # the default would have merged ten
+    (folder / "last.txt").write_text("The last ferry left at dusk.")
+    index_paths([folder / "last.txt"], index_dir, encoder=fake_encoder)  # the default policy merges again
+    assert len(read_manifest(index_dir).segments) < MERGE_FACTOR
+    assert read_manifest(index_dir).counts.documents == MERGE_FACTOR + 3
 
 
 def test_small_segments_are_merged_and_compact_makes_one(tmp_path, index_dir, fake_encoder):

@@ -40,6 +40,7 @@ from qa.store import (
     searchable_text,
 )
 from qa.store.manifest import utc_now
+from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish
 NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
@@ -88,6 +89,7 @@ class IndexOptions:
     limits: ReadLimits = DEFAULT_READ_LIMITS  # what reading one file may cost
     root: Path | None = None  # name files relative to this folder (the server's documents folder)
     build: BuildSegments | None = None  # reads and embeds the planned files: here by default, or on Ray
+    merge_policy: MergePolicy = DEFAULT_MERGE_POLICY  # which segments each commit merges
 
 
 def index_paths(
@@ -106,7 +108,6 @@ def index_paths(
     `options.build` reads and embeds the planned files into segments: here by default, or on a Ray
     cluster (`qa.ingest.distributed`); either way one generation is committed here, under the lock.
     """
-    rebuild, chunking, quantize, wait = options.rebuild, options.chunking, options.quantize, options.wait
     build, limits, root = options.build, options.limits, options.root
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
@@ -121,7 +122,7 @@ def index_paths(
         )
     folders = [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
     report = IndexReport(index_dir, skipped=list(scan.skipped), limits=limits)
-    with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
+    with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
         files = plan_files(writer, scan, folders, report)
         report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress)
         if report.added + report.updated + report.unchanged == 0:
@@ -254,9 +255,8 @@ def index_documents(
         raise NoDocuments("No documents to index.")
     index_dir = Path(index_dir)
     report = IndexReport(index_dir, added=len(documents))
-    rebuild, chunking, wait = options.rebuild, options.chunking, options.wait
-    quantize = bool(options.quantize) if rebuild else options.quantize
-    with _open_writer(index_dir, model, encoder, rebuild, chunking, quantize, wait) as (writer, encoder, settings):
+    quantize = bool(options.quantize) if options.rebuild else options.quantize
+    with _open_writer(index_dir, model, encoder, options, quantize) as (writer, encoder, settings):
         report.passages = _add(writer, encoder, settings, documents, on_progress)
         _commit(writer, report, [])
     return report
@@ -321,7 +321,8 @@ def _match(writer: IndexWriter, target: str, ids_only: bool = False) -> dict[str
 class _open_writer:
     """The writer with the encoder and chunking the index was (or will be) built with."""
 
-    def __init__(self, index_dir, model, encoder, rebuild, chunking, quantize, wait) -> None:
+    def __init__(self, index_dir, model, encoder, options: IndexOptions, quantize: bool | None) -> None:
+        rebuild, chunking = options.rebuild, options.chunking
         previous = None
         if not rebuild and (index_dir / MANIFEST_FILE).exists():
             previous = read_manifest(index_dir)
@@ -343,7 +344,7 @@ class _open_writer:
             updated=now,
             chunking=asdict(self.chunking),
         )
-        self.writer = IndexWriter.open(index_dir, fresh, rebuild=rebuild, wait=wait)
+        self.writer = IndexWriter.open(index_dir, fresh, rebuild, options.wait, options.merge_policy)
 
     def __enter__(self):
         return self.writer, self.encoder, self.chunking

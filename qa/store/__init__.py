@@ -1,19 +1,21 @@
 """The index folder: immutable segments, a manifest per generation, one writer, many readers.
 
-Layout (all file names and every SQL statement live in this package):
+Layout (every file name and SQL statement of an index lives in this package; the shared server's
+own files, keys and feedback, are qa/server's):
 
     INDEX/manifest.json           the current generation: model, live segments, deletion marks
     INDEX/write.lock              held (flock) by the one writer
-    INDEX/segments/NAME/          one segment: passages.sqlite, vectors.faiss, postings/, ids.npy
+    INDEX/segments/NAME/          one segment: passages.sqlite, vectors.faiss, postings/ (postings.py), ids.npy
+
+The store knows documents, passages and vectors; it never imports search (what a question is).
 """
 
-from qa.store.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, ModelInfo, read_manifest, rebuild_hint
-from qa.store.segment import DocumentRecord, PassageRecord, StoredDocument, StoredPassage, searchable_text
+from qa.store.manifest import MANIFEST_FILE, Manifest, ModelInfo, read_manifest, rebuild_hint
+from qa.store.segment import DocumentRecord, PassageRecord, searchable_text
 from qa.store.snapshot import Snapshot
-from qa.store.writer import IndexWriter, check_same_model, is_index_or_empty
+from qa.store.writer import IndexWriter, check_same_model
 
 __all__ = [
-    "FORMAT_VERSION",
     "MANIFEST_FILE",
     "DocumentRecord",
     "IndexWriter",
@@ -21,10 +23,7 @@ __all__ = [
     "ModelInfo",
     "PassageRecord",
     "Snapshot",
-    "StoredDocument",
-    "StoredPassage",
     "check_same_model",
-    "is_index_or_empty",
     "read_manifest",
     "rebuild_hint",
     "searchable_text",

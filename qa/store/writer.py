@@ -9,7 +9,6 @@ no manifest names is removed by the next writer.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from qa.store.manifest import (
     utc_now,
     write_manifest,
 )
+from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 from qa.store.segment import (
     SEGMENTS_FOLDER,
     DocumentRecord,
@@ -39,12 +39,6 @@ from qa.store.segment import (
     write_segment,
 )
 from qa.store.snapshot import Snapshot
-
-# Size-tiered merging: segments whose live passage counts share a power of MERGE_FACTOR form a
-# tier; a tier of MERGE_FACTOR segments is merged into one. A segment with more than
-# MAX_DELETED_SHARE of its passages deleted is rewritten with the next merge of its tier.
-MERGE_FACTOR = 10
-MAX_DELETED_SHARE = 0.5
 
 
 def is_index_or_empty(index_dir: Path) -> bool:
@@ -60,10 +54,13 @@ def is_index_or_empty(index_dir: Path) -> bool:
 class IndexWriter:
     """Holds the write lock from `open` to `close`; nothing is visible to readers before `commit`."""
 
-    def __init__(self, index_dir: Path, manifest: Manifest, lock: WriterLock, rebuild: bool) -> None:
+    def __init__(
+        self, index_dir: Path, manifest: Manifest, lock: WriterLock, rebuild: bool, policy: MergePolicy
+    ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
         self.lock = lock
+        self.policy = policy
         self._segments: dict[str, Segment] = {}
         self.snapshot = Snapshot.open(index_dir, self._segments, load=False) if not rebuild else None
         self._new: list[SegmentInfo] = []
@@ -71,8 +68,16 @@ class IndexWriter:
         self._pending_ids: set[str] = set()
 
     @classmethod
-    def open(cls, index_dir: Path, fresh: Manifest, rebuild: bool = False, wait: float = 5.0) -> IndexWriter:
-        """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`."""
+    def open(
+        cls,
+        index_dir: Path,
+        fresh: Manifest,
+        rebuild: bool = False,
+        wait: float = 5.0,
+        policy: MergePolicy = DEFAULT_MERGE_POLICY,
+    ) -> IndexWriter:
+        """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`.
+        `policy` chooses the segments merged at each commit."""
         if not is_index_or_empty(index_dir):
             raise NotAnIndex(f"{index_dir} exists and is not a qa index; choose another --index folder.")
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -83,11 +88,11 @@ class IndexWriter:
                 raise NotAnIndex(f"{index_dir} exists and is not a qa index; choose another --index folder.")
             exists = (index_dir / MANIFEST_FILE).exists()
             if exists and not rebuild:
-                writer = cls(index_dir, read_manifest(index_dir).model_copy(deep=True), lock, rebuild=False)
+                writer = cls(index_dir, read_manifest(index_dir).model_copy(deep=True), lock, False, policy)
                 writer.remove_unused_files()
                 return writer
             manifest = _carry_over(index_dir, fresh.model_copy(deep=True)) if exists else fresh.model_copy(deep=True)
-            return cls(index_dir, manifest, lock, rebuild=True)
+            return cls(index_dir, manifest, lock, True, policy)
         except BaseException:
             lock.release()
             raise
@@ -182,7 +187,7 @@ class IndexWriter:
     def has_changes(self) -> bool:
         return bool(self._new or any(self._deleted.values())) or self.snapshot is None
 
-    def commit(self, roots: Sequence[str] = (), merge: bool = True, compact: bool = False) -> Manifest:
+    def commit(self, roots: Sequence[str] = (), compact: bool = False) -> Manifest:
         """Publish the changes as one generation; merge per the policy (`compact`: into one segment)."""
         manifest = self.manifest
         segments = []
@@ -201,8 +206,8 @@ class IndexWriter:
         segments += self._new
         if compact and (len(segments) > 1 or any(s.deleted_documents for s in segments)):
             segments = [self._merge(segments)]
-        elif merge:
-            segments = self._merge_tiers(segments)
+        else:
+            segments = self._merge_by_policy(segments)
         manifest.segments = segments
         manifest.generation += 1
         manifest.updated = utc_now()
@@ -216,16 +221,8 @@ class IndexWriter:
         self.remove_unused_files()
         return manifest
 
-    def _merge_tiers(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
-        while True:
-            tiers: dict[int, list[SegmentInfo]] = {}
-            for info in segments:
-                tiers.setdefault(_tier(info.live_passages), []).append(info)
-            full = [tier for tier in sorted(tiers) if len(tiers[tier]) >= MERGE_FACTOR]
-            if not full:
-                break
-            group = tiers[full[0]][:MERGE_FACTOR]
-            group += [s for s in segments if s not in group and _mostly_deleted(s) and _tier(s.passages) <= full[0]]
+    def _merge_by_policy(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
+        while group := self.policy.next_merge(segments):
             merged = self._merge(group)
             position = segments.index(group[0])
             segments = [s for s in segments if s not in group]
@@ -283,14 +280,6 @@ def _carry_over(index_dir: Path, manifest: Manifest) -> Manifest:
 
 def _segment_name(manifest: Manifest) -> str:
     return f"{manifest.generation + 1:08d}-{uuid.uuid4().hex[:8]}"
-
-
-def _tier(passages: int) -> int:
-    return int(math.log(max(1, passages), MERGE_FACTOR))
-
-
-def _mostly_deleted(info: SegmentInfo) -> bool:
-    return info.passages > 0 and info.deleted_passages / info.passages > MAX_DELETED_SHARE
 
 
 def check_same_model(previous: Manifest, name: str, quantized: bool | None, hint: str) -> None:

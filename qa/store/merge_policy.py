@@ -1,0 +1,50 @@
+"""Which segments to merge after a commit: a policy apart from the writer (as tantivy keeps its
+`MergePolicy` trait apart from its `IndexWriter`), so a benchmark or a special index can choose
+another one without touching how merges are written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from qa.store.manifest import SegmentInfo
+
+
+class MergePolicy(Protocol):
+    def next_merge(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
+        """The segments to merge into one next (at least two), or [] when none should be.
+        The writer asks again after each merge, with the merged segment in place."""
+        ...
+
+
+@dataclass(frozen=True)
+class TieredMergePolicy:
+    """Size-tiered merging: segments whose live passage counts share a power of `factor` form a
+    tier; a tier of `factor` segments is merged into one. A segment with more than
+    `max_deleted_share` of its passages deleted joins the next merge of its tier or a higher one."""
+
+    factor: int = 10
+    max_deleted_share: float = 0.5
+
+    def next_merge(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
+        tiers: dict[int, list[SegmentInfo]] = {}
+        for info in segments:
+            tiers.setdefault(self._tier(info.live_passages), []).append(info)
+        full = [tier for tier in sorted(tiers) if len(tiers[tier]) >= self.factor]
+        if not full:
+            return []
+        group = tiers[full[0]][: self.factor]
+        return group + [
+            s for s in segments if s not in group and self._mostly_deleted(s) and self._tier(s.passages) <= full[0]
+        ]
+
+    def _tier(self, passages: int) -> int:
+        return int(math.log(max(1, passages), self.factor))
+
+    def _mostly_deleted(self, info: SegmentInfo) -> bool:
+        return info.passages > 0 and info.deleted_passages / info.passages > self.max_deleted_share
+
+
+DEFAULT_MERGE_POLICY = TieredMergePolicy()
