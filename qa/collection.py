@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from embeddings import Encoder
 from qa.answers import (
     DEFAULT_TOP_K,
     MAX_QUESTION_CHARS,
@@ -55,7 +56,12 @@ class Collection:
     """
 
     def __init__(
-        self, index_dir: Path, encoder, snapshot: Snapshot, settings: RetrievalSettings, segments: dict[str, Segment]
+        self,
+        index_dir: Path,
+        encoder: Encoder,
+        snapshot: Snapshot,
+        settings: RetrievalSettings,
+        segments: dict[str, Segment],
     ) -> None:
         self.index_dir = index_dir
         self.encoder = encoder
@@ -69,7 +75,7 @@ class Collection:
         cls,
         index_dir: Path | None = None,
         model: str | None = None,
-        encoder=None,
+        encoder: Encoder | None = None,
         settings: RetrievalSettings | None = None,
         on_progress: OnProgress = ignore,
     ) -> Collection:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from embeddings import Encoder
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError, UnreadableFile
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
@@ -83,7 +84,7 @@ def index_paths(
     rebuild: bool = False,
     chunking: ChunkingSettings | None = None,
     quantize: bool | None = None,
-    encoder=None,
+    encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
     wait: float = DEFAULT_WAIT,
     build: BuildSegments | None = None,
@@ -180,7 +181,7 @@ def read_file(file: FileToRead, report: IndexReport) -> Document | None:
 
 
 def build_here(
-    writer: IndexWriter, encoder, settings: ChunkingSettings, files: list[FileToRead], report, on_progress
+    writer: IndexWriter, encoder: Encoder, settings: ChunkingSettings, files: list[FileToRead], report, on_progress
 ) -> int:
     """Read, chunk and embed the files in this process, as one segment."""
     documents = [document for file in files if (document := read_file(file, report)) is not None]
@@ -188,7 +189,7 @@ def build_here(
 
 
 def embed_documents(
-    documents: Sequence[Document], encoder, settings: ChunkingSettings, on_progress: OnProgress = ignore
+    documents: Sequence[Document], encoder: Encoder, settings: ChunkingSettings, on_progress: OnProgress = ignore
 ):
     """(document records, passage records, vectors) of documents chunked and embedded as indexing
     does, ready for `IndexWriter.add` (passage ids are assigned there): a Ray actor makes them, the
@@ -236,7 +237,7 @@ def index_documents(
     model: str | None = None,
     chunking: ChunkingSettings | None = None,
     quantize: bool = False,
-    encoder=None,
+    encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
     wait: float = DEFAULT_WAIT,
     rebuild: bool = True,
@@ -344,7 +345,7 @@ class _open_writer:
         self.writer.close()
 
 
-def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
+def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None) -> Encoder:
     import embeddings
 
     quantized = previous.model.quantized if previous and quantize is None else bool(quantize)
@@ -357,7 +358,7 @@ def _faiss_version() -> str:
     return faiss_version()
 
 
-def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on_progress: OnProgress) -> int:
+def _add(writer: IndexWriter, encoder: Encoder, settings: ChunkingSettings, documents, on_progress: OnProgress) -> int:
     """Chunk and embed documents, and write them to the writer as one segment."""
     if not documents:
         return 0
@@ -388,7 +389,7 @@ def ensure_index(
     source: Sequence[Path] | Sequence[Document],
     name: str,
     model: str | None = None,
-    encoder=None,
+    encoder: Encoder | None = None,
     chunking: ChunkingSettings | None = None,
     on_progress: OnProgress = ignore,
 ) -> Path:

@@ -18,6 +18,7 @@ from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field
 
+from embeddings import Encoder
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
 from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, load_file
 from qa.ingest.indexing import DEFAULT_WAIT, index_paths, remove_documents
@@ -89,7 +90,7 @@ def add_documents(
     files: Sequence[IncomingFile],
     index_dir: Path,
     documents_dir: Path,
-    encoder,
+    encoder: Encoder,
     folder: str | None = None,
     limits: UploadLimits = UploadLimits(),
     wait: float = DEFAULT_WAIT,
