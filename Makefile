@@ -48,6 +48,7 @@ bench: setup
 lint: setup
 	$(VENV)/bin/ruff check qa embeddings api tests benchmarks
 	$(VENV)/bin/ruff format --check qa embeddings api tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache   # the layers' contracts in pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache

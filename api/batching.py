@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from embeddings import Encoder
+
 # Questions one server process answers at once, each on a worker thread of its own (the rest wait
 # their turn on the event loop), and the most one encoder call takes. Under 64 clients, letting all
 # of them in (FastAPI's pool has 40 threads) made the calls larger, 24 questions instead of 17, and
@@ -35,7 +37,7 @@ class QuestionBatcher:
     requests (docs/PERFORMANCE.md). Everything else is the wrapped encoder's.
     """
 
-    def __init__(self, encoder, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, encoder: Encoder, max_batch: int = MAX_BATCH) -> None:
         self.encoder = encoder
         self.max_batch = max_batch
         self._lock = threading.Lock()

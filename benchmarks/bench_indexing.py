@@ -63,17 +63,17 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    from embeddings import Encoder
+    from embeddings import SentenceTransformerEncoder
     from embeddings.model import resolve_model
 
     folder = scifact_folder(args.limit)
     documents = sum(1 for _ in folder.glob("*.md"))
-    batch_size = getattr(Encoder(), "batch_size", 32)
+    batch_size = getattr(SentenceTransformerEncoder(), "batch_size", 32)
     transformers_logging.disable_progress_bar()
     model = SentenceTransformer(resolve_model(None)[1], device="cpu")
     model.encode(["warm up"] * batch_size, batch_size=batch_size)
 
-    onnx = Encoder(quantized=args.quantize).onnx_encoder
+    onnx = SentenceTransformerEncoder(quantized=args.quantize).onnx_encoder
     if onnx is not None:
         onnx.encode(["warm up"] * batch_size, batch_size=batch_size)
     seconds: dict[str, list[float]] = {"qa index": [], "raw encode": []}

@@ -25,9 +25,9 @@ SCIFACT = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
 
 def real_embeddings(limit: int = 5000) -> tuple[np.ndarray, np.ndarray]:
     """Real passage and question embeddings: SciFact abstracts and queries, else the seeds."""
-    from embeddings import Encoder
+    from embeddings import SentenceTransformerEncoder
 
-    encoder = Encoder()
+    encoder = SentenceTransformerEncoder()
     if SCIFACT.exists():
         texts = [json.loads(line)["text"] for line in SCIFACT.read_text().splitlines()[:limit]]
         queries = [json.loads(line)["text"] for line in (SCIFACT.parent / "queries.jsonl").read_text().splitlines()]

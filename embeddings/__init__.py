@@ -1,5 +1,25 @@
 """Text embeddings and the FAISS vector index. Knows nothing about questions or documents."""
 
-from embeddings.model import DEFAULT_MODEL, Encoder, load_encoder, resolve_model
+from embeddings.model import (
+    DEFAULT_MODEL,
+    EncoderFactory,
+    SentenceTransformerEncoder,
+    load_encoder,
+    register_encoder,
+    registered_encoder,
+    resolve_model,
+    unregister_encoder,
+)
+from embeddings.protocol import Encoder
 
-__all__ = ["DEFAULT_MODEL", "Encoder", "load_encoder", "resolve_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Encoder",
+    "EncoderFactory",
+    "SentenceTransformerEncoder",
+    "load_encoder",
+    "register_encoder",
+    "registered_encoder",
+    "resolve_model",
+    "unregister_encoder",
+]

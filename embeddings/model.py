@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+
+from embeddings.protocol import Encoder
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
@@ -43,18 +46,51 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     return name, name
 
 
+EncoderFactory = Callable[[str, bool], Encoder]
+"""Makes an encoder from (the name the manifest records, quantized)."""
+
+_registered: dict[str, EncoderFactory] = {}
+
+
+def register_encoder(name: str, factory: EncoderFactory) -> None:
+    """Make `load_encoder(name)` call `factory(name, quantized)` instead of loading a
+    sentence-transformers model; an alias of a name (the default model's short name) counts as it."""
+    _registered[resolve_model(name)[0]] = factory
+
+
+def unregister_encoder(name: str) -> None:
+    """Forget what `register_encoder(name, …)` registered (nothing happens if nothing was)."""
+    _registered.pop(resolve_model(name)[0], None)
+
+
+@contextmanager
+def registered_encoder(names: str | Iterable[str], factory: EncoderFactory) -> Iterator[None]:
+    """`register_encoder` for each name while the block runs; what was registered before comes back after."""
+    keys = [resolve_model(name)[0] for name in ([names] if isinstance(names, str) else names)]
+    saved = {key: _registered[key] for key in keys if key in _registered}
+    for key in keys:
+        _registered[key] = factory
+    try:
+        yield
+    finally:
+        for key in keys:
+            _registered.pop(key, None)
+        _registered.update(saved)
+
+
 def load_encoder(name: str | None = None, quantized: bool = False) -> Encoder:
-    """The encoder the index and the questions use. Callers that want another one (tests use a
-    small deterministic fake) pass an object with the same attributes and methods instead."""
-    return Encoder(name, quantized=quantized)
+    """The encoder the index and the questions use: a registered one by that name, else the
+    sentence-transformers model of that name or folder (the default model when `name` is None)."""
+    recorded = resolve_model(name)[0]
+    factory = _registered.get(recorded)
+    if factory is not None:
+        return factory(recorded, quantized)
+    return SentenceTransformerEncoder(name, quantized=quantized)
 
 
-class Encoder:
-    """Turns texts into L2-normalised float32 vectors; the model loads on first use.
-
-    What indexing and asking use of an encoder: `name`, `dimension`, `max_tokens`, `quantized`,
-    `count_tokens`, `token_spans`, `encode`, `encode_queries` and `warm_up`.
-    """
+class SentenceTransformerEncoder:
+    """The `Encoder` of a sentence-transformers model: the model loads on first use, and texts go
+    through its ONNX export when it has one."""
 
     def __init__(self, name: str | None = None, batch_size: int = 32, quantized: bool = False) -> None:
         self.name, self.location = resolve_model(name)

@@ -122,8 +122,6 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Pa
     anything else is refused. The export is checked against sentence-transformers before it is
     published; `quantize` adds an int8 dynamically quantised `model.int8.onnx`.
     """
-    import onnxruntime
-    import torch
     from sentence_transformers import SentenceTransformer
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
@@ -135,6 +133,47 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Pa
     tokenizer = transformer.tokenizer
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(f"{model_dir}: only models with a fast (tokenizer.json) tokenizer can be exported")
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        tmp_dir.chmod(0o755)
+        expected = model.encode(list(_PROBE_TEXTS), convert_to_numpy=True, normalize_embeddings=True)
+        input_names = _trace(transformer, tmp_dir / ONNX_FILE)
+        fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, transformer.auto_model.config)
+        tokenizer.backend_tokenizer.save(str(tmp_dir / TOKENIZER_FILE))
+        config = {
+            "format_version": FORMAT_VERSION,
+            "export_revision": EXPORT_REVISION,
+            "pooling": pooling_mode,
+            "normalize": normalize,
+            "max_seq_length": int(model.max_seq_length),
+            "dimension": int(expected.shape[1]),
+            "input_names": input_names,
+            "pad_token": tokenizer.pad_token,
+            "pad_token_id": int(tokenizer.pad_token_id),
+            "source_model": str(model_dir.resolve()),
+            "weights_sha256": weights_sha256(model_dir),
+            "opset": OPSET,
+            "fused_for": fused,
+            **_versions(),
+        }
+        (tmp_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+
+        _check_export(OnnxEncoder(tmp_dir), expected, "fp32", _MIN_EXPORT_COSINE)
+        if quantize:
+            _quantize(tmp_dir, expected)
+        _publish(tmp_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _trace(transformer, onnx_file: Path) -> list[str]:
+    """Trace the transformer alone (token tensors in, token embeddings out) into `onnx_file`, on a
+    padded batch of the probe texts; returns the graph's input names."""
+    import torch
 
     preprocess = getattr(transformer, "preprocess", None) or transformer.tokenize  # renamed in ST 6
     features = preprocess(list(_PROBE_TEXTS))
@@ -152,70 +191,48 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Pa
         def forward(self, *inputs):
             return self.auto_model(**dict(zip(input_names, inputs, strict=True)), return_dict=True).last_hidden_state
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        tmp_dir.chmod(0o755)
-        expected = model.encode(list(_PROBE_TEXTS), convert_to_numpy=True, normalize_embeddings=True)
-        with torch.inference_mode(), warnings.catch_warnings():
-            # Tracing notes about shape checks and index ops; the parity check below is the real test.
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            warnings.filterwarnings("ignore", module=r"torch\.onnx")
-            # We choose the tracing exporter on purpose (see `dynamo=False` below); torch warns that it is legacy.
-            warnings.filterwarnings(
-                "ignore", "You are using the legacy TorchScript-based ONNX export", DeprecationWarning
-            )
-            torch.onnx.export(
-                TokenEmbeddings(),
-                example,
-                str(tmp_dir / ONNX_FILE),
-                input_names=input_names,
-                output_names=["token_embeddings"],
-                dynamic_axes=dynamic_axes,
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,  # the torch.export-based exporter needs onnxscript; the tracer does not
-            )
-        fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, transformer.auto_model.config)
-        tokenizer.backend_tokenizer.save(str(tmp_dir / TOKENIZER_FILE))
-        config = {
-            "format_version": FORMAT_VERSION,
-            "export_revision": EXPORT_REVISION,
-            "pooling": pooling_mode,
-            "normalize": normalize,
-            "max_seq_length": int(model.max_seq_length),
-            "dimension": int(expected.shape[1]),
-            "input_names": input_names,
-            "pad_token": tokenizer.pad_token,
-            "pad_token_id": int(tokenizer.pad_token_id),
-            "source_model": str(model_dir.resolve()),
-            "weights_sha256": weights_sha256(model_dir),
-            "opset": OPSET,
-            "fused_for": fused,
-            "torch_version": torch.__version__,
-            "onnxruntime_version": onnxruntime.__version__,
-        }
-        (tmp_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    with torch.inference_mode(), warnings.catch_warnings():
+        # Tracing notes about shape checks and index ops; the parity check after export is the real test.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", module=r"torch\.onnx")
+        # We choose the tracing exporter on purpose (see `dynamo=False` below); torch warns that it is legacy.
+        warnings.filterwarnings("ignore", "You are using the legacy TorchScript-based ONNX export", DeprecationWarning)
+        torch.onnx.export(
+            TokenEmbeddings(),
+            example,
+            str(onnx_file),
+            input_names=input_names,
+            output_names=["token_embeddings"],
+            dynamic_axes=dynamic_axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,  # the torch.export-based exporter needs onnxscript; the tracer does not
+        )
+    return input_names
 
-        _check_export(OnnxEncoder(tmp_dir), expected, "fp32", _MIN_EXPORT_COSINE)
-        if quantize:
-            import onnx
-            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(
-                tmp_dir / ONNX_FILE,
-                tmp_dir / INT8_FILE,
-                weight_type=QuantType.QInt8,
-                per_channel=True,  # min cosine to fp32 0.99 instead of 0.93 per tensor, at about the same speed
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops defeat type inference
-            )
-            # int8 is lossy by nature; this only catches a broken graph, not a small quality loss.
-            _check_export(OnnxEncoder(tmp_dir, quantized=True), expected, "int8", 0.8)
-        _publish(tmp_dir, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    return out_dir
+def _versions() -> dict[str, str]:
+    """The torch and onnxruntime an export was made with, recorded in its config."""
+    import onnxruntime
+    import torch
+
+    return {"torch_version": torch.__version__, "onnxruntime_version": onnxruntime.__version__}
+
+
+def _quantize(export_dir: Path, expected: np.ndarray) -> None:
+    """Add the int8 dynamically quantised `model.int8.onnx` beside the fp32 graph, and check it."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        export_dir / ONNX_FILE,
+        export_dir / INT8_FILE,
+        weight_type=QuantType.QInt8,
+        per_channel=True,  # min cosine to fp32 0.99 instead of 0.93 per tensor, at about the same speed
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops defeat type inference
+    )
+    # int8 is lossy by nature; this only catches a broken graph, not a small quality loss.
+    _check_export(OnnxEncoder(export_dir, quantized=True), expected, "int8", 0.8)
 
 
 class OnnxEncoder:

@@ -46,20 +46,24 @@ def isolated_home(tmp_path_factory, monkeypatch, session_cache):
     return home
 
 
-def fake_loader(name: str | None = None, quantized: bool = False):
-    """Stands in for `embeddings.load_encoder`: a fake encoder under the name asked for."""
-    from embeddings.model import resolve_model
-    from tests.fakes import FakeEncoder
+@pytest.fixture(scope="session", autouse=True)
+def fake_model_by_name():
+    """The fake is loadable by its own name, as a model is: an index built with it opens with it."""
+    import embeddings
+    from tests.fakes import FAKE_MODEL, load_fake
 
-    return FakeEncoder(name=resolve_model(name)[0])
+    with embeddings.registered_encoder(FAKE_MODEL, load_fake):
+        yield
 
 
 @pytest.fixture
-def fake_model(monkeypatch):
-    """Every encoder qa loads (CLI, app, default index) is the fake one."""
+def fake_model():
+    """The default model is the fake too, so every encoder qa loads (CLI, app, default index) is a fake."""
     import embeddings
+    from tests.fakes import load_fake
 
-    monkeypatch.setattr(embeddings, "load_encoder", fake_loader)
+    with embeddings.registered_encoder(embeddings.DEFAULT_MODEL, load_fake):
+        yield
 
 
 @pytest.fixture
@@ -83,17 +87,17 @@ def fake_seeds_index(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the real model, once per test session."""
-    from embeddings.model import Encoder
+    from embeddings import SentenceTransformerEncoder
     from qa.ingest.indexing import index_paths
 
     index_dir = tmp_path_factory.mktemp("indexes") / "seeds.qa"
-    index_paths([SEEDS], index_dir, encoder=Encoder())  # the real model, even if a test fakes the loader
+    index_paths([SEEDS], index_dir, encoder=SentenceTransformerEncoder())  # the real model, even under `fake_model`
     return index_dir
 
 
 @pytest.fixture(scope="session")
 def seeds_collection(seeds_index):
-    from embeddings.model import Encoder
+    from embeddings import SentenceTransformerEncoder
     from qa.collection import Collection
 
-    return Collection.open(seeds_index, encoder=Encoder())
+    return Collection.open(seeds_index, encoder=SentenceTransformerEncoder())

@@ -15,12 +15,13 @@ import numpy as np
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")
+FAKE_MODEL = "test/hashed-words"
 
 
 class FakeEncoder:
-    """Has what indexing and asking use of `embeddings.Encoder`."""
+    """An `embeddings.Encoder`: what indexing and asking use of one, and no model."""
 
-    def __init__(self, name: str = "test/hashed-words", dimension: int = 64, max_tokens: int = 128) -> None:
+    def __init__(self, name: str = FAKE_MODEL, dimension: int = 64, max_tokens: int = 128) -> None:
         self.name = name
         self.dimension = dimension
         self.max_tokens = max_tokens
@@ -54,6 +55,11 @@ class FakeEncoder:
 
     def warm_up(self) -> None:
         """Nothing to load."""
+
+
+def load_fake(name: str, quantized: bool = False) -> FakeEncoder:
+    """An `embeddings.EncoderFactory`: the fake, under the name it was registered for."""
+    return FakeEncoder(name=name)
 
 
 class DyingEncoder(FakeEncoder):

@@ -23,18 +23,9 @@ ROME_DOC = "000_5ff8cc3110b41a82"
 
 @pytest.fixture(scope="module")
 def client(fake_seeds_index: Path) -> Iterator[TestClient]:
-    """The app as `qa serve` runs it: the index is opened at start-up (with the fake encoder)."""
-    import embeddings
-    from tests.conftest import fake_loader
-
-    with pytest.MonkeyPatch.context() as patch:  # only while the app starts: session fixtures stay real
-        patch.setattr(embeddings, "load_encoder", fake_loader)
-        client = TestClient(create_app(Settings(index=fake_seeds_index)))
-        client.__enter__()
-    try:
+    """The app as `qa serve` runs it: the index is opened at start-up (with the fake encoder, by its name)."""
+    with TestClient(create_app(Settings(index=fake_seeds_index))) as client:
         yield client
-    finally:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

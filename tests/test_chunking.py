@@ -91,9 +91,9 @@ def test_is_prose(line, expected):
 
 @pytest.mark.slow
 def test_seed_passages_fit_the_real_model_and_round_trip():
-    from embeddings import Encoder
+    from embeddings import SentenceTransformerEncoder
 
-    encoder = Encoder()
+    encoder = SentenceTransformerEncoder()
     for path in sorted(SEEDS.glob("*.txt")):
         document = load_file(path, SEEDS, path.stem, file_sha256(path))
         spans = split_passages(document.text, encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2)

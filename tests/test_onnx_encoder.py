@@ -182,14 +182,14 @@ def test_query_path_does_not_import_torch(onnx_dir):
 
 @pytest.mark.slow
 def test_indexing_encodes_with_onnx_and_torch_fallback_gives_the_same_vectors(onnx_dir, cache_dir, monkeypatch):
-    from embeddings import Encoder
+    from embeddings import SentenceTransformerEncoder
 
     monkeypatch.setenv("QA_CACHE_DIR", str(cache_dir))
     passages = seed_passages(12)
-    default = Encoder()
+    default = SentenceTransformerEncoder()
     assert default.onnx_encoder is not None, "a local model with an export encodes passages through ONNX Runtime"
     monkeypatch.setenv("QA_ENCODER_BACKEND", "torch")
-    fallback = Encoder()
+    fallback = SentenceTransformerEncoder()
     assert fallback.onnx_encoder is None
     assert cosines(default.encode(passages), fallback.encode(passages)).min() >= MIN_COSINE
 

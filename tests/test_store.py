@@ -175,8 +175,9 @@ PIPES = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
 KILL_AT = """
 import os, signal, sys
 import embeddings
-from tests.conftest import fake_loader
-embeddings.load_encoder = fake_loader
+from tests.fakes import FAKE_MODEL, load_fake
+embeddings.register_encoder(embeddings.DEFAULT_MODEL, load_fake)
+embeddings.register_encoder(FAKE_MODEL, load_fake)
 target, calls = int(os.environ.get("KILL_AT_FSYNC", "0")), [0]
 real_fsync = os.fsync
 def fsync(descriptor):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from embeddings import Encoder
 from qa.errors import InvalidInput
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import RankedResult, hit_at_k, summarize
@@ -103,7 +104,7 @@ def corpus_index(
     eval_set: EvalSet,
     model: str | None = None,
     chunking: ChunkingSettings | None = None,
-    encoder=None,
+    encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
 ) -> Path:
     """The cached index of an evaluation corpus, built on first use."""
@@ -139,7 +140,7 @@ def run_eval(
     compare: bool = False,
     chunking: ChunkingSettings | None = None,
     settings=None,
-    encoder=None,
+    encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
     against: EvalSet | None = None,
 ) -> EvalReport:

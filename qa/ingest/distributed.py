@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings import Encoder
 from qa.errors import RayUnavailable
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
@@ -99,7 +100,7 @@ class RayPipeline:
     def __call__(
         self,
         writer: IndexWriter,
-        encoder,
+        encoder: Encoder,
         settings: ChunkingSettings,
         files: list[FileToRead],
         report: IndexReport,
@@ -157,7 +158,7 @@ class EmbedFiles:
     Each output row is one file: `skipped` (why it could not be read, else empty), `payload` (its
     document and passage records, pickled) and `vectors` (float32 bytes, one row per passage)."""
 
-    def __init__(self, make_encoder: Callable[[], object], chunking: dict, limits) -> None:
+    def __init__(self, make_encoder: Callable[[], Encoder], chunking: dict, limits) -> None:
         self.encoder = make_encoder()
         self.settings = ChunkingSettings(**chunking)
         self.limits = limits
@@ -199,17 +200,17 @@ def _quiet(context) -> None:
     logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled"
 
 
-def encoder_factory(encoder) -> Callable[[], object]:
-    """What each actor calls to get its encoder: the index's model loaded there, or (a test's fake,
-    any other object) a copy of `encoder` itself."""
-    from embeddings import Encoder, load_encoder
+def encoder_factory(encoder: Encoder) -> Callable[[], Encoder]:
+    """What each actor calls to get its encoder: the sentence-transformers model loaded there by
+    name, or (a test's fake, any other encoder) a copy of `encoder` itself."""
+    from embeddings import SentenceTransformerEncoder
 
-    if isinstance(encoder, Encoder):
-        return partial(load_encoder, encoder.name, quantized=encoder.quantized)
+    if isinstance(encoder, SentenceTransformerEncoder):
+        return partial(SentenceTransformerEncoder, encoder.name, quantized=encoder.quantized)
     return partial(_same, encoder)
 
 
-def _same(encoder):
+def _same(encoder: Encoder) -> Encoder:
     return encoder
 
 
