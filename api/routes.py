@@ -48,20 +48,64 @@ async def get_collection(request: Request) -> Collection:
 CollectionDep = Annotated[Collection, Depends(get_collection)]
 
 
+# Routes that are the same for every app; `build_router` adds the two whose body or rate limit
+# depends on the settings.
+router = APIRouter()
+
+
+@router.get("/health")
+def health(collection: CollectionDep) -> Health:
+    """The server is up; facts about the index it serves."""
+    return Health(index=collection.stats())
+
+
+@router.get("/documents", dependencies=[ReadAccess], responses=NEEDS_KEY)
+def documents(collection: CollectionDep) -> list[DocumentInfo]:
+    """The indexed documents."""
+    return collection.documents()
+
+
+@router.get("/documents/{doc_id}", dependencies=[ReadAccess], responses={**NEEDS_KEY, **NOT_FOUND})
+def document(doc_id: str, collection: CollectionDep) -> DocumentText:
+    """One document's stored text, which citation offsets point into."""
+    return collection.document(doc_id)
+
+
+@router.delete("/documents/{doc_id}", dependencies=[WriteAccess], responses={**NEEDS_KEY, **NOT_FOUND, **BUSY})
+def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
+    """Remove a document from the index (and its file, when the server keeps it)."""
+    state = request.app.state
+    return delete_document(collection, doc_id, state.documents_dir, state.settings.write_wait)
+
+
+@router.post("/feedback", status_code=201, dependencies=[ReadAccess], responses={**BAD_BODY, **NEEDS_KEY, **NOT_FOUND})
+def feedback(body: FeedbackRequest, request: Request, collection: CollectionDep) -> FeedbackRecorded:
+    """A vote on one passage of an answer, kept for `qa feedback export`."""
+    vote = make_vote(collection, **body.model_dump())
+    return FeedbackRecorded(id=request.app.state.feedback.add(vote), generation=vote.generation)
+
+
+@router.get("/", include_in_schema=False)
+def page() -> FileResponse:
+    return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": PAGE_POLICY})
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget() -> FileResponse:
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
 def build_router(settings: Settings, limiter=None) -> APIRouter:
-    """Routes for one app; the `/ask` body carries the configured limits, and `/ask` and uploads
-    the configured rate limits."""
+    """Routes for one app: `/ask`, whose body carries the configured limits, and `/ask` and
+    uploads with the configured rate limits; then the routes every app has."""
     AskRequest = ask_request_model(settings)
     ask_rate, upload_rate = settings.rate_limits()
     ask_limited = limiter.limit(ask_rate) if limiter and ask_rate else no_limit
     upload_limited = limiter.limit(upload_rate) if limiter and upload_rate else no_limit
-    router = APIRouter()
+    configured = APIRouter()
 
-    @router.post(
-        "/ask",
-        response_model=Answer,
-        dependencies=[ReadAccess],
-        responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED},
+    @configured.post(
+        "/ask", response_model=Answer, dependencies=[ReadAccess], responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED}
     )
     @ask_limited
     async def ask(request: Request, body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
@@ -71,17 +115,7 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters)
         return await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
 
-    @router.get("/health")
-    def health(collection: CollectionDep) -> Health:
-        """The server is up; facts about the index it serves."""
-        return Health(index=collection.stats())
-
-    @router.get("/documents", dependencies=[ReadAccess], responses=NEEDS_KEY)
-    def documents(collection: CollectionDep) -> list[DocumentInfo]:
-        """The indexed documents."""
-        return collection.documents()
-
-    @router.post(
+    @configured.post(
         "/documents",
         status_code=201,
         dependencies=[WriteAccess],
@@ -102,33 +136,5 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
             add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits, settings.write_wait
         )
 
-    @router.get("/documents/{doc_id}", dependencies=[ReadAccess], responses={**NEEDS_KEY, **NOT_FOUND})
-    def document(doc_id: str, collection: CollectionDep) -> DocumentText:
-        """One document's stored text, which citation offsets point into."""
-        return collection.document(doc_id)
-
-    @router.delete("/documents/{doc_id}", dependencies=[WriteAccess], responses={**NEEDS_KEY, **NOT_FOUND, **BUSY})
-    def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
-        """Remove a document from the index (and its file, when the server keeps it)."""
-        return delete_document(collection, doc_id, request.app.state.documents_dir, settings.write_wait)
-
-    @router.post(
-        "/feedback",
-        status_code=201,
-        dependencies=[ReadAccess],
-        responses={**BAD_BODY, **NEEDS_KEY, **NOT_FOUND},
-    )
-    def feedback(body: FeedbackRequest, request: Request, collection: CollectionDep) -> FeedbackRecorded:
-        """A vote on one passage of an answer, kept for `qa feedback export`."""
-        vote = make_vote(collection, **body.model_dump())
-        return FeedbackRecorded(id=request.app.state.feedback.add(vote), generation=vote.generation)
-
-    @router.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": PAGE_POLICY})
-
-    @router.get("/widget.js", include_in_schema=False)
-    def widget() -> FileResponse:
-        return FileResponse(STATIC / "widget.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
-
-    return router
+    configured.include_router(router)
+    return configured
