@@ -16,7 +16,6 @@ from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
 from qa.ingest.documents import (
     DEFAULT_READ_LIMITS,
-    SUPPORTED_SUFFIXES,
     Document,
     ReadLimits,
     ScanResult,
@@ -26,6 +25,7 @@ from qa.ingest.documents import (
     make_doc_id,
     scan_paths,
 )
+from qa.ingest.readers import supported_suffixes
 from qa.store import (
     MANIFEST_FILE,
     DocumentRecord,
@@ -107,7 +107,7 @@ def index_paths(
     if not scan.files:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "
-            f"(supported: {' '.join(sorted(SUPPORTED_SUFFIXES))}). The index was not changed."
+            f"(supported: {' '.join(sorted(supported_suffixes()))}). The index was not changed."
             + _skipped_lines(scan.skipped)
         )
     folders = [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]

@@ -19,8 +19,9 @@ from typing import BinaryIO, Literal
 from pydantic import BaseModel, Field
 
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
-from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, load_file
+from qa.ingest.documents import MIB, ReadLimits, load_file
 from qa.ingest.indexing import DEFAULT_WAIT, index_paths, remove_documents
+from qa.ingest.readers import supported_suffixes
 
 CHUNK = 1 << 20
 _writing = threading.Lock()  # one upload or delete at a time per process: files and index move together
@@ -158,9 +159,10 @@ def safe_name(name: str | None) -> str:
         )
     _check_part(name, shown, "file name")
     suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    supported = supported_suffixes()
+    if suffix not in supported:
         raise UnusableUpload(
-            f"{name}: unsupported type {suffix or '(none)'}; send one of {' '.join(sorted(SUPPORTED_SUFFIXES))}."
+            f"{name}: unsupported type {suffix or '(none)'}; send one of {' '.join(sorted(supported))}."
         )
     return name
 
