@@ -8,7 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.ingest.documents import UnreadableFile, load_file, parse_file
+from qa.errors import UnreadableFile
+from qa.ingest.documents import DEFAULT_READ_LIMITS, load_file
+from qa.ingest.readers import read_here, reader_for
 from tests.hostile import docx_bomb, pdf_page_tree_bomb, simple_pdf
 
 if __name__ == "__main__":
@@ -21,7 +23,7 @@ if __name__ == "__main__":
     worker = (time.perf_counter() - t) / 20
     t = time.perf_counter()
     for _ in range(20):
-        parse_file(pdf)
+        read_here(reader_for(pdf), pdf, DEFAULT_READ_LIMITS)
     here = (time.perf_counter() - t) / 20
     print(f"3-page PDF: {worker * 1000:.1f} ms in a worker, {here * 1000:.1f} ms in process")
     bomb = docx_bomb(d / "bomb.docx", 1024)

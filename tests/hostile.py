@@ -1,10 +1,16 @@
 """Hostile documents, small on disk and made in a test's tmp_path: a DOCX zip bomb and a PDF
-whose page tree names a million pages."""
+whose page tree names a million pages; and hostile readers, for the bounded worker process: one
+that never finishes and one that crashes (register them with `qa.ingest.readers.registered`)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import zipfile
 from pathlib import Path
+
+from qa.ingest.readers import ParsedFile, Reader
 
 MIB = 1 << 20
 
@@ -67,3 +73,17 @@ def simple_pdf(path: Path, pages: list[str]) -> Path:
         pdf.showPage()
     pdf.save()
     return path
+
+
+def _sleep_forever(path: Path, limits) -> ParsedFile:
+    time.sleep(600)
+    return ParsedFile("never")
+
+
+def _crash(path: Path, limits) -> ParsedFile:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return ParsedFile("never")
+
+
+SLOW_READER = Reader("slow", frozenset({".qa-slow"}), _sleep_forever, isolated=True)
+CRASHING_READER = Reader("crash", frozenset({".qa-crash"}), _crash, isolated=True)

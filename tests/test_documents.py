@@ -1,17 +1,12 @@
+import time
 from pathlib import Path
 
 import pytest
 
-from qa.ingest.documents import (
-    ReadLimits,
-    UnreadableFile,
-    decode_bytes,
-    file_sha256,
-    load_file,
-    make_doc_id,
-    scan_paths,
-    title_from_lines,
-)
+from qa.errors import UnreadableFile
+from qa.ingest.documents import DEFAULT_READ_LIMITS, ReadLimits, file_sha256, load_file, make_doc_id, scan_paths
+from qa.ingest.readers import registered
+from qa.ingest.readers.common import decode_bytes, title_from_lines
 
 
 def load(path: Path):
@@ -164,11 +159,25 @@ def test_a_reader_over_its_memory_limit_is_stopped_and_the_caller_lives_on(tmp_p
 
 
 def test_a_reader_over_its_time_limit_is_killed(tmp_path):
-    from tests.hostile import simple_pdf
+    from tests.hostile import SLOW_READER
 
-    pdf = simple_pdf(tmp_path / "a.pdf", ["Some text."])
-    with pytest.raises(UnreadableFile, match="took longer than"):
-        load_file(pdf, tmp_path, "a", "", ReadLimits(max_seconds=1e-9))
+    path = tmp_path / "a.qa-slow"
+    path.write_text("anything")
+    started = time.monotonic()
+    with registered(SLOW_READER):
+        with pytest.raises(UnreadableFile, match="took longer than 0.3 s"):
+            load_file(path, tmp_path, "a", "", ReadLimits(max_seconds=0.3))
+    assert time.monotonic() - started < 5
+
+
+def test_a_reader_that_crashes_is_an_unreadable_file_and_the_caller_lives_on(tmp_path):
+    from tests.hostile import CRASHING_READER
+
+    path = tmp_path / "a.qa-crash"
+    path.write_text("anything")
+    with registered(CRASHING_READER):
+        with pytest.raises(UnreadableFile, match="the reader stopped"):
+            load_file(path, tmp_path, "a", "", DEFAULT_READ_LIMITS)
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):

@@ -116,7 +116,7 @@ class RayPipeline:
         blocks = math.ceil(len(files) / per_block)
         actors = min(actors, blocks)
         by_id = {file.doc_id: file for file in files}
-        items = [{"root": str(f.root), "path": str(f.path), "sha256": f.sha256, "doc_id": f.doc_id} for f in files]
+        items = [{"doc_id": f.doc_id, "file": pickle.dumps(f)} for f in files]  # any source's items
         dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             EmbedFiles,
             fn_constructor_args=(encoder_factory(encoder), asdict(settings), report.limits),
@@ -135,8 +135,8 @@ class RayPipeline:
             ):
                 file = by_id[str(doc_id)]
                 if skipped:
-                    report.skipped.append(Skipped(str(file.path), str(skipped)))
-                    report.files.pop(str(file.path), None)
+                    report.skipped.append(Skipped(file.item.identity, str(skipped)))
+                    report.files.pop(file.item.identity, None)
                     continue
                 report.count_read(file)
                 record, passage_rows = pickle.loads(payload)
@@ -166,8 +166,8 @@ class EmbedFiles:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         report = IndexReport(Path("."), limits=self.limits)
         documents, skipped = [], {}
-        for root, path, sha256, doc_id in zip(batch["root"], batch["path"], batch["sha256"], batch["doc_id"]):
-            file = FileToRead(Path(str(root)), Path(str(path)), str(sha256), str(doc_id), replaces=False)
+        for pickled in batch["file"]:
+            file: FileToRead = pickle.loads(pickled)
             document = read_file(file, report)
             if document is None:
                 skipped[file.doc_id] = report.skipped[-1].reason

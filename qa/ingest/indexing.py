@@ -17,16 +17,13 @@ from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
 from qa.ingest.documents import (
     DEFAULT_READ_LIMITS,
-    SUPPORTED_SUFFIXES,
     Document,
     ReadLimits,
-    ScanResult,
     Skipped,
-    file_sha256,
-    load_file,
     make_doc_id,
-    scan_paths,
 )
+from qa.ingest.readers import supported_suffixes
+from qa.ingest.sources import FolderSource, SourceItem, SourceScan
 from qa.store import (
     MANIFEST_FILE,
     DocumentRecord,
@@ -113,24 +110,23 @@ def index_paths(
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     if missing:
         raise PathNotFound(f"No such file or folder: {', '.join(missing)}")
-    scan = scan_paths(paths, root)
-    if not scan.files:
+    scan = FolderSource(paths, root).scan()
+    if not scan.items:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "
-            f"(supported: {' '.join(sorted(SUPPORTED_SUFFIXES))}). The index was not changed."
+            f"(supported: {' '.join(sorted(supported_suffixes()))}). The index was not changed."
             + _skipped_lines(scan.skipped)
         )
-    folders = [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
     report = IndexReport(index_dir, skipped=list(scan.skipped), limits=limits)
     with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
-        files = plan_files(writer, scan, folders, report)
+        files = plan_files(writer, scan, report)
         report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress)
         if report.added + report.updated + report.unchanged == 0:
             raise NoDocuments(
                 f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
                 + _skipped_lines(report.skipped)
             )
-        roots = [str(root)] if root is not None else folders or [str(Path(p).expanduser().resolve()) for p in paths]
+        roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
         _commit(writer, report, roots)
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
     return report
@@ -138,11 +134,11 @@ def index_paths(
 
 @dataclass(frozen=True)
 class FileToRead:
-    """A new or changed file, with the id its document gets (`replaces`: an update, not an addition)."""
+    """A new or changed item of a source (a file, today), its version when planned, and the id its
+    document gets (`replaces`: an update, not an addition)."""
 
-    root: Path
-    path: Path
-    sha256: str
+    item: SourceItem
+    version: str
     doc_id: str
     replaces: bool
 
@@ -152,24 +148,26 @@ class FileToRead:
 BuildSegments = Callable[[IndexWriter, Any, ChunkingSettings, list[FileToRead], IndexReport, OnProgress], int]
 
 
-def plan_files(writer: IndexWriter, scan: ScanResult, folders: Sequence[str], report: IndexReport) -> list[FileToRead]:
-    """The files to read (new, or changed since they were indexed: by content hash), each with its
-    doc_id reserved; documents of files gone from below `folders` are marked deleted."""
+def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> list[FileToRead]:
+    """The items of a source's scan to read (new, or changed since they were indexed: by version,
+    a content hash for files), each with its doc_id reserved; documents gone from below the
+    scan's roots are marked deleted."""
     files: list[FileToRead] = []
     seen: set[str] = set()
-    for root, path in scan.files:
-        seen.add(str(path))
-        sha256 = file_sha256(path)
-        existing = writer.find(str(path))
-        if existing and existing[1] == sha256:
+    for item in scan.items:
+        identity = item.identity
+        seen.add(identity)
+        version = item.version()
+        existing = writer.find(identity)
+        if existing and existing[1] == version:
             report.unchanged += 1
-            report.files[str(path)] = (existing[0], "unchanged")
+            report.files[identity] = (existing[0], "unchanged")
             continue
-        doc_id = existing[0] if existing else make_doc_id(path.relative_to(root), writer)
+        doc_id = existing[0] if existing else make_doc_id(Path(item.name), writer)
         writer.reserve(doc_id)
-        report.files[str(path)] = (doc_id, "updated" if existing else "added")
-        files.append(FileToRead(root, path, sha256, doc_id, replaces=bool(existing)))
-    for folder in folders:
+        report.files[identity] = (doc_id, "updated" if existing else "added")
+        files.append(FileToRead(item, version, doc_id, replaces=bool(existing)))
+    for folder in scan.roots:
         for doc_id, source in writer.documents_under(folder):
             if source not in seen and writer.delete(doc_id):
                 report.removed_sources.append(source)
@@ -178,12 +176,12 @@ def plan_files(writer: IndexWriter, scan: ScanResult, folders: Sequence[str], re
 
 
 def read_file(file: FileToRead, report: IndexReport) -> Document | None:
-    """The file's document, counted as added or updated; None (and a skipped entry) when unreadable."""
+    """The item's document, counted as added or updated; None (and a skipped entry) when unreadable."""
     try:
-        document = load_file(file.path, file.root, file.doc_id, file.sha256, report.limits)
+        document = file.item.read(file.doc_id, file.version, report.limits)
     except UnreadableFile as error:
-        report.skipped.append(Skipped(str(file.path), str(error)))
-        report.files.pop(str(file.path), None)
+        report.skipped.append(Skipped(file.item.identity, str(error)))
+        report.files.pop(file.item.identity, None)
         return None
     report.count_read(file)
     return document

@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 
 from qa.collection import Collection
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
-from qa.ingest.documents import MIB, SUPPORTED_SUFFIXES, ReadLimits, load_file
+from qa.ingest.documents import MIB, ReadLimits, load_file
 from qa.ingest.indexing import DEFAULT_WAIT, IndexOptions
+from qa.ingest.readers import supported_suffixes
 
 CHUNK = 1 << 20
 _writing = threading.Lock()  # one upload or delete at a time per process: files and index move together
@@ -159,9 +160,10 @@ def safe_name(name: str | None) -> str:
         )
     _check_part(name, shown, "file name")
     suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    supported = supported_suffixes()
+    if suffix not in supported:
         raise UnusableUpload(
-            f"{name}: unsupported type {suffix or '(none)'}; send one of {' '.join(sorted(SUPPORTED_SUFFIXES))}."
+            f"{name}: unsupported type {suffix or '(none)'}; send one of {' '.join(sorted(supported))}."
         )
     return name
 

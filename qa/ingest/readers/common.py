@@ -1,0 +1,52 @@
+"""What several readers share: decoding bytes of an unknown encoding, and finding a title."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from qa.errors import UnreadableFile
+
+
+def decode_bytes(data: bytes) -> str:
+    """UTF-8 when it is, else the encoding charset-normalizer finds; binary data is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableFile("binary file or unknown encoding")
+    return str(best)
+
+
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
+
+
+def title_from_lines(lines: Iterable[str], look_at: int = 12) -> str:
+    """The first line that reads like a heading (a markdown heading counts first), or ''."""
+    lines = [line.strip() for line in lines if line.strip()][:look_at]
+    for line in lines:
+        heading = _MARKDOWN_HEADING.match(line)
+        if heading:
+            return heading.group(1)
+    for line in lines:
+        if _looks_like_heading(line):
+            return line
+    return ""
+
+
+def _looks_like_heading(line: str) -> bool:
+    """Three to twenty words, no sentence-ending period, no navigation separators."""
+    words = line.split()
+    if not 3 <= len(words) <= 20 or len(line) > 150:
+        return False
+    if line.endswith((".", ",", ";")) or "|" in line or ":" in line.split()[1:2]:
+        return False
+    return not line.lower().startswith(("skip to", "by "))

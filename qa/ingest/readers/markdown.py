@@ -1,0 +1,69 @@
+"""Markdown (.md, .markdown), with its YAML front matter read for `title:` and `tags:` and left out
+of the text, so it is neither searched nor quoted."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from qa.ingest.readers import ParsedFile, Reader, register
+from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.text.normalize import normalize_text
+
+# Hand-written rather than python-frontmatter: we need two keys from one YAML block, and reading it
+# here lets us use a loader that refuses aliases (python-frontmatter would add a dependency and
+# still hand the block to yaml with aliases on).
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def read_markdown(path: Path, limits=None) -> ParsedFile:
+    raw = decode_bytes(path.read_bytes()).replace("\r\n", "\n")
+    meta, body = split_front_matter(raw)
+    text = normalize_text(body)
+    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    return ParsedFile(text, normalize_text(title) or title_from_lines(text.split("\n")), None, front_matter_tags(meta))
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """(front matter as a dict, the rest); ({}, text) when there is none, it is not YAML, or it
+    uses YAML aliases."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        meta = yaml.load(match.group(1), Loader=_loader())  # noqa: S506 - a SafeLoader without aliases
+    except yaml.YAMLError:
+        return {}, text
+    return (meta, text[match.end() :]) if isinstance(meta, dict) else ({}, text)
+
+
+@cache
+def _loader():
+    """yaml's SafeLoader refusing aliases: nested aliases (a "billion laughs") make a small block
+    stand for an exponentially large value, and a title and tags never need them."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases are not read in front matter")
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
+
+
+def front_matter_tags(meta: dict) -> tuple[str, ...]:
+    """`tags:` as a YAML list or a comma-separated string; each tag stripped, duplicates dropped."""
+    value = meta.get("tags")
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return ()
+    tags = [normalize_text(str(tag)) for tag in value if tag is not None and not isinstance(tag, dict | list)]
+    return tuple(dict.fromkeys(tag for tag in tags if tag))
+
+
+register(Reader("markdown", frozenset({".md", ".markdown"}), read_markdown))

@@ -1,0 +1,17 @@
+"""Plain text (.txt, .text, .rst): decoded, normalised, titled by its first heading-like line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.ingest.readers import ParsedFile, Reader, register
+from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.text.normalize import normalize_text
+
+
+def read_text(path: Path, limits=None) -> ParsedFile:
+    text = normalize_text(decode_bytes(path.read_bytes()))
+    return ParsedFile(text, title_from_lines(text.split("\n")))
+
+
+register(Reader("text", frozenset({".txt", ".text", ".rst"}), read_text))

@@ -1,0 +1,90 @@
+"""Where documents come from. A `Source` lists items; each item has a stable identity (what the
+index stores to find it again), a version (what tells a changed item from an unchanged one), a
+name relative to its root, and reads itself into a `Document` through the reader registry.
+Indexing plans against any source the same way (`qa.ingest.indexing.plan_files`).
+
+Today there is one kind, `FolderSource`: files and folders on disk. A web site would be another
+module with a source of the same shape (identity: the URL, version: a hash of the page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from qa.ingest.documents import DEFAULT_READ_LIMITS, Document, ReadLimits, Skipped, file_sha256, load_file, scan_paths
+
+
+class SourceItem(Protocol):
+    """One document-to-be of a source."""
+
+    @property
+    def identity(self) -> str:
+        """Stable across runs; the index finds the item's document by it (`writer.find`)."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """Relative to the item's root, '/'-separated: shown to people, and the doc_id is made from it."""
+        ...
+
+    def version(self) -> str:
+        """Changes when the content does; the document is read again only then."""
+        ...
+
+    def read(self, doc_id: str, version: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
+        """The item as a document; raises UnreadableFile with the reason when it cannot be read."""
+        ...
+
+
+@dataclass
+class SourceScan:
+    """What a source lists now: its items, what it passed over (with why), and the identities below
+    which an indexed document that is no longer listed has gone and is removed."""
+
+    items: list[SourceItem] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+
+
+class Source(Protocol):
+    def scan(self) -> SourceScan: ...
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """A file on disk: its identity is its absolute path, its version the sha256 of its bytes."""
+
+    root: Path
+    path: Path
+
+    @property
+    def identity(self) -> str:
+        return str(self.path)
+
+    @property
+    def name(self) -> str:
+        return self.path.relative_to(self.root).as_posix()
+
+    def version(self) -> str:
+        return file_sha256(self.path)
+
+    def read(self, doc_id: str, version: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
+        return load_file(self.path, self.root, doc_id, version, limits)
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    """Files of a supported type below folders (recursively, hidden ones left out) or named directly.
+    Files are named relative to `root` when given (the server's documents folder), else to the
+    folder they were found by; documents gone from below a folder given are removed."""
+
+    paths: Sequence[Path]
+    root: Path | None = None
+
+    def scan(self) -> SourceScan:
+        found = scan_paths(self.paths, self.root)
+        folders = [str(Path(p).expanduser().resolve()) for p in self.paths if Path(p).expanduser().is_dir()]
+        return SourceScan([FileItem(base, path) for base, path in found.files], list(found.skipped), folders)

@@ -1,0 +1,77 @@
+"""The reader registry: a new format is one registered Reader, picked up by scanning, `qa index`
+and uploads alike, and gone again when unregistered."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app
+from qa.collection import Collection
+from qa.ingest.documents import file_sha256, load_file, scan_paths
+from qa.ingest.readers import ParsedFile, Reader, reader_for, registered, supported_suffixes
+from qa.ingest.readers.markdown import split_front_matter
+from qa.server.uploads import safe_name
+
+
+def read_shouting(path: Path, limits) -> ParsedFile:
+    """A toy format: the title on the first line, the text after it, all in capitals."""
+    title, _, body = path.read_text().partition("\n")
+    return ParsedFile(body.strip().lower().capitalize(), title.strip().title())
+
+
+SHOUTING = Reader("shouting", frozenset({".qa-test"}), read_shouting)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text("The library opens at nine on weekdays.")
+    (docs / "ferry.qa-test").write_text("FERRY TIMES\nTHE FERRY LEAVES AT NINE AND RETURNS AT SIX.")
+    return docs
+
+
+def scanned(docs: Path) -> list[str]:
+    return sorted(path.name for _, path in scan_paths([docs]).files)
+
+
+def test_a_registered_reader_is_scanned_indexed_and_unregistered_again(folder, tmp_path, fake_model):
+    assert scanned(folder) == ["note.txt"]
+    assert ".qa-test" not in supported_suffixes()
+    with registered(SHOUTING):
+        assert scanned(folder) == ["ferry.qa-test", "note.txt"]
+        assert reader_for(folder / "FERRY.QA-TEST") is SHOUTING
+        assert safe_name("ferry.qa-test") == "ferry.qa-test"
+        result = CliRunner().invoke(app, ["index", str(folder), "--index", str(tmp_path / "docs.qa")])
+        assert result.exit_code == 0, result.output
+        assert "added 2" in result.output
+    documents = {d.source: d for d in Collection.open(tmp_path / "docs.qa").documents()}
+    assert documents["ferry.qa-test"].title == "Ferry Times"
+    assert ".qa-test" not in supported_suffixes()
+    assert scanned(folder) == ["note.txt"]
+    assert [Path(s.path).name for s in scan_paths([folder]).skipped] == ["ferry.qa-test"]
+
+
+def test_a_later_reader_of_a_suffix_wins_until_it_is_unregistered(tmp_path):
+    path = tmp_path / "plain.txt"
+    path.write_text("QUIET TITLE\nSOME WORDS.")
+    shouting_txt = Reader("shouting-txt", frozenset({".txt"}), read_shouting)
+    with registered(shouting_txt):
+        assert load_file(path, tmp_path, "plain", file_sha256(path)).title == "Quiet Title"
+    assert load_file(path, tmp_path, "plain", file_sha256(path)).title == "plain"
+
+
+def test_suffixes_are_lower_case_with_a_dot():
+    with pytest.raises(ValueError, match="lower case"):
+        Reader("bad", frozenset({"CSV"}), read_shouting)
+
+
+def test_front_matter_with_yaml_aliases_is_not_read():
+    bomb = "---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\ntags: *b\n---\nBody.\n"
+    meta, body = split_front_matter(bomb)
+    assert meta == {} and body == bomb
+    assert split_front_matter("---\ntitle: Notes\ntags: [a, b]\n---\nBody.\n") == (
+        {"title": "Notes", "tags": ["a", "b"]},
+        "Body.\n",
+    )

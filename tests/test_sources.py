@@ -1,0 +1,95 @@
+"""Sources: a folder lists its files with identity, version and name, and indexing plans against any
+source the same way (new, changed and unchanged by version; gone from below a root: removed)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.ingest.documents import Document, file_sha256
+from qa.ingest.indexing import IndexReport, plan_files, read_file
+from qa.ingest.sources import FileItem, FolderSource, SourceScan
+
+
+def test_a_folder_source_lists_files_with_identity_version_and_name(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("The ferry leaves at nine.")
+    (tmp_path / "c.png").write_bytes(b"\x89PNG")
+    (tmp_path / ".hidden.txt").write_text("secret")
+    scan = FolderSource([tmp_path]).scan()
+    (item,) = scan.items
+    assert item == FileItem(tmp_path.resolve(), (tmp_path / "sub" / "a.txt").resolve())
+    assert item.identity == str((tmp_path / "sub" / "a.txt").resolve())
+    assert item.name == "sub/a.txt"
+    assert item.version() == file_sha256(tmp_path / "sub" / "a.txt")
+    assert item.read("a", item.version()).text == "The ferry leaves at nine."
+    assert [Path(s.path).name for s in scan.skipped] == ["c.png"]
+    assert scan.roots == [str(tmp_path.resolve())]
+    assert FolderSource([tmp_path / "sub" / "a.txt"]).scan().roots == []  # a file named alone removes nothing
+
+
+@dataclass(frozen=True)
+class Note:
+    """An item of a source that is not a folder: a note held in memory under a URL."""
+
+    identity: str
+    name: str
+    text: str
+
+    def version(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def read(self, doc_id, version, limits=None) -> Document:
+        return Document(doc_id, self.name, self.name, self.text, version, root="mem://notes")
+
+
+class Writer:
+    """The part of IndexWriter that planning uses: documents by identity, with their versions."""
+
+    def __init__(self, documents: dict[str, tuple[str, str]]) -> None:
+        self.documents = dict(documents)  # identity → (doc_id, version)
+        self.reserved: set[str] = set()
+        self.deleted: list[str] = []
+
+    def find(self, identity):
+        return self.documents.get(identity)
+
+    def __contains__(self, doc_id):
+        return doc_id in self.reserved or any(d == doc_id for d, _ in self.documents.values())
+
+    def reserve(self, doc_id):
+        self.reserved.add(doc_id)
+
+    def documents_under(self, root):
+        return [(doc_id, identity) for identity, (doc_id, _) in self.documents.items() if identity.startswith(root)]
+
+    def delete(self, doc_id):
+        self.deleted.append(doc_id)
+        return True
+
+
+def test_any_source_is_planned_by_version_and_what_is_gone_is_removed(tmp_path):
+    same = Note("mem://notes/same", "same", "Unchanged words.")
+    changed = Note("mem://notes/changed", "changed", "New words.")
+    new = Note("mem://notes/new", "new", "Fresh words.")
+    writer = Writer(
+        {
+            same.identity: ("same", same.version()),
+            changed.identity: ("changed", "an older version"),
+            "mem://notes/gone": ("gone", "v"),
+            "mem://elsewhere/kept": ("kept", "v"),
+        }
+    )
+    report = IndexReport(tmp_path)
+    files = plan_files(writer, SourceScan([same, changed, new], roots=["mem://notes/"]), report)
+    assert [(f.doc_id, f.replaces) for f in files] == [("changed", True), ("new", False)]
+    assert report.unchanged == 1 and report.removed_sources == ["mem://notes/gone"] and writer.deleted == ["gone"]
+    assert report.files == {
+        same.identity: ("same", "unchanged"),
+        changed.identity: ("changed", "updated"),
+        new.identity: ("new", "added"),
+    }
+    document = read_file(files[1], report)
+    assert (document.doc_id, document.text, document.sha256) == ("new", "Fresh words.", new.version())
+    assert report.added == 1
