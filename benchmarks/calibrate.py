@@ -15,7 +15,7 @@ picks the operating point on that half, and reports it on the other half and on 
 
     python -m benchmarks.calibrate collect [--sample 1000]
     python -m benchmarks.calibrate fit
-    python -m benchmarks.calibrate check   # qa/confidence.py's constants on the signals collected now
+    python -m benchmarks.calibrate check   # qa/search/confidence.py's constants on the signals collected now
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def fit(rows: list[dict]) -> dict:
         x = features(rows, names)
         mean, scale = x[half == "fit"].mean(0), x[half == "fit"].std(0) + 1e-9
         intercept, coefficients = fit_logistic((x[half == "fit"] - mean) / scale, y[half == "fit"].astype(float))
-        # Back to raw signals, so the constants in qa/confidence.py need no scaling.
+        # Back to raw signals, so the constants in qa/search/confidence.py need no scaling.
         raw = coefficients / scale
         raw_intercept = intercept - float((coefficients * mean / scale).sum())
         scores = predict(raw_intercept, raw, x)
@@ -281,7 +281,7 @@ def fit(rows: list[dict]) -> dict:
 
 
 def check(rows: list[dict]) -> dict:
-    """The shipped model (qa/confidence.py's constants, not a refit) on each half and source."""
+    """The shipped model (qa/search/confidence.py's constants, not a refit) on each half and source."""
     from qa.search.confidence import THRESHOLD, probability
 
     y = np.array([row["answerable"] for row in rows])

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from qa.errors import UnreadableFile
-from qa.ingest.documents import DEFAULT_READ_LIMITS, load_file
+from qa.ingest.documents import load_file
+from qa.ingest.limits import DEFAULT_READ_LIMITS
 from qa.ingest.readers import read_here, reader_for
 from tests.hostile import docx_bomb, pdf_page_tree_bomb, simple_pdf
 

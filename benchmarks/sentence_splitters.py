@@ -1,4 +1,4 @@
-"""Sentence splitters compared: ours (qa/text.py::sentence_spans) against blingfire and pysbd.
+"""Sentence splitters compared: ours (qa/text/sentences.py::sentence_spans) against blingfire and pysbd.
 
 On SQuAD dev-a's 1,048 paragraphs and the seed documents. With no gold sentence boundaries, two
 consequences a user would notice are counted instead:
@@ -43,7 +43,7 @@ def splitters() -> dict:
             spans.append((start, start + len(stripped)))
         return spans
 
-    return {"ours (qa.text)": sentence_spans, "blingfire": with_blingfire, "pysbd": with_pysbd}
+    return {"ours (qa.text.sentences)": sentence_spans, "blingfire": with_blingfire, "pysbd": with_pysbd}
 
 
 def best_sentence(text: str, spans, terms, idf) -> tuple[int, int]:

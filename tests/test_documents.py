@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import UnreadableFile
-from qa.ingest.documents import DEFAULT_READ_LIMITS, ReadLimits, file_sha256, load_file, make_doc_id, scan_paths
+from qa.ingest.documents import file_sha256, load_file, make_doc_id, scan_paths
+from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import registered
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 

@@ -44,7 +44,7 @@ FullOption = Annotated[
     bool,
     typer.Option("--full", help="Print whole passages, not the best sentence with one sentence either side."),
 ]
-# Filters: entries of one option are OR-ed, different options AND-ed (qa/filters.py).
+# Filters: entries of one option are OR-ed, different options AND-ed (qa/search/filters.py).
 InOption = Annotated[
     list[str] | None,
     typer.Option(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import UnreadableFile
+from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import read_here, reader_for
 
 
@@ -56,23 +57,6 @@ class ScanResult:
 
     files: list[tuple[Path, Path]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-MIB = 1 << 20
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """What reading one file may cost; a file over any of them is skipped with the reason."""
-
-    max_file_bytes: int = 256 * MIB  # the file as it is on disk
-    max_unpacked_bytes: int = 256 * MIB  # a DOCX's zip members together; each PDF stream
-    max_parts: int = 10_000  # PDF pages; DOCX zip members
-    max_seconds: float = 120.0  # wall time to parse one PDF or DOCX
-    max_memory_bytes: int = 2048 * MIB  # address space of the process that parses it
-
-
-DEFAULT_READ_LIMITS = ReadLimits()
 
 
 def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:

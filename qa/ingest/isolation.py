@@ -13,7 +13,7 @@ import multiprocessing
 from pathlib import Path
 
 from qa.errors import UnreadableFile
-from qa.ingest.documents import ReadLimits
+from qa.ingest.limits import ReadLimits
 from qa.ingest.readers import ParsedFile, Reader, memory_reason, read_here, readers
 
 _context = None

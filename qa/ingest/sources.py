@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from qa.ingest.documents import DEFAULT_READ_LIMITS, Document, ReadLimits, Skipped, file_sha256, load_file, scan_paths
+from qa.ingest.documents import Document, Skipped, file_sha256, load_file, scan_paths
+from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 
 
 class SourceItem(Protocol):

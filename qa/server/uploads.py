@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 
 from qa.collection import Collection
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
-from qa.ingest.documents import MIB, ReadLimits, load_file
+from qa.ingest.documents import load_file
 from qa.ingest.indexing import DEFAULT_WAIT, IndexOptions
+from qa.ingest.limits import MIB, ReadLimits
 from qa.ingest.readers import supported_suffixes
 
 CHUNK = 1 << 20

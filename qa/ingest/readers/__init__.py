@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from qa.errors import UnreadableFile
 
 if TYPE_CHECKING:
-    from qa.ingest.documents import ReadLimits
+    from qa.ingest.limits import ReadLimits
 
 
 @dataclass(frozen=True)

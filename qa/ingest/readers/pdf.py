@@ -13,7 +13,7 @@ from qa.ingest.readers.common import title_from_lines
 from qa.text.normalize import normalize_text
 
 if TYPE_CHECKING:
-    from qa.ingest.documents import ReadLimits
+    from qa.ingest.limits import ReadLimits
 
 
 def read_pdf(path: Path, limits: ReadLimits) -> ParsedFile:
