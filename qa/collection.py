@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from qa.ingest.indexing import (
     index_paths,
     remove_documents,
 )
+from qa.ingest.readers import ParsedFile
 from qa.search.filters import Filters
 from qa.search.followup import followup_query
 from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
@@ -270,13 +271,20 @@ class Collection:
     # Writing ----------------------------------------------------------------------------------
 
     def add(
-        self, paths: Sequence[Path], options: IndexOptions | None = None, on_progress: OnProgress = ignore
+        self,
+        paths: Sequence[Path],
+        options: IndexOptions | None = None,
+        on_progress: OnProgress = ignore,
+        parsed: Mapping[Path, ParsedFile] | None = None,
     ) -> IndexReport:
         """Index the files under `paths`: new and changed ones are read and embedded, documents of
-        files gone from below a folder are removed; one generation is committed."""
+        files gone from below a folder are removed; one generation is committed. `parsed` holds
+        files already read (an upload reads each one to check it), which are not read again."""
         options = options or IndexOptions()
         encoder = self._writing_encoder(options)
-        return index_paths(paths, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress)
+        return index_paths(
+            paths, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress, parsed=parsed
+        )
 
     def add_documents(
         self, documents: Sequence[Document], options: IndexOptions | None = None, on_progress: OnProgress = ignore

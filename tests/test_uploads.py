@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest.readers import registered
+from qa.ingest.readers import ParsedFile, Reader, registered
 from qa.store import read_manifest
 from tests.hostile import SLOW_READER, docx_bomb, pdf_page_tree_bomb
 from tests.server_fixtures import Server, open_server
@@ -54,6 +54,22 @@ def test_an_uploaded_file_is_kept_indexed_and_asked_about_at_once(server: Server
     assert best["citation"]["source"] == "island/keepers.txt"
     document = server.client.get(f"/documents/{file['doc_id']}").json()
     assert document["source"] == "island/keepers.txt"
+
+
+def test_an_upload_reads_each_file_once(server: Server) -> None:
+    """The file is read to check it before anything is saved, and indexed from that reading."""
+    reads: list[str] = []
+
+    def counting(path: Path, limits) -> ParsedFile:
+        reads.append(path.name)
+        return ParsedFile("The ferry to Gozo leaves every hour from Cirkewwa.", "Ferry times")
+
+    with registered(Reader("counting", frozenset({".count"}), counting)):
+        response = upload(server, ("ferry.count", b"anything"))
+    assert response.status_code == 201, response.text
+    assert reads == ["ferry.count"]
+    best = server.client.post("/ask", json=QUESTION).json()["passages"][0]
+    assert best["citation"]["title"] == "Ferry times" and "Cirkewwa" in best["text"]
 
 
 def test_the_same_file_again_is_skipped_and_a_changed_one_updated(server: Server) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa.errors import UnreadableFile
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
-from qa.ingest.readers import read_here, reader_for
+from qa.ingest.readers import ParsedFile, read_here, reader_for
 
 
 @dataclass
@@ -92,8 +92,33 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_file(path: Path, root: Path, doc_id: str, sha256: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
-    """Read one file within `limits`; raises UnreadableFile with a reason a person can act on."""
+def load_file(
+    path: Path,
+    root: Path,
+    doc_id: str,
+    sha256: str,
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
+    parsed: ParsedFile | None = None,
+) -> Document:
+    """Read one file within `limits` (unless `parsed` already holds what its reader read); raises
+    UnreadableFile with a reason a person can act on."""
+    parsed = parsed or parse_file(path, limits)
+    return Document(
+        doc_id=doc_id,
+        source=path.relative_to(root).as_posix(),
+        title=parsed.title or path.stem,
+        text=parsed.text,
+        sha256=sha256,
+        root=str(root),
+        page_starts=parsed.page_starts,
+        modified=path.stat().st_mtime,
+        tags=parsed.tags,
+    )
+
+
+def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> ParsedFile:
+    """What the reader for this file's type reads of it, within `limits`: in the bounded worker
+    for the formats that need one. Raises UnreadableFile; an empty text counts as unreadable."""
     reader = reader_for(path)
     if reader is None:
         raise UnreadableFile(f"unsupported type {path.suffix or '(none)'}")
@@ -108,17 +133,7 @@ def load_file(path: Path, root: Path, doc_id: str, sha256: str, limits: ReadLimi
         parsed = read_here(reader, path, limits)
     if not parsed.text.strip():
         raise UnreadableFile("no text in it")
-    return Document(
-        doc_id=doc_id,
-        source=path.relative_to(root).as_posix(),
-        title=parsed.title or path.stem,
-        text=parsed.text,
-        sha256=sha256,
-        root=str(root),
-        page_starts=parsed.page_starts,
-        modified=path.stat().st_mtime,
-        tags=parsed.tags,
-    )
+    return parsed
 
 
 def make_doc_id(relative: Path, taken: Container[str]) -> str:

@@ -4,7 +4,7 @@ run commits one new segment (plus deletion marks) under the index's write lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from qa.ingest.documents import (
     Skipped,
     make_doc_id,
 )
-from qa.ingest.readers import supported_suffixes
+from qa.ingest.readers import ParsedFile, supported_suffixes
 from qa.ingest.sources import FolderSource, SourceItem, SourceScan
 from qa.store import (
     MANIFEST_FILE,
@@ -97,6 +97,7 @@ def index_paths(
     model: str | None = None,
     encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
+    parsed: Mapping[Path, ParsedFile] | None = None,
 ) -> IndexReport:
     """Index the supported files under `paths` into `index_dir`, incrementally unless `options.rebuild`.
 
@@ -104,13 +105,14 @@ def index_paths(
     argument and whose file is gone are removed. Everything else in the index is kept.
     `options.build` reads and embeds the planned files into segments: here by default, or on a Ray
     cluster (`qa.ingest.distributed`); either way one generation is committed here, under the lock.
+    `parsed` holds files already read (by resolved path), which are not read again.
     """
     build, limits, root = options.build, options.limits, options.root
     index_dir = Path(index_dir).expanduser().resolve()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     if missing:
         raise PathNotFound(f"No such file or folder: {', '.join(missing)}")
-    scan = FolderSource(paths, root).scan()
+    scan = FolderSource(paths, root, parsed or {}).scan()
     if not scan.items:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "

@@ -9,13 +9,14 @@ module with a source of the same shape (identity: the URL, version: a hash of th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from qa.ingest.documents import Document, Skipped, file_sha256, load_file, scan_paths
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
+from qa.ingest.readers import ParsedFile
 
 
 class SourceItem(Protocol):
@@ -56,10 +57,13 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class FileItem:
-    """A file on disk: its identity is its absolute path, its version the sha256 of its bytes."""
+    """A file on disk: its identity is its absolute path, its version the sha256 of its bytes.
+    `parsed`: what its reader already read of it (an upload reads each file to check it), so it
+    is not read twice."""
 
     root: Path
     path: Path
+    parsed: ParsedFile | None = None
 
     @property
     def identity(self) -> str:
@@ -73,7 +77,7 @@ class FileItem:
         return file_sha256(self.path)
 
     def read(self, doc_id: str, version: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
-        return load_file(self.path, self.root, doc_id, version, limits)
+        return load_file(self.path, self.root, doc_id, version, limits, self.parsed)
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,10 @@ class FolderSource:
 
     paths: Sequence[Path]
     root: Path | None = None
+    parsed: Mapping[Path, ParsedFile] = field(default_factory=dict)  # files already read, by resolved path
 
     def scan(self) -> SourceScan:
         found = scan_paths(self.paths, self.root)
         folders = [str(Path(p).expanduser().resolve()) for p in self.paths if Path(p).expanduser().is_dir()]
-        return SourceScan([FileItem(base, path) for base, path in found.files], list(found.skipped), folders)
+        items = [FileItem(base, path, self.parsed.get(path)) for base, path in found.files]
+        return SourceScan(items, list(found.skipped), folders)

@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 
 from qa.collection import Collection
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
-from qa.ingest.documents import load_file
+from qa.ingest.documents import parse_file
 from qa.ingest.indexing import DEFAULT_WAIT, IndexOptions
 from qa.ingest.limits import MIB, ReadLimits
-from qa.ingest.readers import supported_suffixes
+from qa.ingest.readers import ParsedFile, supported_suffixes
 
 CHUNK = 1 << 20
 _writing = threading.Lock()  # one upload or delete at a time per process: files and index move together
@@ -115,13 +115,14 @@ def add_documents(
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=documents_dir))
     try:
         staged = _stage(files, names, staging, limits)
-        _check_readable(staged, staging, limits.read_limits())
+        parsed = _read_each(staged, limits.read_limits())
         kept: list[Path] = []
         with _writing:
             try:
                 _move_into_place(staged, target, staging, kept)
                 options = IndexOptions(limits=limits.read_limits(), root=documents_dir, wait=wait)
-                report = collection.add(kept, options)
+                already_read = {path.resolve(): content for path, content in zip(kept, parsed)}
+                report = collection.add(kept, options, parsed=already_read)
             except BaseException:
                 _restore(kept, staging)
                 raise
@@ -212,17 +213,19 @@ def _stage(files: Sequence[IncomingFile], names: list[str], staging: Path, limit
     return staged
 
 
-def _check_readable(staged: list[Path], staging: Path, limits: ReadLimits) -> None:
-    """Read each staged file as indexing will (in a worker process for PDF and DOCX); every
-    file that fails is named with its reason."""
-    problems = []
+def _read_each(staged: list[Path], limits: ReadLimits) -> list[ParsedFile]:
+    """Read each staged file as indexing would (in the bounded worker where its reader needs one),
+    so a file that cannot be read refuses the upload before anything is saved; every file that
+    fails is named with its reason. Indexing then uses what was read here: each file is parsed once."""
+    parsed, problems = [], []
     for path in staged:
         try:
-            load_file(path, path.parent, "check", "", limits)
+            parsed.append(parse_file(path, limits))
         except UnreadableFile as error:
             problems.append(f"{path.name} ({error})")
     if problems:
         raise UnusableUpload(f"Cannot read {'; '.join(problems)}. Nothing was saved or indexed.")
+    return parsed
 
 
 def _move_into_place(staged: list[Path], target: Path, staging: Path, kept: list[Path]) -> None:
