@@ -24,13 +24,13 @@ from qa.ingest.documents import Document
 from qa.ingest.indexing import (
     DEFAULT_WAIT,
     IndexOptions,
-    IndexReport,
     compact_index,
     ensure_index,
     index_documents,
     index_paths,
     remove_documents,
 )
+from qa.ingest.planning import IndexReport
 from qa.ingest.readers import ParsedFile
 from qa.search.filters import Filters
 from qa.search.followup import followup_query

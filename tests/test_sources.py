@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.ingest.documents import Document, file_sha256
-from qa.ingest.indexing import IndexReport, plan_files, read_file
+from qa.ingest.planning import IndexReport, plan_files, read_file
 from qa.ingest.sources import FileItem, FolderSource, SourceScan
 
 

@@ -28,7 +28,8 @@ from qa.errors import RayUnavailable
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
 from qa.ingest.documents import Skipped
-from qa.ingest.indexing import FileToRead, IndexOptions, IndexReport, embed_documents, read_file
+from qa.ingest.indexing import IndexOptions, embed_documents
+from qa.ingest.planning import FileToRead, IndexReport, read_file
 from qa.store import IndexWriter
 
 RAY_MISSING = "--ray needs Ray, which is not installed: pip install 'qa-passages[ray]' (or: pip install 'ray[data]')"

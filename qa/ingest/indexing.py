@@ -5,14 +5,14 @@ run commits one new segment (plus deletion marks) under the index's write lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings import Encoder
-from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError, UnreadableFile
+from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
 from qa.ingest.documents import (
@@ -20,10 +20,10 @@ from qa.ingest.documents import (
     Document,
     ReadLimits,
     Skipped,
-    make_doc_id,
 )
+from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
 from qa.ingest.readers import ParsedFile, supported_suffixes
-from qa.ingest.sources import FolderSource, SourceItem, SourceScan
+from qa.ingest.sources import FolderSource
 from qa.store import (
     MANIFEST_FILE,
     DocumentRecord,
@@ -40,39 +40,6 @@ from qa.store.manifest import utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish
-NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
-
-
-@dataclass
-class IndexReport:
-    index_dir: Path
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    passages: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    removed_sources: list[str] = field(default_factory=list)
-    generation: int = 0
-    segments: int = 0
-    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path → (doc_id, added|updated|unchanged)
-    limits: ReadLimits = field(default=DEFAULT_READ_LIMITS, repr=False)  # what `read_file` may spend on one file
-
-    def count_read(self, file) -> None:
-        """A planned file was read: one more document updated or added."""
-        self.updated += file.replaces
-        self.added += not file.replaces
-
-    @property
-    def summary(self) -> str:
-        return f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
-
-    @property
-    def removed_names(self) -> str:
-        """The removed documents by name, the first few, then a count."""
-        names = ", ".join(self.removed_sources[:NAMES_SHOWN])
-        more = len(self.removed_sources) - NAMES_SHOWN
-        return names + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -134,59 +101,9 @@ def index_paths(
     return report
 
 
-@dataclass(frozen=True)
-class FileToRead:
-    """A new or changed item of a source (a file, today), its version when planned, and the id its
-    document gets (`replaces`: an update, not an addition)."""
-
-    item: SourceItem
-    version: str
-    doc_id: str
-    replaces: bool
-
-
 # Reads and embeds the planned files, writes them to the writer as segments, counts what it read in
 # the report (`count_read`, `skipped`) and returns the number of passages written.
 BuildSegments = Callable[[IndexWriter, Any, ChunkingSettings, list[FileToRead], IndexReport, OnProgress], int]
-
-
-def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> list[FileToRead]:
-    """The items of a source's scan to read (new, or changed since they were indexed: by version,
-    a content hash for files), each with its doc_id reserved; documents gone from below the
-    scan's roots are marked deleted."""
-    files: list[FileToRead] = []
-    seen: set[str] = set()
-    for item in scan.items:
-        identity = item.identity
-        seen.add(identity)
-        version = item.version()
-        existing = writer.find(identity)
-        if existing and existing[1] == version:
-            report.unchanged += 1
-            report.files[identity] = (existing[0], "unchanged")
-            continue
-        doc_id = existing[0] if existing else make_doc_id(Path(item.name), writer)
-        writer.reserve(doc_id)
-        report.files[identity] = (doc_id, "updated" if existing else "added")
-        files.append(FileToRead(item, version, doc_id, replaces=bool(existing)))
-    for folder in scan.roots:
-        for doc_id, source in writer.documents_under(folder):
-            if source not in seen and writer.delete(doc_id):
-                report.removed_sources.append(source)
-    report.removed = len(report.removed_sources)
-    return files
-
-
-def read_file(file: FileToRead, report: IndexReport) -> Document | None:
-    """The item's document, counted as added or updated; None (and a skipped entry) when unreadable."""
-    try:
-        document = file.item.read(file.doc_id, file.version, report.limits)
-    except UnreadableFile as error:
-        report.skipped.append(Skipped(file.item.identity, str(error)))
-        report.files.pop(file.item.identity, None)
-        return None
-    report.count_read(file)
-    return document
 
 
 def build_here(

@@ -1,0 +1,100 @@
+"""Planning a write: which items of a source are new or changed (by version), which documents are
+gone, and the report of what a write did. Reading a planned item goes through its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from qa.errors import UnreadableFile
+from qa.ingest.documents import Document, Skipped, make_doc_id
+from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
+from qa.ingest.sources import SourceItem, SourceScan
+from qa.store import IndexWriter
+
+NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
+Change = Literal["added", "updated", "unchanged"]
+
+
+@dataclass
+class IndexReport:
+    index_dir: Path
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    removed_sources: list[str] = field(default_factory=list)
+    generation: int = 0
+    segments: int = 0
+    files: dict[str, tuple[str, Change]] = field(default_factory=dict)  # identity → (doc_id, change)
+    limits: ReadLimits = field(default=DEFAULT_READ_LIMITS, repr=False)  # what `read_file` may spend on one file
+
+    def count_read(self, file) -> None:
+        """A planned file was read: one more document updated or added."""
+        self.updated += file.replaces
+        self.added += not file.replaces
+
+    @property
+    def summary(self) -> str:
+        return f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
+
+    @property
+    def removed_names(self) -> str:
+        """The removed documents by name, the first few, then a count."""
+        names = ", ".join(self.removed_sources[:NAMES_SHOWN])
+        more = len(self.removed_sources) - NAMES_SHOWN
+        return names + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class FileToRead:
+    """A new or changed item of a source (a file, today), its version when planned, and the id its
+    document gets (`replaces`: an update, not an addition)."""
+
+    item: SourceItem
+    version: str
+    doc_id: str
+    replaces: bool
+
+
+def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> list[FileToRead]:
+    """The items of a source's scan to read (new, or changed since they were indexed: by version,
+    a content hash for files), each with its doc_id reserved; documents gone from below the
+    scan's roots are marked deleted."""
+    files: list[FileToRead] = []
+    seen: set[str] = set()
+    for item in scan.items:
+        identity = item.identity
+        seen.add(identity)
+        version = item.version()
+        existing = writer.find(identity)
+        if existing and existing[1] == version:
+            report.unchanged += 1
+            report.files[identity] = (existing[0], "unchanged")
+            continue
+        doc_id = existing[0] if existing else make_doc_id(Path(item.name), writer)
+        writer.reserve(doc_id)
+        report.files[identity] = (doc_id, "updated" if existing else "added")
+        files.append(FileToRead(item, version, doc_id, replaces=bool(existing)))
+    for folder in scan.roots:
+        for doc_id, source in writer.documents_under(folder):
+            if source not in seen and writer.delete(doc_id):
+                report.removed_sources.append(source)
+    report.removed = len(report.removed_sources)
+    return files
+
+
+def read_file(file: FileToRead, report: IndexReport) -> Document | None:
+    """The item's document, counted as added or updated; None (and a skipped entry) when unreadable."""
+    try:
+        document = file.item.read(file.doc_id, file.version, report.limits)
+    except UnreadableFile as error:
+        report.skipped.append(Skipped(file.item.identity, str(error)))
+        report.files.pop(file.item.identity, None)
+        return None
+    report.count_read(file)
+    return document
