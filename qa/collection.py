@@ -18,11 +18,11 @@ from pathlib import Path
 
 from embeddings import Encoder
 from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
+from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
 from qa.events import OnProgress, ignore
 from qa.ingest.documents import Document
 from qa.ingest.indexing import (
-    DEFAULT_WAIT,
     IndexOptions,
     IndexReport,
     compact_index,
@@ -59,7 +59,7 @@ def ensure_default_index(
     model: str | None = None, encoder: Encoder | None = None, on_progress: OnProgress = ignore
 ) -> Path:
     """The seeds index, built on first use (and rebuilt when it has an older format)."""
-    from qa.paths import default_index_dir, seeds_dir
+    from qa.config import default_index_dir, seeds_dir
 
     index_dir = default_index_dir(model if encoder is None else encoder.name)
     return ensure_index(index_dir, [seeds_dir()], "the seed documents", model, encoder, on_progress=on_progress)
@@ -135,13 +135,14 @@ class Collection:
         index was built with (or `model`), loaded on first use."""
         if self._encoder is None:
             import embeddings
+            from qa import config
 
             with self._lock:
                 if self._encoder is None:
                     manifest = self.searcher().manifest
-                    self._encoder = embeddings.load_encoder(
-                        self.model or manifest.model.name, quantized=manifest.model.quantized
-                    )
+                    name, quantized = self.model or manifest.model.name, manifest.model.quantized
+                    options = config.current().encoder_options()
+                    self._encoder = embeddings.load_encoder(name, quantized=quantized, **options)
         return self._encoder
 
     @encoder.setter

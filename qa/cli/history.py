@@ -20,7 +20,7 @@ class InputHistory:
     @classmethod
     def start(cls, path: Path | None = None) -> InputHistory:
         """Load the saved history; without a readline module the prompt still works, unaided."""
-        from qa.paths import data_home
+        from qa.config import data_home
 
         try:
             import readline

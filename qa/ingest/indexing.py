@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from embeddings import Encoder
+from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError, UnreadableFile
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
@@ -39,7 +40,6 @@ from qa.store import (
 from qa.store.manifest import utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
-DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish
 NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
 
 
@@ -355,9 +355,10 @@ class _open_writer:
 
 def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
     import embeddings
+    from qa import config
 
     quantized = previous.model.quantized if previous and quantize is None else bool(quantize)
-    return embeddings.load_encoder(model, quantized=quantized)
+    return embeddings.load_encoder(model, quantized=quantized, **config.current().encoder_options())
 
 
 def _faiss_version() -> str:

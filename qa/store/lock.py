@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+from qa.config import DEFAULT_WAIT
 from qa.errors import IndexBusy
 
 LOCK_FILE = "write.lock"
@@ -16,7 +17,7 @@ LOCK_FILE = "write.lock"
 class WriterLock:
     """Held while one process writes an index; a second writer waits up to `wait` seconds."""
 
-    def __init__(self, index_dir: Path, wait: float = 5.0) -> None:
+    def __init__(self, index_dir: Path, wait: float = DEFAULT_WAIT) -> None:
         self.path = index_dir / LOCK_FILE
         self.wait = wait
         self._handle = None

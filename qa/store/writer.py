@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.config import DEFAULT_WAIT
 from qa.errors import ModelMismatch, NotAnIndex
 from qa.store.lock import LOCK_FILE, WriterLock
 from qa.store.manifest import (
@@ -73,7 +74,7 @@ class IndexWriter:
         index_dir: Path,
         fresh: Manifest,
         rebuild: bool = False,
-        wait: float = 5.0,
+        wait: float = DEFAULT_WAIT,
         policy: MergePolicy = DEFAULT_MERGE_POLICY,
     ) -> IndexWriter:
         """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`.
