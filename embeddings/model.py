@@ -7,6 +7,7 @@ fully offline from its folder; any other sentence-transformers name or path work
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.protocol import Encoder
+
+logger = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "torch")  # auto: ONNX Runtime when the model exports, else torch
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -151,9 +154,7 @@ class SentenceTransformerEncoder:
         try:
             return self._onnx_encoder()
         except Exception as error:  # unsupported architecture, no onnxruntime, unwritable cache
-            import warnings
-
-            warnings.warn(f"texts are encoded with torch: no ONNX export of {self.name} ({error})", stacklevel=2)
+            logger.warning("texts are encoded with torch: no ONNX export of %s (%s)", self.name, error)
             return None
 
     def _onnx_encoder(self):

@@ -1,6 +1,7 @@
 """The terminal face of `qa`: a thin caller of the core. Heavy libraries load inside commands only.
 
-Only this package prints, and only it may import `api` (for `qa serve`).
+Only this package prints, and only it may import `api` (for `qa serve`). The core logs; this
+package decides where the records go (stderr, one plain line each; `qa serve`: JSON lines).
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ TagOption = Annotated[
     list[str] | None,
     typer.Option("--tag", help="Only Markdown documents with this tag in their front matter. Repeatable."),
 ]
+
+
+@app.callback()
+def common_options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log what qa does (INFO) on stderr, not only warnings.")
+    ] = False,
+) -> None:
+    # Options of `qa` itself, before the command: where log records go.
+    from qa.cli.logs import configure_logging
+
+    configure_logging(verbose)
 
 
 def make_filters(source, doc_id, kind, since, until, tag):

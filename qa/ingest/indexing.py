@@ -4,6 +4,7 @@ run commits one new segment (plus deletion marks) under the index's write lock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ from qa.store import (
 )
 from qa.store.manifest import utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
+
+logger = logging.getLogger(__name__)
 
 NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
 
@@ -182,6 +185,7 @@ def read_file(file: FileToRead, report: IndexReport) -> Document | None:
     try:
         document = file.item.read(file.doc_id, file.version, report.limits)
     except UnreadableFile as error:
+        logger.info("skipped %s: %s", file.item.identity, error)
         report.skipped.append(Skipped(file.item.identity, str(error)))
         report.files.pop(file.item.identity, None)
         return None
@@ -409,8 +413,9 @@ def ensure_index(
         manifest = read_manifest(index_dir)
         if chunking is None or manifest.chunking == asdict(chunking):
             return index_dir
-    except QAError:
-        pass
+        logger.info("%s was indexed with other chunking settings; building it again", index_dir)
+    except QAError as error:
+        logger.info("%s is not a current index (%s); building it", index_dir, error)
     on_progress(Progress(f"Indexing {name} into {index_dir} (first use)…"))
     options = IndexOptions(rebuild=True, chunking=chunking)
     if source and isinstance(source[0], Document):

@@ -4,12 +4,15 @@ so a crashed writer never leaves the index locked."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from pathlib import Path
 
 from qa.config import DEFAULT_WAIT
 from qa.errors import IndexBusy
+
+logger = logging.getLogger(__name__)
 
 LOCK_FILE = "write.lock"
 
@@ -62,5 +65,6 @@ class WriterLock:
 def _holder(path: Path) -> str:
     try:
         return path.read_text().strip()
-    except OSError:
+    except OSError as error:
+        logger.debug("cannot read who holds %s (%s)", path, error)
         return ""
