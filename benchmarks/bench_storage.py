@@ -69,8 +69,11 @@ class CachedEncoder:
 
 def scifact_encoder() -> CachedEncoder:
     import embeddings
+    from qa import config
 
-    return CachedEncoder(embeddings.load_encoder(), cache_dir() / "scifact-vectors.npz")
+    return CachedEncoder(
+        embeddings.load_encoder(**config.current().encoder_options()), cache_dir() / "scifact-vectors.npz"
+    )
 
 
 def progress_printer():

@@ -26,8 +26,9 @@ SCIFACT = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
 def real_embeddings(limit: int = 5000) -> tuple[np.ndarray, np.ndarray]:
     """Real passage and question embeddings: SciFact abstracts and queries, else the seeds."""
     from embeddings import SentenceTransformerEncoder
+    from qa import config
 
-    encoder = SentenceTransformerEncoder()
+    encoder = SentenceTransformerEncoder(**config.current().encoder_options())
     if SCIFACT.exists():
         texts = [json.loads(line)["text"] for line in SCIFACT.read_text().splitlines()[:limit]]
         queries = [json.loads(line)["text"] for line in (SCIFACT.parent / "queries.jsonl").read_text().splitlines()]

@@ -274,8 +274,9 @@ def main() -> None:
 
 def load_question_encoder():
     import embeddings
+    from qa import config
 
-    encoder = embeddings.load_encoder()
+    encoder = embeddings.load_encoder(**config.current().encoder_options())
     encoder.warm_up()
     return encoder
 

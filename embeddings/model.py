@@ -7,6 +7,7 @@ fully offline from its folder; any other sentence-transformers name or path work
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,6 +19,9 @@ import numpy as np
 
 from embeddings.protocol import Encoder
 
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "torch")  # auto: ONNX Runtime when the model exports, else torch
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 
@@ -78,24 +82,41 @@ def registered_encoder(names: str | Iterable[str], factory: EncoderFactory) -> I
         _registered.update(saved)
 
 
-def load_encoder(name: str | None = None, quantized: bool = False) -> Encoder:
+def load_encoder(
+    name: str | None = None, quantized: bool = False, cache_dir: Path | None = None, backend: str = "auto"
+) -> Encoder:
     """The encoder the index and the questions use: a registered one by that name, else the
-    sentence-transformers model of that name or folder (the default model when `name` is None)."""
+    sentence-transformers model of that name or folder (the default model when `name` is None).
+
+    `cache_dir` holds ONNX exports (default: the user cache folder); `backend="torch"` skips them.
+    Both concern the sentence-transformers model only: a registered factory gets (name, quantized).
+    """
     recorded = resolve_model(name)[0]
     factory = _registered.get(recorded)
     if factory is not None:
         return factory(recorded, quantized)
-    return SentenceTransformerEncoder(name, quantized=quantized)
+    return SentenceTransformerEncoder(name, quantized=quantized, cache_dir=cache_dir, backend=backend)
 
 
 class SentenceTransformerEncoder:
     """The `Encoder` of a sentence-transformers model: the model loads on first use, and texts go
     through its ONNX export when it has one."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 32, quantized: bool = False) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        batch_size: int = 32,
+        quantized: bool = False,
+        cache_dir: Path | None = None,
+        backend: str = "auto",
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
         self.name, self.location = resolve_model(name)
         self.batch_size = batch_size
         self.quantized = quantized
+        self.cache_dir = cache_dir
+        self.backend = backend
         self._lock = threading.Lock()
 
     @property
@@ -123,19 +144,17 @@ class SentenceTransformerEncoder:
 
         The export is made once per model (it needs torch, so the first `qa index` of a model
         pays for it) and cached; a model that cannot be exported falls back to sentence-transformers,
-        as does `QA_ENCODER_BACKEND=torch`. A quantised encoder is int8 for passages and questions
+        as does `backend="torch"` (`QA_ENCODER_BACKEND=torch`). A quantised encoder is int8 for passages and questions
         alike, and has no fallback.
         """
         if self.quantized:
             return self._onnx_encoder()
-        if not self.is_local or os.environ.get("QA_ENCODER_BACKEND") == "torch":
+        if not self.is_local or self.backend == "torch":
             return None
         try:
             return self._onnx_encoder()
         except Exception as error:  # unsupported architecture, no onnxruntime, unwritable cache
-            import warnings
-
-            warnings.warn(f"texts are encoded with torch: no ONNX export of {self.name} ({error})", stacklevel=2)
+            logger.warning("texts are encoded with torch: no ONNX export of %s (%s)", self.name, error)
             return None
 
     def _onnx_encoder(self):
@@ -143,7 +162,8 @@ class SentenceTransformerEncoder:
 
         if not self.is_local:
             raise ValueError(f"int8 needs a local model folder, not {self.name}")
-        return OnnxEncoder(ensure_onnx(Path(self.location), quantize=self.quantized), quantized=self.quantized)
+        onnx_dir = ensure_onnx(Path(self.location), quantize=self.quantized, cache_dir=self.cache_dir)
+        return OnnxEncoder(onnx_dir, quantized=self.quantized)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: unlike `encode`, without the lock, as the server encodes them from many threads

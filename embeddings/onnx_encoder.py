@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
@@ -40,7 +43,7 @@ _PROBE_TEXTS = (
 _MIN_EXPORT_COSINE = 0.9999
 
 
-def weights_sha256(model_dir: Path) -> str:
+def weights_sha256(model_dir: Path, cache_dir: Path | None = None) -> str:
     """One sha256 over the model's weight files (relative name and content), in a stable order.
 
     Remembered per (name, size, mtime) in the cache, so a cold `qa ask` does not hash 90 MB again.
@@ -50,10 +53,13 @@ def weights_sha256(model_dir: Path) -> str:
     if not files:
         raise FileNotFoundError(f"no weight files ({', '.join(_WEIGHT_PATTERNS)}) under {model_dir}")
     stamp = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
-    memo_file = cache_root() / "onnx" / "weights-sha256.json"
+    memo_file = (cache_dir or default_cache_dir()) / "onnx" / "weights-sha256.json"
     try:
         memo = json.loads(memo_file.read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
+        memo = {}
+    except (OSError, ValueError) as error:
+        logger.info("the weights hashes remembered in %s cannot be read (%s); hashing again", memo_file, error)
         memo = {}
     if stamp in memo:
         return memo[stamp]
@@ -68,31 +74,32 @@ def weights_sha256(model_dir: Path) -> str:
         temporary = memo_file.with_name(f".{memo_file.name}.{os.getpid()}")
         temporary.write_text(json.dumps(memo))
         os.replace(temporary, memo_file)
-    except OSError:
-        pass  # a read-only cache only costs the hashing next time
+    except OSError as error:  # a read-only cache only costs the hashing next time
+        logger.info("cannot remember the weights hash in %s (%s)", memo_file, error)
     return memo[stamp]
 
 
-def cache_root() -> Path:
-    """`$QA_CACHE_DIR`, else `$XDG_CACHE_HOME/qa`, else `~/.cache/qa`."""
-    if explicit := os.environ.get("QA_CACHE_DIR"):
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "qa"
+def default_cache_dir() -> Path:
+    """The user cache folder (`$XDG_CACHE_HOME/qa`, else `~/.cache/qa`), for callers that name none;
+    `qa` passes its configured one (`QA_CACHE_DIR`)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("qa", appauthor=False))
 
 
-def onnx_cache_dir(model_dir: Path) -> Path:
-    """Where the export of `model_dir` is cached: keyed by its weights hash.
+def onnx_cache_dir(model_dir: Path, cache_dir: Path | None = None) -> Path:
+    """Where the export of `model_dir` is cached under `cache_dir`: keyed by its weights hash.
 
     The small config files (tokenizer, max_seq_length, pooling) go into the key too, so editing
     them cannot serve a stale export made from the same weights.
     """
     model_dir = Path(model_dir)
-    key = hashlib.sha256(f"{FORMAT_VERSION}.{EXPORT_REVISION}\0{weights_sha256(model_dir)}\0".encode())
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = hashlib.sha256(f"{FORMAT_VERSION}.{EXPORT_REVISION}\0{weights_sha256(model_dir, cache_dir)}\0".encode())
     for path in sorted([model_dir / name for name in _CONFIG_FILES] + list(model_dir.glob("*/config.json"))):
         if path.is_file():
             key.update(path.relative_to(model_dir).as_posix().encode() + b"\0" + path.read_bytes())
-    return cache_root() / "onnx" / key.hexdigest()[:24]
+    return cache_dir / "onnx" / key.hexdigest()[:24]
 
 
 def is_complete(onnx_dir: Path, *, quantized: bool = False) -> bool:
@@ -102,20 +109,21 @@ def is_complete(onnx_dir: Path, *, quantized: bool = False) -> bool:
     return all((onnx_dir / name).is_file() for name in needed)
 
 
-def ensure_onnx(model_dir: Path, *, quantize: bool = False) -> Path:
-    """The cached export of `model_dir`, made first if missing (a file lock keeps it to one process)."""
-    out_dir = onnx_cache_dir(model_dir)
+def ensure_onnx(model_dir: Path, *, quantize: bool = False, cache_dir: Path | None = None) -> Path:
+    """The cached export of `model_dir` under `cache_dir` (default: the user cache folder), made first
+    if missing (a file lock keeps it to one process)."""
+    out_dir = onnx_cache_dir(model_dir, cache_dir)
     if is_complete(out_dir, quantized=quantize):
         return out_dir
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with open(out_dir.with_name(out_dir.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not is_complete(out_dir, quantized=quantize):
-            export_onnx(model_dir, out_dir, quantize=quantize)
+            export_onnx(model_dir, out_dir, quantize=quantize, cache_dir=cache_dir)
     return out_dir
 
 
-def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Path:
+def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache_dir: Path | None = None) -> Path:
     """Export the model's transformer to `out_dir/model.onnx` (with tokenizer and config); return `out_dir`.
 
     Only a plain Transformer → Pooling (→ Normalize) model can be reproduced outside torch, so
@@ -153,7 +161,7 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Pa
             "pad_token": tokenizer.pad_token,
             "pad_token_id": int(tokenizer.pad_token_id),
             "source_model": str(model_dir.resolve()),
-            "weights_sha256": weights_sha256(model_dir),
+            "weights_sha256": weights_sha256(model_dir, cache_dir),
             "opset": OPSET,
             "fused_for": fused,
             **_versions(),

@@ -7,11 +7,14 @@ keeps ids and reconstruction, and is memory-mapped when loaded.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from pathlib import Path
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 APPROXIMATE_ABOVE = 100_000
 TRAINING_POINTS_PER_LIST = 40
@@ -94,7 +97,8 @@ class VectorIndex:
 
         try:
             return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
-        except RuntimeError:
+        except RuntimeError as error:  # a flat index cannot be memory-mapped
+            logger.debug("%s cannot be memory-mapped (%s); reading it into memory", path, error)
             return cls(faiss.read_index(str(path)))
 
     def save(self, path: Path) -> None:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from embeddings import Encoder
 from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
+from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
 from qa.events import OnProgress, ignore
 from qa.ingest.documents import Document
 from qa.ingest.indexing import (
-    DEFAULT_WAIT,
     IndexOptions,
     compact_index,
     ensure_index,
@@ -37,6 +37,7 @@ from qa.search.followup import followup_query
 from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
+from qa.store.manifest import manifest_signature
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
@@ -59,7 +60,7 @@ def ensure_default_index(
     model: str | None = None, encoder: Encoder | None = None, on_progress: OnProgress = ignore
 ) -> Path:
     """The seeds index, built on first use (and rebuilt when it has an older format)."""
-    from qa.paths import default_index_dir, seeds_dir
+    from qa.config import default_index_dir, seeds_dir
 
     index_dir = default_index_dir(model if encoder is None else encoder.name)
     return ensure_index(index_dir, [seeds_dir()], "the seed documents", model, encoder, on_progress=on_progress)
@@ -89,6 +90,7 @@ class Collection:
         self._searcher: Searcher | None = None
         self._segments: dict[str, Segment] = {}  # the open segments, by name, shared by our snapshots
         self._lock = threading.Lock()
+        self._refused = None  # the manifest signature of the last new generation we would not serve
 
     @classmethod
     def open(
@@ -114,6 +116,9 @@ class Collection:
                 f"--model {model}"
             )
         encoder.warm_up()
+        logger.info(
+            "Opened %s: generation %d, model %s", collection.index_dir, manifest.generation, manifest.model.name
+        )
         return collection
 
     @classmethod
@@ -135,13 +140,14 @@ class Collection:
         index was built with (or `model`), loaded on first use."""
         if self._encoder is None:
             import embeddings
+            from qa import config
 
             with self._lock:
                 if self._encoder is None:
                     manifest = self.searcher().manifest
-                    self._encoder = embeddings.load_encoder(
-                        self.model or manifest.model.name, quantized=manifest.model.quantized
-                    )
+                    name, quantized = self.model or manifest.model.name, manifest.model.quantized
+                    options = config.current().encoder_options()
+                    self._encoder = embeddings.load_encoder(name, quantized=quantized, **options)
         return self._encoder
 
     @encoder.setter
@@ -164,29 +170,35 @@ class Collection:
     def _reopen(self, current: Searcher | None) -> Searcher:
         try:
             fresh = Snapshot.open(self.index_dir, self._segments)
-        except QAError:
+        except QAError as error:
             if current is None:
                 raise
-            logger.warning("%s: the new generation cannot be opened; still answering from generation %d",
-                           self.index_dir, current.manifest.generation, exc_info=True)  # fmt: skip
+            self._refuse(current, f"cannot be opened ({error})")
             return current
         except Exception as error:  # FAISS, SQLite and numpy raise their own kinds
             if current is None:
                 raise IndexMismatch(
                     f"The index at {self.index_dir} is damaged ({error}). Rebuild it: {rebuild_hint(self.index_dir)}"
                 ) from error
-            logger.warning("%s: the new generation is damaged (%s); still answering from generation %d",
-                           self.index_dir, error, current.manifest.generation)  # fmt: skip
+            self._refuse(current, f"is damaged ({error})")
             return current
         if current is not None and self._encoder is not None and fresh.manifest.model.name != self._encoder.name:
-            logger.warning("%s was rebuilt with %s; still answering from generation %d with %s",
-                           self.index_dir, fresh.manifest.model.name, current.manifest.generation,
-                           self._encoder.name)  # fmt: skip
+            self._refuse(current, f"was built with {fresh.manifest.model.name}, not {self._encoder.name}")
             return current
         named = {segment.name for segment in fresh.segments}
         for name in [name for name in self._segments if name not in named]:
             del self._segments[name]  # questions still running on the old snapshot keep theirs
+        if current is not None:
+            logger.info("Answering from generation %d of %s", fresh.manifest.generation, self.index_dir)
         return Searcher(fresh)
+
+    def _refuse(self, current: Searcher, why: str) -> None:
+        """Warn once per generation we will not serve, not once per question asked meanwhile."""
+        signature = manifest_signature(self.index_dir)
+        level = logging.DEBUG if signature == self._refused else logging.WARNING
+        self._refused = signature
+        logger.log(level, "%s: the new generation %s; still answering from generation %d",
+                   self.index_dir, why, current.manifest.generation)  # fmt: skip
 
     def snapshot(self) -> Snapshot:
         """The newest committed generation."""

@@ -84,20 +84,26 @@ def fake_seeds_index(tmp_path_factory) -> Path:
     return index_dir
 
 
+def real_encoder():
+    """The real model, with the cache folder and backend that qa's configuration gives it."""
+    from embeddings import SentenceTransformerEncoder
+    from qa import config
+
+    return SentenceTransformerEncoder(**config.current().encoder_options())
+
+
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory) -> Path:
     """An index of seeds/ built with the real model, once per test session."""
-    from embeddings import SentenceTransformerEncoder
     from qa.ingest.indexing import index_paths
 
     index_dir = tmp_path_factory.mktemp("indexes") / "seeds.qa"
-    index_paths([SEEDS], index_dir, encoder=SentenceTransformerEncoder())  # the real model, even under `fake_model`
+    index_paths([SEEDS], index_dir, encoder=real_encoder())  # the real model, even under `fake_model`
     return index_dir
 
 
 @pytest.fixture(scope="session")
 def seeds_collection(seeds_index):
-    from embeddings import SentenceTransformerEncoder
     from qa.collection import Collection
 
-    return Collection.open(seeds_index, encoder=SentenceTransformerEncoder())
+    return Collection.open(seeds_index, encoder=real_encoder())

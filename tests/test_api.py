@@ -350,3 +350,34 @@ def test_qa_serve_refuses_a_missing_index_as_qa_ask_does(tmp_path: Path) -> None
     assert served.exit_code == asked.exit_code == 1
     assert "No index at" in served.output
     assert served.output == asked.output
+
+
+def test_the_server_logs_one_json_object_per_line() -> None:
+    import io
+    import json
+    import logging
+
+    from api.logs import JsonLinesFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLinesFormatter())
+    logger = logging.getLogger("tests.server-log")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("Chat at %s/", "http://127.0.0.1:8000")
+        try:
+            raise RuntimeError("two\nlines")
+        except RuntimeError:
+            logger.exception("GET /ask failed")
+    finally:
+        logger.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    records = [json.loads(line) for line in lines]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert records[0]["level"] == "INFO" and records[0]["logger"] == "tests.server-log"
+    assert records[0]["message"] == "Chat at http://127.0.0.1:8000/"
+    assert records[1]["level"] == "ERROR" and "RuntimeError: two" in records[1]["error"]

@@ -295,3 +295,30 @@ def test_chat_recalls_earlier_questions_with_the_up_arrow(tmp_path):
     read_until(b"got 'who defected?'", times=2)
     os.waitpid(pid, 0)
     assert "who defected?" in (tmp_path / "history").read_text()
+
+
+def test_verbose_sends_info_logs_to_stderr_and_the_default_does_not(fake_seeds_index, fake_model):
+    quiet = invoke("info", "--index", str(fake_seeds_index))
+    assert quiet.exit_code == 0, quiet.output
+    assert "info:" not in quiet.stderr and "Opened" not in quiet.stderr
+    verbose = invoke("-v", "info", "--index", str(fake_seeds_index))
+    assert verbose.exit_code == 0, verbose.output
+    assert f"info: Opened {fake_seeds_index}" in verbose.stderr
+    assert "Opened" not in verbose.stdout
+    assert all(line.split(":", 1)[0] in {"info", "warning", "error"} for line in verbose.stderr.splitlines())
+    invoke("info", "--index", str(fake_seeds_index))  # leaves the session's logging at its default
+
+
+def test_a_logged_warning_is_one_plain_line_without_a_traceback():
+    import logging
+
+    from qa.cli.logs import PlainFormatter
+
+    try:
+        raise ValueError("bad\nvalue")
+    except ValueError as error:
+        record = logging.LogRecord(
+            "qa.x", logging.WARNING, __file__, 1, "kept the old %s", ("one",), (ValueError, error, None)
+        )
+    line = PlainFormatter().format(record)
+    assert line == "warning: kept the old one (ValueError: bad value)"

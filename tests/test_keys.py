@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app as cli
-from qa.paths import server_data_dir
+from qa.config import server_data_dir
 from qa.server.keys import KeyStore
 from tests.server_fixtures import Server, open_server
 

@@ -57,9 +57,7 @@ def cache_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def onnx_dir(model_dir, cache_dir) -> Path:
     """Exported once for this module, into its own temporary cache."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QA_CACHE_DIR", str(cache_dir))
-        return ensure_onnx(model_dir)
+    return ensure_onnx(model_dir, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="module")
@@ -141,12 +139,11 @@ def test_concurrent_encode_is_consistent(encoder):
 
 
 @pytest.mark.slow
-def test_cache_is_keyed_and_reused(model_dir, onnx_dir, cache_dir, monkeypatch):
-    monkeypatch.setenv("QA_CACHE_DIR", str(cache_dir))
-    assert onnx_cache_dir(model_dir) == onnx_dir
+def test_cache_is_keyed_and_reused(model_dir, onnx_dir, cache_dir):
+    assert onnx_cache_dir(model_dir, cache_dir) == onnx_dir
     assert onnx_dir.parent.parent == cache_dir
     before = (onnx_dir / ONNX_FILE).stat().st_mtime_ns
-    assert ensure_onnx(model_dir) == onnx_dir
+    assert ensure_onnx(model_dir, cache_dir=cache_dir) == onnx_dir
     assert (onnx_dir / ONNX_FILE).stat().st_mtime_ns == before
     config = json.loads((onnx_dir / CONFIG_FILE).read_text())
     assert config["pooling"] == "mean" and config["max_seq_length"] == 256 and config["normalize"] is True
@@ -154,8 +151,10 @@ def test_cache_is_keyed_and_reused(model_dir, onnx_dir, cache_dir, monkeypatch):
 
 
 @pytest.mark.slow
-def test_cache_root_follows_environment(model_dir, monkeypatch, tmp_path):
-    monkeypatch.delenv("QA_CACHE_DIR", raising=False)
+def test_cache_root_defaults_to_the_user_cache_folder(model_dir, monkeypatch, tmp_path):
+    """Called without a cache folder (qa always passes its configured one), embeddings uses the
+    user cache folder; it never reads QA_CACHE_DIR itself."""
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "ignored"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert onnx_cache_dir(model_dir).is_relative_to(tmp_path / "xdg" / "qa")
     monkeypatch.delenv("XDG_CACHE_HOME")
@@ -181,15 +180,13 @@ def test_query_path_does_not_import_torch(onnx_dir):
 
 
 @pytest.mark.slow
-def test_indexing_encodes_with_onnx_and_torch_fallback_gives_the_same_vectors(onnx_dir, cache_dir, monkeypatch):
+def test_indexing_encodes_with_onnx_and_torch_fallback_gives_the_same_vectors(onnx_dir, cache_dir):
     from embeddings import SentenceTransformerEncoder
 
-    monkeypatch.setenv("QA_CACHE_DIR", str(cache_dir))
     passages = seed_passages(12)
-    default = SentenceTransformerEncoder()
+    default = SentenceTransformerEncoder(cache_dir=cache_dir)
     assert default.onnx_encoder is not None, "a local model with an export encodes passages through ONNX Runtime"
-    monkeypatch.setenv("QA_ENCODER_BACKEND", "torch")
-    fallback = SentenceTransformerEncoder()
+    fallback = SentenceTransformerEncoder(cache_dir=cache_dir, backend="torch")
     assert fallback.onnx_encoder is None
     assert cosines(default.encode(passages), fallback.encode(passages)).min() >= MIN_COSINE
 

@@ -125,6 +125,31 @@ def test_an_open_collection_sees_each_commit_on_its_next_question(tmp_path, fake
     assert collection.ask("ferry to Gozo", top_k=1).passages[0].citation.source == "note000.txt"
 
 
+def test_a_damaged_new_generation_is_logged_and_the_old_one_still_answers(tmp_path, fake_encoder, caplog):
+    import shutil
+
+    folder = tmp_path / "docs"
+    paths = write_notes(folder, SENTENCES[:3])
+    index_dir = tmp_path / "docs.qa"
+    index_paths(paths[:2], index_dir, encoder=fake_encoder)
+    collection = Collection.open(index_dir, encoder=fake_encoder)
+    old = read_manifest(index_dir)
+    index_paths([paths[2]], index_dir, encoder=fake_encoder)
+    new_segments = {s.name for s in read_manifest(index_dir).segments} - {s.name for s in old.segments}
+    for name in new_segments:
+        shutil.rmtree(index_dir / "segments" / name)
+
+    with caplog.at_level("WARNING", logger="qa.collection"):
+        answer = collection.ask("ferry to Gozo", top_k=1)
+        collection.ask("ferry to Gozo", top_k=1)  # the same damage again: not a second warning
+    assert answer.passages[0].citation.source == "note000.txt"
+    assert collection.snapshot().manifest.generation == old.generation
+    warnings = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert str(index_dir) in warnings[0].getMessage() and "damaged" in warnings[0].getMessage()
+    assert f"generation {old.generation}" in warnings[0].getMessage()
+
+
 def test_every_answer_comes_from_one_generation_during_a_stream_of_updates(tmp_path, fake_encoder):
     """A writer rewrites one document again and again; readers check that each answer's passage
     is the document's text at its span, in the generation it was answered from."""

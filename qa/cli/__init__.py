@@ -1,6 +1,7 @@
 """The terminal face of `qa`: a thin caller of the core. Heavy libraries load inside commands only.
 
-Only this package prints, and only it may import `api` (for `qa serve`).
+Only this package prints, and only it may import `api` (for `qa serve`). The core logs; this
+package decides where the records go (stderr, one plain line each; `qa serve`: JSON lines).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from qa.config import DEFAULT_WAIT
 from qa.errors import InvalidInput, QAError
 from qa.limits import DEFAULT_TOP_K, MAX_TOP_K
 
@@ -69,6 +71,18 @@ TagOption = Annotated[
 ]
 
 
+@app.callback()
+def common_options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log what qa does (INFO) on stderr, not only warnings.")
+    ] = False,
+) -> None:
+    # Options of `qa` itself, before the command: where log records go.
+    from qa.cli.logs import configure_logging
+
+    configure_logging(verbose)
+
+
 def make_filters(source, doc_id, kind, since, until, tag):
     """The options as a filter (None when none is given); a bad one is a one-line error."""
     from qa.search.filters import Filters
@@ -101,7 +115,7 @@ def open_collection(index: Path | None, model: str | None):
 def index_at(index: Path | None, model: str | None):
     """The collection to write: --index, else the seeds index of the model."""
     from qa.collection import Collection
-    from qa.paths import default_index_dir
+    from qa.config import default_index_dir
 
     return Collection(index if index is not None else default_index_dir(model), model=model)
 
@@ -237,15 +251,15 @@ def index_command(
             "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built.",
         ),
     ] = None,
-    wait: WaitOption = 5.0,
+    wait: WaitOption = DEFAULT_WAIT,
     ray: Annotated[
         str | None,
         typer.Option(
             "--ray",
-            envvar="QA_RAY_ADDRESS",
             metavar="auto|local|ADDRESS",
             help="Read and embed on a Ray cluster: auto (the one `ray start` runs here), local (a one-node "
-            "cluster for this run) or the head's HOST:PORT. Needs the ray extra; see docs/SCALING.md.",
+            "cluster for this run) or the head's HOST:PORT. Needs the ray extra; see docs/SCALING.md. "
+            "(env QA_RAY_ADDRESS)",
         ),
     ] = None,
     ray_actors: Annotated[
@@ -258,11 +272,13 @@ def index_command(
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A running `qa serve` or `qa chat` sees the change at once.
     """
+    from qa import config
     from qa.cli.progress import ProgressBars
     from qa.cli.render import print_index_report
     from qa.ingest.indexing import IndexOptions
 
     with user_errors():
+        ray = ray or config.current().ray_address
         if not paths and not compact:
             raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
         collection = index_at(index, model)
@@ -284,7 +300,7 @@ def remove_command(
     targets: Annotated[list[str], typer.Argument(help="doc_ids, indexed files, or folders (every document below).")],
     index: IndexOption = None,
     model: ModelOption = None,
-    wait: WaitOption = 5.0,
+    wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
     """Remove documents from the index (their files are left alone)."""
     from qa.cli.render import print_index_report

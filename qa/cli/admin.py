@@ -18,7 +18,7 @@ ServerIndexOption = Annotated[
 
 
 def _index_dir(index: Path | None) -> Path:
-    from qa.paths import default_index_dir
+    from qa.config import default_index_dir
 
     return index if index is not None else default_index_dir()
 

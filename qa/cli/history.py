@@ -3,7 +3,10 @@ earlier sessions (Python's `readline`, used only when stdin is a terminal)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 HISTORY_FILE = "chat-history"
 HISTORY_LENGTH = 1000
@@ -20,7 +23,7 @@ class InputHistory:
     @classmethod
     def start(cls, path: Path | None = None) -> InputHistory:
         """Load the saved history; without a readline module the prompt still works, unaided."""
-        from qa.paths import data_home
+        from qa.config import data_home
 
         try:
             import readline
@@ -31,8 +34,10 @@ class InputHistory:
             readline.set_history_length(HISTORY_LENGTH)
             try:
                 readline.read_history_file(path)
-            except OSError:  # none yet, or unreadable: start empty
+            except FileNotFoundError:  # none yet: start empty
                 pass
+            except OSError as error:  # unreadable: start empty
+                logger.warning("cannot read the question history %s (%s)", path, error)
         return cls(path, readline)
 
     def ask(self) -> str:
@@ -42,6 +47,6 @@ class InputHistory:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.readline.write_history_file(self.path)
-            except OSError:  # a read-only home: history for this session only
-                pass
+            except OSError as error:  # a read-only home: history for this session only
+                logger.info("cannot save the question history to %s (%s)", self.path, error)
         return line

@@ -59,7 +59,7 @@ class EvalReport:
 
 
 def eval_cache_dir() -> Path:
-    from qa.paths import data_home
+    from qa.config import data_home
 
     return data_home() / "eval-cache"
 

@@ -14,7 +14,6 @@ Ray is imported here only, and only when `--ray` is used.
 from __future__ import annotations
 
 import math
-import os
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -77,7 +76,7 @@ def connect(ray, address: str | None, on_progress: OnProgress = ignore) -> bool:
     """Join (or start) the cluster; True when this call connected, so the caller disconnects."""
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("QA_RAY_ADDRESS") or "auto"
+    address = address or "auto"
     on_progress(Progress(f"Connecting to the Ray cluster ({address})…"))
     options = {"log_to_driver": True, "logging_level": "WARNING", "configure_logging": True}
     try:
@@ -207,7 +206,8 @@ def encoder_factory(encoder: Encoder) -> Callable[[], Encoder]:
     from embeddings import SentenceTransformerEncoder
 
     if isinstance(encoder, SentenceTransformerEncoder):
-        return partial(SentenceTransformerEncoder, encoder.name, quantized=encoder.quantized)
+        options = {"cache_dir": encoder.cache_dir, "backend": encoder.backend}  # the driver's configuration
+        return partial(SentenceTransformerEncoder, encoder.name, quantized=encoder.quantized, **options)
     return partial(_same, encoder)
 
 

@@ -4,6 +4,7 @@ run commits one new segment (plus deletion marks) under the index's write lock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from embeddings import Encoder
+from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, split_passages
@@ -39,7 +41,7 @@ from qa.store import (
 from qa.store.manifest import utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
-DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -272,9 +274,10 @@ class _open_writer:
 
 def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
     import embeddings
+    from qa import config
 
     quantized = previous.model.quantized if previous and quantize is None else bool(quantize)
-    return embeddings.load_encoder(model, quantized=quantized)
+    return embeddings.load_encoder(model, quantized=quantized, **config.current().encoder_options())
 
 
 def _faiss_version() -> str:
@@ -325,8 +328,9 @@ def ensure_index(
         manifest = read_manifest(index_dir)
         if chunking is None or manifest.chunking == asdict(chunking):
             return index_dir
-    except QAError:
-        pass
+        logger.info("%s was indexed with other chunking settings; building it again", index_dir)
+    except QAError as error:
+        logger.info("%s is not a current index (%s); building it", index_dir, error)
     on_progress(Progress(f"Indexing {name} into {index_dir} (first use)…"))
     options = IndexOptions(rebuild=True, chunking=chunking)
     if source and isinstance(source[0], Document):

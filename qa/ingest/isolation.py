@@ -9,12 +9,15 @@ memory limit would still be ours to set. Here the parent waits on the pipe itsel
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from pathlib import Path
 
 from qa.errors import UnreadableFile
 from qa.ingest.limits import ReadLimits
 from qa.ingest.readers import ParsedFile, Reader, memory_reason, read_here, readers
+
+logger = logging.getLogger(__name__)
 
 _context = None
 
@@ -64,8 +67,8 @@ def _read_limited(sender, reader: Reader, path: str, limits: ReadLimits) -> None
 
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
-    except (ValueError, OSError):  # a lower hard limit already applies
-        pass
+    except (ValueError, OSError) as error:  # a lower hard limit already applies
+        logger.debug("memory limit not set for reading %s (%s)", path, error)
     try:
         sender.send((True, read_here(reader, Path(path), limits)))
     except UnreadableFile as error:

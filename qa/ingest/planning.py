@@ -4,6 +4,7 @@ gone, and the report of what a write did. Reading a planned item goes through it
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,8 @@ from qa.ingest.documents import Document, Skipped, make_doc_id
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.sources import SourceItem, SourceScan
 from qa.store import IndexWriter
+
+logger = logging.getLogger(__name__)
 
 NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
 Change = Literal["added", "updated", "unchanged"]
@@ -93,6 +96,7 @@ def read_file(file: FileToRead, report: IndexReport) -> Document | None:
     try:
         document = file.item.read(file.doc_id, file.version, report.limits)
     except UnreadableFile as error:
+        logger.info("skipped %s: %s", file.item.identity, error)
         report.skipped.append(Skipped(file.item.identity, str(error)))
         report.files.pop(file.item.identity, None)
         return None

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import astuple, dataclass, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from qa.errors import InvalidFeedback, NothingToExport
 from qa.server.store import ServerStore
+from qa.store.manifest import utc_now
 
 FEEDBACK_FILE = "feedback.sqlite"
 Vote = Literal["up", "down"]
@@ -84,7 +84,7 @@ def make_vote(
         vote=vote,
         comment=comment.strip(),
         generation=current if generation is None else generation,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        created=utc_now().isoformat(),
     )
 
 

@@ -14,11 +14,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
 from qa.errors import Conflict, InvalidInput, KeyNotFound
 from qa.server.store import ServerStore
+from qa.store.manifest import utc_now
 
 Scope = Literal["read", "write"]
 SCOPES: tuple[Scope, ...] = ("read", "write")
@@ -112,4 +112,4 @@ def _digest(key: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return utc_now().isoformat()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from qa.paths import server_data_dir
+from qa.config import server_data_dir
 
 
 class ServerStore:

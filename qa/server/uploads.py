@@ -19,9 +19,10 @@ from typing import BinaryIO, Literal
 from pydantic import BaseModel, Field
 
 from qa.collection import Collection
+from qa.config import DEFAULT_WAIT
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
 from qa.ingest.documents import parse_file
-from qa.ingest.indexing import DEFAULT_WAIT, IndexOptions
+from qa.ingest.indexing import IndexOptions
 from qa.ingest.limits import MIB, ReadLimits
 from qa.ingest.readers import ParsedFile, supported_suffixes
 

@@ -4,11 +4,15 @@ so a crashed writer never leaves the index locked."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from pathlib import Path
 
+from qa.config import DEFAULT_WAIT
 from qa.errors import IndexBusy
+
+logger = logging.getLogger(__name__)
 
 LOCK_FILE = "write.lock"
 
@@ -16,7 +20,7 @@ LOCK_FILE = "write.lock"
 class WriterLock:
     """Held while one process writes an index; a second writer waits up to `wait` seconds."""
 
-    def __init__(self, index_dir: Path, wait: float = 5.0) -> None:
+    def __init__(self, index_dir: Path, wait: float = DEFAULT_WAIT) -> None:
         self.path = index_dir / LOCK_FILE
         self.wait = wait
         self._handle = None
@@ -61,5 +65,6 @@ class WriterLock:
 def _holder(path: Path) -> str:
     try:
         return path.read_text().strip()
-    except OSError:
+    except OSError as error:
+        logger.debug("cannot read who holds %s (%s)", path, error)
         return ""

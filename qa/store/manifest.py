@@ -21,6 +21,7 @@ FORMAT_1_FILES = ("passages.sqlite", "vectors.faiss", "bm25")
 
 
 def utc_now() -> datetime:
+    """Now in UTC, to the second: the one clock of manifests, keys and feedback."""
     return datetime.now(UTC).replace(microsecond=0)
 
 

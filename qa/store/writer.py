@@ -9,6 +9,7 @@ no manifest names is removed by the next writer.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.config import DEFAULT_WAIT
 from qa.errors import ModelMismatch, NotAnIndex
 from qa.store.lock import LOCK_FILE, WriterLock
 from qa.store.manifest import (
@@ -39,6 +41,8 @@ from qa.store.segment import (
     write_segment,
 )
 from qa.store.snapshot import Snapshot
+
+logger = logging.getLogger(__name__)
 
 
 def is_index_or_empty(index_dir: Path) -> bool:
@@ -73,7 +77,7 @@ class IndexWriter:
         index_dir: Path,
         fresh: Manifest,
         rebuild: bool = False,
-        wait: float = 5.0,
+        wait: float = DEFAULT_WAIT,
         policy: MergePolicy = DEFAULT_MERGE_POLICY,
     ) -> IndexWriter:
         """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`.
@@ -273,8 +277,10 @@ def _carry_over(index_dir: Path, manifest: Manifest) -> Manifest:
         manifest.generation = int(old.get("generation", 0))
         manifest.next_passage_id = int(old.get("next_passage_id", 0))
         manifest.created = utc_now()
-    except (OSError, ValueError, TypeError):
-        pass
+    except FileNotFoundError:
+        pass  # a new index: nothing to carry over
+    except (OSError, ValueError, TypeError) as error:
+        logger.warning("The old manifest of %s cannot be read (%s); generations start again from 0", index_dir, error)
     return manifest
 
 

@@ -1,0 +1,92 @@
+"""Configuration: the one place that reads the `QA_*` environment variables and finds folders.
+
+`current()` reads the environment each time it is called (tests change `QA_HOME` per test), and
+the rest of `qa` receives the values. The server's own variables (`QA_HOST`, `QA_PORT` …) are the
+HTTP face's settings, in `api/settings.py`; `QA_WORKERS` is read by `qa serve`'s option.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "qa"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENCODER_BACKENDS = ("auto", "torch")
+DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish (`--wait`)
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the environment says, with every default filled in."""
+
+    home: Path  # QA_HOME: indexes, chat history, evaluation caches
+    seeds: Path  # QA_SEEDS: the default corpus
+    cache_dir: Path  # QA_CACHE_DIR: ONNX exports of models
+    encoder_backend: str  # QA_ENCODER_BACKEND: "auto" (ONNX Runtime when the model exports) or "torch"
+    ray_address: str | None  # QA_RAY_ADDRESS: the Ray cluster `qa index` uses when --ray is not given
+
+    def encoder_options(self) -> dict:
+        """What `embeddings.load_encoder` is given, as embeddings reads no environment of ours."""
+        return {"cache_dir": self.cache_dir, "backend": self.encoder_backend}
+
+
+def current(environ: Mapping[str, str] | None = None) -> Config:
+    """The configuration as the environment holds it now."""
+    environ = os.environ if environ is None else environ
+    backend = (environ.get("QA_ENCODER_BACKEND") or "auto").strip().lower()
+    if backend not in ENCODER_BACKENDS:
+        logger.warning("QA_ENCODER_BACKEND=%s is not one of %s; using auto", backend, ", ".join(ENCODER_BACKENDS))
+        backend = "auto"
+    return Config(
+        home=_path(environ.get("QA_HOME")) or Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        seeds=_path(environ.get("QA_SEEDS")) or PROJECT_ROOT / "seeds",
+        cache_dir=_path(environ.get("QA_CACHE_DIR")) or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+        encoder_backend=backend,
+        ray_address=environ.get("QA_RAY_ADDRESS") or None,
+    )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def data_home() -> Path:
+    """`$QA_HOME`, else the user data folder (`$XDG_DATA_HOME/qa`, else `~/.local/share/qa`)."""
+    return current().home
+
+
+def seeds_dir() -> Path:
+    """The default corpus: `$QA_SEEDS`, else `seeds/` of this checkout."""
+    return current().seeds
+
+
+def default_index_dir(model: str | None = None) -> Path:
+    """The seeds index, one per model so that switching models never mixes vectors."""
+    from embeddings.model import resolve_model
+
+    name = resolve_model(model)[0]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name.rsplit("/", 1)[-1]).strip("-").lower()
+    return data_home() / "indexes" / f"seeds-{slug}"
+
+
+def server_data_dir(index_dir: Path) -> Path:
+    """What a shared server keeps beside an index (API keys, answer feedback): `INDEX-server/`
+    next to the index folder, so that a rebuilt index keeps its keys."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    return index_dir.parent / f"{index_dir.name}-server"
+
+
+def uploads_dir(index_dir: Path) -> Path:
+    """Where files uploaded over HTTP are kept (`$QA_DOCUMENTS_DIR` overrides it per server):
+    `INDEX-documents/` next to the index folder."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    return index_dir.parent / f"{index_dir.name}-documents"
