@@ -7,15 +7,32 @@ package decides where the records go (stderr, one plain line each; `qa serve`: J
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from qa.cli.options import (
+    DocOption,
+    FullOption,
+    IndexOption,
+    InOption,
+    JsonOption,
+    ModelOption,
+    SinceOption,
+    TagOption,
+    TopKOption,
+    TypeOption,
+    UntilOption,
+    WaitOption,
+    index_at,
+    make_filters,
+    open_collection,
+    user_errors,
+)
 from qa.config import DEFAULT_WAIT
 from qa.errors import InvalidInput, QAError
-from qa.limits import DEFAULT_TOP_K, MAX_TOP_K
+from qa.limits import DEFAULT_TOP_K
 
 app = typer.Typer(
     help="Ask questions of your documents; answers are passages quoted from them, with citations.",
@@ -23,52 +40,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-IndexOption = Annotated[
-    Path | None,
-    typer.Option("--index", "-i", help="Index folder. Default: an index of seeds/, built on first use."),
-]
-ModelOption = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        "-m",
-        help="Any sentence-transformers name or path. Default: the index's model (all-MiniLM-L6-v2 for new indexes).",
-    ),
-]
-TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="How many passages to show.")]
-WaitOption = Annotated[
-    float,
-    typer.Option("--wait", min=0, help="Seconds to wait for another qa process writing the same index."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one line per question).")]
-FullOption = Annotated[
-    bool,
-    typer.Option("--full", help="Print whole passages, not the best sentence with one sentence either side."),
-]
-# Filters: entries of one option are OR-ed, different options AND-ed (qa/search/filters.py).
-InOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--in",
-        help="Only documents under this path (relative to the indexed folder), or matching a glob "
-        "such as 'reports/*.pdf'. Repeatable.",
-    ),
-]
-DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only the document with this doc_id. Repeatable.")]
-TypeOption = Annotated[
-    list[str] | None, typer.Option("--type", help="Only documents of this file type (pdf, md, txt …). Repeatable.")
-]
-SinceOption = Annotated[
-    str | None, typer.Option("--since", help="Only documents modified on or after this day (YYYY-MM-DD, UTC).")
-]
-UntilOption = Annotated[
-    str | None, typer.Option("--until", help="Only documents modified on or before this day (YYYY-MM-DD, UTC).")
-]
-TagOption = Annotated[
-    list[str] | None,
-    typer.Option("--tag", help="Only Markdown documents with this tag in their front matter. Repeatable."),
-]
 
 
 @app.callback()
@@ -81,43 +52,6 @@ def common_options(
     from qa.cli.logs import configure_logging
 
     configure_logging(verbose)
-
-
-def make_filters(source, doc_id, kind, since, until, tag):
-    """The options as a filter (None when none is given); a bad one is a one-line error."""
-    from qa.search.filters import Filters
-
-    filters = Filters.parse(source=source, doc_id=doc_id, type=kind, since=since, until=until, tag=tag)
-    return None if filters.is_empty else filters
-
-
-@contextmanager
-def user_errors():
-    """A QAError becomes one line on stderr and exit code 1, never a traceback."""
-    try:
-        yield
-    except QAError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-
-
-def open_collection(index: Path | None, model: str | None):
-    """The index to ask, opened; without --index the seeds index, built on first use."""
-    from qa.cli.progress import ProgressBars
-    from qa.collection import Collection, ensure_default_index
-
-    with ProgressBars() as progress:
-        return Collection.open(index or ensure_default_index(model, on_progress=progress), model=model)
-
-
-def index_at(index: Path | None, model: str | None):
-    """The collection to write: --index, else the seeds index of the model."""
-    from qa.collection import Collection
-    from qa.config import default_index_dir
-
-    return Collection(index if index is not None else default_index_dir(model), model=model)
 
 
 @app.command()
@@ -423,7 +357,7 @@ def eval_command(
             write_json(report, json_file)
 
 
-from qa.cli.admin import feedback_app, keys_app  # noqa: E402 (they use user_errors above)
+from qa.cli.admin import feedback_app, keys_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(feedback_app, name="feedback")

@@ -32,7 +32,7 @@ def create_key(
     index: ServerIndexOption = None,
 ) -> None:
     """Make a key and print it, alone on stdout, this once: it cannot be shown again."""
-    from qa.cli import user_errors
+    from qa.cli.options import user_errors
     from qa.server.keys import KeyStore
 
     with user_errors():
@@ -49,7 +49,7 @@ def list_keys(
     """The keys: id, name, scope, when made, when revoked. Never the keys themselves."""
     from dataclasses import asdict
 
-    from qa.cli import user_errors
+    from qa.cli.options import user_errors
     from qa.server.keys import KeyStore
 
     with user_errors():
@@ -70,7 +70,7 @@ def revoke_key(
     index: ServerIndexOption = None,
 ) -> None:
     """Revoke a key; a running server refuses it from its next request."""
-    from qa.cli import user_errors
+    from qa.cli.options import user_errors
     from qa.server.keys import KeyStore
 
     with user_errors():
@@ -85,7 +85,7 @@ def export_feedback(
 ) -> None:
     """Write the votes as `qa eval` questions: passages voted up are the answers, questions with
     only passages voted down are ones the tool should not answer confidently."""
-    from qa.cli import user_errors
+    from qa.cli.options import user_errors
     from qa.server.feedback import FeedbackStore, export_jsonl
 
     with user_errors():
