@@ -142,9 +142,9 @@ class Collection:
             import embeddings
             from qa import config
 
+            manifest = self.searcher().manifest  # before the lock: reopening takes it too
             with self._lock:
                 if self._encoder is None:
-                    manifest = self.searcher().manifest
                     name, quantized = self.model or manifest.model.name, manifest.model.quantized
                     options = config.current().encoder_options()
                     self._encoder = embeddings.load_encoder(name, quantized=quantized, **options)
