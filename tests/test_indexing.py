@@ -245,3 +245,21 @@ def test_a_missing_segment_is_reported_as_damage(corpus, index_dir, fake_encoder
     shutil.rmtree(next((index_dir / "segments").iterdir()))
     with pytest.raises(IndexMismatch, match="damaged.*--rebuild"):
         Collection.open(index_dir, encoder=fake_encoder)
+
+
+def test_the_encoder_loads_on_first_use_even_after_a_new_commit(corpus, index_dir, fake_encoder, tmp_path):
+    """A collection opened for writing loads the index's model when first asked for it, from the
+    newest generation (here the registered fake of that name), without waiting on itself."""
+    import threading
+
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+    collection = Collection(index_dir)
+    collection.searcher()
+    (tmp_path / "late.txt").write_text("A late note about the harbour ferry.")
+    index_paths([tmp_path / "late.txt"], index_dir, encoder=fake_encoder)  # the searcher is stale now
+    found = []
+    worker = threading.Thread(target=lambda: found.append(collection.encoder), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert found and found[0].name == fake_encoder.name
+    assert collection.ask("late note harbour", top_k=1).passages[0].citation.source == "late.txt"
