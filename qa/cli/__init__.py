@@ -275,6 +275,15 @@ def serve(
             "(env QA_REQUIRE_KEY)",
         ),
     ] = False,
+    feedback: Annotated[
+        bool | None,
+        typer.Option(
+            "--feedback/--no-feedback",
+            help="Keep the votes of POST /feedback (the widget's 👍/👎); --no-feedback: it answers 404. "
+            "(env QA_FEEDBACK; default on)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
@@ -285,7 +294,13 @@ def serve(
         from qa.collection import Collection, ensure_default_index
 
         settings = load_settings(
-            index=index, model=model, host=host, port=port, cors_origins=cors_origin, require_key=require_key or None
+            index=index,
+            model=model,
+            host=host,
+            port=port,
+            cors_origins=cors_origin,
+            require_key=require_key or None,
+            feedback=feedback,
         )
         with ProgressBars() as progress:
             index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)
