@@ -180,4 +180,3 @@ def test_qa_serve_no_feedback_sets_the_setting(monkeypatch, tmp_path, fake_encod
     assert feedback_setting("--no-feedback") is False
     monkeypatch.setenv("QA_FEEDBACK", "false")
     assert feedback_setting() is False
-    assert feedback_setting("--feedback") is True

@@ -275,15 +275,13 @@ def serve(
             "(env QA_REQUIRE_KEY)",
         ),
     ] = False,
-    feedback: Annotated[
-        bool | None,
+    no_feedback: Annotated[
+        bool,
         typer.Option(
-            "--feedback/--no-feedback",
-            help="Keep the votes of POST /feedback (the widget's 👍/👎); --no-feedback: it answers 404. "
-            "(env QA_FEEDBACK; default on)",
-            show_default=False,
+            "--no-feedback",
+            help="Keep no votes: POST /feedback answers 404. (env QA_FEEDBACK=false; default: votes are kept)",
         ),
-    ] = None,
+    ] = False,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
@@ -300,7 +298,7 @@ def serve(
             port=port,
             cors_origins=cors_origin,
             require_key=require_key or None,
-            feedback=feedback,
+            feedback=False if no_feedback else None,
         )
         with ProgressBars() as progress:
             index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)

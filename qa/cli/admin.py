@@ -60,8 +60,7 @@ def list_keys(
     index: ServerIndexOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key.")] = False,
 ) -> None:
-    """The keys: id, name, scope, when made, when revoked, the documents a scoped key is limited to.
-    Never the keys themselves."""
+    """The keys: id, name, scope, when made and revoked, the documents it may see; never the keys."""
     from qa.cli.options import user_errors
     from qa.server.keys import KeyStore
 
