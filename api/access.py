@@ -1,7 +1,8 @@
 """Who may call what: API keys (`Authorization: Bearer KEY`) and per-client rate limits.
 
-The keys themselves live in `qa.server.keys`; this module only turns a request into a yes or a 401,
-403 or 429 with a one-line `detail`. Keys are never logged or echoed.
+The keys themselves live in `qa.server.keys`; this module only turns a request into its key (whose
+filters limit what a scoped read key sees) or a 401, 403 or 429 with a one-line `detail`. Keys are
+never logged or echoed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa.server.keys import Scope
+from qa.search.filters import Filters
+from qa.server.keys import ApiKey, Scope
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -28,11 +30,17 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def _key_check(scope: Scope, always: bool):
+    """The check of one scope: the request's valid key, or None for a read without one on a server
+    whose reads are open (there a key that fails the check is ignored, as no key would be)."""
+
     # A coroutine, so a request without a key to check never waits for a worker thread; a key is
     # looked up (SQLite) in one.
-    async def check(request: Request, credentials: Credentials) -> None:
+    async def check(request: Request, credentials: Credentials) -> ApiKey | None:
         if not always and not request.app.state.settings.require_key:
-            return
+            if credentials is None:
+                return None
+            # A valid key still brings its scope, so a widget sees the same on an open server.
+            return await run_in_threadpool(request.app.state.keys.check, credentials.credentials)
         if credentials is None:
             raise HTTPException(
                 401, f"This needs a {scope} API key: send Authorization: Bearer KEY (qa keys create).", CHALLENGE
@@ -42,12 +50,19 @@ def _key_check(scope: Scope, always: bool):
             raise HTTPException(401, "The API key is not valid: unknown, mistyped or revoked.", CHALLENGE)
         if not key.allows(scope):
             raise HTTPException(403, f"The key {key.key_id} may only {key.scope}; this needs a {scope} key.")
+        return key
 
     return check
 
 
 ReadAccess = Depends(_key_check("read", always=False))
 WriteAccess = Depends(_key_check("write", always=True))
+ReadKey = Annotated[ApiKey | None, ReadAccess]
+
+
+def key_filters(key: ApiKey | None) -> Filters | None:
+    """The documents a request's key may see; None: all of them (no key, or an unscoped one)."""
+    return None if key is None else key.filters
 
 
 def make_limiter():

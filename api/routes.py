@@ -5,15 +5,16 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from api.access import ReadAccess, WriteAccess, no_limit
+from api.access import ReadKey, WriteAccess, key_filters, no_limit
 from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.collection import Collection
+from qa.search.filters import all_of
 from qa.server.feedback import make_vote
 from qa.server.uploads import DeleteResult, IncomingFile, UploadResult, add_documents, delete_document
 
@@ -37,7 +38,10 @@ NEEDS_KEY = {
 }
 RATE_LIMITED = {429: {"model": Problem, "description": "Too many requests from this client; see Retry-After."}}
 BUSY = {503: {"model": Problem, "description": "Another writer holds the index; see Retry-After."}}
-NOT_FOUND = {404: {"model": Problem, "description": "No document with that id."}}
+NOT_FOUND = {404: {"model": Problem, "description": "No document with that id (that the key may see)."}}
+FEEDBACK_NOT_FOUND = {
+    404: {"model": Problem, "description": "No document with that id (that the key may see), or feedback is off."}
+}
 
 
 async def get_collection(request: Request) -> Collection:
@@ -59,16 +63,16 @@ def health(collection: CollectionDep) -> Health:
     return Health(index=collection.stats())
 
 
-@router.get("/documents", dependencies=[ReadAccess], responses=NEEDS_KEY)
-def documents(collection: CollectionDep) -> list[DocumentInfo]:
-    """The indexed documents."""
-    return collection.documents()
+@router.get("/documents", responses=NEEDS_KEY)
+def documents(collection: CollectionDep, key: ReadKey) -> list[DocumentInfo]:
+    """The indexed documents (those the key may see)."""
+    return collection.documents(key_filters(key))
 
 
-@router.get("/documents/{doc_id}", dependencies=[ReadAccess], responses={**NEEDS_KEY, **NOT_FOUND})
-def document(doc_id: str, collection: CollectionDep) -> DocumentText:
+@router.get("/documents/{doc_id}", responses={**NEEDS_KEY, **NOT_FOUND})
+def document(doc_id: str, collection: CollectionDep, key: ReadKey) -> DocumentText:
     """One document's stored text, which citation offsets point into."""
-    return collection.document(doc_id)
+    return collection.document(doc_id, key_filters(key))
 
 
 @router.delete("/documents/{doc_id}", dependencies=[WriteAccess], responses={**NEEDS_KEY, **NOT_FOUND, **BUSY})
@@ -76,13 +80,6 @@ def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteRe
     """Remove a document from the index (and its file, when the server keeps it)."""
     state = request.app.state
     return delete_document(collection, doc_id, state.documents_dir, state.settings.write_wait)
-
-
-@router.post("/feedback", status_code=201, dependencies=[ReadAccess], responses={**BAD_BODY, **NEEDS_KEY, **NOT_FOUND})
-def feedback(body: FeedbackRequest, request: Request, collection: CollectionDep) -> FeedbackRecorded:
-    """A vote on one passage of an answer, kept for `qa feedback export`."""
-    vote = make_vote(collection, **body.model_dump())
-    return FeedbackRecorded(id=request.app.state.feedback.add(vote), generation=vote.generation)
 
 
 @router.get("/", include_in_schema=False)
@@ -95,25 +92,44 @@ def widget() -> FileResponse:
     return FileResponse(STATIC / "widget.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
+async def feedback_on(request: Request) -> None:
+    """A 404 that says why, before the body is looked at, on a server that keeps no votes."""
+    if not request.app.state.settings.feedback:
+        raise HTTPException(404, "Feedback is turned off on this server (QA_FEEDBACK=false); no vote is kept.")
+
+
 def build_router(settings: Settings, limiter=None) -> APIRouter:
-    """Routes for one app: `/ask`, whose body carries the configured limits, and `/ask` and
-    uploads with the configured rate limits; then the routes every app has."""
+    """Routes for one app: `/ask`, whose body carries the configured limits, and `/ask`,
+    `/feedback` and uploads with the configured rate limits; then the routes every app has."""
     AskRequest = ask_request_model(settings)
     ask_rate, upload_rate = settings.rate_limits()
     ask_limited = limiter.limit(ask_rate) if limiter and ask_rate else no_limit
     upload_limited = limiter.limit(upload_rate) if limiter and upload_rate else no_limit
     configured = APIRouter()
 
-    @configured.post(
-        "/ask", response_model=Answer, dependencies=[ReadAccess], responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED}
-    )
+    @configured.post("/ask", response_model=Answer, responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED})
     @ask_limited
-    async def ask(request: Request, body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
-        """Rank passages for a question; `answered` is false when none answers it confidently."""
+    async def ask(request: Request, body: AskRequest, collection: CollectionDep, key: ReadKey) -> Answer:  # type: ignore[valid-type]
+        """Rank passages for a question; `answered` is false when none answers it confidently.
+        A scoped key's filters apply on top of the request's."""
         # One hop to a worker thread for the question itself; validation and serialisation stay on
         # the event loop (a sync endpoint would hop for each of them, docs/PERFORMANCE.md).
-        question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters)
+        filters = all_of(key_filters(key), body.filters)
+        question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=filters)
         return await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
+
+    @configured.post(
+        "/feedback",
+        status_code=201,
+        dependencies=[Depends(feedback_on)],
+        responses={**BAD_BODY, **NEEDS_KEY, **FEEDBACK_NOT_FOUND, **RATE_LIMITED},
+    )
+    @ask_limited
+    def feedback(request: Request, body: FeedbackRequest, collection: CollectionDep, key: ReadKey) -> FeedbackRecorded:
+        """A vote on one passage of an answer, kept for `qa feedback export` (with at most the
+        beginning of the passage). A document the key may not see is not found."""
+        vote = make_vote(collection, **body.model_dump(), filters=key_filters(key))
+        return FeedbackRecorded(id=request.app.state.feedback.add(vote), generation=vote.generation)
 
     @configured.post(
         "/documents",

@@ -47,9 +47,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=100 * 2**20, ge=1)
     parse_timeout: float = Field(default=30.0, gt=0, description="Seconds to read one uploaded PDF or DOCX.")
     write_wait: float = Field(default=30.0, ge=0, description="Seconds a write waits for another writer.")
+    feedback: bool = Field(
+        default=True, description="Keep votes sent to POST /feedback; off: it answers 404 and keeps nothing."
+    )
     rate_limit: str | None = Field(
         default=None,
-        description="Questions per client, e.g. '60/minute' ('off': none). Unset: off on a loopback host, "
+        description="Questions (and votes, counted apart) per client, e.g. '60/minute' ('off': none). Unset: off "
+        "on a loopback host, "
         f"else {DEFAULT_RATE_LIMIT}.",
     )
     upload_rate_limit: str | None = Field(

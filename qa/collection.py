@@ -32,7 +32,7 @@ from qa.ingest.indexing import (
 )
 from qa.ingest.planning import IndexReport
 from qa.ingest.readers import ParsedFile
-from qa.search.filters import Filters
+from qa.search.filters import DocumentFilter
 from qa.search.followup import followup_query
 from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
 from qa.search.searcher import PassageRows, Searcher
@@ -220,7 +220,7 @@ class Collection:
         history: Sequence[str] = (),
         mode: Mode | None = None,
         searcher: Searcher | None = None,
-        filters: Filters | None = None,
+        filters: DocumentFilter | None = None,
     ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly)."""
@@ -233,7 +233,7 @@ class Collection:
         top_k: int = DEFAULT_TOP_K,
         history: Sequence[str] = (),
         mode: Mode | None = None,
-        filters: Filters | None = None,
+        filters: DocumentFilter | None = None,
     ) -> Answer:
         """The `top_k` best passages for a question, verbatim, with highlights and citations.
 
@@ -257,12 +257,15 @@ class Collection:
             passages=passages,
         )
 
-    def documents(self) -> list[DocumentInfo]:
-        return [DocumentInfo(**_document_fields(d)) for d in self.snapshot().documents()]
+    def documents(self, filters: DocumentFilter | None = None) -> list[DocumentInfo]:
+        """The indexed documents; with `filters`, only those they let through."""
+        found = self.snapshot().documents()
+        return [DocumentInfo(**_document_fields(d)) for d in found if filters is None or filters.matches(d)]
 
-    def document(self, doc_id: str) -> DocumentText:
+    def document(self, doc_id: str, filters: DocumentFilter | None = None) -> DocumentText:
+        """One document with its text; one that `filters` keep out is as not found as a missing one."""
         found = self.snapshot().document(doc_id)
-        if found is None:
+        if found is None or (filters is not None and not filters.matches(found)):
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
         return DocumentText(**_document_fields(found), text=found.text or "")
 

@@ -154,6 +154,13 @@ def test_passages_carry_their_short_form(client: TestClient) -> None:
         ({"type": [""]}, "filters.type: An entry is empty."),
         ({"doc_id": [3]}, "filters.doc_id: Entries must be strings."),
         (["reports/"], "filters: Input should be a valid dictionary"),
+        # Bounds, since any read key (a widget's public one too) may send a filter.
+        (
+            {"source": ["*a" * 30000]},
+            "filters.source: An entry is at most 512 characters, not 60000.",
+        ),  # under the body limit
+        ({"source": [f"r{n}/" for n in range(33)]}, "filters.source: At most 32 entries per filter key, not 33."),
+        ({"source": ["*?" * 5]}, "filters.source: A glob has at most 8 wildcards (* ? [), not 10: '*?*?*?*?*?'."),
     ],
 )
 def test_invalid_filters_get_422_saying_what_is_wrong(client: TestClient, filters, message: str) -> None:

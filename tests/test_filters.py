@@ -14,7 +14,7 @@ from qa.collection import Collection
 from qa.errors import InvalidFilter
 from qa.ingest.documents import Document
 from qa.ingest.indexing import IndexOptions, compact_index, index_documents, remove_documents
-from qa.search.filters import Filters
+from qa.search.filters import MAX_ENTRIES, MAX_ENTRY_CHARS, MAX_WILDCARDS, AllFilters, Filters, all_of
 from qa.store.segment import DocumentFacts
 from tests.fakes import FakeEncoder
 
@@ -106,6 +106,77 @@ def test_unknown_keys_are_named() -> None:
         Filters.model_validate({"colour": ["blue"]})
 
 
+# Bounds: any read key may send a filter
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"source": ["*a" * 32768]}, f"source: An entry is at most {MAX_ENTRY_CHARS} characters, not 65536."),
+        ({"doc_id": [f"d{n}" for n in range(MAX_ENTRIES + 1)]}, f"doc_id: At most {MAX_ENTRIES} entries per filter"),
+        ({"tag": ["x" * (MAX_ENTRY_CHARS + 1)]}, f"tag: An entry is at most {MAX_ENTRY_CHARS} characters"),
+        ({"source": ["*/" * (MAX_WILDCARDS + 1)]}, f"source: A glob has at most {MAX_WILDCARDS} wildcards (* ? [)"),
+        ({"source": ["?" * 5 + "[ab]" * 4]}, f"at most {MAX_WILDCARDS} wildcards (* ? [), not 9"),
+    ],
+    ids=["long glob", "many entries", "long tag", "many stars", "mixed wildcards"],
+)
+def test_a_filter_past_its_bounds_is_refused_with_the_bound(values: dict, message: str) -> None:
+    with pytest.raises(InvalidFilter) as raised:
+        Filters.parse(**values)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_filter_at_its_bounds_is_accepted() -> None:
+    glob = ("*" * MAX_WILDCARDS + "x" * MAX_ENTRY_CHARS)[:MAX_ENTRY_CHARS]
+    filters = Filters(source=[glob] * MAX_ENTRIES, doc_id=["a" * MAX_ENTRY_CHARS] * MAX_ENTRIES)
+    assert len(filters.source) == MAX_ENTRIES
+    assert Filters(doc_id=["*" * (MAX_WILDCARDS + 1)]).doc_id  # only source entries are globs
+
+
+def test_globs_are_compiled_once_outside_fnmatchs_unbounded_cache() -> None:
+    """fnmatch keeps up to 32,768 compiled patterns: each request's distinct glob stayed in memory."""
+    import fnmatch
+
+    from qa.search import filters as module
+
+    fnmatch._compile_pattern.cache_clear()
+    for number in range(module.GLOB_CACHE + 50):
+        assert Filters(source=[f"reports/*{number}*.pdf"]).matches(facts(source=f"reports/{number}/x.pdf"))
+    assert fnmatch._compile_pattern.cache_info().currsize == 0
+    assert module._source_test.cache_info().currsize == module.GLOB_CACHE
+
+
+# Several filters at once: a scoped key's AND a request's
+
+
+def test_all_of_ands_whole_filters_where_one_filters_cannot() -> None:
+    """Two folders OR-ed in a key, and a glob in the request: no single Filters says both."""
+    scope = Filters(source=["public/", "shared/"])
+    request = Filters(source=["*.pdf"])
+    both = all_of(scope, request)
+
+    assert isinstance(both, AllFilters)
+    assert both.matches(facts(source="public/a.pdf"))
+    assert both.matches(facts(source="shared/b.pdf"))
+    assert not both.matches(facts(source="public/a.md"))  # the request's filter holds
+    assert not both.matches(facts(source="private/c.pdf"))  # the scope holds
+    assert not all_of(scope, Filters(source=["private/"])).matches(facts(source="private/c.pdf"))
+
+
+def test_all_of_drops_what_filters_nothing_and_keeps_one_alone() -> None:
+    scope = Filters(type=["pdf"])
+    assert all_of(None, None) is None
+    assert all_of(Filters(), None) is None
+    assert all_of(scope, None) is scope and all_of(None, scope) is scope
+    assert all_of(scope, Filters()) is scope
+    assert all_of(scope, scope) is scope
+    nested = all_of(all_of(scope, Filters(tag=["a"])), Filters(tag=["b"]))
+    assert isinstance(nested, AllFilters) and len(nested.parts) == 3
+    assert hash(nested) == hash(all_of(all_of(scope, Filters(tag=["a"])), Filters(tag=["b"])))  # cacheable
+    assert all_of(Filters(), Filters()) is None
+
+
 # Filtering inside retrieval
 
 
@@ -176,6 +247,17 @@ def test_each_retrieval_mode_filters(rare: Collection) -> None:
 def test_a_filter_matching_nothing_returns_no_passages(rare: Collection) -> None:
     answer = rare.ask(QUESTION, filters=Filters(source=["nowhere/"]))
     assert answer.passages == [] and not answer.answered
+
+
+def test_a_scope_and_a_request_filter_both_hold_inside_retrieval(rare: Collection) -> None:
+    """The request asks for the rare document; a scope of busy/ keeps it out, and the other way round."""
+    scope = Filters(source=["busy/"])
+    assert rare.ask(QUESTION, filters=all_of(scope, Filters(doc_id=["rare"]))).passages == []
+    assert rare.ask(QUESTION, filters=all_of(scope, Filters(source=["reports/"]))).passages == []
+    some = rare.ask(QUESTION, top_k=10, filters=all_of(scope, Filters(source=["busy/00*"])))
+    assert len(some.passages) == 10
+    assert all(passage.citation.source.startswith("busy/00") for passage in some.passages)
+    assert [p.citation.doc_id for p in rare.ask(QUESTION, filters=all_of(Filters(tag=["budget"]))).passages] == ["rare"]
 
 
 def test_removed_documents_stay_out_of_filtered_answers(tmp_path: Path) -> None:

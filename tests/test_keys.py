@@ -3,15 +3,20 @@ read, write, revoked, wrong scope) on reads and writes, open and with --require-
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app as cli
 from qa.config import server_data_dir
+from qa.errors import InvalidInput
+from qa.search.filters import Filters
 from qa.server.keys import KeyStore
 from tests.server_fixtures import Server, open_server
 
@@ -169,3 +174,74 @@ def test_a_method_not_allowed_names_every_allowed_one(open_reads: Server) -> Non
     response = open_reads.client.put("/documents")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
+
+
+def test_a_key_keeps_its_filters(tmp_path) -> None:
+    store = KeyStore(tmp_path / "server")
+    filters = Filters(source=["public/", "shared/*.md"], type=["md"], since="2011-01-01")
+    record, key = store.create("read", "widget", filters)
+
+    assert store.check(key).filters == filters
+    assert [listed.filters for listed in store.keys()] == [filters]
+    assert store.create("read", "all", Filters())[0].filters is None  # no filter: the whole index
+    with pytest.raises(InvalidInput, match="Only a read key can be limited"):
+        store.create("write", "ci", filters)
+
+
+OLD_SCHEMA = """CREATE TABLE keys (key_id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'write')), sha256 TEXT NOT NULL, created TEXT NOT NULL,
+    revoked TEXT)"""
+
+
+def test_a_keys_file_from_before_filters_is_upgraded_in_place(tmp_path) -> None:
+    """An older keys.sqlite has no `filters` column: its keys still work, unscoped, and new keys
+    with filters can be added to it."""
+    folder = tmp_path / "server"
+    folder.mkdir()
+    key = "qa_0123abcd_oldsecret"
+    with sqlite3.connect(folder / "keys.sqlite") as db:
+        db.execute(OLD_SCHEMA)
+        db.execute(
+            "INSERT INTO keys VALUES ('0123abcd', 'old', 'read', ?, '2024-01-01T00:00:00+00:00', NULL)",
+            (hashlib.sha256(key.encode()).hexdigest(),),
+        )
+
+    found = KeyStore(folder).check(key)
+
+    assert found is not None and found.name == "old" and found.filters is None
+    _, scoped = KeyStore(folder).create("read", "new", Filters(tag=["public"]))
+    assert KeyStore(folder).check(scoped).filters == Filters(tag=["public"])
+    with sqlite3.connect(folder / "keys.sqlite") as db:
+        assert "filters" in [row[1] for row in db.execute("PRAGMA table_info(keys)")]
+    assert [record.name for record in KeyStore(folder).keys()] == ["old", "new"]
+
+
+def test_keys_cli_makes_lists_and_refuses_scoped_keys(tmp_path) -> None:
+    runner = CliRunner()
+    index = str(tmp_path / "docs.qa")
+
+    created = runner.invoke(
+        cli, ["keys", "create", "--name", "widget", "--in", "public/", "--in", "my docs/", "--type", "pdf", "-i", index]
+    )
+
+    assert created.exit_code == 0, created.output
+    assert "limited to --in public/ --in 'my docs/' --type pdf" in created.stderr
+    key = created.stdout.strip()
+    assert KeyStore(server_data_dir(Path(index))).check(key).filters == Filters(
+        source=["public/", "my docs/"], type=["pdf"]
+    )
+    runner.invoke(cli, ["keys", "create", "--name", "all", "-i", index])
+    listed = {line.split()[2]: line for line in runner.invoke(cli, ["keys", "list", "-i", index]).stdout.splitlines()}
+    assert listed["widget"].endswith("active  only --in public/ --in 'my docs/' --type pdf")
+    assert listed["all"].endswith("active  all documents")
+    as_json = [
+        json.loads(line) for line in runner.invoke(cli, ["keys", "list", "--json", "-i", index]).stdout.splitlines()
+    ]
+    by_name = {record["name"]: record["filters"] for record in as_json}
+    assert by_name == {"widget": {"source": ["public/", "my docs/"], "type": ["pdf"]}, "all": None}
+    write = runner.invoke(cli, ["keys", "create", "--scope", "write", "--tag", "x", "-i", index])
+    assert write.exit_code == 1 and "Only a read key can be limited" in write.stderr
+    bad = runner.invoke(cli, ["keys", "create", "--since", "2011-3-1", "-i", index])
+    assert bad.exit_code == 1 and "since: '2011-3-1' is not a date" in bad.stderr
+    too_many = runner.invoke(cli, ["keys", "create", *[f"--doc=d{n}" for n in range(40)], "-i", index])
+    assert too_many.exit_code == 1 and "At most 32 entries" in too_many.stderr

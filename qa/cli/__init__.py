@@ -275,6 +275,13 @@ def serve(
             "(env QA_REQUIRE_KEY)",
         ),
     ] = False,
+    no_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--no-feedback",
+            help="Keep no votes: POST /feedback answers 404. (env QA_FEEDBACK=false; default: votes are kept)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
@@ -285,7 +292,13 @@ def serve(
         from qa.collection import Collection, ensure_default_index
 
         settings = load_settings(
-            index=index, model=model, host=host, port=port, cors_origins=cors_origin, require_key=require_key or None
+            index=index,
+            model=model,
+            host=host,
+            port=port,
+            cors_origins=cors_origin,
+            require_key=require_key or None,
+            feedback=False if no_feedback else None,
         )
         with ProgressBars() as progress:
             index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)

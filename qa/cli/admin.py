@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from qa.cli.options import DocOption, InOption, SinceOption, TagOption, TypeOption, UntilOption
+
 keys_app = typer.Typer(help="API keys for `qa serve`: create, list, revoke. Only a hash of each key is kept.")
 feedback_app = typer.Typer(help="Answer feedback that `qa serve` received (POST /feedback).")
 
@@ -30,15 +32,27 @@ def create_key(
     ] = "read",
     name: Annotated[str | None, typer.Option("--name", help="A name to recognise it by. Default: its id.")] = None,
     index: ServerIndexOption = None,
+    source: InOption = None,
+    doc: DocOption = None,
+    kind: TypeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    tag: TagOption = None,
 ) -> None:
-    """Make a key and print it, alone on stdout, this once: it cannot be shown again."""
-    from qa.cli.options import user_errors
+    """Make a key and print it, alone on stdout, this once: it cannot be shown again.
+
+    The filter options of `qa ask` (--in --doc --type --since --until --tag) limit a read key to the
+    documents they let through: its questions, document list, documents and votes see no other.
+    """
+    from qa.cli.options import make_filters, user_errors
     from qa.server.keys import KeyStore
 
     with user_errors():
-        record, key = KeyStore.for_index(_index_dir(index)).create(scope, name or "")
+        filters = make_filters(source, doc, kind, since, until, tag)
+        record, key = KeyStore.for_index(_index_dir(index)).create(scope, name or "", filters)
         typer.echo(key)
-        typer.echo(f"Created {record.scope} key {record.key_id} ({record.name}); keep it now.", err=True)
+        limited = f", limited to {record.filters.as_options()}" if record.filters else ""
+        typer.echo(f"Created {record.scope} key {record.key_id} ({record.name}){limited}; keep it now.", err=True)
 
 
 @keys_app.command("list")
@@ -46,9 +60,7 @@ def list_keys(
     index: ServerIndexOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key.")] = False,
 ) -> None:
-    """The keys: id, name, scope, when made, when revoked. Never the keys themselves."""
-    from dataclasses import asdict
-
+    """The keys: id, name, scope, when made and revoked, the documents it may see; never the keys."""
     from qa.cli.options import user_errors
     from qa.server.keys import KeyStore
 
@@ -56,10 +68,11 @@ def list_keys(
         keys = KeyStore.for_index(_index_dir(index)).keys()
         for key in keys:
             if as_json:
-                typer.echo(json.dumps(asdict(key)))
+                typer.echo(json.dumps(key.as_json(), ensure_ascii=False))
             else:
                 state = f"revoked {key.revoked}" if key.revoked else "active"
-                typer.echo(f"{key.key_id}  {key.scope:<5}  {key.name}  created {key.created}  {state}")
+                limited = f"  only {key.filters.as_options()}" if key.filters else "  all documents"
+                typer.echo(f"{key.key_id}  {key.scope:<5}  {key.name}  created {key.created}  {state}{limited}")
         if not keys and not as_json:
             typer.echo("No keys yet: qa keys create --scope read|write", err=True)
 

@@ -1,23 +1,37 @@
 """Narrowing a question to some documents: by source path, doc_id, file type, modified date and tag.
 
 One record for every caller (`qa ask --in … --type …`, the `filters` object of `POST /ask`, the
-widget's `filter-*` attributes). Entries of one key are OR-ed, keys are AND-ed. The store turns a
-filter into the set of passage ids it allows, and retrieval searches only those (qa.store.snapshot).
+widget's `filter-*` attributes, a scoped API key). Entries of one key are OR-ed, keys are AND-ed;
+`all_of` AND-s whole filters (a key's scope and a request's filters). The store turns a filter into
+the set of passage ids it allows, and retrieval searches only those (qa.store.snapshot).
+
+Any read key may send a filter, so a filter is bounded: entries per key, characters per entry and
+wildcards per glob; each glob is compiled once, in a cache of bounded size.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import lru_cache
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from qa.errors import InvalidFilter
 
 FILTER_KEYS = ("source", "doc_id", "type", "since", "until", "tag")
 GLOB_CHARACTERS = frozenset("*?[")
+# Bounds on what one filter may ask for (a 64 KB glob once cost ~1 s of CPU per request).
+MAX_ENTRIES = 32
+MAX_ENTRY_CHARS = 512
+MAX_WILDCARDS = 8
+GLOB_CACHE = 256  # compiled globs kept, least recently used dropped
 
 
 class DocumentFacts(Protocol):
@@ -38,15 +52,44 @@ def _entries(value: Any) -> Any:
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list | tuple):
+        if len(value) > MAX_ENTRIES:
+            raise PydanticCustomError(
+                "filter_entries",
+                "At most {limit} entries per filter key, not {count}.",
+                {"limit": MAX_ENTRIES, "count": len(value)},
+            )
         entries = []
         for entry in value:
             if not isinstance(entry, str):
                 raise PydanticCustomError("filter_entry", "Entries must be strings.")
             if not entry.strip():
                 raise PydanticCustomError("filter_entry", "An entry is empty.")
+            if len(entry.strip()) > MAX_ENTRY_CHARS:
+                raise PydanticCustomError(
+                    "filter_entry_length",
+                    "An entry is at most {limit} characters, not {count}.",
+                    {"limit": MAX_ENTRY_CHARS, "count": len(entry.strip())},
+                )
             entries.append(entry.strip())
         return tuple(entries)
     return value
+
+
+def _globs(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """A source glob has at most MAX_WILDCARDS wildcards (`*`, `?`, `[`)."""
+    for entry in entries:
+        wildcards = sum(entry.count(character) for character in GLOB_CHARACTERS)
+        if wildcards > MAX_WILDCARDS:
+            raise PydanticCustomError(
+                "filter_wildcards",
+                "A glob has at most {limit} wildcards (* ? [), not {count}: {entry}.",
+                {
+                    "limit": MAX_WILDCARDS,
+                    "count": wildcards,
+                    "entry": repr(entry[:40] + ("…" if len(entry) > 40 else "")),
+                },
+            )
+    return entries
 
 
 def _date(value: Any) -> Any:
@@ -65,6 +108,7 @@ def _date(value: Any) -> Any:
 
 
 Entries = Annotated[tuple[str, ...], BeforeValidator(_entries)]
+Globs = Annotated[tuple[str, ...], BeforeValidator(_entries), AfterValidator(_globs)]
 Day = Annotated[date | None, BeforeValidator(_date)]
 
 
@@ -75,7 +119,7 @@ class Filters(BaseModel):
         frozen=True, use_attribute_docstrings=True, json_schema_extra={"examples": [{"source": ["reports/2011/"]}]}
     )
 
-    source: Entries = ()
+    source: Globs = ()
     """Source paths (relative to the indexed folder): a folder or file prefix, or a glob (`*.md`)."""
     doc_id: Entries = ()
     type: Entries = ()
@@ -132,7 +176,7 @@ class Filters(BaseModel):
             return False
         if self.source and not any(_source_matches(entry, document) for entry in self.source):
             return False
-        if self.type and document.kind.lower() not in {entry.lower().lstrip(".") for entry in self.type}:
+        if self.type and document.kind.casefold() not in _folded(self.type, "."):
             return False
         if self.since or self.until:
             if document.modified is None:
@@ -141,21 +185,75 @@ class Filters(BaseModel):
             if (self.since and day < self.since) or (self.until and day > self.until):
                 return False
         if self.tag:
-            wanted = {entry.casefold() for entry in self.tag}
+            wanted = _folded(self.tag)
             if not any(tag.casefold() in wanted for tag in document.tags):
                 return False
         return True
+
+    def as_options(self) -> str:
+        """These filters as the `qa ask` options that make them, e.g. `--in reports/ --type pdf`."""
+        options = [("--in", self.source), ("--doc", self.doc_id), ("--type", self.type), ("--tag", self.tag)]
+        words = [f"{flag} {shlex.quote(entry)}" for flag, entries in options for entry in entries]
+        words += [f"--{name} {day.isoformat()}" for name, day in (("since", self.since), ("until", self.until)) if day]
+        return " ".join(words)
+
+
+@dataclass(frozen=True)
+class AllFilters:
+    """Filters that must all pass: a scoped key's filters AND a request's. (Within one Filters the
+    keys are AND-ed but entries OR-ed, so two of them cannot always be merged into one.)"""
+
+    parts: tuple[Filters, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return all(part.is_empty for part in self.parts)
+
+    def matches(self, document: DocumentFacts) -> bool:
+        return all(part.matches(document) for part in self.parts)
+
+
+DocumentFilter = Filters | AllFilters
+
+
+def all_of(*filters: DocumentFilter | None) -> DocumentFilter | None:
+    """Documents that pass every one of `filters` (None and empty ones pass everything): None
+    when nothing is filtered, one Filters when only one filters, else AllFilters."""
+    parts: list[Filters] = []
+    for item in filters:
+        for part in item.parts if isinstance(item, AllFilters) else (item,) if item is not None else ():
+            if not part.is_empty and part not in parts:
+                parts.append(part)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else AllFilters(tuple(parts))
+
+
+@lru_cache(maxsize=GLOB_CACHE)
+def _source_test(entry: str) -> tuple[bool, Callable[[str], bool]]:
+    """One source entry worked out once: (is it compared with the file's full path?, the test of a
+    path). A glob is compiled here; fnmatch's own cache would keep up to 32,768 patterns."""
+    absolute = entry.startswith("/")
+    if entry.startswith("./"):
+        entry = entry[2:]
+    if GLOB_CHARACTERS & set(entry):
+        match = re.compile(translate(entry)).match
+        return absolute, lambda value: match(value) is not None
+    if entry.endswith("/"):
+        return absolute, lambda value: value.startswith(entry)
+    folder = entry + "/"
+    return absolute, lambda value: value == entry or value.startswith(folder)
 
 
 def _source_matches(entry: str, document: DocumentFacts) -> bool:
     """A glob matches the whole source (`*` crosses folders); otherwise the entry is a path
     prefix by whole names: `reports/2011` holds `reports/2011/a.pdf`, not `reports/2011-old/`.
     An absolute entry is compared with the file's full path."""
-    value = document.path if entry.startswith("/") else document.source
-    if entry.startswith("./"):
-        entry = entry[2:]
-    if GLOB_CHARACTERS & set(entry):
-        return fnmatchcase(value, entry)
-    if entry.endswith("/"):
-        return value.startswith(entry)
-    return value == entry or value.startswith(entry + "/")
+    absolute, test = _source_test(entry)
+    return test(document.path if absolute else document.source)
+
+
+@lru_cache(maxsize=GLOB_CACHE)
+def _folded(entries: tuple[str, ...], strip: str = "") -> frozenset[str]:
+    """Type or tag entries as compared: case-folded (and without a leading `.` for types)."""
+    return frozenset(entry.casefold().lstrip(strip) for entry in entries)

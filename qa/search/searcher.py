@@ -19,7 +19,7 @@ import numpy as np
 from qa.answers import AnswerPassage, Citation, Highlight
 from qa.search.bm25 import BM25, LexicalPart
 from qa.search.confidence import assess
-from qa.search.filters import Filters
+from qa.search.filters import DocumentFilter
 from qa.search.highlight import best_sentence, context_span, to_highlight
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.store.segment import StoredPassage
@@ -34,7 +34,7 @@ class Searcher:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._subsets: OrderedDict[Filters, PassageSubset] = OrderedDict()
+        self._subsets: OrderedDict[DocumentFilter, PassageSubset] = OrderedDict()
         self._subsets_lock = threading.Lock()
 
     @property
@@ -57,8 +57,9 @@ class Searcher:
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         return self.snapshot.vectors(ids)
 
-    def allowed(self, filters: Filters | None) -> PassageSubset | None:
-        """The passages a filter lets through; None when nothing is filtered."""
+    def allowed(self, filters: DocumentFilter | None) -> PassageSubset | None:
+        """The passages a filter (or several, qa.search.filters.all_of) lets through; None when
+        nothing is filtered."""
         if filters is None or filters.is_empty:
             return None
         with self._subsets_lock:
@@ -79,7 +80,7 @@ class Searcher:
         query: Query,
         k: int,
         mode: Mode | None = None,
-        filters: Filters | None = None,
+        filters: DocumentFilter | None = None,
         rows: PassageRows | None = None,
     ) -> Ranking:
         """The `k` best passages for a prepared question, judged: does the best one answer it

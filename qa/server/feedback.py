@@ -4,7 +4,8 @@ index generation it was answered from, and exported as `qa eval` questions (a re
 Layout (every file name and SQL statement for feedback is here):
 
     INDEX-server/feedback.sqlite    table `votes`: question, doc_id, source, start, end, the passage
-                                    text, vote, comment, generation, created
+                                    text (its first MAX_EXCERPT_CHARS at most), vote, comment,
+                                    generation, created
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from pathlib import Path
 from typing import Literal
 
 from qa.errors import InvalidFeedback, NothingToExport
+from qa.search.filters import DocumentFilter
 from qa.server.store import ServerStore
 from qa.store.manifest import utc_now
 
 FEEDBACK_FILE = "feedback.sqlite"
+# What a vote keeps of its passage: a passage is rarely longer, and a vote on a whole document
+# must not copy the document. A beginning of the passage is still contained in it, which is all
+# that `qa eval` asks of an answer.
+MAX_EXCERPT_CHARS = 2000
 Vote = Literal["up", "down"]
 
 SCHEMA = """
@@ -41,7 +47,8 @@ CREATE TABLE IF NOT EXISTS votes (
 
 @dataclass(frozen=True)
 class PassageVote:
-    """One vote: `text` is the passage as it read when the vote came in."""
+    """One vote: `text` is the passage (at most its first MAX_EXCERPT_CHARS) as it read when the
+    vote came in."""
 
     question: str
     doc_id: str
@@ -64,10 +71,12 @@ def make_vote(
     vote: Vote,
     comment: str = "",
     generation: int | None = None,
+    filters: DocumentFilter | None = None,
 ) -> PassageVote:
     """A vote on `collection`'s passage doc_id[start:end]; DocumentNotFound or InvalidFeedback
-    when there is no such passage. `generation` is the one the answer came from (default: now)."""
-    document = collection.document(doc_id)
+    when there is no such passage, DocumentNotFound too for a document outside `filters` (a scoped
+    key's). `generation` is the one the answer came from (default: now)."""
+    document = collection.document(doc_id, filters)
     if not 0 <= start < end <= len(document.text):
         raise InvalidFeedback(
             f"start and end ({start}, {end}) are not a passage of {doc_id!r}, whose text is "
@@ -80,12 +89,22 @@ def make_vote(
         source=document.source,
         start=start,
         end=end,
-        text=document.text[start:end],
+        text=excerpt(document.text[start:end]),
         vote=vote,
         comment=comment.strip(),
         generation=current if generation is None else generation,
         created=utc_now().isoformat(),
     )
+
+
+def excerpt(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
+    """The beginning of `text`, at most `limit` characters, cut after a whole word when one ends
+    in the second half."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip()
 
 
 class FeedbackStore(ServerStore):

@@ -113,6 +113,11 @@ class StoredDocument:
     modified: float | None = None
     tags: tuple[str, ...] = ()
 
+    @property
+    def path(self) -> str:
+        """The file it came from, as filters see it (DocumentFacts.path)."""
+        return document_path(self.root, self.source)
+
 
 def document_path(root: str, source: str) -> str:
     return f"{root.rstrip('/')}/{source}"
