@@ -57,7 +57,6 @@ class KeyStore(ServerStore):
 
     FILE = KEYS_FILE
     SCHEMA = SCHEMA
-    PRIVATE = True
 
     def create(self, scope: str, name: str = "") -> tuple[ApiKey, str]:
         """A new key: (its record, the key). The key is not kept; show it to the user once."""
