@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from api.body_limit import BodySizeLimit
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
+from api.writes import WriteQueue
 from qa.collection import Collection, ensure_default_index
 from qa.errors import (
     Busy,
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         app.state.keys = KeyStore.for_index(index_dir)
         app.state.feedback = FeedbackStore.for_index(index_dir)
         app.state.documents_dir = Path(settings.documents_dir or uploads_dir(index_dir)).expanduser().resolve()
+        app.state.writes = WriteQueue()
+        await _settle_interrupted_uploads(app, settings.write_wait)
         yield
 
     app = FastAPI(
@@ -102,6 +106,21 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     app.add_exception_handler(RateLimitExceeded, rate_limited)
     app.include_router(build_router(settings, app.state.limiter))
     return app
+
+
+async def _settle_interrupted_uploads(app: FastAPI, wait: float) -> None:
+    """Uploads a killed server left half done are settled before the first request (or, when
+    another writer holds the index now, by the next upload or delete)."""
+    from qa.server.uploads import recover_uploads
+
+    recover = partial(recover_uploads, app.state.collection, app.state.documents_dir, wait=wait)
+    try:
+        settled = await anyio.to_thread.run_sync(recover)
+    except Busy as error:
+        logger.warning("Interrupted uploads not settled yet: %s", error)
+        return
+    if settled:
+        logger.warning("Settled %d interrupted upload(s) in %s", settled, app.state.documents_dir)
 
 
 # Each kind of error (qa.errors) has one status; the first match in this order wins.

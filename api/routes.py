@@ -6,7 +6,6 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from api.access import ReadKey, WriteAccess, key_filters, no_limit
@@ -37,7 +36,12 @@ NEEDS_KEY = {
     403: {"model": Problem, "description": "The API key's scope does not allow this."},
 }
 RATE_LIMITED = {429: {"model": Problem, "description": "Too many requests from this client; see Retry-After."}}
-BUSY = {503: {"model": Problem, "description": "Another writer holds the index; see Retry-After."}}
+BUSY = {
+    503: {
+        "model": Problem,
+        "description": "Other writes hold the index longer than the server's write wait; see Retry-After.",
+    }
+}
 NOT_FOUND = {404: {"model": Problem, "description": "No document with that id (that the key may see)."}}
 FEEDBACK_NOT_FOUND = {
     404: {"model": Problem, "description": "No document with that id (that the key may see), or feedback is off."}
@@ -76,10 +80,12 @@ def document(doc_id: str, collection: CollectionDep, key: ReadKey) -> DocumentTe
 
 
 @router.delete("/documents/{doc_id}", dependencies=[WriteAccess], responses={**NEEDS_KEY, **NOT_FOUND, **BUSY})
-def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
+async def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
     """Remove a document from the index (and its file, when the server keeps it)."""
     state = request.app.state
-    return delete_document(collection, doc_id, state.documents_dir, state.settings.write_wait)
+    return await state.writes.run(
+        delete_document, collection, doc_id, state.documents_dir, wait=state.settings.write_wait
+    )
 
 
 @router.get("/", include_in_schema=False)
@@ -148,9 +154,8 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         next question sees them). All or nothing: a refused file leaves everything as it was."""
         incoming = [IncomingFile(file.filename or "", file.file) for file in files]
         state = request.app.state
-        return await run_in_threadpool(
-            add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits, settings.write_wait
-        )
+        write = partial(add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits)
+        return await state.writes.run(write, wait=settings.write_wait)
 
     configured.include_router(router)
     return configured

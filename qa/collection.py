@@ -37,6 +37,7 @@ from qa.search.followup import followup_query
 from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
+from qa.store.lock import WriterLock
 from qa.store.manifest import manifest_signature
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
@@ -311,10 +312,19 @@ class Collection:
             documents, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress
         )
 
-    def remove(self, targets: Sequence[str], ids_only: bool = False, wait: float = DEFAULT_WAIT) -> IndexReport:
+    def remove(
+        self, targets: Sequence[str], ids_only: bool = False, wait: float = DEFAULT_WAIT, lock: WriterLock | None = None
+    ) -> IndexReport:
         """Remove documents by doc_id, or (unless `ids_only`) by indexed file or folder. A target
-        that matches nothing is an error and nothing is removed."""
-        return remove_documents(targets, self.index_dir, wait=wait, ids_only=ids_only)
+        that matches nothing is an error and nothing is removed. `lock`: one from `writer_lock`,
+        held around a longer transaction."""
+        return remove_documents(targets, self.index_dir, wait=wait, ids_only=ids_only, lock=lock)
+
+    def writer_lock(self, wait: float = DEFAULT_WAIT) -> WriterLock:
+        """The index's cross-process writer lock, for a transaction around a write (an upload moves
+        its files into place, indexes them, and puts them back if that fails): hold it, and hand it
+        to `add` (IndexOptions.lock) or `remove`, which take it again without waiting."""
+        return WriterLock(self.index_dir, wait)
 
     def compact(self, wait: float = DEFAULT_WAIT) -> IndexReport:
         """Merge every segment into one and drop deleted passages for good."""

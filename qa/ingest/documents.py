@@ -137,7 +137,9 @@ def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> ParsedFi
 def make_doc_id(relative: Path, taken: Container[str]) -> str:
     """A readable, URL-safe id from the path: the seeds keep their file stem as id."""
     stem = "__".join(relative.with_suffix("").parts)
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_") or "document"
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_")
+    if not base.strip("."):  # "." and ".." are no ids: /documents/.. is not a document's URL
+        base = "document"
     doc_id, counter = base, 2
     if doc_id in taken:
         doc_id = f"{base}_{relative.suffix.lstrip('.').lower()}"

@@ -38,6 +38,7 @@ from qa.store import (
     rebuild_hint,
     searchable_text,
 )
+from qa.store.lock import WriterLock
 from qa.store.manifest import utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
@@ -56,6 +57,7 @@ class IndexOptions:
     root: Path | None = None  # name files relative to this folder (the server's documents folder)
     build: BuildSegments | None = None  # reads and embeds the planned files: here by default, or on Ray
     merge_policy: MergePolicy = DEFAULT_MERGE_POLICY  # which segments each commit merges
+    lock: WriterLock | None = None  # the writer lock, held by a longer transaction (an upload)
 
 
 def index_paths(
@@ -182,16 +184,20 @@ def index_documents(
 
 
 def remove_documents(
-    targets: Sequence[str], index_dir: Path, wait: float = DEFAULT_WAIT, ids_only: bool = False
+    targets: Sequence[str],
+    index_dir: Path,
+    wait: float = DEFAULT_WAIT,
+    ids_only: bool = False,
+    lock: WriterLock | None = None,
 ) -> IndexReport:
     """Remove documents by doc_id, by file path, or every document below a folder path (`ids_only`:
-    by doc_id alone, as over HTTP, where a path means nothing).
+    by doc_id alone, as over HTTP, where a path means nothing). `lock`: as IndexOptions.lock.
 
     A target that matches nothing is an error and nothing is removed."""
     index_dir = Path(index_dir).expanduser().resolve()
     report = IndexReport(index_dir)
     manifest = read_manifest(index_dir)
-    with IndexWriter.open(index_dir, manifest, wait=wait) as writer:
+    with IndexWriter.open(index_dir, manifest, wait=wait, lock=lock) as writer:
         chosen: dict[str, str] = {}
         unmatched = []
         for target in targets:
@@ -263,7 +269,7 @@ class _open_writer:
             updated=now,
             chunking=asdict(self.chunking),
         )
-        self.writer = IndexWriter.open(index_dir, fresh, rebuild, options.wait, options.merge_policy)
+        self.writer = IndexWriter.open(index_dir, fresh, rebuild, options.wait, options.merge_policy, options.lock)
 
     def __enter__(self):
         return self.writer, self.encoder, self.chunking

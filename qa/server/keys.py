@@ -74,7 +74,6 @@ class KeyStore(ServerStore):
     SCHEMA = SCHEMA
     TABLE = "keys"
     ADDED_COLUMNS = ADDED_COLUMNS
-    PRIVATE = True
 
     def create(self, scope: str, name: str = "", filters: Filters | None = None) -> tuple[ApiKey, str]:
         """A new key: (its record, the key). The key is not kept; show it to the user once.

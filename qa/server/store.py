@@ -1,5 +1,7 @@
 """The small SQLite files a shared server keeps beside its index (`INDEX-server/`): API keys and
-answer feedback, each a subclass that names its file and schema."""
+answer feedback, each a subclass that names its file and schema. Both are the owner's alone: the
+folder is created 0o700 and each file 0o600, whatever the umask (SQLite gives its journal files
+the database file's mode)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ class ServerStore:
     SCHEMA: str
     TABLE = ""
     ADDED_COLUMNS: dict[str, str] = {}  # TABLE's columns newer than some files on disk: name and type
-    PRIVATE = False  # readable by the owner only
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -35,8 +36,9 @@ class ServerStore:
     def _connect(self, create: bool) -> Iterator[sqlite3.Connection]:
         """A connection in one transaction; `create` makes the file and its table when missing."""
         if create and not self.path.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600 if self.PRIVATE else 0o644))
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         db = sqlite3.connect(self.path, timeout=10)
         try:
             with db:

@@ -2,14 +2,25 @@
 documents folder, and added to the collection: the same writer lock and commit as `qa index`.
 
 An upload is all or nothing: if any file is refused, nothing is saved and the index is unchanged.
+Every file is staged and read in a hidden folder first (`.incoming-PID-XXXXXXXX/` in the documents
+folder). Then, under the index's cross-process writer lock (so other server processes and a
+`qa index` beside the server wait), a plan is written that names each file's place and version,
+the files move into place (a file they replace stays hard-linked in the staging folder), and one
+generation is committed. If anything fails, or the process dies before the plan is removed, the
+plan settles the folder by the index: a file whose new version the index holds stays, every other
+is put back as it was, and folders the upload created are removed. A process that dies mid-upload
+is settled by the next write or the next server start.
+
+What the server stores is the owner's alone: folders 0o700, files 0o600, whatever the umask.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import tempfile
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,13 +32,19 @@ from pydantic import BaseModel, Field
 from qa.collection import Collection
 from qa.config import DEFAULT_WAIT
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
-from qa.ingest.documents import parse_file
+from qa.ingest.documents import file_sha256, parse_file
 from qa.ingest.indexing import IndexOptions
 from qa.ingest.limits import MIB, ReadLimits
 from qa.ingest.readers import ParsedFile, supported_suffixes
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 1 << 20
-_writing = threading.Lock()  # one upload or delete at a time per process: files and index move together
+STAGING_PREFIX = ".incoming-"  # hidden, so `qa index` of the documents folder never reads a staged file
+PLAN_FILE = "plan.json"
+BACKUP = ".previous"  # the stored file an upload replaces, hard-linked beside the staged file
+RESTORING = ".restoring"  # a second link to the backup, renamed over the file to put it back
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
 
 
 @dataclass(frozen=True)
@@ -99,8 +116,9 @@ def add_documents(
 ) -> UploadResult:
     """Save `files` under `documents_dir/folder` and add them to `collection`.
 
-    Every check (count, sizes, names, types, and reading each file within the read limits) runs
-    before anything is saved; a refusal raises UploadTooLarge or UnusableUpload naming the file.
+    Every check (count, sizes, names, types, the folder and path lengths, and reading each file
+    within the read limits) runs before anything is saved; a refusal raises UploadTooLarge or
+    UnusableUpload naming the file. `wait` bounds the wait for the writer lock (IndexBusy after).
     """
     if not files:
         raise UnusableUpload("No files in the upload; send them in the form field `files`.")
@@ -112,28 +130,33 @@ def add_documents(
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise UnusableUpload(f"{repeated[0]} is sent twice in one upload; send each file once.")
-    documents_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=documents_dir))
+    _check_place(documents_dir, target, names)
+    _make_private_folder(documents_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=documents_dir))
     try:
         staged = _stage(files, names, staging, limits)
         parsed = _read_each(staged, limits.read_limits())
-        kept: list[Path] = []
-        with _writing:
+        with collection.writer_lock(wait) as lock:
+            _recover(collection, documents_dir, keep=staging)
+            plan = _Plan.write(staging, documents_dir, staged, target)
             try:
-                _move_into_place(staged, target, staging, kept)
-                options = IndexOptions(limits=limits.read_limits(), root=documents_dir, wait=wait)
-                already_read = {path.resolve(): content for path, content in zip(kept, parsed)}
-                report = collection.add(kept, options, parsed=already_read)
+                plan.apply()
+                options = IndexOptions(limits=limits.read_limits(), root=documents_dir, lock=lock)
+                already_read = {move.final.resolve(): content for move, content in zip(plan.moves, parsed)}
+                report = collection.add([move.final for move in plan.moves], options, parsed=already_read)
             except BaseException:
-                _restore(kept, staging)
+                plan.settle(collection)  # if this fails too, the plan stays for the next write to settle
+                plan.forget()
                 raise
+            plan.forget()
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not (staging / PLAN_FILE).exists():  # else a plan that could not settle waits for the next write
+            shutil.rmtree(staging, ignore_errors=True)
     uploaded = []
-    for path in kept:
-        doc_id, change = report.files[str(path)]
+    for move in plan.moves:
+        doc_id, change = report.files[str(move.final)]
         status = "skipped" if change == "unchanged" else change
-        name = path.relative_to(documents_dir).as_posix()
+        name = move.final.relative_to(documents_dir).as_posix()
         uploaded.append(UploadedFile(name=name, doc_id=doc_id, status=status, reason=REASONS[status]))
     counts = {"added": report.added, "updated": report.updated, "skipped": report.unchanged}
     return UploadResult(**counts, generation=report.generation, files=uploaded)
@@ -144,13 +167,24 @@ def delete_document(
 ) -> DeleteResult:
     """Remove a document from the collection by doc_id; its file too when the server keeps it."""
     documents_dir = Path(documents_dir).expanduser().resolve()
-    with _writing:
-        report = collection.remove([doc_id], ids_only=True, wait=wait)
+    with collection.writer_lock(wait) as lock:
+        _recover(collection, documents_dir)
+        report = collection.remove([doc_id], ids_only=True, lock=lock)
         source = Path(report.removed_sources[0])
         deleted = source.resolve().is_relative_to(documents_dir) and source.is_file()
         if deleted:
             source.unlink()
     return DeleteResult(doc_id=doc_id, source=str(source), generation=report.generation, file_deleted=deleted)
+
+
+def recover_uploads(collection: Collection, documents_dir: Path, wait: float = DEFAULT_WAIT) -> int:
+    """Settle the uploads a dead process left half done (the server calls this when it starts);
+    the number settled."""
+    documents_dir = Path(documents_dir).expanduser().resolve()
+    if not documents_dir.is_dir():
+        return 0
+    with collection.writer_lock(wait):
+        return _recover(collection, documents_dir)
 
 
 def safe_name(name: str | None) -> str:
@@ -191,15 +225,63 @@ def _check_part(part: str, shown: str, what: str) -> None:
         raise UnusableUpload(f"{shown}: a {what} may be at most 255 bytes long.")
 
 
+def _check_place(documents_dir: Path, target: Path, names: list[str]) -> None:
+    """Refuse, before anything is read or saved, a folder or name the documents folder cannot hold:
+    a path longer than the OS allows, a folder where a file is, a file where a folder is."""
+    for name in names:
+        _check_length(target / name, documents_dir, name)
+    shown = target.relative_to(documents_dir).as_posix()
+    for folder in [target, *target.parents]:
+        if folder == documents_dir or not folder.is_relative_to(documents_dir):
+            break
+        if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+            inside = folder.relative_to(documents_dir).as_posix()
+            raise UnusableUpload(
+                f"folder {shown!r}: {inside!r} is a file in the documents folder, not a folder; choose another folder."
+            )
+    for name in names:
+        final = target / name
+        if final.is_symlink() or (final.exists() and not final.is_file()):
+            raise UnusableUpload(f"{name}: something other than a file has that name in the documents folder.")
+
+
+def _check_length(path: Path, documents_dir: Path, name: str) -> None:
+    """UnusableUpload when the OS would refuse `path` as too long (PATH_MAX; NAME_MAX per part)."""
+    base = documents_dir if documents_dir.exists() else Path("/")
+    path_max, name_max = _limit(base, "PC_PATH_MAX", 4096), _limit(base, "PC_NAME_MAX", 255)
+    length = len(os.fsencode(path))
+    if length >= path_max:
+        raise UnusableUpload(
+            f"{name}: its path in the server's folders would be {length:,} bytes long, and the limit is "
+            f"{path_max - 1:,}; choose a shorter folder or name."
+        )
+    if any(len(os.fsencode(part)) > name_max for part in path.parts):
+        raise UnusableUpload(f"{name}: a folder or file name may be at most {name_max} bytes long.")
+
+
+def _limit(path: Path, name: str, default: int) -> int:
+    try:
+        return os.pathconf(path, name)
+    except (OSError, ValueError):
+        return default
+
+
+def _make_private_folder(folder: Path) -> None:
+    """`folder` (and its parents), a new one readable by the owner alone."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+
+
 def _stage(files: Sequence[IncomingFile], names: list[str], staging: Path, limits: UploadLimits) -> list[Path]:
     """Copy each file into its own folder under `staging`, counting bytes as they come (a
     client's declared sizes are not trusted)."""
     staged, total = [], 0
     for number, (file, name) in enumerate(zip(files, names)):
         path = staging / str(number) / name
-        path.parent.mkdir()
+        _check_length(path.with_name(max(name, RESTORING, key=lambda n: len(n.encode()))), staging, name)
+        path.parent.mkdir(mode=PRIVATE_FOLDER)
         size = 0
-        with path.open("wb") as out:
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb") as out:
             while block := file.data.read(CHUNK):
                 size += len(block)
                 total += len(block)
@@ -229,27 +311,147 @@ def _read_each(staged: list[Path], limits: ReadLimits) -> list[ParsedFile]:
     return parsed
 
 
-def _move_into_place(staged: list[Path], target: Path, staging: Path, kept: list[Path]) -> None:
-    """Move staged files to `target`, listing each in `kept`; a file they replace is kept in
-    `staging` for `_restore`."""
-    target.mkdir(parents=True, exist_ok=True)
-    if not target.resolve().is_relative_to(staging.parent.resolve()):
-        raise UnusableUpload("The folder leads outside the documents folder.")
-    for path in staged:
-        final = target / path.name
-        if final.is_symlink() or (final.exists() and not final.is_file()):
-            raise UnusableUpload(f"{final.name}: something other than a file has that name in the documents folder.")
-        if final.exists():
-            os.replace(final, path.with_name(path.name + ".previous"))
-        os.replace(path, final)
-        kept.append(final)
+@dataclass(frozen=True)
+class _Move:
+    """One file of an upload: `staged` goes to `final`, as the version with `sha256`."""
+
+    staged: Path
+    final: Path
+    sha256: str
+
+    @property
+    def backup(self) -> Path:
+        return self.staged.with_name(BACKUP)
 
 
-def _restore(kept: list[Path], staging: Path) -> None:
-    """Undo `_move_into_place` after indexing failed: the folder is as it was before the upload."""
-    for final in kept:
-        previous = next(staging.glob(f"*/{final.name}.previous"), None)
-        if previous is not None:
-            os.replace(previous, final)
-        else:
-            final.unlink(missing_ok=True)
+@dataclass
+class _Plan:
+    """What one upload changes in the documents folder, written down before any of it is done, so
+    that it can be undone (or kept, if the index holds it) by this process or after it dies."""
+
+    staging: Path
+    documents_dir: Path
+    moves: list[_Move]
+    folders: list[Path]  # the folders it creates, outermost first
+
+    @classmethod
+    def write(cls, staging: Path, documents_dir: Path, staged: list[Path], target: Path) -> _Plan:
+        """The plan for moving `staged` into `target`, saved in `staging` (under the writer lock)."""
+        missing = [f for f in [target, *target.parents] if f.is_relative_to(documents_dir) and not f.is_dir()]
+        plan = cls(staging, documents_dir, [_Move(p, target / p.name, file_sha256(p)) for p in staged], missing[::-1])
+        record = {
+            "files": [
+                {"staged": str(m.staged.relative_to(staging)), "final": plan._relative(m.final), "sha256": m.sha256}
+                for m in plan.moves
+            ],
+            "folders": [plan._relative(folder) for folder in plan.folders],
+        }
+        draft = staging / f"{PLAN_FILE}.tmp"
+        with open(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "w") as out:
+            json.dump(record, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(draft, staging / PLAN_FILE)
+        return plan
+
+    @classmethod
+    def load(cls, staging: Path, documents_dir: Path) -> _Plan | None:
+        """The plan a dead process left in `staging`, or None when it wrote none (nothing moved)."""
+        try:
+            record = json.loads((staging / PLAN_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        moves = [
+            _Move(staging / item["staged"], documents_dir / item["final"], item["sha256"]) for item in record["files"]
+        ]
+        return cls(staging, documents_dir, moves, [documents_dir / folder for folder in record["folders"]])
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.documents_dir).as_posix()
+
+    def apply(self) -> None:
+        """Make the folders and move each file into place; the file it replaces stays linked as
+        the backup, so the stored file is never absent from its place."""
+        for folder in self.folders:
+            self._check_inside(folder.parent)
+            try:
+                folder.mkdir(mode=PRIVATE_FOLDER)
+            except FileExistsError:
+                if not folder.is_dir():
+                    raise UnusableUpload(f"{self._relative(folder)!r} is a file in the documents folder.") from None
+        for move in self.moves:
+            final = move.final
+            self._check_inside(final.parent)
+            if final.is_symlink() or (final.exists() and not final.is_file()):
+                raise UnusableUpload(f"{final.name}: something other than a file has that name in the documents folder")
+            if final.exists():
+                os.link(final, move.backup)
+            os.replace(move.staged, final)
+
+    def _check_inside(self, folder: Path) -> None:
+        """A folder (a symlink an operator left, say) must not lead out of the documents folder."""
+        if not folder.resolve().is_relative_to(self.documents_dir):
+            raise UnusableUpload("The folder leads outside the documents folder.")
+
+    def settle(self, collection: Collection) -> None:
+        """After a failure or a crash: keep each file whose version the index holds at its place,
+        put every other back as it was, and remove the folders the upload made (if empty).
+        Settling twice does what settling once did."""
+        snapshot = collection.snapshot()
+        for move in reversed(self.moves):
+            indexed = {document.sha256 for _, document in snapshot.documents_at(str(move.final))}
+            if move.sha256 in indexed:
+                continue
+            if move.backup.exists():
+                restoring = move.backup.with_name(RESTORING)
+                restoring.unlink(missing_ok=True)
+                os.link(move.backup, restoring)
+                os.replace(restoring, move.final)
+            elif not move.staged.exists():  # it was moved in, where no file was
+                move.final.unlink(missing_ok=True)
+        for folder in reversed(self.folders):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # not made yet, or it holds a file the index kept
+
+    def forget(self) -> None:
+        """The upload is over (done, or settled): its plan must never be applied again."""
+        (self.staging / PLAN_FILE).unlink(missing_ok=True)
+
+
+def _recover(collection: Collection, documents_dir: Path, keep: Path | None = None) -> int:
+    """Settle every upload whose process died with its plan written (called under the writer lock,
+    so no live upload has one), and remove staging folders that dead processes left; `keep` is
+    the caller's own. The number settled."""
+    settled = 0
+    for staging in list(documents_dir.iterdir()) if documents_dir.is_dir() else []:
+        if not staging.name.startswith(STAGING_PREFIX) or staging == keep or not staging.is_dir():
+            continue
+        plan = _Plan.load(staging, documents_dir)
+        if plan is not None:
+            logger.warning("Settling an upload that was interrupted (%s)", staging.name)
+            plan.settle(collection)
+            plan.forget()
+            settled += 1
+        elif not _abandoned(staging):
+            continue  # a live upload still staging its files
+        shutil.rmtree(staging, ignore_errors=True)
+    return settled
+
+
+def _abandoned(staging: Path) -> bool:
+    """Was `staging` left by a process that is gone? Its name holds the pid that made it."""
+    try:
+        pid = int(staging.name.removeprefix(STAGING_PREFIX).split("-")[0])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False

@@ -18,12 +18,22 @@ LOCK_FILE = "write.lock"
 
 
 class WriterLock:
-    """Held while one process writes an index; a second writer waits up to `wait` seconds."""
+    """Held while one process writes an index; a second writer waits up to `wait` seconds.
+
+    The OS lock excludes other processes and other threads alike (each WriterLock opens the file
+    anew). One WriterLock object is re-entrant: a transaction that holds it (an upload moving its
+    files into place) hands it to the write inside (IndexOptions.lock), which takes it again
+    without waiting; the lock is let go when the outermost holder releases it."""
 
     def __init__(self, index_dir: Path, wait: float = DEFAULT_WAIT) -> None:
         self.path = index_dir / LOCK_FILE
         self.wait = wait
         self._handle = None
+        self._depth = 0
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
 
     def __enter__(self) -> WriterLock:
         self.acquire()
@@ -33,6 +43,9 @@ class WriterLock:
         self.release()
 
     def acquire(self) -> None:
+        if self._handle is not None:  # re-entered by a write inside the transaction that holds it
+            self._depth += 1
+            return
         handle = self.path.open("a+")
         deadline = time.monotonic() + max(0.0, self.wait)
         while True:
@@ -54,9 +67,13 @@ class WriterLock:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         self._handle = handle
+        self._depth = 1
 
     def release(self) -> None:
-        if self._handle is not None:
+        if self._handle is None:
+            return
+        self._depth -= 1
+        if self._depth == 0:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None

@@ -79,13 +79,17 @@ class IndexWriter:
         rebuild: bool = False,
         wait: float = DEFAULT_WAIT,
         policy: MergePolicy = DEFAULT_MERGE_POLICY,
+        lock: WriterLock | None = None,
     ) -> IndexWriter:
         """Lock the index and read its current generation; a new or rebuilt index starts from `fresh`.
-        `policy` chooses the segments merged at each commit."""
+        `policy` chooses the segments merged at each commit. `lock` is one the caller already holds
+        for a longer transaction (then `wait` is its own); the writer re-enters it. A new index
+        folder is the owner's alone (0o700)."""
         if not is_index_or_empty(index_dir):
             raise NotAnIndex(f"{index_dir} exists and is not a qa index; choose another --index folder.")
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lock = WriterLock(index_dir, wait)
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        index_dir.mkdir(mode=0o700, exist_ok=True)
+        lock = lock or WriterLock(index_dir, wait)
         lock.acquire()
         try:
             if not is_index_or_empty(index_dir):
