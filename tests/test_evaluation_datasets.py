@@ -346,3 +346,44 @@ def test_real_scifact():
     assert eval_set.kind == "beir"
     assert len(eval_set.questions) == 300 and len(eval_set.corpus) == 5183
     assert sum(len(q.gold_doc_ids) for q in eval_set.questions) == 339
+
+
+# The SQLite documentation set (benchmarks/sets/sqlite-docs): real pages, checked against what qa reads
+
+SQLITE_DOCS = Path(__file__).resolve().parents[1] / "benchmarks" / "sets" / "sqlite-docs"
+
+
+def test_sqlite_docs_set_loads_with_its_extra_keys_ignored():
+    eval_set = load_eval_set(SQLITE_DOCS / "questions.jsonl")
+    assert eval_set.kind == "questions" and eval_set.corpus is None
+    answerable = [q for q in eval_set.questions if q.answerable]
+    unanswerable = [q for q in eval_set.questions if not q.answerable]
+    assert len(eval_set.questions) >= 45 and len(unanswerable) >= 5
+    assert all(q.answers and q.gold_sources for q in answerable)
+    records = [json.loads(line) for line in (SQLITE_DOCS / "questions.jsonl").read_text().splitlines()]
+    assert all("answer_sentence" in record for record in records if record["answers"])
+
+
+def test_sqlite_docs_answers_are_in_their_pages_as_qa_reads_them():
+    """Every answer string is in its answer sentence and in each page named in `docs`; the
+    sentence itself is in the first page (other pages may word it differently)."""
+    from qa.evaluation.metrics import normalize_for_match
+    from qa.ingest.documents import parse_file
+
+    texts: dict[str, str] = {}
+
+    def page(source: str) -> str:
+        if source not in texts:
+            texts[source] = normalize_for_match(parse_file(SQLITE_DOCS / "corpus" / source).text)
+        return texts[source]
+
+    for line in (SQLITE_DOCS / "questions.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if not record["answers"]:
+            continue
+        sentence = normalize_for_match(record["answer_sentence"])
+        assert sentence in page(record["docs"][0]), record["id"]
+        for answer in record["answers"]:
+            assert normalize_for_match(answer) in sentence, record["id"]
+            for source in record["docs"]:
+                assert normalize_for_match(answer) in page(source), (record["id"], source)

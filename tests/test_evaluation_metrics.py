@@ -15,6 +15,7 @@ from qa.evaluation.metrics import (
     beir_scores,
     contains_answer,
     distinct_doc_ids,
+    doc_hit_at_k,
     gold_at_k,
     hit_at_k,
     latency_percentiles,
@@ -180,8 +181,17 @@ def test_passage_level_runs_score_like_their_distinct_documents_in_pytrec_eval()
     assert recall_at_k(passages, qrels["q"], 100) == pytest.approx(reference["recall_100"])
 
 
-def _result(texts=(), doc_ids=(), abstained=False, latency_ms=10.0) -> RankedResult:
-    return RankedResult(list(texts), list(doc_ids), abstained, latency_ms)
+def test_doc_hit_counts_passages_from_a_named_page_in_the_first_k():
+    sources = ["index.html", "c3ref/open.html", "capi3ref.html", "c3ref/open.html"]
+    assert not doc_hit_at_k(sources, ["capi3ref.html"], 2)
+    assert doc_hit_at_k(sources, ["capi3ref.html"], 3)
+    assert doc_hit_at_k(sources, ["limits.html", "c3ref/open.html"], 2)
+    assert not doc_hit_at_k(sources, ["open.html"], 4)  # a source is a whole path, not a suffix
+    assert not doc_hit_at_k([], ["limits.html"], 5) and not doc_hit_at_k(sources, [], 5)
+
+
+def _result(texts=(), doc_ids=(), abstained=False, latency_ms=10.0, sources=()) -> RankedResult:
+    return RankedResult(list(texts), list(doc_ids), abstained, latency_ms, list(sources))
 
 
 def test_summarize_questions_set():
@@ -192,9 +202,9 @@ def test_summarize_questions_set():
     ]
     eval_set = EvalSet("seeds", "questions", questions, None, "hash")
     results = {
-        "p1": _result(["Moussa Koussa flew", "other"], ["a", "b"], latency_ms=10),
-        "p2": _result(["other", "other", "a mega barge"], ["b", "b", "b"], latency_ms=20),
-        "p3": _result(["closest"], ["c"], abstained=True, latency_ms=30),
+        "p1": _result(["Moussa Koussa flew", "other"], ["a", "b"], latency_ms=10, sources=["a.txt", "b.txt"]),
+        "p2": _result(["other", "other", "a mega barge"], ["c", "c", "c"], latency_ms=20, sources=["c.txt"] * 3),
+        "p3": _result(["closest"], ["c"], abstained=True, latency_ms=30, sources=["c.txt"]),
     }
     metrics = summarize(eval_set, results)
     assert metrics == {
@@ -202,6 +212,10 @@ def test_summarize_questions_set():
         "hit@3": 1.0,
         "hit@5": 1.0,
         "hit@20": 1.0,
+        # p2's answer is in a passage of c.txt, not of its page b.txt: a passage hit, no page hit
+        "doc_hit@1": 0.5,
+        "doc_hit@3": 0.5,
+        "doc_hit@5": 0.5,
         "abstain_precision": 1.0,
         "abstain_recall": 1.0,
         "p50_ms": 20,
@@ -223,7 +237,7 @@ def test_summarize_squad_set():
     assert metrics["hit@1"] == 0.5 and metrics["hit@20"] == 0.5
     assert metrics["gold@1"] == 0.5 and metrics["gold@5"] == 1.0 and metrics["gold@20"] == 1.0
     assert metrics["mrr@10"] == pytest.approx((1 + 1 / 2) / 2)
-    assert "ndcg@10" not in metrics and "abstain_precision" not in metrics
+    assert "ndcg@10" not in metrics and "abstain_precision" not in metrics and "doc_hit@1" not in metrics
 
 
 def test_summarize_beir_set():

@@ -198,6 +198,24 @@ def test_eval_prints_a_table_and_writes_json(fake_seeds_index, fake_model, tmp_p
     assert json.loads(out.read_text())["metrics"]["hit@1"] == 1.0
 
 
+def test_questions_naming_their_pages_get_document_level_hits(fake_seeds_index, fake_model, tmp_path):
+    """doc_hit@k compares each quoted passage's source with the question's `docs`."""
+    questions = tmp_path / "pages.jsonl"
+    records = [
+        {"id": "right", "question": "Libyan army officers in Rome", "answers": ["Eight"], "docs": []},
+        {"id": "elsewhere", "question": "Libyan army officers in Rome", "answers": ["x"], "docs": ["nowhere.txt"]},
+    ]
+    seeds = sorted(path.name for path in (Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+    records[0]["docs"] = seeds  # every passage comes from one of these
+    questions.write_text("".join(json.dumps(record) + "\n" for record in records))
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["eval", str(questions), "--index", str(fake_seeds_index), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "doc_hit@1" in result.output and "(1/2)" in result.output
+    metrics = json.loads(out.read_text())["metrics"]
+    assert metrics["doc_hit@1"] == metrics["doc_hit@5"] == 0.5
+
+
 def test_questions_asked_of_another_corpus_count_as_unanswerable(tmp_path, fake_model):
     """`qa eval SET --against OTHER`: the calibration set's unanswerable side, through the CLI."""
     out = tmp_path / "against.json"

@@ -1,9 +1,11 @@
 """Evaluation metrics as pure functions over ranked lists, so each can be checked by hand.
 
-Document-level metrics (gold@k, MRR, nDCG, recall) look at distinct document ids in rank order:
-several passages of one document count once, at the rank of its first passage. Relevance
-follows trec_eval (and so BEIR): a document is relevant when its judgement is 1 or more, and
-nDCG's gain is the judgement itself.
+doc_hit@k asks whether one of the first k passages comes from a page that holds the answer (a JSONL
+question's `docs`, compared to each passage's source): the right page found, whether or not the
+quoted passage is the one with the answer. The other document-level metrics (gold@k, MRR, nDCG,
+recall) look at distinct document ids in rank order: several passages of one document count
+once, at the rank of its first passage. Relevance follows trec_eval (and so BEIR): a document is
+relevant when its judgement is 1 or more, and nDCG's gain is the judgement itself.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 
 HIT_KS = (1, 3, 5, 20)
 GOLD_KS = (1, 5, 20)
+DOC_HIT_KS = (1, 3, 5)
 
 
 def normalize_for_match(text: str) -> str:
@@ -34,6 +37,12 @@ def hit_at_k(passage_texts: Sequence[str], answers: Iterable[str], k: int) -> bo
     """Does one of the first `k` passages contain an answer string?"""
     answers = list(answers)
     return any(contains_answer(text, answers) for text in passage_texts[:k])
+
+
+def doc_hit_at_k(passage_sources: Sequence[str], gold_sources: Iterable[str], k: int) -> bool:
+    """Does one of the first `k` passages come from one of `gold_sources` (exact source paths)?"""
+    gold = set(gold_sources)
+    return any(source in gold for source in passage_sources[:k])
 
 
 def distinct_doc_ids(ranked_doc_ids: Iterable[str]) -> list[str]:
@@ -129,20 +138,23 @@ def latency_percentiles(latencies_ms: Sequence[float]) -> dict[str, float]:
 class RankedResult:
     """What the system returned for one question, reduced to what the metrics read.
 
-    `doc_ids[i]` is the document of passage `i`; both lists are in rank order. Passages returned
-    with an abstention still count for hit@k and the ranking metrics.
+    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source path (filled for
+    questions asked of an index, where `docs` name files); all lists are in rank order. Passages
+    returned with an abstention still count for hit@k and the ranking metrics.
     """
 
     passage_texts: list[str]
     doc_ids: list[str]
     abstained: bool
     latency_ms: float
+    sources: list[str] = field(default_factory=list)
 
 
 def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[str, float | None]:
     """The metrics that apply to this set, under the keys `qa eval --json` writes.
 
-    hit@k over questions with answer strings; gold@k and mrr@10 for SQuAD; ndcg@10 and
+    hit@k over questions with answer strings; doc_hit@k over questions that name their pages
+    (`docs`); gold@k and mrr@10 for SQuAD; ndcg@10 and
     recall@100 for BEIR; abstention precision/recall when some question is unanswerable
     (None when undefined); latency always. `results` maps every question id to its result.
     """
@@ -158,6 +170,11 @@ def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[st
     if with_answers:
         for k in HIT_KS:
             metrics[f"hit@{k}"] = _mean(hit_at_k(r.passage_texts, q.answers, k) for q, r in with_answers)
+
+    with_pages = [(q, r) for q, r in pairs if q.gold_sources]
+    if with_pages:
+        for k in DOC_HIT_KS:
+            metrics[f"doc_hit@{k}"] = _mean(doc_hit_at_k(r.sources, q.gold_sources, k) for q, r in with_pages)
 
     with_gold = [(q, r) for q, r in pairs if q.gold_doc_ids]
     if eval_set.kind == "squad" and with_gold:
