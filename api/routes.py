@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from api.access import ReadAccess, WriteAccess, no_limit
+from api.access import ReadAccess, WriteAccess
 from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
@@ -28,6 +28,7 @@ PAGE_POLICY = (
 # Every status a route can answer, so the OpenAPI schema lists them all.
 BAD_BODY = {
     400: {"model": Problem, "description": "The body cannot be parsed (not UTF-8, broken multipart)."},
+    408: {"model": Problem, "description": "The body stalled, or came slower than the minimum rate."},
     413: {"model": Problem, "description": "The body is over the size limit."},
     422: {"model": ValidationProblem, "description": "A field is missing or wrong."},
 }
@@ -75,7 +76,8 @@ def document(doc_id: str, collection: CollectionDep) -> DocumentText:
 def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
     """Remove a document from the index (and its file, when the server keeps it)."""
     state = request.app.state
-    return delete_document(collection, doc_id, state.documents_dir, state.settings.write_wait)
+    with state.writes.running():
+        return delete_document(collection, doc_id, state.documents_dir, state.settings.write_wait)
 
 
 @router.post("/feedback", status_code=201, dependencies=[ReadAccess], responses={**BAD_BODY, **NEEDS_KEY, **NOT_FOUND})
@@ -95,19 +97,15 @@ def widget() -> FileResponse:
     return FileResponse(STATIC / "widget.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
-def build_router(settings: Settings, limiter=None) -> APIRouter:
-    """Routes for one app: `/ask`, whose body carries the configured limits, and `/ask` and
-    uploads with the configured rate limits; then the routes every app has."""
+def build_router(settings: Settings) -> APIRouter:
+    """Routes for one app: `/ask`, whose body carries the configured limits, then the routes every
+    app has. (Rate limits are counted by `api.access.AccessGate`, before a body is read.)"""
     AskRequest = ask_request_model(settings)
-    ask_rate, upload_rate = settings.rate_limits()
-    ask_limited = limiter.limit(ask_rate) if limiter and ask_rate else no_limit
-    upload_limited = limiter.limit(upload_rate) if limiter and upload_rate else no_limit
     configured = APIRouter()
 
     @configured.post(
         "/ask", response_model=Answer, dependencies=[ReadAccess], responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED}
     )
-    @ask_limited
     async def ask(request: Request, body: AskRequest, collection: CollectionDep) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently."""
         # One hop to a worker thread for the question itself; validation and serialisation stay on
@@ -121,7 +119,6 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         dependencies=[WriteAccess],
         responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED, **BUSY},
     )
-    @upload_limited
     async def upload(
         request: Request,
         files: Annotated[list[UploadFile], File(description="The documents (.txt .md .html .pdf .docx); repeatable.")],
@@ -132,9 +129,14 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         next question sees them). All or nothing: a refused file leaves everything as it was."""
         incoming = [IncomingFile(file.filename or "", file.file) for file in files]
         state = request.app.state
-        return await run_in_threadpool(
-            add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits, settings.write_wait
-        )
+
+        def add() -> UploadResult:
+            with state.writes.running():  # a stopping server rolls it back (api/stopping.py)
+                return add_documents(
+                    collection, incoming, state.documents_dir, folder, state.upload_limits, settings.write_wait
+                )
+
+        return await run_in_threadpool(add)
 
     configured.include_router(router)
     return configured
