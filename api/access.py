@@ -3,21 +3,32 @@
 The keys themselves live in `qa.server.keys`; this module only turns a request into its key (whose
 filters limit what a scoped read key sees) or a 401, 403 or 429 with a one-line `detail`. Keys are
 never logged or echoed.
+
+`AccessGate` decides from the request's headers, before a byte of its body is read: a client
+without a valid key, or over its rate, is refused while it is still sending, and only a valid
+write key earns the large body limit of an upload. The routes keep their own key checks
+(`ReadAccess`, `WriteAccess`), which also put the key in the OpenAPI schema; they reuse the gate's
+lookup.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.search.filters import Filters
-from qa.server.keys import ApiKey, Scope
+from qa.server.keys import ApiKey
+from qa.server.keys import Scope as KeyScope
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -28,28 +39,67 @@ bearer = HTTPBearer(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
+DOCUMENT = "/documents/{doc_id}"
+# The key each route needs, by (method, route); writes always need theirs, reads only under
+# --require-key. tests/test_access.py checks this table against the routes' own dependencies.
+KEYED: dict[tuple[str, str], KeyScope] = {
+    ("POST", "/ask"): "read",
+    ("POST", "/feedback"): "read",
+    ("GET", "/documents"): "read",
+    ("GET", DOCUMENT): "read",
+    ("POST", "/documents"): "write",
+    ("DELETE", DOCUMENT): "write",
+}
+BODY_LIMIT = "qa.body_limit"  # scope["state"] entry: the body limit the gate allows this request
+CHECKED_KEY = "qa.checked_key"  # scope["state"] entry: (token, ApiKey or None) the gate looked up
 
-def _key_check(scope: Scope, always: bool):
+
+def route_of(path: str) -> str:
+    """The route a path is for, as KEYED names it."""
+    path = path.rstrip("/") or "/"
+    return DOCUMENT if path.startswith("/documents/") else path
+
+
+def needed_scope(method: str, path: str, require_key: bool) -> KeyScope | None:
+    """The key scope a request needs, or None when it needs no key."""
+    needed = KEYED.get((method, route_of(path)))
+    return needed if needed == "write" or (needed and require_key) else None
+
+
+def refusal(needed: KeyScope, token: str | None, key: ApiKey | None) -> HTTPException | None:
+    """The 401 or 403 for a request that needs a `needed` key and sent `token` (`key` its record),
+    or None when the key will do."""
+    if token is None:
+        return HTTPException(
+            401, f"This needs a {needed} API key: send Authorization: Bearer KEY (qa keys create).", CHALLENGE
+        )
+    if key is None:
+        return HTTPException(401, "The API key is not valid: unknown, mistyped or revoked.", CHALLENGE)
+    if not key.allows(needed):
+        return HTTPException(403, f"The key {key.key_id} may only {key.scope}; this needs a {needed} key.")
+    return None
+
+
+def _key_check(needed: KeyScope, always: bool):
     """The check of one scope: the request's valid key, or None for a read without one on a server
     whose reads are open (there a key that fails the check is ignored, as no key would be)."""
 
     # A coroutine, so a request without a key to check never waits for a worker thread; a key is
-    # looked up (SQLite) in one.
+    # looked up (SQLite) in one, unless the gate already did.
     async def check(request: Request, credentials: Credentials) -> ApiKey | None:
+        token = credentials.credentials if credentials is not None else None
+        looked_up = getattr(request.state, CHECKED_KEY, None)
+        if token is None:
+            key = None
+        elif looked_up is not None and looked_up[0] == token:
+            key = looked_up[1]
+        else:
+            key = await run_in_threadpool(request.app.state.keys.check, token)
         if not always and not request.app.state.settings.require_key:
-            if credentials is None:
-                return None
-            # A valid key still brings its scope, so a widget sees the same on an open server.
-            return await run_in_threadpool(request.app.state.keys.check, credentials.credentials)
-        if credentials is None:
-            raise HTTPException(
-                401, f"This needs a {scope} API key: send Authorization: Bearer KEY (qa keys create).", CHALLENGE
-            )
-        key = await run_in_threadpool(request.app.state.keys.check, credentials.credentials)
-        if key is None:
-            raise HTTPException(401, "The API key is not valid: unknown, mistyped or revoked.", CHALLENGE)
-        if not key.allows(scope):
-            raise HTTPException(403, f"The key {key.key_id} may only {key.scope}; this needs a {scope} key.")
+            return key  # a valid key still brings its scope, so a widget sees the same on an open server
+        problem = refusal(needed, token, key)
+        if problem is not None:
+            raise problem
         return key
 
     return check
@@ -65,27 +115,84 @@ def key_filters(key: ApiKey | None) -> Filters | None:
     return None if key is None else key.filters
 
 
-def make_limiter():
-    """A slowapi limiter keyed by client address, kept in memory (one per server process)."""
-    from slowapi import Limiter
-    from slowapi.util import get_remote_address
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests per client address on some routes, counted in this process's memory (`limits`)."""
 
-    return Limiter(key_func=get_remote_address, headers_enabled=False)
+    by_route: dict[tuple[str, str], str]  # (method, route) → a rate like "60/minute"
+
+    def __post_init__(self) -> None:
+        from limits import parse_many
+        from limits.storage import MemoryStorage
+        from limits.strategies import FixedWindowRateLimiter
+
+        object.__setattr__(self, "_items", {route: parse_many(rate) for route, rate in self.by_route.items()})
+        object.__setattr__(self, "_window", FixedWindowRateLimiter(MemoryStorage()))
+
+    def hit(self, method: str, route: str, client: str) -> JSONResponse | None:
+        """Count one request; a 429 with `Retry-After` (seconds until the window resets) when it is
+        over a limit."""
+        for item in self._items.get((method, route), []):
+            if not self._window.hit(item, client, method, route):
+                reset_at, _ = self._window.get_window_stats(item, client, method, route)
+                retry_after = max(1, math.ceil(reset_at - time.time()))
+                return JSONResponse(
+                    {"detail": f"Too many requests: the limit is {item}. Try again in {retry_after} s."},
+                    status_code=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
+        return None
 
 
-def no_limit(endpoint):
-    return endpoint
+class AccessGate:
+    """The key and the rate limit of a request, checked from its headers before its body is read.
+
+    A refused request is answered at once (the body limits middleware around it then closes the
+    connection, so the rest of the body is never waited for). A request with a valid write key to
+    `upload_route` may send up to `upload_bytes`; every other body keeps the small limit.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        require_key: bool,
+        rates: RateLimits,
+        upload_bytes: int,
+        upload_route: tuple[str, str] = ("POST", "/documents"),
+    ) -> None:
+        self.app = app
+        self.require_key = require_key
+        self.rates = rates
+        self.upload_bytes = upload_bytes
+        self.upload_route = upload_route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, route = scope["method"], route_of(scope["path"])
+        state = scope.setdefault("state", {})
+        needed = needed_scope(method, scope["path"], self.require_key)
+        if needed is not None:
+            token = bearer_token(Headers(scope=scope).get("authorization", ""))
+            key = await anyio.to_thread.run_sync(scope["app"].state.keys.check, token) if token else None
+            state[CHECKED_KEY] = (token, key)
+            problem = refusal(needed, token, key)
+            if problem is not None:
+                response = JSONResponse({"detail": problem.detail}, problem.status_code, headers=problem.headers)
+                await response(scope, receive, send)
+                return
+            if (method, route) == self.upload_route and key is not None and key.allows("write"):
+                state[BODY_LIMIT] = self.upload_bytes
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        limited = self.rates.hit(method, route, client)
+        if limited is not None:
+            await limited(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
-async def rate_limited(request: Request, exc) -> JSONResponse:
-    """slowapi's RateLimitExceeded as a 429 with `Retry-After` (seconds until the window resets)."""
-    retry_after = 1
-    current = getattr(request.state, "view_rate_limit", None)
-    if current is not None:
-        reset_at, _ = request.app.state.limiter.limiter.get_window_stats(current[0], *current[1])
-        retry_after = max(1, math.ceil(reset_at - time.time()))
-    return JSONResponse(
-        {"detail": f"Too many requests: the limit is {exc.detail}. Try again in {retry_after} s."},
-        status_code=429,
-        headers={"Retry-After": str(retry_after)},
-    )
+def bearer_token(authorization: str) -> str | None:
+    """The KEY of `Bearer KEY`, as FastAPI's HTTPBearer reads it."""
+    scheme, _, token = authorization.partition(" ")
+    return token if scheme.lower() == "bearer" and token else None

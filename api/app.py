@@ -11,14 +11,16 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 
-from api.access import make_limiter, rate_limited
+from api.access import AccessGate, RateLimits
 from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
-from api.body_limit import BodySizeLimit
+from api.body_limit import BodyLimits
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
+from api.stopping import StoppableEncoder, Writes
 from api.writes import WriteQueue
 from qa.collection import Collection, ensure_default_index
 from qa.errors import (
@@ -46,7 +48,11 @@ def open_collection(settings: Settings) -> Collection:
 def app_from_environment() -> FastAPI:
     """The app one `qa serve --workers N` process runs: its settings from the QA_* variables its
     parent set, its own collection opened once at start-up."""
-    return create_app(Settings())
+    from api.connections import BoundedHeaders
+
+    settings = Settings()
+    BoundedHeaders.configure(settings)  # this worker's connections get the server's header limits
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, collection: Collection | None = None) -> FastAPI:
@@ -61,16 +67,20 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.collection = collection if collection is not None else open_collection(settings)
-        if not isinstance(app.state.collection.encoder, QuestionBatcher):  # concurrent questions share a call
-            app.state.collection.encoder = QuestionBatcher(app.state.collection.encoder)
+        if not isinstance(app.state.collection.encoder, QuestionBatcher):
+            # Concurrent questions share a call; indexing stops at a batch when the server stops.
+            stoppable = StoppableEncoder(app.state.collection.encoder, app.state.stopping)
+            app.state.collection.encoder = QuestionBatcher(stoppable)
         app.state.question_threads = anyio.CapacityLimiter(QUESTIONS_AT_ONCE)
         index_dir = app.state.collection.index_dir
         app.state.keys = KeyStore.for_index(index_dir)
         app.state.feedback = FeedbackStore.for_index(index_dir)
         app.state.documents_dir = Path(settings.documents_dir or uploads_dir(index_dir)).expanduser().resolve()
-        app.state.writes = WriteQueue()
+        app.state.writes = WriteQueue(app.state.stopping)
         await _settle_interrupted_uploads(app, settings.write_wait)
         yield
+        # uvicorn has given requests in flight --graceful-timeout seconds; roll back writes still running.
+        await anyio.to_thread.run_sync(app.state.stopping.stop, max(settings.graceful_timeout, 5))
 
     app = FastAPI(
         title="qa",
@@ -84,43 +94,40 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         max_total_bytes=settings.max_upload_bytes,
         parse_seconds=settings.parse_timeout,
     )
-    app.state.limiter = make_limiter()
-    # An upload's own limits are checked file by file; its body may be as large as all of them, plus
-    # the multipart framing.
+    app.state.stopping = Writes()  # what a stopping server rolls back (api/stopping.py)
+    # Middleware, outermost first: the Host check; CORS, so that even a refusal carries the headers
+    # the widget needs; the body's size and pace; the key and the rate limit, from the headers,
+    # before the body is read. An upload's own limits are checked file by file; its body may be as
+    # large as all of them, plus the multipart framing, but only with a valid write key.
+    ask_rate, upload_rate = settings.rate_limits()
+    rates = {("POST", "/ask"): ask_rate, ("POST", "/feedback"): ask_rate, ("POST", "/documents"): upload_rate}
     upload_body = settings.max_upload_bytes + settings.max_upload_files * 1024 + 65536
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, overrides={("POST", "/documents"): upload_body}
+        AccessGate,
+        require_key=settings.require_key,
+        rates=RateLimits({route: rate for route, rate in rates.items() if rate}),
+        upload_bytes=upload_body,
     )
-    if settings.cors_origins:  # added last, so even a 413 carries the CORS headers the widget needs
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        idle_seconds=settings.body_timeout,
+        min_rate=settings.min_body_rate,
+    )
+    if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "Authorization"],
         )
+    if "*" not in settings.trusted_hosts():
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(QAError, _qa_error)
-    from slowapi.errors import RateLimitExceeded
-
-    app.add_exception_handler(RateLimitExceeded, rate_limited)
-    app.include_router(build_router(settings, app.state.limiter))
+    app.include_router(build_router(settings))
     return app
-
-
-async def _settle_interrupted_uploads(app: FastAPI, wait: float) -> None:
-    """Uploads a killed server left half done are settled before the first request (or, when
-    another writer holds the index now, by the next upload or delete)."""
-    from qa.server.uploads import recover_uploads
-
-    recover = partial(recover_uploads, app.state.collection, app.state.documents_dir, wait=wait)
-    try:
-        settled = await anyio.to_thread.run_sync(recover)
-    except Busy as error:
-        logger.warning("Interrupted uploads not settled yet: %s", error)
-        return
-    if settled:
-        logger.warning("Settled %d interrupted upload(s) in %s", settled, app.state.documents_dir)
 
 
 # Each kind of error (qa.errors) has one status; the first match in this order wins.
@@ -192,3 +199,18 @@ def _message(error: dict[str, Any]) -> str:
         return f"The request body must be a JSON object like {BODY_EXAMPLE}."
     field = ".".join(str(part) for part in loc)
     return f"{field}: {error['msg'].rstrip('.')}."
+
+
+async def _settle_interrupted_uploads(app: FastAPI, wait: float) -> None:
+    """Uploads a killed server left half done are settled before the first request (or, when
+    another writer holds the index now, by the next upload or delete)."""
+    from qa.server.uploads import recover_uploads
+
+    recover = partial(recover_uploads, app.state.collection, app.state.documents_dir, wait=wait)
+    try:
+        settled = await anyio.to_thread.run_sync(recover)
+    except Busy as error:
+        logger.warning("Interrupted uploads not settled yet: %s", error)
+        return
+    if settled:
+        logger.warning("Settled %d interrupted upload(s) in %s", settled, app.state.documents_dir)

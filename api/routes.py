@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 
-from api.access import ReadKey, WriteAccess, key_filters, no_limit
+from api.access import ReadKey, WriteAccess, key_filters
 from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
@@ -29,6 +29,7 @@ PAGE_POLICY = (
 BAD_BODY = {
     400: {"model": Problem, "description": "The body cannot be parsed (not UTF-8, broken multipart)."},
     413: {"model": Problem, "description": "The body is over the size limit."},
+    408: {"model": Problem, "description": "The body stalled, or came slower than the minimum rate."},
     422: {"model": ValidationProblem, "description": "A field is missing or wrong."},
 }
 NEEDS_KEY = {
@@ -104,17 +105,14 @@ async def feedback_on(request: Request) -> None:
         raise HTTPException(404, "Feedback is turned off on this server (QA_FEEDBACK=false); no vote is kept.")
 
 
-def build_router(settings: Settings, limiter=None) -> APIRouter:
-    """Routes for one app: `/ask`, whose body carries the configured limits, and `/ask`,
-    `/feedback` and uploads with the configured rate limits; then the routes every app has."""
+def build_router(settings: Settings) -> APIRouter:
+    """Routes for one app: `/ask`, whose body carries the configured limits, `/feedback` and uploads;
+    then the routes every app has. (Rate limits are counted by `api.access.AccessGate`, before a
+    body is read.)"""
     AskRequest = ask_request_model(settings)
-    ask_rate, upload_rate = settings.rate_limits()
-    ask_limited = limiter.limit(ask_rate) if limiter and ask_rate else no_limit
-    upload_limited = limiter.limit(upload_rate) if limiter and upload_rate else no_limit
     configured = APIRouter()
 
     @configured.post("/ask", response_model=Answer, responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED})
-    @ask_limited
     async def ask(request: Request, body: AskRequest, collection: CollectionDep, key: ReadKey) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently.
         A scoped key's filters apply on top of the request's."""
@@ -130,7 +128,6 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         dependencies=[Depends(feedback_on)],
         responses={**BAD_BODY, **NEEDS_KEY, **FEEDBACK_NOT_FOUND, **RATE_LIMITED},
     )
-    @ask_limited
     def feedback(request: Request, body: FeedbackRequest, collection: CollectionDep, key: ReadKey) -> FeedbackRecorded:
         """A vote on one passage of an answer, kept for `qa feedback export` (with at most the
         beginning of the passage). A document the key may not see is not found."""
@@ -143,7 +140,6 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         dependencies=[WriteAccess],
         responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED, **BUSY},
     )
-    @upload_limited
     async def upload(
         request: Request,
         files: Annotated[list[UploadFile], File(description="The documents (.txt .md .html .pdf .docx); repeatable.")],

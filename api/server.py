@@ -2,10 +2,12 @@
 
 import logging
 import os
+from typing import Any
 
 import uvicorn
 
 from api.app import create_app
+from api.connections import BoundedHeaders
 from api.logs import configure_logging
 from api.settings import Settings
 from qa.collection import Collection
@@ -17,7 +19,8 @@ def serve(settings: Settings, collection: Collection) -> None:
     """The index is opened before uvicorn starts, so a bad one stops the server with the CLI's own message."""
     log_config = configure_logging()
     _announce(settings)
-    uvicorn.run(create_app(settings, collection), host=settings.host, port=settings.port, log_config=log_config)
+    BoundedHeaders.configure(settings)
+    uvicorn.run(create_app(settings, collection), **uvicorn_options(settings), log_config=log_config)
 
 
 def serve_workers(settings: Settings, workers: int) -> None:
@@ -30,11 +33,26 @@ def serve_workers(settings: Settings, workers: int) -> None:
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,
-        host=settings.host,
-        port=settings.port,
+        **uvicorn_options(settings),
         workers=workers,
         log_config=log_config,
     )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own limits, from the settings (docs/SHARED_SERVER.md, "Limits and settings")."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "http": f"{BoundedHeaders.__module__}:{BoundedHeaders.__name__}",  # a header deadline and size limit
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": settings.keep_alive,
+        "timeout_graceful_shutdown": settings.graceful_timeout,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only from named proxies here.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or [],
+        "server_header": False,
+    }
 
 
 def _announce(settings: Settings, extra: str = "") -> None:
@@ -45,4 +63,9 @@ def _announce(settings: Settings, extra: str = "") -> None:
         base,
         base,
         extra,
+    )
+    logger.info(
+        "Answers to Host %s (--allowed-hosts); X-Forwarded-For believed from %s (--forwarded-allow-ips)",
+        ", ".join(settings.trusted_hosts()),
+        ", ".join(settings.forwarded_allow_ips) or "no one",
     )

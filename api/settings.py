@@ -12,6 +12,7 @@ from qa.answers import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.errors import InvalidSettings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+WILDCARD = {"0.0.0.0", "::", ""}
 DEFAULT_RATE_LIMIT = "60/minute"
 DEFAULT_UPLOAD_RATE_LIMIT = "20/minute"
 
@@ -62,6 +63,37 @@ class Settings(BaseSettings):
         f"else {DEFAULT_UPLOAD_RATE_LIMIT}.",
     )
 
+    # The server's edge: connections, headers and bodies, proxies and hosts, stopping (docs/SHARED_SERVER.md).
+    max_connections: int = Field(
+        default=1000, ge=1, description="Open connections at once; past them a request gets 503 (uvicorn's cap)."
+    )
+    max_header_bytes: int = Field(
+        default=16384, ge=1024, description="Bytes of request line and headers; past them 431."
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a request's headers once it connects or starts one.",
+    )
+    keep_alive: int = Field(default=5, ge=1, description="Seconds an idle connection is kept open between requests.")
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a request body may go without a byte arriving (then 408)."
+    )
+    min_body_rate: int = Field(
+        default=1024, ge=0, description="Bytes per second a body must average once body_timeout has passed (then 408)."
+    )
+    graceful_timeout: int = Field(
+        default=10, ge=0, description="Seconds a stopping server gives requests in flight; then uploads roll back."
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For/-Proto are believed ('*': any). Empty: none.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host header values the server answers ('*': any). Empty: the bind address and localhost.",
+    )
+
     @field_validator("rate_limit", "upload_rate_limit")
     @classmethod
     def _parse_limit(cls, value: str | None) -> str | None:
@@ -90,18 +122,41 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value: object) -> object:
         """Accept "a,b" from the environment or one flag as well as a list."""
-        if isinstance(value, str):
-            value = [value]
-        if isinstance(value, list | tuple):
-            return [origin.strip().rstrip("/") for item in value for origin in str(item).split(",") if origin.strip()]
-        return value
+        return [origin.rstrip("/") for origin in _split(value)] if isinstance(value, str | list | tuple) else value
+
+    @field_validator("forwarded_allow_ips", "allowed_hosts", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        return _split(value) if isinstance(value, str | list | tuple) else value
+
+    def trusted_hosts(self) -> list[str]:
+        """The Host header values to answer: those set, else the bind address and localhost (a page
+        on another site that rebinds its DNS name to this address is refused). A server bound to
+        every address also answers to this machine's names."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        hosts = ["localhost", "127.0.0.1"]
+        if self.host in WILDCARD:
+            import socket
+
+            hosts += [socket.gethostname(), socket.getfqdn()]
+        elif self.host not in hosts:
+            hosts.append(self.host)
+        return list(dict.fromkeys(hosts))
 
     def environment(self) -> dict[str, str]:
         """These settings as QA_* variables, so that worker processes (`qa serve --workers`) read
         back the same ones."""
         values = self.model_dump(exclude_none=True)
-        values["cors_origins"] = ",".join(self.cors_origins)
+        for name in ("cors_origins", "forwarded_allow_ips", "allowed_hosts"):
+            values[name] = ",".join(getattr(self, name))
         return {f"QA_{name.upper()}": str(value) for name, value in values.items()}
+
+
+def _split(value: str | list | tuple) -> list[str]:
+    """ "a,b" (an environment variable, or one flag) or a list of them, as a list of names."""
+    items = [value] if isinstance(value, str) else value
+    return [name.strip() for item in items for name in str(item).split(",") if name.strip()]
 
 
 def load_settings(**flags: object) -> Settings:

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import anyio
 
+from api.stopping import Writes
 from qa.errors import IndexBusy
 
 # One write holds the index at a time; a second one stages and reads its files meanwhile.
@@ -21,9 +22,11 @@ T = TypeVar("T")
 
 
 class WriteQueue:
-    """At most `at_once` writes in their threads; the rest wait in line, each for a bounded time."""
+    """At most `at_once` writes in their threads; the rest wait in line, each for a bounded time.
+    Each runs inside `stopping.running()`, so a stopping server rolls it back (api/stopping.py)."""
 
-    def __init__(self, at_once: int = WRITES_AT_ONCE) -> None:
+    def __init__(self, stopping: Writes | None = None, at_once: int = WRITES_AT_ONCE) -> None:
+        self.stopping = stopping or Writes()
         self.at_once = at_once
         self._places = anyio.Semaphore(at_once)
         self._threads = anyio.CapacityLimiter(at_once)
@@ -44,6 +47,10 @@ class WriteQueue:
                 ) from None
         try:
             left = max(0.0, wait - (time.monotonic() - started))
-            return await anyio.to_thread.run_sync(partial(function, *args, wait=left), limiter=self._threads)
+            return await anyio.to_thread.run_sync(partial(self._run, function, *args, wait=left), limiter=self._threads)
         finally:
             self._places.release()
+
+    def _run(self, function: Callable[..., T], *args: object, wait: float) -> T:
+        with self.stopping.running():
+            return function(*args, wait=wait)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from api.settings import Settings
 from qa.ingest.indexing import index_paths
 from qa.server.keys import KeyStore
 
+LOCAL = "http://localhost"  # a Host the app answers by default (TestClient's own, testserver, is refused)
 NOTES = {
     "ferry.txt": "The ferry to Gozo leaves Cirkewwa every forty-five minutes in summer.",
     "boats.txt": "Fishermen in Marsaxlokk paint their luzzu boats blue, yellow and red.",
@@ -64,7 +68,7 @@ def start(folder: Path, encoder, **settings) -> tuple[TestClient, Path]:
 
     collection = Collection.open(index_dir, encoder=encoder)
     app = create_app(Settings(index=index_dir, **settings), collection)
-    return TestClient(app), index_dir
+    return TestClient(app, base_url=LOCAL), index_dir
 
 
 def open_server(folder: Path, encoder, **settings) -> Server:
@@ -99,3 +103,50 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60, log: Path
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {timeout:.0f} s" + (f":\n{log.read_text()}" if log else ""))
+
+
+@contextmanager
+def real_server(
+    index_dir: Path, log: Path, *flags: str, env: dict[str, str] | None = None, script: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `qa serve` (with the fake encoder, or `script` in place of `qa`) on a free port of
+    127.0.0.1, its output in `log`: (base URL, process); stopped (then killed) afterwards."""
+    from tests.test_store import KILL_AT, fake_env
+
+    port = free_port()
+    command = [sys.executable, "-c", script or KILL_AT, "serve", "--index", str(index_dir), "--port", str(port), *flags]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env={**fake_env(), **(env or {})}, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/health", process, log=log)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def connect(base: str) -> socket.socket:
+    """A raw TCP connection to a server started by `real_server`, for what an HTTP client will not send."""
+    host, port = base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def read_until_closed(connection: socket.socket, within: float = 30) -> bytes:
+    """Everything the server sends until it closes the connection; fails if it is still open after
+    `within` seconds (a bound on the test, not a measurement)."""
+    connection.settimeout(within)
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except TimeoutError:
+        raise AssertionError(f"the server kept the connection open for {within:g} s; sent {received[:200]!r}") from None
+    except ConnectionResetError:
+        pass
+    return received

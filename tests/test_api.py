@@ -15,6 +15,7 @@ from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.cli import app as cli
 from qa.collection import Collection
 from qa.errors import IndexNotFound, QAError
+from tests.server_fixtures import LOCAL
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ROME_QUESTION = "How many Libyan army officers appeared in Rome?"
@@ -24,13 +25,13 @@ ROME_DOC = "000_5ff8cc3110b41a82"
 @pytest.fixture(scope="module")
 def client(fake_seeds_index: Path) -> Iterator[TestClient]:
     """The app as `qa serve` runs it: the index is opened at start-up (with the fake encoder, by its name)."""
-    with TestClient(create_app(Settings(index=fake_seeds_index))) as client:
+    with TestClient(create_app(Settings(index=fake_seeds_index)), base_url=LOCAL) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def real_client(seeds_index: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(index=seeds_index))) as client:
+    with TestClient(create_app(Settings(index=seeds_index)), base_url=LOCAL) as client:
         yield client
 
 
@@ -286,7 +287,7 @@ def test_cors_allows_only_configured_origins(collection: Collection) -> None:
     app = create_app(Settings(cors_origins="http://embedder.test"), collection=collection)
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
 
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         allowed = client.options("/ask", headers={"Origin": "http://embedder.test", **preflight})
         refused = client.options("/ask", headers={"Origin": "http://elsewhere.test", **preflight})
         too_large = client.post("/ask", json={"question": "x" * 70_000}, headers={"Origin": "http://embedder.test"})
@@ -298,7 +299,7 @@ def test_cors_allows_only_configured_origins(collection: Collection) -> None:
 
 
 def test_no_cross_origin_calls_unless_configured(collection: Collection) -> None:
-    with TestClient(create_app(Settings(), collection=collection)) as client:
+    with TestClient(create_app(Settings(), collection=collection), base_url=LOCAL) as client:
         response = client.get("/health", headers={"Origin": "http://elsewhere.test"})
 
     assert response.status_code == 200
@@ -308,7 +309,7 @@ def test_no_cross_origin_calls_unless_configured(collection: Collection) -> None
 def test_configured_limits_apply(collection: Collection) -> None:
     settings = Settings(max_question_chars=10, max_top_k=3, max_body_bytes=200)
 
-    with TestClient(create_app(settings, collection=collection)) as client:
+    with TestClient(create_app(settings, collection=collection), base_url=LOCAL) as client:
         assert client.post("/ask", json={"question": "x" * 11}).status_code == 422
         assert client.post("/ask", json={"question": "Who?", "top_k": 4}).status_code == 422
         assert client.post("/ask", json={"question": "Who?", "history": ["x" * 9] * 30}).status_code == 413

@@ -8,6 +8,7 @@ import pytest
 
 from api.batching import QuestionBatcher
 from tests.fakes import FakeEncoder
+from tests.server_fixtures import LOCAL
 
 
 class GatedEncoder(FakeEncoder):
@@ -113,7 +114,7 @@ def test_the_served_collection_encodes_through_one_batcher(fake_seeds_index) -> 
 
     collection = Collection.open(fake_seeds_index, encoder=FakeEncoder())
     for _ in range(2):  # an app started twice over one collection wraps its encoder once
-        with TestClient(create_app(Settings(index=fake_seeds_index), collection)) as client:
+        with TestClient(create_app(Settings(index=fake_seeds_index), collection), base_url=LOCAL) as client:
             assert client.post("/ask", json={"question": "Who defected?"}).status_code == 200
     assert isinstance(collection.encoder, QuestionBatcher)
-    assert isinstance(collection.encoder.encoder, FakeEncoder)
+    assert isinstance(collection.encoder.encoder.encoder, FakeEncoder)  # inside api.stopping's StoppableEncoder

@@ -1,4 +1,4 @@
-"""Per-client rate limits on /ask and uploads (slowapi): 429 with Retry-After; off on a loopback
+"""Per-client rate limits on /ask and uploads (counted by api.access.AccessGate from the headers): 429 with Retry-After; off on a loopback
 host unless set."""
 
 from __future__ import annotations

@@ -282,6 +282,35 @@ def serve(
             help="Keep no votes: POST /feedback answers 404. (env QA_FEEDBACK=false; default: votes are kept)",
         ),
     ] = False,
+    allowed_hosts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-hosts",
+            help="Host header values to answer, e.g. qa.example.org (repeatable or comma-separated; '*' for any). "
+            "(env QA_ALLOWED_HOSTS; default the --host address and localhost)",
+        ),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Addresses of your reverse proxy, whose X-Forwarded-For names the client (repeatable or "
+            "comma-separated). (env QA_FORWARDED_ALLOW_IPS; default none: the peer address counts)",
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            help="Open connections at once; past them requests get 503. (env QA_MAX_CONNECTIONS; default 1000)"
+        ),
+    ] = None,
+    graceful_timeout: Annotated[
+        int | None,
+        typer.Option(
+            help="Seconds a stopping server lets requests finish; then uploads in flight are rolled back. "
+            "(env QA_GRACEFUL_TIMEOUT; default 10)"
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
@@ -299,6 +328,10 @@ def serve(
             cors_origins=cors_origin,
             require_key=require_key or None,
             feedback=False if no_feedback else None,
+            allowed_hosts=allowed_hosts,
+            forwarded_allow_ips=forwarded_allow_ips,
+            max_connections=max_connections,
+            graceful_timeout=graceful_timeout,
         )
         with ProgressBars() as progress:
             index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)
