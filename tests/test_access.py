@@ -117,9 +117,11 @@ def test_the_gate_knows_the_key_every_route_asks_for(fake_seeds_index) -> None:
     declared = {}
     for route in _routes(app.routes):
         if isinstance(route, APIRoute):
-            for dependency in route.dependencies:
-                for method in route.methods:
-                    declared[(method, route.path)] = scopes[dependency.dependency]
+            # A key check is a route's dependency, or a parameter's (`key: ReadKey`, for its scope).
+            for dependency in route.dependant.dependencies:
+                if dependency.call in scopes:
+                    for method in route.methods:
+                        declared[(method, route.path)] = scopes[dependency.call]
     assert declared == KEYED
     assert needed_scope("POST", "/documents/", require_key=False) == "write"
     assert needed_scope("GET", "/documents/abc", require_key=False) is None

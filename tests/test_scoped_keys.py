@@ -77,7 +77,7 @@ class Scoped:
         app = create_app(
             Settings(index=self.index_dir, require_key=require_key), Collection.open(self.index_dir, encoder=encoder)
         )
-        self.client = TestClient(app)
+        self.client = TestClient(app, base_url="http://localhost")
 
     def get(self, path: str, key: str | None):
         return self.client.get(path, headers={"Authorization": f"Bearer {key}"} if key else {})
