@@ -62,4 +62,12 @@ def _text_with_breaks(root) -> str:
     return "".join(parts)
 
 
-register(Reader("html", frozenset({".html", ".htm", ".xhtml"}), read_html))
+register(
+    Reader(
+        "html",
+        frozenset({".html", ".htm", ".xhtml"}),
+        read_html,
+        isolated=True,
+        preload=("bs4", "lxml", "charset_normalizer"),
+    )
+)
