@@ -18,7 +18,7 @@ class ReadLimits:
     max_memory_bytes: int = 2048 * MIB  # address space of the worker that parses it
     # A file of a format whose cost is linear in its size (`Reader.linear`: text, Markdown) is read
     # in this process below this size, where that cost is provably small (the worst 64 KiB measured,
-    # NFKC-expanding text plus 16 KiB of YAML front matter: about 0.5 s; ordinary text: ~3 ms),
+    # NFKC-expanding text plus 16 KiB of YAML front matter: 0.21 s; ordinary text: ~3 ms),
     # saving the worker's start (14-30 ms a file). 0: every file in the worker.
     max_inline_bytes: int = 64 * 1024
 
