@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     max_upload_files: int = Field(default=100, ge=1, le=1000)
     max_upload_file_bytes: int = Field(default=20 * 2**20, ge=1)
     max_upload_bytes: int = Field(default=100 * 2**20, ge=1)
-    parse_timeout: float = Field(default=30.0, gt=0, description="Seconds to read one uploaded PDF or DOCX.")
+    parse_timeout: float = Field(default=30.0, gt=0, description="Seconds to read one uploaded file.")
     write_wait: float = Field(default=30.0, ge=0, description="Seconds a write waits for another writer.")
     feedback: bool = Field(
         default=True, description="Keep votes sent to POST /feedback; off: it answers 404 and keeps nothing."

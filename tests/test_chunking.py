@@ -101,3 +101,16 @@ def test_seed_passages_fit_the_real_model_and_round_trip():
         assert texts and all(count <= encoder.max_tokens - 2 for count in encoder.count_tokens(texts))
         assert not any(text.strip() in {"Skip to: Content", "Read Comments"} for text in texts)
         assert all("Skip to: Content" not in text for text in texts)
+
+
+def test_a_one_megabyte_line_is_chunked_like_any_long_paragraph():
+    """A document on one line is one long paragraph: passages of whole sentences within the
+    limits, overlapping a little, covering the line from its first word to its last. Chunking
+    judged the line's prose once per sentence, quadratic in line length (300k characters: 25 s)."""
+    sentence = "The ferry to the island leaves at nine and returns at six every day."
+    text = " ".join([sentence] * (1_000_000 // (len(sentence) + 1)))
+    assert len(text) > 990_000 and "\n" not in text
+    passages, spans = split(text, max_tokens=40, target=30, overlap=14)
+    assert spans[0].start == 0 and spans[-1].end == len(text)
+    assert all(passage == f"{sentence} {sentence}" for passage in passages)
+    assert all(spans[i + 1].start < spans[i].end for i in range(len(spans) - 1)), "expected overlap"

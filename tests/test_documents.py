@@ -60,6 +60,16 @@ def test_html_keeps_main_text_not_markup_or_scripts(tmp_path):
     assert document.text == "First bold paragraph.\n\nSecond paragraph."
 
 
+def test_html_nested_200000_elements_deep_is_read(tmp_path):
+    """A page of 1.2 MB nested 200,000 divs deep: its text, in time linear in its size (a line
+    break inserted around each block element made it quadratic: about an hour)."""
+    depth = 200_000
+    path = tmp_path / "deep.html"
+    deepest = "<div>" * depth + "<p>The deepest words.</p>" + "</div>" * depth
+    path.write_text(f"<html><body>{deepest}</body></html>")
+    assert load(path).text == "The deepest words."
+
+
 def test_pdf_text_per_page_with_page_numbers(tmp_path):
     canvas = pytest.importorskip("reportlab.pdfgen.canvas")
     path = tmp_path / "report.pdf"

@@ -263,3 +263,19 @@ def test_the_encoder_loads_on_first_use_even_after_a_new_commit(corpus, index_di
     worker.join(timeout=30)
     assert found and found[0].name == fake_encoder.name
     assert collection.ask("late note harbour", top_k=1).passages[0].citation.source == "late.txt"
+
+
+def test_a_file_over_a_read_limit_is_skipped_with_its_reason_and_the_rest_indexed(corpus, index_dir, fake_encoder):
+    """Text is read in the bounded worker too (above `max_inline_bytes`): 3 MB of U+FDFA, which
+    NFKC turns into 18 million characters, needs more memory than the worker may take. It is
+    skipped with that reason; every other file of the folder is indexed."""
+    from qa.ingest.limits import MIB, ReadLimits
+
+    (corpus / "expands.txt").write_text("\ufdfa" * 1_000_000)
+    options = IndexOptions(limits=ReadLimits(max_memory_bytes=400 * MIB))
+    report = index_paths([corpus], index_dir, options, encoder=fake_encoder)
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("expands.txt", "it needs more than 400 MiB to read")
+    ]
+    assert report.added == 2
+    assert sorted(d.source for d in Collection.open(index_dir).documents()) == ["harbour.txt", "orchard.md"]

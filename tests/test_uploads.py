@@ -263,3 +263,66 @@ def test_a_real_server_takes_uploads_and_deletes_and_never_logs_a_key(tmp_path, 
         out, err = server.communicate(timeout=30)
     assert "POST /documents" in out + err  # the access log is on, and holds no key
     assert write not in out + err and read not in out + err
+
+
+# Parsing bounded: every format in the worker, front matter bounded ------------------------------
+
+ALIAS_BOMB = (
+    b"---\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    b"tags: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n---\nThe ferry to Gozo leaves at nine.\n"
+)
+
+
+def test_front_matter_with_yaml_aliases_is_not_read(server: Server) -> None:
+    """A 400-byte "billion laughs" block stood for a 3.8-million-character tag that GET /documents
+    returned: aliases are refused, so the front matter is not read and the file has no tags."""
+    assert len(ALIAS_BOMB) < 500
+    response = upload(server, ("bomb.md", ALIAS_BOMB))
+    assert response.status_code == 201, response.text
+    (document,) = [d for d in server.client.get("/documents").json() if d["doc_id"] == "bomb"]
+    assert len(str(document)) < 2000 and not document.get("tags")
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ([f"t{n}" for n in range(65)], "notes.md (65 tags in its front matter, over the limit of 64)"),
+        (["x" * 201], "notes.md (a tag of 201 characters in its front matter, over the limit of 200)"),
+    ],
+)
+def test_front_matter_over_the_tag_limits_refuses_the_upload(server: Server, tags, message) -> None:
+    markdown = f"---\ntitle: Notes\ntags: [{', '.join(tags)}]\n---\nThe ferry leaves at nine.\n".encode()
+    before = index_state(server)
+    response = upload(server, ("good.txt", b"A good note about boats."), ("notes.md", markdown))
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"]
+    assert index_state(server) == before
+    assert not [p for p in server.documents_dir.rglob("*") if p.is_file()]
+
+
+def test_tags_within_the_limits_are_kept(server: Server) -> None:
+    tags = [f"t{n}" for n in range(63)] + ["y" * 200]
+    markdown = f"---\ntags: [{', '.join(tags)}]\n---\nThe ferry leaves at nine.\n".encode()
+    response = upload(server, ("notes.md", markdown))
+    assert response.status_code == 201, response.text
+    (document,) = [d for d in server.client.get("/documents").json() if d["doc_id"] == "notes"]
+    assert document["tags"] == tags
+
+
+def test_html_is_read_under_the_parse_time_limit_and_refuses_the_whole_upload(tmp_path, fake_encoder) -> None:
+    """HTML is parsed in the bounded worker, not the server: a page nested 200,000 elements deep
+    (seconds to read, where the limit here is 0.3 s) is stopped, the upload refused as a whole with
+    the reason and nothing saved; the good file of it is then taken alone."""
+    server = open_server(tmp_path, fake_encoder, parse_timeout=0.3)
+    try:
+        deep = b"<html><body>" + b"<div>" * 200_000 + b"Deep." + b"</div>" * 200_000 + b"</body></html>"
+        before = index_state(server)
+        response = upload(server, ("good.txt", b"A good note about boats."), ("deep.html", deep))
+        assert response.status_code == 422, response.text
+        assert "deep.html (reading it took longer than 0.3 s)" in response.json()["detail"]
+        assert index_state(server) == before
+        assert not [p for p in server.documents_dir.rglob("*") if p.is_file()]
+        assert upload(server, ("good.txt", b"A good note about boats.")).status_code == 201
+    finally:
+        server.client.__exit__(None, None, None)

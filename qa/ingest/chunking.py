@@ -17,6 +17,7 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSpans = Callable[[Sequence[str]], list[list[tuple[int, int]]]]
 
 _SENTENCE_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
+_LINE_BREAK = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,19 @@ def split_passages(
 
 
 def _sentences(text, count_tokens, token_spans, max_tokens) -> list[_Sentence]:
+    """The sentences of `text` with their token counts and lines; linear in the text: each line
+    is judged prose once, not once per sentence on it."""
     spans = sentence_spans(text)
     counts = count_tokens([text[s:e] for s, e in spans])
-    line_starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
-    sentences, line = [], 0
+    line_starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
+    line_ends = [start - 1 for start in line_starts[1:]] + [len(text)]
+    sentences, line, line_prose = [], 0, {}
     for (start, end), tokens in zip(spans, counts):
         while line + 1 < len(line_starts) and line_starts[line + 1] <= start:
             line += 1
-        line_end = text.find("\n", start)
-        prose = is_prose(text[line_starts[line] : line_end if line_end >= 0 else len(text)])
+        if line not in line_prose:
+            line_prose[line] = is_prose(text[line_starts[line] : line_ends[line]])
+        prose = line_prose[line]
         if tokens <= max_tokens:
             sentences.append(_Sentence(start, end, tokens, line, prose))
             continue

@@ -3,8 +3,9 @@
 The format is the reader registry's business (`qa.ingest.readers`, one module per format); this
 module finds files, bounds what reading one may cost and names the result. A file that cannot be
 read raises UnreadableFile with the reason, which indexing reports as skipped and an upload as
-refused. Compressed formats (PDF, DOCX), whose small file can expand without bound, are read in a
-separate process with a memory and a time limit (`ReadLimits`, `qa.ingest.isolation`).
+refused. Every built-in format is read in a separate process with a memory and a time limit
+(`ReadLimits`, `qa.ingest.isolation`), except a small text or Markdown file, whose cost is linear in
+its size and small (`ReadLimits.max_inline_bytes`).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> ParsedFi
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise UnreadableFile(f"{size:,} bytes, over the limit of {limits.max_file_bytes:,}")
-    if reader.isolated:
+    if reader.isolated and not (reader.linear and size < limits.max_inline_bytes):
         from qa.ingest.isolation import read_isolated
 
         parsed = read_isolated(reader, path, limits)

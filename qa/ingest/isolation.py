@@ -1,5 +1,6 @@
 """Reading a file in a bounded worker process: a decompression bomb or a runaway parse costs that
-process, never the caller.
+process, never the caller. Every built-in format is read here (a small text or Markdown file may be
+read in the caller instead: `ReadLimits.max_inline_bytes`).
 
 Hand-written rather than pebble's `concurrent.process`, which was tried: it stops a worker on time
 and reports one that died, but it waits for the answer in 0.1 s polling steps (and counts its

@@ -39,9 +39,12 @@ class Reader:
     name: str
     suffixes: frozenset[str]  # lower case, with the dot: ".md"
     read: Callable[[Path, ReadLimits], ParsedFile]
-    # A compressed format, whose small file can expand without bound: read in a separate process
-    # under a memory and a time limit.
+    # Read in a separate process under a memory and a time limit: a compressed format, whose small
+    # file can expand without bound, or a parser whose cost a hostile file can make run away.
     isolated: bool = False
+    # Its cost is linear in the file's size with a small constant, so a file under
+    # `ReadLimits.max_inline_bytes` may be read in this process instead (no worker to start).
+    linear: bool = False
     preload: tuple[str, ...] = ()  # the parser's modules, loaded once by the worker server, not per file
 
     def __post_init__(self) -> None:

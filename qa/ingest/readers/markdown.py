@@ -1,5 +1,11 @@
 """Markdown (.md, .markdown), with its YAML front matter read for `title:` and `tags:` and left out
-of the text, so it is neither searched nor quoted."""
+of the text, so it is neither searched nor quoted.
+
+Linear in the file, as text is, once the front matter is bounded: YAML is read with aliases refused
+(a "billion laughs" block of 433 bytes stood for 425 MB) and only from a block of at most
+`MAX_FRONT_MATTER_CHARS` (pure-Python YAML costs up to ~30 µs a character). So a small Markdown file
+is read in the caller's process, a large one in the bounded worker.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import re
 from functools import cache
 from pathlib import Path
 
+from qa.errors import UnreadableFile
 from qa.ingest.readers import ParsedFile, Reader, register
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.text.normalize import normalize_text
@@ -15,6 +22,9 @@ from qa.text.normalize import normalize_text
 # here lets us use a loader that refuses aliases (python-frontmatter would add a dependency and
 # still hand the block to yaml with aliases on).
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+MAX_FRONT_MATTER_CHARS = 16_384  # a longer block is not read as front matter: it stays in the text
+MAX_TAGS = 64
+MAX_TAG_CHARS = 200
 
 
 def read_markdown(path: Path, limits=None) -> ParsedFile:
@@ -22,20 +32,27 @@ def read_markdown(path: Path, limits=None) -> ParsedFile:
     meta, body = split_front_matter(raw)
     text = normalize_text(body)
     title = meta.get("title") if isinstance(meta.get("title"), str) else ""
-    return ParsedFile(text, normalize_text(title) or title_from_lines(text.split("\n")), None, front_matter_tags(meta))
+    tags = front_matter_tags(meta)
+    if len(tags) > MAX_TAGS:
+        raise UnreadableFile(f"{len(tags)} tags in its front matter, over the limit of {MAX_TAGS}")
+    if too_long := [tag for tag in tags if len(tag) > MAX_TAG_CHARS]:
+        raise UnreadableFile(
+            f"a tag of {len(too_long[0]):,} characters in its front matter, over the limit of {MAX_TAG_CHARS}"
+        )
+    return ParsedFile(text, normalize_text(title) or title_from_lines(text.split("\n")), None, tags)
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
-    """(front matter as a dict, the rest); ({}, text) when there is none, it is not YAML, or it
-    uses YAML aliases."""
+    """(front matter as a dict, the rest); ({}, text) when there is none, it is not YAML, it uses
+    YAML aliases, it nests too deep or it is over `MAX_FRONT_MATTER_CHARS`."""
     match = _FRONT_MATTER.match(text)
-    if not match:
+    if not match or len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
         return {}, text
     import yaml
 
     try:
         meta = yaml.load(match.group(1), Loader=_loader())  # noqa: S506 - a SafeLoader without aliases
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # yaml composes nested collections recursively
         return {}, text
     return (meta, text[match.end() :]) if isinstance(meta, dict) else ({}, text)
 
@@ -66,4 +83,13 @@ def front_matter_tags(meta: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag for tag in tags if tag))
 
 
-register(Reader("markdown", frozenset({".md", ".markdown"}), read_markdown))
+register(
+    Reader(
+        "markdown",
+        frozenset({".md", ".markdown"}),
+        read_markdown,
+        isolated=True,
+        linear=True,
+        preload=("yaml", "charset_normalizer"),
+    )
+)

@@ -1,4 +1,5 @@
-"""Plain text (.txt, .text, .rst): decoded, normalised, titled by its first heading-like line."""
+"""Plain text (.txt, .text, .rst): decoded, normalised, titled by its first heading-like line.
+Linear in the file: a small one is read in the caller's process, a large one in the bounded worker."""
 
 from __future__ import annotations
 
@@ -14,4 +15,13 @@ def read_text(path: Path, limits=None) -> ParsedFile:
     return ParsedFile(text, title_from_lines(text.split("\n")))
 
 
-register(Reader("text", frozenset({".txt", ".text", ".rst"}), read_text))
+register(
+    Reader(
+        "text",
+        frozenset({".txt", ".text", ".rst"}),
+        read_text,
+        isolated=True,
+        linear=True,
+        preload=("charset_normalizer",),
+    )
+)
