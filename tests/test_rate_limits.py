@@ -1,5 +1,5 @@
-"""Per-client rate limits on /ask and uploads (counted by api.access.AccessGate from the headers): 429 with Retry-After; off on a loopback
-host unless set."""
+"""Per-client rate limits on /ask and uploads (api.access.AccessGate, from the headers): 429 with
+Retry-After; off on a loopback host unless set."""
 
 from __future__ import annotations
 
