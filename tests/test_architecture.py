@@ -24,6 +24,14 @@ def test_import_contracts_are_kept():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_no_import_cycles_and_nothing_against_the_layers_but_the_terminal_face(capsys):
+    """The whole import graph, imports inside functions included (benchmarks/check_imports.py)."""
+    from benchmarks.check_imports import main
+
+    status = main()
+    assert status == 0, capsys.readouterr().out
+
+
 def modules(package: str):
     for path in sorted((ROOT / package).rglob("*.py")):
         yield path, ast.parse(path.read_text(encoding="utf-8"))

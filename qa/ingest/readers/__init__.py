@@ -1,116 +1,35 @@
-"""The reader registry: each file format is one module here that registers a `Reader`, and
-`reader_for(path)` picks one by suffix. The built-in formats register themselves at the bottom of
-this module exactly as a new one would (`register(Reader(...))`), so the extension point is the
-way the core itself reads files.
+"""Reading files, one module per format: each registers a `Reader` with the registry
+(`qa.ingest.readers.registry`), and `reader_for(path)` picks one by suffix. The built-in formats
+register themselves exactly as a new one would (`register(Reader(...))`), so the extension point
+is the way the core itself reads files.
 
 A reader's parser is imported inside its `read`, never at import time: `qa --help` stays fast.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from qa.errors import UnreadableFile
-
-if TYPE_CHECKING:
-    from qa.ingest.limits import ReadLimits
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    """What a reader makes of one file: normalised text, a title ('' when it has none), where
-    each page starts in `text` (paged formats), and tags (Markdown front matter's `tags:`)."""
-
-    text: str
-    title: str = ""
-    page_starts: list[int] | None = None
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Reader:
-    """One file format. `read` must be a module-level function: an `isolated` reader runs in the
-    bounded worker process (`qa.ingest.isolation`), which receives the reader by reference."""
-
-    name: str
-    suffixes: frozenset[str]  # lower case, with the dot: ".md"
-    read: Callable[[Path, ReadLimits], ParsedFile]
-    # Read in a separate process under a memory and a time limit: a compressed format, whose small
-    # file can expand without bound, or a parser whose cost a hostile file can make run away.
-    isolated: bool = False
-    # Its cost is linear in the file's size with a small constant, so a file under
-    # `ReadLimits.max_inline_bytes` may be read in this process instead (no worker to start).
-    linear: bool = False
-    preload: tuple[str, ...] = ()  # the parser's modules, loaded once by the worker server, not per file
-
-    def __post_init__(self) -> None:
-        bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]
-        if bad or not self.suffixes:
-            raise ValueError(f"reader {self.name!r}: suffixes must be lower case and start with '.', not {bad}")
-        object.__setattr__(self, "suffixes", frozenset(self.suffixes))
-
-
-_readers: list[Reader] = []  # in registration order; a later reader of a suffix wins over an earlier one
-
-
-def register(reader: Reader) -> Reader:
-    """Make `reader` the one for its suffixes (over any registered before it)."""
-    _readers.append(reader)
-    return reader
-
-
-def unregister(reader: Reader) -> None:
-    """Forget `reader`; a reader it had overridden is used again."""
-    _readers.remove(reader)
-
-
-@contextmanager
-def registered(reader: Reader) -> Iterator[Reader]:
-    """`reader` registered for the duration of a `with` block (tests, one-off tools)."""
-    register(reader)
-    try:
-        yield reader
-    finally:
-        unregister(reader)
-
-
-def reader_for(path: Path | str) -> Reader | None:
-    """The reader of this file's type, by suffix (case-insensitive), or None."""
-    suffix = Path(path).suffix.lower()
-    for reader in reversed(_readers):
-        if suffix in reader.suffixes:
-            return reader
-    return None
-
-
-def readers() -> list[Reader]:
-    """The registered readers, the one that wins for a suffix last."""
-    return list(_readers)
-
-
-def supported_suffixes() -> frozenset[str]:
-    return frozenset(suffix for reader in _readers for suffix in reader.suffixes)
-
-
-def memory_reason(limits: ReadLimits) -> str:
-    return f"it needs more than {limits.max_memory_bytes >> 20} MiB to read"
-
-
-def read_here(reader: Reader, path: Path, limits: ReadLimits) -> ParsedFile:
-    """`reader.read` in this process; whatever the parser raises becomes UnreadableFile."""
-    try:
-        return reader.read(path, limits)
-    except UnreadableFile:
-        raise
-    except MemoryError:
-        raise UnreadableFile(memory_reason(limits)) from None
-    except Exception as error:  # parsers raise many kinds; any of them means "cannot read"
-        raise UnreadableFile(f"cannot parse {path.suffix.lower()} file: {error}") from error
-
-
 # The built-in formats, registered by their modules the way a new format would be.
-from qa.ingest.readers import docx, html, markdown, pdf, text  # noqa: E402, F401
+from qa.ingest.readers import docx, html, markdown, pdf, text  # noqa: E402, F401, I001
+from qa.ingest.readers.registry import (
+    ParsedFile,
+    Reader,
+    memory_reason,
+    read_here,
+    reader_for,
+    readers,
+    register,
+    registered,
+    supported_suffixes,
+    unregister,
+)
+
+__all__ = [
+    "ParsedFile",
+    "Reader",
+    "memory_reason",
+    "read_here",
+    "reader_for",
+    "readers",
+    "register",
+    "registered",
+    "supported_suffixes",
+    "unregister",
+]

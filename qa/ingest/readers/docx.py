@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import UnreadableFile
-from qa.ingest.readers import ParsedFile, Reader, register
 from qa.ingest.readers.common import title_from_lines
+from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
 if TYPE_CHECKING:

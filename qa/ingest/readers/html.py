@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.ingest.readers import ParsedFile, Reader, register
 from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
 _BLOCK_TAGS = (

@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 
 from qa.errors import UnreadableFile
-from qa.ingest.readers import ParsedFile, Reader, register
 from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
 # Hand-written rather than python-frontmatter: we need two keys from one YAML block, and reading it
