@@ -194,11 +194,11 @@ def test_squad_paragraphs_become_the_corpus(tmp_path):
 @pytest.mark.parametrize(
     ("breakage", "expected"),
     [
-        (lambda d: d["data"][0].pop("title"), "data[0] needs a 'title' string"),
-        (lambda d: d["data"][1].pop("paragraphs"), "data[1] needs a 'paragraphs' list"),
+        (lambda d: d["data"][0].pop("title"), "data[0]: 'title' must be a string"),
+        (lambda d: d["data"][1].pop("paragraphs"), "data[1]: 'paragraphs' must be a list"),
         (
             lambda d: d["data"][0]["paragraphs"][1].pop("context"),
-            "data[0].paragraphs[1] needs a 'context' string",
+            "data[0].paragraphs[1]: 'context' must be a string",
         ),
         (
             lambda d: d["data"][1]["paragraphs"][0]["qas"][0].pop("question"),
@@ -208,6 +208,11 @@ def test_squad_paragraphs_become_the_corpus(tmp_path):
             lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(answers=[]),
             "data[1].paragraphs[0].qas[0] has no answers",
         ),
+        (
+            lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(answers=[{"answer_start": 25}]),
+            "data[1].paragraphs[0].qas[0]: 'answers' must be a list of objects with a 'text' string",
+        ),
+        (lambda d: d["data"].__setitem__(1, "Warsaw"), "data[1] is not an object"),
         (
             lambda d: d["data"][1]["paragraphs"][0]["qas"][0].update(id="q1"),
             "duplicate question id 'q1'",
@@ -227,7 +232,7 @@ def test_squad_without_data_is_not_recognised(tmp_path):
     path = tmp_path / "dev.json"
     path.write_text(json.dumps({"version": "1.1", "articles": []}), encoding="utf-8")
     assert "unknown evaluation format" in load_error(path)
-    with pytest.raises(QAError, match="not SQuAD v1.1 JSON: the top level needs a 'data' list"):
+    with pytest.raises(QAError, match="not SQuAD v1.1 JSON: 'data' must be a list"):
         load_squad(path)
 
 
@@ -290,6 +295,10 @@ def test_broken_beir_corpus(tmp_path):
     assert "corpus.jsonl:4: duplicate document id '10'" in load_error(folder)
     (folder / "corpus.jsonl").write_text('{"_id": "1", "title": "T"}\n')
     assert "corpus.jsonl:1: 'text' must be a string" in load_error(folder)
+    (folder / "corpus.jsonl").write_text('{"title": "T", "text": "x"}\n')
+    assert "corpus.jsonl:1: '_id' must be a non-empty string" in load_error(folder)
+    (folder / "corpus.jsonl").write_text('{"_id": true, "text": "x"}\n')
+    assert "corpus.jsonl:1: '_id' must be a non-empty string" in load_error(folder)
 
 
 # Detection, errors, hashing

@@ -11,7 +11,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic.functional_validators import AfterValidator, BeforeValidator, WrapValidator
+from pydantic_core import PydanticCustomError
 
 from qa.errors import InvalidEvalSet, PathNotFound
 
@@ -63,9 +67,6 @@ class EvalSet:
     content_hash: str
 
 
-BEIR_FILES = ("corpus.jsonl", "queries.jsonl")
-
-
 def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
     """Detect the format of `path` and load it: a folder is BEIR, a file is SQuAD JSON or JSONL."""
     path = Path(path)
@@ -73,8 +74,7 @@ def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
         return load_beir(path, split=beir_split)
     if not path.exists():
         raise PathNotFound(f"No evaluation set at {path}")
-    raw = _read_bytes(path)
-    text = _decode(path, raw)
+    raw, text = _read(path)
     if not text.strip():
         raise InvalidEvalSet(f"{path} is empty")
     try:
@@ -83,9 +83,7 @@ def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
         # "Extra data" after a first complete value is what one-object-a-line looks like.
         if error.msg == "Extra data":
             return _questions_from_text(path, text, _sha256(raw))
-        raise InvalidEvalSet(
-            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+        raise _not_json(path, error) from None
     if isinstance(data, dict) and "data" in data:
         return _squad_from_data(path, data, _sha256(raw))
     if isinstance(data, dict) and "question" in data:
@@ -98,9 +96,8 @@ def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
 
 def load_questions(path: str | Path) -> EvalSet:
     """JSONL questions (`id`, `question`, optional `history`, `answers`, `docs`) for the current index."""
-    path = Path(path)
-    raw = _read_bytes(path)
-    return _questions_from_text(path, _decode(path, raw), _sha256(raw))
+    raw, text = _read(Path(path))
+    return _questions_from_text(Path(path), text, _sha256(raw))
 
 
 def load_squad(path: str | Path) -> EvalSet:
@@ -109,51 +106,37 @@ def load_squad(path: str | Path) -> EvalSet:
     SQuAD v2 questions marked `is_impossible` load as unanswerable.
     """
     path = Path(path)
-    raw = _read_bytes(path)
+    raw, text = _read(path)
     try:
-        data = json.loads(_decode(path, raw))
+        data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidEvalSet(
-            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+        raise _not_json(path, error) from None
     return _squad_from_data(path, data, _sha256(raw))
 
 
 def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
     """A BEIR folder; only the queries judged in `qrels/<split>.tsv` are evaluated."""
     folder = Path(folder)
-    qrels_path = folder / "qrels" / f"{split}.tsv"
-    missing = [name for name in BEIR_FILES if not (folder / name).is_file()]
-    if not qrels_path.is_file():
-        missing.append(f"qrels/{split}.tsv")
+    parts = (folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv")
+    corpus_path, queries_path, qrels_path = parts
+    missing = [part.relative_to(folder).as_posix() for part in parts if not part.is_file()]
     if missing:
         raise InvalidEvalSet(f"{folder} is not a BEIR folder: missing {', '.join(missing)}")
-
-    parts = (folder / "corpus.jsonl", folder / "queries.jsonl", qrels_path)
     texts: dict[Path, str] = {}
     digest = hashlib.sha256()
     for part in parts:
-        raw = _read_bytes(part)
+        raw, texts[part] = _read(part)
         digest.update(f"{part.relative_to(folder).as_posix()}\0{len(raw)}\0".encode())
         digest.update(raw)
-        texts[part] = _decode(part, raw)
-    corpus_path, queries_path, _ = parts
 
     corpus: list[CorpusDocument] = []
-    for where, record, doc_id in _unique_records(corpus_path, texts[corpus_path], "_id", "document"):
-        corpus.append(
-            CorpusDocument(
-                doc_id=doc_id,
-                title=_optional_str(record, "title", where),
-                text=_required_str(record, "text", where, allow_empty=True),
-            )
-        )
+    seen: set[str] = set()
+    for where, document in _jsonl(corpus_path, texts[corpus_path], _BeirDocument):
+        _check_new(seen, document.doc_id, f"{where}: duplicate document")
+        corpus.append(CorpusDocument(doc_id=document.doc_id, title=document.title, text=document.text))
     if not corpus:
         raise InvalidEvalSet(f"{corpus_path} holds no documents")
-
-    query_texts: dict[str, str] = {}
-    for where, record in _jsonl_records(queries_path, texts[queries_path]):
-        query_texts[_required_id(record, "_id", where)] = _required_str(record, "text", where)
+    query_texts = {query.query_id: query.text for _, query in _jsonl(queries_path, texts[queries_path], _BeirQuery)}
 
     qrels = _parse_qrels(qrels_path, texts[qrels_path])
     unknown = [query_id for query_id in qrels if query_id not in query_texts]
@@ -163,100 +146,162 @@ def load_beir(folder: str | Path, *, split: str = "test") -> EvalSet:
         EvalQuestion(id=query_id, question=query_texts[query_id], gold_doc_ids=relevance)
         for query_id, relevance in qrels.items()
     ]
-    return EvalSet(
-        name=folder.resolve().name,
-        kind="beir",
-        questions=questions,
-        corpus=corpus,
-        content_hash=digest.hexdigest(),
-    )
+    name = folder.resolve().name
+    return EvalSet(name=name, kind="beir", questions=questions, corpus=corpus, content_hash=digest.hexdigest())
 
 
-def _unique_records(path: Path, text: str, id_key: str, what: str) -> Iterator[tuple[str, dict, str]]:
-    """(where, record, id) of each JSONL record; a repeated id is an error naming its line."""
-    seen: set[str] = set()
-    for where, record in _jsonl_records(path, text):
-        record_id = _required_id(record, id_key, where)
-        if record_id in seen:
-            raise InvalidEvalSet(f"{where}: duplicate {what} id {record_id!r}")
-        seen.add(record_id)
-        yield where, record, record_id
+# The records as the files write them. Each type carries its own message ("must be a non-empty string"),
+# so an error reads the same whatever pydantic found wrong.
+
+
+def _must_be(what: str) -> WrapValidator:
+    def validate(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("must_be", "must be {what}", {"what": what}) from None
+
+    return WrapValidator(validate)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+Text = Annotated[StrictStr, _must_be("a string")]
+NonEmptyText = Annotated[StrictStr, AfterValidator(_not_blank), _must_be("a non-empty string")]
+OptionalText = Annotated[StrictStr, BeforeValidator(lambda value: "" if value is None else value), _must_be("a string")]
+TextList = Annotated[list[StrictStr], _must_be("a list of strings")]
+# Ids are compared as strings; BEIR and hand-written files sometimes write them as numbers.
+RecordId = Annotated[
+    StrictStr | StrictInt, AfterValidator(lambda value: _not_blank(str(value))), _must_be("a non-empty string")
+]
+
+
+class _Record(BaseModel):
+    """Strict types; unknown keys are ignored; an absent key is read as null, so it gets its type's message."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_is_null(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {field.alias or name: None for name, field in cls.model_fields.items() if field.is_required()} | data
+
+
+RecordT = TypeVar("RecordT", bound=_Record)
+
+
+class _QuestionLine(_Record):
+    id: RecordId
+    question: NonEmptyText
+    history: TextList = []
+    answers: TextList  # empty: the question cannot be answered from the documents
+    docs: TextList = []
+
+
+class _BeirDocument(_Record):
+    doc_id: RecordId = Field(alias="_id")
+    title: OptionalText = ""
+    text: Text
+
+
+class _BeirQuery(_Record):
+    query_id: RecordId = Field(alias="_id")
+    text: NonEmptyText
+
+
+class _SquadAnswer(_Record):
+    text: StrictStr
+
+
+class _SquadQuestion(_Record):
+    id: RecordId
+    question: NonEmptyText
+    answers: Annotated[list[_SquadAnswer], _must_be("a list of objects with a 'text' string")] = []
+    is_impossible: Annotated[bool, BeforeValidator(bool)] = False
+
+    @model_validator(mode="after")
+    def _answered(self) -> _SquadQuestion:
+        if not self.answers and not self.is_impossible:
+            raise PydanticCustomError("unanswered", "has no answers")
+        return self
+
+
+class _SquadParagraph(_Record):
+    context: Text
+    qas: list[_SquadQuestion]
+
+
+class _SquadArticle(_Record):
+    title: Text
+    paragraphs: list[_SquadParagraph]
+
+
+class _SquadFile(_Record):
+    data: list[_SquadArticle]
+
+
+# What pydantic says in its own words for the types above that carry no message of their own.
+_PROBLEMS = {"list_type": "must be a list", "model_type": "is not an object"}
+
+
+def _problem(error: ValidationError) -> str:
+    """The first error as "<place>: '<key>' <problem>", the place written like `data[0].paragraphs[1]`."""
+    detail = error.errors(include_url=False)[0]
+    problem = _PROBLEMS.get(detail["type"], detail["msg"])
+    loc = list(detail["loc"])
+    key = loc.pop() if loc and isinstance(loc[-1], str) else None
+    place = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    if key is None:
+        return f"{place or 'the top level'} {problem}"
+    return f"{place}: '{key}' {problem}" if place else f"'{key}' {problem}"
+
+
+def _check_new(seen: set[str], record_id: str, duplicate: str) -> None:
+    if record_id in seen:
+        raise InvalidEvalSet(f"{duplicate} id {record_id!r}")
+    seen.add(record_id)
 
 
 def _questions_from_text(path: Path, text: str, content_hash: str) -> EvalSet:
     questions: list[EvalQuestion] = []
-    for where, record, question_id in _unique_records(path, text, "id", "question"):
+    seen: set[str] = set()
+    for where, line in _jsonl(path, text, _QuestionLine):
+        _check_new(seen, line.id, f"{where}: duplicate question")
         questions.append(
             EvalQuestion(
-                id=question_id,
-                question=_required_str(record, "question", where),
-                history=_str_list(record, "history", where, required=False),
-                answers=_str_list(record, "answers", where, required=True),
-                gold_sources=_str_list(record, "docs", where, required=False),
+                id=line.id, question=line.question, history=line.history, answers=line.answers, gold_sources=line.docs
             )
         )
     if not questions:
         raise InvalidEvalSet(f"{path} holds no questions")
-    return EvalSet(
-        name=path.stem,
-        kind="questions",
-        questions=questions,
-        corpus=None,
-        content_hash=content_hash,
-    )
+    return EvalSet(name=path.stem, kind="questions", questions=questions, corpus=None, content_hash=content_hash)
 
 
 def _squad_from_data(path: Path, data: Any, content_hash: str) -> EvalSet:
-    def fail(where: str, problem: str) -> InvalidEvalSet:
-        return InvalidEvalSet(f"{path}: not SQuAD v1.1 JSON: {where} {problem}")
-
-    articles = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(articles, list):
-        raise fail("the top level", "needs a 'data' list")
+    try:
+        squad = _SquadFile.model_validate(data)
+    except ValidationError as error:
+        raise InvalidEvalSet(f"{path}: not SQuAD v1.1 JSON: {_problem(error)}") from None
     corpus: list[CorpusDocument] = []
     questions: list[EvalQuestion] = []
-    seen_ids: set[str] = set()
-    for article_index, article in enumerate(articles):
-        where = f"data[{article_index}]"
-        if not isinstance(article, dict) or not isinstance(article.get("title"), str):
-            raise fail(where, "needs a 'title' string")
-        if not isinstance(article.get("paragraphs"), list):
-            raise fail(where, "needs a 'paragraphs' list")
-        title = article["title"].replace("_", " ")
-        for para_index, paragraph in enumerate(article["paragraphs"]):
-            where = f"data[{article_index}].paragraphs[{para_index}]"
-            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str):
-                raise fail(where, "needs a 'context' string")
-            if not isinstance(paragraph.get("qas"), list):
-                raise fail(where, "needs a 'qas' list")
+    seen: set[str] = set()
+    for article_index, article in enumerate(squad.data):
+        title = article.title.replace("_", " ")
+        for para_index, paragraph in enumerate(article.paragraphs):
             doc_id = f"{article_index:03d}-{para_index:03d}"
-            corpus.append(CorpusDocument(doc_id=doc_id, title=title, text=paragraph["context"]))
-            for qa_index, qa in enumerate(paragraph["qas"]):
+            corpus.append(CorpusDocument(doc_id=doc_id, title=title, text=paragraph.context))
+            for qa_index, qa in enumerate(paragraph.qas):
                 where = f"data[{article_index}].paragraphs[{para_index}].qas[{qa_index}]"
-                if not isinstance(qa, dict):
-                    raise fail(where, "is not an object")
-                question_id = _required_id(qa, "id", f"{path}: {where}")
-                question = _required_str(qa, "question", f"{path}: {where}")
-                if question_id in seen_ids:
-                    raise InvalidEvalSet(f"{path}: {where}: duplicate question id {question_id!r}")
-                seen_ids.add(question_id)
-                raw_answers = qa.get("answers", [])
-                if not isinstance(raw_answers, list) or not all(
-                    isinstance(answer, dict) and isinstance(answer.get("text"), str) for answer in raw_answers
-                ):
-                    raise fail(where, "needs 'answers' as a list of objects with a 'text' string")
-                impossible = bool(qa.get("is_impossible", False))
-                answers = [] if impossible else list(dict.fromkeys(a["text"] for a in raw_answers))
-                if not answers and not impossible:
-                    raise fail(where, "has no answers")
-                questions.append(
-                    EvalQuestion(
-                        id=question_id,
-                        question=question,
-                        answers=answers,
-                        gold_doc_ids={} if impossible else {doc_id: 1},
-                    )
-                )
+                _check_new(seen, qa.id, f"{path}: {where}: duplicate question")
+                answers = [] if qa.is_impossible else list(dict.fromkeys(answer.text for answer in qa.answers))
+                gold = {} if qa.is_impossible else {doc_id: 1}
+                questions.append(EvalQuestion(id=qa.id, question=qa.question, answers=answers, gold_doc_ids=gold))
     if not questions:
         raise InvalidEvalSet(f"{path} holds no questions")
     return EvalSet(name=path.stem, kind="squad", questions=questions, corpus=corpus, content_hash=content_hash)
@@ -286,71 +331,41 @@ def _parse_qrels(path: Path, text: str) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield ("file:line", object) for each non-blank line."""
+def _jsonl(path: Path, text: str, model: type[RecordT]) -> Iterator[tuple[str, RecordT]]:
+    """Yield ("file:line", record) for each non-blank line, checked against `model`."""
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{line_number}"
         try:
-            record = json.loads(line)
+            data = json.loads(line)
         except json.JSONDecodeError as error:
             raise InvalidEvalSet(f"{where}: not valid JSON ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise InvalidEvalSet(f"{where}: expected a JSON object, found {type(record).__name__}")
+        if not isinstance(data, dict):
+            raise InvalidEvalSet(f"{where}: expected a JSON object, found {type(data).__name__}")
+        try:
+            record = model.model_validate(data)
+        except ValidationError as error:
+            raise InvalidEvalSet(f"{where}: {_problem(error)}") from None
         yield where, record
 
 
-def _required_id(record: dict[str, Any], key: str, where: str) -> str:
-    value = record.get(key)
-    # Ids are compared as strings; BEIR and hand-written files sometimes write them as numbers.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidEvalSet(f"{where}: '{key}' must be a non-empty string")
-    return value
-
-
-def _required_str(record: dict[str, Any], key: str, where: str, *, allow_empty: bool = False) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        kind = "a string" if allow_empty else "a non-empty string"
-        raise InvalidEvalSet(f"{where}: '{key}' must be {kind}")
-    return value
-
-
-def _optional_str(record: dict[str, Any], key: str, where: str) -> str:
-    value = record.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidEvalSet(f"{where}: '{key}' must be a string")
-    return value
-
-
-def _str_list(record: dict[str, Any], key: str, where: str, *, required: bool) -> list[str]:
-    if key not in record and not required:
-        return []
-    value = record.get(key)
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidEvalSet(f"{where}: '{key}' must be a list of strings")
-    return list(value)
-
-
-def _read_bytes(path: Path) -> bytes:
+def _read(path: Path) -> tuple[bytes, str]:
+    """The file's bytes (to hash) and its text."""
     try:
-        return path.read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise PathNotFound(f"No such file: {path}") from None
     except OSError as error:
         raise InvalidEvalSet(f"Cannot read {path}: {error.strerror}") from None
-
-
-def _decode(path: Path, raw: bytes) -> str:
     try:
-        return raw.decode("utf-8-sig")
+        return raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidEvalSet(f"{path} is not UTF-8 text") from None
+
+
+def _not_json(path: Path, error: json.JSONDecodeError) -> InvalidEvalSet:
+    return InvalidEvalSet(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})")
 
 
 def _sha256(raw: bytes) -> str:
