@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from hashlib import sha256
@@ -402,16 +403,22 @@ def test_a_server_killed_during_20_uploads_leaves_every_document_fully_in_or_out
     def send(base: str, paths: list[str]) -> None:
         for path in paths:
             folder, data = sends[path]
-            try:
-                response = httpx.post(
-                    base + "/documents",
-                    files={"files": (Path(path).name, data, "text/plain")},
-                    data={"folder": folder} if folder else None,
-                    headers={"Authorization": f"Bearer {key}"},
-                    timeout=LONG,
-                )
-            except httpx.HTTPError:
-                return  # the server is gone
+            for _attempt in range(
+                20
+            ):  # a busy index (the other client's upload) is a 503: try again, as a client would
+                try:
+                    response = httpx.post(
+                        base + "/documents",
+                        files={"files": (Path(path).name, data, "text/plain")},
+                        data={"folder": folder} if folder else None,
+                        headers={"Authorization": f"Bearer {key}"},
+                        timeout=LONG,
+                    )
+                except httpx.HTTPError:
+                    return  # the server is gone
+                if response.status_code != 503:
+                    break
+                time.sleep(0.5)
             assert response.status_code == 201, response.text
             accepted[path] = data
 
