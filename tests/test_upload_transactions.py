@@ -455,7 +455,8 @@ def test_a_server_killed_during_20_uploads_leaves_every_document_fully_in_or_out
             process.kill()
             process.communicate(timeout=LONG)
         assert process.returncode == -signal.SIGKILL, (kill_in, kill_at)
-        assert before < len(accepted) < len(sends), (kill_in, kill_at)  # killed during the uploads
+        # Killed before the last upload was done (with two clients, the first kill may come before any 201).
+        assert before <= len(accepted) < len(sends), (kill_in, kill_at)
         if kill_in != "write_manifest":
             recover_uploads(Collection.open(index_dir, encoder=fake_encoder), documents_dir)  # as `qa serve` would
             check()
