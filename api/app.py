@@ -95,10 +95,19 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         parse_seconds=settings.parse_timeout,
     )
     app.state.stopping = Writes()  # what a stopping server rolls back (api/stopping.py)
-    # Middleware, outermost first: the Host check; CORS, so that even a refusal carries the headers
-    # the widget needs; the body's size and pace; the key and the rate limit, from the headers,
-    # before the body is read. An upload's own limits are checked file by file; its body may be as
-    # large as all of them, plus the multipart framing, but only with a valid write key.
+    _add_middleware(app, settings)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(405, _method_not_allowed)
+    app.add_exception_handler(QAError, _qa_error)
+    app.include_router(build_router(settings))
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Middleware, outermost first: the Host check; CORS, so that even a refusal carries the headers
+    the widget needs; the body's size and pace; the key and the rate limit, from the headers,
+    before the body is read. An upload's own limits are checked file by file; its body may be as
+    large as all of them, plus the multipart framing, but only with a valid write key."""
     ask_rate, upload_rate = settings.rate_limits()
     rates = {("POST", "/ask"): ask_rate, ("POST", "/feedback"): ask_rate, ("POST", "/documents"): upload_rate}
     upload_body = settings.max_upload_bytes + settings.max_upload_files * 1024 + 65536
@@ -123,11 +132,6 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         )
     if "*" not in settings.trusted_hosts():
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(405, _method_not_allowed)
-    app.add_exception_handler(QAError, _qa_error)
-    app.include_router(build_router(settings))
-    return app
 
 
 # Each kind of error (qa.errors) has one status; the first match in this order wins.

@@ -30,6 +30,7 @@ from qa.cli.options import (
     open_collection,
     user_errors,
 )
+from qa.cli.serving import serve
 from qa.config import DEFAULT_WAIT
 from qa.errors import InvalidInput, QAError
 from qa.limits import DEFAULT_TOP_K
@@ -165,41 +166,48 @@ def chat(
                 console.print(f"[red]{error}[/]")
 
 
+PathsOption = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Folders (read recursively) or files to index. None with --compact."),
+]
+CompactOption = Annotated[
+    bool, typer.Option("--compact", help="Merge all segments into one and drop deleted passages for good.")
+]
+QuantizeOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--quantize/--no-quantize",
+        help="int8 model for passages and questions: faster indexing, "
+        "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built.",
+    ),
+]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="auto|local|ADDRESS",
+        help="Read and embed on a Ray cluster: auto (the one `ray start` runs here), local (a one-node "
+        "cluster for this run) or the head's HOST:PORT. Needs the ray extra; see docs/SCALING.md. "
+        "(env QA_RAY_ADDRESS)",
+    ),
+]
+RayActorsOption = Annotated[
+    int | None,
+    typer.Option("--ray-actors", min=1, help="Embedding actors on the cluster. Default: one per CPU."),
+]
+
+
 @app.command("index")
 def index_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Folders (read recursively) or files to index. None with --compact."),
-    ] = None,
+    paths: PathsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start the index afresh.")] = False,
-    compact: Annotated[
-        bool, typer.Option("--compact", help="Merge all segments into one and drop deleted passages for good.")
-    ] = False,
-    quantize: Annotated[
-        bool | None,
-        typer.Option(
-            "--quantize/--no-quantize",
-            help="int8 model for passages and questions: faster indexing, "
-            "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built.",
-        ),
-    ] = None,
+    compact: CompactOption = False,
+    quantize: QuantizeOption = None,
     wait: WaitOption = DEFAULT_WAIT,
-    ray: Annotated[
-        str | None,
-        typer.Option(
-            "--ray",
-            metavar="auto|local|ADDRESS",
-            help="Read and embed on a Ray cluster: auto (the one `ray start` runs here), local (a one-node "
-            "cluster for this run) or the head's HOST:PORT. Needs the ray extra; see docs/SCALING.md. "
-            "(env QA_RAY_ADDRESS)",
-        ),
-    ] = None,
-    ray_actors: Annotated[
-        int | None,
-        typer.Option("--ray-actors", min=1, help="Embedding actors on the cluster. Default: one per CPU."),
-    ] = None,
+    ray: RayOption = None,
+    ray_actors: RayActorsOption = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded.
 
@@ -243,104 +251,7 @@ def remove_command(
         print_index_report(index_at(index, model).remove(targets, wait=wait))
 
 
-@app.command()
-def serve(
-    index: IndexOption = None,
-    model: ModelOption = None,
-    host: Annotated[str | None, typer.Option(help="Address to listen on. (env QA_HOST; default 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on. (env QA_PORT; default 8000)")] = None,
-    cors_origin: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--cors-origin",
-            help="Origin allowed to call the API from a browser (repeatable; '*' for "
-            "any). (env QA_CORS_ORIGINS, comma-separated)",
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            envvar="QA_WORKERS",
-            min=1,
-            help="Server processes over the one index, each with its own model; all follow new generations. "
-            "See docs/SCALING.md.",
-        ),
-    ] = 1,
-    require_key: Annotated[
-        bool,
-        typer.Option(
-            "--require-key",
-            help="Reads (/ask, /documents, /feedback) need a read key too; writes always need a write key. "
-            "(env QA_REQUIRE_KEY)",
-        ),
-    ] = False,
-    no_feedback: Annotated[
-        bool,
-        typer.Option(
-            "--no-feedback",
-            help="Keep no votes: POST /feedback answers 404. (env QA_FEEDBACK=false; default: votes are kept)",
-        ),
-    ] = False,
-    allowed_hosts: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--allowed-hosts",
-            help="Host header values to answer, e.g. qa.example.org (repeatable or comma-separated; '*' for any). "
-            "(env QA_ALLOWED_HOSTS; default the --host address and localhost)",
-        ),
-    ] = None,
-    forwarded_allow_ips: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--forwarded-allow-ips",
-            help="Addresses of your reverse proxy, whose X-Forwarded-For names the client (repeatable or "
-            "comma-separated). (env QA_FORWARDED_ALLOW_IPS; default none: the peer address counts)",
-        ),
-    ] = None,
-    max_connections: Annotated[
-        int | None,
-        typer.Option(
-            help="Open connections at once; past them requests get 503. (env QA_MAX_CONNECTIONS; default 1000)"
-        ),
-    ] = None,
-    graceful_timeout: Annotated[
-        int | None,
-        typer.Option(
-            help="Seconds a stopping server lets requests finish; then uploads in flight are rolled back. "
-            "(env QA_GRACEFUL_TIMEOUT; default 10)"
-        ),
-    ] = None,
-) -> None:
-    """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
-    with user_errors():
-        from api.server import serve as run_server
-        from api.server import serve_workers
-        from api.settings import load_settings
-        from qa.cli.progress import ProgressBars
-        from qa.collection import Collection, ensure_default_index
-
-        settings = load_settings(
-            index=index,
-            model=model,
-            host=host,
-            port=port,
-            cors_origins=cors_origin,
-            require_key=require_key or None,
-            feedback=False if no_feedback else None,
-            allowed_hosts=allowed_hosts,
-            forwarded_allow_ips=forwarded_allow_ips,
-            max_connections=max_connections,
-            graceful_timeout=graceful_timeout,
-        )
-        with ProgressBars() as progress:
-            index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)
-        settings = settings.model_copy(update={"index": index_dir})
-        if workers > 1:  # each worker opens the index itself; here it is only checked
-            Collection.check(index_dir, settings.model)
-            serve_workers(settings, workers)
-        else:
-            run_server(settings, Collection.open(index_dir, model=settings.model))
+app.command()(serve)  # qa/cli/serving.py
 
 
 @app.command()

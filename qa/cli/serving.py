@@ -1,0 +1,119 @@
+"""`qa serve`: the HTTP API and the chat widget over an index, with the server's limits as flags
+(each also a QA_* variable, read by api/settings.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qa.cli.options import IndexOption, ModelOption, user_errors
+
+HostOption = Annotated[str | None, typer.Option(help="Address to listen on. (env QA_HOST; default 127.0.0.1)")]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on. (env QA_PORT; default 8000)")]
+
+CorsOriginOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cors-origin",
+        help="Origin allowed to call the API from a browser (repeatable; '*' for "
+        "any). (env QA_CORS_ORIGINS, comma-separated)",
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        envvar="QA_WORKERS",
+        min=1,
+        help="Server processes over the one index, each with its own model; all follow new generations. "
+        "See docs/SCALING.md.",
+    ),
+]
+RequireKeyOption = Annotated[
+    bool,
+    typer.Option(
+        "--require-key",
+        help="Reads (/ask, /documents, /feedback) need a read key too; writes always need a write key. "
+        "(env QA_REQUIRE_KEY)",
+    ),
+]
+NoFeedbackOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-feedback",
+        help="Keep no votes: POST /feedback answers 404. (env QA_FEEDBACK=false; default: votes are kept)",
+    ),
+]
+AllowedHostsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allowed-hosts",
+        help="Host header values to answer, e.g. qa.example.org (repeatable or comma-separated; '*' for any). "
+        "(env QA_ALLOWED_HOSTS; default the --host address and localhost)",
+    ),
+]
+ForwardedAllowIpsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--forwarded-allow-ips",
+        help="Addresses of your reverse proxy, whose X-Forwarded-For names the client (repeatable or "
+        "comma-separated). (env QA_FORWARDED_ALLOW_IPS; default none: the peer address counts)",
+    ),
+]
+MaxConnectionsOption = Annotated[
+    int | None,
+    typer.Option(help="Open connections at once; past them requests get 503. (env QA_MAX_CONNECTIONS; default 1000)"),
+]
+GracefulTimeoutOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Seconds a stopping server lets requests finish; then uploads in flight are rolled back. "
+        "(env QA_GRACEFUL_TIMEOUT; default 10)"
+    ),
+]
+
+
+def serve(
+    index: IndexOption = None,
+    model: ModelOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    cors_origin: CorsOriginOption = None,
+    workers: WorkersOption = 1,
+    require_key: RequireKeyOption = False,
+    no_feedback: NoFeedbackOption = False,
+    allowed_hosts: AllowedHostsOption = None,
+    forwarded_allow_ips: ForwardedAllowIpsOption = None,
+    max_connections: MaxConnectionsOption = None,
+    graceful_timeout: GracefulTimeoutOption = None,
+) -> None:
+    """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
+    with user_errors():
+        from api.server import serve as run_server
+        from api.server import serve_workers
+        from api.settings import load_settings
+        from qa.cli.progress import ProgressBars
+        from qa.collection import Collection, ensure_default_index
+
+        settings = load_settings(
+            index=index,
+            model=model,
+            host=host,
+            port=port,
+            cors_origins=cors_origin,
+            require_key=require_key or None,
+            feedback=False if no_feedback else None,
+            allowed_hosts=allowed_hosts,
+            forwarded_allow_ips=forwarded_allow_ips,
+            max_connections=max_connections,
+            graceful_timeout=graceful_timeout,
+        )
+        with ProgressBars() as progress:
+            index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)
+        settings = settings.model_copy(update={"index": index_dir})
+        if workers > 1:  # each worker opens the index itself; here it is only checked
+            Collection.check(index_dir, settings.model)
+            serve_workers(settings, workers)
+        else:
+            run_server(settings, Collection.open(index_dir, model=settings.model))
