@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from api.access import make_limiter, rate_limited
 from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
 from api.body_limit import BodySizeLimit
+from api.disclosure import public_detail
+from api.observe import install_observability
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
 
     app.add_exception_handler(RateLimitExceeded, rate_limited)
     app.include_router(build_router(settings, app.state.limiter))
+    install_observability(app)  # /health, /metrics, request ids and access records (outermost)
     return app
 
 
@@ -131,7 +134,7 @@ STATUS_OF_KIND: tuple[tuple[type[QAError], int], ...] = (
     (Conflict, 409),
     (Busy, 503),
     (Unavailable, 503),
-    (Damaged, 500),
+    (Damaged, 503),  # not the client's fault, nor a bug: the message says what the operator must run
 )
 
 
@@ -142,12 +145,16 @@ def status_of(error: QAError) -> int:
 
 async def _qa_error(request: Request, exc: Exception) -> JSONResponse:
     """A QAError as `{"detail": …}` with its kind's status; a 422 is a ValidationProblem (its
-    per-field list empty), a busy index says when to try again."""
+    per-field list empty), a busy index says when to try again. The client's detail leaves out
+    paths and pids (api/disclosure.py); the log keeps the full message."""
     status = status_of(exc)
-    body: dict[str, Any] = {"detail": str(exc), **({"errors": []} if status == 422 else {})}
+    body: dict[str, Any] = {
+        "detail": public_detail(request, str(exc), status),
+        **({"errors": []} if status == 422 else {}),
+    }
     headers = {"Retry-After": "5"} if isinstance(exc, Busy) else None
     if status >= 500:
-        logger.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=not isinstance(exc, Damaged))
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=status_of(exc) == 500)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import FileResponse
 
 from api.access import ReadKey, WriteAccess, key_filters, no_limit
-from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, ValidationProblem, ask_request_model
+from api.schemas import FeedbackRecorded, FeedbackRequest, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.collection import Collection
@@ -36,10 +36,17 @@ NEEDS_KEY = {
     403: {"model": Problem, "description": "The API key's scope does not allow this."},
 }
 RATE_LIMITED = {429: {"model": Problem, "description": "Too many requests from this client; see Retry-After."}}
+DAMAGED = {
+    503: {
+        "model": Problem,
+        "description": "The index is damaged: `detail` says what and the command that rebuilds it (GET /health too).",
+    }
+}
 BUSY = {
     503: {
         "model": Problem,
-        "description": "Other writes hold the index longer than the server's write wait; see Retry-After.",
+        "description": "Other writes hold the index longer than the server's write wait (see Retry-After), or "
+        "the index is damaged (`detail` says what to run; no Retry-After).",
     }
 }
 NOT_FOUND = {404: {"model": Problem, "description": "No document with that id (that the key may see)."}}
@@ -61,19 +68,13 @@ CollectionDep = Annotated[Collection, Depends(get_collection)]
 router = APIRouter()
 
 
-@router.get("/health")
-def health(collection: CollectionDep) -> Health:
-    """The server is up; facts about the index it serves."""
-    return Health(index=collection.stats())
-
-
-@router.get("/documents", responses=NEEDS_KEY)
+@router.get("/documents", responses={**NEEDS_KEY, **DAMAGED})
 def documents(collection: CollectionDep, key: ReadKey) -> list[DocumentInfo]:
     """The indexed documents (those the key may see)."""
     return collection.documents(key_filters(key))
 
 
-@router.get("/documents/{doc_id}", responses={**NEEDS_KEY, **NOT_FOUND})
+@router.get("/documents/{doc_id}", responses={**NEEDS_KEY, **NOT_FOUND, **DAMAGED})
 def document(doc_id: str, collection: CollectionDep, key: ReadKey) -> DocumentText:
     """One document's stored text, which citation offsets point into."""
     return collection.document(doc_id, key_filters(key))
@@ -83,9 +84,11 @@ def document(doc_id: str, collection: CollectionDep, key: ReadKey) -> DocumentTe
 async def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
     """Remove a document from the index (and its file, when the server keeps it)."""
     state = request.app.state
-    return await state.writes.run(
+    result = await state.writes.run(
         delete_document, collection, doc_id, state.documents_dir, wait=state.settings.write_wait
     )
+    state.metrics.delete()
+    return result
 
 
 @router.get("/", include_in_schema=False)
@@ -113,7 +116,7 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
     upload_limited = limiter.limit(upload_rate) if limiter and upload_rate else no_limit
     configured = APIRouter()
 
-    @configured.post("/ask", response_model=Answer, responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED})
+    @configured.post("/ask", response_model=Answer, responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED, **DAMAGED})
     @ask_limited
     async def ask(request: Request, body: AskRequest, collection: CollectionDep, key: ReadKey) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently.
@@ -122,13 +125,15 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         # the event loop (a sync endpoint would hop for each of them, docs/PERFORMANCE.md).
         filters = all_of(key_filters(key), body.filters)
         question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=filters)
-        return await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
+        answer = await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
+        request.app.state.metrics.answer(answer)
+        return answer
 
     @configured.post(
         "/feedback",
         status_code=201,
         dependencies=[Depends(feedback_on)],
-        responses={**BAD_BODY, **NEEDS_KEY, **FEEDBACK_NOT_FOUND, **RATE_LIMITED},
+        responses={**BAD_BODY, **NEEDS_KEY, **FEEDBACK_NOT_FOUND, **RATE_LIMITED, **DAMAGED},
     )
     @ask_limited
     def feedback(request: Request, body: FeedbackRequest, collection: CollectionDep, key: ReadKey) -> FeedbackRecorded:
@@ -155,7 +160,9 @@ def build_router(settings: Settings, limiter=None) -> APIRouter:
         incoming = [IncomingFile(file.filename or "", file.file) for file in files]
         state = request.app.state
         write = partial(add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits)
-        return await state.writes.run(write, wait=settings.write_wait)
+        result = await state.writes.run(write, wait=settings.write_wait)
+        state.metrics.upload(result)
+        return result
 
     configured.include_router(router)
     return configured
