@@ -49,6 +49,7 @@ KEYED: dict[tuple[str, str], KeyScope] = {
     ("GET", DOCUMENT): "read",
     ("POST", "/documents"): "write",
     ("DELETE", DOCUMENT): "write",
+    ("GET", "/metrics"): "read",
 }
 BODY_LIMIT = "qa.body_limit"  # scope["state"] entry: the body limit the gate allows this request
 CHECKED_KEY = "qa.checked_key"  # scope["state"] entry: (token, ApiKey or None) the gate looked up

@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse
 from api.access import AccessGate, RateLimits
 from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
 from api.body_limit import BodyLimits
-from api.routes import build_router
+from api.disclosure import public_detail
+from api.observe import install_observability
+from api.routes import all_routes, build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
 from api.stopping import StoppableEncoder, Writes
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(QAError, _qa_error)
     app.include_router(build_router(settings))
+    install_observability(app)  # /health, /metrics, request ids and access records (outermost)
     return app
 
 
@@ -142,7 +145,7 @@ STATUS_OF_KIND: tuple[tuple[type[QAError], int], ...] = (
     (Conflict, 409),
     (Busy, 503),
     (Unavailable, 503),
-    (Damaged, 500),
+    (Damaged, 503),  # not the client's fault, nor a bug: the message says what the operator must run
 )
 
 
@@ -153,12 +156,16 @@ def status_of(error: QAError) -> int:
 
 async def _qa_error(request: Request, exc: Exception) -> JSONResponse:
     """A QAError as `{"detail": …}` with its kind's status; a 422 is a ValidationProblem (its
-    per-field list empty), a busy index says when to try again."""
+    per-field list empty), a busy index says when to try again. The client's detail leaves out
+    paths and pids (api/disclosure.py); the log keeps the full message."""
     status = status_of(exc)
-    body: dict[str, Any] = {"detail": str(exc), **({"errors": []} if status == 422 else {})}
+    body: dict[str, Any] = {
+        "detail": public_detail(request, str(exc), status),
+        **({"errors": []} if status == 422 else {}),
+    }
     headers = {"Retry-After": "5"} if isinstance(exc, Busy) else None
     if status >= 500:
-        logger.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=not isinstance(exc, Damaged))
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=status_of(exc) == 500)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -167,24 +174,13 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     the first route's)."""
     path = request.url.path
     allowed = sorted(
-        {method for route in _routes(request.app.routes) if route.path_regex.match(path) for method in route.methods}
+        {method for route in all_routes(request.app.routes) if route.path_regex.match(path) for method in route.methods}
     )
     return JSONResponse(
         {"detail": f"{request.method} is not allowed on {path}; use {', '.join(allowed)}."},
         status_code=405,
         headers={"Allow": ", ".join(allowed)},
     )
-
-
-def _routes(routes) -> list[Any]:
-    """Every route with methods, looking into included routers."""
-    found = []
-    for route in routes:
-        if getattr(route, "path_regex", None) is not None and getattr(route, "methods", None):
-            found.append(route)
-        included = getattr(route, "original_router", None)  # FastAPI's include_router (no prefix here)
-        found += _routes(getattr(route, "routes", None) or getattr(included, "routes", None) or [])
-    return found
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

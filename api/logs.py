@@ -1,12 +1,20 @@
 """The server's log: one JSON object per line on stderr (time, level, logger, message), for qa's
-own records and uvicorn's alike, so a log collector reads it without a parser of its own."""
+own records and uvicorn's alike, so a log collector reads it without a parser of its own.
+
+A record made while a request runs carries its `request_id` (api/observe.py sets it; it reaches
+worker threads with the context), and an access record (logger `api.access`) its fields: method,
+path, route, status, duration_ms, client. uvicorn's own access lines are off: ours replace them.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import logging.config
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -19,9 +27,24 @@ class JsonLinesFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
+        entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def stderr_handler() -> logging.Handler:
+    """The server's handler, made in each process (uvicorn's workers too): JSON lines on stderr.
+    A crash no Python code can catch (SIGBUS from a memory-mapped file truncated while it is
+    read, SIGSEGV) still leaves the thread's traceback there, instead of a silent exit."""
+    import faulthandler
+    import sys
+
+    faulthandler.enable(sys.stderr)
+    return logging.StreamHandler(sys.stderr)
 
 
 def log_config(level: str = "INFO") -> dict:
@@ -31,11 +54,11 @@ def log_config(level: str = "INFO") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "api.logs.JsonLinesFormatter"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "handlers": {"stderr": {"()": "api.logs.stderr_handler", "formatter": "json"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            name: {"handlers": [], "propagate": True, "level": level}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{name: {"handlers": [], "propagate": True, "level": level} for name in ("uvicorn", "uvicorn.error")},
+            "uvicorn.access": {"handlers": [], "propagate": False},
         },
     }
 

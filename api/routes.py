@@ -2,14 +2,14 @@
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from api.access import ReadKey, WriteAccess, key_filters
-from api.schemas import FeedbackRecorded, FeedbackRequest, Health, Problem, ValidationProblem, ask_request_model
+from api.schemas import FeedbackRecorded, FeedbackRequest, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
 from qa.collection import Collection
@@ -37,10 +37,17 @@ NEEDS_KEY = {
     403: {"model": Problem, "description": "The API key's scope does not allow this."},
 }
 RATE_LIMITED = {429: {"model": Problem, "description": "Too many requests from this client; see Retry-After."}}
+DAMAGED = {
+    503: {
+        "model": Problem,
+        "description": "The index is damaged: `detail` says what and the command that rebuilds it (GET /health too).",
+    }
+}
 BUSY = {
     503: {
         "model": Problem,
-        "description": "Other writes hold the index longer than the server's write wait; see Retry-After.",
+        "description": "Other writes hold the index longer than the server's write wait (see Retry-After), or "
+        "the index is damaged (`detail` says what to run; no Retry-After).",
     }
 }
 NOT_FOUND = {404: {"model": Problem, "description": "No document with that id (that the key may see)."}}
@@ -62,19 +69,13 @@ CollectionDep = Annotated[Collection, Depends(get_collection)]
 router = APIRouter()
 
 
-@router.get("/health")
-def health(collection: CollectionDep) -> Health:
-    """The server is up; facts about the index it serves."""
-    return Health(index=collection.stats())
-
-
-@router.get("/documents", responses=NEEDS_KEY)
+@router.get("/documents", responses={**NEEDS_KEY, **DAMAGED})
 def documents(collection: CollectionDep, key: ReadKey) -> list[DocumentInfo]:
     """The indexed documents (those the key may see)."""
     return collection.documents(key_filters(key))
 
 
-@router.get("/documents/{doc_id}", responses={**NEEDS_KEY, **NOT_FOUND})
+@router.get("/documents/{doc_id}", responses={**NEEDS_KEY, **NOT_FOUND, **DAMAGED})
 def document(doc_id: str, collection: CollectionDep, key: ReadKey) -> DocumentText:
     """One document's stored text, which citation offsets point into."""
     return collection.document(doc_id, key_filters(key))
@@ -84,9 +85,11 @@ def document(doc_id: str, collection: CollectionDep, key: ReadKey) -> DocumentTe
 async def delete(doc_id: str, request: Request, collection: CollectionDep) -> DeleteResult:
     """Remove a document from the index (and its file, when the server keeps it)."""
     state = request.app.state
-    return await state.writes.run(
+    result = await state.writes.run(
         delete_document, collection, doc_id, state.documents_dir, wait=state.settings.write_wait
     )
+    state.metrics.delete()
+    return result
 
 
 @router.get("/", include_in_schema=False)
@@ -112,7 +115,7 @@ def build_router(settings: Settings) -> APIRouter:
     AskRequest = ask_request_model(settings)
     configured = APIRouter()
 
-    @configured.post("/ask", response_model=Answer, responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED})
+    @configured.post("/ask", response_model=Answer, responses={**BAD_BODY, **NEEDS_KEY, **RATE_LIMITED, **DAMAGED})
     async def ask(request: Request, body: AskRequest, collection: CollectionDep, key: ReadKey) -> Answer:  # type: ignore[valid-type]
         """Rank passages for a question; `answered` is false when none answers it confidently.
         A scoped key's filters apply on top of the request's."""
@@ -120,13 +123,15 @@ def build_router(settings: Settings) -> APIRouter:
         # the event loop (a sync endpoint would hop for each of them, docs/PERFORMANCE.md).
         filters = all_of(key_filters(key), body.filters)
         question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=filters)
-        return await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
+        answer = await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
+        request.app.state.metrics.answer(answer)
+        return answer
 
     @configured.post(
         "/feedback",
         status_code=201,
         dependencies=[Depends(feedback_on)],
-        responses={**BAD_BODY, **NEEDS_KEY, **FEEDBACK_NOT_FOUND, **RATE_LIMITED},
+        responses={**BAD_BODY, **NEEDS_KEY, **FEEDBACK_NOT_FOUND, **RATE_LIMITED, **DAMAGED},
     )
     def feedback(request: Request, body: FeedbackRequest, collection: CollectionDep, key: ReadKey) -> FeedbackRecorded:
         """A vote on one passage of an answer, kept for `qa feedback export` (with at most the
@@ -151,7 +156,20 @@ def build_router(settings: Settings) -> APIRouter:
         incoming = [IncomingFile(file.filename or "", file.file) for file in files]
         state = request.app.state
         write = partial(add_documents, collection, incoming, state.documents_dir, folder, state.upload_limits)
-        return await state.writes.run(write, wait=settings.write_wait)
+        result = await state.writes.run(write, wait=settings.write_wait)
+        state.metrics.upload(result)
+        return result
 
     configured.include_router(router)
     return configured
+
+
+def all_routes(routes) -> list[Any]:
+    """Every route with methods, looking into included routers."""
+    found = []
+    for route in routes:
+        if getattr(route, "path_regex", None) is not None and getattr(route, "methods", None):
+            found.append(route)
+        included = getattr(route, "original_router", None)  # FastAPI's include_router (no prefix here)
+        found += all_routes(getattr(route, "routes", None) or getattr(included, "routes", None) or [])
+    return found

@@ -39,11 +39,22 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
     return AskRequest
 
 
-class Health(BaseModel):
-    """`GET /health`: the server is up and serving this index."""
+class IndexFacts(IndexStats):
+    """Facts about the index served, as `GET /health` shows them."""
 
-    status: Literal["ok"] = "ok"
-    index: IndexStats
+    path: str = Field(description="The index folder's name (the server never sends a path of its disk).")
+
+
+class Health(BaseModel):
+    """`GET /health`: 200 `ok` while the server is up and its index whole; 503 `damaged` with the
+    problem and what to run. The index's facts go only to a request that may read (a valid key
+    under --require-key, anyone otherwise)."""
+
+    status: Literal["ok", "damaged"] = "ok"
+    problem: str | None = Field(
+        default=None, description="With `damaged`: what is wrong and the command that mends it (paths left out)."
+    )
+    index: IndexFacts | None = Field(default=None, description="Left out for a request that may not read.")
 
 
 class Problem(BaseModel):

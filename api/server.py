@@ -9,6 +9,7 @@ import uvicorn
 from api.app import create_app
 from api.connections import BoundedHeaders
 from api.logs import configure_logging
+from api.observe import prepare_multiprocess_metrics
 from api.settings import Settings
 from qa.collection import Collection
 
@@ -28,6 +29,7 @@ def serve_workers(settings: Settings, workers: int) -> None:
     settings travel as QA_* variables, each process opens the collection once; the vectors are
     memory-mapped, so the processes share them through the page cache."""
     os.environ.update(settings.environment())
+    prepare_multiprocess_metrics()  # before the processes start: /metrics adds up all of theirs
     log_config = configure_logging()
     _announce(settings, f" · {workers} worker processes")
     uvicorn.run(

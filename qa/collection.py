@@ -10,9 +10,11 @@ may write the same index in turn. Opening a collection never builds one; the fac
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,6 +94,7 @@ class Collection:
         self._segments: dict[str, Segment] = {}  # the open segments, by name, shared by our snapshots
         self._lock = threading.Lock()
         self._refused = None  # the manifest signature of the last new generation we would not serve
+        self._refusal: str | None = None  # why, while we still serve an older one
 
     @classmethod
     def open(
@@ -191,15 +194,62 @@ class Collection:
             del self._segments[name]  # questions still running on the old snapshot keep theirs
         if current is not None:
             logger.info("Answering from generation %d of %s", fresh.manifest.generation, self.index_dir)
+        self._refused = self._refusal = None
         return Searcher(fresh)
 
     def _refuse(self, current: Searcher, why: str) -> None:
-        """Warn once per generation we will not serve, not once per question asked meanwhile."""
+        """Warn once per generation we will not serve, not once per question asked meanwhile; keep
+        why for `problem`."""
         signature = manifest_signature(self.index_dir)
         level = logging.DEBUG if signature == self._refused else logging.WARNING
         self._refused = signature
-        logger.log(level, "%s: the new generation %s; still answering from generation %d",
-                   self.index_dir, why, current.manifest.generation)  # fmt: skip
+        self._refusal = (
+            f"The new generation of the index at {self.index_dir} {why}; still answering from generation "
+            f"{current.manifest.generation}."
+        )
+        if "Rebuild it:" not in why:
+            self._refusal += f" Rebuild it: {rebuild_hint(self.index_dir, current.manifest.roots)}"
+        logger.log(level, "%s", self._refusal)
+
+    def problem(self) -> str | None:
+        """What is wrong with the index this collection serves, or None: a newer generation it could
+        not open (it still answers from the last one that opened), or a damaged segment found while
+        answering or by the cheap per-question check of its memory-mapped files. The message says
+        what to run."""
+        try:
+            searcher = self.searcher()
+        except QAError as error:  # the collection never opened: nothing to answer from
+            return str(error)
+        damage = searcher.snapshot.damage()
+        if damage is not None:
+            return self._damage_message(searcher, damage)
+        return self._refusal
+
+    def _damage_message(self, searcher: Searcher, damage: str) -> str:
+        return (
+            f"The index at {self.index_dir} is damaged ({damage}). "
+            f"Rebuild it: {rebuild_hint(self.index_dir, searcher.manifest.roots)}"
+        )
+
+    @contextmanager
+    def _reading(self, searcher: Searcher) -> Iterator[None]:
+        """Errors of SQLite, FAISS and numpy while reading a damaged segment become IndexMismatch
+        with what to run (and are remembered for `problem`); an error with no damage behind it is
+        a bug, raised as it is."""
+        damage = searcher.snapshot.damage()  # a mapped file that shrank must not be read at all
+        if damage is not None:
+            raise IndexMismatch(self._damage_message(searcher, damage))
+        try:
+            yield
+        except QAError:
+            raise
+        except (sqlite3.DatabaseError, OSError, ValueError, IndexError, RuntimeError, EOFError) as error:
+            damage = searcher.snapshot.damage(thorough=True)
+            if damage is None and not isinstance(error, sqlite3.DatabaseError | OSError):
+                raise
+            damage = damage or f"{type(error).__name__}: {error}"
+            logger.error("%s: %s while reading: %s", self.index_dir, type(error).__name__, error)
+            raise IndexMismatch(self._damage_message(searcher, damage)) from error
 
     def snapshot(self) -> Snapshot:
         """The newest committed generation."""
@@ -226,7 +276,9 @@ class Collection:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly)."""
         searcher = searcher or self.searcher()
-        return searcher.rank(self.retriever, self.query(question, history), k, mode, filters)
+        query = self.query(question, history)
+        with self._reading(searcher):
+            return searcher.rank(self.retriever, query, k, mode, filters)
 
     def ask(
         self,
@@ -247,10 +299,11 @@ class Collection:
             raise InvalidQuestion(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}.")
         started = time.perf_counter()
         searcher = self.searcher()
-        rows = PassageRows(searcher.snapshot)
         query = self.query(question, history)
-        ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows)
-        passages = searcher.answer_passages(ranking, rows, top_k)
+        with self._reading(searcher):
+            rows = PassageRows(searcher.snapshot)
+            ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows)
+            passages = searcher.answer_passages(ranking, rows, top_k)
         return Answer(
             question=question,
             answered=bool(passages) and ranking.confident,
@@ -260,12 +313,16 @@ class Collection:
 
     def documents(self, filters: DocumentFilter | None = None) -> list[DocumentInfo]:
         """The indexed documents; with `filters`, only those they let through."""
-        found = self.snapshot().documents()
+        searcher = self.searcher()
+        with self._reading(searcher):
+            found = searcher.snapshot.documents()
         return [DocumentInfo(**_document_fields(d)) for d in found if filters is None or filters.matches(d)]
 
     def document(self, doc_id: str, filters: DocumentFilter | None = None) -> DocumentText:
         """One document with its text; one that `filters` keep out is as not found as a missing one."""
-        found = self.snapshot().document(doc_id)
+        searcher = self.searcher()
+        with self._reading(searcher):
+            found = searcher.snapshot.document(doc_id)
         if found is None or (filters is not None and not filters.matches(found)):
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
         return DocumentText(**_document_fields(found), text=found.text or "")

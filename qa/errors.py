@@ -7,7 +7,7 @@ an exit code or a status (api/app.py), so a user's mistake can never become a 50
     ├── NotFound         a thing named does not exist                  404
     ├── Busy             a resource is held; try again later           503
     ├── Conflict         the request clashes with what is there        409
-    ├── Damaged          stored data is unreadable or inconsistent     500  (the operator's to mend)
+    ├── Damaged          stored data is unreadable or inconsistent     503  (the operator's to mend)
     └── Unavailable      an optional part is not installed or reachable 503
 """
 

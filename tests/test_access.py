@@ -8,7 +8,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.access import KEYED, ReadAccess, WriteAccess, needed_scope
-from api.app import _routes, create_app
+from api.app import create_app
+from api.routes import all_routes
 from api.settings import Settings
 from tests.server_fixtures import connect, make_keys, read_until_closed, real_server, small_index
 
@@ -115,7 +116,7 @@ def test_the_gate_knows_the_key_every_route_asks_for(fake_seeds_index) -> None:
     app = create_app(Settings(index=fake_seeds_index))
     scopes = {ReadAccess.dependency: "read", WriteAccess.dependency: "write"}
     declared = {}
-    for route in _routes(app.routes):
+    for route in all_routes(app.routes):
         if isinstance(route, APIRoute):
             # A key check is a route's dependency, or a parameter's (`key: ReadKey`, for its scope).
             for dependency in route.dependant.dependencies:

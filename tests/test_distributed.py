@@ -207,6 +207,10 @@ def test_serve_with_two_workers_answers_and_follows_a_new_generation(seeds_index
         for _ in range(8):  # new connections, spread over both workers
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert json.loads(response.read())["passages"]
+        for _ in range(4):  # whichever worker answers the scrape, it counts both workers' questions
+            with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+                metrics = response.read().decode()
+            assert 'qa_http_requests_total{method="POST",route="/ask",status="200"} 8.0' in metrics
         removed = Snapshot.open(index_dir).documents()[0].doc_id
         remove_documents([removed], index_dir)  # a new generation, committed by another process
         seen = [get(f"{base}/health") for _ in range(16)]

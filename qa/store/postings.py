@@ -7,12 +7,15 @@ when read.
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from qa.errors import IndexMismatch
 from qa.text.analysis import analyze
 
 VOCABULARY_FILE = "vocabulary.json"
@@ -20,8 +23,29 @@ POSTINGS_FILES = ("indptr.npy", "rows.npy", "frequencies.npy", "lengths.npy")
 
 
 def mapped(path: Path) -> np.ndarray:
-    """A .npy file memory-mapped, as a plain array: slicing a np.memmap costs several times more."""
+    """A .npy file memory-mapped, as a plain array: slicing a np.memmap costs several times more.
+
+    Its size is checked against its own header first: reading past the end of a mapped file kills
+    the process (SIGBUS), so a truncated file must be an IndexMismatch before it is mapped."""
+    expected, size = npy_sizes(path)
+    if size != expected:
+        raise IndexMismatch(f"{path.name} is {size:,} bytes; its header says {expected:,}")
     return np.load(path, mmap_mode="r").view(np.ndarray)
+
+
+def npy_sizes(path: Path) -> tuple[int, int]:
+    """(the size a .npy file's header says it has, the size it has); IndexMismatch when it has no
+    readable header."""
+    with path.open("rb") as handle:
+        try:
+            version = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(handle)
+        except (ValueError, OSError, EOFError) as error:
+            raise IndexMismatch(f"{path.name} has no readable array header ({error})") from error
+        return handle.tell() + math.prod(shape) * dtype.itemsize, os.fstat(handle.fileno()).st_size
 
 
 class Postings:
@@ -71,9 +95,9 @@ class Postings:
         return cls({term: i for i, term in enumerate(alphabetical)}, indptr, rows, frequencies, lengths)
 
     @classmethod
-    def load(cls, folder: Path) -> Postings:
+    def load(cls, folder: Path, map_file: Callable[[Path], np.ndarray] = mapped) -> Postings:
         vocabulary = {term: i for i, term in enumerate(json.loads((folder / VOCABULARY_FILE).read_text("utf-8")))}
-        return cls(vocabulary, *(mapped(folder / name) for name in POSTINGS_FILES))
+        return cls(vocabulary, *(map_file(folder / name) for name in POSTINGS_FILES))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

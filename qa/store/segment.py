@@ -5,7 +5,9 @@ changed after that, so readers can share an open segment across generations.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -16,8 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.store.manifest import SegmentInfo, fsync_folder
+from qa.errors import IndexMismatch
+from qa.store.manifest import SegmentInfo, fsync_folder, rebuild_hint
 from qa.store.postings import Postings, mapped
+
+logger = logging.getLogger(__name__)
 
 SEGMENTS_FOLDER = "segments"
 PASSAGES_FILE = "passages.sqlite"
@@ -206,11 +211,13 @@ class Segment:
         self.folder = folder
         self.name = folder.name
         if not (folder / PASSAGES_FILE).exists():
-            raise FileNotFoundError(folder / PASSAGES_FILE)
+            raise FileNotFoundError(errno.ENOENT, "No such file", str(folder / PASSAGES_FILE))
         self.db = sqlite3.connect(
             f"file:{folder / PASSAGES_FILE}?mode=ro&immutable=1", uri=True, check_same_thread=False
         )
         self.db.row_factory = sqlite3.Row
+        self.damage: str | None = None  # what `verify` found wrong, once it found something
+        self._mapped: dict[Path, os.stat_result] = {}  # files mapped, as they were when mapped
 
     def load(self) -> Segment:
         self.ids, self.vectors, self.postings  # noqa: B018 (loading is the point)
@@ -219,17 +226,83 @@ class Segment:
     @cached_property
     def ids(self) -> np.ndarray:
         """Passage ids, ascending; row i of the postings and vectors is ids[i]."""
-        return mapped(self.folder / IDS_FILE)
+        return self._checked(lambda: self._map(self.folder / IDS_FILE))
 
     @cached_property
     def vectors(self):
         from embeddings.vector_index import VectorIndex
 
-        return VectorIndex.load(self.folder / VECTORS_FILE)
+        path = self.folder / VECTORS_FILE
+        return self._checked(lambda: self._remember(path, VectorIndex.load(path)))
 
     @cached_property
     def postings(self) -> Postings:
-        return Postings.load(self.folder / POSTINGS_FOLDER)
+        folder = self.folder / POSTINGS_FOLDER
+        return self._checked(lambda: Postings.load(folder, self._map))
+
+    def _map(self, path: Path) -> np.ndarray:
+        return self._remember(path, mapped(path))
+
+    def _remember(self, path: Path, loaded):
+        """Note a file that may be memory-mapped, so `verify` can tell when it changes under us."""
+        self._mapped[path] = os.stat(path)
+        return loaded
+
+    def _checked(self, load):
+        """A part loaded; a damaged file is an IndexMismatch naming the segment and what to run."""
+        try:
+            return load()
+        except FileNotFoundError:
+            raise  # the snapshot decides: a writer may have removed the segment meanwhile
+        except IndexMismatch as error:
+            raise self.damaged(str(error)) from error
+        except (OSError, ValueError, RuntimeError, EOFError) as error:  # numpy and FAISS readers
+            raise self.damaged(f"{type(error).__name__}: {error}") from error
+
+    def damaged(self, reason: str) -> IndexMismatch:
+        """Remember what is wrong with this segment, as the error that says what to run."""
+        index_dir = self.folder.parent.parent
+        if self.damage is None:
+            logger.error("The index at %s is damaged: segment %s: %s", index_dir, self.name, reason)
+        self.damage = f"segment {self.name}: {reason}"
+        return IndexMismatch(
+            f"The index at {index_dir} is damaged ({self.damage}). Rebuild it: {rebuild_hint(index_dir)}"
+        )
+
+    def check_counts(self, info: SegmentInfo) -> None:
+        """The mapped arrays hold as many rows as the manifest says the segment has passages."""
+        rows = {"ids": len(self.ids), "postings lengths": len(self.postings.lengths), "vectors": len(self.vectors)}
+        postings = self.postings
+        wrong = [f"{name} has {count:,}" for name, count in rows.items() if count != info.passages]
+        if len(postings.indptr) != len(postings.vocabulary) + 1 or int(postings.indptr[-1]) != len(postings.rows):
+            wrong.append("the postings' offsets do not match their terms and rows")
+        if len(postings.frequencies) != len(postings.rows):
+            wrong.append("the postings' frequencies do not match their rows")
+        if wrong:
+            raise self.damaged(f"the manifest says {info.passages:,} passages; {', '.join(wrong)}")
+
+    def verify(self, thorough: bool = False) -> str | None:
+        """What is wrong with this segment's files, or None. Cheap enough for every question: a
+        mapped file that changed since it was mapped (reading past a truncated end kills the
+        process). `thorough` also checks the SQLite file (after an error while answering)."""
+        if self.damage is None:
+            for path, then in self._mapped.items():
+                try:
+                    now = os.stat(path)
+                except FileNotFoundError:
+                    continue  # unlinked: the mapping still holds the file's pages
+                if (now.st_dev, now.st_ino) == (then.st_dev, then.st_ino) and now.st_size != then.st_size:
+                    self.damaged(f"{path.name} is {now.st_size:,} bytes, {then.st_size:,} when it was opened")
+                    break
+        if self.damage is None and thorough:
+            try:
+                problems = [row[0] for row in self.db.execute("PRAGMA quick_check(3)")]
+            except sqlite3.DatabaseError as error:
+                problems = [str(error)]
+            if problems != ["ok"]:
+                found = " ".join(" ".join(problems).replace("*** in database main ***", "").split())
+                self.damaged(f"{PASSAGES_FILE}: {found[:300]}")
+        return self.damage
 
     def close(self) -> None:
         self.db.close()

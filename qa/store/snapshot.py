@@ -14,7 +14,7 @@ import numpy as np
 
 from embeddings.vector_index import IdSubset
 from qa.errors import IndexMismatch
-from qa.store.manifest import Manifest, manifest_signature, read_manifest, rebuild_hint
+from qa.store.manifest import Manifest, SegmentInfo, manifest_signature, read_manifest, rebuild_hint
 from qa.store.segment import SEGMENTS_FOLDER, DocumentFacts, Segment, StoredDocument, StoredPassage
 
 OPEN_ATTEMPTS = 20
@@ -70,11 +70,11 @@ class Snapshot:
             signature = manifest_signature(index_dir)
             manifest = read_manifest(index_dir)
             try:
-                segments = [_open_segment(index_dir, info.name, cache, load) for info in manifest.segments]
+                segments = [_open_segment(index_dir, info, cache, load) for info in manifest.segments]
             except FileNotFoundError as error:
                 if manifest_signature(index_dir) == signature:
                     raise IndexMismatch(
-                        f"The index at {index_dir} is damaged (missing {error.filename}). "
+                        f"The index at {index_dir} is damaged (missing {_within(index_dir, error.filename)}). "
                         f"Rebuild it: {rebuild_hint(index_dir, manifest.roots)}"
                     ) from error
                 time.sleep(0.01)
@@ -84,6 +84,10 @@ class Snapshot:
 
     def is_current(self) -> bool:
         return manifest_signature(self.index_dir) == self.signature
+
+    def damage(self, thorough: bool = False) -> str | None:
+        """What is wrong with a segment of this generation (Segment.verify), or None."""
+        return next(filter(None, (segment.verify(thorough) for segment in self.segments)), None)
 
     def live_rows(self, segment: Segment) -> np.ndarray | None:
         """Which rows of `segment` are live in this generation; None when none was deleted."""
@@ -229,11 +233,17 @@ class Snapshot:
                     yield tuple(row)
 
 
-def _open_segment(index_dir: Path, name: str, cache: MutableMapping[str, Segment], load: bool) -> Segment:
-    segment = cache.get(name)
+def _open_segment(index_dir: Path, info: SegmentInfo, cache: MutableMapping[str, Segment], load: bool) -> Segment:
+    segment = cache.get(info.name)
     if segment is None:
-        segment = Segment(index_dir / SEGMENTS_FOLDER / name)
+        segment = Segment(index_dir / SEGMENTS_FOLDER / info.name)
         if load:
-            segment.load()
-        cache[name] = segment
+            segment.load().check_counts(info)
+        cache[info.name] = segment
     return segment
+
+
+def _within(index_dir: Path, filename: str | None) -> str:
+    """A file of the index named from the index folder (segments/NAME/passages.sqlite)."""
+    path = Path(filename or "?")
+    return str(path.relative_to(index_dir)) if path.is_relative_to(index_dir) else str(path)
