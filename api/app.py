@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from api.access import AccessGate, RateLimits
 from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
 from api.body_limit import BodyLimits
+from api.openapi import use_settings_in_schema
 from api.routes import build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(QAError, _qa_error)
     app.include_router(build_router(settings))
+    use_settings_in_schema(app, settings)
     return app
 
 
