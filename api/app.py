@@ -19,6 +19,7 @@ from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
 from api.body_limit import BodyLimits
 from api.disclosure import public_detail
 from api.observe import install_observability
+from api.openapi import use_settings_in_schema
 from api.routes import all_routes, build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     app.add_exception_handler(QAError, _qa_error)
     app.include_router(build_router(settings))
     install_observability(app)  # /health, /metrics, request ids and access records (outermost)
+    use_settings_in_schema(app, settings)
     return app
 
 

@@ -7,7 +7,10 @@ from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
 from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats
-from qa.search.filters import Filters
+from qa.search.filters import NOT_BLANK_PATTERN, Filters
+
+# What `_not_blank` refuses, said in the schema: a question holds something other than whitespace.
+NOT_BLANK = {"pattern": NOT_BLANK_PATTERN}
 
 
 def _not_blank(question: str) -> str:
@@ -22,7 +25,9 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
 
     class AskRequest(BaseModel):
         question: Annotated[str, text, AfterValidator(_not_blank)] = Field(
-            description="What to look for in the documents.", examples=["Who defected in Rome?"]
+            description="What to look for in the documents.",
+            examples=["Who defected in Rome?"],
+            json_schema_extra=NOT_BLANK,
         )
         top_k: int = Field(
             default=DEFAULT_TOP_K, ge=1, le=settings.max_top_k, description="How many passages to return."
@@ -80,10 +85,12 @@ class ValidationProblem(Problem):
 class FeedbackRequest(BaseModel):
     """`POST /feedback`: a vote on one passage of an answer (its citation's doc_id, start, end)."""
 
-    question: Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS), AfterValidator(_not_blank)]
+    question: Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS), AfterValidator(_not_blank)] = Field(
+        json_schema_extra=NOT_BLANK
+    )
     doc_id: str = Field(max_length=1000)
     start: int = Field(ge=0)
-    end: int = Field(ge=1)
+    end: int = Field(ge=1, description="After start; a span not in the document's text is not found (404).")
     vote: Literal["up", "down"]
     comment: str = Field(default="", max_length=2000)
     generation: int | None = Field(

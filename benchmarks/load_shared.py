@@ -8,6 +8,12 @@ JSON body out and the JSON answer parsed back. They share the server's two cores
 about 4 ms of CPU on each request, more than a third of what the server spent answering it.
 
     python -m benchmarks.load_shared [--clients 64] [--seconds 60] [--every 2]
+                                     [--slow-uploads 20] [--idle 200]
+
+With --slow-uploads N, N connections at a time start an anonymous upload (no key) of a 30 MB body
+and trickle it at 1 KiB/s; with --idle N, N connections at a time are opened and send nothing.
+Each is opened again when the server closes it (an upload a second after its refusal), until the
+run ends; all on 127.0.0.1. The server's RSS is sampled every second.
 """
 
 from __future__ import annotations
@@ -85,7 +91,102 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(base: str, key: str, clients: int, seconds: float, every: float, server_pid: int) -> dict:
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (/proc/PID/status), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def idle_connection(host: str, port: int, until: float, tally: dict) -> None:
+    """A connection that sends nothing, opened again whenever the server closes it, until `until`."""
+    while time.monotonic() < until:
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            tally["refused"] += 1
+            await asyncio.sleep(0.5)
+            continue
+        tally["opened"] += 1
+        opened = time.monotonic()
+        try:
+            await asyncio.wait_for(reader.read(1024), timeout=max(0.01, until - time.monotonic()))
+            tally["closed_by_server"] += 1
+            tally["held_s"].append(time.monotonic() - opened)
+        except TimeoutError:
+            pass  # still open when the run ended
+        except OSError:
+            tally["closed_by_server"] += 1
+            tally["held_s"].append(time.monotonic() - opened)
+        finally:
+            writer.close()
+
+
+async def slow_anonymous_upload(host: str, port: int, until: float, tally: dict) -> None:
+    """POST /documents without a key, announcing 30 MB and sending 1 KiB a second; when the server
+    answers or closes, again a second later, until `until`."""
+    head = (
+        f"POST /documents HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: multipart/form-data; boundary=slowslowslow\r\nContent-Length: 31457280\r\n\r\n"
+        '--slowslowslow\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n\r\n'
+    ).encode()
+    while time.monotonic() < until:
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            tally["refused"] += 1
+            await asyncio.sleep(0.5)
+            continue
+        tally["opened"] += 1
+        opened, sent = time.monotonic(), 0
+
+        async def trickle(writer: asyncio.StreamWriter = writer) -> None:
+            nonlocal sent
+            writer.write(head)
+            while True:
+                await writer.drain()
+                await asyncio.sleep(1)
+                writer.write(b"x" * 1024)
+                sent += 1024
+
+        sender = asyncio.create_task(trickle())
+        try:
+            line = await asyncio.wait_for(reader.readline(), timeout=max(0.01, until - time.monotonic()))
+            status = line.split()[1].decode() if len(line.split()) > 1 else "closed"
+            tally["answers"][status] = tally["answers"].get(status, 0) + 1
+            tally["held_s"].append(time.monotonic() - opened)
+            tally["body_bytes_sent"].append(sent)
+        except TimeoutError:
+            pass  # still open when the run ended
+        except OSError:
+            tally["answers"]["reset"] = tally["answers"].get("reset", 0) + 1
+        finally:
+            sender.cancel()
+            writer.close()
+        await asyncio.sleep(max(0.0, min(1.0, until - time.monotonic())))  # then try again, once a second
+
+
+def connection_figures(tally: dict) -> dict:
+    held = tally.pop("held_s")
+    figures = {**tally, "held_s_median": round(median(held), 2) if held else None,
+               "held_s_max": round(max(held), 2) if held else None}  # fmt: skip
+    if "body_bytes_sent" in figures:
+        sent = figures.pop("body_bytes_sent")
+        figures["body_bytes_sent_max"] = max(sent) if sent else None
+    return figures
+
+
+async def run(
+    base: str,
+    key: str,
+    clients: int,
+    seconds: float,
+    every: float,
+    server_pid: int,
+    slow_uploads: int = 0,
+    idle: int = 0,
+) -> dict:
     import httpx
 
     from qa.text.normalize import normalize_text
@@ -189,10 +290,27 @@ async def run(base: str, key: str, clients: int, seconds: float, every: float, s
         write_seconds.clear()
         deadline = time.monotonic() + seconds
 
+        idle_tally = {"opened": 0, "refused": 0, "closed_by_server": 0, "held_s": []}
+        slow_tally = {"opened": 0, "refused": 0, "answers": {}, "held_s": [], "body_bytes_sent": []}
+        rss = [rss_mib(server_pid)]
+        rss_before = rss[0]
+
+        async def sample_rss() -> None:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(1)
+                rss.append(rss_mib(server_pid))
+
+        # The hostile connections open first and stay until the askers' deadline.
+        hostile = [asyncio.create_task(idle_connection(host, port, deadline, idle_tally)) for _ in range(idle)]
+        hostile += [
+            asyncio.create_task(slow_anonymous_upload(host, port, deadline, slow_tally)) for _ in range(slow_uploads)
+        ]
+        await asyncio.sleep(0.5 if hostile else 0)
         started = time.perf_counter()
         server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
-        await asyncio.gather(writer(), *(asker(n) for n in range(clients)))
+        await asyncio.gather(writer(), sample_rss(), *(asker(n) for n in range(clients)))
         elapsed = time.perf_counter() - started
+        await asyncio.gather(*hostile)
         server_cpu, client_cpu = cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu
     ms = [1000 * value for value in latencies]
     return {
@@ -214,6 +332,9 @@ async def run(base: str, key: str, clients: int, seconds: float, every: float, s
         "writes": writes,
         "write_seconds_median": round(median(write_seconds), 2) if write_seconds else None,
         "problems": problems[:20],
+        "server_rss_mib": {"before": round(rss_before, 1), "max": round(max(rss), 1), "end": round(rss[-1], 1)},
+        **({"idle_connections": connection_figures(idle_tally)} if idle else {}),
+        **({"slow_anonymous_uploads": connection_figures(slow_tally)} if slow_uploads else {}),
     }
 
 
@@ -222,6 +343,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--every", type=float, default=2.0, help="seconds between uploads (each deleted halfway)")
+    parser.add_argument("--slow-uploads", type=int, default=0, help="anonymous uploads trickling 30 MB, open at once")
+    parser.add_argument("--idle", type=int, default=0, help="connections that send nothing, open at once")
     args = parser.parse_args()
     encoder = load_question_encoder()
     encoder_before = encoder_times(encoder)
@@ -236,18 +359,26 @@ def main() -> None:
             check=True, env=env, capture_output=True, text=True,
         ).stdout.strip()  # fmt: skip
         port = free_port()
+        # The server's log goes to a file: a pipe nobody reads until the end fills up (64 KiB of
+        # JSON lines) and stops the server at its next log line.
+        log_path = Path(scratch) / "serve.log"
+        log_file = log_path.open("w")
         server = subprocess.Popen(
             [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=env, stdout=subprocess.DEVNULL, stderr=log_file, text=True,
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(port, server)
             load_before = load_average()
-            figures = asyncio.run(run(base, key, args.clients, args.seconds, args.every, server.pid))
+            figures = asyncio.run(
+                run(base, key, args.clients, args.seconds, args.every, server.pid, args.slow_uploads, args.idle)
+            )
         finally:
             server.terminate()
-            _, log = server.communicate(timeout=60)
+            server.wait(timeout=60)
+            log_file.close()
+        log = log_path.read_text()
     figures["key_in_server_log"] = key in log
     # The baseline is timed just before and just after the run, and both count: other people's jobs
     # change the machine's load within a minute, and with it what one encoder call costs.
@@ -258,7 +389,9 @@ def main() -> None:
     figures["requests_per_s_times_encoder_s"] = round(figures["requests_per_s"] * encoder_ms / 1000, 3)
     figures["load_average_before"], figures["load_average_after"] = load_before, load_average()
     print_table(
-        f"{args.clients} clients × {args.seconds:g} s on /ask, an upload and a delete every {args.every:g} s",
+        f"{args.clients} clients × {args.seconds:g} s on /ask, an upload and a delete every {args.every:g} s"
+        + (f", {args.slow_uploads} slow anonymous uploads, {args.idle} idle connections"
+           if args.slow_uploads or args.idle else ""),
         ["requests/s", "p50 ms", "p99 ms", "p99 ÷ p50", "errors", "passages checked", "inconsistent", "writes",
          "encoder p50 ms", "rps × encoder s", "CPU ms/request server · clients"],
         [[figures["requests_per_s"], figures["p50_ms"], figures["p99_ms"], figures["p99_over_p50"],
@@ -266,6 +399,10 @@ def main() -> None:
           figures["encoder_p50_ms"], figures["requests_per_s_times_encoder_s"],
           f"{figures['server_cpu_ms_per_request']} · {figures['client_cpu_ms_per_request']}"]],
     )  # fmt: skip
+    print("server RSS MiB:", figures["server_rss_mib"])
+    for name in ("idle_connections", "slow_anonymous_uploads"):
+        if name in figures:
+            print(f"{name}:", figures[name])
     for problem in figures["problems"]:
         print("  ", problem)
     command = "python -m benchmarks.load_shared " + " ".join(sys.argv[1:])

@@ -60,10 +60,6 @@ class InvalidSettings(InvalidInput):
     """A flag or QA_* variable holds a value qa cannot use."""
 
 
-class InvalidFeedback(InvalidInput):
-    """A vote on a span that is not in the document."""
-
-
 class InvalidEvalSet(InvalidInput):
     """An evaluation file or folder that is not in one of the formats `qa eval` reads."""
 
@@ -101,6 +97,11 @@ class IndexNotFound(NotFound):
 
 class DocumentNotFound(NotFound):
     """No indexed document has that id (or no indexed file or folder matches a removal target)."""
+
+
+class PassageNotFound(NotFound):
+    """A vote on a span that is not a passage of the document (404, as a document that is not there:
+    whether a span exists depends on the stored text, which no request schema can say)."""
 
 
 class KeyNotFound(NotFound):

@@ -20,7 +20,15 @@ from fnmatch import translate
 from functools import lru_cache
 from typing import Annotated, Any, Protocol
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from qa.errors import InvalidFilter
@@ -64,11 +72,11 @@ def _entries(value: Any) -> Any:
                 raise PydanticCustomError("filter_entry", "Entries must be strings.")
             if not entry.strip():
                 raise PydanticCustomError("filter_entry", "An entry is empty.")
-            if len(entry.strip()) > MAX_ENTRY_CHARS:
+            if len(entry) > MAX_ENTRY_CHARS:  # as sent, so the schema's maxLength says the same
                 raise PydanticCustomError(
                     "filter_entry_length",
                     "An entry is at most {limit} characters, not {count}.",
-                    {"limit": MAX_ENTRY_CHARS, "count": len(entry.strip())},
+                    {"limit": MAX_ENTRY_CHARS, "count": len(entry)},
                 )
             entries.append(entry.strip())
         return tuple(entries)
@@ -107,8 +115,27 @@ def _date(value: Any) -> Any:
     )
 
 
-Entries = Annotated[tuple[str, ...], BeforeValidator(_entries)]
-Globs = Annotated[tuple[str, ...], BeforeValidator(_entries), AfterValidator(_globs)]
+# "Something other than whitespace", as str.strip() means whitespace, spelled out: regex engines
+# disagree on `\s` (Python's has \x1c-\x1f, ECMAScript's has U+FEFF), and a schema is read by all.
+NOT_BLANK_PATTERN = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def _entries_schema(entry: dict[str, Any]) -> WithJsonSchema:
+    """The JSON schema of a key's entries, exactly what `_entries` lets through: one entry or a list
+    of them, each with something other than whitespace, at most MAX_ENTRY_CHARS long; null for none."""
+    return WithJsonSchema(
+        {"anyOf": [entry, {"type": "array", "items": entry, "maxItems": MAX_ENTRIES}, {"type": "null"}]}
+    )
+
+
+ENTRY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_ENTRY_CHARS, "pattern": NOT_BLANK_PATTERN}
+# At most MAX_WILDCARDS of `*`, `?` and `[` (and still something other than whitespace).
+GLOB_SCHEMA = {
+    **ENTRY_SCHEMA,
+    "allOf": [{"pattern": rf"^[^*?\[]*(?:[*?\[][^*?\[]*){{0,{MAX_WILDCARDS}}}$"}],
+}
+Entries = Annotated[tuple[str, ...], BeforeValidator(_entries), _entries_schema(ENTRY_SCHEMA)]
+Globs = Annotated[tuple[str, ...], BeforeValidator(_entries), AfterValidator(_globs), _entries_schema(GLOB_SCHEMA)]
 Day = Annotated[date | None, BeforeValidator(_date)]
 
 
@@ -116,7 +143,10 @@ class Filters(BaseModel):
     """Which documents a question may be answered from; every key is optional."""
 
     model_config = ConfigDict(
-        frozen=True, use_attribute_docstrings=True, json_schema_extra={"examples": [{"source": ["reports/2011/"]}]}
+        frozen=True,
+        use_attribute_docstrings=True,
+        # Unknown keys are refused (`_known_keys`), and the schema says so.
+        json_schema_extra={"examples": [{"source": ["reports/2011/"]}], "additionalProperties": False},
     )
 
     source: Globs = ()

@@ -16,7 +16,7 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from qa.errors import InvalidFeedback, NothingToExport
+from qa.errors import NothingToExport, PassageNotFound
 from qa.search.filters import DocumentFilter
 from qa.server.store import ServerStore
 from qa.store.manifest import utc_now
@@ -73,12 +73,12 @@ def make_vote(
     generation: int | None = None,
     filters: DocumentFilter | None = None,
 ) -> PassageVote:
-    """A vote on `collection`'s passage doc_id[start:end]; DocumentNotFound or InvalidFeedback
+    """A vote on `collection`'s passage doc_id[start:end]; DocumentNotFound or PassageNotFound
     when there is no such passage, DocumentNotFound too for a document outside `filters` (a scoped
     key's). `generation` is the one the answer came from (default: now)."""
     document = collection.document(doc_id, filters)
     if not 0 <= start < end <= len(document.text):
-        raise InvalidFeedback(
+        raise PassageNotFound(
             f"start and end ({start}, {end}) are not a passage of {doc_id!r}, whose text is "
             f"{len(document.text)} characters long."
         )
