@@ -29,7 +29,7 @@ from starlette.routing import Match
 from api.access import ReadAccess
 from api.health import router as health_router
 from api.logs import REQUEST_ID
-from api.routes import all_routes
+from api.routes import NEEDS_KEY, all_routes
 
 if TYPE_CHECKING:
     from qa.answers import Answer
@@ -147,7 +147,7 @@ def metrics_router() -> APIRouter:
         response_class=Response,
         responses={
             200: {"content": {"text/plain": {}}, "description": "Prometheus text format (docs/SHARED_SERVER.md)."},
-            401: {"description": "With --require-key: no valid key (any scope may scrape)."},
+            **NEEDS_KEY,  # with --require-key, as every read route
         },
     )
     def metrics(request: Request) -> Response:

@@ -50,6 +50,9 @@ def describe(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
         operation["security"] = [{"apiKey": []}, {}]  # a key is optional; without one, all documents
         for status in ("401", "403"):
             operation["responses"].pop(status, None)
+    health = schema["paths"].get("/health", {}).get("get")
+    if health is not None:  # open to all; a key that may read only adds the index's facts
+        health["security"] = [{"apiKey": []}, {}]
     upload = schema["paths"]["/documents"]["post"]
     media = upload["requestBody"]["content"]["multipart/form-data"]
     form = schema["components"]["schemas"][media["schema"]["$ref"].rsplit("/", 1)[1]]

@@ -35,7 +35,7 @@ def test_read_routes_need_a_key_in_the_schema_only_when_the_server_does(require_
             # Optional: a key brings its scope, none is refused; so no 401 or 403 either.
             assert operation["security"] == [{"apiKey": []}, {}], (method, path)
             assert not {"401", "403"} & set(operation["responses"]), (method, path)
-    assert "security" not in schema["paths"]["/health"]["get"]
+    assert schema["paths"]["/health"]["get"]["security"] == [{"apiKey": []}, {}]  # facts with a key, up without
 
 
 def test_an_open_read_with_a_bad_key_gets_no_status_the_schema_left_out(fake_seeds_index) -> None:
