@@ -220,3 +220,20 @@ def test_the_cli_shows_the_section_path_above_the_quote(handbook_index: Path, fa
     assert result.exit_code == 0, result.output
     assert "Handbook › Travel › Expenses" in result.output
     assert result.output.index("Handbook › Travel › Expenses") < result.output.index("Meals are paid")
+
+
+def test_section_paths_survive_a_merge(handbook_index: Path, tmp_path: Path) -> None:
+    from qa.ingest.indexing import compact_index
+
+    other = tmp_path / "more"
+    other.mkdir()
+    (other / "notes.md").write_text("# Notes\n\n## Ferries\n\nThe ferry leaves at nine in the morning every day.\n")
+    index_paths([other], handbook_index, IndexOptions(), encoder=FakeEncoder())
+    compact_index(handbook_index)
+    collection = Collection.open(handbook_index, encoder=FakeEncoder())
+    assert collection.ask("When does the ferry leave?").passages[0].citation.section == ["Notes", "Ferries"]
+    assert collection.ask("How much are meals paid when travelling?").passages[0].citation.section == [
+        "Handbook",
+        "Travel",
+        "Expenses",
+    ]
