@@ -33,6 +33,10 @@ class Citation(BaseModel):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     page: int | None = Field(default=None, description="1-based page number, for PDFs.")
+    section: list[str] = Field(
+        default_factory=list,
+        description="The headings above the passage in its document, outermost first (HTML and Markdown).",
+    )
 
 
 class AnswerPassage(BaseModel):

@@ -44,3 +44,31 @@ def test_a_highlight_of_several_sentences_keeps_them_all() -> None:
     end = PASSAGE.index("Fares") - 1
     assert shown(PASSAGE, Highlight(start=start, end=end), around=0) == PASSAGE[start:end]
     assert shown(PASSAGE, Highlight(start=start, end=end)).startswith("The harbour opened")
+
+
+def test_a_prose_sentence_wins_over_a_heading_or_code_that_matches_more() -> None:
+    passage = (
+        "Maximum Number Of Columns\n\nsqlite> SELECT max columns FROM limits;\n\n"
+        "The default setting for the maximum number of columns is 2000."
+    )
+    highlight = best_sentence(passage, ["maximum", "number", "columns"])
+    assert passage[highlight.start : highlight.end] == "The default setting for the maximum number of columns is 2000."
+
+
+def test_without_a_prose_sentence_the_block_is_highlighted() -> None:
+    passage = "Build steps\n\nssh build.example\nmake release\n\nDone"
+    highlight = best_sentence(passage, ["make", "release"])
+    assert passage[highlight.start : highlight.end] == "ssh build.example\nmake release"
+
+
+def test_what_counts_as_a_prose_sentence() -> None:
+    from qa.text.prose import is_prose_sentence
+
+    assert is_prose_sentence("The default value of this macro is 1 billion.")
+    assert is_prose_sentence("sqlite3_open() opens a database file.")
+    assert not is_prose_sentence("The global interpreter lock need not")  # a fragment cut at a line break
+    assert not is_prose_sentence("generators:")
+    assert not is_prose_sentence("Writing results to a file")  # a heading
+    assert not is_prose_sentence("sqlite> .import --csv data.csv tab1")
+    assert not is_prose_sentence("is that it is a declarative language.")  # starts mid-sentence
+    assert not is_prose_sentence("INSERT INTO t3(docid, b, c) SELECT id, b, c FROM t2;")

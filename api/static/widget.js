@@ -251,6 +251,7 @@
     .votes button[aria-pressed="true"] { border-color: var(--_accent); background: var(--_surface); }
     .cite-title { display: block; font-weight: 600; color: var(--_accent); overflow-wrap: anywhere; }
     .cite-where { display: block; color: var(--_muted); overflow-wrap: anywhere; }
+    .cite-section { margin: 0 0 4px; font-size: .87em; color: var(--_muted); overflow-wrap: anywhere; }
     .error {
       margin: 0 14px 8px; padding: 8px 10px; border-radius: var(--_radius-small);
       background: var(--_error-bg); color: var(--_error); border: 1px solid var(--_error-border);
@@ -807,9 +808,13 @@
         );
         cite.addEventListener("click", () => this.openDocument(passage, cite));
         const quote = el("blockquote", { id: `${this.baseId}-passage-${this.answers}-${index}` }, ...quotedParts(passage, false));
+        // Where in the document the quote stands (its headings, outermost first), shown above it.
+        const section = (citation.section || []).length
+          ? el("p", { class: "cite-section" }, citation.section.join(" › "))
+          : null;
         list.append(el(
           "li", { class: "passage" },
-          quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.voteButtons(answer, passage),
+          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.voteButtons(answer, passage),
         ));
       }
       this.answers += 1;

@@ -8,6 +8,7 @@ from qa.cli.console import stderr_console, stdout_console
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
 NOTHING_MATCHES = "No passage found in the documents the filters allow."
 CUT = "…"
+SECTION_SEPARATOR = " › "
 
 
 def passage_body(passage: AnswerPassage, full: bool = False):
@@ -29,6 +30,11 @@ def passage_body(passage: AnswerPassage, full: bool = False):
     return body
 
 
+def section_line(section: list[str]) -> str:
+    """A section path as one line, outermost heading first."""
+    return SECTION_SEPARATOR.join(section)
+
+
 def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bool = False) -> None:
     """One answer: JSON (always whole), or panels with each passage's short form (`full`: whole)."""
     if as_json:
@@ -46,6 +52,8 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
     for passage in answer.passages:
         body = passage_body(passage, full)
         citation = passage.citation
+        if citation.section:  # where in the document, above the quote: "Handbook › Travel › Expenses"
+            body = Text.assemble((section_line(citation.section), "cyan"), "\n", body)
         where = f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
         console.print(
             Panel(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import UnreadableFile
+from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import ParsedFile, read_here, reader_for
 
@@ -34,6 +35,7 @@ class Document:
     page_starts: list[int] | None = None
     modified: float | None = None  # the file's mtime when it was read (seconds since the epoch)
     tags: tuple[str, ...] = ()  # Markdown front matter's `tags:`
+    blocks: tuple[Block, ...] = ()  # HTML and Markdown: passages follow them (qa.ingest.sections)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, for paged formats."""
@@ -112,6 +114,7 @@ def load_file(
         page_starts=parsed.page_starts,
         modified=path.stat().st_mtime,
         tags=parsed.tags,
+        blocks=parsed.blocks,
     )
 
 

@@ -16,7 +16,7 @@ from embeddings import Encoder
 from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError
 from qa.events import OnProgress, Progress, ignore
-from qa.ingest.chunking import ChunkingSettings, split_passages
+from qa.ingest.chunking import ChunkingSettings, Span, split_passages
 from qa.ingest.documents import (
     DEFAULT_READ_LIMITS,
     Document,
@@ -25,6 +25,7 @@ from qa.ingest.documents import (
 )
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
 from qa.ingest.readers import ParsedFile, supported_suffixes
+from qa.ingest.sections import SectionSpan, split_sections
 from qa.ingest.sources import FolderSource
 from qa.store import (
     MANIFEST_FILE,
@@ -126,9 +127,7 @@ def embed_documents(
     driver writes them."""
     records, passages, texts = [], [], []
     for document in documents:
-        spans = split_passages(
-            document.text, encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings
-        )
+        spans = passage_spans(document, encoder, settings)
         records.append(
             DocumentRecord(
                 document.doc_id,
@@ -144,10 +143,10 @@ def embed_documents(
         )
         for ordinal, span in enumerate(spans):
             text = document.text[span.start : span.end]
-            passages.append(
-                PassageRecord(0, document.doc_id, ordinal, span.start, span.end, document.page_at(span.start), text)
-            )
-            texts.append(searchable_text(document.title, text))
+            section = getattr(span, "section", ())
+            page = document.page_at(span.start)
+            passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section))
+            texts.append(searchable_text(document.title, text, section))
     task = "Embedding passages"
     on_progress(Progress(task, 0, len(texts)))
     done = 0
@@ -159,6 +158,15 @@ def embed_documents(
 
     vectors = encoder.encode(texts, on_progress=advance) if texts else np.zeros((0, encoder.dimension), np.float32)
     return records, passages, vectors
+
+
+def passage_spans(document: Document, encoder, settings: ChunkingSettings) -> list[Span] | list[SectionSpan]:
+    """A document's passages: along its blocks when its reader found structure (HTML, Markdown),
+    else as plain text always was."""
+    args = (encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings)
+    if document.blocks:
+        return split_sections(document.text, document.blocks, *args)
+    return split_passages(document.text, *args)
 
 
 def index_documents(

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
+from qa.text.prose import is_prose_sentence
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -16,8 +17,31 @@ def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] |
     """
     if idf is None:
         idf = dict.fromkeys(terms, 1.0)
-    chosen = best(score_sentences([passage], terms, idf)[0])
-    return to_highlight(chosen) if chosen else Highlight(start=0, end=len(passage))
+    return answer_highlight(passage, score_sentences([passage], terms, idf)[0])
+
+
+def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight:
+    """The best-scoring sentence that reads as an answer (a whole prose sentence: qa.text.prose),
+    so a heading, a code line or a fragment that matches more words does not win; where no prose
+    sentence matches, the block (the lines between blank lines) around the best match."""
+    prose = [s for s in scored if s.score > 0 and is_prose_sentence(passage[s.start : s.end])]
+    if prose:
+        return to_highlight(best(prose))
+    top = best(scored)
+    if top is None:
+        return Highlight(start=0, end=len(passage))
+    if top.score > 0:
+        return block_around(passage, top)
+    first_prose = next((s for s in scored if is_prose_sentence(passage[s.start : s.end])), None)
+    return to_highlight(first_prose or top)
+
+
+def block_around(passage: str, sentence: SentenceScore) -> Highlight:
+    """The block of `passage` holding `sentence`: from the blank line before it to the one after."""
+    start = passage.rfind("\n\n", 0, sentence.start)
+    end = passage.find("\n\n", sentence.end)
+    start = 0 if start < 0 else start + 2
+    return Highlight(start=start, end=len(passage) if end < 0 else end)
 
 
 def to_highlight(sentence: SentenceScore) -> Highlight:

@@ -24,6 +24,7 @@ from qa.search.highlight import best_sentence, context_span, to_highlight
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
+from qa.text.prose import is_prose_sentence
 
 # Passage subsets of the filters asked lately, per snapshot (a widget usually repeats the same one).
 FILTER_CACHE = 32
@@ -114,6 +115,7 @@ class Searcher:
                         start=row.start,
                         end=row.end,
                         page=row.page,
+                        section=list(row.section),
                     ),
                 )
             )
@@ -140,8 +142,13 @@ class PassageRows:
 
 
 def _highlight(hit: Hit, text: str, ranking: Ranking) -> Highlight:
-    """The sentence the ranking already found best, else the best one scored now."""
-    if hit.sentence is not None and hit.sentence.score > 0:
+    """The sentence the ranking found best when it reads as an answer (a whole prose sentence),
+    else the best prose sentence scored now, else the block around the best match."""
+    if (
+        hit.sentence is not None
+        and hit.sentence.score > 0
+        and is_prose_sentence(text[hit.sentence.start : hit.sentence.end])
+    ):
         return to_highlight(hit.sentence)
     return best_sentence(text, ranking.query.terms, ranking.idf)
 

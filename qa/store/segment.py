@@ -38,7 +38,8 @@ CREATE TABLE documents (
 CREATE INDEX documents_by_path ON documents(path);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
-    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, text TEXT NOT NULL
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, text TEXT NOT NULL,
+    section TEXT
 );
 CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
 """
@@ -76,6 +77,7 @@ class PassageRecord:
     end: int
     page: int | None
     text: str
+    section: tuple[str, ...] = ()  # the headings above it, outermost first (qa.ingest.sections)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class StoredPassage:
     text: str
     title: str
     source: str
+    section: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,11 @@ def document_path(root: str, source: str) -> str:
     return f"{root.rstrip('/')}/{source}"
 
 
-def searchable_text(title: str, passage: str) -> str:
-    """What the model embeds and BM25 indexes for a passage: its document's title helps place it."""
-    return f"{title}\n{passage}" if title else passage
+def searchable_text(title: str, passage: str, section: Sequence[str] = ()) -> str:
+    """What the model embeds and BM25 indexes for a passage: its document's title and the
+    headings above it help place it (a passage without a section path reads as it always has)."""
+    place = " › ".join(part for part in (title, *section) if part)
+    return f"{place}\n{passage}" if place else passage
 
 
 def write_segment(
@@ -154,7 +159,9 @@ def write_segment(
             raise ValueError("segment passages must be sorted by id")
         np.save(staging / IDS_FILE, ids)
         titles = {document.doc_id: document.title for document in documents}
-        Postings.build([searchable_text(titles[p.doc_id], p.text) for p in passages]).save(staging / POSTINGS_FOLDER)
+        Postings.build([searchable_text(titles[p.doc_id], p.text, p.section) for p in passages]).save(
+            staging / POSTINGS_FOLDER
+        )
         index = VectorIndex.empty(vectors.shape[1])
         index.add(ids, vectors)
         index.resized().save(staging / VECTORS_FILE)
@@ -196,8 +203,12 @@ def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Itera
                 ),
             )
             db.executemany(
-                'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text) VALUES (?,?,?,?,?,?,?)',
-                ((p.id, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text) for p in passages),
+                'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text, section) '
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    (p.id, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text, _section_json(p.section))
+                    for p in passages
+                ),
             )
     finally:
         db.close()
@@ -313,6 +324,11 @@ class Segment:
         return any(row["name"] == "tags" for row in self.db.execute("PRAGMA table_info(documents)"))
 
     @cached_property
+    def has_sections(self) -> bool:
+        """Segments written before section paths were recorded have no `section` column."""
+        return any(row["name"] == "section" for row in self.db.execute("PRAGMA table_info(passages)"))
+
+    @cached_property
     def document_facts(self) -> tuple[list[DocumentFacts], np.ndarray]:
         """Every document's facts, and for each passage row (in `ids` order) its document's
         position in that list; read once, since a segment never changes."""
@@ -351,10 +367,11 @@ class Segment:
         found = []
         for chunk in _chunks([int(i) for i in ids]):
             marks = ",".join("?" * len(chunk))
+            section = "p.section" if self.has_sections else "NULL"
             found += [
-                StoredPassage(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+                StoredPassage(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], _section(row[8]))
                 for row in self.db.execute(
-                    'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source '
+                    f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source, {section} '
                     f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({marks})",
                     chunk,
                 )
@@ -406,7 +423,16 @@ class Segment:
             if row["doc_id"] not in exclude
         ]
         passages = [
-            PassageRecord(row["id"], row["doc_id"], row["ordinal"], row["start"], row["end"], row["page"], row["text"])
+            PassageRecord(
+                row["id"],
+                row["doc_id"],
+                row["ordinal"],
+                row["start"],
+                row["end"],
+                row["page"],
+                row["text"],
+                _section(row["section"]) if self.has_sections else (),
+            )  # fmt: skip
             for row in self.db.execute("SELECT * FROM passages ORDER BY id")
             if row["doc_id"] not in exclude
         ]
@@ -417,6 +443,14 @@ class Segment:
         yield from self.db.execute(
             "SELECT p.id, p.doc_id, p.text, d.title FROM passages p JOIN documents d USING (doc_id) ORDER BY p.id"
         )
+
+
+def _section_json(section: Sequence[str]) -> str | None:
+    return json.dumps(list(section)) if section else None
+
+
+def _section(stored: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(stored)) if stored else ()
 
 
 def _chunks(values: list, size: int = 900) -> Iterator[list]:

@@ -1,21 +1,45 @@
-"""HTML (.html, .htm, .xhtml): the main text without navigation, scripts or markup. Read in the
-bounded worker process, and in one walk of the tree: a page nested 200,000 elements deep costs
-what its size does (inserting a line break around each block element was quadratic in depth)."""
+"""HTML (.html, .htm, .xhtml): the main text without navigation, scripts or markup, as blocks
+(headings, paragraphs, list items, definitions, table rows, code, quotes).
+
+The page source's line breaks inside a paragraph are wrapping, not structure: they become spaces,
+so a sentence is never cut where the author's editor wrapped it. `pre` keeps its lines.
+
+Read in the bounded worker process. The blocks come from one recursive walk of the tree; a page
+nested deeper than Python's recursion allows (hostile, or broken) is read as plain text in one
+pass over the tree with an explicit stack, without blocks.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from qa.ingest.blocks import BlockKind, BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
-_BLOCK_TAGS = (
-    "p div section article main header footer aside nav h1 h2 h3 h4 h5 h6 li ul ol dl dt dd "
-    "blockquote pre table tr td th caption figure figcaption br hr address details summary"
-).split()
-_BLOCKS = frozenset(_BLOCK_TAGS)
 _DROP_TAGS = "script style noscript template svg canvas iframe object embed head form button".split()
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
+# Elements whose inline content is a block of their own kind.
+_BLOCK_KINDS: dict[str, BlockKind] = {
+    "p": "paragraph",
+    "li": "item",
+    "dt": "term",
+    "dd": "description",
+    "blockquote": "quote",
+    "caption": "paragraph",
+    "figcaption": "paragraph",
+    "summary": "paragraph",
+    "address": "paragraph",
+}
+# Elements that only hold blocks: their inline text is a block of the kind around them.
+_CONTAINERS = frozenset(
+    "div section article main header footer aside nav ul ol dl table thead tbody tfoot figure details "
+    "center hr body html menu fieldset".split()
+)
+_CELLS = frozenset({"td", "th"})
+# A paragraph that is only bold words, this short, reads as a heading below h6.
+_BOLD_HEADING_WORDS = 12
 
 
 def read_html(path: Path, limits=None) -> ParsedFile:
@@ -29,11 +53,104 @@ def read_html(path: Path, limits=None) -> ParsedFile:
     body = soup.find("main") or soup.find("article") or soup.body or soup
     for tag in body.find_all(["nav", "footer", "aside"]):
         tag.decompose()
-    text = normalize_text(_text_with_breaks(body))
+    try:
+        built = _Walker().read(body)
+    except RecursionError:
+        built = None
+    text = built.text if built is not None else normalize_text(_text_with_breaks(body))
     if not title:
         heading = body.find(["h1", "h2"])
         title = normalize_text(heading.get_text(" ")) if heading else title_from_lines(text.split("\n"))
-    return ParsedFile(text, title)
+    return ParsedFile(text, title, blocks=tuple(built.blocks) if built is not None else ())
+
+
+class _Walker:
+    """Walks the element tree once, gathering inline text until a block boundary."""
+
+    def __init__(self) -> None:
+        self.out = BlockText()
+        self.buffer: list[str] = []
+        self.kind: BlockKind = "paragraph"
+
+    def read(self, root) -> BlockText:
+        self._children(root)
+        self._flush()
+        return self.out
+
+    def _flush(self) -> None:
+        raw = "".join(self.buffer)
+        self.buffer = []
+        if raw.strip():
+            self.out.add(self.kind, raw)
+
+    def _children(self, element) -> None:
+        from bs4 import NavigableString, Tag
+        from bs4.element import PreformattedString
+
+        for child in element.children:
+            if isinstance(child, PreformattedString):  # comments, doctypes, CDATA
+                continue
+            if isinstance(child, NavigableString):
+                self.buffer.append(str(child))
+            elif isinstance(child, Tag):
+                self._element(child)
+
+    def _element(self, tag) -> None:
+        name = tag.name
+        if name == "br":
+            self._flush()
+        elif name == "pre":
+            self._flush()
+            self.out.add("code", tag.get_text(""))
+        elif name in _HEADINGS:
+            self._flush()
+            self.out.add("heading", tag.get_text(" "), _HEADINGS[name])
+        elif name == "tr":
+            self._flush()
+            self._row(tag)
+        elif name == "p" and _bold_only(tag):
+            self._flush()
+            self.out.add("heading", tag.get_text(" "), 7)
+        elif name in _BLOCK_KINDS or name in _CONTAINERS or name in _CELLS:
+            self._flush()
+            outer = self.kind
+            self.kind = _BLOCK_KINDS.get(name, outer)
+            self._children(tag)
+            self._flush()
+            self.kind = outer
+        else:  # inline: its text runs on in the block around it
+            self._children(tag)
+
+    def _row(self, row) -> None:
+        """A row of plain cells is one block, a line for each cell; a row whose cells hold
+        blocks of their own (a layout table) is read cell by cell."""
+        cells = row.find_all(_CELLS, recursive=False)
+        if any(cell.find(_BLOCK_TAGS) for cell in cells):
+            outer = self.kind
+            for cell in cells:
+                self.kind = "paragraph"
+                self._children(cell)
+                self._flush()
+            self.kind = outer
+            return
+        texts = [" ".join(cell.get_text(" ").split()) for cell in cells]
+        kind: BlockKind = "table_head" if cells and all(cell.name == "th" for cell in cells) else "row"
+        self.out.add(kind, "\n".join(text for text in texts if text), keep_lines=True)
+
+
+_BLOCK_TAGS = [*_BLOCK_KINDS, *_CONTAINERS, *_HEADINGS, "pre", "tr", "br"]
+_BLOCKS = frozenset([*_BLOCK_TAGS, *_CELLS])  # where the flat walk breaks lines
+
+
+def _bold_only(paragraph) -> bool:
+    """`<p><b>Maximum length of a string</b></p>`: all its words inside one b or strong."""
+    from bs4 import NavigableString
+
+    children = [c for c in paragraph.children if not (isinstance(c, NavigableString) and not c.strip())]
+    if len(children) != 1 or getattr(children[0], "name", None) not in ("b", "strong"):
+        return False
+    words = children[0].get_text(" ").split()
+    return 0 < len(words) <= _BOLD_HEADING_WORDS
 
 
 def _text_with_breaks(root) -> str:

@@ -1,5 +1,7 @@
 """Markdown (.md, .markdown), with its YAML front matter read for `title:` and `tags:` and left out
-of the text, so it is neither searched nor quoted.
+of the text, so it is neither searched nor quoted. The text is read as blocks (headings, list
+items, quotes, table rows, fenced code, paragraphs); a paragraph's wrapped lines are joined by
+spaces, and the Markdown marks (`#`, `-`, `>`, `|`) stay in the text as they are in the file.
 
 Linear in the file, as text is, once the front matter is bounded: YAML is read with aliases refused
 (a "billion laughs" block of 433 bytes stood for 425 MB) and only from a block of at most
@@ -14,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from qa.errors import UnreadableFile
+from qa.ingest.blocks import BlockKind, BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
@@ -30,7 +33,8 @@ MAX_TAG_CHARS = 200
 def read_markdown(path: Path, limits=None) -> ParsedFile:
     raw = decode_bytes(path.read_bytes()).replace("\r\n", "\n")
     meta, body = split_front_matter(raw)
-    text = normalize_text(body)
+    built = markdown_blocks(body)
+    text = built.text
     title = meta.get("title") if isinstance(meta.get("title"), str) else ""
     tags = front_matter_tags(meta)
     if len(tags) > MAX_TAGS:
@@ -39,7 +43,71 @@ def read_markdown(path: Path, limits=None) -> ParsedFile:
         raise UnreadableFile(
             f"a tag of {len(too_long[0]):,} characters in its front matter, over the limit of {MAX_TAG_CHARS}"
         )
-    return ParsedFile(text, normalize_text(title) or title_from_lines(text.split("\n")), None, tags)
+    title = normalize_text(title) or title_from_lines(text.split("\n"))
+    return ParsedFile(text, title, None, tags, tuple(built.blocks))
+
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+_QUOTE = re.compile(r"^ {0,3}>")
+_ROW = re.compile(r"^\s*\|")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_RULE = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+
+
+def markdown_blocks(body: str) -> BlockText:
+    """The blocks of a Markdown text, by its lines (CommonMark's common cases, not every corner)."""
+    out = BlockText()
+    lines = body.split("\n")
+    current: list[str] = []
+    kind: BlockKind = "paragraph"
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            out.add(kind, " ".join(current))
+        current = []
+
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        fence = _FENCE.match(line)
+        if fence:
+            flush()
+            code = [line]
+            while index < len(lines):
+                code.append(lines[index])
+                index += 1
+                if lines[index - 1].strip().startswith(fence.group(1)):
+                    break
+            out.add("code", "\n".join(code))
+        elif not line.strip() or _RULE.match(line) and not (current and line.strip().startswith("-")):
+            flush()
+        elif heading := _ATX.match(line):
+            flush()
+            out.add("heading", line, len(heading.group(1)))
+        elif current and kind == "paragraph" and _SETEXT.match(line):
+            text = " ".join(current)
+            current = []
+            out.add("heading", text, 1 if line.strip().startswith("=") else 2)  # the underline is markup
+        elif _ITEM.match(line) or _QUOTE.match(line) or _ROW.match(line):
+            flush()
+            kind = "item" if _ITEM.match(line) else "quote" if _QUOTE.match(line) else "row"
+            if kind == "row" and index < len(lines) and _TABLE_RULE.match(lines[index]):
+                kind = "table_head"
+            current = [line]
+        elif current and kind in ("item", "quote") and line.startswith((" ", "\t")) or current and kind == "quote":
+            current.append(line)  # a wrapped list item or quote goes on
+        else:
+            if current and kind != "paragraph":
+                flush()
+            kind = "paragraph" if not current else kind
+            current.append(line)
+    flush()
+    return out
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -14,18 +14,21 @@ from typing import TYPE_CHECKING
 from qa.errors import UnreadableFile
 
 if TYPE_CHECKING:
+    from qa.ingest.blocks import Block
     from qa.ingest.limits import ReadLimits
 
 
 @dataclass(frozen=True)
 class ParsedFile:
     """What a reader makes of one file: normalised text, a title ('' when it has none), where
-    each page starts in `text` (paged formats), and tags (Markdown front matter's `tags:`)."""
+    each page starts in `text` (paged formats), tags (Markdown front matter's `tags:`), and the
+    blocks of a structured format (HTML, Markdown: `qa.ingest.blocks`; empty for plain text)."""
 
     text: str
     title: str = ""
     page_starts: list[int] | None = None
     tags: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""The structure of a document: its blocks (headings, paragraphs, list items, definitions, table
+rows, code, quotes), each a span of the stored text. Readers of structured formats (HTML,
+Markdown) build the text and its blocks together with `BlockText`, so every span is exact; passages
+are then cut along them (`qa.ingest.sections`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from qa.text.normalize import normalize_text
+
+BlockKind = Literal["heading", "paragraph", "item", "term", "description", "table_head", "row", "code", "quote"]
+
+# Kinds that run on from the block before them without a blank line: the entries of one list,
+# definition list or table.
+_LISTED = frozenset({"item", "term", "description", "table_head", "row"})
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a document: `text[start:end]` is its words. `level` is a heading's depth
+    (1 for h1 … 6 for h6, 7 for a paragraph that is only bold words, which reads as a heading
+    below them all); 0 for other kinds."""
+
+    kind: BlockKind
+    start: int
+    end: int
+    level: int = 0
+
+
+class BlockText:
+    """The stored text and its blocks, built block by block. Each piece is normalised as
+    `normalize_text` would (so the text is still normalised text): prose has its line breaks
+    made spaces, since the source's line wrapping is not structure; code keeps its lines."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.blocks: list[Block] = []
+
+    def add(self, kind: BlockKind, raw: str, level: int = 0, keep_lines: bool = False) -> Block | None:
+        """Append a block (`keep_lines`: its line breaks are structure, as code's and a table
+        row's cells are); None when it has no words."""
+        keep_lines = keep_lines or kind == "code"
+        piece = normalize_text(raw) if keep_lines else normalize_text(" ".join(raw.split()))
+        if not piece:
+            return None
+        if self.blocks:
+            separator = "\n" if kind in _LISTED and self.blocks[-1].kind in _LISTED else "\n\n"
+            self._parts.append(separator)
+            self._length += len(separator)
+        block = Block(kind, self._length, self._length + len(piece), level)
+        self._parts.append(piece)
+        self._length += len(piece)
+        self.blocks.append(block)
+        return block
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+
+def section_paths(text: str, blocks: list[Block] | tuple[Block, ...]) -> list[tuple[str, ...]]:
+    """For each block, the headings above it, outermost first (a heading's own path ends with it)."""
+    open_headings: list[tuple[int, str]] = []
+    paths = []
+    for block in blocks:
+        if block.kind == "heading":
+            while open_headings and open_headings[-1][0] >= block.level:
+                open_headings.pop()
+            open_headings.append((block.level, heading_words(text[block.start : block.end])))
+        paths.append(tuple(words for _, words in open_headings))
+    return paths
+
+
+def heading_words(heading: str) -> str:
+    """A heading as a section name: Markdown's `#` marks and trailing colons left out."""
+    return heading.strip().lstrip("#").strip().rstrip("#").strip().rstrip(":").strip()

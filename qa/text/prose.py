@@ -1,0 +1,28 @@
+"""Is this sentence prose? What a highlight should be (issue 18): a whole sentence of words,
+not a code line, a heading, a prompt or a fragment.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_WORDS = 4
+_ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
+_PROMPTS = ("sqlite>", "$ ", ">>>", "...>", "#include", "#define", "C:\\", "% ")
+_CODE_ENDS = (";", "{", "}", "(", ",", "\\")
+_SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
+
+
+def is_prose_sentence(sentence: str) -> bool:
+    """Four words or more, on one line, starting like a sentence and ending like one, and not
+    mostly symbols (code)."""
+    text = sentence.strip()
+    words = text.split()
+    if len(words) < MIN_WORDS or "\n" in text or not _ENDS.search(text):
+        return False
+    if text.startswith(_PROMPTS) or text.rstrip(".").endswith(_CODE_ENDS):
+        return False
+    first = words[0].lstrip("\"'“‘([")
+    if first[:1].islower() and not any(c in first for c in "_(.0123456789"):
+        return False  # a fragment: it starts in the middle of a sentence
+    return len(_SYMBOLS.findall(text)) <= len(text) * 0.08

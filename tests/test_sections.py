@@ -1,0 +1,239 @@
+"""Passages that follow a document's structure (issue 18): the HTML and Markdown readers' blocks,
+the cut along them, the section path stored, returned and shown, and plain text left as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from qa.collection import Collection
+from qa.ingest.blocks import section_paths
+from qa.ingest.chunking import ChunkingSettings
+from qa.ingest.documents import load_file
+from qa.ingest.indexing import IndexOptions, index_paths, passage_spans
+from qa.ingest.readers.html import read_html
+from qa.ingest.readers.markdown import read_markdown
+from qa.ingest.readers.text import read_text
+from qa.ingest.sections import split_sections
+from qa.store.segment import searchable_text
+from qa.text.normalize import normalize_text
+from tests.fakes import FakeEncoder
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+PAGE = """<html><head><title>Handbook</title></head><body>
+<nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<main>
+<h1>Handbook</h1>
+<p>This handbook says how we
+work together, and what the
+company pays for.</p>
+<h2>Travel</h2>
+<h3>Expenses</h3>
+<p>Meals are paid up to thirty euros a day
+when you travel for work.</p>
+<ul><li>Taxis need a receipt from the driver.</li><li>Trains are booked in second class.</li></ul>
+<dl><dt>Per diem</dt><dd>A fixed amount paid for each day away from home.</dd>
+<dt>Mileage</dt><dd>What a kilometre driven in your own car is paid.</dd></dl>
+<table><tr><th>Item</th><th>Limit</th></tr><tr><td>Hotel</td><td>120 euros</td></tr></table>
+<pre>ssh build.example
+make release
+
+make upload</pre>
+<p><b>Claims</b></p>
+<p>Claims are filed within a month of the trip.</p>
+</main>
+<footer>Copyright us</footer>
+</body></html>"""
+
+
+def blocks_of(parsed):
+    return [(b.kind, parsed.text[b.start : b.end]) for b in parsed.blocks]
+
+
+def test_html_blocks_are_spans_of_the_stored_text(tmp_path: Path) -> None:
+    page = tmp_path / "handbook.html"
+    page.write_text(PAGE)
+    parsed = read_html(page)
+    assert normalize_text(parsed.text) == parsed.text  # still normalised text: offsets keep their meaning
+    kinds = blocks_of(parsed)
+    assert ("paragraph", "This handbook says how we work together, and what the company pays for.") in kinds
+    assert ("item", "Taxis need a receipt from the driver.") in kinds
+    assert ("term", "Per diem") in kinds and (
+        "description",
+        "A fixed amount paid for each day away from home.",
+    ) in kinds
+    assert ("table_head", "Item\nLimit") in kinds and ("row", "Hotel\n120 euros") in kinds
+    assert ("code", "ssh build.example\nmake release\n\nmake upload") in kinds  # pre keeps its lines
+    assert ("heading", "Claims") in kinds  # a paragraph of bold words only reads as a heading
+    assert "Home" not in parsed.text and "Copyright" not in parsed.text  # nav and footer dropped
+    headings = [(b.level, parsed.text[b.start : b.end]) for b in parsed.blocks if b.kind == "heading"]
+    assert headings == [(1, "Handbook"), (2, "Travel"), (3, "Expenses"), (7, "Claims")]
+
+
+def test_source_line_breaks_inside_a_paragraph_are_not_sentences(tmp_path: Path) -> None:
+    """The issue's "The global interpreter lock need not" came from the page source's wrapping."""
+    page = tmp_path / "gil.html"
+    page.write_text("<p>The global interpreter lock need not\nbe held while the code waits.</p>")
+    assert read_html(page).text == "The global interpreter lock need not be held while the code waits."
+
+
+def test_markdown_blocks_join_wrapped_lines_and_keep_code(tmp_path: Path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text(
+        "---\ntitle: Notes\n---\n# Travel\n\nMeals are paid\nup to thirty euros.\n\n"
+        "- Taxis need\n  a receipt.\n- Trains\n\n```\nmake\n\nmake upload\n```\n\nSetext\n------\n\nLast words.\n"
+    )
+    parsed = read_markdown(note)
+    assert parsed.title == "Notes"
+    assert blocks_of(parsed) == [
+        ("heading", "# Travel"),
+        ("paragraph", "Meals are paid up to thirty euros."),
+        ("item", "- Taxis need a receipt."),
+        ("item", "- Trains"),
+        ("code", "```\nmake\n\nmake upload\n```"),
+        ("heading", "Setext"),
+        ("paragraph", "Last words."),
+    ]
+    assert section_paths(parsed.text, parsed.blocks)[-1] == ("Travel", "Setext")
+
+
+def sections_of(parsed, target: int = 254, max_tokens: int = 254):
+    encoder = FakeEncoder()
+    spans = split_sections(
+        parsed.text, parsed.blocks, encoder.count_tokens, encoder.token_spans, max_tokens, ChunkingSettings(target)
+    )
+    return [(span.section, parsed.text[span.start : span.end]) for span in spans]
+
+
+def test_passages_start_at_headings_and_carry_their_section_path(tmp_path: Path) -> None:
+    page = tmp_path / "handbook.html"
+    page.write_text(PAGE)
+    passages = sections_of(read_html(page))
+    assert passages[0] == (
+        ("Handbook",),
+        "Handbook\n\nThis handbook says how we work together, and what the company pays for.",
+    )
+    section, text = passages[1]
+    assert section == ("Handbook", "Travel", "Expenses")
+    assert text.startswith("Travel\n\nExpenses\n\nMeals are paid")  # headings stay with their first block
+    per_diem = next(text for _, text in passages if text.startswith("Per diem"))
+    assert per_diem == "Per diem\nA fixed amount paid for each day away from home."  # a definition on its own
+    assert passages[-1] == (
+        ("Handbook", "Travel", "Expenses", "Claims"),
+        "Claims\n\nClaims are filed within a month of the trip.",
+    )
+
+
+def test_long_code_is_cut_only_at_blank_lines_and_nothing_exceeds_the_limit(tmp_path: Path) -> None:
+    parts = ["\n".join(f"step_{part}_{line} = run({line})" for line in range(8)) for part in range(6)]
+    page = tmp_path / "build.md"
+    page.write_text("# Build\n\n```\n" + "\n\n".join(parts) + "\n```\n")
+    parsed = read_markdown(page)
+    passages = sections_of(parsed, target=60, max_tokens=80)
+    encoder = FakeEncoder()
+    assert len(passages) > 1
+    assert all(count <= 80 for count in encoder.count_tokens([text for _, text in passages]))
+    for _, text in passages:
+        body = text.removeprefix("# Build\n\n").strip("`\n")
+        assert all(part in parts for part in body.split("\n\n")), "a code part was cut inside"
+
+
+def test_a_menu_of_short_lines_is_not_a_passage(tmp_path: Path) -> None:
+    page = tmp_path / "menu.html"
+    page.write_text(
+        "<div><ul><li>Home</li><li>About</li><li>Download</li></ul></div>"
+        "<h2>Limits</h2><p>The default setting for the column limit is two thousand columns.</p>"
+    )
+    passages = sections_of(read_html(page))
+    assert passages == [(("Limits",), "Limits\n\nThe default setting for the column limit is two thousand columns.")]
+
+
+def test_plain_text_is_cut_exactly_as_before() -> None:
+    """Plain text (the seeds; SciFact and SQuAD, read as documents without blocks) goes the old way:
+    spans and searchable text hashed from the code before issue 18 (commit 7794a4a)."""
+    before = {
+        "000_5ff8cc3110b41a82.txt": (4, "004a8343b11ea737ff0dbecca9263f16081997b559b71a8b5472251c0cea75da"),
+        "001_f097b54746bb52ed.txt": (7, "b1c4f28dd52f15f3ceb12b05070f88368282de4daf0f2cbdd03876c9863b25a4"),
+        "002_16a2268da3ab4520.txt": (39, "55c595070e6ed76bf6fe300ca074869d9540c2222598a15be4a4e5ef77f4f24f"),
+        "003_3ef2d10c93bb7d3e.txt": (6, "670103a60f1e30aa83ce2012870bd18f928ac7e06566c08dd111eacee2765d4b"),
+        "004_db8b2aaffeb7cb22.txt": (6, "132155dc2345afadf2fdef5fff1b0889783f42a0dc8371a7b8cda8b0f025d6fd"),
+    }
+    encoder = FakeEncoder(max_tokens=128)
+    for name, expected in before.items():
+        parsed = read_text(SEEDS / name)
+        document = load_file(SEEDS / name, SEEDS, name, "0", parsed=parsed)
+        assert document.blocks == ()
+        spans = passage_spans(document, encoder, ChunkingSettings())
+        texts = [searchable_text(parsed.title, document.text[s.start : s.end]) for s in spans]
+        digest = hashlib.sha256(json.dumps([[s.start, s.end] for s in spans] + texts).encode()).hexdigest()
+        assert (len(spans), digest) == expected, name
+
+
+def test_searchable_text_adds_the_section_path_after_the_title() -> None:
+    assert searchable_text("Handbook", "Meals.") == "Handbook\nMeals."
+    assert searchable_text("Handbook", "Meals.", ()) == "Handbook\nMeals."
+    assert searchable_text("Handbook", "Meals.", ("Travel", "Expenses")) == "Handbook › Travel › Expenses\nMeals."
+
+
+@pytest.fixture
+def handbook_index(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "handbook.html").write_text(PAGE)
+    index_dir = tmp_path / "handbook.qa"
+    index_paths([folder], index_dir, IndexOptions(), encoder=FakeEncoder())
+    return index_dir
+
+
+def test_the_citation_carries_the_section_path(handbook_index: Path) -> None:
+    answer = Collection.open(handbook_index, encoder=FakeEncoder()).ask("How much are meals paid when travelling?")
+    best = answer.passages[0]
+    assert best.citation.section == ["Handbook", "Travel", "Expenses"]
+    assert json.loads(answer.model_dump_json())["passages"][0]["citation"]["section"] == [
+        "Handbook",
+        "Travel",
+        "Expenses",
+    ]
+
+
+def test_segments_written_before_section_paths_still_open(handbook_index: Path) -> None:
+    for database in handbook_index.glob("segments/*/passages.sqlite"):
+        with sqlite3.connect(database) as db:
+            db.execute("ALTER TABLE passages DROP COLUMN section")
+    answer = Collection.open(handbook_index, encoder=FakeEncoder()).ask("How much are meals paid when travelling?")
+    assert answer.passages and all(passage.citation.section == [] for passage in answer.passages)
+
+
+def test_the_cli_shows_the_section_path_above_the_quote(handbook_index: Path, fake_model) -> None:
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    result = CliRunner().invoke(
+        app, ["ask", "How much are meals paid when travelling?", "--index", str(handbook_index)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Handbook › Travel › Expenses" in result.output
+    assert result.output.index("Handbook › Travel › Expenses") < result.output.index("Meals are paid")
+
+
+def test_section_paths_survive_a_merge(handbook_index: Path, tmp_path: Path) -> None:
+    from qa.ingest.indexing import compact_index
+
+    other = tmp_path / "more"
+    other.mkdir()
+    (other / "notes.md").write_text("# Notes\n\n## Ferries\n\nThe ferry leaves at nine in the morning every day.\n")
+    index_paths([other], handbook_index, IndexOptions(), encoder=FakeEncoder())
+    compact_index(handbook_index)
+    collection = Collection.open(handbook_index, encoder=FakeEncoder())
+    assert collection.ask("When does the ferry leave?").passages[0].citation.section == ["Notes", "Ferries"]
+    assert collection.ask("How much are meals paid when travelling?").passages[0].citation.section == [
+        "Handbook",
+        "Travel",
+        "Expenses",
+    ]
