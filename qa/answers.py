@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Self
 
 from pydantic import BaseModel, Field
 
@@ -71,11 +72,32 @@ class DocumentInfo(BaseModel):
     modified: datetime | None = Field(default=None, description="The file's modification time when indexed (UTC).")
     tags: list[str] = Field(default_factory=list, description="Markdown front-matter tags, for the `tag` filter.")
 
+    @classmethod
+    def of(cls, document, **more) -> Self:
+        """What `GET /documents` shows of a stored document (qa.store.records.StoredDocument), with
+        what its filters match."""
+        modified = None if document.modified is None else datetime.fromtimestamp(document.modified, UTC)
+        return cls(
+            doc_id=document.doc_id,
+            title=document.title,
+            source=document.source,
+            passages=document.passages,
+            pages=document.pages,
+            type=document.kind,
+            modified=modified,
+            tags=list(document.tags),
+            **more,
+        )
+
 
 class DocumentText(DocumentInfo):
     """A document with its stored text, so a citation can be opened in context."""
 
     text: str
+
+    @classmethod
+    def of(cls, document, **more) -> Self:
+        return super().of(document, text=document.text or "", **more)
 
 
 class IndexStats(BaseModel):

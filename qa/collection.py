@@ -15,11 +15,10 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from embeddings import Encoder
-from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
+from qa.answers import DEFAULT_TOP_K, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
 from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
 from qa.events import OnProgress, ignore
@@ -34,6 +33,7 @@ from qa.ingest.indexing import (
 )
 from qa.ingest.planning import IndexReport
 from qa.ingest.readers import ParsedFile
+from qa.limits import validate_question
 from qa.search.filters import DocumentFilter
 from qa.search.followup import followup_query
 from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
@@ -44,19 +44,9 @@ from qa.store.manifest import manifest_signature
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
-__all__ = ["Collection", "ensure_default_index", "validate_question"]
+__all__ = ["Collection", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
 
 logger = logging.getLogger(__name__)
-
-
-def validate_question(question: str) -> str:
-    """The question stripped, or InvalidQuestion with what is wrong."""
-    if not isinstance(question, str) or not question.strip():
-        raise InvalidQuestion('The question is empty; ask something, e.g. qa ask "Who is Moussa Koussa?"')
-    question = question.strip()
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InvalidQuestion(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
-    return question
 
 
 def ensure_default_index(
@@ -316,7 +306,7 @@ class Collection:
         searcher = self.searcher()
         with self._reading(searcher):
             found = searcher.snapshot.documents()
-        return [DocumentInfo(**_document_fields(d)) for d in found if filters is None or filters.matches(d)]
+        return [DocumentInfo.of(d) for d in found if filters is None or filters.matches(d)]
 
     def document(self, doc_id: str, filters: DocumentFilter | None = None) -> DocumentText:
         """One document with its text; one that `filters` keep out is as not found as a missing one."""
@@ -325,7 +315,7 @@ class Collection:
             found = searcher.snapshot.document(doc_id)
         if found is None or (filters is not None and not filters.matches(found)):
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
-        return DocumentText(**_document_fields(found), text=found.text or "")
+        return DocumentText.of(found)
 
     def stats(self) -> IndexStats:
         manifest = self.manifest
@@ -393,18 +383,3 @@ class Collection:
         if encoder is not None and options.quantize is not None and options.quantize != encoder.quantized:
             return None
         return encoder
-
-
-def _document_fields(document) -> dict:
-    """What `GET /documents` shows of a stored document, with what its filters match."""
-    modified = None if document.modified is None else datetime.fromtimestamp(document.modified, UTC)
-    return {
-        "doc_id": document.doc_id,
-        "title": document.title,
-        "source": document.source,
-        "passages": document.passages,
-        "pages": document.pages,
-        "type": document.kind,
-        "modified": modified,
-        "tags": list(document.tags),
-    }

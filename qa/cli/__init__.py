@@ -76,7 +76,7 @@ def ask(
     --in, --doc, --type, --since, --until and --tag limit the documents searched.
     """
     from qa.cli.render import print_answer
-    from qa.collection import validate_question
+    from qa.limits import validate_question
 
     with user_errors():
         questions = [validate_question(question)] if question != "-" else None
