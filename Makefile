@@ -36,8 +36,8 @@ browser-deps:
 test: setup browser-deps
 	$(PY) -m pytest -q
 
-test-fast: setup   ## the fake encoder only: no model, no browser (about 30 s), with line coverage
-	$(PY) -m pytest -q -m "not slow and not browser" --cov=qa --cov=api --cov=embeddings --cov-report=term:skip-covered
+test-fast: setup   ## the fake encoder only: no model, no browser, on both cores (pytest-xdist), with line coverage
+	$(PY) -m pytest -q -n 2 -m "not slow and not browser" --cov=qa --cov=api --cov=embeddings --cov-report=term:skip-covered
 
 docs: setup        ## regenerate docs/cli.md from the commands' --help (a test fails when it is stale)
 	$(PY) -m qa.cli.reference > docs/cli.md
