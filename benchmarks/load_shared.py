@@ -99,16 +99,24 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+async def _connect(host: str, port: int, tally: dict):
+    """(reader, writer) of a new connection, counted as opened; None (after a pause) when refused."""
+    try:
+        connection = await asyncio.open_connection(host, port)
+    except OSError:
+        tally["refused"] += 1
+        await asyncio.sleep(0.5)
+        return None
+    tally["opened"] += 1
+    return connection
+
+
 async def idle_connection(host: str, port: int, until: float, tally: dict) -> None:
     """A connection that sends nothing, opened again whenever the server closes it, until `until`."""
     while time.monotonic() < until:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            tally["refused"] += 1
-            await asyncio.sleep(0.5)
+        if (connection := await _connect(host, port, tally)) is None:
             continue
-        tally["opened"] += 1
+        reader, writer = connection
         opened = time.monotonic()
         try:
             await asyncio.wait_for(reader.read(1024), timeout=max(0.01, until - time.monotonic()))
@@ -132,13 +140,9 @@ async def slow_anonymous_upload(host: str, port: int, until: float, tally: dict)
         '--slowslowslow\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n\r\n'
     ).encode()
     while time.monotonic() < until:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            tally["refused"] += 1
-            await asyncio.sleep(0.5)
+        if (connection := await _connect(host, port, tally)) is None:
             continue
-        tally["opened"] += 1
+        reader, writer = connection
         opened, sent = time.monotonic(), 0
 
         async def trickle(writer: asyncio.StreamWriter = writer) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server_fixtures import free_port, wait_for
+from tests.server_fixtures import free_port, stop, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -146,11 +146,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         wait_for(f"{api}/health", server, timeout=300, log=log)
         yield Site(api=api, host=host, pages=pages, index=work / "corpus.qa")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout=15)
         host_server.shutdown()
 
 

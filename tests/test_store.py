@@ -197,18 +197,21 @@ def test_every_answer_comes_from_one_generation_during_a_stream_of_updates(tmp_p
 # Crash safety -----------------------------------------------------------------------------------
 
 PIPES = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+# `qa` with the fake encoder, killed (SIGKILL) at the KILL_AT_FSYNC-th fsync; with KILL_IN, only
+# fsyncs made inside a function of that name count.
 KILL_AT = """
-import os, signal, sys
+import os, signal, sys, traceback
 import embeddings
 from tests.fakes import FAKE_MODEL, load_fake
 embeddings.register_encoder(embeddings.DEFAULT_MODEL, load_fake)
 embeddings.register_encoder(FAKE_MODEL, load_fake)
-target, calls = int(os.environ.get("KILL_AT_FSYNC", "0")), [0]
+where, target, calls = os.environ.get("KILL_IN", ""), int(os.environ.get("KILL_AT_FSYNC", "0")), [0]
 real_fsync = os.fsync
 def fsync(descriptor):
-    calls[0] += 1
-    if calls[0] == target:
-        os.kill(os.getpid(), signal.SIGKILL)
+    if not where or where in {frame.name for frame in traceback.extract_stack(limit=6)}:
+        calls[0] += 1
+        if calls[0] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
     return real_fsync(descriptor)
 os.fsync = fsync
 from qa.cli import main

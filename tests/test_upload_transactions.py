@@ -337,29 +337,9 @@ def test_what_the_server_stores_is_the_owners_alone(tmp_path, fake_encoder) -> N
 # A server killed during uploads ------------------------------------------------------------------
 
 
-# `qa serve` with the fake encoder that kills itself at the n-th fsync made inside a function of
-# the given name: an upload's plan (`write`, nothing moved yet), a segment (`write_segment`, the
-# files in place, nothing committed), the manifest (`write_manifest`: its second fsync comes after
-# the rename, so the upload is committed but the server never answered).
-KILLED_SERVE = """
-import os, signal, sys, traceback
-import embeddings
-from tests.fakes import FAKE_MODEL, load_fake
-embeddings.register_encoder(embeddings.DEFAULT_MODEL, load_fake)
-embeddings.register_encoder(FAKE_MODEL, load_fake)
-where, target, calls = os.environ["KILL_IN"], int(os.environ["KILL_AT"]), [0]
-real_fsync = os.fsync
-def fsync(descriptor):
-    if where in {frame.name for frame in traceback.extract_stack(limit=6)}:
-        calls[0] += 1
-        if calls[0] == target:
-            os.kill(os.getpid(), signal.SIGKILL)
-    return real_fsync(descriptor)
-os.fsync = fsync
-from qa.cli import main
-sys.argv = ["qa", *sys.argv[1:]]
-main()
-"""
+# Kill points of an upload (tests.test_store.KILL_AT): its plan (`write`, nothing moved yet), a
+# segment (`write_segment`, the files in place, nothing committed), the manifest (`write_manifest`:
+# its second fsync comes after the rename, so the upload is committed but the server never answered).
 
 
 def digest(data: bytes) -> str:
@@ -380,7 +360,7 @@ def test_a_server_killed_during_20_uploads_leaves_every_document_fully_in_or_out
     from qa.server.uploads import IncomingFile, add_documents, recover_uploads
     from qa.store import Snapshot
     from tests.server_fixtures import free_port, small_index, wait_for
-    from tests.test_store import PIPES
+    from tests.test_store import KILL_AT, PIPES
 
     index_dir = small_index(tmp_path, fake_encoder)
     documents_dir = uploads_dir(index_dir)
@@ -395,8 +375,8 @@ def test_a_server_killed_during_20_uploads_leaves_every_document_fully_in_or_out
 
     def serve(kill_in: str = "", kill_at: int = 0) -> tuple[subprocess.Popen, str]:
         port = free_port()
-        command = [sys.executable, "-c", KILLED_SERVE, "serve", "--index", str(index_dir), "--port", str(port)]
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "KILL_IN": kill_in or "-", "KILL_AT": str(kill_at)}
+        command = [sys.executable, "-c", KILL_AT, "serve", "--index", str(index_dir), "--port", str(port)]
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "KILL_IN": kill_in, "KILL_AT_FSYNC": str(kill_at)}
         process = subprocess.Popen(command, env=env, **PIPES)
         wait_for(f"http://127.0.0.1:{port}/health", process)
         return process, f"http://127.0.0.1:{port}"
