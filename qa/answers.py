@@ -38,6 +38,11 @@ class Citation(BaseModel):
         default_factory=list,
         description="The headings above the passage in its document, outermost first (HTML and Markdown).",
     )
+    url: str | None = Field(
+        default=None,
+        description="A link that opens the source at the quoted spot, where one is known.",
+    )
+    ocr: bool = Field(default=False, description="True when the quoted text was recognised from an image (OCR).")
 
 
 class AnswerPassage(BaseModel):

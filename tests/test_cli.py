@@ -62,7 +62,7 @@ def test_ask_json_has_the_documented_shape(fake_seeds_index, fake_model):
     assert len(answer["passages"]) == 3
     first = answer["passages"][0]
     assert set(first) == {"rank", "score", "text", "highlight", "context", "citation"}
-    assert set(first["citation"]) == {"doc_id", "source", "title", "start", "end", "page", "section"}
+    assert set(first["citation"]) == {"doc_id", "source", "title", "start", "end", "page", "section", "url", "ocr"}
     assert 0 <= first["highlight"]["start"] < first["highlight"]["end"] <= len(first["text"])
     context, highlight = first["context"], first["highlight"]
     assert 0 <= context["start"] <= highlight["start"] < highlight["end"] <= context["end"] <= len(first["text"])
