@@ -91,7 +91,7 @@ def main() -> None:
                 allowed = searcher.allowed(filters)
                 rows = PassageRows(snapshot)
                 started = time.perf_counter()
-                collection.retriever.rank(searcher, query, RANKED, rows.texts, None, allowed)
+                collection.retriever.rank(searcher, query, RANKED, rows.rows, None, allowed)
                 rank_ms[name].append((time.perf_counter() - started) * 1000)
 
     base_ask, base_rank = median(ask_ms["none"]), median(rank_ms["none"])

@@ -174,7 +174,7 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
             searcher = collection.searcher()
             for query in queries:
                 started = time.perf_counter()
-                collection.retriever.rank(searcher, query, 20, lambda ids, s=searcher.snapshot: _texts(s, ids))
+                collection.retriever.rank(searcher, query, 20, searcher.snapshot.passages)
                 timings[name].append((time.perf_counter() - started) * 1000)
     figures = {
         name: {"p50_ms": round(median(t), 3), "p95_ms": round(percentile(t, 95), 3)} for name, t in timings.items()
@@ -188,10 +188,6 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     )
     print(f"{names[0]} ÷ compacted: {ratio:.3f} (target ≤ 1.3)")
     return {"search": figures, "ratio": round(ratio, 3), "target_ratio": 1.3, "load_average": load_average()}
-
-
-def _texts(snapshot, ids):
-    return {i: row.text for i, row in snapshot.passages(ids).items()}
 
 
 def synthetic_index(index_dir: Path, size: int, encoder, texts: list[str], vectors: np.ndarray) -> Path:

@@ -3,6 +3,8 @@ behaviour through `Collection.ask` over the real seeds index."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
@@ -40,23 +42,36 @@ class FakeSource:
         return self.scores(terms)
 
 
+@dataclass(frozen=True)
+class Row:
+    """A candidate's row as ranking reads it: its text, page and section path."""
+
+    text: str
+    doc_id: str = ""
+    section: tuple[str, ...] = ()
+
+
 class Ranker:
     """`search(query_vector, text, k, mode)` over a fake source, as the collection calls ranking."""
 
-    def __init__(self, source: FakeSource, settings: RetrievalSettings, texts: dict[int, str]) -> None:
-        self.source, self.retriever, self.texts = source, HybridRetriever(settings), texts
+    def __init__(self, source: FakeSource, settings: RetrievalSettings, rows: dict[int, Row]) -> None:
+        self.source, self.retriever, self.rows = source, HybridRetriever(settings), rows
 
     def search(self, vector, text: str, k: int, mode: str | None = None) -> list[Hit]:
         query = Query(text=text, terms=question_terms(text), vector=vector)
-        found = lambda wanted: {i: self.texts[i] for i in wanted if i in self.texts}  # noqa: E731
+        found = lambda wanted: {i: self.rows[i] for i in wanted if i in self.rows}  # noqa: E731
         return self.retriever.rank(self.source, query, k, found, mode).hits
 
 
-def retriever(dense: list[float], lexical: list[float], texts: dict[int, str] | None = None, **settings) -> Ranker:
-    """Passages 10, 11, … whose cosine to the query vector [1, 0] is `dense[i]`."""
+def retriever(
+    dense: list[float], lexical: list[float], texts: dict[int, str | Row] | None = None, **settings
+) -> Ranker:
+    """Passages 10, 11, … whose cosine to the query vector [1, 0] is `dense[i]`; `texts` gives
+    some of them a text (or a whole row, with page and section path)."""
     ids = list(range(10, 10 + len(dense)))
     vectors = np.array([[c, np.sqrt(max(0.0, 1 - c * c))] for c in dense], dtype=np.float32).reshape(-1, 2)
-    return Ranker(FakeSource(ids, vectors, lexical), RetrievalSettings(**settings), texts or {})
+    rows = {i: row if isinstance(row, Row) else Row(row) for i, row in (texts or {}).items()}
+    return Ranker(FakeSource(ids, vectors, lexical), RetrievalSettings(**settings), rows)
 
 
 QUERY = np.array([1.0, 0.0], dtype=np.float32)
@@ -106,6 +121,39 @@ def test_a_passage_whose_one_sentence_holds_the_question_moves_up():
     hits = search(QUERY, "harbour cranes painted red", 2)
     assert ranked_ids(hits) == [11, 10]
     assert hits[0].sentence is not None and hits[0].sentence.start == 0
+
+
+def test_a_section_of_the_page_about_the_topic_beats_a_page_that_mentions_it_once():
+    # 10 and 11 tie on both signals; 11's page (wal.html) has another strong section, 12.
+    rows = {
+        10: Row("Quirks: WAL mode must be enabled.", "quirks.html", ("Quirks", "WAL")),
+        11: Row("WAL mode is enabled by a pragma.", "wal.html", ("Write-Ahead Logging", "Activating")),
+        12: Row("WAL mode keeps a separate log file.", "wal.html", ("Write-Ahead Logging", "How WAL works")),
+    }
+    hits = retriever([0.8, 0.8, 0.7], [2.0, 2.0, 1.0], rows).search(QUERY, "journal", 3)
+    assert ranked_ids(hits)[0] == 11
+    # Without it, the first-pass order stands (10 first on a tie).
+    hits = retriever([0.8, 0.8, 0.7], [2.0, 2.0, 1.0], rows, page_support=0).search(QUERY, "journal", 3)
+    assert ranked_ids(hits)[0] == 10
+
+
+def test_plain_documents_get_no_support_from_their_other_passages():
+    # The same tie as above, but plain text (no section path): SciFact abstracts and SQuAD
+    # paragraphs rank as they did.
+    rows = {10: Row("A.", "a.txt"), 11: Row("B.", "b.txt"), 12: Row("C.", "b.txt")}
+    hits = retriever([0.8, 0.8, 0.7], [2.0, 2.0, 1.0], rows).search(QUERY, "journal", 3)
+    assert ranked_ids(hits) == [10, 11, 12]
+
+
+def test_a_list_of_links_ranks_below_prose_that_scores_the_same():
+    rows = {
+        10: Row("Keyword Index\nVACUUM\nVACUUM INTO\nvacuum_limit\nvacuum.html", "keyword_index.html"),
+        11: Row("The VACUUM command rebuilds the database file, repacking it into less disk space.", "vacuum.html"),
+    }
+    hits = retriever([0.7, 0.7], [3.0, 3.0], rows).search(QUERY, "journal", 2)
+    assert ranked_ids(hits) == [11, 10]
+    hits = retriever([0.7, 0.7], [3.0, 3.0], rows, furniture_penalty=0).search(QUERY, "journal", 2)
+    assert ranked_ids(hits) == [10, 11]
 
 
 def test_best_sentence_weighs_rare_terms_more():

@@ -75,6 +75,27 @@ def test_html_blocks_are_spans_of_the_stored_text(tmp_path: Path) -> None:
     assert headings == [(1, "Handbook"), (2, "Travel"), (3, "Expenses"), (7, "Claims")]
 
 
+def test_a_reference_entry_reads_as_a_section_and_hidden_text_is_left_out(tmp_path: Path) -> None:
+    """As in a manual's list of commands: a hidden anchor heading, then the entry's signature set
+    in bold and italics, then its description (the SQLite pragma page)."""
+    page = tmp_path / "pragma.html"
+    page.write_text(
+        "<h1>PRAGMA Statements</h1>"
+        '<h _id=pragma_journal_mode style="display:none"> PRAGMA journal_mode</h><hr>'
+        "<p><b>PRAGMA </b><i>schema.</i><b>journal_mode;<br>PRAGMA </b><i>schema.</i><b>journal_mode = WAL</b></p>"
+        "<p>The WAL journaling mode is persistent; after being set it stays in effect.</p>"
+        '<p hidden>Not shown to readers.</p><div style="DISPLAY: none">Nor this.</div>'
+    )
+    parsed = read_html(page)
+    assert "shown" not in parsed.text and "Nor this" not in parsed.text
+    persistent = next(b for b in parsed.blocks if "persistent" in parsed.text[b.start : b.end])
+    path = section_paths(parsed.text, parsed.blocks)[parsed.blocks.index(persistent)]
+    assert path[0] == "PRAGMA Statements" and "journal_mode" in path[1]
+    # A paragraph with more than bold and italics in it is still a paragraph.
+    page.write_text("<p><b>Note:</b> the WAL mode is <a href=x>persistent</a>.</p>")
+    assert [b.kind for b in read_html(page).blocks] == ["paragraph"]
+
+
 def test_source_line_breaks_inside_a_paragraph_are_not_sentences(tmp_path: Path) -> None:
     """The issue's "The global interpreter lock need not" came from the page source's wrapping."""
     page = tmp_path / "gil.html"

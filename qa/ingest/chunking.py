@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.text.prose import is_prose_line as is_prose
 from qa.text.sentences import sentence_spans
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSpans = Callable[[Sequence[str]], list[list[tuple[int, int]]]]
 
-_SENTENCE_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
 _LINE_BREAK = re.compile("\n")
 
 
@@ -43,12 +43,6 @@ class _Sentence:
     tokens: int
     paragraph: int
     prose: bool
-
-
-def is_prose(line: str) -> bool:
-    """Ten words or more, or four and more ending like a sentence: the rest is page furniture."""
-    words = len(line.split())
-    return words >= 10 or (words >= 4 and bool(_SENTENCE_END.search(line)))
 
 
 def split_passages(

@@ -6,20 +6,26 @@ Hybrid ranking, as measured on the public sets (docs/EVALUATION.md):
    passage's BM25 score blended with the BM25 score of its best sentence, each divided by the
    best such score among the candidates (so both lie in 0–1 like the cosine);
 3. sentences are scored only for the `rerank_depth` best candidates of a first pass (the
-   passage-level sum); the rest keep their first-pass order below them.
+   passage-level sum); the rest keep their first-pass order below them;
+4. among those leading candidates, the structure of the pages counts (issue 18): a passage of a
+   structured page (one with a section path) gains from the best other leading passage of the
+   same page, so the page that explains a topic in several sections beats a page that mentions
+   it once; a passage made mostly of short lines that are not prose (menus, link lists, index
+   entries) loses a little.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 
 from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
 from qa.search.sentence_scores import SentenceScore, best, score_sentences
+from qa.text.prose import is_furniture_line
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -33,7 +39,9 @@ class RetrievalSettings:
     candidates: int = 100
     dense_weight: float = 0.7
     sentence_weight: float = 0.5
-    rerank_depth: int = 20
+    rerank_depth: int = 30
+    page_support: float = 0.3
+    furniture_penalty: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,15 @@ class Ranking:
         return self.confidence.confident
 
 
-PassageTexts = Callable[[Sequence[int]], Mapping[int, str]]
+class Candidate(Protocol):
+    """What ranking reads of a candidate passage (a stored passage row has it)."""
+
+    text: str
+    doc_id: str
+    section: Sequence[str]
+
+
+Candidates = Callable[[Sequence[int]], Mapping[int, Candidate]]
 
 
 @dataclass(frozen=True)
@@ -95,10 +111,9 @@ class HybridRetriever:
     def __init__(self, settings: RetrievalSettings = RetrievalSettings()) -> None:
         self.settings = settings
 
-    def rank(
-        self, source, query: Query, k: int, texts: PassageTexts, mode: Mode | None = None, allowed=None
-    ) -> Ranking:
-        """The `k` best passages, best first; `texts(ids)` gives passage texts for sentence scoring.
+    def rank(self, source, query: Query, k: int, texts: Candidates, mode: Mode | None = None, allowed=None) -> Ranking:
+        """The `k` best passages, best first; `texts(ids)` gives the leading candidates' rows
+        (text, document, section path) for sentence scoring and the page signals.
 
         With `allowed` (the passages a filter lets through), both the dense and the lexical
         candidates come from those passages only, so `k` come back whenever `k` of them match.
@@ -151,13 +166,15 @@ class HybridRetriever:
         order = np.argsort(-fused, kind="stable")
         head = order[: self.settings.rerank_depth]
         found = texts([int(i) for i in ids[head]])
-        head_texts = [found.get(int(i), "") for i in ids[head]]
+        head_rows = [found.get(int(i)) for i in ids[head]]
+        head_texts = [row.text if row is not None else "" for row in head_rows]
         best_sentences = [best(row) for row in score_sentences(head_texts, terms, idf)]
         sentence = np.array([s.score if s else 0.0 for s in best_sentences], dtype=np.float32)
         sentence_norm = sentence / sentence.max() if sentence.max() > 0 else sentence
         weight = self.settings.dense_weight
         lexical_head = self.head_lexical(HeadCandidates(lexical_norm[head], sentence_norm, head_texts, terms, idf))
         rescored = weight * dense[head] + (1 - weight) * lexical_head
+        rescored = rescored + self.page_signals(head_rows, fused[head])
         head_order = np.argsort(-rescored, kind="stable")
         hits = [
             Hit(
@@ -169,6 +186,27 @@ class HybridRetriever:
             hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
         return hits
 
+    def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray) -> np.ndarray:
+        """What the leading candidates' pages add to their scores: the best other leading
+        passage of the same structured page (times `page_support`), less the share of the
+        passage's text in furniture lines (times `furniture_penalty`)."""
+        settings = self.settings
+        extra = np.zeros(len(rows), dtype=np.float32)
+        best_of_page: dict[str, list[float]] = {}
+        for row, score in zip(rows, fused):
+            if row is not None and row.section:
+                best_of_page.setdefault(row.doc_id, []).append(float(score))
+        for i, row in enumerate(rows):
+            if row is None:
+                continue
+            if settings.page_support and row.section:
+                others = sorted(best_of_page[row.doc_id], reverse=True)
+                others.remove(float(fused[i]))
+                extra[i] += settings.page_support * (others[0] if others else 0.0)
+            if settings.furniture_penalty:
+                extra[i] -= settings.furniture_penalty * furniture_share(row.text)
+        return extra
+
     def head_lexical(self, head: HeadCandidates) -> np.ndarray:
         """Hook: the lexical half of each leading candidate's score, its passage BM25 blended with
         its best sentence's."""
@@ -179,3 +217,10 @@ class HybridRetriever:
 def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
     order = np.argsort(-scores, kind="stable")[:k]
     return [Hit(int(ids[i]), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]
+
+
+def furniture_share(text: str) -> float:
+    """The share of a passage's characters in lines that are page furniture, not prose."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    total = sum(len(line) for line in lines)
+    return sum(len(line) for line in lines if is_furniture_line(line)) / total if total else 0.0

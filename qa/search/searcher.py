@@ -87,7 +87,7 @@ class Searcher:
         """The `k` best passages for a prepared question, judged: does the best one answer it
         (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer."""
         rows = rows or PassageRows(self.snapshot)
-        ranking = retriever.rank(self, query, k, rows.texts, mode, self.allowed(filters))
+        ranking = retriever.rank(self, query, k, rows.rows, mode, self.allowed(filters))
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text)
         return replace(ranking, confidence=confidence)

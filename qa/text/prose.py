@@ -11,6 +11,18 @@ _ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
 _PROMPTS = ("sqlite>", "$ ", ">>>", "...>", "#include", "#define", "C:\\", "% ")
 _CODE_ENDS = (";", "{", "}", "(", ",", "\\")
 _SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
+_LINE_ENDS = re.compile(r"[.!?:…][\"'”’)\]]*$")
+
+
+def is_prose_line(line: str) -> bool:
+    """Ten words or more, or four and more ending like a sentence: the rest is page furniture
+    (menus, link lists, index entries, headings)."""
+    words = len(line.split())
+    return words >= 10 or (words >= 4 and bool(_LINE_ENDS.search(line)))
+
+
+def is_furniture_line(line: str) -> bool:
+    return not is_prose_line(line)
 
 
 def is_prose_sentence(sentence: str) -> bool:

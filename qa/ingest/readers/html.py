@@ -53,6 +53,8 @@ def read_html(path: Path, limits=None) -> ParsedFile:
     body = soup.find("main") or soup.find("article") or soup.body or soup
     for tag in body.find_all(["nav", "footer", "aside"]):
         tag.decompose()
+    for tag in body.find_all(_hidden):
+        tag.decompose()
     try:
         built = _Walker().read(body)
     except RecursionError:
@@ -143,14 +145,29 @@ _BLOCKS = frozenset([*_BLOCK_TAGS, *_CELLS])  # where the flat walk breaks lines
 
 
 def _bold_only(paragraph) -> bool:
-    """`<p><b>Maximum length of a string</b></p>`: all its words inside one b or strong."""
+    """`<p><b>Maximum length of a string</b></p>`, or a signature set in bold and italics
+    (`<p><b>PRAGMA </b><i>schema.</i><b>journal_mode;</b></p>`): every word inside b, strong,
+    i, em or code, some of it bold, and few words."""
     from bs4 import NavigableString
 
     children = [c for c in paragraph.children if not (isinstance(c, NavigableString) and not c.strip())]
-    if len(children) != 1 or getattr(children[0], "name", None) not in ("b", "strong"):
+    if not children or any(getattr(c, "name", None) not in _EMPHASIS for c in children):
         return False
-    words = children[0].get_text(" ").split()
+    if not any(c.name in ("b", "strong") for c in children):
+        return False
+    words = [w for w in paragraph.get_text(" ").split() if any(ch.isalnum() for ch in w)]
     return 0 < len(words) <= _BOLD_HEADING_WORDS
+
+
+_EMPHASIS = frozenset({"b", "strong", "i", "em", "code", "tt", "br"})
+
+
+def _hidden(tag) -> bool:
+    """An element the browser does not show (`hidden`, or `display:none` set inline)."""
+    if tag.has_attr("hidden"):
+        return True
+    style = tag.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
 def _text_with_breaks(root) -> str:
