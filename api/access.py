@@ -50,6 +50,9 @@ KEYED: dict[tuple[str, str], KeyScope] = {
     ("POST", "/documents"): "write",
     ("DELETE", DOCUMENT): "write",
     ("GET", "/metrics"): "read",
+    ("POST", "/mcp"): "read",
+    ("GET", "/mcp"): "read",
+    ("DELETE", "/mcp"): "read",
 }
 BODY_LIMIT = "qa.body_limit"  # scope["state"] entry: the body limit the gate allows this request
 CHECKED_KEY = "qa.checked_key"  # scope["state"] entry: (token, ApiKey or None) the gate looked up
@@ -109,6 +112,18 @@ def _key_check(needed: KeyScope, always: bool):
 ReadAccess = Depends(_key_check("read", always=False))
 WriteAccess = Depends(_key_check("write", always=True))
 ReadKey = Annotated[ApiKey | None, ReadAccess]
+
+
+async def request_key(request: Request) -> ApiKey | None:
+    """The request's valid key, or None (no key; or, on a server whose reads are open, one that is
+    not valid): for routes the gate guards without a FastAPI dependency (`/mcp`)."""
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
+        return None
+    looked_up = getattr(request.state, CHECKED_KEY, None)
+    if looked_up is not None and looked_up[0] == token:
+        return looked_up[1]
+    return await run_in_threadpool(request.app.state.keys.check, token)
 
 
 def key_filters(key: ApiKey | None) -> Filters | None:

@@ -30,7 +30,7 @@ from qa.cli.options import (
     open_collection,
     user_errors,
 )
-from qa.cli.serving import serve
+from qa.cli.serving import mcp, serve
 from qa.config import DEFAULT_WAIT
 from qa.errors import InvalidInput, QAError
 from qa.limits import DEFAULT_TOP_K
@@ -252,6 +252,7 @@ def remove_command(
 
 
 app.command()(serve)  # qa/cli/serving.py
+app.command()(mcp)
 
 
 @app.command()
