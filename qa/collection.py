@@ -41,7 +41,7 @@ from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
 from qa.store.manifest import manifest_signature
-from qa.store.records import StoredDocument
+from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
@@ -328,6 +328,12 @@ class Collection:
         if found is None or (filters is not None and not filters.matches(found)):
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
         return found, searcher.manifest.generation
+
+    def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
+        """The passage of a document at exactly start–end (with its page and section), if any."""
+        searcher = self.searcher()
+        with self._reading(searcher):
+            return searcher.snapshot.passage_at(doc_id, start, end)
 
     def file_paths(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """Where the files of these documents were indexed from (root/source), by doc_id."""

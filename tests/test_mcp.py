@@ -233,7 +233,10 @@ def test_seed_questions_over_both_transports_hit_as_qa_ask_does(seeds_index, see
         )
 
     expected = sum(
-        any(contains_answer(p.text, q["answers"]) for p in seeds_collection.ask(q["question"], 3, q.get("history", [])).passages)
+        any(
+            contains_answer(p.text, q["answers"])
+            for p in seeds_collection.ask(q["question"], 3, q.get("history", [])).passages
+        )
         for q in questions
         if q["answers"]
     )

@@ -293,6 +293,14 @@ class Segment:
             ]
         return found
 
+    def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
+        """The passage of `doc_id` at exactly start–end, if there is one."""
+        row = self.db.execute(
+            'SELECT id FROM passages WHERE doc_id = ? AND start = ? AND "end" = ?', (doc_id, start, end)
+        ).fetchone()
+        found = self.passages([row[0]]) if row else []
+        return found[0] if found else None
+
     def documents(self, with_text: bool = False, doc_id: str | None = None) -> Iterator[StoredDocument]:
         where, args = ("WHERE d.doc_id = ?", (doc_id,)) if doc_id is not None else ("", ())
         text = "d.text" if with_text else "NULL"
