@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import asynccontextmanager
 
 import anyio
 import httpx

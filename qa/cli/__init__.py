@@ -265,6 +265,35 @@ def info(index: IndexOption = None, model: ModelOption = None) -> None:
         print_info(collection.stats(), collection.documents())
 
 
+@app.command()
+def verify(
+    answer_file: Annotated[
+        Path, typer.Argument(help="A saved answer: `qa ask --json` output (one answer, or one per line).")
+    ],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a saved answer's quotes against the index as it is now: per passage, verbatim (still
+    at its offsets), moved (elsewhere, with the new place) or changed (in no document any more).
+
+    Run `qa index` first so the index holds the files as they are. Exit code 1 when a quote changed.
+    """
+    from qa.cli.render import print_checks
+    from qa.errors import PathNotFound
+    from qa.verification import read_answers, verify_answer
+
+    with user_errors():
+        if not answer_file.is_file():
+            raise PathNotFound(f"No file at {answer_file}.")
+        answers = read_answers(answer_file.read_text(encoding="utf-8", errors="replace"))
+        collection = open_collection(index, model)
+        checks = [verify_answer(collection, answer) for answer in answers]
+        print_checks(checks, as_json)
+        if not all(check.holds for check in checks):
+            raise typer.Exit(1)
+
+
 @app.command("eval")
 def eval_command(
     path: Annotated[Path, typer.Argument(help="JSONL questions, a SQuAD v1.1 JSON file or a BEIR folder.")],
