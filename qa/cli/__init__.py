@@ -75,6 +75,7 @@ def ask(
     Each passage shows its best sentence with a sentence either side; --full shows it whole.
     --in, --doc, --type, --since, --until and --tag limit the documents searched.
     """
+    from qa.citations import link_to_files
     from qa.cli.render import print_answer
     from qa.limits import validate_question
 
@@ -85,6 +86,7 @@ def ask(
 
         def answer(text: str) -> None:
             found = collection.ask(text, top_k=top_k, filters=filters)
+            found = link_to_files(found, collection.file_paths(p.citation.doc_id for p in found.passages))
             print_answer(found, as_json, full=full, filtered=filters is not None)
 
         if questions is not None:
@@ -121,6 +123,7 @@ def chat(
     /full switches between short passages and whole ones; /new starts over. Up arrow recalls
     earlier questions (kept between sessions).
     """
+    from qa.citations import link_to_files
     from qa.cli.console import stdout_console
     from qa.cli.render import print_answer
 
@@ -160,6 +163,7 @@ def chat(
                 continue
             try:
                 found = collection.ask(line, top_k=top_k, history=history, filters=filters)
+                found = link_to_files(found, collection.file_paths(p.citation.doc_id for p in found.passages))
                 print_answer(found, as_json=False, full=full, filtered=filters is not None)
                 history.append(line)
             except QAError as error:

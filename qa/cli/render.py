@@ -41,6 +41,7 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         print(answer.model_dump_json(), flush=True)
         return
     from rich.panel import Panel
+    from rich.style import Style
     from rich.text import Text
 
     console = stdout_console()
@@ -55,10 +56,16 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         if citation.section:  # where in the document, above the quote: "Handbook › Travel › Expenses"
             body = Text.assemble((section_line(citation.section), "cyan"), "\n", body)
         where = f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
+        # The title links to the source at the quote (file:// at #page=N, or the web page): an OSC 8
+        # hyperlink where the terminal shows them (rich writes none when output is not a terminal).
+        title = Text.assemble(
+            (f"{passage.rank}. ", "bold"),
+            (citation.title, Style(bold=True, link=citation.url) if citation.url else "bold"),
+        )
         console.print(
             Panel(
                 body,
-                title=f"[bold]{passage.rank}. {Text(citation.title).markup}[/]",
+                title=title,
                 title_align="left",
                 subtitle=f"{Text(citation.source).markup} · {where} · score {passage.score:.2f}",
                 subtitle_align="right",
