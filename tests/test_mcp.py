@@ -243,3 +243,21 @@ def test_seed_questions_over_both_transports_hit_as_qa_ask_does(seeds_index, see
     assert [r.structured_content["answered"] for r in over_http] == answered_over_ask
     for result in over_stdio + over_http:
         verbatim(seeds_collection, result.structured_content)
+
+
+def test_mcp_over_http_has_the_rate_and_body_limits_of_ask(tmp_path, fake_encoder):
+    from tests.server_fixtures import start
+
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+    (tmp_path / "rate").mkdir()
+    (tmp_path / "body").mkdir()
+    client, _ = start(tmp_path / "rate", fake_encoder, rate_limit="3/minute")
+    with client:
+        statuses = [client.post("/mcp", json=listing, headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    client, _ = start(tmp_path / "body", fake_encoder, max_body_bytes=4096)
+    with client:
+        big = {**listing, "params": {"padding": "x" * 10_000}}
+        assert client.post("/mcp", json=big, headers=headers).status_code == 413
+        assert client.post("/mcp", json=listing, headers=headers).status_code == 200
