@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qa.errors import BadLink
 from qa.search.filters import Filters
 from qa.server.keys import ApiKey
 from qa.server.keys import Scope as KeyScope
@@ -128,8 +129,6 @@ async def _link_check(
     """A read key from the header, or, without one, the key a signed link stands for (a browser
     opening a citation sends no header); a link whose signature fails is a 401 that says why."""
     if credentials is None and sig:
-        from qa.server.links import BadLink
-
         state = request.app.state
         try:
             return await run_in_threadpool(state.links.check, doc_id, key, exp, sig, state.keys)

@@ -25,6 +25,7 @@ from api.openapi import use_settings_in_schema
 from api.routes import all_routes, build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
+from api.viewer import router as viewer_router
 from api.stopping import StoppableEncoder, Writes
 from api.writes import WriteQueue
 from qa.collection import Collection, ensure_default_index
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(QAError, _qa_error)
     app.include_router(build_router(settings))
+    app.include_router(viewer_router)  # the viewer and the original files (api/viewer.py)
     mcp = build_mcp(http_reach())
     app.router.routes.append(Route("/mcp", MCPEndpoint(), methods=["GET", "POST", "DELETE"], include_in_schema=False))
     install_observability(app)  # /health, /metrics, request ids and access records (outermost)

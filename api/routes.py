@@ -161,9 +161,6 @@ def build_router(settings: Settings) -> APIRouter:
         state.metrics.upload(result)
         return result
 
-    from api.viewer import router as viewer
-
-    configured.include_router(viewer)  # /documents/{doc_id}/file before /documents/{doc_id}
     configured.include_router(router)
     return configured
 

@@ -23,14 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.config import server_data_dir
+from qa.errors import BadLink
 from qa.server.keys import ApiKey, KeyStore
 
 SECRET_FILE = "link-secret"
 LINK_SECONDS = 7 * 24 * 3600  # how long a signed link opens its document
-
-
-class BadLink(Exception):
-    """A signature that is wrong, expired, or for a key no longer active."""
 
 
 @dataclass(frozen=True)
