@@ -25,8 +25,8 @@ from api.openapi import use_settings_in_schema
 from api.routes import all_routes, build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
-from api.viewer import router as viewer_router
 from api.stopping import StoppableEncoder, Writes
+from api.viewer import router as viewer_router
 from api.writes import WriteQueue
 from qa.collection import Collection, ensure_default_index
 from qa.errors import (
