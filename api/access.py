@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qa.errors import BadLink
 from qa.search.filters import Filters
 from qa.server.keys import ApiKey
 from qa.server.keys import Scope as KeyScope
@@ -40,6 +41,9 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 DOCUMENT = "/documents/{doc_id}"
+DOCUMENT_FILE = "/documents/{doc_id}/file"
+VIEW = "/view/{doc_id}"
+LINKED = (DOCUMENT_FILE, VIEW)  # routes a signed link opens without a key header (qa/server/links.py)
 # The key each route needs, by (method, route); writes always need theirs, reads only under
 # --require-key. tests/test_access.py checks this table against the routes' own dependencies.
 KEYED: dict[tuple[str, str], KeyScope] = {
@@ -47,9 +51,14 @@ KEYED: dict[tuple[str, str], KeyScope] = {
     ("POST", "/feedback"): "read",
     ("GET", "/documents"): "read",
     ("GET", DOCUMENT): "read",
+    ("GET", DOCUMENT_FILE): "read",
+    ("GET", VIEW): "read",
     ("POST", "/documents"): "write",
     ("DELETE", DOCUMENT): "write",
     ("GET", "/metrics"): "read",
+    ("POST", "/mcp"): "read",
+    ("GET", "/mcp"): "read",
+    ("DELETE", "/mcp"): "read",
 }
 BODY_LIMIT = "qa.body_limit"  # scope["state"] entry: the body limit the gate allows this request
 CHECKED_KEY = "qa.checked_key"  # scope["state"] entry: (token, ApiKey or None) the gate looked up
@@ -58,7 +67,11 @@ CHECKED_KEY = "qa.checked_key"  # scope["state"] entry: (token, ApiKey or None) 
 def route_of(path: str) -> str:
     """The route a path is for, as KEYED names it."""
     path = path.rstrip("/") or "/"
-    return DOCUMENT if path.startswith("/documents/") else path
+    if path.startswith("/view/"):
+        return VIEW
+    if path.startswith("/documents/"):
+        return DOCUMENT_FILE if path.endswith("/file") and path.count("/") == 3 else DOCUMENT
+    return path
 
 
 def needed_scope(method: str, path: str, require_key: bool) -> KeyScope | None:
@@ -107,8 +120,39 @@ def _key_check(needed: KeyScope, always: bool):
 
 
 ReadAccess = Depends(_key_check("read", always=False))
+_read_check = _key_check("read", always=False)
+
+
+async def _link_check(
+    request: Request, credentials: Credentials, doc_id: str, key: str = "", exp: str = "", sig: str = ""
+) -> ApiKey | None:
+    """A read key from the header, or, without one, the key a signed link stands for (a browser
+    opening a citation sends no header); a link whose signature fails is a 401 that says why."""
+    if credentials is None and sig:
+        state = request.app.state
+        try:
+            return await run_in_threadpool(state.links.check, doc_id, key, exp, sig, state.keys)
+        except BadLink as problem:
+            raise HTTPException(401, str(problem), CHALLENGE) from None
+    return await _read_check(request, credentials)
+
+
+LinkAccess = Depends(_link_check)
+LinkKey = Annotated[ApiKey | None, LinkAccess]
 WriteAccess = Depends(_key_check("write", always=True))
 ReadKey = Annotated[ApiKey | None, ReadAccess]
+
+
+async def request_key(request: Request) -> ApiKey | None:
+    """The request's valid key, or None (no key; or, on a server whose reads are open, one that is
+    not valid): for routes the gate guards without a FastAPI dependency (`/mcp`)."""
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
+        return None
+    looked_up = getattr(request.state, CHECKED_KEY, None)
+    if looked_up is not None and looked_up[0] == token:
+        return looked_up[1]
+    return await run_in_threadpool(request.app.state.keys.check, token)
 
 
 def key_filters(key: ApiKey | None) -> Filters | None:
@@ -174,6 +218,9 @@ class AccessGate:
         method, route = scope["method"], route_of(scope["path"])
         state = scope.setdefault("state", {})
         needed = needed_scope(method, scope["path"], self.require_key)
+        if needed is not None and route in LINKED and b"sig=" in scope.get("query_string", b""):
+            if not Headers(scope=scope).get("authorization"):
+                needed = None  # a signed link: the route checks its signature
         if needed is not None:
             token = bearer_token(Headers(scope=scope).get("authorization", ""))
             key = await anyio.to_thread.run_sync(scope["app"].state.keys.check, token) if token else None

@@ -13,17 +13,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
 from api.access import AccessGate, RateLimits
 from api.batching import QUESTIONS_AT_ONCE, QuestionBatcher
 from api.body_limit import BodyLimits
 from api.disclosure import public_detail
+from api.mcp_server import MCPEndpoint, build_mcp, http_reach, http_sessions
 from api.observe import install_observability
 from api.openapi import use_settings_in_schema
 from api.routes import all_routes, build_router
 from api.schemas import FieldProblem, ValidationProblem
 from api.settings import Settings
 from api.stopping import StoppableEncoder, Writes
+from api.viewer import router as viewer_router
 from api.writes import WriteQueue
 from qa.collection import Collection, ensure_default_index
 from qa.errors import (
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     from qa.config import uploads_dir
     from qa.server.feedback import FeedbackStore
     from qa.server.keys import KeyStore
+    from qa.server.links import LinkSigner
     from qa.server.uploads import UploadLimits
 
     @asynccontextmanager
@@ -80,8 +84,11 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         app.state.feedback = FeedbackStore.for_index(index_dir)
         app.state.documents_dir = Path(settings.documents_dir or uploads_dir(index_dir)).expanduser().resolve()
         app.state.writes = WriteQueue(app.state.stopping)
+        app.state.links = LinkSigner.for_index(index_dir, settings.require_key)
         await _settle_interrupted_uploads(app, settings.write_wait)
-        yield
+        app.state.mcp_sessions = http_sessions(mcp)
+        async with app.state.mcp_sessions.run():
+            yield
         # uvicorn has given requests in flight --graceful-timeout seconds; roll back writes still running.
         await anyio.to_thread.run_sync(app.state.stopping.stop, max(settings.graceful_timeout, 5))
 
@@ -103,6 +110,9 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(QAError, _qa_error)
     app.include_router(build_router(settings))
+    app.include_router(viewer_router)  # the viewer and the original files (api/viewer.py)
+    mcp = build_mcp(http_reach())
+    app.router.routes.append(Route("/mcp", MCPEndpoint(), methods=["GET", "POST", "DELETE"], include_in_schema=False))
     install_observability(app)  # /health, /metrics, request ids and access records (outermost)
     use_settings_in_schema(app, settings)
     return app
@@ -114,7 +124,12 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     before the body is read. An upload's own limits are checked file by file; its body may be as
     large as all of them, plus the multipart framing, but only with a valid write key."""
     ask_rate, upload_rate = settings.rate_limits()
-    rates = {("POST", "/ask"): ask_rate, ("POST", "/feedback"): ask_rate, ("POST", "/documents"): upload_rate}
+    rates = {
+        ("POST", "/ask"): ask_rate,
+        ("POST", "/mcp"): ask_rate,
+        ("POST", "/feedback"): ask_rate,
+        ("POST", "/documents"): upload_rate,
+    }
     upload_body = settings.max_upload_bytes + settings.max_upload_files * 1024 + 65536
     app.add_middleware(
         AccessGate,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import FileResponse
 
 from api.access import ReadKey, WriteAccess, key_filters
+from api.citations import link_to_viewer
 from api.schemas import FeedbackRecorded, FeedbackRequest, Problem, ValidationProblem, ask_request_model
 from api.settings import Settings
 from qa.answers import Answer, DocumentInfo, DocumentText
@@ -125,7 +126,7 @@ def build_router(settings: Settings) -> APIRouter:
         question = partial(collection.ask, body.question, top_k=body.top_k, history=body.history, filters=filters)
         answer = await anyio.to_thread.run_sync(question, limiter=request.app.state.question_threads)
         request.app.state.metrics.answer(answer)
-        return answer
+        return link_to_viewer(answer, str(request.base_url), request.app.state.links.signer(key))
 
     @configured.post(
         "/feedback",

@@ -43,6 +43,10 @@ class Citation(BaseModel):
         description="A link that opens the source at the quoted spot, where one is known.",
     )
     ocr: bool = Field(default=False, description="True when the quoted text was recognised from an image (OCR).")
+    sha256: str | None = Field(
+        default=None,
+        description="The sha256 of the document's file as indexed: the version the offsets refer to.",
+    )
 
 
 class AnswerPassage(BaseModel):
@@ -63,6 +67,9 @@ class Answer(BaseModel):
     answered: bool
     took_ms: float
     passages: list[AnswerPassage]
+    generation: int | None = Field(
+        default=None, description="The index generation the answer was read from (GET /health names the newest)."
+    )
 
 
 class DocumentInfo(BaseModel):
@@ -76,6 +83,8 @@ class DocumentInfo(BaseModel):
     type: str = Field(default="", description="File type (suffix), as the `type` filter matches it.")
     modified: datetime | None = Field(default=None, description="The file's modification time when indexed (UTC).")
     tags: list[str] = Field(default_factory=list, description="Markdown front-matter tags, for the `tag` filter.")
+    sha256: str | None = Field(default=None, description="The sha256 of the file as indexed.")
+    chars: int | None = Field(default=None, description="The length of the stored text, in characters.")
 
     @classmethod
     def of(cls, document, **more) -> Self:
@@ -91,6 +100,8 @@ class DocumentInfo(BaseModel):
             type=document.kind,
             modified=modified,
             tags=list(document.tags),
+            sha256=document.sha256 or None,
+            chars=document.chars,
             **more,
         )
 

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
 from qa.store.manifest import manifest_signature
+from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
@@ -299,6 +300,7 @@ class Collection:
             answered=bool(passages) and ranking.confident,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=passages,
+            generation=searcher.manifest.generation,
         )
 
     def documents(self, filters: DocumentFilter | None = None) -> list[DocumentInfo]:
@@ -316,6 +318,30 @@ class Collection:
         if found is None or (filters is not None and not filters.matches(found)):
             raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
         return DocumentText.of(found)
+
+    def stored_document(self, doc_id: str, filters: DocumentFilter | None = None) -> tuple[StoredDocument, int]:
+        """One document's stored record with its text, and the generation it was read from (for
+        faces that quote it, serve its file or check a saved answer against it)."""
+        searcher = self.searcher()
+        with self._reading(searcher):
+            found = searcher.snapshot.document(doc_id)
+        if found is None or (filters is not None and not filters.matches(found)):
+            raise DocumentNotFound(f"No document with id {doc_id!r} in this index.")
+        return found, searcher.manifest.generation
+
+    def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
+        """The passage of a document at exactly start–end (with its page and section), if any."""
+        searcher = self.searcher()
+        with self._reading(searcher):
+            return searcher.snapshot.passage_at(doc_id, start, end)
+
+    def file_paths(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """Where the files of these documents were indexed from (root/source), by doc_id."""
+        wanted = set(doc_ids)
+        searcher = self.searcher()
+        with self._reading(searcher):
+            found = searcher.snapshot.documents() if wanted else []
+        return {document.doc_id: document.path for document in found if document.doc_id in wanted}
 
     def stats(self) -> IndexStats:
         manifest = self.manifest

@@ -87,6 +87,11 @@ class UnreadableFile(InvalidInput):
 # Not found -----------------------------------------------------------------------------------
 
 
+class BadLink(InvalidInput):
+    """A signed citation link whose signature is wrong, expired, or for a key no longer active
+    (the viewer answers 401: the link, not the request, is what failed)."""
+
+
 class PathNotFound(NotFound):
     """A file or folder named on the command line does not exist."""
 

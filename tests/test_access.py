@@ -7,7 +7,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from api.access import KEYED, ReadAccess, WriteAccess, needed_scope
+from api.access import KEYED, LinkAccess, ReadAccess, WriteAccess, needed_scope
 from api.app import create_app
 from api.routes import all_routes
 from api.settings import Settings
@@ -114,7 +114,7 @@ def test_the_gate_knows_the_key_every_route_asks_for(fake_seeds_index) -> None:
     """api.access.KEYED (what the gate checks before the body) names the same scope as each route's
     own dependency (what the route checks, and the OpenAPI schema shows)."""
     app = create_app(Settings(index=fake_seeds_index))
-    scopes = {ReadAccess.dependency: "read", WriteAccess.dependency: "write"}
+    scopes = {ReadAccess.dependency: "read", WriteAccess.dependency: "write", LinkAccess.dependency: "read"}
     declared = {}
     for route in all_routes(app.routes):
         if isinstance(route, APIRoute):
@@ -123,6 +123,8 @@ def test_the_gate_knows_the_key_every_route_asks_for(fake_seeds_index) -> None:
                 if dependency.call in scopes:
                     for method in route.methods:
                         declared[(method, route.path)] = scopes[dependency.call]
+        elif route.path == "/mcp":  # the MCP endpoint: the gate alone checks its key (api/mcp_server.py)
+            declared |= {(method, route.path): "read" for method in route.methods if method != "HEAD"}
     assert declared == KEYED
     assert needed_scope("POST", "/documents/", require_key=False) == "write"
     assert needed_scope("GET", "/documents/abc", require_key=False) is None

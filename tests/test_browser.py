@@ -254,21 +254,19 @@ def test_citation_opens_the_document_at_the_passage(page, site: Site) -> None:
     expect(cited).to_be_visible()
     if cited.locator(".more").count():  # the answer shows the passage short; the document, whole
         cited.locator(".more").click()
-    cited.locator(".cite").click()
-
-    document = page.locator("qa-chat .doc-text")
-    passage = document.locator("mark.passage-mark")
-    expect(page.locator("qa-chat .doc-head h3")).to_have_text("Late Night Libya Update: Defections and “Secret Talks”")
+    expect(cited.locator(".cite")).to_have_accessible_description("Opens the source at this passage, in a new tab.")
+    with page.context.expect_page() as opened:
+        cited.locator(".cite").click()
+    viewer = opened.value  # the server's viewer, in a new tab, at the quoted sentence
+    viewer.wait_for_load_state()
+    assert viewer.url.startswith(f"{site.api}/view/")
+    passage = viewer.locator("mark.passage")
+    expect(viewer.locator("h1")).to_have_text("Late Night Libya Update: Defections and “Secret Talks”")
     expect(passage).to_contain_text("Escoto Brockmann")
-    expect(passage.locator("mark.best")).not_to_be_empty()
-    expect(passage).to_be_in_viewport()
-    expect(document).to_be_focused()
-    assert document.evaluate("box => box.scrollTop") > 0
+    expect(passage.locator("mark.sentence")).to_be_focused()
+    expect(passage.locator("mark.sentence")).to_be_in_viewport()
     assert cited.locator("blockquote").text_content() == passage.text_content()
-
-    page.keyboard.press("Escape")
-    expect(document).to_be_hidden()
-    expect(cited.locator(".cite")).to_be_focused()
+    viewer.close()
 
 
 def test_keyboard_alone_drives_the_launcher_widget(page, site: Site) -> None:
@@ -298,16 +296,15 @@ def test_keyboard_alone_drives_the_launcher_widget(page, site: Site) -> None:
     assert second.value.post_data_json["history"] == ["Who defected\nin Rome?"]
     expect(page.locator("qa-chat .turn").nth(1).locator(".passage").first).to_be_visible()
 
-    page.keyboard.press("Shift+Tab")  # the last passage's feedback buttons, then its citation
+    page.keyboard.press("Shift+Tab")  # the last passage's copy and feedback buttons, then its citation
+    expect(page.locator("qa-chat .votes").last.get_by_role("button", name="Copy quote")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
     expect(page.locator("qa-chat .votes").last.get_by_role("button", name="Not helpful")).to_be_focused()
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     focused_cite = page.locator("qa-chat .cite").last
     expect(focused_cite).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(page.locator("qa-chat .doc-text")).to_be_focused()
-    page.keyboard.press("Escape")
-    expect(focused_cite).to_be_focused()
+    assert focused_cite.get_attribute("href").startswith(f"{site.api}/view/")
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(launcher).to_be_focused()
@@ -346,8 +343,13 @@ def test_markup_in_documents_shows_as_text_and_never_runs(page, site: Site) -> N
     note = page.locator("qa-chat .passage").filter(has_text="Markup test note").first
     expect(note.locator("blockquote")).to_contain_text(IMG_TAG)
     expect(note.locator("blockquote")).to_contain_text(SCRIPT_TAG)
-    note.locator(".cite").click()
-    expect(page.locator("qa-chat .doc-text")).to_contain_text(f"{IMG_TAG}, and a script element, {SCRIPT_TAG}")
+    with page.context.expect_page() as opened:
+        note.locator(".cite").click()
+    viewer = opened.value
+    viewer.on("dialog", lambda dialog: (site.dialogs.append(dialog.message), dialog.dismiss()))
+    expect(viewer.locator("main")).to_contain_text(f"{IMG_TAG}, and a script element, {SCRIPT_TAG}")
+    assert viewer.evaluate("document.querySelectorAll('main img, main script').length") == 0
+    viewer.close()
 
     widget_elements = page.evaluate(
         "[...document.querySelector('qa-chat').shadowRoot.querySelectorAll('*')].map(node => node.localName)"
@@ -541,7 +543,7 @@ def test_strings_follow_the_language_and_can_be_replaced(page, site: Site) -> No
     best = page.locator("qa-chat .passage").first
     expect(best).to_contain_text("Eight Libyan army officers")
     expect(page.get_by_role("list", name="Passages, le meilleur d’abord")).to_be_visible()
-    expect(best.locator(".cite")).to_have_accessible_description("Ouvre le document à ce passage.")
+    expect(best.locator(".cite")).to_have_accessible_description("Ouvre la source à ce passage, dans un nouvel onglet.")
     expect(page.locator("qa-chat [role=status]")).to_contain_text("Réponse, 5 passages.")
     page.get_by_role("button", name="Fermer").click()
     expect(launcher).to_be_focused()
@@ -618,8 +620,8 @@ def test_launcher_panel_is_modal_and_gives_focus_back(page, site: Site) -> None:
 
     ask(page, ROME_QUESTION)
     expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
-    # Each passage has its citation, and a "Show the whole passage" button (class "more") when it is cut.
-    in_passages = page.locator("qa-chat .passage button").evaluate_all(
+    # Each passage has its citation (a link), and a "Show the whole passage" button (class "more") when it is cut.
+    in_passages = page.locator("qa-chat .passage :is(button, a)").evaluate_all(
         "buttons => buttons.map(b => b.className || b.localName)"  # as focused_in_widget names them
     )
     assert "cite" in in_passages and "more" in in_passages
@@ -705,17 +707,11 @@ def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Sit
     ask(page, ROME_QUESTION)
     expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
     results = run_axe(page, "home page, answered", found)
-    named_buttons = [
-        node["target"] for rule in results["passes"] if rule["id"] == "button-name" for node in rule["nodes"]
-    ]
-    assert any(".cite" in target[0][-1] for target in named_buttons if isinstance(target[0], list))
+    named = [node["target"] for rule in results["passes"] if rule["id"] == "link-name" for node in rule["nodes"]]
+    assert any(".cite" in target[0][-1] for target in named if isinstance(target[0], list))
     page.locator("qa-chat .more").first.click()
     expect(page.locator("qa-chat .more").first).to_have_attribute("aria-expanded", "true")
     run_axe(page, "home page, a passage shown whole", found)
-    page.locator("qa-chat .cite").first.click()
-    expect(page.locator("qa-chat .doc-text")).to_be_focused()
-    run_axe(page, "home page, document open", found)
-    page.keyboard.press("Escape")
     page.emulate_media(color_scheme="dark")  # the home page's widget follows the system (theme="auto")
     run_axe(page, "home page, dark, answered", found)
     page.emulate_media(color_scheme="light")
@@ -744,11 +740,9 @@ def test_the_widget_sends_its_read_key_with_every_request(page, site: Site) -> N
     open_host_page(page, site, script=f'data-api-key="{key}"', body="<qa-chat></qa-chat>")
     ask(page, ROME_QUESTION)
     expect(page.locator("qa-chat .passage").first).to_contain_text("Eight Libyan army officers")
-    page.locator("qa-chat .cite").first.click()
-    expect(page.locator("qa-chat .doc-text")).to_be_focused()
 
     to_api = [(url, header) for url, header in sent if url.startswith(site.api) and not url.endswith("widget.js")]
-    assert {url.rsplit("/", 1)[-1] for url, _ in to_api} >= {"health", "ask", "000_5ff8cc3110b41a82"}
+    assert {url.rsplit("/", 1)[-1] for url, _ in to_api} >= {"health", "ask"}
     assert all(header == f"Bearer {key}" for _, header in to_api)
 
 
@@ -779,6 +773,27 @@ def test_feedback_buttons_work_by_keyboard_and_are_named(page, site: Site) -> No
     votes = FeedbackStore.for_index(site.index).votes()[before:]
     assert [vote.vote for vote in votes] == ["up", "down"]
     assert votes[0].question == ROME_QUESTION and "Eight Libyan army officers" in votes[0].text
+
+
+def test_thumbs_are_drawn_without_an_emoji_font_and_copy_quote_copies_the_citation(page, site: Site) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.api)
+    page.goto(f"{site.api}/")
+    ask(page, ROME_QUESTION)
+    best = page.locator("qa-chat .passage").first
+    group = best.get_by_role("group", name="Was this passage helpful?")
+    for name in ("Helpful", "Not helpful"):
+        thumb = group.get_by_role("button", name=name, exact=True)
+        expect(thumb.locator("svg path")).to_have_count(1)  # an inline SVG, not an emoji that may show as a box
+        assert thumb.inner_text().strip() == ""
+        box = thumb.locator("svg").bounding_box()
+        assert box["width"] >= 16 and box["height"] >= 16
+    group.get_by_role("button", name="Copy quote").click()
+    expect(page.locator("qa-chat [role=status]")).to_have_text("Quote copied, with its citation.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    text = best.locator("blockquote").text_content()
+    assert "Eight Libyan army officers" in copied and ROME_TITLE in copied
+    assert best.locator(".cite").get_attribute("href") in copied
+    assert copied.startswith("“") and text.strip("… ") in copied
 
 
 def test_feedback_strings_can_be_replaced(page, site: Site) -> None:

@@ -58,11 +58,12 @@ def test_ask_json_has_the_documented_shape(fake_seeds_index, fake_model):
     result = invoke("ask", "Who is Moussa Koussa?", "--top-k", "3", "--json", "--index", str(fake_seeds_index))
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
-    assert set(answer) == {"question", "answered", "took_ms", "passages"}
+    assert set(answer) == {"question", "answered", "took_ms", "passages", "generation"}
     assert len(answer["passages"]) == 3
     first = answer["passages"][0]
     assert set(first) == {"rank", "score", "text", "highlight", "context", "citation"}
-    assert set(first["citation"]) == {"doc_id", "source", "title", "start", "end", "page", "section", "url", "ocr"}
+    citation = {"doc_id", "source", "title", "start", "end", "page", "section", "url", "ocr", "sha256"}
+    assert set(first["citation"]) == citation
     assert 0 <= first["highlight"]["start"] < first["highlight"]["end"] <= len(first["text"])
     context, highlight = first["context"], first["highlight"]
     assert 0 <= context["start"] <= highlight["start"] < highlight["end"] <= context["end"] <= len(first["text"])

@@ -45,6 +45,10 @@
       "no-passages": "No passages found.",
       passages: "Passages, best first",
       "cite-hint": "Opens the document at this passage.",
+      "cite-link-hint": "Opens the source at this passage, in a new tab.",
+      "copy-quote": "Copy quote",
+      copied: "Quote copied, with its citation.",
+      "copy-failed": "Could not copy the quote: {detail}",
       "show-whole": "Show the whole passage",
       "show-short": "Show less",
       page: "{source}, page {page}",
@@ -80,6 +84,10 @@
       "no-passages": "Aucun passage trouvé.",
       passages: "Passages, le meilleur d’abord",
       "cite-hint": "Ouvre le document à ce passage.",
+      "cite-link-hint": "Ouvre la source à ce passage, dans un nouvel onglet.",
+      "copy-quote": "Copier la citation",
+      copied: "Citation copiée, avec sa source.",
+      "copy-failed": "Impossible de copier la citation : {detail}",
       "show-whole": "Afficher tout le passage",
       "show-short": "Afficher moins",
       page: "{source}, page {page}",
@@ -246,8 +254,16 @@
     }
     mark { background: var(--_highlight); color: inherit; padding: 0 1px; border-radius: 2px; }
     .cite { display: block; width: 100%; text-align: left; padding: 6px 10px; font-size: .87em; }
+    a.cite {
+      box-sizing: border-box; text-decoration: none; color: inherit;
+      border: 1px solid var(--_border); border-radius: var(--_radius-small); background: var(--_bg);
+    }
+    a.cite:hover { background: var(--_surface); }
+    a.cite:hover .cite-title { text-decoration: underline; }
     .votes { display: flex; gap: 6px; margin: 6px 0 0; }
     .votes button { min-width: 44px; min-height: 32px; padding: 2px 10px; font-size: 1em; }
+    .votes button { display: inline-flex; align-items: center; justify-content: center; }
+    .votes .copy { gap: 6px; font-size: .87em; margin-left: auto; }
     .votes button[aria-pressed="true"] { border-color: var(--_accent); background: var(--_surface); }
     .cite-title { display: block; font-weight: 600; color: var(--_accent); overflow-wrap: anywhere; }
     .cite-where { display: block; color: var(--_muted); overflow-wrap: anywhere; }
@@ -322,6 +338,9 @@
   }
   const BUBBLE = "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z";
   const CROSS = "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z";
+  const THUMB_UP = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+  const THUMB_DOWN = "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z";
+  const COPY = "M16 1H4c-1.1 0-2 .9-2 2v14h2V3h12V1zm3 4H8c-1.1 0-2 .9-2 2v14c0 1.1.9 2 2 2h11c1.1 0 2-.9 2-2V7c0-1.1-.9-2-2-2zm0 16H8V7h11v14z";
 
   /** Split text at offsets counted in code points, as the server (Python) counts them. */
   function splitAt(text, ...offsets) {
@@ -463,6 +482,7 @@
       );
       this.chatView = el("div", { class: "view" }, this.log, this.error, form);
       this.citeHintId = `${id}-cite-hint`;
+      this.citeLinkHintId = `${id}-cite-link-hint`;
       this.baseId = id;
 
       this.backButton = el("button", { type: "button", onclick: () => this.closeDocument() }, t("back"));
@@ -494,6 +514,7 @@
         header, this.chatView, this.docView, this.live,
         // Describes every citation button; hidden elements still give a description.
         el("span", { id: this.citeHintId, hidden: true }, t("cite-hint")),
+        el("span", { id: this.citeLinkHintId, hidden: true }, t("cite-link-hint")),
       );
       this.root = el("div", { class: "root", lang: this.language });
       if (this.launcherMode) {
@@ -799,14 +820,23 @@
       const list = el("ol", { class: "passages", "aria-label": this.t("passages") });
       for (const [index, passage] of answer.passages.entries()) {
         const citation = passage.citation;
-        // The button is named by what it shows (title, then where), and described by what it does.
-        const cite = el(
-          "button",
-          { type: "button", class: "cite", "aria-describedby": this.citeHintId },
+        // Named by what it shows (title, then where), and described by what it does: a link to the source
+        // at the quote (the server's viewer, or the web page) in a new tab; without one, the document here.
+        const parts = [
           el("span", { class: "cite-title" }, citation.title),
           el("span", { class: "cite-where" }, this.location(citation)),
-        );
-        cite.addEventListener("click", () => this.openDocument(passage, cite));
+        ];
+        let cite;
+        if (citation.url && /^https?:/i.test(citation.url)) {
+          cite = el(
+            "a",
+            { class: "cite", href: citation.url, target: "_blank", rel: "noopener", "aria-describedby": this.citeLinkHintId },
+            ...parts,
+          );
+        } else {
+          cite = el("button", { type: "button", class: "cite", "aria-describedby": this.citeHintId }, ...parts);
+          cite.addEventListener("click", () => this.openDocument(passage, cite));
+        }
         const quote = el("blockquote", { id: `${this.baseId}-passage-${this.answers}-${index}` }, ...quotedParts(passage, false));
         // Where in the document the quote stands (its headings, outermost first), shown above it.
         const section = (citation.section || []).length
@@ -828,20 +858,51 @@
       return key ? { Authorization: `Bearer ${key}` } : {};
     }
 
-    /** 👍/👎 for one passage: real buttons (Enter, Space), named in words, aria-pressed on the vote sent. */
+    /** Thumbs up/down for one passage (inline SVG: no emoji font needed), real buttons named in words,
+     * aria-pressed on the vote sent; and "Copy quote". */
     voteButtons(answer, passage) {
       const group = el("div", { class: "votes", role: "group", "aria-label": this.t("votes") });
-      const buttons = [["up", "👍", "vote-up"], ["down", "👎", "vote-down"]].map(([vote, mark, label]) => {
+      const buttons = [["up", THUMB_UP, "vote-up"], ["down", THUMB_DOWN, "vote-down"]].map(([vote, shape, label]) => {
         const button = el(
           "button",
           { type: "button", "aria-pressed": "false", "aria-label": this.t(label), title: this.t(label), "data-vote": vote },
-          el("span", { "aria-hidden": "true" }, mark),
+          icon(shape, 18),
         );
         button.addEventListener("click", () => this.sendVote(answer, passage, vote, buttons));
         return button;
       });
-      group.append(...buttons);
+      const copy = el("button", { type: "button", class: "copy" }, icon(COPY, 16), this.t("copy-quote"));
+      copy.addEventListener("click", () => this.copyQuote(passage));
+      group.append(...buttons, copy);
       return group;
+    }
+
+    /** The passage, verbatim, with its citation: title, source, page, section and link. */
+    quoteText(passage) {
+      const citation = passage.citation;
+      const where = [this.location(citation), (citation.section || []).join(" › ")].filter(Boolean).join(" · ");
+      return [`“${passage.text}”`, `— ${citation.title} (${where})`, citation.url].filter(Boolean).join("\n");
+    }
+
+    async copyQuote(passage) {
+      const text = this.quoteText(passage);
+      try {
+        if (navigator.clipboard && window.isSecureContext) {
+          await navigator.clipboard.writeText(text);
+        } else {
+          // Plain http on another host has no async clipboard: the old way, through a selection.
+          const area = el("textarea", { class: "sr-only", "aria-hidden": "true" });
+          area.value = text;
+          this.shadowRoot.append(area);
+          area.select();
+          const done = document.execCommand("copy");
+          area.remove();
+          if (!done) throw new Error("the browser refused");
+        }
+        this.announce(this.t("copied"));
+      } catch (error) {
+        this.showError(this.t("copy-failed", { detail: error.message }));
+      }
     }
 
     async sendVote(answer, passage, vote, buttons) {

@@ -30,7 +30,7 @@ from qa.cli.options import (
     open_collection,
     user_errors,
 )
-from qa.cli.serving import serve
+from qa.cli.serving import mcp, serve
 from qa.config import DEFAULT_WAIT
 from qa.errors import InvalidInput, QAError
 from qa.limits import DEFAULT_TOP_K
@@ -75,6 +75,7 @@ def ask(
     Each passage shows its best sentence with a sentence either side; --full shows it whole.
     --in, --doc, --type, --since, --until and --tag limit the documents searched.
     """
+    from qa.citations import link_to_files
     from qa.cli.render import print_answer
     from qa.limits import validate_question
 
@@ -85,6 +86,7 @@ def ask(
 
         def answer(text: str) -> None:
             found = collection.ask(text, top_k=top_k, filters=filters)
+            found = link_to_files(found, collection.file_paths(p.citation.doc_id for p in found.passages))
             print_answer(found, as_json, full=full, filtered=filters is not None)
 
         if questions is not None:
@@ -121,6 +123,7 @@ def chat(
     /full switches between short passages and whole ones; /new starts over. Up arrow recalls
     earlier questions (kept between sessions).
     """
+    from qa.citations import link_to_files
     from qa.cli.console import stdout_console
     from qa.cli.render import print_answer
 
@@ -160,6 +163,7 @@ def chat(
                 continue
             try:
                 found = collection.ask(line, top_k=top_k, history=history, filters=filters)
+                found = link_to_files(found, collection.file_paths(p.citation.doc_id for p in found.passages))
                 print_answer(found, as_json=False, full=full, filtered=filters is not None)
                 history.append(line)
             except QAError as error:
@@ -252,6 +256,7 @@ def remove_command(
 
 
 app.command()(serve)  # qa/cli/serving.py
+app.command()(mcp)
 
 
 @app.command()
@@ -262,6 +267,35 @@ def info(index: IndexOption = None, model: ModelOption = None) -> None:
     with user_errors():
         collection = open_collection(index, model)
         print_info(collection.stats(), collection.documents())
+
+
+@app.command()
+def verify(
+    answer_file: Annotated[
+        Path, typer.Argument(help="A saved answer: `qa ask --json` output (one answer, or one per line).")
+    ],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a saved answer's quotes against the index as it is now: per passage, verbatim (still
+    at its offsets), moved (elsewhere, with the new place) or changed (in no document any more).
+
+    Run `qa index` first so the index holds the files as they are. Exit code 1 when a quote changed.
+    """
+    from qa.cli.render import print_checks
+    from qa.errors import PathNotFound
+    from qa.verification import read_answers, verify_answer
+
+    with user_errors():
+        if not answer_file.is_file():
+            raise PathNotFound(f"No file at {answer_file}.")
+        answers = read_answers(answer_file.read_text(encoding="utf-8", errors="replace"))
+        collection = open_collection(index, model)
+        checks = [verify_answer(collection, answer) for answer in answers]
+        print_checks(checks, as_json)
+        if not all(check.holds for check in checks):
+            raise typer.Exit(1)
 
 
 @app.command("eval")

@@ -41,6 +41,7 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         print(answer.model_dump_json(), flush=True)
         return
     from rich.panel import Panel
+    from rich.style import Style
     from rich.text import Text
 
     console = stdout_console()
@@ -55,10 +56,16 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         if citation.section:  # where in the document, above the quote: "Handbook › Travel › Expenses"
             body = Text.assemble((section_line(citation.section), "cyan"), "\n", body)
         where = f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
+        # The title links to the source at the quote (file:// at #page=N, or the web page): an OSC 8
+        # hyperlink where the terminal shows them (rich writes none when output is not a terminal).
+        title = Text.assemble(
+            (f"{passage.rank}. ", "bold"),
+            (citation.title, Style(bold=True, link=citation.url) if citation.url else "bold"),
+        )
         console.print(
             Panel(
                 body,
-                title=f"[bold]{passage.rank}. {Text(citation.title).markup}[/]",
+                title=title,
                 title_align="left",
                 subtitle=f"{Text(citation.source).markup} · {where} · score {passage.score:.2f}",
                 subtitle_align="right",
@@ -161,3 +168,32 @@ def _format(key: str, value: float | None, counts: dict[str, int]) -> str:
     if key in counts and counts[key]:
         return f"{value:.3f} ({round(value * counts[key])}/{counts[key]})"
     return f"{value:.3f}"
+
+
+STATUS_STYLE = {"verbatim": "green", "moved": "yellow", "changed": "red"}
+
+
+def print_checks(checks, as_json: bool) -> None:
+    """`qa verify`: per answer, each passage's status and where its text is now."""
+    if as_json:
+        for check in checks:
+            print(check.model_dump_json(), flush=True)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    console = stdout_console()
+    for check in checks:
+        table = Table(title=Text(check.question), title_justify="left")
+        for column in ("#", "status", "cited", "now"):
+            table.add_column(column)
+        for passage in check.passages:
+            cited = f"{passage.doc_id} {passage.start}–{passage.end}"
+            now = f"{passage.now_source} ({passage.now_doc_id}) {passage.now_start}–{passage.now_end}"
+            if passage.status == "changed":
+                now = "in no document now"
+            elif passage.same_file is False:
+                now += " · the file is a newer version"
+            style = STATUS_STYLE[passage.status]
+            table.add_row(str(passage.rank), Text(passage.status, style=style), Text(cited), Text(now))
+        console.print(table)

@@ -117,3 +117,13 @@ def serve(
             serve_workers(settings, workers)
         else:
             run_server(settings, Collection.open(index_dir, model=settings.model))
+
+
+def mcp(index: IndexOption = None, model: ModelOption = None) -> None:
+    """Serve the index to an AI agent over MCP on stdin/stdout (tools: ask, read_document,
+    list_documents). See docs/MCP.md; `qa serve` also serves MCP over HTTP at /mcp."""
+    with user_errors():
+        from api.mcp_server import serve_stdio
+        from qa.cli.options import open_collection
+
+        serve_stdio(open_collection(index, model))

@@ -116,6 +116,7 @@ class Searcher:
                         end=row.end,
                         page=row.page,
                         section=list(row.section),
+                        sha256=row.sha256 or None,
                     ),
                 )
             )

@@ -118,6 +118,16 @@ class KeyStore(ServerStore):
             db.execute("UPDATE keys SET revoked = ? WHERE key_id = ?", (_now(), matches[0].key_id))
         return next(key for key in self.keys() if key.key_id == matches[0].key_id)
 
+    def active(self, key_id: str) -> ApiKey | None:
+        """The active key with this id, or None (unknown or revoked): for links signed for a key."""
+        if not self.path.exists():
+            return None
+        with self._connect(create=False) as db:
+            row = db.execute(
+                "SELECT key_id, name, scope, created, revoked, filters FROM keys WHERE key_id = ?", (key_id,)
+            ).fetchone()
+        return None if row is None or row[4] is not None else _key(*row)
+
     def check(self, key: str) -> ApiKey | None:
         """The active key this is, or None (unknown, malformed or revoked)."""
         key_id = key[len(PREFIX) :].split("_", 1)[0] if key.startswith(PREFIX) else ""

@@ -56,6 +56,7 @@ class StoredPassage:
     title: str
     source: str
     section: tuple[str, ...] = ()
+    sha256: str = ""  # of the document's file as indexed
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class StoredDocument:
     kind: str = ""
     modified: float | None = None
     tags: tuple[str, ...] = ()
+    chars: int | None = None  # the length of its stored text
 
     @property
     def path(self) -> str:

@@ -284,14 +284,22 @@ class Segment:
             marks = ",".join("?" * len(chunk))
             section = "p.section" if self.has_sections else "NULL"
             found += [
-                StoredPassage(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], _section(row[8]))
+                StoredPassage(*row[:8], _section(row[8]), sha256=row[9])
                 for row in self.db.execute(
-                    f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source, {section} '
+                    f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source, {section}, d.sha256 '
                     f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({marks})",
                     chunk,
                 )
             ]
         return found
+
+    def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
+        """The passage of `doc_id` at exactly start–end, if there is one."""
+        row = self.db.execute(
+            'SELECT id FROM passages WHERE doc_id = ? AND start = ? AND "end" = ?', (doc_id, start, end)
+        ).fetchone()
+        found = self.passages([row[0]]) if row else []
+        return found[0] if found else None
 
     def documents(self, with_text: bool = False, doc_id: str | None = None) -> Iterator[StoredDocument]:
         where, args = ("WHERE d.doc_id = ?", (doc_id,)) if doc_id is not None else ("", ())
@@ -299,7 +307,7 @@ class Segment:
         tags = "d.tags" if self.has_tags else "NULL"
         for row in self.db.execute(
             f"SELECT d.doc_id, d.root, d.source, d.title, d.sha256, d.page_starts, {text} AS text, "
-            f"d.kind, d.modified, {tags} AS tags, "
+            f"d.kind, d.modified, {tags} AS tags, LENGTH(d.text) AS chars, "
             f"(SELECT COUNT(*) FROM passages p WHERE p.doc_id = d.doc_id) AS passages FROM documents d {where}",
             args,
         ):
@@ -307,7 +315,7 @@ class Segment:
             yield StoredDocument(
                 row["doc_id"], row["root"], row["source"], row["title"], row["sha256"], row["passages"],
                 len(pages) if pages else None, row["text"], row["kind"] or "", row["modified"],
-                tuple(json.loads(row["tags"])) if row["tags"] else (),
+                tuple(json.loads(row["tags"])) if row["tags"] else (), row["chars"],
             )  # fmt: skip
 
     def documents_at(self, path: str, under: bool = False) -> Iterator[StoredDocument]:

@@ -211,6 +211,15 @@ class Snapshot:
                 return document
         return None
 
+    def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
+        """The live passage of `doc_id` at exactly start–end (its page and section), if any."""
+        for segment in reversed(self.segments):
+            if doc_id not in self.deleted[segment.name]:
+                found = segment.passage_at(doc_id, start, end)
+                if found is not None:
+                    return found
+        return None
+
     def documents_at(self, path: str, under: bool = False) -> list[tuple[Segment, StoredDocument]]:
         """Live documents of the file at `path`, or of every file below the folder `path`."""
         return [
