@@ -39,7 +39,7 @@ class RetrievalSettings:
     candidates: int = 100
     dense_weight: float = 0.7
     sentence_weight: float = 0.5
-    rerank_depth: int = 30
+    rerank_depth: int = 20
     page_support: float = 0.3
     furniture_penalty: float = 0.1
 
