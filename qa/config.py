@@ -22,6 +22,10 @@ APP_NAME = "qa"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENCODER_BACKENDS = ("auto", "torch")
 DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish (`--wait`)
+# A long index write commits what it has embedded every so many passages or seconds, whichever
+# comes first (`--flush-passages`, `--flush-minutes`; docs/PERFORMANCE.md, "Long runs").
+DEFAULT_FLUSH_PASSAGES = 1_000
+DEFAULT_FLUSH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,247 @@
+"""Long `qa index` runs that survive: segments are committed as they go (IndexOptions.flush_passages),
+so a SIGKILL or Ctrl-C loses at most the work since the last flush, readers only ever open whole
+generations, and the next run of the same command embeds only what was not committed. Fake
+encoder, real files, real `qa` processes."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qa.collection import Collection
+from qa.errors import QAError
+from qa.events import Progress
+from qa.ingest.indexing import IndexOptions, index_paths
+from qa.store import Snapshot, read_manifest
+from tests.samples import SEEDS
+from tests.test_store import PIPES, fake_env, fake_qa, run_fake_qa
+
+FLUSH = 12  # passages per flush in these tests: several flushes in a run of a few hundred passages
+
+
+def write_corpus(folder: Path, notes: int = 30) -> None:
+    """`notes` files of two or three seed paragraphs each, every one different (a numbered title)."""
+    paragraphs = [p for path in sorted(SEEDS.glob("*.txt")) for p in path.read_text().split("\n\n") if len(p) > 200]
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(notes):
+        chosen = [paragraphs[(number * 3 + k) % len(paragraphs)] for k in range(2 + number % 2)]
+        (folder / f"note{number:03d}.txt").write_text(f"Note number {number}.\n\n" + "\n\n".join(chosen))
+
+
+def contents(index_dir: Path) -> list[tuple]:
+    """Everything an index holds, whatever its segments: per passage id, its document, text and vector."""
+    snapshot = Snapshot.open(index_dir)
+    rows = []
+    for segment in snapshot.segments:
+        documents, passages = segment.records(exclude=snapshot.deleted[segment.name])
+        by_id = {d.doc_id: d for d in documents}
+        vectors = segment.vectors.vectors(np.array([p.id for p in passages], dtype=np.int64))
+        for passage, vector in zip(passages, vectors):
+            document = by_id[passage.doc_id]
+            rows.append(
+                (passage.id, document.doc_id, document.source, document.sha256, passage.ordinal, passage.text)
+                + tuple(np.round(vector, 6))
+            )
+    return sorted(rows)
+
+
+def encoded(log: Path) -> int:
+    return sum(int(line) for line in log.read_text().split()) if log.exists() else 0
+
+
+def test_a_long_run_commits_as_it_goes_and_readers_see_whole_generations(tmp_path, fake_encoder):
+    """While one run indexes, readers open generation after generation; each is whole: every
+    document it names has all its passages, and answers."""
+    folder = tmp_path / "docs"
+    write_corpus(folder)
+    index_dir = tmp_path / "docs.qa"
+    reference = tmp_path / "reference.qa"
+    index_paths([folder], reference, IndexOptions(flush_passages=None, flush_seconds=None), encoder=fake_encoder)
+    expected = {d.doc_id: d.passages for d in Collection.open(reference, encoder=fake_encoder).documents()}
+    seen: list[int] = []
+
+    def read(event: Progress) -> None:
+        if not (index_dir / "manifest.json").exists():
+            return
+        collection = Collection.open(index_dir, encoder=fake_encoder)
+        documents = collection.documents()
+        for document in documents:
+            assert document.passages == expected[document.doc_id], document.doc_id
+        if documents:
+            assert collection.ask(collection.document(documents[-1].doc_id).text[:80], top_k=1).passages
+        seen.append(collection.stats().generation)
+
+    report = index_paths(
+        [folder], index_dir, IndexOptions(flush_passages=FLUSH), encoder=fake_encoder, on_progress=read
+    )
+    generations = sorted(set(seen))
+    assert len(generations) > 3  # readers saw several committed generations before the end
+    assert report.generation >= generations[-1]
+    assert contents(index_dir) == contents(reference)
+
+
+def test_sigkill_mid_run_then_the_same_command_embeds_only_what_was_not_committed(tmp_path):
+    """A real `qa index` is killed (SIGKILL) while it writes its third generation (at the first of
+    the two fsyncs of each manifest write: the file, then the folder); the index opens
+    with the first two, and a second run embeds exactly the passages they do not hold. The result
+    equals an index built in one uninterrupted run."""
+    folder = tmp_path / "docs"
+    write_corpus(folder)
+    index_dir, fresh = tmp_path / "docs.qa", tmp_path / "fresh.qa"
+    args = ["index", str(folder), "--index", str(index_dir), "--flush-passages", str(FLUSH)]
+    log = tmp_path / "encoded"
+
+    killed = subprocess.run(
+        [*fake_qa(), *args],
+        env={**fake_env(5), "KILL_IN": "write_manifest", "ENCODED_LOG": str(log)},
+        timeout=120,
+        **PIPES,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    committed = read_manifest(index_dir)
+    assert committed.generation == 2
+    assert 0 < committed.counts.passages
+    collection = Collection.open(index_dir)  # the fake is the default model in this process too
+    assert collection.stats().documents == committed.counts.documents
+    assert encoded(log) > committed.counts.passages  # the third batch was embedded, then lost
+
+    log.unlink()
+    resumed = subprocess.run([*fake_qa(), *args], env={**fake_env(), "ENCODED_LOG": str(log)}, timeout=120, **PIPES)
+    assert resumed.returncode == 0, resumed.stderr
+    total = read_manifest(index_dir).counts.passages
+    assert encoded(log) == total - committed.counts.passages
+    assert f"unchanged {committed.counts.documents}" in resumed.stdout
+
+    single = run_fake_qa("index", str(folder), "--index", str(fresh), "--flush-passages", "0", "--flush-minutes", "0")
+    assert single.returncode == 0, single.stderr
+    assert read_manifest(fresh).generation == 1  # one commit, at the end
+    assert contents(index_dir) == contents(fresh)
+
+
+def test_killed_at_ten_random_moments_the_work_lost_is_at_most_one_flush_each(tmp_path):
+    """SIGKILL at ten random fsyncs of a first index (seeded), then the same command to the end:
+    every killed run loses at most the passages since its last flush, and the result equals one
+    uninterrupted run. The index opens after every kill."""
+    folder = tmp_path / "docs"
+    write_corpus(folder, notes=24)
+    index_dir, fresh = tmp_path / "docs.qa", tmp_path / "fresh.qa"
+    flush = FLUSH // 2
+    args = ["index", str(folder), "--index", str(index_dir), "--flush-passages", str(flush)]
+    log = tmp_path / "encoded"
+    largest = 0
+    kills = 0
+    for kill_at in random.Random(23).sample(range(2, 30), 10):
+        before = read_manifest(index_dir).counts.passages if (index_dir / "manifest.json").exists() else 0
+        log.unlink(missing_ok=True)
+        done = subprocess.run([*fake_qa(), *args], env={**fake_env(kill_at), "ENCODED_LOG": str(log)}, **PIPES)
+        after = read_manifest(index_dir).counts.passages if (index_dir / "manifest.json").exists() else 0
+        if after:
+            assert Collection.open(index_dir).stats().passages == after
+        lost = encoded(log) - (after - before)
+        if done.returncode == 0:
+            assert lost == 0
+            break
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        kills += 1
+        largest = max(largest, lost)
+    final = run_fake_qa(*args)
+    assert final.returncode == 0, final.stderr
+    assert kills >= 5
+    # At most one flush's worth, plus the one document that took the batch past it.
+    assert largest < 2 * flush + 10, largest
+    assert run_fake_qa("index", str(folder), "--index", str(fresh)).returncode == 0
+    assert contents(index_dir) == contents(fresh)
+
+
+def test_ctrl_c_keeps_what_was_committed_says_so_in_one_line_and_the_rerun_goes_on(tmp_path):
+    """SIGINT to a real `qa index` between flushes: exit code 130, one line saying what is kept,
+    no traceback; the generations committed before stay, and the next run finishes the job."""
+    folder = tmp_path / "docs"
+    write_corpus(folder)
+    index_dir = tmp_path / "docs.qa"
+    args = ["index", str(folder), "--index", str(index_dir), "--flush-passages", str(FLUSH)]
+    # Slow each encoder call down so that the signal lands mid-run, after a few flushes.
+    script = fake_qa()[2].replace(
+        "from qa.cli import main",
+        "import time\nreal = FakeEncoder.encode\nFakeEncoder.encode = lambda self, texts, on_progress=None: "
+        "(time.sleep(0.2), real(self, texts, on_progress))[1]\nfrom qa.cli import main",
+    )
+    log = tmp_path / "encoded"
+    process = subprocess.Popen([*fake_qa()[:2], script, *args], env={**fake_env(), "ENCODED_LOG": str(log)}, **PIPES)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _generation(index_dir) < 2:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("Stopped:")]
+    assert len(lines) == 1
+    committed = read_manifest(index_dir)
+    assert f"{committed.counts.documents} documents committed before it (generation {committed.generation})" in lines[0]
+    assert "run the same command again" in lines[0]
+    assert Collection.open(index_dir).stats().documents == committed.counts.documents
+    again = run_fake_qa(*args)
+    assert again.returncode == 0, again.stderr
+    assert f"unchanged {committed.counts.documents}" in again.stdout
+
+
+def _generation(index_dir: Path) -> int:
+    try:
+        return read_manifest(index_dir).generation
+    except QAError:
+        return 0
+
+
+def test_a_rebuild_of_an_index_in_use_commits_once_so_readers_keep_the_whole_old_one(tmp_path, fake_encoder):
+    folder = tmp_path / "docs"
+    write_corpus(folder, notes=12)
+    index_dir = tmp_path / "docs.qa"
+    index_paths([folder], index_dir, encoder=fake_encoder)
+    before = read_manifest(index_dir)
+    counts: list[int] = []
+    index_paths(
+        [folder],
+        index_dir,
+        IndexOptions(rebuild=True, flush_passages=FLUSH),
+        encoder=fake_encoder,
+        on_progress=lambda event: counts.append(read_manifest(index_dir).counts.passages),
+    )
+    assert set(counts) == {before.counts.passages}  # the old generation, whole, until the end
+    assert read_manifest(index_dir).generation == before.generation + 1
+
+
+def test_flushes_run_in_a_thread_free_of_readers(tmp_path, fake_encoder):
+    """A reader thread asking questions throughout a flushing run never meets an error."""
+    folder = tmp_path / "docs"
+    write_corpus(folder, notes=16)
+    index_dir = tmp_path / "docs.qa"
+    stop, problems, asked = threading.Event(), [], [0]
+
+    def ask() -> None:
+        while not stop.is_set():
+            if not (index_dir / "manifest.json").exists():
+                continue
+            try:
+                Collection.open(index_dir, encoder=fake_encoder).ask("ferry harbour", top_k=2)
+                asked[0] += 1
+            except Exception as error:  # noqa: BLE001 - any failure is the finding
+                problems.append(repr(error))
+
+    reader = threading.Thread(target=ask)
+    reader.start()
+    try:
+        index_paths([folder], index_dir, IndexOptions(flush_passages=FLUSH), encoder=fake_encoder)
+    finally:
+        stop.set()
+        reader.join()
+    assert problems == []
