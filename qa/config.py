@@ -37,6 +37,7 @@ class Config:
     cache_dir: Path  # QA_CACHE_DIR: ONNX exports of models
     encoder_backend: str  # QA_ENCODER_BACKEND: "auto" (ONNX Runtime when the model exports) or "torch"
     ray_address: str | None  # QA_RAY_ADDRESS: the Ray cluster `qa index` uses when --ray is not given
+    progress_seconds: float = 5.0  # QA_PROGRESS_SECONDS: between progress lines when stderr is not a terminal
 
     def encoder_options(self) -> dict:
         """What `embeddings.load_encoder` is given, as embeddings reads no environment of ours."""
@@ -56,7 +57,23 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
         cache_dir=_path(environ.get("QA_CACHE_DIR")) or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
         encoder_backend=backend,
         ray_address=environ.get("QA_RAY_ADDRESS") or None,
+        progress_seconds=_seconds(environ, "QA_PROGRESS_SECONDS", 5.0),
     )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds ≥ 0 from the environment; anything else is warned about and ignored."""
+    value = environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+        if seconds >= 0:
+            return seconds
+    except ValueError:
+        pass
+    logger.warning("%s=%s is not a number of seconds; using %g", name, value, default)
+    return default
 
 
 def _path(value: str | None) -> Path | None:

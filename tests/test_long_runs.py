@@ -6,6 +6,7 @@ encoder, real files, real `qa` processes."""
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import threading
@@ -245,3 +246,41 @@ def test_flushes_run_in_a_thread_free_of_readers(tmp_path, fake_encoder):
         stop.set()
         reader.join()
     assert problems == []
+
+
+PROGRESS_LINE = re.compile(
+    r"^Reading files: \d+/\d+( \(\d+\.\d/s\))?"
+    r"( · Embedding passages: \d+/\d+( \(\d+\.\d/s\))?)?"
+    r"( · about (\d+ s|\d+ min|\d+ h \d+ min) left)?$"
+)
+
+
+def test_progress_is_plain_lines_when_output_is_not_a_terminal(tmp_path):
+    """`qa index` with its output in pipes (a log, a background job) prints progress lines: files
+    read, passages embedded, rates and the time left; never bars or terminal codes."""
+    folder = tmp_path / "docs"
+    write_corpus(folder)
+    args = ["index", str(folder), "--index", str(tmp_path / "docs.qa"), "--flush-passages", str(FLUSH)]
+    done = subprocess.run([*fake_qa(), *args], env={**fake_env(), "QA_PROGRESS_SECONDS": "0"}, timeout=120, **PIPES)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr
+    assert len(lines) > 10  # QA_PROGRESS_SECONDS=0: a line at every step
+    assert all(PROGRESS_LINE.match(line) for line in lines), lines
+    assert any("Embedding passages" in line for line in lines)
+    assert any(line.endswith(" left") for line in lines)
+    assert lines[-1].startswith("Reading files: 30/30 ")
+    assert "added 30" in done.stdout
+
+
+def test_progress_lines_are_spaced_but_the_first_and_last_always_show(tmp_path):
+    """At the default interval, a run shorter than it prints its first state and its last."""
+    folder = tmp_path / "docs"
+    write_corpus(folder, notes=5)
+    args = ["index", str(folder), "--index", str(tmp_path / "docs.qa")]
+    done = subprocess.run([*fake_qa(), *args], env={**fake_env(), "QA_PROGRESS_SECONDS": "600"}, timeout=120, **PIPES)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == "Reading files: 0/5"
+    assert lines[-1].startswith("Reading files: 5/5 (") and " · Embedding passages: " in lines[-1]
+    assert len(lines) == 2

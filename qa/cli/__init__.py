@@ -203,7 +203,12 @@ FlushPassagesOption = Annotated[
 ]
 FlushMinutesOption = Annotated[
     float,
-    typer.Option("--flush-minutes", min=0, metavar="M", help="…and at least every M minutes (0: not by time)."),
+    typer.Option(
+        "--flush-minutes",
+        min=0,
+        metavar="M",
+        help="Commit what is embedded at least every M minutes, too (0: not by time).",
+    ),
 ]
 RayActorsOption = Annotated[
     int | None,
