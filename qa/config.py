@@ -23,8 +23,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENCODER_BACKENDS = ("auto", "torch")
 DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish (`--wait`)
 # A long index write commits what it has embedded every so many passages or seconds, whichever
-# comes first (`--flush-passages`, `--flush-minutes`; docs/PERFORMANCE.md, "Long runs").
-DEFAULT_FLUSH_PASSAGES = 1_000
+# comes first (`--flush-passages`, `--flush-minutes`). 500 passages are ~8 s of the fp32 model on 2
+# cores, and a flush costs 0.03-0.2 s (docs/PERFORMANCE.md, "Long runs that survive").
+DEFAULT_FLUSH_PASSAGES = 500
 DEFAULT_FLUSH_SECONDS = 60.0
 
 
