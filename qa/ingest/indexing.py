@@ -106,6 +106,7 @@ def index_paths(
     roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
     opened = _open_writer(index_dir, model, encoder, options, options.quantize)
     flushes = Flushes(opened.writer, report, roots, options, commits=opened.may_flush)
+    started = opened.writer.manifest.generation
     try:
         with opened as (writer, encoder, settings):
             files = plan_files(writer, scan, report)
@@ -117,25 +118,31 @@ def index_paths(
                 )
             _commit(writer, report, roots)
     except KeyboardInterrupt as interrupt:
-        raise WriteInterrupted(report, flushes.documents) from interrupt
+        raise WriteInterrupted(index_dir, started) from interrupt
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
     return report
 
 
 class WriteInterrupted(KeyboardInterrupt):
-    """Ctrl-C during `index_paths`: what earlier flushes committed is kept (`documents` of them, in
-    `report.generation`), the rest is discarded; the next run of the same write goes on from there."""
+    """Ctrl-C during `index_paths`: the generations it committed as it went are kept, the batch
+    since is discarded, and the next run of the same write goes on from there. The message says
+    what the index holds now (read from its manifest, so it is right whenever the signal came)."""
 
-    def __init__(self, report: IndexReport, documents: int) -> None:
-        if documents:
+    def __init__(self, index_dir: Path, started: int) -> None:
+        try:
+            manifest = read_manifest(index_dir)
+            generation, documents = manifest.generation, manifest.counts.documents
+        except QAError:
+            generation, documents = started, 0
+        if generation == started:
+            message = "nothing was committed yet; the index is as it was."
+        else:
             message = (
-                f"{documents} documents committed before it (generation {report.generation}) are kept; "
+                f"the index holds {documents} documents (generation {generation}, committed as it went); "
                 "run the same command again to index the rest."
             )
-        else:
-            message = "nothing was committed yet; the index is as it was."
         super().__init__(message)
-        self.report = report
+        self.generation = generation
         self.documents = documents
 
 
@@ -152,8 +159,6 @@ class Flushes:
     commits: bool = True
     since: float = field(default_factory=time.monotonic)
     unflushed: int = 0  # passages in segments written since the last flush
-    written: int = 0  # documents in segments written so far
-    documents: int = 0  # of which committed by flushes
 
     def due(self, pending: int = 0) -> bool:
         """Is it time to flush, with `pending` passages embedded and not yet written?"""
@@ -168,7 +173,6 @@ class Flushes:
     def write(self, records: Sequence[DocumentRecord], passages: Sequence[PassageRecord], vectors) -> None:
         """Write one segment (uncommitted)."""
         self.writer.add(records, passages, vectors)
-        self.written += len(records)
         self.unflushed += len(passages)
 
     def flush(self) -> None:
@@ -178,8 +182,7 @@ class Flushes:
         if not self.commits or not self.writer.has_changes:
             return
         _commit(self.writer, self.report, self.roots)
-        self.documents = self.written
-        logger.info("flushed: %d documents committed as generation %d", self.documents, self.report.generation)
+        logger.info("flushed: generation %d committed", self.report.generation)
 
 
 # Reads and embeds the planned files, writes them to the writer as segments (asking `Flushes`
