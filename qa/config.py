@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
         backend = "auto"
     return Config(
         home=_path(environ.get("QA_HOME")) or Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
-        seeds=_path(environ.get("QA_SEEDS")) or PROJECT_ROOT / "seeds",
+        seeds=_path(environ.get("QA_SEEDS")) or _shipped_seeds(),
         cache_dir=_path(environ.get("QA_CACHE_DIR")) or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
         encoder_backend=backend,
         ray_address=environ.get("QA_RAY_ADDRESS") or None,
@@ -75,6 +76,13 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
         pass
     logger.warning("%s=%s is not a number of seconds; using %g", name, value, default)
     return default
+
+
+def _shipped_seeds() -> Path:
+    """`seeds/` of this checkout; in an installed wheel, where the wheel put them (sys.prefix)."""
+    checkout = PROJECT_ROOT / "seeds"
+    installed = Path(sys.prefix) / "share" / "qa-passages" / "seeds"
+    return installed if not checkout.is_dir() and installed.is_dir() else checkout
 
 
 def _path(value: str | None) -> Path | None:
