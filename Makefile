@@ -1,12 +1,14 @@
 # The README names these targets. Everything installs into .venv; torch's CPU build comes first,
-# so that sentence-transformers does not pull the CUDA packages.
+# so that sentence-transformers does not pull the CUDA packages. `make run` and `make serve` install
+# what running needs (setup); the test, lint and benchmark targets add the test extras (setup-dev).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 QA := $(VENV)/bin/qa
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run chat serve test test-fast browser-deps bench lint docs clean
+.PHONY: setup setup-dev run chat serve test test-fast browser-deps bench lint docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -14,10 +16,16 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(DEV_STAMP)
+
+setup: $(STAMP)     ## what running needs: qa and its dependencies
+
+setup-dev: $(DEV_STAMP)   ## and the test extras: pytest, Playwright, Ray, reportlab, pytrec-eval, ruff …
 
 run: setup          ## index seeds/ if needed, then chat in the terminal (ends at EOF)
 	$(QA) chat
@@ -33,19 +41,19 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-test: setup browser-deps
+test: setup-dev browser-deps
 	$(PY) -m pytest -q
 
-test-fast: setup   ## the fake encoder only: no model, no browser, on both cores (pytest-xdist), with line coverage
+test-fast: setup-dev   ## the fake encoder only: no model, no browser, on both cores (pytest-xdist), with line coverage
 	$(PY) -m pytest -q -n 2 -m "not slow and not browser" --cov=qa --cov=api --cov=embeddings --cov-report=term:skip-covered
 
 docs: setup        ## regenerate docs/cli.md from the commands' --help (a test fails when it is stale)
 	$(PY) -m qa.cli.reference > docs/cli.md
 
-bench: setup
+bench: setup-dev
 	$(PY) -m benchmarks
 
-lint: setup
+lint: setup-dev
 	$(VENV)/bin/ruff check qa embeddings api tests benchmarks
 	$(VENV)/bin/ruff format --check qa embeddings api tests benchmarks
 	$(VENV)/bin/lint-imports --no-cache   # the layers' contracts in pyproject.toml

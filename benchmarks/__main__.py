@@ -29,6 +29,7 @@ BENCHMARKS = {
     "startup": ("bench_startup", [], ["--runs", "5"]),
     "vectors": ("bench_vectors", [], ["--sizes", "100000"]),
     "scaling": ("bench_scaling", [], "--parts indexing cluster serve --limit 60 --runs 1 --seconds 5".split()),
+    "resume": ("bench_resume", [], ["--passages", "5000"]),
 }
 
 
@@ -153,6 +154,20 @@ def target_rows(since: float, ran: set[str]) -> list[list[object]]:
             )
     else:
         rows.append(["1M search p50", "not run", "", "", "≤ 10 ms, recall ≥ 0.95", ""])
+
+    resume = read_results("resume", since, ran)
+    if resume:
+        ratio = round(resume["work_ratio"], 2)
+        rows.append(
+            [
+                f"{resume['kills']} SIGKILLs in a {resume['passages']:,}-passage first index{earlier(resume)}",
+                f"{ratio}× the embedding work",
+                "one uninterrupted run",
+                ratio,
+                "≤ 1.2×, final index equal",
+                verdict(ratio <= 1.2 and resume["equal"]),
+            ]
+        )
     return rows
 
 

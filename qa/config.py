@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ APP_NAME = "qa"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENCODER_BACKENDS = ("auto", "torch")
 DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish (`--wait`)
+# A long index write commits what it has embedded every so many passages or seconds, whichever
+# comes first (`--flush-passages`, `--flush-minutes`). 500 passages are ~8 s of the fp32 model on 2
+# cores, and a flush costs 0.03-0.2 s (docs/PERFORMANCE.md, "Long runs that survive").
+DEFAULT_FLUSH_PASSAGES = 500
+DEFAULT_FLUSH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Config:
     cache_dir: Path  # QA_CACHE_DIR: ONNX exports of models
     encoder_backend: str  # QA_ENCODER_BACKEND: "auto" (ONNX Runtime when the model exports) or "torch"
     ray_address: str | None  # QA_RAY_ADDRESS: the Ray cluster `qa index` uses when --ray is not given
+    progress_seconds: float = 5.0  # QA_PROGRESS_SECONDS: between progress lines when stderr is not a terminal
 
     def encoder_options(self) -> dict:
         """What `embeddings.load_encoder` is given, as embeddings reads no environment of ours."""
@@ -48,11 +55,34 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
         backend = "auto"
     return Config(
         home=_path(environ.get("QA_HOME")) or Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
-        seeds=_path(environ.get("QA_SEEDS")) or PROJECT_ROOT / "seeds",
+        seeds=_path(environ.get("QA_SEEDS")) or _shipped_seeds(),
         cache_dir=_path(environ.get("QA_CACHE_DIR")) or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
         encoder_backend=backend,
         ray_address=environ.get("QA_RAY_ADDRESS") or None,
+        progress_seconds=_seconds(environ, "QA_PROGRESS_SECONDS", 5.0),
     )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds ≥ 0 from the environment; anything else is warned about and ignored."""
+    value = environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+        if seconds >= 0:
+            return seconds
+    except ValueError:
+        pass
+    logger.warning("%s=%s is not a number of seconds; using %g", name, value, default)
+    return default
+
+
+def _shipped_seeds() -> Path:
+    """`seeds/` of this checkout; in an installed wheel, where the wheel put them (sys.prefix)."""
+    checkout = PROJECT_ROOT / "seeds"
+    installed = Path(sys.prefix) / "share" / "qa-passages" / "seeds"
+    return installed if not checkout.is_dir() and installed.is_dir() else checkout
 
 
 def _path(value: str | None) -> Path | None:

@@ -132,6 +132,26 @@ def test_real_subprocess_answers_and_help_is_quick_to_import(seeds_index, isolat
     assert subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0, "qa.cli imports heavy libraries"
 
 
+# `qa --help` imports ~270 modules (typer, rich and the standard library's); a heavy library at
+# start-up adds hundreds (numpy alone ~150), so it fails here rather than on a stopwatch.
+HELP_MODULES = 350
+HEAVY = ("numpy", "torch", "sentence_transformers", "transformers", "faiss", "onnxruntime", "pydantic", "fastapi")
+
+
+def test_help_imports_few_modules_and_no_heavy_library():
+    probe = (
+        "import sys; before = set(sys.modules); sys.argv = ['qa', '--help']\n"
+        "from qa.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(set(sys.modules) - before)), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    imported = done.stderr.split()
+    assert "Usage" in done.stdout and imported
+    assert len(imported) <= HELP_MODULES, len(imported)
+    assert not [name for name in imported if name.split(".")[0] in HEAVY]
+
+
 def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
     index_dir = tmp_path / "broken.qa"
     index_dir.mkdir()

@@ -41,6 +41,14 @@ def test_an_unknown_backend_is_a_warning_and_auto(monkeypatch, caplog):
     assert "QA_ENCODER_BACKEND" in caplog.text
 
 
+def test_progress_seconds_are_read_and_a_bad_value_is_a_warning(monkeypatch, caplog):
+    monkeypatch.setenv("QA_PROGRESS_SECONDS", "0.5")
+    assert config.current().progress_seconds == 0.5
+    monkeypatch.setenv("QA_PROGRESS_SECONDS", "often")
+    assert config.current().progress_seconds == 5.0
+    assert "QA_PROGRESS_SECONDS=often" in caplog.text
+
+
 def test_embeddings_called_directly_uses_the_user_cache_folder(monkeypatch, tmp_path):
     from embeddings.onnx_encoder import default_cache_dir
 

@@ -198,13 +198,15 @@ def test_every_answer_comes_from_one_generation_during_a_stream_of_updates(tmp_p
 
 PIPES = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
 # `qa` with the fake encoder, killed (SIGKILL) at the KILL_AT_FSYNC-th fsync; with KILL_IN, only
-# fsyncs made inside a function of that name count.
+# fsyncs made inside a function of that name count. With ENCODED_LOG, each encoder call appends
+# the number of texts it embedded to that file; with REAL_MODEL, the real model is used.
 KILL_AT = """
 import os, signal, sys, traceback
 import embeddings
 from tests.fakes import FAKE_MODEL, load_fake
-embeddings.register_encoder(embeddings.DEFAULT_MODEL, load_fake)
-embeddings.register_encoder(FAKE_MODEL, load_fake)
+if not os.environ.get("REAL_MODEL"):
+    embeddings.register_encoder(embeddings.DEFAULT_MODEL, load_fake)
+    embeddings.register_encoder(FAKE_MODEL, load_fake)
 where, target, calls = os.environ.get("KILL_IN", ""), int(os.environ.get("KILL_AT_FSYNC", "0")), [0]
 real_fsync = os.fsync
 def fsync(descriptor):
@@ -214,6 +216,14 @@ def fsync(descriptor):
             os.kill(os.getpid(), signal.SIGKILL)
     return real_fsync(descriptor)
 os.fsync = fsync
+if os.environ.get("ENCODED_LOG"):  # one line per encoder call: how many texts it embedded
+    from tests.fakes import FakeEncoder
+    real_encode = FakeEncoder.encode
+    def encode(self, texts, on_progress=None):
+        with open(os.environ["ENCODED_LOG"], "a") as log:
+            print(len(texts), file=log)
+        return real_encode(self, texts, on_progress)
+    FakeEncoder.encode = encode
 from qa.cli import main
 sys.argv = ["qa", *sys.argv[1:]]
 main()

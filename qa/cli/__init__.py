@@ -31,7 +31,7 @@ from qa.cli.options import (
     user_errors,
 )
 from qa.cli.serving import mcp, serve
-from qa.config import DEFAULT_WAIT
+from qa.config import DEFAULT_FLUSH_PASSAGES, DEFAULT_FLUSH_SECONDS, DEFAULT_WAIT
 from qa.errors import InvalidInput, QAError
 from qa.limits import DEFAULT_TOP_K
 
@@ -195,6 +195,25 @@ RayOption = Annotated[
         "(env QA_RAY_ADDRESS)",
     ),
 ]
+FlushPassagesOption = Annotated[
+    int,
+    typer.Option(
+        "--flush-passages",
+        min=0,
+        metavar="N",
+        help="Commit what is embedded every N passages, so a crash or Ctrl-C loses at most that much and "
+        "the same command goes on from there (0: not by count).",
+    ),
+]
+FlushMinutesOption = Annotated[
+    float,
+    typer.Option(
+        "--flush-minutes",
+        min=0,
+        metavar="M",
+        help="Commit what is embedded at least every M minutes, too (0: not by time).",
+    ),
+]
 RayActorsOption = Annotated[
     int | None,
     typer.Option("--ray-actors", min=1, help="Embedding actors on the cluster. Default: one per CPU."),
@@ -212,11 +231,14 @@ def index_command(
     wait: WaitOption = DEFAULT_WAIT,
     ray: RayOption = None,
     ray_actors: RayActorsOption = None,
+    flush_passages: FlushPassagesOption = DEFAULT_FLUSH_PASSAGES,
+    flush_minutes: FlushMinutesOption = DEFAULT_FLUSH_SECONDS / 60,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded.
 
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A running `qa serve` or `qa chat` sees the change at once.
+    A long run commits as it goes: if it is stopped, run the same command to go on.
     """
     from qa import config
     from qa.cli.progress import ProgressBars
@@ -228,7 +250,13 @@ def index_command(
         if not paths and not compact:
             raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
         collection = index_at(index, model)
-        options = IndexOptions(rebuild=rebuild, quantize=quantize, wait=wait)
+        options = IndexOptions(
+            rebuild=rebuild,
+            quantize=quantize,
+            wait=wait,
+            flush_passages=flush_passages or None,
+            flush_seconds=flush_minutes * 60 or None,
+        )
         with ProgressBars() as progress:
             if paths and ray:
                 from qa.ingest.distributed import add_on_ray

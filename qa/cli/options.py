@@ -69,13 +69,15 @@ def make_filters(source, doc_id, kind, since, until, tag):
 
 @contextmanager
 def user_errors():
-    """A QAError becomes one line on stderr and exit code 1, never a traceback."""
+    """A QAError becomes one line on stderr and exit code 1, never a traceback; Ctrl-C exits 130."""
     try:
         yield
     except QAError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: a write that was stopped says what it kept
+        if str(interrupt):
+            typer.echo(f"Stopped: {interrupt}", err=True)
         raise typer.Exit(130) from None
 
 

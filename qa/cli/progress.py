@@ -1,17 +1,30 @@
-"""Progress from the core, drawn with rich on stderr: a bar per counted task, a line per note."""
+"""Progress from the core, on stderr: rich bars on a terminal; elsewhere (a log file, a pipe, a job
+run in the background) one plain line every few seconds, so a long run is never silent."""
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 
 from qa.cli.console import stderr_console
 from qa.events import Progress
 
 
 class ProgressBars:
-    """An `on_progress` listener; use as a context manager so the bars are cleared at the end."""
+    """An `on_progress` listener; use as a context manager so the bars are cleared at the end.
+    `plain` (default: stderr is not a terminal) prints lines every `every` seconds instead
+    (default: QA_PROGRESS_SECONDS, 5)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plain: bool | None = None, every: float | None = None) -> None:
         self._progress = None
         self._tasks: dict[str, int] = {}
+        if plain is None:
+            plain = not stderr_console().is_terminal
+        if plain and every is None:
+            from qa import config
+
+            every = config.current().progress_seconds
+        self._lines = ProgressLines(every) if plain else None
 
     def __enter__(self) -> ProgressBars:
         return self
@@ -20,10 +33,15 @@ class ProgressBars:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+        if self._lines is not None:
+            self._lines.finish()
 
     def __call__(self, event: Progress) -> None:
         if event.total is None:
-            stderr_console().print(event.task, markup=False, highlight=False)
+            stderr_console().print(event.task, markup=False, highlight=False, soft_wrap=True)
+            return
+        if self._lines is not None:
+            self._lines.update(event)
             return
         progress = self._bars()
         task = self._tasks.get(event.task)
@@ -45,3 +63,61 @@ class ProgressBars:
             )
             self._progress.start()
         return self._progress
+
+
+@dataclass
+class _Task:
+    started: float
+    done: int
+    total: int
+    growing: bool = False  # its total changed (passages found while files are read): no time left from it
+
+
+class ProgressLines:
+    """Counted tasks as one plain line, at the first event and then at most every `every` seconds:
+    `Reading files: 120/530 (2.1/s) · Embedding passages: 3400/3412 (56.7/s) · about 3 min left`.
+    The time left comes from the tasks whose total is fixed."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.tasks: dict[str, _Task] = {}
+        self.printed = 0.0  # when the last line was printed (0: none yet)
+        self.changed = False
+
+    def update(self, event: Progress) -> None:
+        now = time.monotonic()
+        task = self.tasks.get(event.task)
+        if task is None:
+            task = self.tasks[event.task] = _Task(now, event.done, event.total or 0)
+        task.growing |= task.total != event.total
+        task.done, task.total = event.done, event.total or 0
+        self.changed = True
+        if not self.printed or now - self.printed >= self.every:
+            self._print(now)
+
+    def finish(self) -> None:
+        """The last state, when it was not printed yet."""
+        if self.changed and self.printed:
+            self._print(time.monotonic())
+
+    def _print(self, now: float) -> None:
+        parts, left = [], []
+        for name, task in self.tasks.items():
+            elapsed = now - task.started
+            rate = task.done / elapsed if elapsed > 0 else 0.0
+            parts.append(f"{name}: {task.done}/{task.total}" + (f" ({rate:.1f}/s)" if elapsed > 0 else ""))
+            if not task.growing and rate > 0 and task.done < task.total:
+                left.append((task.total - task.done) / rate)
+        if left:
+            parts.append(f"about {_duration(max(left))} left")
+        stderr_console().print(" · ".join(parts), markup=False, highlight=False, soft_wrap=True)
+        self.printed, self.changed = now, False
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"

@@ -3,8 +3,9 @@
 The driver (this process) plans the run exactly as a local `qa index` does, under the index's write
 lock: which files are new or changed, which documents are gone. The planned files then flow through
 a Ray Data pipeline whose embedding step is a pool of actors, each loading the model once. Every
-block of results comes back here and is written as one segment; one generation is committed at the
-end through the same writer, so incremental runs, `--compact`, crash safety and live readers hold.
+block of results comes back here and is written as one segment, committed as a local run commits
+(every `flush_passages` passages or `flush_seconds`, and at the end) through the same writer, so
+incremental runs, resuming, `--compact`, crash safety and live readers hold.
 
 What a cluster must share: the documents, at the same absolute path on every node (a shared
 filesystem), and the model (installed with qa on every node). Only the driver writes the index.
@@ -27,7 +28,7 @@ from qa.errors import RayUnavailable
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
 from qa.ingest.documents import Skipped
-from qa.ingest.indexing import IndexOptions, embed_documents
+from qa.ingest.indexing import Flushes, IndexOptions, embed_documents
 from qa.ingest.planning import FileToRead, IndexReport, read_file
 from qa.store import IndexWriter
 
@@ -105,6 +106,7 @@ class RayPipeline:
         files: list[FileToRead],
         report: IndexReport,
         on_progress: OnProgress,
+        flushes: Flushes,
     ) -> int:
         if not files:
             return 0
@@ -145,8 +147,10 @@ class RayPipeline:
                 if passage_rows:
                     vectors.append(np.frombuffer(matrix, dtype=np.float32).reshape(len(passage_rows), -1))
             if records:
-                writer.add(records, rows, np.concatenate(vectors) if rows else np.zeros((0, encoder.dimension)))
+                flushes.write(records, rows, np.concatenate(vectors) if rows else np.zeros((0, encoder.dimension)))
                 passages += len(rows)
+                if flushes.due():
+                    flushes.flush()
             done += len(block["doc_id"])
             on_progress(Progress(task, done, len(files)))
         return passages

@@ -1,19 +1,22 @@
-"""Building and updating an index: only new or changed documents are read and embedded, and each
-run commits one new segment (plus deletion marks) under the index's write lock.
+"""Building and updating an index: only new or changed documents are read and embedded, under the
+index's write lock. A long run writes a segment and commits it every `flush_passages` passages or
+`flush_seconds` seconds, so a crash, a kill or Ctrl-C loses only the work since; the next run of the
+same command skips what was committed (its content hashes match) and goes on from there.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings import Encoder
-from qa.config import DEFAULT_WAIT
+from qa.config import DEFAULT_FLUSH_PASSAGES, DEFAULT_FLUSH_SECONDS, DEFAULT_WAIT
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings, Span, split_passages
@@ -45,6 +48,11 @@ from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 logger = logging.getLogger(__name__)
 
+# Passages per encoder call (at most; a flush is never later than `flush_passages`): memory stays
+# bounded, and the encoder sorts by length within a call, so the larger it is the less padding.
+# On SciFact, 500 passages a call pad 4.1 % more tokens than one call for everything, 1,000 2.1 %.
+EMBED_GROUP = 1024
+
 
 @dataclass(frozen=True)
 class IndexOptions:
@@ -59,6 +67,12 @@ class IndexOptions:
     build: BuildSegments | None = None  # reads and embeds the planned files: here by default, or on Ray
     merge_policy: MergePolicy = DEFAULT_MERGE_POLICY  # which segments each commit merges
     lock: WriterLock | None = None  # the writer lock, held by a longer transaction (an upload)
+    # A long write commits what it has embedded so far whenever either is reached (None: never by
+    # that measure), so a crash loses at most that much work. Within a transaction (`lock`) or a
+    # rebuild of an existing index, segments are still written at `flush_passages`, but committed
+    # once at the end, so readers never see half of the change.
+    flush_passages: int | None = DEFAULT_FLUSH_PASSAGES
+    flush_seconds: float | None = DEFAULT_FLUSH_SECONDS
 
 
 def index_paths(
@@ -92,31 +106,175 @@ def index_paths(
             + _skipped_lines(scan.skipped)
         )
     report = IndexReport(index_dir, skipped=list(scan.skipped), limits=limits)
-    with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
-        files = plan_files(writer, scan, report)
-        report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress)
-        if report.added + report.updated + report.unchanged == 0:
-            raise NoDocuments(
-                f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
-                + _skipped_lines(report.skipped)
-            )
-        roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
-        _commit(writer, report, roots)
+    roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
+    opened = _open_writer(index_dir, model, encoder, options, options.quantize)
+    flushes = Flushes(opened.writer, report, roots, options, commits=opened.may_flush)
+    started = opened.writer.manifest.generation
+    try:
+        with opened as (writer, encoder, settings):
+            files = plan_files(writer, scan, report)
+            report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress, flushes)
+            if report.added + report.updated + report.unchanged == 0:
+                raise NoDocuments(
+                    f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
+                    + _skipped_lines(report.skipped)
+                )
+            _commit(writer, report, roots)
+    except KeyboardInterrupt as interrupt:
+        raise WriteInterrupted(index_dir, started) from interrupt
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
     return report
 
 
-# Reads and embeds the planned files, writes them to the writer as segments, counts what it read in
-# the report (`count_read`, `skipped`) and returns the number of passages written.
-BuildSegments = Callable[[IndexWriter, Any, ChunkingSettings, list[FileToRead], IndexReport, OnProgress], int]
+class WriteInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `index_paths`: the generations it committed as it went are kept, the batch
+    since is discarded, and the next run of the same write goes on from there. The message says
+    what the index holds now (read from its manifest, so it is right whenever the signal came)."""
+
+    def __init__(self, index_dir: Path, started: int) -> None:
+        try:
+            manifest = read_manifest(index_dir)
+            generation, documents = manifest.generation, manifest.counts.documents
+        except QAError:
+            generation, documents = started, 0
+        if generation == started:
+            message = "nothing was committed yet; the index is as it was."
+        else:
+            message = (
+                f"the index holds {documents} documents (generation {generation}, committed as it went); "
+                "run the same command again to index the rest."
+            )
+        super().__init__(message)
+        self.generation = generation
+        self.documents = documents
+
+
+@dataclass
+class Flushes:
+    """When a build step writes a segment and commits what it has done so far (IndexOptions'
+    flush_passages and flush_seconds). `commits` False (a transaction, or a rebuild replacing an
+    index readers use): segments are written at `flush_passages` and committed once at the end."""
+
+    writer: IndexWriter
+    report: IndexReport
+    roots: list[str]
+    options: IndexOptions
+    commits: bool = True
+    since: float = field(default_factory=time.monotonic)
+    unflushed: int = 0  # passages in segments written since the last flush
+
+    def due(self, pending: int = 0) -> bool:
+        """Is it time to flush, with `pending` passages embedded and not yet written?"""
+        passages = pending + self.unflushed
+        if passages <= 0:
+            return False
+        if self.options.flush_passages is not None and passages >= self.options.flush_passages:
+            return True
+        seconds = self.options.flush_seconds
+        return self.commits and seconds is not None and time.monotonic() - self.since >= seconds
+
+    def write(self, records: Sequence[DocumentRecord], passages: Sequence[PassageRecord], vectors) -> None:
+        """Write one segment (uncommitted)."""
+        self.writer.add(records, passages, vectors)
+        self.unflushed += len(passages)
+
+    def flush(self) -> None:
+        """Commit the segments written so far, when this write may commit as it goes."""
+        self.unflushed = 0
+        self.since = time.monotonic()
+        if not self.commits or not self.writer.has_changes:
+            return
+        _commit(self.writer, self.report, self.roots)
+        logger.info("flushed: generation %d committed", self.report.generation)
+
+
+# Reads and embeds the planned files, writes them to the writer as segments (asking `Flushes`
+# when to write and commit), counts what it read in the report (`count_read`, `skipped`) and
+# returns the number of passages written.
+BuildSegments = Callable[
+    [IndexWriter, Any, ChunkingSettings, list[FileToRead], IndexReport, OnProgress, "Flushes"], int
+]
+READING, EMBEDDING = "Reading files", "Embedding passages"
 
 
 def build_here(
-    writer: IndexWriter, encoder, settings: ChunkingSettings, files: list[FileToRead], report, on_progress
+    writer: IndexWriter,
+    encoder,
+    settings: ChunkingSettings,
+    files: list[FileToRead],
+    report: IndexReport,
+    on_progress: OnProgress,
+    flushes: Flushes,
 ) -> int:
-    """Read, chunk and embed the files in this process, as one segment."""
-    documents = [document for file in files if (document := read_file(file, report)) is not None]
-    return _add(writer, encoder, settings, documents, on_progress)
+    """Read, chunk and embed the files in this process, a few hundred passages at a time; a segment
+    is written (and committed) whenever `flushes` says it is due, and the rest at the end."""
+    chunked: list[tuple[DocumentRecord, list[PassageRecord], list[str]]] = []  # read, not yet embedded
+    ready_records, ready_passages, ready_vectors = [], [], []  # embedded, not yet written
+    read = embedded = found = written = 0
+    group = min(EMBED_GROUP, flushes.options.flush_passages or EMBED_GROUP)
+    on_progress(Progress(READING, 0, len(files)))
+
+    def embed() -> None:
+        nonlocal embedded
+        texts = [text for _, _, document_texts in chunked for text in document_texts]
+        if texts:
+            ready_vectors.append(encoder.encode(texts))
+        for record, passages, _ in chunked:
+            ready_records.append(record)
+            ready_passages.extend(passages)
+        embedded += len(texts)
+        chunked.clear()
+        on_progress(Progress(EMBEDDING, embedded, found))
+
+    def write() -> None:
+        nonlocal written
+        vectors = np.concatenate(ready_vectors) if ready_vectors else np.zeros((0, encoder.dimension), np.float32)
+        flushes.write(ready_records, ready_passages, vectors)
+        written += len(ready_passages)
+        ready_records.clear()
+        ready_passages.clear()
+        ready_vectors.clear()
+
+    for file in files:
+        document = read_file(file, report)
+        read += 1
+        on_progress(Progress(READING, read, len(files)))
+        if document is not None:
+            chunked.append(chunk_document(document, encoder, settings))
+            found += len(chunked[-1][1])
+        if sum(len(passages) for _, passages, _ in chunked) >= group:
+            embed()
+        if flushes.due(len(ready_passages)):
+            write()
+            flushes.flush()
+    embed()
+    if ready_records:
+        write()  # committed by the caller, with the run's deletions
+    return written
+
+
+def chunk_document(document: Document, encoder, settings: ChunkingSettings):
+    """(document record, passage records, searchable texts) of one document cut into passages as
+    indexing does (passage ids are assigned by `IndexWriter.add`)."""
+    record = DocumentRecord(
+        document.doc_id,
+        document.root,
+        document.source,
+        document.title,
+        document.text,
+        document.sha256,
+        document.page_starts,
+        document.modified,
+        tuple(document.tags),
+    )  # fmt: skip
+    passages, texts = [], []
+    for ordinal, span in enumerate(passage_spans(document, encoder, settings)):
+        text = document.text[span.start : span.end]
+        section = getattr(span, "section", ())
+        page = document.page_at(span.start)
+        passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section))
+        texts.append(searchable_text(document.title, text, section))
+    return record, passages, texts
 
 
 def embed_documents(
@@ -127,27 +285,11 @@ def embed_documents(
     driver writes them."""
     records, passages, texts = [], [], []
     for document in documents:
-        spans = passage_spans(document, encoder, settings)
-        records.append(
-            DocumentRecord(
-                document.doc_id,
-                document.root,
-                document.source,
-                document.title,
-                document.text,
-                document.sha256,
-                document.page_starts,
-                document.modified,
-                tuple(document.tags),
-            )  # fmt: skip
-        )
-        for ordinal, span in enumerate(spans):
-            text = document.text[span.start : span.end]
-            section = getattr(span, "section", ())
-            page = document.page_at(span.start)
-            passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section))
-            texts.append(searchable_text(document.title, text, section))
-    task = "Embedding passages"
+        record, document_passages, document_texts = chunk_document(document, encoder, settings)
+        records.append(record)
+        passages += document_passages
+        texts += document_texts
+    task = EMBEDDING
     on_progress(Progress(task, 0, len(texts)))
     done = 0
 
@@ -278,6 +420,8 @@ class _open_writer:
             chunking=asdict(self.chunking),
         )
         self.writer = IndexWriter.open(index_dir, fresh, rebuild, options.wait, options.merge_policy, options.lock)
+        # Commit as it goes, unless inside a transaction, or replacing an index readers are using.
+        self.may_flush = options.lock is None and not (rebuild and self.writer.manifest.generation > 0)
 
     def __enter__(self):
         return self.writer, self.encoder, self.chunking

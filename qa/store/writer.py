@@ -225,9 +225,19 @@ class IndexWriter:
             passages=sum(s.live_passages for s in segments),
         )
         write_manifest(self.index_dir, manifest)
-        self._new, self._deleted, self._pending_ids = [], {}, set()
+        self._new, self._deleted = [], {}
         self.remove_unused_files()
+        self._reopen()
         return manifest
+
+    def _reopen(self) -> None:
+        """After a commit, the committed generation is what this writer changes next: a long write
+        commits several times (IndexOptions.flush_passages), and a new or rebuilt index must keep
+        the segments its earlier commits named. Segments merged away are closed."""
+        named = {info.name for info in self.manifest.segments}
+        for name in [name for name in self._segments if name not in named]:
+            self._segments.pop(name).close()
+        self.snapshot = Snapshot.open(self.index_dir, self._segments, load=False)
 
     def _merge_by_policy(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
         while group := self.policy.next_merge(segments):
