@@ -1,0 +1,82 @@
+"""The page signals of ranking (issue 18), measured one at a time on every set in one process.
+
+Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
+same `qa eval` code (`run_eval`): the SQLite documentation (an index you built of
+benchmarks/sets/sqlite-docs/corpus), the seed questions, SciFact and SQuAD dev-a (cached indexes,
+built on first use). Needs ../shared/eval.
+
+    python -m benchmarks.rank_structure --sqlite-index /tmp/sqlite-docs.qa
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from benchmarks.common import REPO, load_average, print_table, write_results
+
+SHARED = REPO.parent / "shared" / "eval"
+SETS = {
+    "sqlite": REPO / "benchmarks" / "sets" / "sqlite-docs" / "questions.jsonl",
+    "seeds": SHARED / "seeds" / "questions.jsonl",
+    "scifact": SHARED / "scifact",
+    "squad": SHARED / "squad" / "dev-a.json",
+}
+METRICS = {
+    "sqlite": ("hit@1", "hit@3", "hit@5", "doc_hit@1", "doc_hit@3", "unanswerable_answered"),
+    "seeds": ("hit@1", "hit@3", "unanswerable_answered"),
+    "scifact": ("ndcg@10",),
+    "squad": ("gold@1", "gold@5"),
+}
+VARIANTS = {
+    "neither": {"page_support": 0.0, "furniture_penalty": 0.0},
+    "page support only": {"furniture_penalty": 0.0},
+    "furniture penalty only": {"page_support": 0.0},
+    "both (default)": {},
+    "both, re-ranking 30 deep": {"rerank_depth": 30},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqlite-index", type=Path, required=True, help="an index of the SQLite corpus")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
+    args = parser.parse_args()
+
+    from qa.evaluation.datasets import load_eval_set
+    from qa.evaluation.runner import run_eval
+    from qa.search.retrieval import RetrievalSettings
+
+    names = [name for name in args.sets.split(",") if name]
+    loaded = {name: load_eval_set(SETS[name]) for name in names}
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    load_before = load_average()
+    for variant, changes in VARIANTS.items():
+        settings = RetrievalSettings(**changes)
+        results[variant] = {}
+        for name in names:
+            started = time.perf_counter()
+            index = args.sqlite_index if name == "sqlite" else None
+            report = run_eval(loaded[name], index_dir=index, settings=settings)
+            results[variant][name] = {k: round(report.metrics[k], 4) for k in METRICS[name] if k in report.metrics}
+            print(f"{variant} · {name}: {results[variant][name]} ({time.perf_counter() - started:.0f} s)", flush=True)
+    rows = [
+        [variant, *(f"{results[variant][n].get(k, float('nan')):.4f}" for n in names for k in METRICS[n])]
+        for variant in VARIANTS
+    ]
+    print_table(
+        "Page signals, each set asked with each variant",
+        ["variant", *(f"{n} {k}" for n in names for k in METRICS[n])],
+        rows,
+    )
+    write_results(
+        "rank_structure",
+        {"variants": VARIANTS, "results": results, "load_average": [load_before, load_average()]},
+    )
+    print(json.dumps({"load_average": [load_before, load_average()]}))
+
+
+if __name__ == "__main__":
+    main()
