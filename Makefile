@@ -6,7 +6,7 @@ QA := $(VENV)/bin/qa
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run chat serve test test-fast browser-deps bench lint docs clean
+.PHONY: setup run chat serve test test-fast browser-deps ocr-deps bench lint docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) ocr-deps
+
+# Scanned PDFs and images of text are read by Debian's Tesseract (docs/FORMATS.md); install it when
+# we can (root), else those files are skipped with a reason saying what to install.
+ocr-deps:
+	@if ! command -v tesseract >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	fi
 
 run: setup          ## index seeds/ if needed, then chat in the terminal (ends at EOF)
 	$(QA) chat

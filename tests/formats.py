@@ -241,3 +241,43 @@ MAKERS = {
     ".odp": make_odp,
     ".rtf": make_rtf,
 }
+
+
+def page_image(text: str, dpi: int = 200):
+    """A white A4 page image at `dpi` with `text` in 11 pt type (Pillow's own face), a paragraph
+    to a blank line, as a scanner would give it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = round(11 / 72 * dpi)
+    face = ImageFont.load_default(size)
+    page = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), 255)
+    draw = ImageDraw.Draw(page)
+    y, width = dpi, round(6.27 * dpi)
+    for paragraph in text.split("\n\n"):
+        line = ""
+        for word in paragraph.split():
+            if line and draw.textlength(f"{line} {word}", font=face) > width:
+                draw.text((dpi, y), line, font=face, fill=0)
+                y, line = y + round(size * 1.4), word
+            else:
+                line = f"{line} {word}".strip()
+        draw.text((dpi, y), line, font=face, fill=0)
+        y += round(size * 2.2)
+    return page
+
+
+def make_scanned_pdf(path: Path, typed: str, scanned: str) -> Path:
+    """A PDF of two pages: the first with a text layer (`typed`, a line to a line), the second only
+    an image of `scanned`."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for line, words in enumerate(typed.split("\n")):
+        pdf.drawString(72, 760 - 14 * line, words)
+    pdf.showPage()
+    pdf.drawImage(ImageReader(page_image(scanned).convert("RGB")), 0, 0, *A4)
+    pdf.showPage()
+    pdf.save()
+    return path

@@ -190,14 +190,14 @@ def test_folder_without_supported_files_leaves_the_index_untouched(corpus, index
     before = (index_dir / MANIFEST_FILE).read_bytes()
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "picture.png").write_bytes(b"\x89PNG")
+    (empty / "picture.psd").write_bytes(b"8BPS")
     (empty / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     with pytest.raises(NoDocuments, match="not changed") as error:
         index_paths([empty], index_dir, encoder=fake_encoder)
     assert "broken.pdf: cannot parse .pdf" in str(error.value)  # every file, with why it was skipped
-    assert "picture.png: unsupported type .png" in str(error.value)
-    with pytest.raises(NoDocuments, match="picture.png: unsupported"):
-        index_paths([empty / "picture.png"], index_dir, encoder=fake_encoder)
+    assert "picture.psd: unsupported type .psd" in str(error.value)
+    with pytest.raises(NoDocuments, match="picture.psd: unsupported"):
+        index_paths([empty / "picture.psd"], index_dir, encoder=fake_encoder)
     assert (index_dir / MANIFEST_FILE).read_bytes() == before
 
 

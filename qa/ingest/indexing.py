@@ -145,7 +145,8 @@ def embed_documents(
             text = document.text[span.start : span.end]
             section = getattr(span, "section", ())
             page = document.page_at(span.start)
-            passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section))
+            ocr = page in document.ocr_pages  # passages never mix recognised and typed pages
+            passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section, ocr))
             texts.append(searchable_text(document.title, text, section))
     task = "Embedding passages"
     on_progress(Progress(task, 0, len(texts)))
@@ -166,7 +167,25 @@ def passage_spans(document: Document, encoder, settings: ChunkingSettings) -> li
     args = (encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings)
     if document.blocks:
         return split_sections(document.text, document.blocks, *args)
+    if document.ocr_pages and document.page_starts and len(document.ocr_pages) < len(document.page_starts):
+        return _split_by_recognition(document, args)
     return split_passages(document.text, *args)
+
+
+def _split_by_recognition(document: Document, args) -> list[Span]:
+    """A PDF of typed and scanned pages: passages never mix recognised text with typed text, so a
+    citation's `ocr` and `page` say where its words came from. Each run of pages of one kind is cut
+    on its own."""
+    starts = [*document.page_starts, len(document.text) + 2]
+    spans: list[Span] = []
+    run_start = 0
+    for page in range(1, len(starts)):
+        last = page == len(starts) - 1
+        if last or ((page in document.ocr_pages) != (page + 1 in document.ocr_pages)):
+            begin, end = starts[run_start], max(starts[run_start], starts[page] - 2)
+            spans += [Span(begin + s.start, begin + s.end) for s in split_passages(document.text[begin:end], *args)]
+            run_start = page
+    return spans
 
 
 def index_documents(

@@ -116,6 +116,7 @@ class Searcher:
                         end=row.end,
                         page=row.page,
                         section=list(row.section),
+                        ocr=row.ocr,
                     ),
                 )
             )

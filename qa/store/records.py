@@ -41,6 +41,7 @@ class PassageRecord:
     page: int | None
     text: str
     section: tuple[str, ...] = ()  # the headings above it, outermost first (qa.ingest.sections)
+    ocr: bool = False  # its text was recognised from an image (a scanned page)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class StoredPassage:
     title: str
     source: str
     section: tuple[str, ...] = ()
+    ocr: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ParsedFile:
     """What a reader makes of one file: normalised text, a title ('' when it has none), where
-    each page starts in `text` (paged formats), tags (Markdown front matter's `tags:`), and the
-    blocks of a structured format (HTML, Markdown: `qa.ingest.blocks`; empty for plain text)."""
+    each page starts in `text` (paged formats), tags (Markdown front matter's `tags:`), the
+    blocks of a structured format (HTML, Markdown: `qa.ingest.blocks`; empty for plain text), and
+    the pages whose text was recognised from an image (OCR: scanned PDF pages, image files)."""
 
     text: str
     title: str = ""
     page_starts: list[int] | None = None
     tags: tuple[str, ...] = ()
     blocks: tuple[Block, ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # 1-based
 
 
 @dataclass(frozen=True)
