@@ -167,3 +167,30 @@ def test_a_zip_bomb_of_every_zip_based_type_is_refused_before_it_is_unpacked(tmp
     assert bomb.stat().st_size < 200_000 and zipfile.is_zipfile(bomb)
     with pytest.raises(UnreadableFile, match=r"it unpacks to 4\d,\d{3},\d{3} bytes, over the limit"):
         parse_file(bomb, ReadLimits(max_unpacked_bytes=32 << 20))
+
+
+def test_qa_info_lists_the_skipped_files_with_why_until_a_run_reads_them(tmp_path, fake_model):
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.txt").write_text("A note that can be read, so the index is made.")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04 cut short")
+    (folder / "photo.psd").write_bytes(b"8BPS")
+    index = tmp_path / "docs.qa"
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
+    shown = runner.invoke(app, ["info", "--index", str(index)])
+    assert shown.exit_code == 0, shown.output
+    unwrapped = "".join(shown.output.split())  # the console folds long paths
+    assert "skipped2files" in unwrapped
+    assert f"{folder.resolve() / 'photo.psd'}:unsupportedtype.psd" in unwrapped
+    assert f"{folder.resolve() / 'slides.pptx'}:cannotparse.pptxfile" in unwrapped
+    formats.make_pptx(folder / "slides.pptx")  # mended: the next run reads it and forgets why it was skipped
+    (folder / "photo.psd").unlink()
+    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
+    shown = runner.invoke(app, ["info", "--index", str(index)])
+    assert "skipped " not in shown.output and "Quarterly plan" in shown.output
+    assert Collection.open(index).skipped_files() == []

@@ -40,7 +40,7 @@ from qa.store import (
     searchable_text,
 )
 from qa.store.lock import WriterLock
-from qa.store.manifest import utc_now
+from qa.store.manifest import MAX_SKIPPED_KEPT, SkippedFile, utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def index_paths(
                 + _skipped_lines(report.skipped)
             )
         roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
-        _commit(writer, report, roots)
+        _commit(writer, report, roots, skipped_changed=_remember_skipped(writer.manifest, report.skipped, paths))
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
     return report
 
@@ -328,8 +328,26 @@ def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on
     return len(passages)
 
 
-def _commit(writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False) -> None:
-    if writer.has_changes or compact:
+def _remember_skipped(manifest: Manifest, skipped: Sequence[Skipped], paths: Sequence[Path]) -> bool:
+    """Keep this run's skipped files in the manifest (`qa info` lists them), in place of those it
+    had from earlier runs below the same paths (looked at again now); whether that changed it."""
+    looked = [str(Path(p).expanduser().resolve()) for p in paths]
+
+    def below(path: str) -> bool:
+        return any(path == folder or path.startswith(folder.rstrip("/") + "/") for folder in looked)
+
+    kept = [entry for entry in manifest.skipped if not below(entry.path)]
+    now = {entry.path: entry for entry in kept} | {s.path: SkippedFile(path=s.path, reason=s.reason) for s in skipped}
+    remembered = sorted(now.values(), key=lambda entry: entry.path)[:MAX_SKIPPED_KEPT]
+    changed = remembered != manifest.skipped
+    manifest.skipped = remembered
+    return changed
+
+
+def _commit(
+    writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False, skipped_changed: bool = False
+) -> None:
+    if writer.has_changes or compact or skipped_changed:
         manifest = writer.commit(roots=roots, compact=compact)
     else:
         manifest = writer.manifest
