@@ -3,10 +3,10 @@
 Pages of real prose (the seeds' paragraphs) are drawn at 200 dpi on A4 (11 pt type, 1 inch
 margins) by Pillow, in a sans and a serif face, and each engine reads them back:
 
-- `tesseract`: Tesseract (Debian's tesseract-ocr, via pytesseract) as `qa.ingest.ocr.recognise`
-  runs it: the page as it is (200 dpi), one thread;
+- `tesseract`: Tesseract (Debian's tesseract-ocr) as `qa.ingest.ocr.recognise` runs it: the page
+  as it is (200 dpi), one thread;
 - `tesseract-300`: the same, the page scaled to 300 dpi first;
-- `tesseract-threads`: the page as it is with Tesseract's own OpenMP threads (its default);
+- `tesseract-threads`: the same with Tesseract's own OpenMP threads (its default);
 - `rapidocr`: RapidOCR (rapidocr-onnxruntime, PP-OCR models in its wheel, onnxruntime).
 
 Character accuracy is 1 − edit distance / length of the true text, with runs of white space made
@@ -133,24 +133,11 @@ def engine(name: str):
 
         if shutil.which("tesseract") is None:
             return None
-        try:
-            import pytesseract
-        except ImportError:
-            return None
-        if name == "tesseract-threads":
-
-            def threaded(image):
-                saved = os.environ.pop("OMP_THREAD_LIMIT", None)  # recognise() sets it for the rest
-                try:
-                    return pytesseract.image_to_string(image, lang="eng", config="--psm 3")
-                finally:
-                    if saved is not None:
-                        os.environ["OMP_THREAD_LIMIT"] = saved
-
-            return threaded
         sys.path.insert(0, str(REPO))
         from qa.ingest.ocr import recognise
 
+        if name == "tesseract-threads":
+            return lambda image: recognise(image, threads=None)
         if name == "tesseract-300":
             return lambda image: recognise(image.resize((image.width * 3 // 2, image.height * 3 // 2)))
         return recognise

@@ -194,3 +194,23 @@ def test_qa_info_lists_the_skipped_files_with_why_until_a_run_reads_them(tmp_pat
     shown = runner.invoke(app, ["info", "--index", str(index)])
     assert "skipped " not in shown.output and "Quarterly plan" in shown.output
     assert Collection.open(index).skipped_files() == []
+
+
+def test_every_registered_suffix_is_named_in_the_help_the_readme_and_formats_md():
+    import re as regex
+
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+    from qa.ingest.readers import supported_suffixes
+
+    repo = Path(__file__).resolve().parents[1]
+    readme = repo.joinpath("README.md").read_text()
+    table = readme[readme.index("### Supported documents") :]
+    table = table[: table.index("\n\n", table.index("|"))]
+    formats_md = repo.joinpath("docs", "FORMATS.md").read_text()
+    help_text = " ".join(CliRunner().invoke(app, ["index", "--help"], terminal_width=200).output.split())
+    for suffix in sorted(supported_suffixes()):
+        assert f"`{suffix}`" in table, f"{suffix} missing from the README's Supported documents table"
+        assert f"`{suffix}`" in formats_md, f"{suffix} missing from docs/FORMATS.md"
+        assert regex.search(rf"{regex.escape(suffix)}\b", help_text), f"{suffix} missing from qa index --help"

@@ -23,6 +23,7 @@ from qa.ingest.documents import (
     ReadLimits,
     Skipped,
 )
+from qa.ingest.isolation import prepare_workers
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
 from qa.ingest.readers import ParsedFile, supported_suffixes
 from qa.ingest.sections import SectionSpan, split_sections
@@ -85,6 +86,7 @@ def index_paths(
     if missing:
         raise PathNotFound(f"No such file or folder: {', '.join(missing)}")
     scan = FolderSource(paths, root, parsed or {}).scan()
+    prepare_workers(Path(getattr(item, "path", "")).suffix for item in scan.items)
     if not scan.items:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "

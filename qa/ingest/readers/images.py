@@ -54,6 +54,6 @@ register(
         frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"}),
         read_image,
         isolated=True,
-        preload=("PIL.Image", "pytesseract"),
+        preload=("PIL.Image",),
     )
 )

@@ -177,5 +177,5 @@ def _add_attachment(out: BlockText, part, limits: ReadLimits) -> None:
             out.add("paragraph", paragraph)
 
 
-register(Reader("eml", frozenset({".eml"}), read_eml, isolated=True, preload=("email", "bs4", "lxml")))
-register(Reader("mbox", frozenset({".mbox"}), read_mbox, isolated=True, preload=("email", "mailbox", "bs4", "lxml")))
+register(Reader("eml", frozenset({".eml"}), read_eml, isolated=True, preload=("bs4", "lxml")))
+register(Reader("mbox", frozenset({".mbox"}), read_mbox, isolated=True, preload=("bs4", "lxml")))

@@ -47,7 +47,10 @@ class Reader:
     # Its cost is linear in the file's size with a small constant, so a file under
     # `ReadLimits.max_inline_bytes` may be read in this process instead (no worker to start).
     linear: bool = False
-    preload: tuple[str, ...] = ()  # the parser's modules, loaded once by the worker server, not per file
+    # The parser's modules, loaded once by the worker server, not per file: only for the types a run
+    # reads (`qa.ingest.isolation.prepare_workers`), as each module preloaded makes every worker a
+    # little slower to fork.
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]
