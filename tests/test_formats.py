@@ -214,3 +214,30 @@ def test_every_registered_suffix_is_named_in_the_help_the_readme_and_formats_md(
         assert f"`{suffix}`" in table, f"{suffix} missing from the README's Supported documents table"
         assert f"`{suffix}`" in formats_md, f"{suffix} missing from docs/FORMATS.md"
         assert regex.search(rf"{regex.escape(suffix)}\b", help_text), f"{suffix} missing from qa index --help"
+
+
+def test_slides_and_mail_uploaded_over_http_are_asked_about_with_their_units(tmp_path):
+    import io
+
+    from tests.server_fixtures import open_server
+
+    server = open_server(tmp_path, FakeEncoder())
+    try:
+        deck = formats.make_pptx(tmp_path / "plan.pptx").read_bytes()
+        box = formats.make_mbox(tmp_path / "ferry.mbox").read_bytes()
+        parts = [("files", (name, io.BytesIO(data), "application/octet-stream")) for name, data in
+                 [("plan.pptx", deck), ("ferry.mbox", box)]]  # fmt: skip
+        response = server.client.post("/documents", files=parts, headers=server.auth(server.write_key))
+        assert response.status_code == 201, response.text
+        answer = server.client.post("/ask", json={"question": "Are bicycles allowed if they are folded?"}).json()
+        best = answer["passages"][0]["citation"]
+        assert (best["source"], best["page"], best["section"], best["ocr"]) == (
+            "ferry.mbox",
+            4,
+            ["Re: Winter ferry"],
+            False,
+        )
+        answer = server.client.post("/ask", json={"question": "What does the lighthouse keeper count?"}).json()
+        assert [answer["passages"][0]["citation"][key] for key in ("source", "page")] == ["plan.pptx", 2]
+    finally:
+        server.client.__exit__(None, None, None)
