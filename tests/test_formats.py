@@ -241,3 +241,16 @@ def test_slides_and_mail_uploaded_over_http_are_asked_about_with_their_units(tmp
         assert [answer["passages"][0]["citation"][key] for key in ("source", "page")] == ["plan.pptx", 2]
     finally:
         server.client.__exit__(None, None, None)
+
+
+def test_an_html_reply_leaves_out_the_message_it_quotes(tmp_path):
+    reply = formats.message("Re: Winter ferry", "")
+    reply.set_content(
+        "<html><body><p>Thanks, booked.</p><div class='gmail_quote'><div class='gmail_attr'>On Sun, 1 Mar 2026 "
+        "Ada wrote:</div><blockquote>The ferry sails at 07:40.</blockquote></div></body></html>",
+        subtype="html",
+    )
+    path = tmp_path / "reply.eml"
+    path.write_bytes(bytes(reply))
+    text = parse_file(path).text
+    assert "Thanks, booked." in text and "07:40" not in text and "wrote" not in text

@@ -4,7 +4,8 @@ A message is a page (in a mailbox, the citation's `page` is the message's number
 is its heading, From, To, Cc and Date follow as a block of their own (kept, and searchable), then
 its body, the plain-text part or else the HTML part read by the HTML reader. Quoted replies are
 left out: lines starting with ">" and the "On … wrote:" or "-----Original Message-----" block
-that introduces a quoted message, so an answer quotes the message that first said something,
+that introduces a quoted message (in HTML, `<blockquote>` and the quote blocks of Gmail,
+Thunderbird and Outlook), so an answer quotes the message that first said something,
 not every reply that repeats it. Attachments of a type we read are read by their reader and
 follow the message under the heading "Attachment: name" (cited as part of the message; an
 attachment inside an attachment is not read). Read in the bounded worker process."""
@@ -89,7 +90,7 @@ def _add_message(out: BlockText, message: EmailMessage, limits: ReadLimits, atta
         if body.get_content_subtype() == "html":
             from qa.ingest.readers.html import html_blocks
 
-            _, built, text = html_blocks(content.encode("utf-8"))
+            _, built, text = html_blocks(_html_without_quotes(content).encode("utf-8"))
             text = without_quotes(text)
         else:
             text = without_quotes(content)
@@ -98,6 +99,22 @@ def _add_message(out: BlockText, message: EmailMessage, limits: ReadLimits, atta
     if attachments:
         for part in message.iter_attachments():
             _add_attachment(out, part, limits)
+
+
+def _html_without_quotes(html: str) -> str:
+    """An HTML body without the messages it quotes: `<blockquote>`, Gmail's `gmail_quote` (with
+    its "On … wrote:" line) and Outlook's reply header and everything after it."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    for quoted in soup.select("blockquote, .gmail_quote, .gmail_attr, .moz-cite-prefix"):
+        quoted.decompose()
+    outlook = soup.select_one("#divRplyFwdMsg, #appendonsend")
+    if outlook is not None:
+        for later in list(outlook.find_all_next()):
+            later.decompose()
+        outlook.decompose()
+    return str(soup)
 
 
 def _content(part) -> str:
