@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup setup-dev run chat serve test test-fast browser-deps bench lint docs clean
+.PHONY: setup setup-dev run chat serve test test-fast browser-deps ocr-deps bench lint docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -23,9 +23,16 @@ $(DEV_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(DEV_STAMP)
 
-setup: $(STAMP)     ## what running needs: qa and its dependencies
+setup: $(STAMP) ocr-deps   ## what running needs: qa, its dependencies and Tesseract for OCR (as root)
 
 setup-dev: $(DEV_STAMP)   ## and the test extras: pytest, Playwright, Ray, reportlab, pytrec-eval, ruff …
+
+# Scanned PDFs and images of text are read by Debian's Tesseract (docs/FORMATS.md); install it when
+# we can (root), else those files are skipped with a reason saying what to install.
+ocr-deps:
+	@if ! command -v tesseract >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	fi
 
 run: setup          ## index seeds/ if needed, then chat in the terminal (ends at EOF)
 	$(QA) chat

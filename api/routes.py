@@ -148,7 +148,7 @@ def build_router(settings: Settings) -> APIRouter:
     )
     async def upload(
         request: Request,
-        files: Annotated[list[UploadFile], File(description="The documents (.txt .md .html .pdf .docx); repeatable.")],
+        files: Annotated[list[UploadFile], File(description="The documents (the types qa index reads); repeatable.")],
         collection: CollectionDep,
         folder: Annotated[str | None, Form(description="A folder to keep them in, e.g. reports/2011.")] = None,
     ) -> UploadResult:

@@ -40,7 +40,7 @@ from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, Retrieval
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
-from qa.store.manifest import manifest_signature
+from qa.store.manifest import SkippedFile, manifest_signature
 from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
@@ -356,6 +356,11 @@ class Collection:
             generation=manifest.generation,
             segments=len(manifest.segments),
         )
+
+    def skipped_files(self) -> list[SkippedFile]:
+        """The files the runs that built this index passed over, with why (the last run to look
+        at each one says); the first MAX_SKIPPED_KEPT by path."""
+        return list(self.manifest.skipped)
 
     # Writing ----------------------------------------------------------------------------------
 

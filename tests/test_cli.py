@@ -48,7 +48,7 @@ def test_missing_path_and_missing_index_are_clear(tmp_path):
 
 
 def test_folder_without_supported_files(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"\x89PNG")
+    (tmp_path / "a.psd").write_bytes(b"8BPS")
     result = invoke("index", str(tmp_path), "--index", str(tmp_path.parent / "y.qa"))
     assert result.exit_code == 1
     assert "No supported files" in result.output
@@ -103,11 +103,11 @@ def test_index_command_reports_counts_and_skips(tmp_path, fake_model):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "note.txt").write_text("The library opens at nine on weekdays and at ten on Saturdays.")
-    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (docs / "photo.psd").write_bytes(b"8BPS")
     result = invoke("index", str(docs), "--index", str(tmp_path / "docs.qa"))
     assert result.exit_code == 0, result.output
     assert "added 1, updated 0, removed 0, unchanged 0" in result.output
-    assert "photo.jpg" in result.output and "unsupported" in result.output
+    assert "photo.psd" in result.output and "unsupported" in result.output
 
 
 def test_default_index_is_built_from_seeds_on_first_use(isolated_home, fake_model):

@@ -113,12 +113,12 @@ def test_scan_is_recursive_skips_hidden_and_lists_unsupported(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.txt").write_text("x")
     (tmp_path / "b.md").write_text("y")
-    (tmp_path / "c.png").write_bytes(b"\x89PNG")
+    (tmp_path / "c.psd").write_bytes(b"8BPS")
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "d.txt").write_text("z")
     result = scan_paths([tmp_path])
     assert sorted(p.relative_to(tmp_path).as_posix() for _, p in result.files) == ["b.md", "sub/a.txt"]
-    assert [Path(s.path).name for s in result.skipped] == ["c.png"]
+    assert [Path(s.path).name for s in result.skipped] == ["c.psd"]
 
 
 def test_doc_ids_are_url_safe_and_unique():

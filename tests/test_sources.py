@@ -15,7 +15,7 @@ from qa.ingest.sources import FileItem, FolderSource, SourceScan
 def test_a_folder_source_lists_files_with_identity_version_and_name(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.txt").write_text("The ferry leaves at nine.")
-    (tmp_path / "c.png").write_bytes(b"\x89PNG")
+    (tmp_path / "c.psd").write_bytes(b"8BPS")
     (tmp_path / ".hidden.txt").write_text("secret")
     scan = FolderSource([tmp_path]).scan()
     (item,) = scan.items
@@ -24,7 +24,7 @@ def test_a_folder_source_lists_files_with_identity_version_and_name(tmp_path):
     assert item.name == "sub/a.txt"
     assert item.version() == file_sha256(tmp_path / "sub" / "a.txt")
     assert item.read("a", item.version()).text == "The ferry leaves at nine."
-    assert [Path(s.path).name for s in scan.skipped] == ["c.png"]
+    assert [Path(s.path).name for s in scan.skipped] == ["c.psd"]
     assert scan.roots == [str(tmp_path.resolve())]
     assert FolderSource([tmp_path / "sub" / "a.txt"]).scan().roots == []  # a file named alone removes nothing
 

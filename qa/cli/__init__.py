@@ -234,7 +234,11 @@ def index_command(
     flush_passages: FlushPassagesOption = DEFAULT_FLUSH_PASSAGES,
     flush_minutes: FlushMinutesOption = DEFAULT_FLUSH_SECONDS / 60,
 ) -> None:
-    """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded.
+    """Index documents (text, office, e-books, mail, scans); again later, only changed files are embedded.
+
+    Reads .txt .text .rst .md .markdown .html .htm .xhtml .pdf .docx .pptx .xlsx .xlsm .csv .tsv
+    .odt .ods .odp .epub .eml .mbox .rtf, and by OCR (Tesseract) .png .jpg .jpeg .tif .tiff and PDF
+    pages without text: see docs/FORMATS.md. Other files are skipped, with why (`qa info` lists them).
 
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A running `qa serve` or `qa chat` sees the change at once.
@@ -289,12 +293,12 @@ app.command()(mcp)
 
 @app.command()
 def info(index: IndexOption = None, model: ModelOption = None) -> None:
-    """Show what an index holds: documents, passages, model, dates."""
+    """Show what an index holds: documents, passages, model, dates, and the files skipped, with why."""
     from qa.cli.render import print_info
 
     with user_errors():
         collection = open_collection(index, model)
-        print_info(collection.stats(), collection.documents())
+        print_info(collection.stats(), collection.documents(), collection.skipped_files())
 
 
 @app.command()

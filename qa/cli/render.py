@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats
 from qa.cli.console import stderr_console, stdout_console
 
@@ -92,9 +94,10 @@ def print_index_report(report) -> None:
             errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False)
 
 
-def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
+def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequence = ()) -> None:
     """The index's facts as label/value lines, then its documents: columns fold or shorten to
-    fit the terminal (readable at 80 columns), ids and paths fold rather than vanish."""
+    fit the terminal (readable at 80 columns), ids and paths fold rather than vanish; then the
+    files indexing passed over, each with why."""
     from rich import box
     from rich.table import Table
 
@@ -116,6 +119,10 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
     for document in documents:
         table.add_row(document.doc_id, document.title, document.source, str(document.passages))
     console.print(table)
+    if skipped:
+        console.print(f"[bold]skipped[/bold] {len(skipped)} file{'s' if len(skipped) != 1 else ''}:")
+        for entry in skipped:
+            console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False)
 
 
 METRIC_ORDER = (

@@ -11,7 +11,9 @@ from typing import Literal
 
 from qa.text.normalize import normalize_text
 
-BlockKind = Literal["heading", "paragraph", "item", "term", "description", "table_head", "row", "code", "quote"]
+BlockKind = Literal["heading", "paragraph", "item", "term", "description", "table_head", "row", "code", "quote", "text"]
+# "text": words an author placed as they are, content however short (a slide's text box, speaker
+# notes, a mail's header lines), where a short line is not page furniture as it is on a web page.
 
 # Kinds that run on from the block before them without a blank line: the entries of one list,
 # definition list or table.
@@ -39,6 +41,20 @@ class BlockText:
         self._parts: list[str] = []
         self._length = 0
         self.blocks: list[Block] = []
+        self._page_starts: list[int] = []
+        self._pages_waiting = 0  # pages begun whose first block is still to come
+
+    def start_page(self) -> None:
+        """The next block starts a new page (a slide, a message): `page_starts` says where. A page
+        with no block starts where the next one does, so each page keeps its number."""
+        self._pages_waiting += 1
+
+    @property
+    def page_starts(self) -> list[int] | None:
+        """Where each page starts in `text`, or None when no page was started."""
+        if not self._page_starts and not self._pages_waiting:
+            return None
+        return self._page_starts + [self._length] * self._pages_waiting
 
     def add(self, kind: BlockKind, raw: str, level: int = 0, keep_lines: bool = False) -> Block | None:
         """Append a block (`keep_lines`: its line breaks are structure, as code's and a table
@@ -55,7 +71,14 @@ class BlockText:
         self._parts.append(piece)
         self._length += len(piece)
         self.blocks.append(block)
+        self._page_starts += [block.start] * self._pages_waiting
+        self._pages_waiting = 0
         return block
+
+    def extend(self, other: BlockText) -> None:
+        """Append the blocks of `other` (a chapter read on its own) after these."""
+        for block in other.blocks:
+            self.add(block.kind, other.text[block.start : block.end], block.level, keep_lines=True)
 
     @property
     def text(self) -> str:

@@ -36,6 +36,7 @@ class Document:
     modified: float | None = None  # the file's mtime when it was read (seconds since the epoch)
     tags: tuple[str, ...] = ()  # Markdown front matter's `tags:`
     blocks: tuple[Block, ...] = ()  # HTML and Markdown: passages follow them (qa.ingest.sections)
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text was recognised from an image
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, for paged formats."""
@@ -115,6 +116,7 @@ def load_file(
         modified=path.stat().st_mtime,
         tags=parsed.tags,
         blocks=parsed.blocks,
+        ocr_pages=parsed.ocr_pages,
     )
 
 

@@ -26,6 +26,7 @@ from qa.ingest.documents import (
     ReadLimits,
     Skipped,
 )
+from qa.ingest.isolation import prepare_workers
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
 from qa.ingest.readers import ParsedFile, supported_suffixes
 from qa.ingest.sections import SectionSpan, split_sections
@@ -43,7 +44,7 @@ from qa.store import (
     searchable_text,
 )
 from qa.store.lock import WriterLock
-from qa.store.manifest import utc_now
+from qa.store.manifest import MAX_SKIPPED_KEPT, SkippedFile, utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def index_paths(
     if missing:
         raise PathNotFound(f"No such file or folder: {', '.join(missing)}")
     scan = FolderSource(paths, root, parsed or {}).scan()
+    prepare_workers(Path(getattr(item, "path", "")).suffix for item in scan.items)
     if not scan.items:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "
@@ -119,7 +121,7 @@ def index_paths(
                     f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
                     + _skipped_lines(report.skipped)
                 )
-            _commit(writer, report, roots)
+            _commit(writer, report, roots, skipped_changed=_remember_skipped(writer.manifest, report.skipped, paths))
     except KeyboardInterrupt as interrupt:
         raise WriteInterrupted(index_dir, started) from interrupt
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
@@ -272,7 +274,8 @@ def chunk_document(document: Document, encoder, settings: ChunkingSettings):
         text = document.text[span.start : span.end]
         section = getattr(span, "section", ())
         page = document.page_at(span.start)
-        passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section))
+        ocr = page in document.ocr_pages  # passages never mix recognised and typed pages
+        passages.append(PassageRecord(0, document.doc_id, ordinal, span.start, span.end, page, text, section, ocr))
         texts.append(searchable_text(document.title, text, section))
     return record, passages, texts
 
@@ -308,7 +311,25 @@ def passage_spans(document: Document, encoder, settings: ChunkingSettings) -> li
     args = (encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings)
     if document.blocks:
         return split_sections(document.text, document.blocks, *args)
+    if document.ocr_pages and document.page_starts and len(document.ocr_pages) < len(document.page_starts):
+        return _split_by_recognition(document, args)
     return split_passages(document.text, *args)
+
+
+def _split_by_recognition(document: Document, args) -> list[Span]:
+    """A PDF of typed and scanned pages: passages never mix recognised text with typed text, so a
+    citation's `ocr` and `page` say where its words came from. Each run of pages of one kind is cut
+    on its own."""
+    starts = [*document.page_starts, len(document.text) + 2]
+    spans: list[Span] = []
+    run_start = 0
+    for page in range(1, len(starts)):
+        last = page == len(starts) - 1
+        if last or ((page in document.ocr_pages) != (page + 1 in document.ocr_pages)):
+            begin, end = starts[run_start], max(starts[run_start], starts[page] - 2)
+            spans += [Span(begin + s.start, begin + s.end) for s in split_passages(document.text[begin:end], *args)]
+            run_start = page
+    return spans
 
 
 def index_documents(
@@ -453,8 +474,26 @@ def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on
     return len(passages)
 
 
-def _commit(writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False) -> None:
-    if writer.has_changes or compact:
+def _remember_skipped(manifest: Manifest, skipped: Sequence[Skipped], paths: Sequence[Path]) -> bool:
+    """Keep this run's skipped files in the manifest (`qa info` lists them), in place of those it
+    had from earlier runs below the same paths (looked at again now); whether that changed it."""
+    looked = [str(Path(p).expanduser().resolve()) for p in paths]
+
+    def below(path: str) -> bool:
+        return any(path == folder or path.startswith(folder.rstrip("/") + "/") for folder in looked)
+
+    kept = [entry for entry in manifest.skipped if not below(entry.path)]
+    now = {entry.path: entry for entry in kept} | {s.path: SkippedFile(path=s.path, reason=s.reason) for s in skipped}
+    remembered = sorted(now.values(), key=lambda entry: entry.path)[:MAX_SKIPPED_KEPT]
+    changed = remembered != manifest.skipped
+    manifest.skipped = remembered
+    return changed
+
+
+def _commit(
+    writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False, skipped_changed: bool = False
+) -> None:
+    if writer.has_changes or compact or skipped_changed:
         manifest = writer.commit(roots=roots, compact=compact)
     else:
         manifest = writer.manifest

@@ -21,6 +21,17 @@ from qa.ingest.readers import ParsedFile, Reader, memory_reason, read_here, read
 logger = logging.getLogger(__name__)
 
 _context = None
+_suffixes: frozenset[str] | None = None  # the types this process will read, when known before the first
+
+
+def prepare_workers(suffixes) -> None:
+    """Before the first file is read: the worker server preloads only the parsers of these types.
+    Every worker forks from it, so each parser preloaded makes every file's worker slower to start:
+    preloading the slide, sheet, OpenDocument, image and RTF parsers as well cost each HTML or PDF
+    file ~15-20 ms more (docs/FORMATS.md). Too late once the server runs (it keeps what it has)."""
+    global _suffixes
+    if _context is None:
+        _suffixes = frozenset(suffix.lower() for suffix in suffixes)
 
 
 def read_isolated(reader: Reader, path: Path, limits: ReadLimits) -> ParsedFile:
@@ -57,7 +68,8 @@ def _worker_context():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        modules = ["qa.ingest.isolation"] + [m for reader in readers() if reader.isolated for m in reader.preload]
+        chosen = [r for r in readers() if r.isolated and (_suffixes is None or r.suffixes & _suffixes)]
+        modules = ["qa.ingest.isolation"] + [m for reader in chosen for m in reader.preload]
         _context.set_forkserver_preload(list(dict.fromkeys(modules)))
     return _context
 

@@ -23,7 +23,7 @@ DEFAULT_SETTINGS = ChunkingSettings()
 # A long block's pieces leave this many word pieces of the target for the heading before them.
 HEADING_ROOM = 32
 # Kinds that are content on their own, however short (a table row, code, a definition).
-_ALWAYS_CONTENT = frozenset({"code", "row", "table_head", "description"})
+_ALWAYS_CONTENT = frozenset({"code", "row", "table_head", "description", "text"})
 
 
 @dataclass(frozen=True)

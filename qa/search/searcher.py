@@ -117,6 +117,7 @@ class Searcher:
                         page=row.page,
                         section=list(row.section),
                         sha256=row.sha256 or None,
+                        ocr=row.ocr,
                     ),
                 )
             )

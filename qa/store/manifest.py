@@ -51,6 +51,17 @@ class Counts(BaseModel):
     passages: int = 0
 
 
+class SkippedFile(BaseModel):
+    """A file an index run passed over, and why (unsupported, unreadable, over a limit)."""
+
+    path: str
+    reason: str
+
+
+# The skipped files a manifest keeps (the first by path); `qa index` itself prints them all.
+MAX_SKIPPED_KEPT = 1000
+
+
 class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     generation: int = 0
@@ -63,6 +74,7 @@ class Manifest(BaseModel):
     next_passage_id: int = 0
     roots: list[str] = Field(default_factory=list)
     segments: list[SegmentInfo] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(default_factory=list)  # by the runs that last looked at them
 
 
 def rebuild_hint(index_dir: Path, roots: list[str] | None = None) -> str:

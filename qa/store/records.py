@@ -41,6 +41,7 @@ class PassageRecord:
     page: int | None
     text: str
     section: tuple[str, ...] = ()  # the headings above it, outermost first (qa.ingest.sections)
+    ocr: bool = False  # its text was recognised from an image (a scanned page)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class StoredPassage:
     source: str
     section: tuple[str, ...] = ()
     sha256: str = ""  # of the document's file as indexed
+    ocr: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ CREATE INDEX documents_by_path ON documents(path);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, text TEXT NOT NULL,
-    section TEXT
+    section TEXT, ocr INTEGER
 );
 CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
 """
@@ -123,10 +123,10 @@ def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Itera
                 ),
             )
             db.executemany(
-                'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text, section) '
-                "VALUES (?,?,?,?,?,?,?,?)",
+                'INSERT INTO passages (id, doc_id, ordinal, start, "end", page, text, section, ocr) '
+                "VALUES (?,?,?,?,?,?,?,?,?)",
                 (
-                    (p.id, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text, _section_json(p.section))
+                    (p.id, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text, _section_json(p.section), p.ocr or None)
                     for p in passages
                 ),
             )
@@ -249,6 +249,11 @@ class Segment:
         return any(row["name"] == "section" for row in self.db.execute("PRAGMA table_info(passages)"))
 
     @cached_property
+    def has_ocr(self) -> bool:
+        """Segments written before recognised text was marked have no `ocr` column (and no OCR)."""
+        return any(row["name"] == "ocr" for row in self.db.execute("PRAGMA table_info(passages)"))
+
+    @cached_property
     def document_facts(self) -> tuple[list[DocumentFacts], np.ndarray]:
         """Every document's facts, and for each passage row (in `ids` order) its document's
         position in that list; read once, since a segment never changes."""
@@ -288,10 +293,12 @@ class Segment:
         for chunk in _chunks([int(i) for i in ids]):
             marks = ",".join("?" * len(chunk))
             section = "p.section" if self.has_sections else "NULL"
+            ocr = "p.ocr" if self.has_ocr else "NULL"
             found += [
-                StoredPassage(*row[:8], _section(row[8]), sha256=row[9])
+                StoredPassage(*row[:8], _section(row[8]), sha256=row[9], ocr=bool(row[10]))
                 for row in self.db.execute(
-                    f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source, {section}, d.sha256 '
+                    f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source, {section}, '
+                    f"d.sha256, {ocr} "
                     f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({marks})",
                     chunk,
                 )
@@ -360,6 +367,7 @@ class Segment:
                 row["page"],
                 row["text"],
                 _section(row["section"]) if self.has_sections else (),
+                bool(row["ocr"]) if self.has_ocr else False,
             )  # fmt: skip
             for row in self.db.execute("SELECT * FROM passages ORDER BY id")
             if row["doc_id"] not in exclude

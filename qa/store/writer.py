@@ -184,7 +184,7 @@ class IndexWriter:
             self.delete(document.doc_id)
         first = self.manifest.next_passage_id
         numbered = [
-            PassageRecord(first + i, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text, p.section)
+            PassageRecord(first + i, p.doc_id, p.ordinal, p.start, p.end, p.page, p.text, p.section, p.ocr)
             for i, p in enumerate(passages)
         ]
         self.manifest.next_passage_id = first + len(numbered)

@@ -1,11 +1,17 @@
-"""What several readers share: decoding bytes of an unknown encoding, and finding a title."""
+"""What several readers share: decoding bytes of an unknown encoding, finding a title, and
+refusing a zip container (DOCX, PPTX, XLSX, EPUB, OpenDocument) that would unpack past the limits."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import UnreadableFile
+
+if TYPE_CHECKING:
+    from qa.ingest.limits import ReadLimits
 
 
 def decode_bytes(data: bytes) -> str:
@@ -50,3 +56,19 @@ def _looks_like_heading(line: str) -> bool:
     if line.endswith((".", ",", ";")) or "|" in line or ":" in line.split()[1:2]:
         return False
     return not line.lower().startswith(("skip to", "by "))
+
+
+def check_zip(path: Path, limits: ReadLimits) -> None:
+    """Refuse a zip (DOCX, PPTX, XLSX, EPUB, OpenDocument) that would unpack past the limits,
+    before any member is inflated."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > limits.max_parts:
+            raise UnreadableFile(f"{len(members):,} parts in the zip, over the limit of {limits.max_parts:,}")
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > limits.max_unpacked_bytes:
+            raise UnreadableFile(
+                f"it unpacks to {unpacked:,} bytes, over the limit of {limits.max_unpacked_bytes:,} (a zip bomb?)"
+            )

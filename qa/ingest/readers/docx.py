@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.errors import UnreadableFile
-from qa.ingest.readers.common import title_from_lines
+from qa.ingest.readers.common import check_zip, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
@@ -33,21 +32,6 @@ def read_docx(path: Path, limits: ReadLimits) -> ParsedFile:
     text = normalize_text("\n\n".join(lines))
     title = document.core_properties.title or heading or title_from_lines(text.split("\n"))
     return ParsedFile(text, normalize_text(title))
-
-
-def check_zip(path: Path, limits: ReadLimits) -> None:
-    """Refuse a zip (a DOCX) that would unpack past the limits, before any member is inflated."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        if len(members) > limits.max_parts:
-            raise UnreadableFile(f"{len(members):,} parts in the zip, over the limit of {limits.max_parts:,}")
-        unpacked = sum(member.file_size for member in members)
-        if unpacked > limits.max_unpacked_bytes:
-            raise UnreadableFile(
-                f"it unpacks to {unpacked:,} bytes, over the limit of {limits.max_unpacked_bytes:,} (a zip bomb?)"
-            )
 
 
 register(Reader("docx", frozenset({".docx"}), read_docx, isolated=True, preload=("docx",)))

@@ -43,9 +43,20 @@ _BOLD_HEADING_WORDS = 12
 
 
 def read_html(path: Path, limits=None) -> ParsedFile:
-    from bs4 import BeautifulSoup
+    title, built, text = html_blocks(path.read_bytes())
+    return ParsedFile(text, title, blocks=tuple(built.blocks) if built is not None else ())
 
-    soup = BeautifulSoup(decode_bytes(path.read_bytes()), "lxml")
+
+def html_blocks(data: bytes) -> tuple[str, BlockText | None, str]:
+    """(title, blocks, text) of an HTML page; blocks are None for a page nested too deep to walk,
+    whose text is then read flat."""
+    import warnings
+
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    with warnings.catch_warnings():  # XHTML (an e-book chapter) read as HTML is what we want
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(decode_bytes(data), "lxml")
     title_tag = soup.find("title")
     title = normalize_text(title_tag.get_text(" ")) if title_tag else ""
     for tag in soup(_DROP_TAGS):
@@ -63,7 +74,7 @@ def read_html(path: Path, limits=None) -> ParsedFile:
     if not title:
         heading = body.find(["h1", "h2"])
         title = normalize_text(heading.get_text(" ")) if heading else title_from_lines(text.split("\n"))
-    return ParsedFile(text, title, blocks=tuple(built.blocks) if built is not None else ())
+    return title, built, text
 
 
 class _Walker:

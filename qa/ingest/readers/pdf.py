@@ -1,8 +1,12 @@
 """PDF: text page by page with where each page starts; pypdf's own limits set from ours.
+A page without a text layer (a scan) is read by OCR from its images (`qa.ingest.ocr`), and
+marked so its citations say `ocr: true`; where Tesseract is missing, a PDF of scans only is
+skipped with a reason saying what to install, and a PDF of text and scans keeps its text pages.
 Read in the bounded worker process: its streams are compressed."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +18,10 @@ from qa.text.normalize import normalize_text
 
 if TYPE_CHECKING:
     from qa.ingest.limits import ReadLimits
+
+logger = logging.getLogger(__name__)
+# An image this much smaller than the page's largest is a logo or a stamp, not part of the scan.
+_SCAN_PART = 0.25
 
 
 def read_pdf(path: Path, limits: ReadLimits) -> ParsedFile:
@@ -47,17 +55,54 @@ def _pdf_limits(limits: ReadLimits):
 
 
 def _pdf_text(reader) -> ParsedFile:
+    from qa.ingest.ocr import ocr_missing
+
     pages: list[str] = []
-    for page in reader.pages:
+    ocr_pages: list[int] = []
+    missing = None
+    for number, page in enumerate(reader.pages, 1):
         raw = page.extract_text() or ""
-        # A PDF line break is layout, not structure: keep blank lines, join wrapped lines.
-        paragraphs = re.split(r"\n\s*\n", raw)
-        pages.append(normalize_text("\n\n".join(" ".join(p.split("\n")) for p in paragraphs)))
+        if not raw.strip() and (scans := _scans(page)):
+            missing = missing or ocr_missing()
+            if missing is None:
+                raw = "\n\n".join(_recognise(scan) for scan in scans)
+                ocr_pages.append(number)
+        pages.append(layout_text(raw))
     text, page_starts = join_pages(pages)
+    if missing and not text.strip():
+        raise UnreadableFile(missing)
+    if missing:
+        logger.warning("scanned pages of a PDF left out: %s", missing)
     title = ""
     if reader.metadata and reader.metadata.title:
         title = normalize_text(str(reader.metadata.title))
-    return ParsedFile(text, title or title_from_lines(text.split("\n")), page_starts)
+    return ParsedFile(text, title or title_from_lines(text.split("\n")), page_starts, ocr_pages=tuple(ocr_pages))
+
+
+def layout_text(raw: str) -> str:
+    """A PDF line break is layout, not structure: keep blank lines, join wrapped lines."""
+    paragraphs = re.split(r"\n\s*\n", raw)
+    return normalize_text("\n\n".join(" ".join(p.split("\n")) for p in paragraphs))
+
+
+def _scans(page) -> list:
+    """The images that make up a page without text: the largest and any near its size, in order."""
+    try:
+        images = [image.image for image in page.images]
+    except Exception as error:  # an image pypdf cannot decode: the page stays empty
+        logger.info("page images not read: %s", error)
+        return []
+    images = [image for image in images if image is not None]
+    if not images:
+        return []
+    largest = max(image.width * image.height for image in images)
+    return [image for image in images if image.width * image.height >= largest * _SCAN_PART]
+
+
+def _recognise(image) -> str:
+    from qa.ingest.ocr import recognise
+
+    return recognise(image)
 
 
 def join_pages(pages: list[str]) -> tuple[str, list[int]]:

@@ -21,14 +21,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ParsedFile:
     """What a reader makes of one file: normalised text, a title ('' when it has none), where
-    each page starts in `text` (paged formats), tags (Markdown front matter's `tags:`), and the
-    blocks of a structured format (HTML, Markdown: `qa.ingest.blocks`; empty for plain text)."""
+    each page starts in `text` (paged formats), tags (Markdown front matter's `tags:`), the
+    blocks of a structured format (HTML, Markdown: `qa.ingest.blocks`; empty for plain text), and
+    the pages whose text was recognised from an image (OCR: scanned PDF pages, image files)."""
 
     text: str
     title: str = ""
     page_starts: list[int] | None = None
     tags: tuple[str, ...] = ()
     blocks: tuple[Block, ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # 1-based
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,10 @@ class Reader:
     # Its cost is linear in the file's size with a small constant, so a file under
     # `ReadLimits.max_inline_bytes` may be read in this process instead (no worker to start).
     linear: bool = False
-    preload: tuple[str, ...] = ()  # the parser's modules, loaded once by the worker server, not per file
+    # The parser's modules, loaded once by the worker server, not per file: only for the types a run
+    # reads (`qa.ingest.isolation.prepare_workers`), as each module preloaded makes every worker a
+    # little slower to fork.
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]

@@ -1,0 +1,256 @@
+"""The readers of slides, sheets, e-books, mail, OpenDocument and RTF: each file is made at test
+time by the library that writes its format (tests/formats.py), read in the bounded worker, cut
+into passages, and each passage cites the format's own unit (slide, sheet and rows, chapter,
+message). A corrupt file of each type is skipped with a reason; a zip bomb of each zip-based type
+is refused before it is unpacked."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qa.collection import Collection
+from qa.errors import UnreadableFile
+from qa.ingest.chunking import ChunkingSettings
+from qa.ingest.documents import load_file, parse_file
+from qa.ingest.indexing import IndexOptions, embed_documents, index_paths
+from qa.ingest.limits import ReadLimits
+from qa.ingest.readers import reader_for
+from qa.ingest.readers.mail import without_quotes
+from tests import formats
+from tests.fakes import FakeEncoder
+
+# What each sample says, as the reader must keep it.
+FACTS = {
+    ".pptx": "The importer ships on the fourth of March.",
+    ".xlsx": "Brass sextant | 2 | Shelf 9",
+    ".csv": "Gullhaven Central | 1887 | 11",
+    ".epub": "The keeper grows purple carrots behind the lamp house.",
+    ".eml": "The dredger arrives on pier four on the ninth of May.",
+    ".mbox": "The winter ferry to Gullholm sails at 07:40 from quay two.",
+    ".odt": "A mooring on the east pontoon costs nineteen euros a night.",
+    ".ods": "Kittiwake | Maren Holt",
+    ".odp": "The regatta starts at the red buoy at noon.",
+    ".rtf": "The lamp lens is polished every Thursday with chamois leather.",
+}
+
+
+def passages(path: Path) -> list[tuple[str, int | None, tuple[str, ...]]]:
+    """(text, page, section) of each passage of a file, as indexing cuts and cites them."""
+    document = load_file(path, path.parent, path.stem, "")
+    _, records, _ = embed_documents([document], FakeEncoder(max_tokens=512), ChunkingSettings())
+    return [(record.text, record.page, record.section) for record in records]
+
+
+def cited(path: Path, words: str) -> tuple[int | None, tuple[str, ...]]:
+    """The page and section of the one passage of `path` that holds `words`."""
+    found = [(page, section) for text, page, section in passages(path) if words in text]
+    assert len(found) == 1, (words, passages(path))
+    return found[0]
+
+
+@pytest.mark.parametrize("suffix", sorted(formats.MAKERS))
+def test_every_format_is_read_in_the_bounded_worker_with_its_facts(tmp_path, suffix):
+    path = formats.MAKERS[suffix](tmp_path / f"sample{suffix}")
+    reader = reader_for(path)
+    assert reader is not None and reader.isolated
+    assert FACTS[suffix] in parse_file(path).text
+
+
+def test_a_slide_is_a_page_under_its_title_and_speaker_notes_are_kept(tmp_path):
+    deck = formats.make_pptx(tmp_path / "plan.pptx")
+    parsed = parse_file(deck)
+    assert parsed.title == "Quarterly plan" and len(parsed.page_starts) == 3
+    assert cited(deck, "Ship the importer") == (1, ("Quarterly plan",))
+    assert cited(deck, "fourth of March") == (1, ("Quarterly plan", "Speaker notes"))
+    assert cited(deck, "counts gulls") == (2, ("Slide 2",))  # an untitled slide keeps its number
+    assert cited(deck, "Telescopes | 7300 euros") == (3, ("Hardware budget",))
+
+
+def test_a_sheet_cites_its_name_and_rows_and_the_header_row_stays_with_them(tmp_path):
+    book = formats.make_xlsx(tmp_path / "stock.xlsx")
+    page, section = cited(book, "Brass sextant")
+    assert page is None and section[0] == "Inventory"
+    first, last = section[1].removeprefix("Rows ").split("–")
+    assert int(first) <= 81 == int(last)
+    text = next(text for text, _, _ in passages(book) if "Brass sextant" in text)
+    assert "Item | Count | Shelf" in text  # the header, repeated with the rows it heads
+    assert cited(book, "Ada Lovelace") == (None, ("Staff", "Row 2"))
+    assert all("Item | Count | Shelf" in text for text, _, section in passages(book) if section[0] == "Inventory")
+
+
+def test_a_csv_file_cites_its_rows_with_the_header(tmp_path):
+    table = formats.make_csv(tmp_path / "stations.csv")
+    page, section = cited(table, "Gullhaven Central")
+    assert page is None and section[0].startswith("Rows ") and section[0].endswith("–61")
+    text = next(text for text, _, _ in passages(table) if "Gullhaven" in text)
+    assert text.split("\n")[2] == "Station | Opened | Platforms"
+
+
+def test_an_epub_chapter_title_heads_its_passages_from_the_table_of_contents_when_it_has_none(tmp_path):
+    book = formats.make_epub(tmp_path / "almanac.epub")
+    assert parse_file(book).title == "The Lighthouse Almanac"
+    assert cited(book, "eleven days") == (None, ("Winter storms",))
+    assert cited(book, "purple carrots") == (None, ("The keeper's garden",))
+
+
+def test_a_message_is_titled_by_its_subject_with_from_to_date_and_its_attachment(tmp_path):
+    mail = formats.make_eml(tmp_path / "dredging.eml")
+    parsed = parse_file(mail)
+    assert parsed.title == "Harbour dredging"
+    assert "From: Ada <ada@example.org>\nTo: Team <team@example.org>\nDate: Sun, 01 Mar 2026" in parsed.text
+    assert cited(mail, "HX-4471") == (None, ("Harbour dredging", "Attachment: permit.txt"))
+
+
+def test_a_mailbox_cites_the_message_number_as_page(tmp_path):
+    box = formats.make_mbox(tmp_path / "ferry.mbox")
+    assert cited(box, "folded") == (4, ("Re: Winter ferry",))
+    assert cited(box, "07:40") == (1, ("Winter ferry",))
+
+
+def test_quoted_replies_are_left_out_but_what_the_reply_says_after_them_is_kept():
+    body = (
+        "Yes, that works.\n\nOn Mon, 2 Mar 2026 at 09:30, Ada Lovelace <ada@example.org>\nwrote:\n"
+        "> The ferry sails at 07:40.\n>\n> Ada\n\nOne more thing: bring a coat.\n"
+    )
+    assert without_quotes(body) == "Yes, that works.\n\n\nOne more thing: bring a coat."
+    outlook = "Fine by me.\n\n-----Original Message-----\nFrom: Ada\nSent: Monday\nThe ferry sails at 07:40."
+    assert without_quotes(outlook) == "Fine by me."
+    assert without_quotes("On Monday we sail.\nBring a coat.") == "On Monday we sail.\nBring a coat."
+
+
+def test_in_a_thread_of_five_replies_the_first_message_that_says_a_fact_is_cited_first(tmp_path):
+    folder = tmp_path / "thread"
+    folder.mkdir()
+    for number, mail in enumerate(formats.thread(5), 1):
+        (folder / f"{number}.eml").write_bytes(bytes(mail))
+    index = tmp_path / "thread.qa"
+    index_paths([folder], index, IndexOptions(), encoder=FakeEncoder())
+    answer = Collection.open(index, encoder=FakeEncoder()).ask("When does the winter ferry to Gullholm sail?")
+    assert answer.passages[0].citation.source == "1.eml"
+    assert [p.citation.source for p in answer.passages if "07:40" in p.text] == ["1.eml"]
+
+
+@pytest.mark.parametrize("suffix", sorted(formats.MAKERS))
+def test_a_corrupt_file_of_every_type_is_skipped_with_a_reason(tmp_path, suffix, fake_model):
+    good = formats.MAKERS[suffix](tmp_path / f"good{suffix}")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    data = good.read_bytes()
+    corrupt = folder / f"corrupt{suffix}"
+    if data[:2] == b"PK":  # a zip cut in half: its directory is gone
+        corrupt.write_bytes(data[: len(data) // 2])
+    else:
+        corrupt.write_bytes(b"\x00\x01\x02 garbage \xff" * 40)
+    (folder / "note.txt").write_text("A note that can be read, so the index is made.")
+    report = index_paths([folder], tmp_path / "index.qa", IndexOptions(), encoder=FakeEncoder())
+    assert [Path(s.path).name for s in report.skipped] == [corrupt.name]
+    assert report.skipped[0].reason
+
+
+ZIP_MEMBERS = {
+    ".pptx": "ppt/slides/padding.xml",
+    ".xlsx": "xl/padding.xml",
+    ".epub": "OEBPS/padding.xhtml",
+    ".odt": "padding.xml",
+    ".ods": "padding.xml",
+    ".odp": "padding.xml",
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(ZIP_MEMBERS))
+def test_a_zip_bomb_of_every_zip_based_type_is_refused_before_it_is_unpacked(tmp_path, suffix):
+    good = formats.MAKERS[suffix](tmp_path / f"good{suffix}")
+    bomb = formats.zip_bomb(good, tmp_path / f"bomb{suffix}", ZIP_MEMBERS[suffix], unpacked_mib=40)
+    assert bomb.stat().st_size < 200_000 and zipfile.is_zipfile(bomb)
+    with pytest.raises(UnreadableFile, match=r"it unpacks to 4\d,\d{3},\d{3} bytes, over the limit"):
+        parse_file(bomb, ReadLimits(max_unpacked_bytes=32 << 20))
+
+
+def test_qa_info_lists_the_skipped_files_with_why_until_a_run_reads_them(tmp_path, fake_model):
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.txt").write_text("A note that can be read, so the index is made.")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04 cut short")
+    (folder / "photo.psd").write_bytes(b"8BPS")
+    index = tmp_path / "docs.qa"
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
+    shown = runner.invoke(app, ["info", "--index", str(index)])
+    assert shown.exit_code == 0, shown.output
+    unwrapped = "".join(shown.output.split())  # the console folds long paths
+    assert "skipped2files" in unwrapped
+    assert f"{folder.resolve() / 'photo.psd'}:unsupportedtype.psd" in unwrapped
+    assert f"{folder.resolve() / 'slides.pptx'}:cannotparse.pptxfile" in unwrapped
+    formats.make_pptx(folder / "slides.pptx")  # mended: the next run reads it and forgets why it was skipped
+    (folder / "photo.psd").unlink()
+    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
+    shown = runner.invoke(app, ["info", "--index", str(index)])
+    assert "skipped " not in shown.output and "Quarterly plan" in shown.output
+    assert Collection.open(index).skipped_files() == []
+
+
+def test_every_registered_suffix_is_named_in_the_help_the_readme_and_formats_md():
+    import re as regex
+
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+    from qa.ingest.readers import supported_suffixes
+
+    repo = Path(__file__).resolve().parents[1]
+    readme = repo.joinpath("README.md").read_text()
+    table = readme[readme.index("### Supported documents") :]
+    table = table[: table.index("\n\n", table.index("|"))]
+    formats_md = repo.joinpath("docs", "FORMATS.md").read_text()
+    help_text = " ".join(CliRunner().invoke(app, ["index", "--help"], terminal_width=200).output.split())
+    for suffix in sorted(supported_suffixes()):
+        assert f"`{suffix}`" in table, f"{suffix} missing from the README's Supported documents table"
+        assert f"`{suffix}`" in formats_md, f"{suffix} missing from docs/FORMATS.md"
+        assert regex.search(rf"{regex.escape(suffix)}\b", help_text), f"{suffix} missing from qa index --help"
+
+
+def test_slides_and_mail_uploaded_over_http_are_asked_about_with_their_units(tmp_path):
+    import io
+
+    from tests.server_fixtures import open_server
+
+    server = open_server(tmp_path, FakeEncoder())
+    try:
+        deck = formats.make_pptx(tmp_path / "plan.pptx").read_bytes()
+        box = formats.make_mbox(tmp_path / "ferry.mbox").read_bytes()
+        parts = [("files", (name, io.BytesIO(data), "application/octet-stream")) for name, data in
+                 [("plan.pptx", deck), ("ferry.mbox", box)]]  # fmt: skip
+        response = server.client.post("/documents", files=parts, headers=server.auth(server.write_key))
+        assert response.status_code == 201, response.text
+        answer = server.client.post("/ask", json={"question": "Are bicycles allowed if they are folded?"}).json()
+        best = answer["passages"][0]["citation"]
+        assert (best["source"], best["page"], best["section"], best["ocr"]) == (
+            "ferry.mbox",
+            4,
+            ["Re: Winter ferry"],
+            False,
+        )
+        answer = server.client.post("/ask", json={"question": "What does the lighthouse keeper count?"}).json()
+        assert [answer["passages"][0]["citation"][key] for key in ("source", "page")] == ["plan.pptx", 2]
+    finally:
+        server.client.__exit__(None, None, None)
+
+
+def test_an_html_reply_leaves_out_the_message_it_quotes(tmp_path):
+    reply = formats.message("Re: Winter ferry", "")
+    reply.set_content(
+        "<html><body><p>Thanks, booked.</p><div class='gmail_quote'><div class='gmail_attr'>On Sun, 1 Mar 2026 "
+        "Ada wrote:</div><blockquote>The ferry sails at 07:40.</blockquote></div></body></html>",
+        subtype="html",
+    )
+    path = tmp_path / "reply.eml"
+    path.write_bytes(bytes(reply))
+    text = parse_file(path).text
+    assert "Thanks, booked." in text and "07:40" not in text and "wrote" not in text
