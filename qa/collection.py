@@ -16,11 +16,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embeddings import Encoder
 from qa.answers import DEFAULT_TOP_K, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
 from qa.config import DEFAULT_WAIT
-from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
+from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, NoDocuments, QAError
 from qa.events import OnProgress, ignore
 from qa.ingest.documents import Document
 from qa.ingest.indexing import (
@@ -43,6 +44,9 @@ from qa.store.lock import WriterLock
 from qa.store.manifest import manifest_signature
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
+
+if TYPE_CHECKING:
+    from qa.ingest.watching import Follower
 
 __all__ = ["Collection", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
 
@@ -348,6 +352,40 @@ class Collection:
         return index_paths(
             paths, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress, parsed=parsed
         )
+
+    def watch(
+        self,
+        folders: Sequence[Path],
+        options: IndexOptions | None = None,
+        on_progress: OnProgress = ignore,
+        poll: bool = False,
+        **follow,
+    ) -> tuple[IndexReport | None, Follower]:
+        """Bring the index in line with `folders` as `add` does (None: they hold nothing to index
+        yet), and a `Follower` that keeps it so: its `run` follows changes (watched from before the
+        sync on) until its `stop` is set; with `poll`, nothing is watched and `rescan_every` rescans.
+        `follow`: the Follower's other fields (on_commit, on_problem, stop, rescan …)."""
+        from qa.ingest.watching import Follower
+
+        options = options or IndexOptions()
+        encoder = self.encoder_for_writing(options)  # loaded once, for the first sync and every commit after it
+        follower = Follower(folders, self.index_dir, encoder, options, **follow)
+        if not poll:
+            follower.start()  # before the sync: what changes meanwhile is seen
+        try:
+            report = self.add(folders, options, on_progress)
+        except NoDocuments:
+            report = None
+        return report, follower
+
+    def encoder_for_writing(self, options: IndexOptions) -> Encoder:
+        """The encoder writes go through, loaded when none is here yet (an index that may not exist)."""
+        encoder = self._writing_encoder(options)
+        if encoder is None:
+            from qa.ingest.indexing import writing_encoder
+
+            encoder = self._encoder = writing_encoder(self.index_dir, self.model, options.quantize)
+        return encoder
 
     def add_documents(
         self, documents: Sequence[Document], options: IndexOptions | None = None, on_progress: OnProgress = ignore

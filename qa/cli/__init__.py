@@ -237,6 +237,72 @@ def index_command(
         print_index_report(report)
 
 
+@app.command("watch")
+def watch_command(
+    folders: Annotated[list[Path], typer.Argument(help="Folders to index and then follow.")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    wait: WaitOption = DEFAULT_WAIT,
+    rescan: Annotated[
+        float,
+        typer.Option(
+            "--rescan",
+            min=1,
+            metavar="SECONDS",
+            help="How often to rescan the folders when the watcher cannot follow them (the inotify "
+            "limit, a network filesystem).",
+        ),
+    ] = 60.0,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Only rescan every --rescan seconds; no watcher (network filesystems).")
+    ] = False,
+) -> None:
+    """Index folders, then keep the index in line with them until Ctrl-C.
+
+    Created, changed, deleted, renamed and moved files are indexed as they happen; a burst of
+    changes (a save, a git checkout) is one commit, printed as one line. A renamed file keeps its
+    passages (no re-embedding). A running `qa serve` or `qa chat` sees each commit at once.
+    """
+    import time
+
+    from qa.cli.console import stderr_console, stdout_console
+    from qa.cli.progress import ProgressBars
+    from qa.cli.render import print_index_report
+    from qa.ingest.indexing import IndexOptions
+
+    console = stdout_console()
+    with user_errors():
+        missing = [str(f) for f in folders if not f.expanduser().is_dir()]
+        if missing:
+            raise InvalidInput(f"Not a folder: {', '.join(missing)}. qa watch follows folders.")
+        collection = index_at(index, model)
+        options = IndexOptions(wait=wait)
+
+        def committed(commit) -> None:
+            console.print(f"{time.strftime('%H:%M:%S')} {commit.line}", markup=False, highlight=False, soft_wrap=True)
+            for skipped in commit.report.skipped:
+                stderr_console().print(f"  skipped {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+
+        def problem(message: str) -> None:
+            stderr_console().print(message, markup=False, highlight=False)
+
+        with ProgressBars() as progress:
+            report, follower = collection.watch(
+                folders, options, progress, poll, on_commit=committed, on_problem=problem, rescan=rescan
+            )
+        if report is not None:
+            print_index_report(report)
+        else:
+            console.print("Nothing to index yet.", markup=False, highlight=False)
+        where = f"rescanning every {rescan:g} s" if poll else "watching"
+        console.print(f"{where} {', '.join(map(str, folders))} · Ctrl-C stops", markup=False, highlight=False)
+        try:
+            follower.rescan_every() if poll else follower.run()
+        except KeyboardInterrupt:
+            pass
+        console.print("stopped", markup=False, highlight=False)
+
+
 @app.command("remove")
 def remove_command(
     targets: Annotated[list[str], typer.Argument(help="doc_ids, indexed files, or folders (every document below).")],

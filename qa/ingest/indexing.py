@@ -26,7 +26,7 @@ from qa.ingest.documents import (
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
 from qa.ingest.readers import ParsedFile, supported_suffixes
 from qa.ingest.sections import SectionSpan, split_sections
-from qa.ingest.sources import FolderSource
+from qa.ingest.sources import FolderSource, SourceScan
 from qa.store import (
     MANIFEST_FILE,
     DocumentRecord,
@@ -103,6 +103,29 @@ def index_paths(
         roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
         _commit(writer, report, roots)
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
+    return report
+
+
+def index_scan(
+    scan: SourceScan,
+    index_dir: Path,
+    options: IndexOptions = IndexOptions(),
+    *,
+    roots: Sequence[str] = (),
+    model: str | None = None,
+    encoder: Encoder | None = None,
+    on_progress: OnProgress = ignore,
+) -> IndexReport:
+    """Bring the index in line with what a source listed (`scan`), as `index_paths` does for
+    folders, and commit one generation when anything changed: what a watcher or a web crawl
+    writes. An empty scan is no error (a watched folder may be emptied); `roots` are recorded in
+    the manifest."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    report = IndexReport(index_dir, skipped=list(scan.skipped), limits=options.limits)
+    with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
+        files = plan_files(writer, scan, report)
+        report.passages = (options.build or build_here)(writer, encoder, settings, files, report, on_progress)
+        _commit(writer, report, roots)
     return report
 
 
@@ -284,6 +307,14 @@ class _open_writer:
 
     def __exit__(self, *exc_info) -> None:
         self.writer.close()
+
+
+def writing_encoder(index_dir: Path, model: str | None, quantize: bool | None) -> Encoder:
+    """The encoder a write to `index_dir` uses: `model`, else the one the index was built with
+    (the default for a new index), loaded once for many writes (a watcher's)."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    previous = read_manifest(index_dir) if (index_dir / MANIFEST_FILE).exists() else None
+    return _encoder(model or (previous.model.name if previous else None), quantize, previous)
 
 
 def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
