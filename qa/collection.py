@@ -378,6 +378,23 @@ class Collection:
             report = None
         return report, follower
 
+    def add_site(self, url: str, options: IndexOptions | None = None, settings=None, on_progress: OnProgress = ignore):
+        """Index a web page, the site below it, or a sitemap's pages (qa.ingest.web): new and
+        changed pages are read and embedded, gone ones removed; (IndexReport, CrawlResult)."""
+        from qa.ingest.web.crawler import CrawlSettings
+        from qa.ingest.web.source import index_site
+
+        options = options or IndexOptions()
+        return index_site(
+            url,
+            self.index_dir,
+            options,
+            settings or CrawlSettings(),
+            model=self.model,
+            encoder=self._writing_encoder(options),
+            on_progress=on_progress,
+        )
+
     def encoder_for_writing(self, options: IndexOptions) -> Encoder:
         """The encoder writes go through, loaded when none is here yet (an index that may not exist)."""
         encoder = self._writing_encoder(options)

@@ -167,8 +167,28 @@ def chat(
 
 
 PathsOption = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Folders (read recursively) or files to index. None with --compact."),
+    list[str] | None,
+    typer.Argument(
+        help="Folders (read recursively), files, or web addresses (a page, the site below it, or a "
+        "sitemap.xml) to index. None with --compact.",
+        show_default=False,
+    ),
+]
+MaxPagesOption = Annotated[int, typer.Option("--max-pages", min=1, help="Web: pages fetched at most from one address.")]
+DepthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--depth", min=0, help="Web: links followed from the start page (0: that page only). Default: no limit."
+    ),
+]
+DelayOption = Annotated[
+    float,
+    typer.Option(
+        "--delay", min=0, help="Web: seconds between two requests to the site (a longer robots.txt Crawl-delay wins)."
+    ),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", min=1, max=32, help="Web: requests in flight at once.")
 ]
 CompactOption = Annotated[
     bool, typer.Option("--compact", help="Merge all segments into one and drop deleted passages for good.")
@@ -208,33 +228,56 @@ def index_command(
     wait: WaitOption = DEFAULT_WAIT,
     ray: RayOption = None,
     ray_actors: RayActorsOption = None,
+    max_pages: MaxPagesOption = 1000,
+    depth: DepthOption = None,
+    delay: DelayOption = 0.25,
+    concurrency: ConcurrencyOption = 4,
 ) -> None:
-    """Index documents (.txt .md .html .pdf .docx); again later, only changed files are embedded.
+    """Index documents (.txt .md .html .pdf .docx) or web pages; again later, only changes are embedded.
 
     A file argument adds or updates that file only; documents whose files were deleted are removed
-    when their folder is indexed. A running `qa serve` or `qa chat` sees the change at once.
+    when their folder is indexed. A web address indexes that page and the pages below it on the
+    same host (or the pages a sitemap lists), honouring robots.txt; a re-run asks for each page
+    conditionally and removes pages that are gone. A running `qa serve` or `qa chat` sees the
+    change at once.
     """
     from qa import config
     from qa.cli.progress import ProgressBars
-    from qa.cli.render import print_index_report
+    from qa.cli.render import print_crawl, print_index_report
     from qa.ingest.indexing import IndexOptions
+    from qa.ingest.web.urls import is_url
 
     with user_errors():
         ray = ray or config.current().ray_address
         if not paths and not compact:
             raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
+        urls = [p for p in paths or [] if is_url(p)]
+        files = [Path(p) for p in paths or [] if not is_url(p)]
+        if urls and ray:
+            raise InvalidInput("--ray builds from folders and files; index web addresses without it.")
         collection = index_at(index, model)
         options = IndexOptions(rebuild=rebuild, quantize=quantize, wait=wait)
         with ProgressBars() as progress:
-            if paths and ray:
+            if files and ray:
                 from qa.ingest.distributed import add_on_ray
 
-                report = add_on_ray(collection, paths, options, ray, ray_actors, progress)
-            elif paths:
-                report = collection.add(paths, options, progress)
-            if compact:
-                report = collection.compact(wait=wait)
-        print_index_report(report)
+                report = add_on_ray(collection, files, options, ray, ray_actors, progress)
+            elif files:
+                report = collection.add(files, options, progress)
+        if files:
+            print_index_report(report)
+        if urls:
+            from qa.ingest.web.crawler import CrawlSettings
+
+            settings = CrawlSettings(max_pages=max_pages, depth=depth, delay=delay, concurrency=concurrency)
+            for number, url in enumerate(urls):
+                site_options = IndexOptions(rebuild=rebuild and not files and number == 0, quantize=quantize, wait=wait)
+                with ProgressBars() as progress:
+                    report, crawl = collection.add_site(url, site_options, settings, progress)
+                print_index_report(report)
+                print_crawl(crawl, report)
+        if compact:
+            print_index_report(collection.compact(wait=wait))
 
 
 @app.command("watch")

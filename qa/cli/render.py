@@ -85,6 +85,23 @@ def print_index_report(report) -> None:
             errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False)
 
 
+def print_crawl(crawl, report) -> None:
+    """What a crawl fetched, how fast, and what it kept or could not use (with why)."""
+    console = stdout_console()
+    reached = len(crawl.pages)
+    rate = reached / crawl.seconds if crawl.seconds else 0.0
+    console.print(
+        f"{reached} pages reached in {crawl.seconds:.1f} s ({rate:.1f} pages/s): {crawl.downloaded} downloaded, "
+        f"{crawl.not_modified} not modified · {crawl.requests} requests",
+        markup=False,
+        highlight=False,
+    )
+    if report.kept:
+        console.print(f"Kept {len(report.kept)} page(s) as indexed, not reached now:", markup=False, highlight=False)
+        for kept in report.kept:
+            console.print(f"  {kept.path}: {kept.reason}", markup=False, highlight=False)
+
+
 def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
     """The index's facts as label/value lines, then its documents: columns fold or shorten to
     fit the terminal (readable at 80 columns), ids and paths fold rather than vanish."""

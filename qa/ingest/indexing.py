@@ -121,7 +121,7 @@ def index_scan(
     writes. An empty scan is no error (a watched folder may be emptied); `roots` are recorded in
     the manifest."""
     index_dir = Path(index_dir).expanduser().resolve()
-    report = IndexReport(index_dir, skipped=list(scan.skipped), limits=options.limits)
+    report = IndexReport(index_dir, skipped=list(scan.skipped), kept=list(scan.kept), limits=options.limits)
     with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
         files = plan_files(writer, scan, report)
         report.passages = (options.build or build_here)(writer, encoder, settings, files, report, on_progress)

@@ -31,6 +31,7 @@ class IndexReport:
     passages: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     removed_sources: list[str] = field(default_factory=list)
+    kept: list[Skipped] = field(default_factory=list)  # not reached now, with why: the indexed version stays
     moved: int = 0  # renamed or moved files with the same content: placed anew, not embedded again
     moved_sources: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
     generation: int = 0

@@ -54,6 +54,7 @@ class SourceScan:
     items: list[SourceItem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
+    kept: list[Skipped] = field(default_factory=list)  # not reached now (a 503): listed, the indexed version kept
 
 
 class Source(Protocol):
