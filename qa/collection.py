@@ -41,7 +41,7 @@ from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, Retrieval
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
-from qa.store.manifest import manifest_signature
+from qa.store.manifest import SourceRecord, manifest_signature, read_manifest
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
@@ -394,6 +394,27 @@ class Collection:
             encoder=self._writing_encoder(options),
             on_progress=on_progress,
         )
+
+    def sources(self) -> list[SourceRecord]:
+        """The sources the index remembers (folders and web addresses, with their last sync); an
+        index from before sources were recorded: its folders."""
+        manifest = read_manifest(self.index_dir)
+        if manifest.sources:
+            return list(manifest.sources)
+        return [SourceRecord(kind="folder", location=root) for root in manifest.roots]
+
+    def sync(self, source: SourceRecord, options: IndexOptions | None = None, on_progress: OnProgress = ignore):
+        """Bring the index in line with one remembered source, with the settings it was indexed
+        with: (IndexReport, CrawlResult or None for a folder)."""
+        if source.kind == "web":
+            from dataclasses import fields
+
+            from qa.ingest.web.crawler import CrawlSettings
+
+            known = {f.name for f in fields(CrawlSettings)}
+            settings = CrawlSettings(**{k: v for k, v in source.settings.items() if k in known})
+            return self.add_site(source.location, options, settings, on_progress)
+        return self.add([Path(source.location)], options, on_progress), None
 
     def encoder_for_writing(self, options: IndexOptions) -> Encoder:
         """The encoder writes go through, loaded when none is here yet (an index that may not exist)."""

@@ -310,3 +310,34 @@ def test_qa_index_url_crawls_and_reports_and_a_dead_host_is_a_clear_error(tmp_pa
         timeout=120,
     )
     assert dead.returncode == 1 and "Nothing could be indexed" in dead.stderr and "Traceback" not in dead.stderr
+
+
+def test_the_index_remembers_its_sources_and_qa_index_with_no_paths_refreshes_them(tmp_path) -> None:
+    folder = tmp_path / "site"
+    small_site(folder, 3)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.txt").write_text("The lighthouse keeper logs the tides.")
+    index_dir = tmp_path / "both.qa"
+    env = {**fake_env(), "COLUMNS": "250"}
+
+    def qa(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*fake_qa(), *args], env=env, capture_output=True, text=True, timeout=120)
+
+    with Site(folder) as site:
+        assert qa("index", str(notes), "--index", str(index_dir)).returncode == 0
+        done = qa("index", site.url(""), "--index", str(index_dir), "--delay", "0", "--depth", "1")
+        assert done.returncode == 0, done.stderr
+        (notes / "b.txt").write_text("Gulls nest on the pier in spring.")
+        (folder / "page0.html").write_text(page("Page 0", "The timetable changed for winter."))
+        (folder / "page2.html").unlink()
+        refresh = qa("index", "--index", str(index_dir))
+        info = qa("info", "--index", str(index_dir))
+    assert refresh.returncode == 0, refresh.stderr
+    assert f"folder {notes.resolve()}" in refresh.stdout and f"web {site.url('')}" in refresh.stdout
+    assert "added 1, updated 0, removed 0" in refresh.stdout  # b.txt
+    assert "added 0, updated 1, removed 1" in refresh.stdout and "removed: " + site.url("page2.html") in refresh.stdout
+    assert info.returncode == 0, info.stderr
+    assert f"folder {notes.resolve()} · last sync" in info.stdout and f"web {site.url('')} · last sync" in info.stdout
+    record = [s for s in Collection(index_dir).sources() if s.kind == "web"][0]
+    assert record.settings["depth"] == 1 and record.settings["delay"] == 0

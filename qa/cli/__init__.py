@@ -250,7 +250,15 @@ def index_command(
     with user_errors():
         ray = ray or config.current().ray_address
         if not paths and not compact:
-            raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
+            from qa.store import MANIFEST_FILE
+
+            if index is not None and (Path(index) / MANIFEST_FILE).exists():
+                _refresh(index_at(index, model), IndexOptions(quantize=quantize, wait=wait))
+                return
+            raise InvalidInput(
+                "Name the folders, files or web addresses to index (with no paths, --index refreshes the sources "
+                "an existing index remembers; --compact merges its segments)."
+            )
         urls = [p for p in paths or [] if is_url(p)]
         files = [Path(p) for p in paths or [] if not is_url(p)]
         if urls and ray:
@@ -278,6 +286,33 @@ def index_command(
                 print_crawl(crawl, report)
         if compact:
             print_index_report(collection.compact(wait=wait))
+
+
+def _refresh(collection, options) -> None:
+    """Sync every source the index remembers, one after another; a source that fails is named and
+    the others still run (exit code 1 when any failed)."""
+    from qa.cli.console import stderr_console
+    from qa.cli.progress import ProgressBars
+    from qa.cli.render import print_crawl, print_index_report
+
+    failed = False
+    sources = collection.sources()
+    if not sources:
+        raise InvalidInput(f"The index at {collection.index_dir} remembers no sources; name folders or addresses.")
+    for source in sources:
+        typer.echo(f"{source.kind} {source.location}")
+        try:
+            with ProgressBars() as progress:
+                report, crawl = collection.sync(source, options, progress)
+        except QAError as error:
+            stderr_console().print(f"  {error}", markup=False, highlight=False)
+            failed = True
+            continue
+        print_index_report(report)
+        if crawl is not None:
+            print_crawl(crawl, report)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("watch")
@@ -370,7 +405,7 @@ def info(index: IndexOption = None, model: ModelOption = None) -> None:
 
     with user_errors():
         collection = open_collection(index, model)
-        print_info(collection.stats(), collection.documents())
+        print_info(collection.stats(), collection.documents(), collection.sources())
 
 
 @app.command("eval")

@@ -65,6 +65,8 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
                 border_style="green" if answer.answered else "yellow",
             )
         )
+        if citation.url:  # a web page: opens scrolled to the quote, highlighted
+            console.print(Text(f"  ↗ {citation.url}", style=f"dim link {citation.url}"), soft_wrap=True)
 
 
 def print_index_report(report) -> None:
@@ -102,7 +104,7 @@ def print_crawl(crawl, report) -> None:
             console.print(f"  {kept.path}: {kept.reason}", markup=False, highlight=False)
 
 
-def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
+def print_info(stats: IndexStats, documents: list[DocumentInfo], sources=()) -> None:
     """The index's facts as label/value lines, then its documents: columns fold or shorten to
     fit the terminal (readable at 80 columns), ids and paths fold rather than vanish."""
     from rich import box
@@ -117,6 +119,9 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo]) -> None:
     facts.add_row("holds", f"{stats.documents} documents, {stats.passages} passages")
     facts.add_row("model", f"{stats.model} ({stats.dimension}-d)")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
+    for number, source in enumerate(sources):
+        synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
+        facts.add_row("sources" if number == 0 else "", f"{source.kind} {source.location} · {synced}")
     console.print(facts)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("doc_id", overflow="fold", min_width=12)

@@ -40,7 +40,7 @@ from qa.store import (
     searchable_text,
 )
 from qa.store.lock import WriterLock
-from qa.store.manifest import utc_now
+from qa.store.manifest import SourceRecord, utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,10 @@ def index_paths(
                 + _skipped_lines(report.skipped)
             )
         roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
-        _commit(writer, report, roots)
+        # Folders named by a person (not an upload's documents folder) are remembered as sources.
+        now = utc_now()
+        sources = [SourceRecord(kind="folder", location=folder, last_sync=now) for folder in scan.roots]
+        _commit(writer, report, roots, sources=sources if root is None else ())
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
     return report
 
@@ -112,20 +115,21 @@ def index_scan(
     options: IndexOptions = IndexOptions(),
     *,
     roots: Sequence[str] = (),
+    sources: Sequence[SourceRecord] = (),
     model: str | None = None,
     encoder: Encoder | None = None,
     on_progress: OnProgress = ignore,
 ) -> IndexReport:
     """Bring the index in line with what a source listed (`scan`), as `index_paths` does for
     folders, and commit one generation when anything changed: what a watcher or a web crawl
-    writes. An empty scan is no error (a watched folder may be emptied); `roots` are recorded in
-    the manifest."""
+    writes. An empty scan is no error (a watched folder may be emptied); `roots` and `sources`
+    (synced now) are recorded in the manifest."""
     index_dir = Path(index_dir).expanduser().resolve()
     report = IndexReport(index_dir, skipped=list(scan.skipped), kept=list(scan.kept), limits=options.limits)
     with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
         files = plan_files(writer, scan, report)
         report.passages = (options.build or build_here)(writer, encoder, settings, files, report, on_progress)
-        _commit(writer, report, roots)
+        _commit(writer, report, roots, sources=sources)
     return report
 
 
@@ -340,9 +344,16 @@ def _add(writer: IndexWriter, encoder, settings: ChunkingSettings, documents, on
     return len(passages)
 
 
-def _commit(writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False) -> None:
-    if writer.has_changes or compact:
-        manifest = writer.commit(roots=roots, compact=compact)
+def _commit(
+    writer: IndexWriter,
+    report: IndexReport,
+    roots: Sequence[str],
+    compact: bool = False,
+    sources: Sequence[SourceRecord] = (),
+) -> None:
+    """Commit when anything changed, or when sources were synced (their last sync is recorded)."""
+    if writer.has_changes or compact or sources:
+        manifest = writer.commit(roots=roots, compact=compact, sources=sources)
     else:
         manifest = writer.manifest
     report.generation = manifest.generation

@@ -51,6 +51,17 @@ class Counts(BaseModel):
     passages: int = 0
 
 
+class SourceRecord(BaseModel):
+    """A source the index keeps in line with: a folder (`location`: its absolute path) or a web
+    address (`location`: the URL as given), with the settings it was indexed with; `qa index
+    --index DIR` with no paths syncs each again."""
+
+    kind: str  # "folder" or "web"
+    location: str
+    settings: dict = Field(default_factory=dict)
+    last_sync: datetime | None = None
+
+
 class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     generation: int = 0
@@ -63,6 +74,7 @@ class Manifest(BaseModel):
     next_passage_id: int = 0
     roots: list[str] = Field(default_factory=list)
     segments: list[SegmentInfo] = Field(default_factory=list)
+    sources: list[SourceRecord] = Field(default_factory=list)
 
 
 def rebuild_hint(index_dir: Path, roots: list[str] | None = None) -> str:

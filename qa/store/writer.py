@@ -27,6 +27,7 @@ from qa.store.manifest import (
     Counts,
     Manifest,
     SegmentInfo,
+    SourceRecord,
     read_manifest,
     utc_now,
     write_manifest,
@@ -219,8 +220,11 @@ class IndexWriter:
     def has_changes(self) -> bool:
         return bool(self._new or any(self._deleted.values())) or self.snapshot is None
 
-    def commit(self, roots: Sequence[str] = (), compact: bool = False) -> Manifest:
-        """Publish the changes as one generation; merge per the policy (`compact`: into one segment)."""
+    def commit(
+        self, roots: Sequence[str] = (), compact: bool = False, sources: Sequence[SourceRecord] = ()
+    ) -> Manifest:
+        """Publish the changes as one generation; merge per the policy (`compact`: into one segment).
+        `sources`: synced now, recorded (replacing the record of the same kind and location)."""
         manifest = self.manifest
         segments = []
         for info in manifest.segments if self.snapshot is not None else []:
@@ -244,6 +248,8 @@ class IndexWriter:
         manifest.generation += 1
         manifest.updated = utc_now()
         manifest.roots = sorted(set(manifest.roots) | set(roots))
+        synced = {(source.kind, source.location) for source in sources}
+        manifest.sources = [s for s in manifest.sources if (s.kind, s.location) not in synced] + list(sources)
         manifest.counts = Counts(
             documents=sum(s.documents - len(s.deleted_documents) for s in segments),
             passages=sum(s.live_passages for s in segments),

@@ -24,6 +24,7 @@ from qa.ingest.sources import SourceScan
 from qa.ingest.web.crawler import DEFAULT_CRAWL, Crawler, CrawlResult, CrawlSettings, Page, PageState
 from qa.ingest.web.urls import fold, name_in, origin
 from qa.store import MANIFEST_FILE, Snapshot
+from qa.store.manifest import SourceRecord, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,10 @@ def index_site(
         if not scan.items and not (index_dir / MANIFEST_FILE).exists():
             reasons = "".join(f"\n  {s.path}: {s.reason}" for s in scan.skipped[:20])
             raise NoDocuments(f"Nothing could be indexed from {url}. The index was not created.{reasons}")
-        report = index_scan(scan, index_dir, options, roots=[], model=model, encoder=encoder, on_progress=on_progress)
+        record = SourceRecord(kind="web", location=url, settings=asdict(settings), last_sync=utc_now())
+        report = index_scan(
+            scan, index_dir, options, sources=[record], model=model, encoder=encoder, on_progress=on_progress
+        )
         source.save()
     return report, source.result
 
