@@ -149,8 +149,18 @@ class Crawler:
         self._delay = settings.delay
 
     def run(self) -> CrawlResult:
+        """Crawl to the end; callable from any thread, one with a running event loop included (the
+        crawl then runs on a thread of its own)."""
         started = time.monotonic()
-        asyncio.run(self._crawl())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(self._crawl())
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1, thread_name_prefix="qa-crawl") as pool:
+                pool.submit(asyncio.run, self._crawl()).result()
         self.result.seconds = time.monotonic() - started
         return self.result
 
