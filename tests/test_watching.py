@@ -301,3 +301,39 @@ def test_qa_watch_refuses_what_is_not_a_folder(tmp_path) -> None:
         timeout=60,
     )
     assert done.returncode == 1 and "Not a folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_qa_serve_watch_follows_a_folder_while_uploads_arrive_and_neither_loses_the_other(tmp_path, fake_encoder):
+    """The server is the one writer: its watcher and POST /documents share the writer lock."""
+    import httpx
+
+    from tests.server_fixtures import make_keys, real_server, small_index
+
+    index_dir = small_index(tmp_path, fake_encoder)
+    _, write, _ = make_keys(index_dir)
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    (watched / "w0.txt").write_text(note(0))
+    flags = ("--watch", str(watched), "--refresh-every", "1h")
+    with real_server(index_dir, tmp_path / "server.log", *flags) as (base, _):
+
+        def sources() -> set[str]:
+            return {d["source"] for d in httpx.get(base + "/documents", timeout=10).json()}
+
+        deadline = time.monotonic() + 60
+        while "w0.txt" not in sources() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for number in range(1, 6):
+            (watched / f"w{number}.txt").write_text(note(number))
+            files = {"files": (f"up{number}.txt", note(100 + number).encode(), "text/plain")}
+            added = httpx.post(
+                base + "/documents", files=files, headers={"Authorization": f"Bearer {write}"}, timeout=60
+            )
+            assert added.status_code == 201, added.text
+        expected = {f"w{n}.txt" for n in range(6)} | {f"up{n}.txt" for n in range(1, 6)} | {"ferry.txt", "boats.txt"}
+        deadline = time.monotonic() + 60
+        while sources() != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sources() == expected
+    log = (tmp_path / "server.log").read_text()
+    assert "watch: added" in log and "watchfiles" not in log  # our commit lines, not the watcher's chatter

@@ -341,3 +341,36 @@ def test_the_index_remembers_its_sources_and_qa_index_with_no_paths_refreshes_th
     assert f"folder {notes.resolve()} · last sync" in info.stdout and f"web {site.url('')} · last sync" in info.stdout
     record = [s for s in Collection(index_dir).sources() if s.kind == "web"][0]
     assert record.settings["depth"] == 1 and record.settings["delay"] == 0
+
+
+def test_qa_serve_refresh_every_re_syncs_the_web_sources_it_remembers(tmp_path) -> None:
+    import httpx
+
+    from tests.server_fixtures import real_server
+
+    folder = tmp_path / "site"
+    small_site(folder, 3)
+    index_dir = tmp_path / "web.qa"
+    with Site(folder) as site:
+        Collection(index_dir, encoder=FakeEncoder()).add_site(site.url(""), settings=FAST)
+        generation = Snapshot.open(index_dir, {}).manifest.generation
+        with real_server(index_dir, tmp_path / "server.log", "--refresh-every", "1s") as (base, _):
+            (folder / "page1.html").unlink()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                sources = {d["source"] for d in httpx.get(base + "/documents", timeout=10).json()}
+                if site.url("page1.html") not in sources:
+                    break
+                time.sleep(0.2)
+            assert site.url("page1.html") not in sources and site.url("page2.html") in sources
+    assert Snapshot.open(index_dir, {}).manifest.generation > generation
+    assert "refreshed " + site.url("") in (tmp_path / "server.log").read_text()
+
+
+def test_durations_for_refresh_every() -> None:
+    from api.settings import parse_every
+    from qa.errors import InvalidSettings
+
+    assert [parse_every(t) for t in ("90", "90s", "15m", "1h", "1d", "off")] == [90, 90, 900, 3600, 86400, None]
+    with pytest.raises(InvalidSettings):
+        parse_every("soon")

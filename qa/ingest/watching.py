@@ -66,6 +66,7 @@ Watcher = Callable[[Sequence[Path], threading.Event, float], Iterator[set[Path]]
 def watchfiles_changes(folders: Sequence[Path], stop: threading.Event, quiet: float) -> Iterator[set[Path]]:
     import watchfiles
 
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every batch at INFO; we log commits
     for batch in watchfiles.watch(
         *folders,
         step=50,
