@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.collection import Collection
+from qa.errors import NoDocuments
 from qa.ingest.indexing import IndexOptions, index_paths
 from qa.ingest.web.crawler import CrawlSettings
 from qa.ingest.web.urls import fold, in_scope, scope_of
@@ -374,3 +375,23 @@ def test_durations_for_refresh_every() -> None:
     assert [parse_every(t) for t in ("90", "90s", "15m", "1h", "1d", "off")] == [90, 90, 900, 3600, 86400, None]
     with pytest.raises(InvalidSettings):
         parse_every("soon")
+
+
+def test_a_site_whose_certificate_does_not_verify_is_skipped_with_a_tls_reason(tmp_path) -> None:
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    folder = tmp_path / "site"
+    small_site(folder, 2)
+    with Site(folder, (cert, key)) as site:
+        with pytest.raises(NoDocuments) as refused:
+            Collection(tmp_path / "web.qa", encoder=FakeEncoder()).add_site(site.url(""), settings=FAST)
+    assert "TLS error" in str(refused.value) or "CERTIFICATE" in str(refused.value).upper()
+    assert not (tmp_path / "web.qa").exists()

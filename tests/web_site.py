@@ -21,7 +21,8 @@ Behaviour = Callable[[BaseHTTPRequestHandler], None]
 
 
 class Site:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, certificate: tuple[Path, Path] | None = None) -> None:
+        """`certificate`: (cert, key) files to serve HTTPS with."""
         self.folder = folder
         self.behaviours: dict[str, Behaviour] = {}  # path → what the server does instead of serving the file
         self.bodies: Counter[str] = Counter()  # path → page bodies sent (200 with content)
@@ -46,7 +47,15 @@ class Site:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # a reset connection is on purpose
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if certificate is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.base = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Site:

@@ -147,6 +147,7 @@ class Crawler:
         self._seen: set[str] = set()  # folded request URLs taken
         self._next_request = 0.0
         self._delay = settings.delay
+        self._robots_problem: str | None = None  # robots.txt could not be read: nothing is fetched this time
 
     def run(self) -> CrawlResult:
         """Crawl to the end; callable from any thread, one with a running event loop included (the
@@ -318,6 +319,9 @@ class Crawler:
             if url in visited:
                 raise _Skip(f"redirect loop ({' → '.join([*visited, url])})")
             visited.append(url)
+            if self._robots_problem:
+                reason = f"robots.txt unreachable: {self._robots_problem}; tried again next time"
+                raise _Skip(reason, transient=True)
             if not self.robots.can_fetch(self.settings.user_agent, url):
                 raise _Skip("robots.txt disallows it")
             await self._wait_turn()
@@ -382,9 +386,12 @@ class Crawler:
             self.result.requests += 1
         except httpx.HTTPError as error:
             logger.warning("robots.txt of %s unreachable (%s): nothing is fetched", self.origin, error)
+            tls = "SSL" in str(error) or "CERTIFICATE" in str(error).upper()
+            self._robots_problem = f"{'TLS error' if tls else type(error).__name__} ({error})"
             robots.disallow_all = True
             return robots
         if response.status_code >= 500:
+            self._robots_problem = f"HTTP {response.status_code}"
             robots.disallow_all = True
         elif response.status_code >= 400:
             robots.allow_all = True
