@@ -16,6 +16,7 @@ from qa.errors import IndexMismatch, IndexNotFound
 
 FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
+SOURCES_FOLDER = "sources"  # what each web source's last crawl found (validators, hashes, links), one file per URL
 # Files of the first format, one database and one vector file for the whole index.
 FORMAT_1_FILES = ("passages.sqlite", "vectors.faiss", "bm25")
 

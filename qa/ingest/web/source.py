@@ -24,11 +24,10 @@ from qa.ingest.sources import SourceScan
 from qa.ingest.web.crawler import DEFAULT_CRAWL, Crawler, CrawlResult, CrawlSettings, Page, PageState
 from qa.ingest.web.urls import fold, name_in, origin
 from qa.store import MANIFEST_FILE, Snapshot
-from qa.store.manifest import SourceRecord, utc_now
+from qa.store.manifest import SOURCES_FOLDER, SourceRecord, utc_now
 
 logger = logging.getLogger(__name__)
 
-STATE_FOLDER = "sources"  # in the index folder: what each web source's last crawl found
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ class WebSource:
 
 
 def state_path(index_dir: Path, folded_url: str) -> Path:
-    return index_dir / STATE_FOLDER / f"web-{hashlib.sha1(folded_url.encode()).hexdigest()[:16]}.json"
+    return index_dir / SOURCES_FOLDER / f"web-{hashlib.sha1(folded_url.encode()).hexdigest()[:16]}.json"
 
 
 def load_state(path: Path) -> dict[str, PageState]:
@@ -147,7 +146,7 @@ def load_state(path: Path) -> dict[str, PageState]:
 
 
 def remove_state(index_dir: Path) -> None:
-    shutil.rmtree(Path(index_dir) / STATE_FOLDER, ignore_errors=True)
+    shutil.rmtree(Path(index_dir) / SOURCES_FOLDER, ignore_errors=True)
 
 
 def index_site(
