@@ -103,3 +103,32 @@ def test_a_web_citation_opens_the_page_with_the_quoted_sentence_highlighted(tmp_
     left, top, right, bottom = box
     assert abs(marked[0] - left) <= 3 and abs(marked[2] - right) <= 3, (marked, box)
     assert abs(marked[1] - top) <= 4 and abs(marked[3] - bottom) <= 4, (marked, box)
+
+
+def test_the_widget_links_a_web_citation_to_the_page_at_the_quote(tmp_path, browser) -> None:
+    from tests.server_fixtures import real_server
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index.html").write_text(page_html("Harbour", SHORT))
+    index_dir = tmp_path / "web.qa"
+    with Site(folder) as site:
+        from embeddings import DEFAULT_MODEL
+
+        Collection(index_dir, encoder=FakeEncoder(name=DEFAULT_MODEL)).add_site(
+            site.url(""), settings=CrawlSettings(delay=0)
+        )
+        with real_server(index_dir, tmp_path / "server.log") as (base, _):
+            widget = browser.new_page()
+            widget.goto(f"{base}/")
+            box = widget.get_by_label("Your question")
+            box.fill("When does the ferry to Gozo leave?")
+            box.press("Enter")
+            link = widget.locator("qa-chat .passage .cite-link").first
+            sync_api.expect(link).to_have_text("Open the page at this quote", timeout=60_000)
+            href = link.get_attribute("href")
+            assert href.startswith(site.url("") + "#:~:text=") and link.get_attribute("rel") == "noopener noreferrer"
+            opened = browser.new_page(viewport={"width": 1000, "height": 700})
+            opened.goto(href)
+            opened.wait_for_timeout(500)
+            assert highlighted_box(opened.screenshot()) is not None

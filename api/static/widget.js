@@ -48,6 +48,7 @@
       "show-whole": "Show the whole passage",
       "show-short": "Show less",
       page: "{source}, page {page}",
+      "open-page": "Open the page at this quote",
       facts: "{documents} documents · {passages} passages",
       "count-one": "{count} passage",
       "count-other": "{count} passages",
@@ -83,6 +84,7 @@
       "show-whole": "Afficher tout le passage",
       "show-short": "Afficher moins",
       page: "{source}, page {page}",
+      "open-page": "Ouvrir la page à cette citation",
       facts: "{documents} documents · {passages} passages",
       "count-one": "{count} passage",
       "count-other": "{count} passages",
@@ -245,6 +247,7 @@
       white-space: pre-wrap; overflow-wrap: anywhere;
     }
     mark { background: var(--_highlight); color: inherit; padding: 0 1px; border-radius: 2px; }
+    .cite-link { display: inline-block; margin: 2px 10px 0; font-size: .87em; color: var(--_muted); }
     .cite { display: block; width: 100%; text-align: left; padding: 6px 10px; font-size: .87em; }
     .votes { display: flex; gap: 6px; margin: 6px 0 0; }
     .votes button { min-width: 44px; min-height: 32px; padding: 2px 10px; font-size: 1em; }
@@ -812,9 +815,13 @@
         const section = (citation.section || []).length
           ? el("p", { class: "cite-section" }, citation.section.join(" › "))
           : null;
+        // A web page's citation links the page, scrolled to the quote (a text fragment); only http(s).
+        const link = /^https?:\/\//i.test(citation.url || "")
+          ? el("a", { class: "cite-link", href: citation.url, target: "_blank", rel: "noopener noreferrer" }, this.t("open-page"))
+          : null;
         list.append(el(
           "li", { class: "passage" },
-          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.voteButtons(answer, passage),
+          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, link, this.voteButtons(answer, passage),
         ));
       }
       this.answers += 1;
