@@ -21,7 +21,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
-from qa.ingest.web.sitemaps import BadSitemap, looks_like_sitemap, parse_sitemap
+from qa.errors import InvalidSitemap, PageGone, PageNotFetched
+from qa.ingest.web.sitemaps import looks_like_sitemap, parse_sitemap
 from qa.ingest.web.urls import fold, in_scope, origin, scope_of
 
 logger = logging.getLogger(__name__)
@@ -97,19 +98,6 @@ class CrawlResult:
     requests: int = 0
     seconds: float = 0.0
     scope: str = ""
-
-
-class _Skip(Exception):
-    """A page not fetched, with the reason; `transient`: worth trying again next time."""
-
-    def __init__(self, reason: str, transient: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.transient = transient
-
-
-class _Gone(Exception):
-    pass
 
 
 @dataclass
@@ -237,10 +225,10 @@ class Crawler:
                 headers["If-Modified-Since"] = state.last_modified
         try:
             response = await self._get(fetch, headers)
-        except _Gone:
+        except PageGone:
             self.result.gone.append(state.identity if state else folded)
             return []
-        except _Skip as skip:
+        except PageNotFetched as skip:
             return self._not_reached(folded, state, skip)
         if response.status == 304 and trusted:
             self.result.not_modified += 1
@@ -249,7 +237,7 @@ class Crawler:
             return [(link, link) for link in state.links]
         try:
             suffix = self._suffix(response)
-        except _Skip as skip:
+        except PageNotFetched as skip:
             return self._not_reached(folded, state, skip)
         final = fold(response.url) or folded
         links, canonical = _links(response.body, response.url) if suffix == ".html" else ([], None)
@@ -283,7 +271,7 @@ class Crawler:
                 modified = None
         self.result.pages[identity] = Page(identity, sha, suffix, body, modified)
 
-    def _not_reached(self, folded: str, state: PageState | None, skip: _Skip) -> list[tuple[str, str]]:
+    def _not_reached(self, folded: str, state: PageState | None, skip: PageNotFetched) -> list[tuple[str, str]]:
         """A page not fetched now: its indexed version (if any) is kept, and its links as last seen
         are still followed, so the pages below it are not taken for gone."""
         if state is not None and self.indexed.get(state.identity) == state.sha256:
@@ -302,28 +290,28 @@ class Crawler:
             guess = Path(urlsplit(response.url).path).suffix.lower()
             if guess in set(READABLE_TYPES.values()) | {".htm"}:
                 return ".html" if guess == ".htm" else guess
-            raise _Skip("no content type, and none in its name")
+            raise PageNotFetched("no content type, and none in its name")
         if content_type not in READABLE_TYPES:
-            raise _Skip(f"content type {content_type}, which no reader takes")
+            raise PageNotFetched(f"content type {content_type}, which no reader takes")
         return READABLE_TYPES[content_type]
 
     async def _get(self, url: str, headers: dict[str, str], sitemap: bool = False) -> _Response:
         """GET with redirects followed by hand (to the same host only, no loops), robots.txt asked
-        at each hop, the body read up to the size limit. Raises _Gone or _Skip."""
+        at each hop, the body read up to the size limit. Raises PageGone or PageNotFetched."""
         import httpx
 
         visited: list[str] = []
         for _ in range(self.settings.max_redirects + 1):
             if origin(fold(url) or url) != self.origin:
-                raise _Skip(f"redirected to another host ({url})")
+                raise PageNotFetched(f"redirected to another host ({url})")
             if url in visited:
-                raise _Skip(f"redirect loop ({' → '.join([*visited, url])})")
+                raise PageNotFetched(f"redirect loop ({' → '.join([*visited, url])})")
             visited.append(url)
             if self._robots_problem:
                 reason = f"robots.txt unreachable: {self._robots_problem}; tried again next time"
-                raise _Skip(reason, transient=True)
+                raise PageNotFetched(reason, transient=True)
             if not self.robots.can_fetch(self.settings.user_agent, url):
-                raise _Skip("robots.txt disallows it")
+                raise PageNotFetched("robots.txt disallows it")
             await self._wait_turn()
             self.result.requests += 1
             try:
@@ -334,36 +322,36 @@ class Crawler:
                         headers = {}
                         continue
                     if status in {404, 410}:
-                        raise _Gone()
+                        raise PageGone()
                     if status == 304:
                         return _Response(str(response.url), status, dict(response.headers), b"")
                     if status >= 500 or status == 429:
-                        raise _Skip(f"HTTP {status}; tried again next time", transient=True)
+                        raise PageNotFetched(f"HTTP {status}; tried again next time", transient=True)
                     if status != 200:
-                        raise _Skip(f"HTTP {status}")
+                        raise PageNotFetched(f"HTTP {status}")
                     limit = self.settings.max_page_bytes * (3 if sitemap else 1)
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > limit:
-                        raise _Skip(f"{int(declared):,} bytes, over the limit of {limit:,}")
+                        raise PageNotFetched(f"{int(declared):,} bytes, over the limit of {limit:,}")
                     chunks, size = [], 0
                     async for chunk in response.aiter_bytes():
                         size += len(chunk)
                         if size > limit:
-                            raise _Skip(f"over the limit of {limit:,} bytes")
+                            raise PageNotFetched(f"over the limit of {limit:,} bytes")
                         chunks.append(chunk)
                     return _Response(str(response.url), status, dict(response.headers), b"".join(chunks))
             except httpx.TimeoutException:
-                raise _Skip("timed out; tried again next time", transient=True) from None
+                raise PageNotFetched("timed out; tried again next time", transient=True) from None
             except httpx.ConnectError as error:
                 tls = "SSL" in str(error) or "CERTIFICATE" in str(error).upper()
                 reason = f"TLS error ({error})" if tls else f"cannot connect ({error})"
-                raise _Skip(f"{reason}; tried again next time", transient=True) from None
+                raise PageNotFetched(f"{reason}; tried again next time", transient=True) from None
             except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError) as error:
                 reason = f"connection reset ({type(error).__name__}); tried again next time"
-                raise _Skip(reason, transient=True) from None
+                raise PageNotFetched(reason, transient=True) from None
             except httpx.HTTPError as error:
-                raise _Skip(f"{type(error).__name__}: {error}") from None
-        raise _Skip(f"more than {self.settings.max_redirects} redirects")
+                raise PageNotFetched(f"{type(error).__name__}: {error}") from None
+        raise PageNotFetched(f"more than {self.settings.max_redirects} redirects")
 
     async def _wait_turn(self) -> None:
         """Politeness: request starts to the host are `delay` seconds apart."""
@@ -413,8 +401,8 @@ class Crawler:
             fetched += 1
             try:
                 response = await self._get(url, {}, sitemap=True)
-            except (_Skip, _Gone) as error:
-                reason = error.reason if isinstance(error, _Skip) else "gone (404/410)"
+            except (PageNotFetched, PageGone) as error:
+                reason = error.reason if isinstance(error, PageNotFetched) else "gone (404/410)"
                 self.result.skipped.append((url, f"sitemap not fetched: {reason}"))
                 self.result.complete = False
                 continue
@@ -427,7 +415,7 @@ class Crawler:
                 continue
             try:
                 found = parse_sitemap(response.body)
-            except BadSitemap as error:
+            except InvalidSitemap as error:
                 self.result.skipped.append((url, f"sitemap skipped: {error}"))
                 self.result.complete = False
                 continue

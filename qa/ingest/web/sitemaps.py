@@ -9,12 +9,10 @@ import gzip
 import io
 from dataclasses import dataclass, field
 
+from qa.errors import InvalidSitemap
+
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the protocol's own limit, uncompressed
 MAX_SITEMAP_URLS = 50_000
-
-
-class BadSitemap(ValueError):
-    """A sitemap that cannot be used, with the reason."""
 
 
 @dataclass
@@ -31,12 +29,12 @@ def looks_like_sitemap(url: str, content_type: str, body: bytes) -> bool:
 
 
 def parse_sitemap(body: bytes) -> Sitemap:
-    """The pages (or sitemaps) a sitemap lists; raises BadSitemap for a malformed or huge one."""
+    """The pages (or sitemaps) a sitemap lists; raises InvalidSitemap for a malformed or huge one."""
     from lxml import etree
 
     data = _unpacked(body, MAX_SITEMAP_BYTES + 1)
     if len(data) > MAX_SITEMAP_BYTES:
-        raise BadSitemap(f"over {MAX_SITEMAP_BYTES:,} bytes uncompressed")
+        raise InvalidSitemap(f"over {MAX_SITEMAP_BYTES:,} bytes uncompressed")
     found = Sitemap()
     kind = None
     try:
@@ -48,15 +46,15 @@ def parse_sitemap(body: bytes) -> Sitemap:
                 parent = etree.QName(element.getparent()).localname if element.getparent() is not None else ""
                 (found.sitemaps if parent == "sitemap" else found.pages).append(element.text.strip())
                 if len(found.pages) + len(found.sitemaps) > MAX_SITEMAP_URLS:
-                    raise BadSitemap(f"more than {MAX_SITEMAP_URLS:,} URLs")
+                    raise InvalidSitemap(f"more than {MAX_SITEMAP_URLS:,} URLs")
             elif tag in {"urlset", "sitemapindex"}:
                 kind = tag
             if tag in {"url", "sitemap"}:
                 element.clear()
     except etree.XMLSyntaxError as error:
-        raise BadSitemap(f"malformed XML ({error})") from None
+        raise InvalidSitemap(f"malformed XML ({error})") from None
     if kind is None:
-        raise BadSitemap("no <urlset> or <sitemapindex> in it")
+        raise InvalidSitemap("no <urlset> or <sitemapindex> in it")
     return found
 
 
@@ -68,4 +66,4 @@ def _unpacked(body: bytes, limit: int) -> bytes:
         with gzip.GzipFile(fileobj=io.BytesIO(body)) as unpacked:
             return unpacked.read(limit)
     except (OSError, EOFError) as error:
-        raise BadSitemap(f"bad gzip ({error})") from None
+        raise InvalidSitemap(f"bad gzip ({error})") from None

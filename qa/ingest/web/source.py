@@ -29,7 +29,6 @@ from qa.store.manifest import SOURCES_FOLDER, SourceRecord, utc_now
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class WebPage:
     """A page a crawl reached, as a source item; its document's source is its URL."""
