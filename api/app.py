@@ -86,9 +86,18 @@ def create_app(settings: Settings | None = None, collection: Collection | None =
         app.state.writes = WriteQueue(app.state.stopping)
         app.state.links = LinkSigner.for_index(index_dir, settings.require_key)
         await _settle_interrupted_uploads(app, settings.write_wait)
+        stop_syncing = None
+        if settings.watch or settings.refresh_every:
+            from api.syncing import start_syncing
+
+            stop_syncing = start_syncing(
+                app.state.collection, settings.watch, settings.refresh_every, settings.write_wait
+            )
         app.state.mcp_sessions = http_sessions(mcp)
         async with app.state.mcp_sessions.run():
             yield
+        if stop_syncing is not None:
+            await anyio.to_thread.run_sync(stop_syncing)
         # uvicorn has given requests in flight --graceful-timeout seconds; roll back writes still running.
         await anyio.to_thread.run_sync(app.state.stopping.stop, max(settings.graceful_timeout, 5))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,16 @@ class Settings(BaseSettings):
     require_key: bool = Field(default=False, description="Reads (/ask, /documents, /feedback) need a read key too.")
     documents_dir: Path | None = Field(
         default=None, description="Where uploaded files are kept; unset means INDEX-documents/ beside the index."
+    )
+    watch: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders the server indexes and follows as their one writer (qa watch in the server). "
+        "Comma-separated in QA_WATCH.",
+    )
+    refresh_every: float | None = Field(
+        default=None,
+        description="Seconds between re-syncs of the web sources the index remembers (QA_REFRESH_EVERY: 90s, 15m, "
+        "1h, 1d). Unset: never.",
     )
     max_upload_files: int = Field(default=100, ge=1, le=1000)
     max_upload_file_bytes: int = Field(default=20 * 2**20, ge=1)
@@ -118,6 +129,16 @@ class Settings(BaseSettings):
 
         return chosen(self.rate_limit, DEFAULT_RATE_LIMIT), chosen(self.upload_rate_limit, DEFAULT_UPLOAD_RATE_LIMIT)
 
+    @field_validator("refresh_every", mode="before")
+    @classmethod
+    def _parse_every(cls, value: object) -> object:
+        return parse_every(value) if isinstance(value, str | int | float) else value
+
+    @field_validator("watch", mode="before")
+    @classmethod
+    def _split_folders(cls, value: object) -> object:
+        return _split(value) if isinstance(value, str | list | tuple) else value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -157,6 +178,25 @@ def _split(value: str | list | tuple) -> list[str]:
     """ "a,b" (an environment variable, or one flag) or a list of them, as a list of names."""
     items = [value] if isinstance(value, str) else value
     return [name.strip() for item in items for name in str(item).split(",") if name.strip()]
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_every(text: str | float | None) -> float | None:
+    """'90', '90s', '15m', '1h', '1d' as seconds; None or '' or 'off' as None."""
+    if text is None or (isinstance(text, str) and text.strip().lower() in {"", "off"}):
+        return None
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
+        if not match:
+            raise InvalidSettings(f"Not a duration: {text!r} (say 90s, 15m, 1h or 1d).")
+        seconds = float(match[1]) * _UNITS[match[2] or "s"]
+    if seconds < 1:
+        raise InvalidSettings(f"A refresh every {seconds:g} s is too often (at least 1 s).")
+    return seconds
 
 
 def load_settings(**flags: object) -> Settings:

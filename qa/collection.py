@@ -16,11 +16,12 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embeddings import Encoder
 from qa.answers import DEFAULT_TOP_K, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
 from qa.config import DEFAULT_WAIT
-from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, QAError
+from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, NoDocuments, QAError
 from qa.events import OnProgress, ignore
 from qa.ingest.documents import Document
 from qa.ingest.indexing import (
@@ -40,10 +41,13 @@ from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, Retrieval
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
-from qa.store.manifest import SkippedFile, manifest_signature
+from qa.store.manifest import SkippedFile, SourceRecord, manifest_signature, read_manifest
 from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
+
+if TYPE_CHECKING:
+    from qa.ingest.watching import Follower
 
 __all__ = ["Collection", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
 
@@ -379,6 +383,78 @@ class Collection:
         return index_paths(
             paths, self.index_dir, options, model=self.model, encoder=encoder, on_progress=on_progress, parsed=parsed
         )
+
+    def watch(
+        self,
+        folders: Sequence[Path],
+        options: IndexOptions | None = None,
+        on_progress: OnProgress = ignore,
+        poll: bool = False,
+        **follow,
+    ) -> tuple[IndexReport | None, Follower]:
+        """Bring the index in line with `folders` as `add` does (None: they hold nothing to index
+        yet), and a `Follower` that keeps it so: its `run` follows changes (watched from before the
+        sync on) until its `stop` is set; with `poll`, nothing is watched and `rescan_every` rescans.
+        `follow`: the Follower's other fields (on_commit, on_problem, stop, rescan …)."""
+        from qa.ingest.watching import Follower
+
+        options = options or IndexOptions()
+        encoder = self.encoder_for_writing(options)  # loaded once, for the first sync and every commit after it
+        follower = Follower(folders, self.index_dir, encoder, options, **follow)
+        if not poll:
+            follower.start()  # before the sync: what changes meanwhile is seen
+        try:
+            report = self.add(folders, options, on_progress)
+        except NoDocuments:
+            report = None
+        return report, follower
+
+    def add_site(self, url: str, options: IndexOptions | None = None, settings=None, on_progress: OnProgress = ignore):
+        """Index a web page, the site below it, or a sitemap's pages (qa.ingest.web): new and
+        changed pages are read and embedded, gone ones removed; (IndexReport, CrawlResult)."""
+        from qa.ingest.web.crawler import CrawlSettings
+        from qa.ingest.web.source import index_site
+
+        options = options or IndexOptions()
+        return index_site(
+            url,
+            self.index_dir,
+            options,
+            settings or CrawlSettings(),
+            model=self.model,
+            encoder=self._writing_encoder(options),
+            on_progress=on_progress,
+        )
+
+    def sources(self) -> list[SourceRecord]:
+        """The sources the index remembers (folders and web addresses, with their last sync); an
+        index from before sources were recorded: its folders."""
+        manifest = read_manifest(self.index_dir)
+        if manifest.sources:
+            return list(manifest.sources)
+        return [SourceRecord(kind="folder", location=root) for root in manifest.roots]
+
+    def sync(self, source: SourceRecord, options: IndexOptions | None = None, on_progress: OnProgress = ignore):
+        """Bring the index in line with one remembered source, with the settings it was indexed
+        with: (IndexReport, CrawlResult or None for a folder)."""
+        if source.kind == "web":
+            from dataclasses import fields
+
+            from qa.ingest.web.crawler import CrawlSettings
+
+            known = {f.name for f in fields(CrawlSettings)}
+            settings = CrawlSettings(**{k: v for k, v in source.settings.items() if k in known})
+            return self.add_site(source.location, options, settings, on_progress)
+        return self.add([Path(source.location)], options, on_progress), None
+
+    def encoder_for_writing(self, options: IndexOptions) -> Encoder:
+        """The encoder writes go through, loaded when none is here yet (an index that may not exist)."""
+        encoder = self._writing_encoder(options)
+        if encoder is None:
+            from qa.ingest.indexing import writing_encoder
+
+            encoder = self._encoder = writing_encoder(self.index_dir, self.model, options.quantize)
+        return encoder
 
     def add_documents(
         self, documents: Sequence[Document], options: IndexOptions | None = None, on_progress: OnProgress = ignore

@@ -138,3 +138,21 @@ class IndexMismatch(Damaged):
 
 class RayUnavailable(Unavailable):
     """Ray is not installed, or the cluster cannot be reached."""
+
+
+class PageNotFetched(Unavailable):
+    """A web page not fetched this time, with the reason (robots.txt, size, type, redirects, 5xx…);
+    `transient`: worth asking again next time. The document indexed before, if any, is kept."""
+
+    def __init__(self, reason: str, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+class PageGone(NotFound):
+    """A web page answered 404 or 410: its document is removed."""
+
+
+class InvalidSitemap(InvalidInput):
+    """A sitemap that cannot be used (malformed, over the protocol's limits), with the reason."""

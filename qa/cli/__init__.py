@@ -171,8 +171,28 @@ def chat(
 
 
 PathsOption = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Folders (read recursively) or files to index. None with --compact."),
+    list[str] | None,
+    typer.Argument(
+        help="Folders (read recursively), files, or web addresses (a page, the site below it, or a "
+        "sitemap.xml) to index. None with --compact.",
+        show_default=False,
+    ),
+]
+MaxPagesOption = Annotated[int, typer.Option("--max-pages", min=1, help="Web: pages fetched at most from one address.")]
+DepthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--depth", min=0, help="Web: links followed from the start page (0: that page only). Default: no limit."
+    ),
+]
+DelayOption = Annotated[
+    float,
+    typer.Option(
+        "--delay", min=0, help="Web: seconds between two requests to the site (a longer robots.txt Crawl-delay wins)."
+    ),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", min=1, max=32, help="Web: requests in flight at once.")
 ]
 CompactOption = Annotated[
     bool, typer.Option("--compact", help="Merge all segments into one and drop deleted passages for good.")
@@ -233,26 +253,45 @@ def index_command(
     ray_actors: RayActorsOption = None,
     flush_passages: FlushPassagesOption = DEFAULT_FLUSH_PASSAGES,
     flush_minutes: FlushMinutesOption = DEFAULT_FLUSH_SECONDS / 60,
+    max_pages: MaxPagesOption = 1000,
+    depth: DepthOption = None,
+    delay: DelayOption = 0.25,
+    concurrency: ConcurrencyOption = 4,
 ) -> None:
-    """Index documents (text, office, e-books, mail, scans); again later, only changed files are embedded.
+    """Index documents (text, office, e-books, mail, scans) or web pages; again later, only changes are embedded.
 
     Reads .txt .text .rst .md .markdown .html .htm .xhtml .pdf .docx .pptx .xlsx .xlsm .csv .tsv
     .odt .ods .odp .epub .eml .mbox .rtf, and by OCR (Tesseract) .png .jpg .jpeg .tif .tiff and PDF
     pages without text: see docs/FORMATS.md. Other files are skipped, with why (`qa info` lists them).
 
     A file argument adds or updates that file only; documents whose files were deleted are removed
-    when their folder is indexed. A running `qa serve` or `qa chat` sees the change at once.
-    A long run commits as it goes: if it is stopped, run the same command to go on.
+    when their folder is indexed. A web address indexes that page and the pages below it on the
+    same host (or the pages a sitemap lists), honouring robots.txt; a re-run asks for each page
+    conditionally and removes pages that are gone. A running `qa serve` or `qa chat` sees the
+    change at once. A long run commits as it goes: if it is stopped, run the same command to go on.
     """
     from qa import config
     from qa.cli.progress import ProgressBars
-    from qa.cli.render import print_index_report
+    from qa.cli.render import print_crawl, print_index_report
     from qa.ingest.indexing import IndexOptions
+    from qa.ingest.web.urls import is_url
 
     with user_errors():
         ray = ray or config.current().ray_address
         if not paths and not compact:
-            raise InvalidInput("Name the folders or files to index (or pass --compact to merge the index's segments).")
+            from qa.store import MANIFEST_FILE
+
+            if index is not None and (Path(index) / MANIFEST_FILE).exists():
+                _refresh(index_at(index, model), IndexOptions(quantize=quantize, wait=wait))
+                return
+            raise InvalidInput(
+                "Name the folders, files or web addresses to index (with no paths, --index refreshes the sources "
+                "an existing index remembers; --compact merges its segments)."
+            )
+        urls = [p for p in paths or [] if is_url(p)]
+        files = [Path(p) for p in paths or [] if not is_url(p)]
+        if urls and ray:
+            raise InvalidInput("--ray builds from folders and files; index web addresses without it.")
         collection = index_at(index, model)
         options = IndexOptions(
             rebuild=rebuild,
@@ -262,15 +301,119 @@ def index_command(
             flush_seconds=flush_minutes * 60 or None,
         )
         with ProgressBars() as progress:
-            if paths and ray:
+            if files and ray:
                 from qa.ingest.distributed import add_on_ray
 
-                report = add_on_ray(collection, paths, options, ray, ray_actors, progress)
-            elif paths:
-                report = collection.add(paths, options, progress)
-            if compact:
-                report = collection.compact(wait=wait)
+                report = add_on_ray(collection, files, options, ray, ray_actors, progress)
+            elif files:
+                report = collection.add(files, options, progress)
+        if files:
+            print_index_report(report)
+        if urls:
+            from qa.ingest.web.crawler import CrawlSettings
+
+            settings = CrawlSettings(max_pages=max_pages, depth=depth, delay=delay, concurrency=concurrency)
+            for number, url in enumerate(urls):
+                site_options = IndexOptions(rebuild=rebuild and not files and number == 0, quantize=quantize, wait=wait)
+                with ProgressBars() as progress:
+                    report, crawl = collection.add_site(url, site_options, settings, progress)
+                print_index_report(report)
+                print_crawl(crawl, report)
+        if compact:
+            print_index_report(collection.compact(wait=wait))
+
+
+def _refresh(collection, options) -> None:
+    """Sync every source the index remembers, one after another; a source that fails is named and
+    the others still run (exit code 1 when any failed)."""
+    from qa.cli.console import stderr_console
+    from qa.cli.progress import ProgressBars
+    from qa.cli.render import print_crawl, print_index_report
+
+    failed = False
+    sources = collection.sources()
+    if not sources:
+        raise InvalidInput(f"The index at {collection.index_dir} remembers no sources; name folders or addresses.")
+    for source in sources:
+        typer.echo(f"{source.kind} {source.location}")
+        try:
+            with ProgressBars() as progress:
+                report, crawl = collection.sync(source, options, progress)
+        except QAError as error:
+            stderr_console().print(f"  {error}", markup=False, highlight=False)
+            failed = True
+            continue
         print_index_report(report)
+        if crawl is not None:
+            print_crawl(crawl, report)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("watch")
+def watch_command(
+    folders: Annotated[list[Path], typer.Argument(help="Folders to index and then follow.")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    wait: WaitOption = DEFAULT_WAIT,
+    rescan: Annotated[
+        float,
+        typer.Option(
+            "--rescan",
+            min=1,
+            metavar="SECONDS",
+            help="How often to rescan the folders when the watcher cannot follow them (the inotify "
+            "limit, a network filesystem).",
+        ),
+    ] = 60.0,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Only rescan every --rescan seconds; no watcher (network filesystems).")
+    ] = False,
+) -> None:
+    """Index folders, then keep the index in line with them until Ctrl-C.
+
+    Created, changed, deleted, renamed and moved files are indexed as they happen; a burst of
+    changes (a save, a git checkout) is one commit, printed as one line. A renamed file keeps its
+    passages (no re-embedding). A running `qa serve` or `qa chat` sees each commit at once.
+    """
+    import time
+
+    from qa.cli.console import stderr_console, stdout_console
+    from qa.cli.progress import ProgressBars
+    from qa.cli.render import print_index_report
+    from qa.ingest.indexing import IndexOptions
+
+    console = stdout_console()
+    with user_errors():
+        missing = [str(f) for f in folders if not f.expanduser().is_dir()]
+        if missing:
+            raise InvalidInput(f"Not a folder: {', '.join(missing)}. qa watch follows folders.")
+        collection = index_at(index, model)
+        options = IndexOptions(wait=wait)
+
+        def committed(commit) -> None:
+            console.print(f"{time.strftime('%H:%M:%S')} {commit.line}", markup=False, highlight=False, soft_wrap=True)
+            for skipped in commit.report.skipped:
+                stderr_console().print(f"  skipped {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+
+        def problem(message: str) -> None:
+            stderr_console().print(message, markup=False, highlight=False)
+
+        with ProgressBars() as progress:
+            report, follower = collection.watch(
+                folders, options, progress, poll, on_commit=committed, on_problem=problem, rescan=rescan
+            )
+        if report is not None:
+            print_index_report(report)
+        else:
+            console.print("Nothing to index yet.", markup=False, highlight=False)
+        where = f"rescanning every {rescan:g} s" if poll else "watching"
+        console.print(f"{where} {', '.join(map(str, folders))} · Ctrl-C stops", markup=False, highlight=False)
+        try:
+            follower.rescan_every() if poll else follower.run()
+        except KeyboardInterrupt:
+            pass
+        console.print("stopped", markup=False, highlight=False)
 
 
 @app.command("remove")
@@ -298,7 +441,7 @@ def info(index: IndexOption = None, model: ModelOption = None) -> None:
 
     with user_errors():
         collection = open_collection(index, model)
-        print_info(collection.stats(), collection.documents(), collection.skipped_files())
+        print_info(collection.stats(), collection.documents(), collection.skipped_files(), collection.sources())
 
 
 @app.command()

@@ -74,6 +74,8 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
                 border_style="green" if answer.answered else "yellow",
             )
         )
+        if citation.url:  # a web page: opens scrolled to the quote, highlighted
+            console.print(Text(f"  ↗ {citation.url}", style=f"dim link {citation.url}"), soft_wrap=True)
 
 
 def print_index_report(report) -> None:
@@ -94,7 +96,24 @@ def print_index_report(report) -> None:
             errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False)
 
 
-def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequence = ()) -> None:
+def print_crawl(crawl, report) -> None:
+    """What a crawl fetched, how fast, and what it kept or could not use (with why)."""
+    console = stdout_console()
+    reached = len(crawl.pages)
+    rate = reached / crawl.seconds if crawl.seconds else 0.0
+    console.print(
+        f"{reached} pages reached in {crawl.seconds:.1f} s ({rate:.1f} pages/s): {crawl.downloaded} downloaded, "
+        f"{crawl.not_modified} not modified · {crawl.requests} requests",
+        markup=False,
+        highlight=False,
+    )
+    if report.kept:
+        console.print(f"Kept {len(report.kept)} page(s) as indexed, not reached now:", markup=False, highlight=False)
+        for kept in report.kept:
+            console.print(f"  {kept.path}: {kept.reason}", markup=False, highlight=False)
+
+
+def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequence = (), sources=()) -> None:
     """The index's facts as label/value lines, then its documents: columns fold or shorten to
     fit the terminal (readable at 80 columns), ids and paths fold rather than vanish; then the
     files indexing passed over, each with why."""
@@ -110,6 +129,9 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
     facts.add_row("holds", f"{stats.documents} documents, {stats.passages} passages")
     facts.add_row("model", f"{stats.model} ({stats.dimension}-d)")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
+    for number, source in enumerate(sources):
+        synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
+        facts.add_row("sources" if number == 0 else "", f"{source.kind} {source.location} · {synced}")
     console.print(facts)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("doc_id", overflow="fold", min_width=12)

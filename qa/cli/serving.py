@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -73,6 +74,23 @@ GracefulTimeoutOption = Annotated[
     ),
 ]
 
+WatchOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--watch",
+        help="Index this folder and follow its changes, in the server, as the index's one writer (repeatable). "
+        "(env QA_WATCH, comma-separated)",
+    ),
+]
+RefreshEveryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--refresh-every",
+        metavar="DURATION",
+        help="Re-sync the web sources the index remembers this often: 90s, 15m, 1h, 1d. (env QA_REFRESH_EVERY)",
+    ),
+]
+
 
 def serve(
     index: IndexOption = None,
@@ -87,6 +105,8 @@ def serve(
     forwarded_allow_ips: ForwardedAllowIpsOption = None,
     max_connections: MaxConnectionsOption = None,
     graceful_timeout: GracefulTimeoutOption = None,
+    watch: WatchOption = None,
+    refresh_every: RefreshEveryOption = None,
 ) -> None:
     """Serve the HTTP API, its docs at /docs, and the chat widget at / and /widget.js."""
     with user_errors():
@@ -108,8 +128,21 @@ def serve(
             forwarded_allow_ips=forwarded_allow_ips,
             max_connections=max_connections,
             graceful_timeout=graceful_timeout,
+            watch=watch,
+            refresh_every=refresh_every,
         )
+        if workers > 1 and (settings.watch or settings.refresh_every):
+            from qa.errors import InvalidInput
+
+            raise InvalidInput(
+                "--watch and --refresh-every need one writer: serve with one worker, or run `qa watch` beside "
+                "the workers."
+            )
         with ProgressBars() as progress:
+            if settings.index is not None and settings.watch and not Path(settings.index, "manifest.json").exists():
+                Collection(settings.index, model=settings.model).add(
+                    settings.watch, on_progress=progress
+                )  # a new index
             index_dir = settings.index or ensure_default_index(settings.model, on_progress=progress)
         settings = settings.model_copy(update={"index": index_dir})
         if workers > 1:  # each worker opens the index itself; here it is only checked

@@ -30,7 +30,7 @@ from qa.ingest.isolation import prepare_workers
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
 from qa.ingest.readers import ParsedFile, supported_suffixes
 from qa.ingest.sections import SectionSpan, split_sections
-from qa.ingest.sources import FolderSource
+from qa.ingest.sources import FolderSource, SourceScan
 from qa.store import (
     MANIFEST_FILE,
     DocumentRecord,
@@ -44,7 +44,7 @@ from qa.store import (
     searchable_text,
 )
 from qa.store.lock import WriterLock
-from qa.store.manifest import MAX_SKIPPED_KEPT, SkippedFile, utc_now
+from qa.store.manifest import MAX_SKIPPED_KEPT, SkippedFile, SourceRecord, utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,16 @@ def index_paths(
                     f"None of the files in {', '.join(map(str, paths))} could be read. The index was not changed."
                     + _skipped_lines(report.skipped)
                 )
-            _commit(writer, report, roots, skipped_changed=_remember_skipped(writer.manifest, report.skipped, paths))
+            # Folders named by a person (not an upload's documents folder) are remembered as sources.
+            now = utc_now()
+            sources = [SourceRecord(kind="folder", location=folder, last_sync=now) for folder in scan.roots]
+            _commit(
+                writer,
+                report,
+                roots,
+                skipped_changed=_remember_skipped(writer.manifest, report.skipped, paths),
+                sources=sources if root is None else (),
+            )
     except KeyboardInterrupt as interrupt:
         raise WriteInterrupted(index_dir, started) from interrupt
     encoder.warm_up()  # the ONNX export exists before the first question, even when nothing was embedded
@@ -197,6 +206,31 @@ BuildSegments = Callable[
     [IndexWriter, Any, ChunkingSettings, list[FileToRead], IndexReport, OnProgress, "Flushes"], int
 ]
 READING, EMBEDDING = "Reading files", "Embedding passages"
+
+
+def index_scan(
+    scan: SourceScan,
+    index_dir: Path,
+    options: IndexOptions = IndexOptions(),
+    *,
+    roots: Sequence[str] = (),
+    sources: Sequence[SourceRecord] = (),
+    model: str | None = None,
+    encoder: Encoder | None = None,
+    on_progress: OnProgress = ignore,
+) -> IndexReport:
+    """Bring the index in line with what a source listed (`scan`), as `index_paths` does for
+    folders, and commit one generation when anything changed: what a watcher or a web crawl
+    writes. An empty scan is no error (a watched folder may be emptied); `roots` and `sources`
+    (synced now) are recorded in the manifest."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    report = IndexReport(index_dir, skipped=list(scan.skipped), kept=list(scan.kept), limits=options.limits)
+    with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
+        files = plan_files(writer, scan, report)
+        flushes = Flushes(writer, report, list(roots), options, commits=False)  # one generation per sync
+        report.passages = (options.build or build_here)(writer, encoder, settings, files, report, on_progress, flushes)
+        _commit(writer, report, roots, sources=sources)
+    return report
 
 
 def build_here(
@@ -451,6 +485,14 @@ class _open_writer:
         self.writer.close()
 
 
+def writing_encoder(index_dir: Path, model: str | None, quantize: bool | None) -> Encoder:
+    """The encoder a write to `index_dir` uses: `model`, else the one the index was built with
+    (the default for a new index), loaded once for many writes (a watcher's)."""
+    index_dir = Path(index_dir).expanduser().resolve()
+    previous = read_manifest(index_dir) if (index_dir / MANIFEST_FILE).exists() else None
+    return _encoder(model or (previous.model.name if previous else None), quantize, previous)
+
+
 def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
     import embeddings
     from qa import config
@@ -491,10 +533,16 @@ def _remember_skipped(manifest: Manifest, skipped: Sequence[Skipped], paths: Seq
 
 
 def _commit(
-    writer: IndexWriter, report: IndexReport, roots: Sequence[str], compact: bool = False, skipped_changed: bool = False
+    writer: IndexWriter,
+    report: IndexReport,
+    roots: Sequence[str],
+    compact: bool = False,
+    skipped_changed: bool = False,
+    sources: Sequence[SourceRecord] = (),
 ) -> None:
-    if writer.has_changes or compact or skipped_changed:
-        manifest = writer.commit(roots=roots, compact=compact)
+    """Commit when anything changed, or when the skipped files or the sources' last syncs did."""
+    if writer.has_changes or compact or skipped_changed or sources:
+        manifest = writer.commit(roots=roots, compact=compact, sources=sources)
     else:
         manifest = writer.manifest
     report.generation = manifest.generation

@@ -18,7 +18,7 @@ from qa.store import IndexWriter
 logger = logging.getLogger(__name__)
 
 NAMES_SHOWN = 5  # removed documents named in a report, before "and N more"
-Change = Literal["added", "updated", "unchanged"]
+Change = Literal["added", "updated", "unchanged", "moved"]
 
 
 @dataclass
@@ -31,6 +31,9 @@ class IndexReport:
     passages: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     removed_sources: list[str] = field(default_factory=list)
+    kept: list[Skipped] = field(default_factory=list)  # not reached now, with why: the indexed version stays
+    moved: int = 0  # renamed or moved files with the same content: placed anew, not embedded again
+    moved_sources: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
     generation: int = 0
     segments: int = 0
     files: dict[str, tuple[str, Change]] = field(default_factory=dict)  # identity → (doc_id, change)
@@ -43,7 +46,8 @@ class IndexReport:
 
     @property
     def summary(self) -> str:
-        return f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
+        moved = f", moved {self.moved}" if self.moved else ""
+        return f"added {self.added}, updated {self.updated}, removed {self.removed}{moved}, unchanged {self.unchanged}"
 
     @property
     def removed_names(self) -> str:
@@ -66,9 +70,11 @@ class FileToRead:
 
 def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> list[FileToRead]:
     """The items of a source's scan to read (new, or changed since they were indexed: by version,
-    a content hash for files), each with its doc_id reserved; documents gone from below the
-    scan's roots are marked deleted."""
+    a content hash for files), each with its doc_id reserved; documents gone from at or below the
+    scan's roots are marked deleted. A new item with the very content of a gone document is that
+    document moved (a renamed file): its passages and vectors are kept, only its place changes."""
     files: list[FileToRead] = []
+    new: list[tuple[SourceItem, str]] = []
     seen: set[str] = set()
     for item in scan.items:
         identity = item.identity
@@ -78,15 +84,39 @@ def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> li
         if existing and existing[1] == version:
             report.unchanged += 1
             report.files[identity] = (existing[0], "unchanged")
+        elif existing:
+            writer.reserve(existing[0])
+            report.files[identity] = (existing[0], "updated")
+            files.append(FileToRead(item, version, existing[0], replaces=True))
+        else:
+            new.append((item, version))
+    gone: dict[str, tuple[str, str]] = {}  # doc_id → (source path, version) of documents no longer listed
+    for root in scan.roots:
+        at = writer.find(root)
+        for doc_id, source in writer.documents_under(root) + ([(at[0], root)] if at else []):
+            if source not in seen and doc_id not in gone:
+                gone[doc_id] = (source, (writer.find(source) or ("", ""))[1])
+    by_version: dict[str, list[str]] = {}
+    for doc_id, (_, version) in gone.items():
+        by_version.setdefault(version, []).append(doc_id)
+    moves = []
+    for item, version in new:
+        if by_version.get(version):
+            doc_id = by_version[version].pop()
+            moves.append((doc_id, *item.place()))
+            report.moved_sources.append((gone.pop(doc_id)[0], item.identity))
+            report.files[item.identity] = (doc_id, "moved")
             continue
-        doc_id = existing[0] if existing else make_doc_id(Path(item.name), writer)
+        doc_id = make_doc_id(Path(item.name), writer)
         writer.reserve(doc_id)
-        report.files[identity] = (doc_id, "updated" if existing else "added")
-        files.append(FileToRead(item, version, doc_id, replaces=bool(existing)))
-    for folder in scan.roots:
-        for doc_id, source in writer.documents_under(folder):
-            if source not in seen and writer.delete(doc_id):
-                report.removed_sources.append(source)
+        report.files[item.identity] = (doc_id, "added")
+        files.append(FileToRead(item, version, doc_id, replaces=False))
+    if moves:
+        writer.move(moves)
+    report.moved = len(report.moved_sources)
+    for doc_id, (source, _) in gone.items():
+        if writer.delete(doc_id):
+            report.removed_sources.append(source)
     report.removed = len(report.removed_sources)
     return files
 

@@ -9,14 +9,14 @@ module with a source of the same shape (identity: the URL, version: a hash of th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from qa.ingest.documents import Document, Skipped, file_sha256, load_file, scan_paths
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
-from qa.ingest.readers import ParsedFile
+from qa.ingest.readers import ParsedFile, reader_for
 
 
 class SourceItem(Protocol):
@@ -40,15 +40,21 @@ class SourceItem(Protocol):
         """The item as a document; raises UnreadableFile with the reason when it cannot be read."""
         ...
 
+    def place(self) -> tuple[str, str, float | None]:
+        """(root, source, modified) its document is stored under: what a move (a renamed file with
+        the same content) changes of a document without reading it again."""
+        ...
+
 
 @dataclass
 class SourceScan:
-    """What a source lists now: its items, what it passed over (with why), and the identities below
-    which an indexed document that is no longer listed has gone and is removed."""
+    """What a source lists now: its items, what it passed over (with why), and the identities at or
+    below which an indexed document that is no longer listed has gone and is removed."""
 
     items: list[SourceItem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
+    kept: list[Skipped] = field(default_factory=list)  # not reached now (a 503): listed, the indexed version kept
 
 
 class Source(Protocol):
@@ -79,6 +85,9 @@ class FileItem:
     def read(self, doc_id: str, version: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
         return load_file(self.path, self.root, doc_id, version, limits, self.parsed)
 
+    def place(self) -> tuple[str, str, float | None]:
+        return str(self.root), self.name, self.path.stat().st_mtime
+
 
 @dataclass(frozen=True)
 class FolderSource:
@@ -95,3 +104,40 @@ class FolderSource:
         folders = [str(Path(p).expanduser().resolve()) for p in self.paths if Path(p).expanduser().is_dir()]
         items = [FileItem(base, path, self.parsed.get(path)) for base, path in found.files]
         return SourceScan(items, list(found.skipped), folders)
+
+
+@dataclass(frozen=True)
+class ChangedPaths:
+    """What a watcher saw change below watched folders, as a source: each changed file that is
+    there is listed (named relative to the watched folder it is below), a folder that appeared is
+    scanned whole, and each changed path that is gone, or is a folder, is a root, so documents at
+    or below it that are no longer there are removed. Hidden files and folders are left out, as
+    `FolderSource` leaves them out."""
+
+    folders: Sequence[Path]  # the watched folders, resolved
+    changed: Iterable[Path]
+
+    def scan(self) -> SourceScan:
+        scan = SourceScan()
+        listed: set[Path] = set()
+        for path in sorted({Path(p) for p in self.changed}):
+            folder = max((f for f in self.folders if path.is_relative_to(f)), key=lambda f: len(f.parts), default=None)
+            if folder is None or any(part.startswith(".") for part in path.relative_to(folder).parts):
+                continue
+            if path.is_dir():
+                found = scan_paths([path], folder)
+                scan.items += [FileItem(base, file) for base, file in found.files if file not in listed]
+                listed.update(file for _, file in found.files)
+                scan.skipped += found.skipped
+                scan.roots.append(str(path))
+            elif path.is_file():
+                if path in listed:
+                    continue
+                if reader_for(path) is None:
+                    scan.skipped.append(Skipped(str(path), f"unsupported type {path.suffix or '(none)'}"))
+                    continue
+                scan.items.append(FileItem(folder, path))
+                listed.add(path)
+            else:
+                scan.roots.append(str(path))
+        return scan

@@ -21,6 +21,7 @@ from qa.search.bm25 import BM25, LexicalPart
 from qa.search.confidence import assess
 from qa.search.filters import DocumentFilter
 from qa.search.highlight import best_sentence, context_span, to_highlight
+from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
@@ -118,6 +119,7 @@ class Searcher:
                         section=list(row.section),
                         sha256=row.sha256 or None,
                         ocr=row.ocr,
+                        url=page_link(row.source, row.text[highlight.start : highlight.end]),
                     ),
                 )
             )

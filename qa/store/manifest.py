@@ -16,6 +16,7 @@ from qa.errors import IndexMismatch, IndexNotFound
 
 FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
+SOURCES_FOLDER = "sources"  # what each web source's last crawl found (validators, hashes, links), one file per URL
 # Files of the first format, one database and one vector file for the whole index.
 FORMAT_1_FILES = ("passages.sqlite", "vectors.faiss", "bm25")
 
@@ -62,6 +63,17 @@ class SkippedFile(BaseModel):
 MAX_SKIPPED_KEPT = 1000
 
 
+class SourceRecord(BaseModel):
+    """A source the index keeps in line with: a folder (`location`: its absolute path) or a web
+    address (`location`: the URL as given), with the settings it was indexed with; `qa index
+    --index DIR` with no paths syncs each again."""
+
+    kind: str  # "folder" or "web"
+    location: str
+    settings: dict = Field(default_factory=dict)
+    last_sync: datetime | None = None
+
+
 class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     generation: int = 0
@@ -75,6 +87,7 @@ class Manifest(BaseModel):
     roots: list[str] = Field(default_factory=list)
     segments: list[SegmentInfo] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)  # by the runs that last looked at them
+    sources: list[SourceRecord] = Field(default_factory=list)
 
 
 def rebuild_hint(index_dir: Path, roots: list[str] | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class DocumentRecord:
 
     @property
     def kind(self) -> str:
-        return Path(self.source).suffix.lstrip(".").lower()
+        path = urlsplit(self.source).path if "://" in self.source else self.source
+        return Path(path).suffix.lstrip(".").lower()
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ class StoredDocument:
 
 
 def document_path(root: str, source: str) -> str:
+    """Where a document came from: its file's path, or a web page's URL (which its source is)."""
+    if "://" in source:
+        return source
     return f"{root.rstrip('/')}/{source}"
 
 

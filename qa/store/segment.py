@@ -340,8 +340,10 @@ class Segment:
         for (doc_id,) in self.db.execute(query, args).fetchall():
             yield from self.documents(doc_id=doc_id)
 
-    def records(self, exclude: set[str]) -> tuple[list[DocumentRecord], list[PassageRecord]]:
-        """Everything stored of the documents not in `exclude`, to write them into a merged segment."""
+    def records(self, exclude: set[str], only: str | None = None) -> tuple[list[DocumentRecord], list[PassageRecord]]:
+        """Everything stored of the documents not in `exclude` (or of the one document `only`), to
+        write them into a merged segment (or a moved document into a new one)."""
+        where, args = ("WHERE doc_id = ?", (only,)) if only is not None else ("", ())
         documents = [
             DocumentRecord(
                 row["doc_id"],
@@ -354,7 +356,7 @@ class Segment:
                 row["modified"],
                 tuple(json.loads(row["tags"])) if self.has_tags and row["tags"] else (),
             )  # fmt: skip
-            for row in self.db.execute("SELECT * FROM documents ORDER BY doc_id")
+            for row in self.db.execute(f"SELECT * FROM documents {where} ORDER BY doc_id", args)
             if row["doc_id"] not in exclude
         ]
         passages = [
@@ -369,7 +371,7 @@ class Segment:
                 _section(row["section"]) if self.has_sections else (),
                 bool(row["ocr"]) if self.has_ocr else False,
             )  # fmt: skip
-            for row in self.db.execute("SELECT * FROM passages ORDER BY id")
+            for row in self.db.execute(f"SELECT * FROM passages {where} ORDER BY id", args)
             if row["doc_id"] not in exclude
         ]
         return documents, passages

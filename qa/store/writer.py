@@ -13,6 +13,7 @@ import logging
 import shutil
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from qa.store.manifest import (
     Counts,
     Manifest,
     SegmentInfo,
+    SourceRecord,
     read_manifest,
     utc_now,
     write_manifest,
@@ -191,12 +193,38 @@ class IndexWriter:
         self._new.append(write_segment(self.index_dir, _segment_name(self.manifest), documents, numbered, vectors))
         self._pending_ids.update(document.doc_id for document in documents)
 
+    def move(self, moves: Sequence[tuple[str, str, str, float | None]]) -> int:
+        """Give live documents a new place, (doc_id, root, source, modified) each, keeping their
+        passages and vectors (a renamed file whose content is unchanged is not embedded again):
+        they are copied into one new segment and the old copies marked deleted. Returns how many
+        were moved (a doc_id no longer live is passed over)."""
+        documents: list[DocumentRecord] = []
+        passages: list[PassageRecord] = []
+        vectors = []
+        for doc_id, root, source, modified in moves:
+            found = self._live(doc_id)
+            if found is None:
+                continue
+            segment = self._segments.get(found[0]) or Segment(self.index_dir / SEGMENTS_FOLDER / found[0])
+            self._segments[found[0]] = segment
+            docs, rows = segment.records(exclude=set(), only=doc_id)
+            documents += [replace(d, root=root, source=source, modified=modified) for d in docs]
+            passages += rows
+            vectors.append(segment.vectors.vectors(np.array([p.id for p in rows], dtype=np.int64)))
+        if documents:
+            matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.manifest.model.dimension))
+            self.add(documents, passages, matrix.astype(np.float32, copy=False))
+        return len(documents)
+
     @property
     def has_changes(self) -> bool:
         return bool(self._new or any(self._deleted.values())) or self.snapshot is None
 
-    def commit(self, roots: Sequence[str] = (), compact: bool = False) -> Manifest:
-        """Publish the changes as one generation; merge per the policy (`compact`: into one segment)."""
+    def commit(
+        self, roots: Sequence[str] = (), compact: bool = False, sources: Sequence[SourceRecord] = ()
+    ) -> Manifest:
+        """Publish the changes as one generation; merge per the policy (`compact`: into one segment).
+        `sources`: synced now, recorded (replacing the record of the same kind and location)."""
         manifest = self.manifest
         segments = []
         for info in manifest.segments if self.snapshot is not None else []:
@@ -220,6 +248,8 @@ class IndexWriter:
         manifest.generation += 1
         manifest.updated = utc_now()
         manifest.roots = sorted(set(manifest.roots) | set(roots))
+        synced = {(source.kind, source.location) for source in sources}
+        manifest.sources = [s for s in manifest.sources if (s.kind, s.location) not in synced] + list(sources)
         manifest.counts = Counts(
             documents=sum(s.documents - len(s.deleted_documents) for s in segments),
             passages=sum(s.live_passages for s in segments),
