@@ -97,7 +97,9 @@ def _check(collection: Collection, passage: AnswerPassage) -> PassageCheck:
         if citation.sha256:
             found.same_file = citation.sha256 == document.sha256
         if text[citation.start : citation.end] == passage.text:
-            return _at(found, "verbatim", document, citation.start, len(passage.text))
+            # A renamed file keeps its document (re-indexing moves it without embedding it again).
+            status = "verbatim" if document.source == citation.source else "moved"
+            return _at(found, status, document, citation.start, len(passage.text))
         spot = _nearest(text, passage.text, citation.start)
         if spot is not None:
             return _at(found, "moved", document, spot, len(passage.text))
