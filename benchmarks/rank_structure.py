@@ -1,4 +1,5 @@
-"""The page signals of ranking (issue 18), measured one at a time on every set in one process.
+"""The page signals of ranking (issue 18) and the number boost, measured one at a time on every
+set in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
 same `qa eval` code (`run_eval`): the SQLite documentation (an index you built of
@@ -31,11 +32,12 @@ METRICS = {
     "squad": ("gold@1", "gold@5"),
 }
 VARIANTS = {
-    "neither": {"page_support": 0.0, "furniture_penalty": 0.0},
-    "page support only": {"furniture_penalty": 0.0},
-    "furniture penalty only": {"page_support": 0.0},
-    "both (default)": {},
-    "both, re-ranking 30 deep": {"rerank_depth": 30},
+    "none of the three": {"page_support": 0.0, "furniture_penalty": 0.0, "number_boost": 0.0},
+    "page support only": {"furniture_penalty": 0.0, "number_boost": 0.0},
+    "furniture penalty only": {"page_support": 0.0, "number_boost": 0.0},
+    "page support and furniture penalty": {"number_boost": 0.0},
+    "all three (default)": {},
+    "all three, re-ranking 30 deep": {"rerank_depth": 30},
 }
 
 

@@ -156,6 +156,20 @@ def test_a_list_of_links_ranks_below_prose_that_scores_the_same():
     assert ranked_ids(hits) == [10, 11]
 
 
+def test_a_question_that_asks_for_a_number_prefers_the_sentence_that_holds_one():
+    texts = {10: "A table may have many columns.", 11: "A table may have 2000 columns."}
+    assert ranked_ids(
+        retriever([0.5, 0.5], [3.0, 3.0], texts).search(QUERY, "How many columns can a table have?", 2)
+    ) == [
+        11,
+        10,
+    ]
+    # Not for a question that does not ask for one, nor with the boost off: the tie stands.
+    assert ranked_ids(retriever([0.5, 0.5], [3.0, 3.0], texts).search(QUERY, "Which table has columns?", 2)) == [10, 11]
+    off = retriever([0.5, 0.5], [3.0, 3.0], texts, number_boost=0)
+    assert ranked_ids(off.search(QUERY, "How many columns can a table have?", 2)) == [10, 11]
+
+
 def test_best_sentence_weighs_rare_terms_more():
     passage = "Koussa flew to London. The minister met officials in London and London again."
     sentences = score_sentences([passage], ["koussa", "london"], {"koussa": 3.0, "london": 0.2})[0]
