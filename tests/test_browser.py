@@ -150,8 +150,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         host_server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module: the sync API runs an event loop in this thread while it is
+    open, so it is closed before other modules (MCP clients, anyio) run theirs."""
     if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
         pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
     with sync_api.sync_playwright() as playwright:

@@ -124,8 +124,9 @@ def test_the_widget_links_a_web_citation_to_the_page_at_the_quote(tmp_path, brow
             box = widget.get_by_label("Your question")
             box.fill("When does the ferry to Gozo leave?")
             box.press("Enter")
-            link = widget.locator("qa-chat .passage .cite-link").first
-            sync_api.expect(link).to_have_text("Open the page at this quote", timeout=60_000)
+            # The citation itself opens the page at the quote, in a new tab.
+            link = widget.locator("qa-chat .passage a.cite").first
+            sync_api.expect(link).to_have_attribute("target", "_blank", timeout=60_000)
             href = link.get_attribute("href")
             assert href.startswith(site.url("") + "#:~:text=") and link.get_attribute("rel") == "noopener noreferrer"
             opened = browser.new_page(viewport={"width": 1000, "height": 700})

@@ -52,7 +52,6 @@
       "show-whole": "Show the whole passage",
       "show-short": "Show less",
       page: "{source}, page {page}",
-      "open-page": "Open the page at this quote",
       facts: "{documents} documents · {passages} passages",
       "count-one": "{count} passage",
       "count-other": "{count} passages",
@@ -92,7 +91,6 @@
       "show-whole": "Afficher tout le passage",
       "show-short": "Afficher moins",
       page: "{source}, page {page}",
-      "open-page": "Ouvrir la page à cette citation",
       facts: "{documents} documents · {passages} passages",
       "count-one": "{count} passage",
       "count-other": "{count} passages",
@@ -255,7 +253,6 @@
       white-space: pre-wrap; overflow-wrap: anywhere;
     }
     mark { background: var(--_highlight); color: inherit; padding: 0 1px; border-radius: 2px; }
-    .cite-link { display: inline-block; margin: 2px 10px 0; font-size: .87em; color: var(--_muted); }
     .cite { display: block; width: 100%; text-align: left; padding: 6px 10px; font-size: .87em; }
     a.cite {
       box-sizing: border-box; text-decoration: none; color: inherit;
@@ -833,7 +830,7 @@
         if (citation.url && /^https?:/i.test(citation.url)) {
           cite = el(
             "a",
-            { class: "cite", href: citation.url, target: "_blank", rel: "noopener", "aria-describedby": this.citeLinkHintId },
+            { class: "cite", href: citation.url, target: "_blank", rel: "noopener noreferrer", "aria-describedby": this.citeLinkHintId },
             ...parts,
           );
         } else {
@@ -845,13 +842,9 @@
         const section = (citation.section || []).length
           ? el("p", { class: "cite-section" }, citation.section.join(" › "))
           : null;
-        // A web page's citation links the page, scrolled to the quote (a text fragment); only http(s).
-        const link = /^https?:\/\//i.test(citation.url || "")
-          ? el("a", { class: "cite-link", href: citation.url, target: "_blank", rel: "noopener noreferrer" }, this.t("open-page"))
-          : null;
         list.append(el(
           "li", { class: "passage" },
-          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, link, this.voteButtons(answer, passage),
+          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.voteButtons(answer, passage),
         ));
       }
       this.answers += 1;
