@@ -33,22 +33,10 @@ import numpy as np
 from benchmarks.common import REPO, load_average, print_table, write_results
 from tests.samples import seed_passages
 
-# `qa` with the fake encoder; each encoder call appends how many texts it embedded to ENCODED_LOG.
-FAKE_QA = """
-import os, sys
-import embeddings
-from tests.fakes import FAKE_MODEL, FakeEncoder, load_fake
-embeddings.register_encoder(embeddings.DEFAULT_MODEL, load_fake)
-real_encode = FakeEncoder.encode
-def encode(self, texts, on_progress=None):
-    with open(os.environ["ENCODED_LOG"], "a") as log:
-        print(len(texts), file=log)
-    return real_encode(self, texts, on_progress)
-FakeEncoder.encode = encode
-from qa.cli import main
-sys.argv = ["qa", *sys.argv[1:]]
-main()
-"""
+# `qa` with the fake encoder (the crash tests' script; it kills nothing without KILL_AT_FSYNC):
+# with ENCODED_LOG, each encoder call appends how many texts it embedded to that file.
+from tests.test_store import KILL_AT as FAKE_QA
+
 PER_FILE = 20  # passages per file
 NO_FLUSHES = ("--flush-passages", "0", "--flush-minutes", "0")
 
