@@ -65,10 +65,10 @@ def main() -> None:
     start = time.perf_counter()
     fp32 = OnnxEncoder(onnx_dir)
     load_fp32 = time.perf_counter() - start
-    encoders["onnx fp32"] = lambda texts: fp32.encode(texts, batch_size=args.batch_size)
+    encoders["onnx fp32"] = lambda texts: fp32.encode(texts)
     if not args.no_int8:
         int8 = OnnxEncoder(onnx_dir, quantized=True)
-        encoders["onnx int8"] = lambda texts: int8.encode(texts, batch_size=args.batch_size)
+        encoders["onnx int8"] = lambda texts: int8.encode(texts)
 
     passages = seed_passages(args.passages)
     tokens = [len(fp32.tokenizer.encode(p).ids) for p in passages]

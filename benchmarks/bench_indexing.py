@@ -13,7 +13,14 @@ pipeline's own overhead from start-up; `--quantize` indexes with the int8 ONNX m
 baseline stays sentence-transformers; results go to indexing-quantize.json). Methods alternate run
 by run so load from other processes hits them alike; each figure is the median over `--runs`.
 
+`--compare-int8` times only `qa index --no-quantize` against `qa index --quantize` (the default for
+a new index since issue 23), run by run in turn, and reports passages/s per core
+(results in indexing-int8.json). With `--before DIR`, a checkout of an earlier commit (`git worktree
+add DIR COMMIT`) runs its own `qa index` with its own defaults in the same rounds, through this
+interpreter: today's default against the new one, in one run.
+
     python -m benchmarks.bench_indexing [--limit 500] [--runs 3] [--in-process] [--quantize]
+    python -m benchmarks.bench_indexing --compare-int8 [--before DIR] [--limit 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -51,11 +58,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per method; each figure is their median")
     parser.add_argument("--in-process", action="store_true", help="also time index_paths() in this process")
     parser.add_argument("--quantize", action="store_true", help="index with `--quantize` (int8 ONNX passages)")
+    parser.add_argument(
+        "--compare-int8", action="store_true", help="only `qa index --no-quantize` against `--quantize`"
+    )
+    parser.add_argument("--before", type=Path, help="with --compare-int8: also an earlier checkout's `qa index`")
     args = parser.parse_args()
     exit_on_sigterm()
     if not has_scifact():
         print("skipped: SciFact is not at ../shared/eval/scifact")
         write_results("indexing", {"skipped": "SciFact corpus not found"})
+        return
+    if args.compare_int8:
+        compare_int8(args.limit, args.runs, args.before)
         return
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -76,7 +90,7 @@ def main() -> None:
 
     onnx = SentenceTransformerEncoder(quantized=args.quantize, **config.current().encoder_options()).onnx_encoder
     if onnx is not None:
-        onnx.encode(["warm up"] * batch_size, batch_size=batch_size)
+        onnx.encode(["warm up"] * batch_size)
     seconds: dict[str, list[float]] = {"qa index": [], "raw encode": []}
     if onnx is not None:
         seconds["raw ONNX encode"] = []
@@ -117,7 +131,7 @@ def main() -> None:
                 ),
             )
             if onnx is not None:
-                time_method("raw ONNX encode", lambda texts=texts: onnx.encode(texts, batch_size=batch_size))
+                time_method("raw ONNX encode", lambda texts=texts: onnx.encode(texts))
             rates = ", ".join(
                 f"{name} {len(texts) / times[-1]:.1f}/s (load {loads[name][-1]})" for name, times in seconds.items()
             )
@@ -166,6 +180,81 @@ def main() -> None:
                 else None
             ),
             "target_ratio": 0.95,
+        },
+    )
+    print(f"written to {path}")
+
+
+def compare_int8(limit: int | None, runs: int, before: Path | None = None) -> None:
+    """`qa index` with float32 and with int8 passages (and an earlier checkout's own default),
+    alternating run by run, whole processes."""
+    folder = scifact_folder(limit)
+    documents = sum(1 for _ in folder.glob("*.md"))
+    cores = len(os.sched_getaffinity(0))
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    variants = {  # name: (flags, the checkout whose qa runs, environment)
+        "float32 (--no-quantize)": (["--no-quantize"], None, environment),
+        "int8 (--quantize)": (["--quantize"], None, environment),
+    }
+    if before is not None:
+        before = before.resolve()
+        variants[f"before: {before.name}, its default"] = ([], before, {**environment, "PYTHONPATH": str(before)})
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    loads: dict[str, list[float]] = {name: [] for name in variants}
+    passages = 0
+    with tempfile.TemporaryDirectory(prefix="bench-indexing-") as scratch:
+        for run in range(runs):
+            for number, (name, (flags, checkout, env)) in enumerate(variants.items()):
+                index_dir = Path(scratch) / f"index-{number}"
+                qa = [sys.executable, "-m", "qa"] if checkout else qa_command()
+                command = [*qa, "index", str(folder), "--index", str(index_dir), "--rebuild", *flags]
+                started = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True, env=env, cwd=checkout)
+                seconds[name].append(time.perf_counter() - started)
+                loads[name].append(load_average()[0])
+                passages = passages or len(embedded_texts(index_dir))
+            print(
+                f"run {run + 1}/{runs}: "
+                + ", ".join(f"{name} {passages / times[-1]:.1f}/s" for name, times in seconds.items()),
+                flush=True,
+            )
+    figures = {
+        name: {
+            "seconds_median": round(median(times), 2),
+            "seconds_runs": [round(t, 2) for t in times],
+            "passages_per_s": round(passages / median(times), 2),
+            "passages_per_s_per_core": round(passages / median(times) / cores, 2),
+            "load_average_1m_runs": loads[name],
+        }
+        for name, times in seconds.items()
+    }
+    fp32, int8 = (figures[name]["passages_per_s"] for name in list(variants)[:2])
+    rates = [f["passages_per_s"] for f in figures.values()]
+    rows = [
+        [name, f"{f['seconds_median']:.1f}", f["passages_per_s"], f["passages_per_s_per_core"], loads[name]]
+        for name, f in figures.items()
+    ]
+    versus_before = f", int8 ÷ before = {int8 / rates[2]:.2f}" if before is not None else ""
+    print_table(
+        f"qa index of {documents} SciFact docs, {passages} passages, {cores} cores (median of {runs}): "
+        f"int8 ÷ float32 = {int8 / fp32:.2f}{versus_before}",
+        ["passages embedded as", "seconds", "passages/s", "per core", "load (1 min) after each run"],
+        rows,
+    )
+    path = write_results(
+        "indexing-int8",
+        {
+            "command": " ".join(["python -m benchmarks.bench_indexing", *sys.argv[1:]]),
+            "corpus": f"SciFact, first {documents} abstracts as Markdown files (# title, abstract)",
+            "documents": documents,
+            "passages": passages,
+            "cores": cores,
+            "runs": runs,
+            "methods": figures,
+            "ratio_int8_to_float32": round(int8 / fp32, 3),
+            "ratio_int8_to_before": round(int8 / rates[2], 3) if before is not None else None,
+            "before": str(before) if before is not None else None,
+            "target_ratio": 2.0,
         },
     )
     print(f"written to {path}")

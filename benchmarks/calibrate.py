@@ -63,21 +63,21 @@ def _scifact_claims() -> list[tuple[str, str]]:
     return [(record["_id"], record["text"]) for record in map(json.loads, filter(str.strip, lines))]
 
 
-def collect(sample: int, only: set[str] | None = None) -> list[dict]:
-    from qa.collection import Collection, ensure_default_index
+def collect(
+    sample: int, only: set[str] | None = None, collections: dict | None = None, sentence_dense: bool = True
+) -> list[dict]:
+    """The signals of every question in the plan. `collections` ({"squad", "scifact", "seeds"}:
+    Collection) replaces the cached indexes of the default model (benchmarks.compare_int8 passes
+    int8 ones); without `sentence_dense` the experimental signal is left at 0."""
     from qa.evaluation.datasets import load_beir, load_questions, load_squad
-    from qa.evaluation.runner import corpus_index
 
     squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
     scifact = load_beir(SHARED_EVAL / "scifact")
     seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
-    collections = {"squad": Collection.open(corpus_index(squad)), "scifact": None, "seeds": None}
-    encoder = collections["squad"].encoder
-    collections["scifact"] = Collection.open(corpus_index(scifact), encoder=encoder)
-    collections["seeds"] = Collection.open(ensure_default_index(encoder=encoder), encoder=encoder)
+    collections = collections or default_collections(squad, scifact)
 
     known_sentence_dense = {}
-    if SIGNALS_FILE.exists():
+    if sentence_dense and SIGNALS_FILE.exists():
         for row in json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]:
             known_sentence_dense[(row["source"], row["id"])] = row["sentence_dense"]
     claims = _scifact_claims()
@@ -120,12 +120,28 @@ def collect(sample: int, only: set[str] | None = None) -> list[dict]:
                     "half": half,
                     **dict(zip(SIGNALS, confidence.vector())),
                     **_candidates(snapshot, ranking),
-                    "sentence_dense": known_sentence_dense.get((source, question_id))
-                    or _sentence_dense(collection, snapshot, ranking),
+                    "sentence_dense": (
+                        known_sentence_dense.get((source, question_id))
+                        or _sentence_dense(collection, snapshot, ranking)
+                        if sentence_dense
+                        else 0.0
+                    ),
                 }
             )
         print(f"{source}: {len(questions)} questions in {time.perf_counter() - started:.0f} s", flush=True)
     return rows
+
+
+def default_collections(squad, scifact) -> dict:
+    """The cached corpus indexes of SQuAD dev-a and SciFact, and the seeds index, as `qa eval` makes them."""
+    from qa.collection import Collection, ensure_default_index
+    from qa.evaluation.runner import corpus_index
+
+    collections = {"squad": Collection.open(corpus_index(squad))}
+    encoder = collections["squad"].encoder
+    collections["scifact"] = Collection.open(corpus_index(scifact), encoder=encoder)
+    collections["seeds"] = Collection.open(ensure_default_index(encoder=encoder), encoder=encoder)
+    return collections
 
 
 def _candidates(snapshot, ranking) -> dict[str, float]:

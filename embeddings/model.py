@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch")  # auto: ONNX Runtime when the model exports, else torch
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+ONNX_STEP = 64  # texts handed to the ONNX encoder at once (it batches them by tokens); progress after each
 
 
 def bundled_model_dir() -> Path | None:
@@ -227,9 +228,10 @@ class SentenceTransformerEncoder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         embed = self._embed_onnx if self.onnx_encoder is not None else self._embed_torch
+        step = self.batch_size if self.onnx_encoder is None else ONNX_STEP
         with self._lock:
-            for begin in range(0, len(order), self.batch_size):
-                batch = order[begin : begin + self.batch_size]
+            for begin in range(0, len(order), step):
+                batch = order[begin : begin + step]
                 vectors[batch] = embed([texts[i] for i in batch])
                 if on_progress:
                     on_progress(len(batch))
@@ -242,4 +244,4 @@ class SentenceTransformerEncoder:
         return embedded.astype(np.float32, copy=False)
 
     def _embed_onnx(self, batch: list[str]) -> np.ndarray:
-        return self.onnx_encoder.encode(batch, batch_size=self.batch_size)
+        return self.onnx_encoder.encode(batch)  # in batches of its own, by token length

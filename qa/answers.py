@@ -124,6 +124,9 @@ class IndexStats(BaseModel):
     passages: int
     model: str
     dimension: int
+    quantized: bool = Field(
+        False, description="Whether passages and questions are embedded by the model's int8 export."
+    )
     created: datetime
     updated: datetime
     generation: int = Field(description="Commits so far; each one is a new generation of the index.")

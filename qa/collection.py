@@ -355,6 +355,7 @@ class Collection:
             passages=manifest.counts.passages,
             model=manifest.model.name,
             dimension=manifest.model.dimension,
+            quantized=manifest.model.quantized,
             created=manifest.created,
             updated=manifest.updated,
             generation=manifest.generation,

@@ -175,13 +175,18 @@ def test_asking_does_not_import_torch(seeds_index, isolated_home):
 
 @pytest.mark.slow
 def test_quantized_index_answers_and_keeps_its_kind(tmp_path):
+    """With the real model: `--quantize` gives int8, `qa info` says so, and the index refuses
+    float32 passages until it is rebuilt."""
     index_dir = tmp_path / "int8.qa"
     result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--quantize")
     assert result.exit_code == 0, result.output
     result = invoke("ask", "How many Libyan army officers appeared in Rome?", "--index", str(index_dir), "--json")
     assert "Eight Libyan army officers" in json.loads(result.output)["passages"][0]["text"]
+    assert "384-d, int8" in invoke("info", "--index", str(index_dir)).output
     result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--no-quantize")
     assert result.exit_code == 1 and "int8" in result.output and "--rebuild" in result.output
+    result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--no-quantize", "--rebuild")
+    assert result.exit_code == 0 and "384-d, float32" in invoke("info", "--index", str(index_dir)).output
 
 
 def test_the_cli_reference_in_docs_is_current():

@@ -280,3 +280,33 @@ def test_a_file_over_a_read_limit_is_skipped_with_its_reason_and_the_rest_indexe
     ]
     assert report.added == 2
     assert sorted(d.source for d in Collection.open(index_dir).documents()) == ["harbour.txt", "orchard.md"]
+
+
+def test_a_new_index_is_float32_unless_told_and_an_existing_one_keeps_its_kind(corpus, tmp_path):
+    """int8 is opt-in (`--quantize`; docs/PERFORMANCE.md says why it is not the default), and an
+    index keeps the kind it was built with."""
+    import embeddings
+    from tests.fakes import FakeEncoder
+
+    asked: list[bool] = []
+
+    def factory(name: str, quantized: bool) -> FakeEncoder:
+        asked.append(quantized)
+        encoder = FakeEncoder(name=name)
+        encoder.quantized = quantized
+        return encoder
+
+    def kind(index_dir: Path) -> bool:
+        return read_manifest(index_dir).model.quantized
+
+    with embeddings.registered_encoder(embeddings.DEFAULT_MODEL, factory):
+        index_paths([corpus], tmp_path / "default.qa")
+        index_paths([corpus], tmp_path / "int8.qa", IndexOptions(quantize=True))
+        assert (kind(tmp_path / "default.qa"), kind(tmp_path / "int8.qa")) == (False, True)
+
+        (corpus / "comet.txt").write_text(COMET)
+        asked.clear()
+        index_paths([corpus], tmp_path / "int8.qa")
+        assert asked == [True] and kind(tmp_path / "int8.qa")
+        with pytest.raises(ModelMismatch, match="int8"):
+            index_paths([corpus], tmp_path / "int8.qa", IndexOptions(quantize=False))

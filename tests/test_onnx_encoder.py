@@ -98,7 +98,7 @@ def test_passages_match_sentence_transformers(encoder, st_model):
     assert len(passages) >= 3, "the seeds should yield a few ~200-token passages"
     assert max(len(encoder.tokenizer.encode(p).ids) for p in passages) >= 180
     expected = st_model.encode(passages, convert_to_numpy=True, normalize_embeddings=True)
-    assert cosines(encoder.encode(passages, batch_size=4), expected).min() >= MIN_COSINE
+    assert cosines(encoder.encode(passages, max_batch=4), expected).min() >= MIN_COSINE
 
 
 @pytest.mark.slow
@@ -112,7 +112,7 @@ def test_long_text_is_truncated_like_sentence_transformers(encoder, st_model):
 @pytest.mark.slow
 def test_encode_output_is_normalised_and_ordered(encoder):
     texts = ["short", "a somewhat longer text than the first one", "medium length text"]
-    embeddings = encoder.encode(texts, batch_size=2)
+    embeddings = encoder.encode(texts, max_batch=2)
     assert embeddings.shape == (3, encoder.dimension)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
     for text, row in zip(texts, embeddings, strict=True):
@@ -127,7 +127,7 @@ def test_concurrent_encode_is_consistent(encoder):
     results: dict[int, np.ndarray] = {}
 
     def work(index: int) -> None:
-        results[index] = encoder.encode(questions, batch_size=4)
+        results[index] = encoder.encode(questions, max_batch=4)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for thread in threads:
@@ -209,6 +209,28 @@ def test_indexing_with_an_export_does_not_import_torch(onnx_dir, cache_dir, tmp_
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=environment
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_int8_is_made_from_the_float32_export_without_torch_and_keeps_the_embeddings_float(onnx_dir, cache_dir):
+    """`qa index --quantize` on a model exported before: quantizing the cached float32 export needs
+    no torch, and leaves the embedding layer in float32 (quantizing it cost quality, saved no time)."""
+    script = (
+        "import sys\n"
+        "from embeddings.model import bundled_model_dir\n"
+        "from embeddings.onnx_encoder import ensure_onnx\n"
+        f"ensure_onnx(bundled_model_dir(), quantize=True, cache_dir={str(cache_dir)!r})\n"
+        "sys.exit(int('torch' in sys.modules))\n"
+    )
+    (onnx_dir / INT8_FILE).unlink(missing_ok=True)  # an earlier test's index may have made it
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    import onnx
+
+    operators = {node.op_type for node in onnx.load(str(onnx_dir / INT8_FILE)).graph.node}
+    assert {"QAttention", "MatMulInteger", "EmbedLayerNormalization"} <= operators
+    assert "QEmbedLayerNormalization" not in operators
+    assert not [p.name for p in onnx_dir.iterdir() if p.name.endswith(".tmp")]
 
 
 @pytest.mark.slow

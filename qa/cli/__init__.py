@@ -201,8 +201,8 @@ QuantizeOption = Annotated[
     bool | None,
     typer.Option(
         "--quantize/--no-quantize",
-        help="int8 model for passages and questions: faster indexing, "
-        "slightly different results (see docs/PERFORMANCE.md). Default: as the index was built.",
+        help="int8 model for passages and questions: indexes twice as fast, results slightly different "
+        "(SQuAD gold@1 0.003 lower; docs/PERFORMANCE.md). Default: float32 for a new index, else as it was built.",
     ),
 ]
 RayOption = Annotated[

@@ -127,7 +127,7 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
     segments = f"{stats.segments} segment{'s' if stats.segments != 1 else ''}"
     facts.add_row("index", stats.path)
     facts.add_row("holds", f"{stats.documents} documents, {stats.passages} passages")
-    facts.add_row("model", f"{stats.model} ({stats.dimension}-d)")
+    facts.add_row("model", f"{stats.model} ({stats.dimension}-d, {'int8' if stats.quantized else 'float32'})")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
     for number, source in enumerate(sources):
         synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"

@@ -64,17 +64,17 @@ def eval_cache_dir() -> Path:
     return data_home() / "eval-cache"
 
 
-def corpus_index_key(eval_set: EvalSet, model_name: str, chunking: ChunkingSettings) -> str:
+def corpus_index_key(eval_set: EvalSet, model_name: str, chunking: ChunkingSettings, quantized: bool = False) -> str:
     """Content hash of the corpus plus everything that shapes its index."""
-    recipe = json.dumps(
-        {
-            "content": eval_set.content_hash,
-            "model": model_name,
-            "chunking": asdict(chunking),
-            "version": CORPUS_INDEX_VERSION,
-        },
-        sort_keys=True,
-    )
+    recipe = {
+        "content": eval_set.content_hash,
+        "model": model_name,
+        "chunking": asdict(chunking),
+        "version": CORPUS_INDEX_VERSION,
+    }
+    if quantized:  # only then, so that the float32 caches made before int8 keep their keys
+        recipe["quantized"] = True
+    recipe = json.dumps(recipe, sort_keys=True)
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
@@ -113,7 +113,8 @@ def corpus_index(
 
     chunking = chunking or ChunkingSettings()
     model_name = encoder.name if encoder is not None else resolve_model(model)[0]
-    index_dir = eval_cache_dir() / f"{eval_set.name}-{corpus_index_key(eval_set, model_name, chunking)}"
+    key = corpus_index_key(eval_set, model_name, chunking, encoder is not None and encoder.quantized)
+    index_dir = eval_cache_dir() / f"{eval_set.name}-{key}"
     name = f"the {len(eval_set.corpus or ())} documents of {eval_set.name}"
     return ensure_index(index_dir, corpus_documents(eval_set), name, model, encoder, chunking, on_progress)
 

@@ -1,0 +1,155 @@
+"""int8 against float32, in one run: is the quantized encoder good enough to be the default?
+
+Issue 23's test: every quality figure within 0.002 of float32, and abstention within its targets.
+Both encoders are loaded in this process; each indexes the same corpora with the normal indexing
+code (SQuAD dev-a and SciFact are cached under the evaluation cache, keyed by model and
+quantization; the seeds go to a scratch folder), then:
+
+- SciFact nDCG@10 and Recall@100, SQuAD dev-a gold@1 / gold@5, the seeds' hit@1 / hit@3 and
+  their abstention, as `qa eval` measures them;
+- the calibration set of docs/EVALUATION.md (benchmarks.calibrate's plan) scored by the shipped
+  confidence model: answerable questions abstained on, unanswerable ones answered;
+- question latency: the median of the seeds' questions through `Collection.ask`, and of a single
+  question encoded alone.
+
+Indexing throughput is `python -m benchmarks.bench_indexing --compare-int8`.
+
+    python -m benchmarks.compare_int8 [--sample 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import exit_on_sigterm, load_average, median, print_table, write_results
+
+QUALITY_TOLERANCE = 0.002
+VARIANTS = {"float32": False, "int8": True}
+
+
+def measure(quantized: bool, scratch: Path, sample: int) -> dict:
+    import numpy as np
+
+    import embeddings
+    from benchmarks import calibrate
+    from qa import config
+    from qa.collection import Collection
+    from qa.evaluation.datasets import load_beir, load_questions, load_squad
+    from qa.evaluation.runner import corpus_index, run_eval
+    from qa.ingest.indexing import ensure_index
+
+    shared = calibrate.SHARED_EVAL
+    encoder = embeddings.load_encoder(None, quantized=quantized, **config.current().encoder_options())
+    squad = load_squad(shared / "squad" / "dev-a.json")
+    scifact = load_beir(shared / "scifact")
+    seeds = load_questions(shared / "seeds" / "questions.jsonl")
+
+    started = time.perf_counter()
+    indexes = {
+        "squad": corpus_index(squad, encoder=encoder),
+        "scifact": corpus_index(scifact, encoder=encoder),
+        "seeds": ensure_index(scratch / f"seeds-{quantized}", [config.seeds_dir()], "the seeds", encoder=encoder),
+    }
+    indexing_seconds = time.perf_counter() - started
+    figures: dict = {"load_before": load_average()}
+    for name, eval_set in (("scifact", scifact), ("squad", squad), ("seeds", seeds)):
+        report = run_eval(eval_set, index_dir=indexes[name], encoder=encoder)
+        figures[name] = report.metrics
+        print(f"{'int8' if quantized else 'float32'} {name}: done", flush=True)
+
+    collections = {name: Collection.open(path, encoder=encoder) for name, path in indexes.items()}
+    rows = calibrate.collect(sample, collections=collections, sentence_dense=False)
+    figures["calibration"] = calibrate.check(rows)
+
+    question = "Which former foreign minister refused to become Libya's UN ambassador?"
+    encoder.encode_queries([question])
+    single = []
+    for _ in range(50):
+        began = time.perf_counter()
+        encoder.encode_queries([question])
+        single.append((time.perf_counter() - began) * 1000)
+    figures["encode_question_ms"] = median(single)
+    vectors = {
+        "seeds_questions": encoder.encode_queries([q.question for q in seeds.questions]),
+    }
+    figures["indexing_seconds_if_built"] = round(indexing_seconds, 1)
+    figures["load_after"] = load_average()
+    return figures, {name: np.asarray(v) for name, v in vectors.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sample", type=int, default=1000, help="questions per cross-corpus source of the calibration set"
+    )
+    args = parser.parse_args()
+    exit_on_sigterm()
+
+    results, vectors = {}, {}
+    with tempfile.TemporaryDirectory(prefix="compare-int8-") as scratch:
+        for label, quantized in VARIANTS.items():
+            results[label], vectors[label] = measure(quantized, Path(scratch), args.sample)
+    cosine = (vectors["float32"]["seeds_questions"] * vectors["int8"]["seeds_questions"]).sum(1)
+
+    checks = [
+        ("SciFact nDCG@10", "scifact", "ndcg@10"),
+        ("SciFact Recall@100", "scifact", "recall@100"),
+        ("SQuAD dev-a gold@1", "squad", "gold@1"),
+        ("SQuAD dev-a gold@5", "squad", "gold@5"),
+        ("seeds hit@1", "seeds", "hit@1"),
+        ("seeds hit@3", "seeds", "hit@3"),
+        ("seeds answerable abstained", "seeds", "answerable_abstained"),
+        ("seeds unanswerable answered", "seeds", "unanswerable_answered"),
+    ]
+    rows, verdicts = [], {}
+    for label, part, key in checks:
+        fp32, int8 = results["float32"][part].get(key), results["int8"][part].get(key)
+        if fp32 is None or int8 is None:
+            continue
+        delta = int8 - fp32
+        verdicts[label] = {"float32": fp32, "int8": int8, "delta": delta}
+        rows.append([label, f"{fp32:.4f}", f"{int8:.4f}", f"{delta:+.4f}"])
+    for half in ("fit", "report"):
+        for key in ("answerable_abstained", "unanswerable_answered"):
+            fp32 = results["float32"]["calibration"][half][key]
+            int8 = results["int8"]["calibration"][half][key]
+            label = f"calibration {half} half: {key.replace('_', ' ')}"
+            verdicts[label] = {"float32": fp32, "int8": int8, "delta": int8 - fp32}
+            rows.append([label, f"{fp32:.4f}", f"{int8:.4f}", f"{int8 - fp32:+.4f}"])
+    rows.append(
+        [
+            "one question encoded (ms, median of 50)",
+            f"{results['float32']['encode_question_ms']:.2f}",
+            f"{results['int8']['encode_question_ms']:.2f}",
+            f"×{results['float32']['encode_question_ms'] / results['int8']['encode_question_ms']:.2f}",
+        ]
+    )
+    rows.append(
+        [
+            "seeds question through ask (ms, p50)",
+            f"{results['float32']['seeds']['p50_ms']:.1f}",
+            f"{results['int8']['seeds']['p50_ms']:.1f}",
+            "",
+        ]
+    )
+    print_table("int8 against float32 (one run)", ["figure", "float32", "int8", "int8 − float32"], rows)
+    print(f"question vectors, int8 against float32: min cosine {cosine.min():.4f}, median {median(list(cosine)):.4f}")
+    path = write_results(
+        "compare_int8",
+        {
+            "command": "python -m benchmarks.compare_int8"
+            + (f" --sample {args.sample}" if args.sample != 1000 else ""),
+            "tolerance": QUALITY_TOLERANCE,
+            "figures": results,
+            "deltas": verdicts,
+            "question_cosine": {"min": float(cosine.min()), "median": float(median(list(cosine)))},
+        },
+    )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

