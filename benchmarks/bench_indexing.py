@@ -143,16 +143,9 @@ def main() -> None:
 
     passages = len(texts)
     raw_rate = passages / median(seconds["raw encode"])
-    figures = {
-        name: {
-            "seconds_median": round(median(times), 2),
-            "seconds_runs": [round(t, 2) for t in times],
-            "passages_per_s": round(passages / median(times), 2),
-            "ratio_to_raw": round(passages / median(times) / raw_rate, 3),
-            "load_average_1m_runs": loads[name],
-        }
-        for name, times in seconds.items()
-    }
+    figures = method_figures(seconds, loads, passages)
+    for figure in figures.values():
+        figure["ratio_to_raw"] = round(figure["passages_per_s"] / raw_rate, 3)
     rows = [
         [name, f"{f['seconds_median']:.1f}", f["passages_per_s"], f["ratio_to_raw"], loads[name]]
         for name, f in figures.items()
@@ -183,6 +176,19 @@ def main() -> None:
         },
     )
     print(f"written to {path}")
+
+
+def method_figures(seconds: dict[str, list[float]], loads: dict[str, list[float]], passages: int) -> dict:
+    """Each method's median time, its runs, passages/s and the load after each run."""
+    return {
+        name: {
+            "seconds_median": round(median(times), 2),
+            "seconds_runs": [round(t, 2) for t in times],
+            "passages_per_s": round(passages / median(times), 2),
+            "load_average_1m_runs": loads[name],
+        }
+        for name, times in seconds.items()
+    }
 
 
 def compare_int8(limit: int | None, runs: int, before: Path | None = None) -> None:
@@ -218,16 +224,9 @@ def compare_int8(limit: int | None, runs: int, before: Path | None = None) -> No
                 + ", ".join(f"{name} {passages / times[-1]:.1f}/s" for name, times in seconds.items()),
                 flush=True,
             )
-    figures = {
-        name: {
-            "seconds_median": round(median(times), 2),
-            "seconds_runs": [round(t, 2) for t in times],
-            "passages_per_s": round(passages / median(times), 2),
-            "passages_per_s_per_core": round(passages / median(times) / cores, 2),
-            "load_average_1m_runs": loads[name],
-        }
-        for name, times in seconds.items()
-    }
+    figures = method_figures(seconds, loads, passages)
+    for figure in figures.values():
+        figure["passages_per_s_per_core"] = round(figure["passages_per_s"] / cores, 2)
     fp32, int8 = (figures[name]["passages_per_s"] for name in list(variants)[:2])
     rates = [f["passages_per_s"] for f in figures.values()]
     rows = [
