@@ -39,7 +39,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs per figure; each figure is their median")
     parser.add_argument("--question-calls", type=int, default=30, help="single-question calls per run")
     parser.add_argument("--passages", type=int, default=64, help="~200-token passages per throughput run")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="sentence-transformers' batch (ONNX batches by tokens)"
+    )
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 quantised export")
     parser.add_argument("--output", type=Path, default=RESULTS / "encoder.json")
     args = parser.parse_args()
@@ -141,7 +143,7 @@ def main() -> None:
         c = cosine["onnx int8 vs onnx fp32"]
         print(f"int8 vs fp32 min cosine: questions {c['questions']:.4f}, passages {c['passages']:.4f}")
     print(
-        f"{len(passages)} passages of ~{statistics.median(tokens):.0f} tokens, batch {args.batch_size}, "
+        f"{len(passages)} passages of ~{statistics.median(tokens):.0f} tokens, torch batch {args.batch_size}, "
         f"{args.runs} runs, {results['machine']['cpus']} cpus -> {args.output}"
     )
 

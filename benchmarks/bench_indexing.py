@@ -13,8 +13,8 @@ pipeline's own overhead from start-up; `--quantize` indexes with the int8 ONNX m
 baseline stays sentence-transformers; results go to indexing-quantize.json). Methods alternate run
 by run so load from other processes hits them alike; each figure is the median over `--runs`.
 
-`--compare-int8` times only `qa index --no-quantize` against `qa index --quantize` (the default for
-a new index since issue 23), run by run in turn, and reports passages/s per core
+`--compare-int8` times only `qa index --no-quantize` (the default) against `qa index --quantize`,
+run by run in turn, and reports passages/s per core
 (results in indexing-int8.json). With `--before DIR`, a checkout of an earlier commit (`git worktree
 add DIR COMMIT`) runs its own `qa index` with its own defaults in the same rounds, through this
 interpreter: today's default against the new one, in one run.

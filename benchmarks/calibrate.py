@@ -112,6 +112,11 @@ def collect(
         for question_id, question, history, half in questions:
             ranking = collection.rank(question, RANKED, history=history, searcher=searcher)
             confidence = ranking.confidence
+            dense_of_sentence = 0.0
+            if sentence_dense:
+                dense_of_sentence = known_sentence_dense.get((source, question_id)) or _sentence_dense(
+                    collection, snapshot, ranking
+                )
             rows.append(
                 {
                     "source": source,
@@ -120,12 +125,7 @@ def collect(
                     "half": half,
                     **dict(zip(SIGNALS, confidence.vector())),
                     **_candidates(snapshot, ranking),
-                    "sentence_dense": (
-                        known_sentence_dense.get((source, question_id))
-                        or _sentence_dense(collection, snapshot, ranking)
-                        if sentence_dense
-                        else 0.0
-                    ),
+                    "sentence_dense": dense_of_sentence,
                 }
             )
         print(f"{source}: {len(questions)} questions in {time.perf_counter() - started:.0f} s", flush=True)

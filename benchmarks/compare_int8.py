@@ -24,15 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.common import exit_on_sigterm, load_average, median, print_table, write_results
+from benchmarks.corpora import SEED_QUESTIONS, SHARED_EVAL
 
 QUALITY_TOLERANCE = 0.002
 VARIANTS = {"float32": False, "int8": True}
 
 
-def measure(quantized: bool, scratch: Path, sample: int) -> dict:
-    import numpy as np
-
+def measure(quantized: bool, scratch: Path, sample: int) -> tuple[dict, np.ndarray]:
+    """The figures of one encoder, and its vectors of the seeds' questions."""
     import embeddings
     from benchmarks import calibrate
     from qa import config
@@ -41,19 +43,16 @@ def measure(quantized: bool, scratch: Path, sample: int) -> dict:
     from qa.evaluation.runner import corpus_index, run_eval
     from qa.ingest.indexing import ensure_index
 
-    shared = calibrate.SHARED_EVAL
     encoder = embeddings.load_encoder(None, quantized=quantized, **config.current().encoder_options())
-    squad = load_squad(shared / "squad" / "dev-a.json")
-    scifact = load_beir(shared / "scifact")
-    seeds = load_questions(shared / "seeds" / "questions.jsonl")
+    squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
+    scifact = load_beir(SHARED_EVAL / "scifact")
+    seeds = load_questions(SEED_QUESTIONS)
 
-    started = time.perf_counter()
     indexes = {
         "squad": corpus_index(squad, encoder=encoder),
         "scifact": corpus_index(scifact, encoder=encoder),
         "seeds": ensure_index(scratch / f"seeds-{quantized}", [config.seeds_dir()], "the seeds", encoder=encoder),
     }
-    indexing_seconds = time.perf_counter() - started
     figures: dict = {"load_before": load_average()}
     for name, eval_set in (("scifact", scifact), ("squad", squad), ("seeds", seeds)):
         report = run_eval(eval_set, index_dir=indexes[name], encoder=encoder)
@@ -72,12 +71,8 @@ def measure(quantized: bool, scratch: Path, sample: int) -> dict:
         encoder.encode_queries([question])
         single.append((time.perf_counter() - began) * 1000)
     figures["encode_question_ms"] = median(single)
-    vectors = {
-        "seeds_questions": encoder.encode_queries([q.question for q in seeds.questions]),
-    }
-    figures["indexing_seconds_if_built"] = round(indexing_seconds, 1)
     figures["load_after"] = load_average()
-    return figures, {name: np.asarray(v) for name, v in vectors.items()}
+    return figures, encoder.encode_queries([q.question for q in seeds.questions])
 
 
 def main() -> None:
@@ -92,7 +87,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="compare-int8-") as scratch:
         for label, quantized in VARIANTS.items():
             results[label], vectors[label] = measure(quantized, Path(scratch), args.sample)
-    cosine = (vectors["float32"]["seeds_questions"] * vectors["int8"]["seeds_questions"]).sum(1)
+    cosine = (vectors["float32"] * vectors["int8"]).sum(1)
 
     checks = [
         ("SciFact nDCG@10", "scifact", "ndcg@10"),

@@ -8,7 +8,7 @@ float32 export into a scratch folder, then:
 - `--eval`: SQuAD dev-a gold@1 / gold@5 (and with `--scifact` SciFact nDCG@10), each corpus indexed
   afresh by the normal indexing code with that recipe's encoder.
 
-The shipped recipe is `no-embeddings` (embeddings/onnx_encoder.py, `_quantize`);
+The shipped recipe is `no-embeddings` (embeddings/onnx_encoder.py, `INT8_OPERATORS`);
 benchmarks.compare_int8 measures it against float32 on every set.
 
     python -m benchmarks.int8_recipes [--recipes all-ops no-embeddings …] [--eval] [--scifact]
@@ -23,22 +23,24 @@ import time
 from pathlib import Path
 
 from benchmarks.common import exit_on_sigterm, load_average, median, print_table, write_results
-
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+from benchmarks.corpora import SHARED_EVAL
 
 
 def recipes(float32_graph: Path) -> dict[str, dict]:
-    """quantize_dynamic's options for each recipe; all are per-channel QInt8 weights."""
+    """quantize_dynamic's options for each recipe, over `quantize_graph`'s (per-channel QInt8
+    weights, the shipped operators)."""
     import onnx
 
+    from embeddings.onnx_encoder import INT8_OPERATORS
+
     names = [node.name for node in onnx.load(str(float32_graph)).graph.node]
-    no_embeddings = {"op_types_to_quantize": ["MatMul", "Attention"]}
+    no_embeddings = {"op_types_to_quantize": list(INT8_OPERATORS)}
 
     def keep(*patterns: str) -> dict:
         return {**no_embeddings, "nodes_to_exclude": [n for n in names if any(p(n) for p in patterns)]}
 
     return {
-        "all-ops": {},  # the first recipe (model.int8.onnx)
+        "all-ops": {"op_types_to_quantize": None},  # None: every operator, the first recipe (model.int8.onnx)
         "no-embeddings": no_embeddings,  # shipped
         "no-embeddings, FFN down-projection float32": keep(
             lambda n: "/output/dense/MatMul" in n and "attention" not in n
@@ -46,27 +48,18 @@ def recipes(float32_graph: Path) -> dict[str, dict]:
         "no-embeddings, layer 0 float32": keep(lambda n: "layer.0/" in n or n == "Attention_0"),
         "no-embeddings, last layer float32": keep(lambda n: "layer.5/" in n or n == "Attention_5"),
         "no-embeddings, attention float32": keep(lambda n: n.startswith("Attention_")),
-        "all-ops, reduce_range": {"reduce_range": True},
+        "all-ops, reduce_range": {"op_types_to_quantize": None, "reduce_range": True},
     }
 
 
 def make_graph(float32_dir: Path, out_dir: Path, options: dict) -> Path:
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from embeddings.onnx_encoder import CONFIG_FILE, INT8_FILE, ONNX_FILE, TOKENIZER_FILE
+    """An export folder beside the cached one, sharing its files, with this recipe's int8 graph."""
+    from embeddings.onnx_encoder import CONFIG_FILE, INT8_FILE, ONNX_FILE, TOKENIZER_FILE, quantize_graph
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in (ONNX_FILE, CONFIG_FILE, TOKENIZER_FILE):
         (out_dir / name).symlink_to(float32_dir / name)
-    quantize_dynamic(
-        float32_dir / ONNX_FILE,
-        out_dir / INT8_FILE,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        **options,
-    )
+    quantize_graph(float32_dir / ONNX_FILE, out_dir / INT8_FILE, **options)
     return out_dir
 
 

@@ -24,7 +24,6 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch")  # auto: ONNX Runtime when the model exports, else torch
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-ONNX_STEP = 64  # texts handed to the ONNX encoder at once (it batches them by tokens); progress after each
 
 
 def bundled_model_dir() -> Path | None:
@@ -227,8 +226,11 @@ class SentenceTransformerEncoder:
         """Embed texts in batches of similar length; `on_progress(n)` after each batch."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        embed = self._embed_onnx if self.onnx_encoder is not None else self._embed_torch
-        step = self.batch_size if self.onnx_encoder is None else ONNX_STEP
+        embed, step = self._embed_torch, self.batch_size
+        if self.onnx_encoder is not None:  # it batches by tokens itself: its largest batch a step
+            from embeddings.onnx_encoder import MAX_BATCH
+
+            embed, step = self._embed_onnx, MAX_BATCH
         with self._lock:
             for begin in range(0, len(order), step):
                 batch = order[begin : begin + step]

@@ -24,9 +24,12 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
-# v2: the embedding layer stays float32 (its lookup costs nothing to speed up, and quantizing it cost
-# SciFact nDCG@10 0.0004 and SQuAD gold@5 0.0009); the name changed so no cache serves the first recipe.
+# v2: the embedding layer stays float32 (INT8_OPERATORS); the name changed so no cache serves the first
+# recipe, which quantized it too. docs/PERFORMANCE.md, "int8 as the default?", compares the recipes.
 INT8_FILE = "model.int8.v2.onnx"
+# What the int8 graph quantizes: the matrix products, not the embedding lookup, which has no compute to
+# save (leaving it out: SQuAD dev-a gold@1 0.8260 instead of 0.8253, at the same speed).
+INT8_OPERATORS = ("MatMul", "Attention")
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "onnx_config.json"
 FORMAT_VERSION = 1  # what OnnxEncoder reads
@@ -124,11 +127,10 @@ def ensure_onnx(model_dir: Path, *, quantize: bool = False, cache_dir: Path | No
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with open(out_dir.with_name(out_dir.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if quantize and is_complete(out_dir):  # the float32 export is there: quantize it, no torch needed
-            if not is_complete(out_dir, quantized=True):
-                _quantize(out_dir)
-        elif not is_complete(out_dir, quantized=quantize):
+        if not is_complete(out_dir):
             export_onnx(model_dir, out_dir, quantize=quantize, cache_dir=cache_dir)
+        elif quantize and not is_complete(out_dir, quantized=True):
+            _quantize(out_dir)  # from the float32 export already there: no torch needed
     return out_dir
 
 
@@ -236,22 +238,28 @@ def _versions() -> dict[str, str]:
     return {"torch_version": torch.__version__, "onnxruntime_version": onnxruntime.__version__}
 
 
-def _quantize(export_dir: Path) -> None:
-    """Add the int8 dynamically quantised graph beside the fp32 one in `export_dir`, checked against
-    it, and renamed into place whole (a process that dies midway leaves no half-written file)."""
+def quantize_graph(source: Path, target: Path, **options) -> None:
+    """Write the int8 dynamically quantised form of the float32 graph `source` to `target`.
+    `options` go to onnxruntime's `quantize_dynamic` (benchmarks.int8_recipes tries others)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    quantize_dynamic(
+        source,
+        target,
+        weight_type=QuantType.QInt8,
+        per_channel=True,  # min cosine to fp32 0.99 instead of 0.93 per tensor, at about the same speed
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops defeat type inference
+        **{"op_types_to_quantize": list(INT8_OPERATORS), **options},
+    )
+
+
+def _quantize(export_dir: Path) -> None:
+    """Add the int8 graph beside the fp32 one in `export_dir`, checked against it, and renamed into
+    place whole (a process that dies midway leaves no half-written file)."""
     partial = export_dir / f".{INT8_FILE}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        quantize_dynamic(
-            export_dir / ONNX_FILE,
-            partial,
-            weight_type=QuantType.QInt8,
-            per_channel=True,  # min cosine to fp32 0.99 instead of 0.93 per tensor, at about the same speed
-            op_types_to_quantize=["MatMul", "Attention"],  # not EmbedLayerNormalization (see INT8_FILE)
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops defeat type inference
-        )
+        quantize_graph(export_dir / ONNX_FILE, partial)
         expected = OnnxEncoder(export_dir).encode(list(_PROBE_TEXTS))
         # int8 is lossy by nature; this only catches a broken graph, not a small quality loss.
         _check_export(OnnxEncoder(export_dir, quantized=True, model_file=partial), expected, "int8", 0.8)
