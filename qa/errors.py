@@ -140,6 +140,10 @@ class RayUnavailable(Unavailable):
     """Ray is not installed, or the cluster cannot be reached."""
 
 
+class ModelNotInstalled(Unavailable):
+    """The embedding model, or the torch it needs, is not installed; the message says what to install."""
+
+
 class PageNotFetched(Unavailable):
     """A web page not fetched this time, with the reason (robots.txt, size, type, redirects, 5xx…);
     `transient`: worth asking again next time. The document indexed before, if any, is kept."""

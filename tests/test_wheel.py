@@ -41,10 +41,11 @@ def test_the_wheel_holds_the_seeds_and_the_widget(wheel):
 
 
 @pytest.mark.slow
-def test_qa_installed_from_the_wheel_answers_from_the_seeds(wheel, tmp_path):
+def test_qa_installed_from_the_wheel_answers_from_the_seeds_without_torch(wheel, tmp_path):
     """A fresh venv with the wheel installed (its dependencies taken from this environment, so the
-    test installs nothing else), run from outside the checkout: `qa ask` builds the seeds index
-    from the seeds the wheel installed, and answers."""
+    test installs nothing else), run from outside the checkout and with torch, transformers and
+    sentence-transformers made unimportable, as `make setup` leaves them: `qa ask` exports the model,
+    builds the seeds index from the seeds the wheel installed, and answers."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -54,11 +55,17 @@ def test_qa_installed_from_the_wheel_answers_from_the_seeds(wheel, tmp_path):
         text=True,
         check=True,
     ).stdout.strip()
+    blocked = tmp_path / "blocked"  # found before this environment's copies, which it shadows
+    blocked.mkdir()
+    for name in ("torch", "transformers", "sentence_transformers"):
+        (blocked / f"{name}.py").write_text(f"raise ImportError('{name} is not installed (test_wheel)')\n")
+    Path(purelib, "aa_blocked.pth").write_text(f"{blocked}\n")
     Path(purelib, "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)]
     subprocess.run(install, check=True, capture_output=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "QA_SEEDS"}}
     env["QA_HOME"] = str(tmp_path / "home")
+    env["QA_CACHE_DIR"] = str(tmp_path / "cache")  # so the model is exported here, without torch
     where = subprocess.run(
         [str(python), "-c", "import qa; print(qa.__file__)"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
@@ -75,3 +82,7 @@ def test_qa_installed_from_the_wheel_answers_from_the_seeds(wheel, tmp_path):
     answer = json.loads(done.stdout)
     assert answer["passages"] and "Koussa" in answer["passages"][0]["text"]
     assert (venv / "share" / "qa-passages" / "seeds").is_dir()
+    (export,) = (tmp_path / "cache" / "onnx").glob("*/onnx_config.json")
+    assert json.loads(export.read_text())["built_from"] == "safetensors"
+    blocked_import = subprocess.run([str(python), "-c", "import torch"], cwd=tmp_path, env=env, capture_output=True)
+    assert blocked_import.returncode != 0  # the blocking itself works

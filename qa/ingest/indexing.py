@@ -494,13 +494,12 @@ def writing_encoder(index_dir: Path, model: str | None, quantize: bool | None) -
 
 
 def _encoder(model: str | None, quantize: bool | None, previous: Manifest | None):
-    import embeddings
     from qa import config
 
     # A new index is float32 unless `--quantize`: int8 indexes twice as fast but lost 0.003 of
     # SQuAD gold@1 (docs/PERFORMANCE.md, "int8 as the default?"). An index keeps what it was built with.
     quantized = previous.model.quantized if previous and quantize is None else bool(quantize)
-    return embeddings.load_encoder(model, quantized=quantized, **config.current().encoder_options())
+    return config.load_encoder(model, quantized)
 
 
 def _faiss_version() -> str:
