@@ -15,6 +15,7 @@ from qa.ingest.blocks import section_paths
 from qa.ingest.chunking import ChunkingSettings
 from qa.ingest.documents import load_file
 from qa.ingest.indexing import IndexOptions, index_paths, passage_spans
+from qa.ingest.limits import ReadLimits
 from qa.ingest.readers.html import read_html
 from qa.ingest.readers.markdown import read_markdown
 from qa.ingest.readers.text import read_text
@@ -258,3 +259,155 @@ def test_section_paths_survive_a_merge(handbook_index: Path, tmp_path: Path) -> 
         "Travel",
         "Expenses",
     ]
+
+
+def handbook_docx(path: Path) -> Path:
+    """The handbook of the HTML page above as Word writes it: styles for headings, lists and quotes,
+    a bold line as a heading, code in a monospace font, a table with a header row, in that order."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Handbook", level=1)
+    document.add_paragraph("This handbook says how we work together, and what the company pays for.")
+    document.add_heading("Travel", level=2)
+    document.add_heading("Expenses", level=3)
+    document.add_paragraph("Meals are paid up to thirty euros a day when you travel for work.")
+    document.add_paragraph("Taxis need a receipt from the driver.", style="List Bullet")
+    document.add_paragraph("Trains are booked in second class.", style="List Bullet")
+    table = document.add_table(rows=3, cols=2)
+    for row, cells in zip(
+        table.rows, [("Trip", "Allowance"), ("Paris", "40 euros"), ("Rome", "35 euros")], strict=True
+    ):
+        row.cells[0].text, row.cells[1].text = cells
+    document.add_paragraph().add_run("Claims").bold = True
+    document.add_paragraph("Claims are filed within a month of the trip.")
+    document.add_paragraph("Money well spent is money you can explain.", style="Quote")
+    for line in ("claims = load('claims.csv')", "print(total(claims))"):
+        document.add_paragraph().add_run(line).font.name = "Courier New"
+    document.save(path)
+    return path
+
+
+def test_a_word_document_is_read_as_blocks_in_its_order(tmp_path: Path) -> None:
+    from qa.ingest.readers.docx import BOLD_HEADING_LEVEL, read_docx
+
+    parsed = read_docx(handbook_docx(tmp_path / "handbook.docx"), ReadLimits())
+    kinds = [(block.kind, block.level, parsed.text[block.start : block.end]) for block in parsed.blocks]
+    assert kinds == [
+        ("heading", 1, "Handbook"),
+        ("paragraph", 0, "This handbook says how we work together, and what the company pays for."),
+        ("heading", 2, "Travel"),
+        ("heading", 3, "Expenses"),
+        ("paragraph", 0, "Meals are paid up to thirty euros a day when you travel for work."),
+        ("item", 0, "Taxis need a receipt from the driver."),
+        ("item", 0, "Trains are booked in second class."),
+        ("table_head", 0, "Trip | Allowance"),  # the table where it stands, not after the text
+        ("row", 0, "Paris | 40 euros"),
+        ("row", 0, "Rome | 35 euros"),
+        ("heading", BOLD_HEADING_LEVEL, "Claims"),
+        ("paragraph", 0, "Claims are filed within a month of the trip."),
+        ("quote", 0, "Money well spent is money you can explain."),
+        ("code", 0, "claims = load('claims.csv')\nprint(total(claims))"),  # one block, its lines kept
+    ]
+    assert parsed.title == "Handbook"
+    passages = sections_of(parsed)
+    expenses = next(text for section, text in passages if section == ("Handbook", "Travel", "Expenses"))
+    assert expenses.startswith("Travel\n\nExpenses\n\nMeals are paid")
+    assert "Trip | Allowance\nParis | 40 euros" in expenses  # the header row with its rows
+    claims = [section for section, text in passages if "filed within a month" in text]
+    assert claims == [("Handbook", "Travel", "Expenses", "Claims")]
+
+
+def handbook_pdf(path: Path, outline: bool) -> Path:
+    """Three pages as a typesetter lays them out: a title page; a running header and a page number
+    on every page; headings set larger (bookmarked in the outline, without their numbers, when
+    `outline`); paragraphs of wrapped lines apart by a wider gap; a bulleted list; code in Courier."""
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path))
+    pdf.setTitle("untitled")  # what many generators write: no title
+
+    def furniture(number: int) -> None:
+        pdf.setFont("Helvetica-Oblique", 9)
+        pdf.drawString(72, 800, "Harbour Handbook")
+        pdf.drawString(300, 40, str(number))
+
+    def lines(font: str, size: float, y: float, texts: list[str], spacing: float = 13) -> float:
+        pdf.setFont(font, size)
+        for text in texts:
+            pdf.drawString(72, y, text)
+            y -= spacing
+        return y
+
+    pdf.setFont("Helvetica-Bold", 24)
+    pdf.drawString(72, 700, "Harbour Handbook")
+    lines("Helvetica", 10, 660, ["How the harbour works, for everyone who works there."])
+    pdf.showPage()
+    furniture(2)
+    pdf.bookmarkPage("travel")
+    lines("Helvetica-Bold", 16, 740, ["1 Travel"])
+    y = lines(
+        "Helvetica", 10, 715, ["Travel on harbour business is planned with the office", "a week before the trip."]
+    )
+    lines(
+        "Helvetica",
+        10,
+        y - 12,
+        ["Every trip has a budget, agreed with the harbour master", "before anything is booked."],
+    )
+    pdf.showPage()
+    furniture(3)
+    pdf.bookmarkPage("expenses")
+    lines("Helvetica-Bold", 13, 740, ["1.1 Expenses"])
+    y = lines("Helvetica", 10, 715, ["Meals are paid up to thirty euros a day when you", "travel for work."])
+    y = lines(
+        "Helvetica", 10, y - 12, ["- Taxis need a receipt from the driver.", "- Trains are booked in second class."]
+    )
+    y = lines("Courier", 10, y - 12, ["claims = load('claims.csv')", "print(total(claims))"])
+    lines("Helvetica-Bold", 12, y - 12, ["Receipts"])  # a subsection the outline does not list
+    lines("Helvetica", 10, y - 36, ["Keep every receipt for a year."])
+    pdf.showPage()
+    if outline:
+        pdf.addOutlineEntry("Travel", "travel", level=0)
+        pdf.addOutlineEntry("Expenses", "expenses", level=1)
+    pdf.save()
+    return path
+
+
+@pytest.mark.parametrize("outline", [True, False], ids=["outline", "font sizes"])
+def test_a_pdf_is_read_as_blocks_from_its_outline_or_its_font_sizes(tmp_path: Path, outline: bool) -> None:
+    from qa.ingest.readers.pdf import read_pdf
+
+    parsed = read_pdf(handbook_pdf(tmp_path / "handbook.pdf", outline), ReadLimits())
+    blocks = [(block.kind, block.level, parsed.text[block.start : block.end]) for block in parsed.blocks]
+    # From the outline, the title page has no heading (the outline does not list it, and it is set
+    # larger than what it lists); from the font sizes, its title is the largest heading.
+    title, travel, expenses, receipts = ("paragraph", 0), ("heading", 1), ("heading", 2), ("heading", 3)
+    if not outline:
+        title, travel, expenses, receipts = ("heading", 1), ("heading", 2), ("heading", 3), ("heading", 4)
+    assert blocks == [
+        (*title, "Harbour Handbook"),
+        ("paragraph", 0, "How the harbour works, for everyone who works there."),
+        (*travel, "1 Travel"),  # the outline says "Travel": matched without the number
+        ("paragraph", 0, "Travel on harbour business is planned with the office a week before the trip."),
+        ("paragraph", 0, "Every trip has a budget, agreed with the harbour master before anything is booked."),
+        (*expenses, "1.1 Expenses"),
+        ("paragraph", 0, "Meals are paid up to thirty euros a day when you travel for work."),
+        ("item", 0, "- Taxis need a receipt from the driver."),
+        ("item", 0, "- Trains are booked in second class."),
+        ("code", 0, "claims = load('claims.csv')\nprint(total(claims))"),
+        (*receipts, "Receipts"),  # set smaller than the listed headings: below them
+        ("paragraph", 0, "Keep every receipt for a year."),
+    ]
+    assert parsed.title == "Harbour Handbook"
+    assert parsed.text.count("Harbour Handbook") == 1  # the running header is left out, the title kept
+    assert not any(parsed.text[block.start : block.end] in {"2", "3"} for block in parsed.blocks)  # page numbers
+    assert [parsed.text[start:].split("\n")[0] for start in parsed.page_starts] == [
+        "Harbour Handbook",
+        "1 Travel",
+        "1.1 Expenses",
+    ]
+    expenses = next(text for section, text in sections_of(parsed) if "thirty euros" in text)
+    section = next(section for section, text in sections_of(parsed) if "thirty euros" in text)
+    assert section[-2:] == ("1 Travel", "1.1 Expenses")
+    assert expenses.startswith("1.1 Expenses\n\nMeals are paid")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import UnreadableFile
+from qa.ingest.blocks import BlockText
 from qa.ingest.readers.common import title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # An image this much smaller than the page's largest is a logo or a stamp, not part of the scan.
 _SCAN_PART = 0.25
+# Titles that PDF generators write when the author gave none.
+_PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "title", "document"})
 
 
 def read_pdf(path: Path, limits: ReadLimits) -> ParsedFile:
@@ -56,19 +59,23 @@ def _pdf_limits(limits: ReadLimits):
 
 def _pdf_text(reader) -> ParsedFile:
     from qa.ingest.ocr import ocr_missing
+    from qa.ingest.readers.pdf_layout import add_pages, outline_headings, page_lines
 
-    pages: list[str] = []
+    pages: list = []
     ocr_pages: list[int] = []
     missing = None
     for number, page in enumerate(reader.pages, 1):
-        raw = page.extract_text() or ""
-        if not raw.strip() and (scans := _scans(page)):
+        lines = page_lines(page)
+        if not any(line.text.strip() for line in lines) and (scans := _scans(page)):
             missing = missing or ocr_missing()
             if missing is None:
-                raw = "\n\n".join(_recognise(scan) for scan in scans)
+                pages.append("\n\n".join(_recognise(scan) for scan in scans))
                 ocr_pages.append(number)
-        pages.append(layout_text(raw))
-    text, page_starts = join_pages(pages)
+                continue
+        pages.append(lines)
+    out = BlockText()
+    add_pages(out, pages, outline_headings(reader))
+    text = out.text
     if missing and not text.strip():
         raise UnreadableFile(missing)
     if missing:
@@ -76,7 +83,21 @@ def _pdf_text(reader) -> ParsedFile:
     title = ""
     if reader.metadata and reader.metadata.title:
         title = normalize_text(str(reader.metadata.title))
-    return ParsedFile(text, title or title_from_lines(text.split("\n")), page_starts, ocr_pages=tuple(ocr_pages))
+    title = "" if title.lower() in _PLACEHOLDER_TITLES else title
+    title = title or _title_of(pages, out) or title_from_lines(text.split("\n"))
+    return ParsedFile(text, title, out.page_starts, blocks=tuple(out.blocks), ocr_pages=tuple(ocr_pages))
+
+
+def _title_of(pages: list, out: BlockText) -> str:
+    """The first page's largest line, when it is set larger than the rest; else the first heading."""
+    from qa.ingest.readers.pdf_layout import title_line
+
+    first = next((page for page in pages if not isinstance(page, str)), None)
+    line = title_line(first) if first else None
+    if line:
+        return normalize_text(" ".join(line.split()))
+    headings = [out.text[b.start : b.end] for b in out.blocks if b.kind == "heading"]
+    return headings[0] if headings else ""
 
 
 def layout_text(raw: str) -> str:

@@ -55,7 +55,7 @@ def add_table(out: BlockText, rows: Iterable[tuple[int, str]], level: int = 1) -
     for number, line in rows:
         if not line.strip():
             continue
-        if not header and not group and _is_header(line):
+        if not header and not group and is_header(line):
             header, header_number = line, number
             continue
         if group and size + len(line) > GROUP_CHARS - len(header):
@@ -69,7 +69,7 @@ def add_table(out: BlockText, rows: Iterable[tuple[int, str]], level: int = 1) -
     flush()
 
 
-def _is_header(line: str) -> bool:
+def is_header(line: str) -> bool:
     cells = [cell.strip() for cell in line.split(" | ")]
     return len(cells) > 1 and all(cell and not _is_number(cell) for cell in cells)
 

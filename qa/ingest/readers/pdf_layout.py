@@ -1,0 +1,325 @@
+"""A PDF page's text as blocks, from what pypdf reports of each piece of text it extracts: the font,
+its size and where on the page it stands (its `visitor_text`; the pieces join into exactly the text
+`extract_text` gives).
+
+- Headings come from the outline (bookmarks) where the PDF has one: a line that reads as an entry's
+  title on that entry's page, at the entry's depth. Without an outline, a short line set larger
+  than the body text is a heading, its level the rank of its size among the headings' sizes; with
+  one, so is such a line set smaller than every listed heading, below the outline's levels.
+- Paragraphs end where the gap between lines is wider than the page's line spacing; list items
+  start at a bullet; lines set in a monospace font are code, kept line by line.
+- Running headers and footers (the same first or last line on many pages, page numbers aside) are
+  page furniture and left out, as a web page's navigation is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from qa.ingest.blocks import BlockKind, BlockText
+
+# A line this much larger than the body text, and this short, reads as a heading.
+HEADING_SCALE = 1.12
+HEADING_MAX_WORDS = 20
+# A gap between two lines this much wider than the page's usual line spacing ends a paragraph.
+PARAGRAPH_GAP = 1.15
+# A first or last line of a page repeated (digits aside) on this share of the pages is furniture.
+FURNITURE_SHARE = 0.3
+FURNITURE_MIN_PAGES = 3
+_MONOSPACE = re.compile(r"mono|nimbusmon|courier|consolas|menlo|cmtt|typewriter|code", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[•◦▪▫‣∙·●○■□–—-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+\S")
+_DIGITS = re.compile(r"\d+")
+_SECTION_NUMBER = re.compile(r"^(?:(?:chapter|appendix|section)\s+)?(?:\d+|[a-z])(?:\.\d+)*\.?\s+")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_PAGE_NUMBER = re.compile(r"^(?:\d{1,5}|[ivxlc]{1,7})$", re.IGNORECASE)
+_EDGE_NUMBER = re.compile(r"^(\d{1,5})\b|\b(\d{1,5})$")
+
+
+@dataclass
+class Line:
+    """One line of a page: its text, the size most of its characters are set in, where it stands
+    (None when pypdf did not say), and the share of its characters in a monospace font."""
+
+    text: str
+    size: float
+    y: float | None
+    monospace: float
+
+
+@dataclass
+class _LineBuilder:
+    parts: list[str] = field(default_factory=list)
+    sizes: Counter = field(default_factory=Counter)
+    mono: int = 0
+    y: float | None = None
+
+    def add(self, text: str, size: float, y: float | None, monospace: bool) -> None:
+        self.parts.append(text)
+        letters = sum(not c.isspace() for c in text)
+        self.sizes[size] += letters
+        self.mono += letters if monospace else 0
+        if self.y is None and letters:
+            self.y = y
+
+    def line(self) -> Line:
+        letters = sum(self.sizes.values())
+        size = self.sizes.most_common(1)[0][0] if letters else 0.0
+        return Line("".join(self.parts), size, self.y, self.mono / letters if letters else 0.0)
+
+
+def page_lines(page) -> list[Line]:
+    """The lines of a pypdf page, in the order `extract_text` gives them."""
+    lines: list[Line] = []
+    current = _LineBuilder()
+
+    def visit(text, cm, tm, font, font_size) -> None:
+        nonlocal current
+        scale = abs(tm[3] * cm[3]) or abs(tm[0] * cm[0]) or 1.0
+        size = round(float(font_size) * scale, 1)
+        y = float(tm[5] * cm[3] + cm[5]) if tm[5] else None
+        name = str(font.get("/BaseFont", "")) if font else ""
+        monospace = bool(_MONOSPACE.search(name))
+        pieces = text.split("\n")
+        for index, piece in enumerate(pieces):
+            if index:
+                lines.append(current.line())
+                current = _LineBuilder()
+            if piece:
+                current.add(piece, size, y, monospace)
+
+    page.extract_text(visitor_text=visit)
+    lines.append(current.line())
+    return lines
+
+
+def outline_headings(reader) -> dict[int, dict[str, int]]:
+    """{0-based page: {title as compared: level}} from the PDF's outline, or {} when it has none."""
+    headings: dict[int, dict[str, int]] = {}
+
+    def walk(entries, level: int) -> None:
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(entry)
+            except Exception:  # an entry that points nowhere readable
+                continue
+            title = _compared(str(getattr(entry, "title", "") or ""))
+            if page is not None and title:  # the page before too: a heading at the foot of a page
+                for near in (page, page - 1):
+                    headings.setdefault(near, {}).setdefault(title, min(level, 6))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # a broken outline: headings by size instead
+        return {}
+    return headings
+
+
+def add_pages(out: BlockText, pages: list[list[Line] | str], outline: dict[int, dict[str, int]]) -> None:
+    """Append the pages to `out` as blocks, each page started with `out.start_page()`. A page given
+    as a string (recognised by OCR) is paragraphs at its blank lines."""
+    laid_out = [page for page in pages if not isinstance(page, str)]
+    body = _body_size(laid_out)
+    furniture = _furniture(laid_out)
+    levels = _size_levels(pages, body, outline)
+    for number, page in enumerate(pages):
+        out.start_page()
+        if isinstance(page, str):
+            for paragraph in re.split(r"\n\s*\n", page):
+                out.add("paragraph", paragraph)
+            continue
+        _add_page(out, page, body, furniture, outline.get(number, {}) if outline else None, levels)
+
+
+def _size_levels(pages: list[list[Line] | str], body: float, outline: dict[int, dict[str, int]]) -> dict[float, int]:
+    """{type size: heading level} for the short lines set larger than the body. With an outline,
+    only the sizes below all of its entries' (the sections it does not list, such as one heading
+    per function in a reference), at levels below its deepest."""
+    large = [
+        (number, line)
+        for number, page in enumerate(pages)
+        if not isinstance(page, str)
+        for line in page
+        if _large(line, body)
+    ]
+    below, first_level = float("inf"), 1
+    if outline:
+        listed = [_size_key(line.size) for number, line in large if _compared(line.text) in outline.get(number, {})]
+        if listed:
+            below = min(listed)
+            first_level = max(level for titles in outline.values() for level in titles.values()) + 1
+    sizes = sorted({_size_key(line.size) for _, line in large if _size_key(line.size) < below}, reverse=True)
+    return {size: min(rank, 6) for rank, size in enumerate(sizes, first_level)}
+
+
+def _add_page(
+    out: BlockText,
+    page: list[Line],
+    body: float,
+    furniture: set[str],
+    outline: dict[str, int] | None,
+    levels: dict[float, int],
+) -> None:
+    lines = [line for line in page if line.text.strip()]
+    for position, edge in _edges(lines).items():
+        if edge is not None and edge in lines and _is_furniture(edge, body, furniture, position):
+            lines.remove(edge)
+    spacing = _line_spacing(lines, body)
+    kind: BlockKind | None = None
+    level = 0
+    held: list[str] = []
+    previous: Line | None = None
+
+    def flush() -> None:
+        if held and kind is not None:
+            out.add(kind, "\n".join(held), level, keep_lines=kind == "code")
+        held.clear()
+
+    for line in lines:
+        heading = _heading_level(line, body, outline, levels)
+        if heading:
+            line_kind: BlockKind = "heading"
+        elif _BULLET.match(line.text):
+            line_kind = "item"
+        elif line.monospace >= 0.8:
+            line_kind = "code"
+        else:
+            line_kind = "paragraph"
+        gap = previous is not None and (_wide_gap(previous, line, spacing) or _resized(previous, line))
+        continues = (
+            (line_kind == kind == "heading" and heading == level and previous is not None and not gap)
+            or (line_kind == kind == "code")
+            or (line_kind == "paragraph" and kind in ("paragraph", "item") and not gap)
+        )
+        if not continues:
+            flush()
+            kind, level = line_kind, heading
+        held.append(line.text)
+        previous = line
+    flush()
+
+
+def title_line(page: list[Line]) -> str | None:
+    """The text of the page's largest line, if it is larger than every other line and short."""
+    lines = [line for line in page if line.text.strip()]
+    if len(lines) < 2:
+        return None
+    ordered = sorted(lines, key=lambda line: line.size, reverse=True)
+    largest = ordered[0]
+    if largest.size <= ordered[1].size or not _large(largest, _body_size([page])):
+        return None
+    return largest.text
+
+
+def _heading_level(line: Line, body: float, outline: dict[str, int] | None, levels: dict[float, int]) -> int:
+    if outline and _compared(line.text) in outline:
+        return outline[_compared(line.text)]
+    if _large(line, body):
+        return levels.get(_size_key(line.size), 0)
+    return 0
+
+
+def _large(line: Line, body: float) -> bool:
+    words = line.text.split()
+    return (
+        body > 0
+        and line.size >= body * HEADING_SCALE
+        and 0 < len(words) <= HEADING_MAX_WORDS
+        and any(c.isalpha() for c in line.text)
+    )
+
+
+def _body_size(pages: list[list[Line]]) -> float:
+    """The size most characters of the document are set in."""
+    letters: Counter = Counter()
+    for page in pages:
+        for line in page:
+            letters[_size_key(line.size)] += sum(not c.isspace() for c in line.text)
+    return letters.most_common(1)[0][0] if letters else 0.0
+
+
+def _size_key(size: float) -> float:
+    return round(size * 2) / 2
+
+
+def _line_spacing(lines: list[Line], body: float) -> float | None:
+    """The page's usual distance from one line to the next: the lower quartile of the close ones, as
+    the gaps between paragraphs and around headings are the wider ones."""
+    gaps = sorted(
+        a.y - b.y
+        for a, b in zip(lines, lines[1:])
+        if a.y is not None and b.y is not None and 0 < a.y - b.y <= max(body, 1.0) * 2.5
+    )
+    return gaps[len(gaps) // 4] if gaps else None
+
+
+def _resized(previous: Line, line: Line) -> bool:
+    """A change of type size between two lines (a title above its text) ends a block."""
+    return bool(previous.size and line.size) and abs(previous.size - line.size) > 0.1 * min(previous.size, line.size)
+
+
+def _wide_gap(previous: Line, line: Line, spacing: float | None) -> bool:
+    if spacing is None or previous.y is None or line.y is None:
+        return False
+    gap = previous.y - line.y
+    return gap > spacing * PARAGRAPH_GAP or gap < 0  # a new column or a jump back up
+
+
+def _furniture(pages: list[list[Line]]) -> set[tuple[str, str]]:
+    """(position, key) of first and last lines that are page furniture: the same line on many pages
+    (digits aside), or a line at the same place whose number goes up by one from page to page (a
+    running head with its page number: "Chapter 2: Handling 3", then "… 4")."""
+    edges = []
+    for page in pages:
+        ends = _edges([line for line in page if line.text.strip()])
+        edges.append({position: line.text if line else "" for position, line in ends.items()})
+    found: set[tuple[str, str]] = set()
+    for position in ("first", "last"):
+        keys = Counter(_furniture_key(edge[position]) for edge in edges if edge[position])
+        if len(pages) >= FURNITURE_MIN_PAGES:
+            needed = max(FURNITURE_MIN_PAGES, FURNITURE_SHARE * len(pages))
+            found |= {(position, key) for key, count in keys.items() if count >= needed}
+        numbers = [_edge_number(edge[position]) for edge in edges]
+        for index, number in enumerate(numbers):
+            if number is None:
+                continue
+            before = numbers[index - 1] if index else None
+            after = numbers[index + 1] if index + 1 < len(numbers) else None
+            if before == number - 1 or after == number + 1:
+                found.add((position, _furniture_key(edges[index][position])))
+    return found
+
+
+def _edges(lines: list[Line]) -> dict[str, Line | None]:
+    """The top and the bottom line of a page: by where they stand when pypdf says (a page's
+    content need not be in reading order), else the first and the last."""
+    placed = [line for line in lines if line.y is not None]
+    if placed:
+        return {"first": max(placed, key=lambda line: line.y), "last": min(placed, key=lambda line: line.y)}
+    return {"first": lines[0] if lines else None, "last": lines[-1] if lines else None}
+
+
+def _is_furniture(line: Line, body: float, furniture: set[tuple[str, str]], position: str) -> bool:
+    text = line.text.strip()
+    if _large(line, body) and not _PAGE_NUMBER.match(text):  # a title page's title is content
+        return False
+    return bool(_PAGE_NUMBER.match(text)) or (position, _furniture_key(text)) in furniture
+
+
+def _edge_number(text: str) -> int | None:
+    match = _EDGE_NUMBER.search(" ".join(text.split()))
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def _furniture_key(text: str) -> str:
+    return _DIGITS.sub("#", " ".join(text.split()).lower())
+
+
+def _compared(text: str) -> str:
+    """A heading as the outline and the page are compared: case, spacing, punctuation ("Non-regular",
+    "Nonregular") and a section number ("2.1", "A.3", "Appendix B") aside."""
+    return _PUNCTUATION.sub("", _SECTION_NUMBER.sub("", " ".join(text.split()).lower())).strip()
