@@ -24,6 +24,7 @@ from benchmarks.common import (
     percentile,
     print_table,
     qa_command,
+    start_server,
     wait_until_up,
     write_results,
 )
@@ -50,12 +51,7 @@ def main() -> None:
             index_dir = Path(scratch) / "seeds.qa"
             subprocess.run([*qa_command(), "index", str(REPO / "seeds"), "--index", str(index_dir)], check=True)
         port = free_port()
-        server = subprocess.Popen(
-            [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        server = start_server([*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)])
         try:
             wait_until_up(port, server)
             load_before = load_average()

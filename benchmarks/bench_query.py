@@ -36,6 +36,7 @@ from benchmarks.common import (
     percentile,
     print_table,
     qa_command,
+    start_server,
     wait_until_up,
     write_results,
 )
@@ -87,10 +88,8 @@ def running_server(index_dir: Path):
     """A `qa serve` subprocess on a free port, ready to answer: yields (process, base URL, seconds to ready)."""
     port = free_port()
     started = time.perf_counter()
-    server = subprocess.Popen(
+    server = start_server(
         [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     url = f"http://127.0.0.1:{port}"

@@ -6,7 +6,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -108,6 +110,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_server(command: list[str], **options) -> subprocess.Popen:
+    """A server subprocess whose log goes to a temporary file (`server.log`), not a pipe: nobody
+    reads a pipe while the benchmark runs, and a server that logs every request blocks once the
+    pipe is full (it did: `bench_query` timed out after ~160 requests)."""
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, text=True, **options)
+    server.log = log
+    return server
+
+
+def server_log(server) -> str:
+    log = getattr(server, "log", None)
+    if log is None:
+        return server.stderr.read() if server.stderr else ""
+    log.seek(0)
+    return log.read()
+
+
 def wait_until_up(port: int, server, timeout: float = 120) -> None:
     """Wait until the server subprocess on 127.0.0.1:`port` answers /health; stop the benchmark if it exits."""
     import http.client
@@ -115,8 +135,7 @@ def wait_until_up(port: int, server, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            error = server.stderr.read() if server.stderr else ""
-            raise SystemExit(f"the server exited with {server.returncode}: {error!s:.2000}")
+            raise SystemExit(f"the server exited with {server.returncode}: {server_log(server)[-2000:]}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             connection.request("GET", "/health")
