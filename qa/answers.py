@@ -131,3 +131,10 @@ class IndexStats(BaseModel):
     updated: datetime
     generation: int = Field(description="Commits so far; each one is a new generation of the index.")
     segments: int = Field(description="Segments the index is made of (merged as they accumulate).")
+    abstention_threshold: float = Field(
+        description="The calibrated probability below which an answer abstains (answered: false): the index's own "
+        "when `qa eval --fit-abstention` fitted one, else the default fitted on SQuAD and SciFact.",
+    )
+    abstention_fitted_on: str | None = Field(
+        None, description="The questions file the index's threshold was fitted on; null for the default."
+    )

@@ -346,7 +346,8 @@ class Collection:
         return {document.doc_id: document.path for document in found if document.doc_id in wanted}
 
     def stats(self) -> IndexStats:
-        manifest = self.manifest
+        searcher = self.searcher()
+        manifest, fitted = searcher.manifest, searcher.abstention
         return IndexStats(
             path=str(self.index_dir),
             documents=manifest.counts.documents,
@@ -358,6 +359,8 @@ class Collection:
             updated=manifest.updated,
             generation=manifest.generation,
             segments=len(manifest.segments),
+            abstention_threshold=round(fitted.threshold, 4),
+            abstention_fitted_on=None if fitted.is_default else fitted.fitted_on,
         )
 
     def skipped_files(self) -> list[SkippedFile]:

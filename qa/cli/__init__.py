@@ -500,12 +500,22 @@ def eval_command(
             "and count how many are answered anyway (or 'index': of the --index, the seeds by default).",
         ),
     ] = None,
+    fit_abstention: Annotated[
+        bool,
+        typer.Option(
+            "--fit-abstention",
+            help="First fit when the index abstains to these questions (answerable ones and ones its documents "
+            "cannot answer), keep it beside the index for every later question, and say what it will do on new "
+            "questions (leave-one-out).",
+        ),
+    ] = False,
 ) -> None:
     """Measure answer quality on an evaluation set: hit@k, gold@k, MRR, nDCG, abstention, latency."""
     from qa.cli.progress import ProgressBars
-    from qa.cli.render import print_eval_report
+    from qa.cli.render import print_abstention_fit, print_eval_report
     from qa.evaluation import load_eval_set
     from qa.evaluation.runner import asked_elsewhere, run_eval, write_json
+    from qa.evaluation.runner import fit_abstention as fit_abstention_to
 
     with user_errors():
         eval_set = load_eval_set(path)
@@ -514,11 +524,19 @@ def eval_command(
             eval_set = asked_elsewhere(eval_set)
         elif against is not None:
             other = load_eval_set(against)
+        fitted = None
+        if fit_abstention:
+            if other is not None or against is not None:
+                raise InvalidInput("--fit-abstention fits the index to its own questions; leave out --against")
+            with ProgressBars() as progress:
+                fitted = fit_abstention_to(eval_set, index, model, fitted_on=path.name, on_progress=progress)
         with ProgressBars() as progress:
             report = run_eval(
                 eval_set, index_dir=index, model=model, compare=compare, on_progress=progress, against=other
             )
         print_eval_report(report, eval_set if other is None else asked_elsewhere(eval_set, other))
+        if fitted is not None:
+            print_abstention_fit(fitted, report.index_dir)
         if json_file is not None:
             write_json(report, json_file)
 

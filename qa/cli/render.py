@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats
 from qa.cli.console import stderr_console, stdout_console
@@ -129,6 +130,8 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
     facts.add_row("holds", f"{stats.documents} documents, {stats.passages} passages")
     facts.add_row("model", f"{stats.model} ({stats.dimension}-d, {'int8' if stats.quantized else 'float32'})")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
+    fitted = f"fitted on {stats.abstention_fitted_on}" if stats.abstention_fitted_on else "the default"
+    facts.add_row("abstains", f"below a confidence of {stats.abstention_threshold:.3f} ({fitted})")
     for number, source in enumerate(sources):
         synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
         facts.add_row("sources" if number == 0 else "", f"{source.kind} {source.location} · {synced}")
@@ -145,6 +148,26 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
         console.print(f"[bold]skipped[/bold] {len(skipped)} file{'s' if len(skipped) != 1 else ''}:")
         for entry in skipped:
             console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False)
+
+
+def print_abstention_fit(report, index_dir) -> None:
+    """What `qa eval --fit-abstention` kept, and what to expect of it on new questions."""
+    from qa.search.abstention import FILE
+
+    def share(counts: tuple[int, int]) -> str:
+        return f"{counts[0]}/{counts[1]}"
+
+    fitted = report.abstention
+    lines = [
+        f"Abstains below a confidence of {fitted.threshold:.3f} from now on, fitted on {fitted.fitted_on} "
+        f"({fitted.answerable} answerable questions, {fitted.unanswerable} not): {Path(index_dir) / FILE}",
+        f"  on these questions (the table above): answerable abstained {share(report.answerable_abstained)}, "
+        f"unanswerable abstained {share(report.unanswerable_abstained)}",
+        f"  expected on new questions (each left out of the fit in turn): answerable abstained "
+        f"{share(report.estimated_answerable_abstained)}, unanswerable abstained "
+        f"{share(report.estimated_unanswerable_abstained)}",
+    ]
+    stdout_console().print("\n".join(lines), markup=False, highlight=False)
 
 
 METRIC_ORDER = (

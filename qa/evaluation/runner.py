@@ -183,6 +183,42 @@ def run_eval(
     )
 
 
+def fit_abstention(
+    eval_set: EvalSet,
+    index_dir: Path | None = None,
+    model: str | None = None,
+    fitted_on: str = "",
+    on_progress: OnProgress = ignore,
+):
+    """Fit when the index abstains to `eval_set`'s questions, answerable and not, and keep the
+    threshold beside the index (qa.search.abstention); returns the fit's report."""
+    from qa.collection import Collection, ensure_default_index
+    from qa.search import abstention
+    from qa.store.manifest import utc_now
+
+    if eval_set.corpus is not None:
+        raise InvalidInput(
+            "--fit-abstention fits an index to its own questions: give a JSONL file of questions about it, "
+            "not a SQuAD or BEIR set"
+        )
+    answerable = [question.answerable for question in eval_set.questions]
+    try:
+        abstention.require_both_kinds(answerable)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    if index_dir is None:
+        index_dir = ensure_default_index(model, None, on_progress)
+    collection = Collection.open(index_dir, model=model)
+    probabilities = []
+    for done, question in enumerate(eval_set.questions, 1):
+        ranking = collection.rank(question.question, PASSAGES_FOR_HITS, history=question.history)
+        probabilities.append(ranking.confidence.probability)
+        on_progress(Progress("Fitting when to abstain", done, len(eval_set.questions)))
+    report = abstention.fit(probabilities, answerable, fitted_on, utc_now().isoformat())
+    abstention.write(collection.index_dir, report.abstention)
+    return report
+
+
 def answer_metrics(eval_set: EvalSet, results: dict[str, RankedResult]) -> dict[str, float]:
     """What `summarize` leaves out: hit@3 of the follow-up questions (those with a history), the
     share of answerable questions wrongly abstained on and of unanswerable ones answered."""

@@ -43,10 +43,11 @@ class Confidence:
     known: float
     margin: float
     probability: float
+    threshold: float = THRESHOLD  # the index's own when fitted (qa.search.abstention)
 
     @property
     def confident(self) -> bool:
-        return self.probability >= THRESHOLD
+        return self.probability >= self.threshold
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in SIGNALS]

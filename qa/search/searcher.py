@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from qa.answers import AnswerPassage, Citation, Highlight
+from qa.search import abstention
 from qa.search.bm25 import BM25, LexicalPart
 from qa.search.confidence import assess
 from qa.search.filters import DocumentFilter
@@ -36,6 +37,8 @@ class Searcher:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        # The index's own threshold when `qa eval --fit-abstention` fitted one, read per generation.
+        self.abstention = abstention.read(snapshot.index_dir)
         self._subsets: OrderedDict[DocumentFilter, PassageSubset] = OrderedDict()
         self._subsets_lock = threading.Lock()
 
@@ -91,7 +94,7 @@ class Searcher:
         ranking = retriever.rank(self, query, k, rows.rows, mode, self.allowed(filters))
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text)
-        return replace(ranking, confidence=confidence)
+        return replace(ranking, confidence=replace(confidence, threshold=self.abstention.threshold))
 
     def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
         """The ranking's first `top_k` passages that say something new, highlighted and cited."""
@@ -133,6 +136,8 @@ class PassageRows:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        # The index's own threshold when `qa eval --fit-abstention` fitted one, read per generation.
+        self.abstention = abstention.read(snapshot.index_dir)
         self.cache: dict[int, StoredPassage] = {}
 
     def rows(self, ids: Sequence[int]) -> dict[int, StoredPassage]:

@@ -1,0 +1,152 @@
+"""When to abstain, fitted to one index's own questions (`qa eval QUESTIONS --fit-abstention`).
+
+The calibrated probability (`qa.search.confidence`) was fitted on SQuAD and SciFact, where its
+threshold of 0.279 abstains on 0.7 % of answerable questions and answers 4 % of unanswerable ones.
+On another corpus the same probability can mean something else: on the SQLite documentation every
+question the pages cannot answer scored 0.50–1.00. A user with labelled questions of their own,
+some answerable and some not, can fit the threshold to their documents. It is kept beside the
+index (`abstention.json`; a rebuild keeps it) and every face (CLI, HTTP, MCP) uses it.
+
+The threshold chosen abstains on as many unanswerable questions as it can while abstaining on at
+most one answerable question in 20. What it will do on new questions is estimated by fitting
+without each question in turn and judging that question (leave-one-out), since its figures on the
+questions it was fitted on flatter it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from qa.search.confidence import THRESHOLD
+
+logger = logging.getLogger(__name__)
+
+FILE = "abstention.json"
+# The most answerable questions the fitted threshold may abstain on: the "≤ 1 in 20" of issue 18.
+MAX_ANSWERABLE_ABSTAINED = 0.05
+MIN_ANSWERABLE = 5
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """The threshold an index answers above, and what it was fitted on (nothing for the default)."""
+
+    threshold: float = THRESHOLD
+    answerable: int = 0  # labelled questions it was fitted on
+    unanswerable: int = 0
+    fitted_on: str = ""  # the questions file
+    fitted_at: str = ""
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.answerable or self.unanswerable)
+
+
+DEFAULT = Abstention()
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """A fitted threshold, its counts on the questions it was fitted on, and the leave-one-out
+    estimate of what it does on new ones: (abstained, out of) for each kind."""
+
+    abstention: Abstention
+    answerable_abstained: tuple[int, int]
+    unanswerable_abstained: tuple[int, int]
+    estimated_answerable_abstained: tuple[int, int]
+    estimated_unanswerable_abstained: tuple[int, int]
+
+
+def read(index_dir: Path) -> Abstention:
+    """The index's fitted threshold, else the default. An unreadable file is warned about and the
+    default used: answering goes on."""
+    path = Path(index_dir) / FILE
+    try:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        abstention = Abstention(**fields)
+        if not 0 <= abstention.threshold <= 1:
+            raise ValueError(f"threshold {abstention.threshold} is not a probability")
+        return abstention
+    except FileNotFoundError:
+        return DEFAULT
+    except (OSError, TypeError, ValueError) as error:
+        logger.warning("%s is unreadable (%s); abstaining at the default threshold %.3f", path, error, THRESHOLD)
+        return DEFAULT
+
+
+def write(index_dir: Path, abstention: Abstention) -> Path:
+    """Keep `abstention` beside the index, replacing the file whole."""
+    path = Path(index_dir) / FILE
+    partial = path.with_name(f".{FILE}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(asdict(abstention), indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def fit_threshold(probabilities: Sequence[float], answerable: Sequence[bool]) -> float:
+    """The threshold that abstains on the most unanswerable questions while abstaining on at most
+    MAX_ANSWERABLE_ABSTAINED of the answerable ones (on a tie, the fewest answerable abstained, then
+    the lowest threshold), placed halfway between the probabilities around it."""
+    if len(probabilities) != len(answerable):
+        raise ValueError("one probability per question")
+    allowed = math.floor(MAX_ANSWERABLE_ABSTAINED * sum(answerable))
+    values = sorted(set(probabilities))
+    candidates = [values[0] / 2] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [(values[-1] + 1) / 2]
+    best: tuple[int, int, float] | None = None
+    for threshold in candidates:
+        answerable_abstained = sum(1 for p, a in zip(probabilities, answerable) if a and p < threshold)
+        if answerable_abstained > allowed:
+            continue
+        unanswerable_abstained = sum(1 for p, a in zip(probabilities, answerable) if not a and p < threshold)
+        key = (-unanswerable_abstained, answerable_abstained, threshold)
+        if best is None or key < best:
+            best = key
+    assert best is not None  # the lowest candidate abstains on nothing
+    return best[2]
+
+
+def require_both_kinds(answerable: Sequence[bool]) -> None:
+    """Raise ValueError, saying why, unless there are questions of both kinds to fit on."""
+    n_answerable = sum(answerable)
+    n_unanswerable = len(answerable) - n_answerable
+    if n_unanswerable == 0 or n_answerable < MIN_ANSWERABLE:
+        raise ValueError(
+            f"fitting when to abstain needs questions the documents cannot answer and at least {MIN_ANSWERABLE} "
+            f"they can; these are {n_answerable} answerable and {n_unanswerable} not"
+        )
+
+
+def fit(probabilities: Sequence[float], answerable: Sequence[bool], fitted_on: str, fitted_at: str) -> FitReport:
+    """Fit on every question, and estimate by leave-one-out. Needs unanswerable questions and at
+    least MIN_ANSWERABLE answerable ones."""
+    require_both_kinds(answerable)
+    n_answerable = sum(answerable)
+    n_unanswerable = len(answerable) - n_answerable
+    threshold = fit_threshold(probabilities, answerable)
+    estimated = [0, 0]  # answerable abstained, unanswerable abstained
+    for held_out in range(len(probabilities)):
+        rest = [i for i in range(len(probabilities)) if i != held_out]
+        others = [answerable[i] for i in rest]
+        if all(others) or sum(others) < MIN_ANSWERABLE:
+            held = DEFAULT.threshold  # the others alone cannot be fitted on: the default judges
+        else:
+            held = fit_threshold([probabilities[i] for i in rest], others)
+        if probabilities[held_out] < held:
+            estimated[0 if answerable[held_out] else 1] += 1
+
+    def abstained(kind: bool) -> int:
+        return sum(1 for p, a in zip(probabilities, answerable) if a == kind and p < threshold)
+
+    return FitReport(
+        abstention=Abstention(threshold, n_answerable, n_unanswerable, fitted_on, fitted_at),
+        answerable_abstained=(abstained(True), n_answerable),
+        unanswerable_abstained=(abstained(False), n_unanswerable),
+        estimated_answerable_abstained=(estimated[0], n_answerable),
+        estimated_unanswerable_abstained=(estimated[1], n_unanswerable),
+    )

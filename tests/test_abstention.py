@@ -1,0 +1,106 @@
+"""When an index abstains, fitted to its own questions (`qa eval --fit-abstention`, issue 18): the
+fit, its leave-one-out estimate, the file beside the index, and every later answer following it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app
+from qa.search import abstention
+from qa.search.confidence import THRESHOLD
+from tests.conftest import SEEDS
+
+ANSWERABLE = [0.90 + 0.005 * i for i in range(20)]
+
+
+def test_the_threshold_abstains_on_what_it_can_without_abstaining_on_answerable_questions():
+    probabilities = ANSWERABLE + [0.5, 0.6, 0.97]
+    answerable = [True] * 20 + [False] * 3
+    threshold = abstention.fit_threshold(probabilities, answerable)
+    # 0.97 sits among the answerable ones: abstaining on it would abstain on 14 of 20 of them.
+    assert threshold == pytest.approx(0.75)  # halfway between 0.6 and the lowest answerable, 0.90
+    # One answerable question in 20 may abstain when that catches more unanswerable ones.
+    probabilities = ANSWERABLE + [0.5, 0.902]
+    threshold = abstention.fit_threshold(probabilities, [True] * 20 + [False] * 2)
+    assert sum(p < threshold for p in ANSWERABLE) == 1
+    assert sum(p < threshold for p in probabilities[20:]) == 2
+
+
+def test_the_fit_reports_its_own_counts_and_a_leave_one_out_estimate():
+    report = abstention.fit(ANSWERABLE + [0.5, 0.6, 0.97], [True] * 20 + [False] * 3, "q.jsonl", "now")
+    assert report.abstention.threshold == pytest.approx(0.75)
+    assert (report.answerable_abstained, report.unanswerable_abstained) == ((0, 20), (2, 3))
+    # Left out, 0.5 is still below a threshold fitted on 0.6, but 0.6, fitted without, is not
+    # below one fitted on 0.5 alone (0.7): the estimate is the honest figure.
+    assert report.estimated_unanswerable_abstained == (2, 3)
+    assert report.estimated_answerable_abstained == (0, 20)
+    with pytest.raises(ValueError, match="cannot answer"):
+        abstention.fit(ANSWERABLE, [True] * 20, "q.jsonl", "now")
+
+
+def test_the_file_is_read_back_and_a_broken_one_falls_back_to_the_default(tmp_path, caplog):
+    assert abstention.read(tmp_path) == abstention.DEFAULT
+    fitted = abstention.Abstention(0.8, 20, 3, "q.jsonl", "2026-12-03T06:00:00+00:00")
+    abstention.write(tmp_path, fitted)
+    assert abstention.read(tmp_path) == fitted
+    (tmp_path / abstention.FILE).write_text("{not json")
+    with caplog.at_level(logging.WARNING):
+        assert abstention.read(tmp_path).threshold == THRESHOLD
+    assert "unreadable" in caplog.text
+
+
+def questions_file(path: Path) -> Path:
+    records = [
+        ("q1", "How many Libyan army officers appeared in Rome?", ["Eight"]),
+        ("q2", "Who is Moussa Koussa?", ["Koussa"]),
+        ("q3", "Which officials defected from the Libyan regime?", ["defect"]),
+        ("q4", "What did the military officials say about the killing of civilians?", ["civilians"]),
+        ("q5", "Where was the foreign minister going?", ["Koussa"]),
+        ("q6", "What is the tallest mountain in Africa?", []),
+        ("q7", "How do I bake sourdough bread at home?", []),
+    ]
+    path.write_text("".join(json.dumps({"id": i, "question": q, "answers": a}) + "\n" for i, q, a in records))
+    return path
+
+
+def test_qa_eval_fits_the_index_and_every_later_answer_follows_it(tmp_path, fake_model):
+    from qa.collection import Collection
+    from qa.ingest.indexing import index_paths
+    from tests.fakes import FakeEncoder
+
+    index_dir = tmp_path / "seeds.qa"
+    index_paths([SEEDS], index_dir, encoder=FakeEncoder())
+    questions = questions_file(tmp_path / "mine.jsonl")
+    result = CliRunner().invoke(app, ["eval", str(questions), "--index", str(index_dir), "--fit-abstention"])
+    assert result.exit_code == 0, result.output
+    assert "Abstains below a confidence of" in result.output and "each left out of the fit" in result.output
+    fitted = abstention.read(index_dir)
+    assert (fitted.fitted_on, fitted.answerable, fitted.unanswerable) == ("mine.jsonl", 5, 2)
+
+    collection = Collection.open(index_dir)
+    records = [json.loads(line) for line in questions.read_text().splitlines()]
+    probabilities = {r["id"]: collection.rank(r["question"], 20).confidence.probability for r in records}
+    for record in records:  # the CLI, the API and MCP all answer through ask
+        answer = collection.ask(record["question"])
+        assert answer.answered == (probabilities[record["id"]] >= fitted.threshold)
+    lowest_answerable = min(probabilities[r["id"]] for r in records if r["answers"])
+    assert all(probabilities[r["id"]] >= fitted.threshold for r in records if r["answers"])  # none of 5 abstains
+    caught = [r["id"] for r in records if not r["answers"] and probabilities[r["id"]] < lowest_answerable]
+    assert [r["id"] for r in records if not r["answers"] and probabilities[r["id"]] < fitted.threshold] == caught
+    assert collection.stats().abstention_fitted_on == "mine.jsonl"
+    info = CliRunner().invoke(app, ["info", "--index", str(index_dir)])
+    assert "fitted on mine.jsonl" in info.output
+
+
+def test_fitting_needs_both_kinds_of_questions(tmp_path, fake_seeds_index, fake_model):
+    questions = tmp_path / "answerable.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": "Who is Moussa Koussa?", "answers": ["Koussa"]}) + "\n")
+    result = CliRunner().invoke(app, ["eval", str(questions), "--index", str(fake_seeds_index), "--fit-abstention"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error:") and "cannot answer" in result.output
+    assert not (fake_seeds_index / abstention.FILE).exists()
