@@ -13,7 +13,7 @@ so the viewer can step to the previous and next one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, quote_plus, unquote, urlencode
 
 from qa.answers import Answer, AnswerPassage
 
@@ -53,13 +53,24 @@ class Span:
         return cls(unquote(doc_id), start, end, hs, he)
 
 
-def viewer_link(base: str, spans: list[Span], at: int, **extra: str) -> str:
-    """The viewer URL of `spans[at]`, carrying the others for previous/next."""
+def viewer_link(base: str, spans: list[Span], at: int, of: str | None = None, **extra: str) -> str:
+    """The viewer URL of `spans[at]`, carrying the others for previous/next. `of` is
+    `spans_parameter(spans)` when the caller links several passages of one answer: it is the same
+    for each, and quoting it once instead of once a passage took most of the linking's time."""
     span = spans[at]
     query = {"start": span.start, "end": span.end, "hs": span.hs, "he": span.he}
     if len(spans) > 1:
-        query |= {"at": at, "of": ENTRY.join(other.encoded() for other in spans)}
-    return f"{base.rstrip('/')}/view/{quote(span.doc_id, safe='')}?{urlencode({**query, **extra})}"
+        query = urlencode(query | {"at": at}) + "&of=" + (of if of is not None else spans_parameter(spans))
+    else:
+        query = urlencode(query)
+    if extra:
+        query += "&" + urlencode(extra)
+    return f"{base.rstrip('/')}/view/{quote(span.doc_id, safe='')}?{query}"
+
+
+def spans_parameter(spans: list[Span]) -> str:
+    """The `of` parameter's value, quoted for a URL."""
+    return quote_plus(ENTRY.join(span.encoded() for span in spans))
 
 
 def parse_spans(of: str | None) -> list[Span]:
@@ -77,8 +88,9 @@ def link_to_viewer(answer: Answer, base: str, sign=None) -> Answer:
     such as a web page's, is kept). `sign(doc_id)` adds the query parameters that let a browser
     open the link without a key header, on a server that wants one."""
     spans = [Span.of(passage) for passage in answer.passages]
+    of = spans_parameter(spans)
     for at, passage in enumerate(answer.passages):
         if passage.citation.url is None:
             extra = sign(passage.citation.doc_id) if sign else {}
-            passage.citation.url = viewer_link(base, spans, at, **extra)
+            passage.citation.url = viewer_link(base, spans, at, of, **extra)
     return answer

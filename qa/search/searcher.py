@@ -136,8 +136,6 @@ class PassageRows:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        # The index's own threshold when `qa eval --fit-abstention` fitted one, read per generation.
-        self.abstention = abstention.read(snapshot.index_dir)
         self.cache: dict[int, StoredPassage] = {}
 
     def rows(self, ids: Sequence[int]) -> dict[int, StoredPassage]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from qa.text.sentences import sentence_spans
 
@@ -20,9 +20,9 @@ SENTENCE_K1 = 1.2
 SENTENCE_B = 0.75
 
 
-@dataclass(frozen=True)
-class SentenceScore:
-    """A sentence of a passage, as offsets into the passage text, and its BM25 score."""
+class SentenceScore(NamedTuple):
+    """A sentence of a passage, as offsets into the passage text, and its BM25 score (a named
+    tuple: hundreds are made per question, and a tuple is made several times faster)."""
 
     start: int
     end: int
