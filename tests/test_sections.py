@@ -411,3 +411,31 @@ def test_a_pdf_is_read_as_blocks_from_its_outline_or_its_font_sizes(tmp_path: Pa
     section = next(section for section, text in sections_of(parsed) if "thirty euros" in text)
     assert section[-2:] == ("1 Travel", "1.1 Expenses")
     assert expenses.startswith("1.1 Expenses\n\nMeals are paid")
+
+
+def test_a_pdf_passage_never_runs_on_into_the_next_page(tmp_path: Path) -> None:
+    """A section that goes on over a page break is cut at the break, so each passage cites the page
+    all its words are on; before, the last words of page 1 and the first of page 2 made one passage
+    that cited page 1 for words on page 2."""
+    from reportlab.pdfgen import canvas
+
+    from qa.ingest.readers.pdf import read_pdf
+
+    path = tmp_path / "ferry.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(72, 740, "Ferry timetable")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 715, "The morning ferry leaves the harbour at seven and reaches the island by nine.")
+    pdf.showPage()
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 740, "The evening ferry leaves the island at six and is back in the harbour by eight.")
+    pdf.showPage()
+    pdf.save()
+    parsed = read_pdf(path, ReadLimits())
+    document = load_file(path, tmp_path, "ferry.pdf", "0", parsed=parsed)
+    spans = passage_spans(document, FakeEncoder(), ChunkingSettings())
+    pages = [(document.page_at(span.start), document.page_at(span.end - 1)) for span in spans]
+    assert pages == [(1, 1), (2, 2)]
+    assert "evening" in document.text[spans[1].start : spans[1].end]
+    assert spans[1].section == ("Ferry timetable",)  # still under its heading

@@ -344,7 +344,7 @@ def passage_spans(document: Document, encoder, settings: ChunkingSettings) -> li
     else as plain text always was."""
     args = (encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings)
     if document.blocks:
-        return split_sections(document.text, document.blocks, *args)
+        return split_sections(document.text, document.blocks, *args, page_starts=document.page_starts)
     if document.ocr_pages and document.page_starts and len(document.ocr_pages) < len(document.page_starts):
         return _split_by_recognition(document, args)
     return split_passages(document.text, *args)

@@ -12,6 +12,7 @@ Markdown; `qa.ingest.blocks`). Documents without blocks are cut by `qa.ingest.ch
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,9 +51,12 @@ def split_sections(
     token_spans: TokenSpans,
     max_tokens: int,
     settings: ChunkingSettings = DEFAULT_SETTINGS,
+    page_starts: Sequence[int] | None = None,
 ) -> list[SectionSpan]:
     """Passages of at most `settings.target_tokens` word pieces (a heading glued to a block may
-    take them up to `max_tokens`), cut along `blocks`."""
+    take them up to `max_tokens`), cut along `blocks`. With `page_starts` (a PDF's, a slide deck's),
+    a passage never runs on from one page into the next, so the page it cites is the page of all
+    its words (a heading still keeps its first block when that block starts the next page)."""
     if not blocks:
         return []
     target = min(settings.target_tokens, max_tokens)
@@ -67,7 +71,7 @@ def split_sections(
             units += [
                 _Unit(s, e, t, index) for s, e, t in pieces(text, block, count_tokens, token_spans, max_tokens, target)
             ]
-    groups = _group(units, blocks, target, max_tokens)
+    groups = _group(units, blocks, target, max_tokens, page_starts or ())
     content = [g for g in groups if any(_is_content(text, blocks[u.block]) for u in g)]
     if not content:  # a document of short lines only is still searchable
         content = [g for g in groups if any(blocks[u.block].kind != "heading" for u in g)] or groups
@@ -78,7 +82,9 @@ def split_sections(
     return spans
 
 
-def _group(units: list[_Unit], blocks: Sequence[Block], target: int, max_tokens: int) -> list[list[_Unit]]:
+def _group(
+    units: list[_Unit], blocks: Sequence[Block], target: int, max_tokens: int, page_starts: Sequence[int]
+) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
     used = 0
@@ -87,7 +93,9 @@ def _group(units: list[_Unit], blocks: Sequence[Block], target: int, max_tokens:
         only_headings = all(blocks[u.block].kind == "heading" for u in current)
         starts_section = kind in ("heading", "term") and not only_headings
         glued = current and only_headings and used + unit.tokens <= max_tokens  # a heading keeps its first block
-        if current and (starts_section or (not glued and used + unit.tokens > target)):
+        page = _page(page_starts, unit.start)
+        new_page = current and not only_headings and page != _page(page_starts, current[0].start)
+        if current and (starts_section or new_page or (not glued and used + unit.tokens > target)):
             groups.append(current)
             current, used = [], 0
         current.append(unit)
@@ -95,6 +103,10 @@ def _group(units: list[_Unit], blocks: Sequence[Block], target: int, max_tokens:
     if current:
         groups.append(current)
     return groups
+
+
+def _page(page_starts: Sequence[int], offset: int) -> int:
+    return bisect_right(page_starts, offset)
 
 
 def _is_content(text: str, block: Block) -> bool:
