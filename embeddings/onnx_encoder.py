@@ -144,6 +144,8 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache
     sentence-transformers is installed, the export is checked against it before it is published;
     `quantize` adds the int8 graph.
     """
+    import onnxruntime
+
     from embeddings import bert_graph
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
@@ -151,19 +153,22 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         tmp_dir.chmod(0o755)
+        model = None  # sentence-transformers' model, when it is loaded: to trace, or to check against
         if bert_graph.can_build(model_dir):
             pipeline = _pipeline_from_files(model_dir)
             input_names = bert_graph.build(model_dir, tmp_dir / ONNX_FILE, OPSET)
-            _save_tokenizer(_read_tokenizer(model_dir), tmp_dir / TOKENIZER_FILE)
+            tokenizer = _read_tokenizer(model_dir)
             fused, made_with = "bert", {"built_from": "safetensors"}
         else:
             model = _sentence_transformer(model_dir)
+            import torch  # loaded already, by sentence-transformers
+
             pipeline = _pipeline(model)
             input_names = _trace(pipeline["transformer"], tmp_dir / ONNX_FILE)
             fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, pipeline["transformer"].auto_model.config)
-            _save_tokenizer(pipeline["transformer"].tokenizer.backend_tokenizer, tmp_dir / TOKENIZER_FILE)
-            made_with = {"built_from": "torch", "torch_version": _torch_version()}
-        tokenizer = _read_tokenizer(tmp_dir)
+            tokenizer = _copy_tokenizer(pipeline["transformer"].tokenizer.backend_tokenizer)
+            made_with = {"built_from": "torch", "torch_version": torch.__version__}
+        _save_tokenizer(tokenizer, tmp_dir / TOKENIZER_FILE)
         pad_token = pipeline["pad_token"]
         config = {
             "format_version": FORMAT_VERSION,
@@ -179,12 +184,12 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache
             "weights_sha256": weights_sha256(model_dir, cache_dir),
             "opset": OPSET,
             "fused_for": fused,
-            "onnxruntime_version": _onnxruntime_version(),
+            "onnxruntime_version": onnxruntime.__version__,
             **made_with,
         }
         (tmp_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
-        expected = _reference_vectors(model_dir)
+        expected = _reference_vectors(model_dir, model)
         if expected is not None:
             _check_export(OnnxEncoder(tmp_dir), expected, "fp32", _MIN_EXPORT_COSINE)
         else:
@@ -209,12 +214,14 @@ def _sentence_transformer(model_dir: Path):
     return model
 
 
-def _reference_vectors(model_dir: Path) -> np.ndarray | None:
-    """sentence-transformers' own vectors for the probe texts, the export's yardstick, if it is installed."""
-    try:
-        model = _sentence_transformer(model_dir)
-    except ImportError:
-        return None
+def _reference_vectors(model_dir: Path, model=None) -> np.ndarray | None:
+    """sentence-transformers' own vectors for the probe texts, the export's yardstick: from `model`
+    when it is loaded already, else loaded now if sentence-transformers is installed."""
+    if model is None:
+        try:
+            model = _sentence_transformer(model_dir)
+        except ImportError:
+            return None
     return model.encode(list(_PROBE_TEXTS), convert_to_numpy=True, normalize_embeddings=True)
 
 
@@ -225,6 +232,13 @@ def _read_tokenizer(folder: Path):
     if not path.is_file():
         raise ValueError(f"{folder}: only models with a fast tokenizer ({TOKENIZER_FILE}) can be exported")
     return Tokenizer.from_file(str(path))
+
+
+def _copy_tokenizer(tokenizer):
+    """A copy of a loaded model's tokenizer, so that saving it below leaves the model's own settings."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_str(tokenizer.to_str())
 
 
 def _save_tokenizer(tokenizer, path: Path) -> None:
@@ -273,18 +287,6 @@ def _trace(transformer, onnx_file: Path) -> list[str]:
             dynamo=False,  # the torch.export-based exporter needs onnxscript; the tracer does not
         )
     return input_names
-
-
-def _onnxruntime_version() -> str:
-    import onnxruntime
-
-    return onnxruntime.__version__
-
-
-def _torch_version() -> str:
-    import torch
-
-    return torch.__version__
 
 
 def quantize_graph(source: Path, target: Path, **options) -> None:

@@ -526,7 +526,7 @@ def eval_command(
             other = load_eval_set(against)
         fitted = None
         if fit_abstention:
-            if other is not None or against is not None:
+            if against is not None:
                 raise InvalidInput("--fit-abstention fits the index to its own questions; leave out --against")
             with ProgressBars() as progress:
                 fitted = fit_abstention_to(eval_set, index, model, fitted_on=path.name, on_progress=progress)

@@ -340,30 +340,13 @@ def embed_documents(
 
 
 def passage_spans(document: Document, encoder, settings: ChunkingSettings) -> list[Span] | list[SectionSpan]:
-    """A document's passages: along its blocks when its reader found structure (HTML, Markdown),
+    """A document's passages: along its blocks when its reader found structure (HTML, Markdown,
+    Word, PDF, …), never across a page, so a PDF's passage never mixes recognised and typed pages;
     else as plain text always was."""
     args = (encoder.count_tokens, encoder.token_spans, encoder.max_tokens - 2, settings)
     if document.blocks:
         return split_sections(document.text, document.blocks, *args, page_starts=document.page_starts)
-    if document.ocr_pages and document.page_starts and len(document.ocr_pages) < len(document.page_starts):
-        return _split_by_recognition(document, args)
     return split_passages(document.text, *args)
-
-
-def _split_by_recognition(document: Document, args) -> list[Span]:
-    """A PDF of typed and scanned pages: passages never mix recognised text with typed text, so a
-    citation's `ocr` and `page` say where its words came from. Each run of pages of one kind is cut
-    on its own."""
-    starts = [*document.page_starts, len(document.text) + 2]
-    spans: list[Span] = []
-    run_start = 0
-    for page in range(1, len(starts)):
-        last = page == len(starts) - 1
-        if last or ((page in document.ocr_pages) != (page + 1 in document.ocr_pages)):
-            begin, end = starts[run_start], max(starts[run_start], starts[page] - 2)
-            spans += [Span(begin + s.start, begin + s.end) for s in split_passages(document.text[begin:end], *args)]
-            run_start = page
-    return spans
 
 
 def index_documents(

@@ -93,8 +93,12 @@ def _group(
         only_headings = all(blocks[u.block].kind == "heading" for u in current)
         starts_section = kind in ("heading", "term") and not only_headings
         glued = current and only_headings and used + unit.tokens <= max_tokens  # a heading keeps its first block
-        page = _page(page_starts, unit.start)
-        new_page = current and not only_headings and page != _page(page_starts, current[0].start)
+        new_page = (
+            page_starts
+            and current
+            and not only_headings
+            and _page(page_starts, unit.start) != _page(page_starts, current[0].start)
+        )
         if current and (starts_section or new_page or (not glued and used + unit.tokens > target)):
             groups.append(current)
             current, used = [], 0

@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -92,27 +93,25 @@ def write(index_dir: Path, abstention: Abstention) -> Path:
 def fit_threshold(probabilities: Sequence[float], answerable: Sequence[bool]) -> float:
     """The threshold that abstains on the most unanswerable questions while abstaining on at most
     MAX_ANSWERABLE_ABSTAINED of the answerable ones (on a tie, the fewest answerable abstained, then
-    the lowest threshold), placed halfway between the probabilities around it."""
+    the lowest threshold), placed halfway between the probabilities around it. Counts come from
+    sorted lists, so a feedback export of thousands of questions fits at once."""
     if len(probabilities) != len(answerable):
         raise ValueError("one probability per question")
-    allowed = math.floor(MAX_ANSWERABLE_ABSTAINED * sum(answerable))
+    yes = sorted(p for p, a in zip(probabilities, answerable) if a)
+    no = sorted(p for p, a in zip(probabilities, answerable) if not a)
+    allowed = math.floor(MAX_ANSWERABLE_ABSTAINED * len(yes))
     values = sorted(set(probabilities))
     candidates = [values[0] / 2] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [(values[-1] + 1) / 2]
-    best: tuple[int, int, float] | None = None
-    for threshold in candidates:
-        answerable_abstained = sum(1 for p, a in zip(probabilities, answerable) if a and p < threshold)
-        if answerable_abstained > allowed:
-            continue
-        unanswerable_abstained = sum(1 for p, a in zip(probabilities, answerable) if not a and p < threshold)
-        key = (-unanswerable_abstained, answerable_abstained, threshold)
-        if best is None or key < best:
-            best = key
-    assert best is not None  # the lowest candidate abstains on nothing
+    best = min(
+        (-bisect_left(no, threshold), bisect_left(yes, threshold), threshold)
+        for threshold in candidates
+        if bisect_left(yes, threshold) <= allowed  # the lowest candidate abstains on nothing
+    )
     return best[2]
 
 
-def require_both_kinds(answerable: Sequence[bool]) -> None:
-    """Raise ValueError, saying why, unless there are questions of both kinds to fit on."""
+def require_both_kinds(answerable: Sequence[bool]) -> tuple[int, int]:
+    """(answerable, unanswerable) counts; ValueError, saying why, unless both kinds are there to fit on."""
     n_answerable = sum(answerable)
     n_unanswerable = len(answerable) - n_answerable
     if n_unanswerable == 0 or n_answerable < MIN_ANSWERABLE:
@@ -120,14 +119,13 @@ def require_both_kinds(answerable: Sequence[bool]) -> None:
             f"fitting when to abstain needs questions the documents cannot answer and at least {MIN_ANSWERABLE} "
             f"they can; these are {n_answerable} answerable and {n_unanswerable} not"
         )
+    return n_answerable, n_unanswerable
 
 
 def fit(probabilities: Sequence[float], answerable: Sequence[bool], fitted_on: str, fitted_at: str) -> FitReport:
     """Fit on every question, and estimate by leave-one-out. Needs unanswerable questions and at
     least MIN_ANSWERABLE answerable ones."""
-    require_both_kinds(answerable)
-    n_answerable = sum(answerable)
-    n_unanswerable = len(answerable) - n_answerable
+    n_answerable, n_unanswerable = require_both_kinds(answerable)
     threshold = fit_threshold(probabilities, answerable)
     estimated = [0, 0]  # answerable abstained, unanswerable abstained
     for held_out in range(len(probabilities)):

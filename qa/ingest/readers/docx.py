@@ -30,13 +30,14 @@ BOLD_HEADING_LEVEL = 7
 
 def read_docx(path: Path, limits: ReadLimits) -> ParsedFile:
     import docx  # python-docx: absolute imports, so this is not this module
+    from docx.table import Table
 
     check_zip(path, limits)
     document = docx.Document(str(path))
     out = BlockText()
     code: list[str] = []
     for part in document.iter_inner_content():
-        kind, level = _kind(part) if hasattr(part, "style") and hasattr(part, "runs") else ("table", 0)
+        kind, level = ("table", 0) if isinstance(part, Table) else _kind(part)
         if kind != "code" and code:
             out.add("code", "\n".join(code))
             code = []

@@ -160,7 +160,7 @@ def _add_page(
     out: BlockText,
     page: list[Line],
     body: float,
-    furniture: set[str],
+    furniture: set[tuple[str, str]],
     outline: dict[str, int] | None,
     levels: dict[float, int],
 ) -> None:
@@ -216,8 +216,8 @@ def title_line(page: list[Line]) -> str | None:
 
 
 def _heading_level(line: Line, body: float, outline: dict[str, int] | None, levels: dict[float, int]) -> int:
-    if outline and _compared(line.text) in outline:
-        return outline[_compared(line.text)]
+    if outline and (listed := outline.get(_compared(line.text))):
+        return listed
     if _large(line, body):
         return levels.get(_size_key(line.size), 0)
     return 0
