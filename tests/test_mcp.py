@@ -161,6 +161,17 @@ def test_a_span_over_the_read_limit_is_refused(tmp_path, fake_encoder):
     assert default.structured_content["end"] == 100 + MAX_READ_CHARS  # no `end`: up to the limit
 
 
+def unsigned(url: str) -> str:
+    """A signed viewer URL without its expiry and signature, which must be there; the key stays."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    assert {"key", "exp", "sig"} <= {name for name, _ in query}, url
+    kept = urlencode([(name, value) for name, value in query if name not in {"exp", "sig"}])
+    return parts._replace(query=kept).geturl()
+
+
 @pytest.fixture
 def keyed_server(tmp_path, fake_seeds_index):
     """A real `qa serve --require-key` on the fake seeds index, with a read key and a key scoped
@@ -190,7 +201,11 @@ def test_mcp_over_http_needs_a_key_and_answers_only_from_its_scope(keyed_server,
     evidence = asked.structured_content
     assert evidence["answered"] == expected["answered"]
     assert [p["text"] for p in evidence["passages"]] == [p["text"] for p in expected["passages"]]
-    assert [p["citation"]["url"] for p in evidence["passages"]] == [p["citation"]["url"] for p in expected["passages"]]
+    # The same viewer spots, signed for the same key; each signature carries its own expiry, to the
+    # second, so two requests a second apart sign differently (this compared them whole, and failed so).
+    assert [unsigned(p["citation"]["url"]) for p in evidence["passages"]] == [
+        unsigned(p["citation"]["url"]) for p in expected["passages"]
+    ]
     assert evidence["passages"][0]["citation"]["url"].startswith(base + "/view/")
     verbatim(Collection.open(index_dir, encoder=fake_encoder), evidence)
 
