@@ -1,8 +1,13 @@
 """A FAISS inner-product index over L2-normalised vectors, keyed by our own int64 ids.
 
-Small collections use exact search (`IndexIDMap2` over a flat index). Past `APPROXIMATE_ABOVE`
-vectors the index becomes an inverted file (IVF, exact distances within the probed lists), which
-keeps ids and reconstruction, and is memory-mapped when loaded.
+Three forms, chosen by size when an index is written (`VectorIndex.write`):
+- up to `APPROXIMATE_ABOVE` vectors, exact search (`IndexIDMap2` over a flat index);
+- up to `COMPRESS_ABOVE`, an inverted file (IVF-Flat: exact distances within the probed lists),
+  memory-mapped when loaded;
+- past it, compressed: IVF-PQ codes (48 bytes a vector) find candidates, and their float16
+  vectors, memory-mapped from a file beside the index, re-score them exactly. Memory then holds
+  the codes, not the vectors: the form that lets 10M passages live on one machine
+  (docs/SCALING.md). Writing it streams: the vectors may be a memory-mapped array larger than RAM.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 APPROXIMATE_ABOVE = 100_000
+COMPRESS_ABOVE = 1_000_000
 TRAINING_POINTS_PER_LIST = 40
+PQ_BYTES = 48  # one byte per 8 of all-MiniLM-L6-v2's 384 dimensions
+COMPRESS_AT_LEAST = 1024  # PQ trains 256 centroids per code byte: fewer vectors stay uncompressed
+RESCORE_CANDIDATES = 200  # with 32 probes of 4,000 lists at 1M: recall@10 0.981 (docs/SCALING.md)
+WRITE_CHUNK = 100_000  # vectors converted and added at a time while writing
+RESCORE_SUFFIX = ".f16.npy"  # the compressed form's vectors, in id order
+RESCORE_IDS_SUFFIX = ".ids.npy"
 # A subset this small is scored exactly from its reconstructed vectors: cheaper than a selector
 # over the whole index, and an IVF probe could miss it altogether.
 EXACT_SUBSET = 2048
@@ -77,11 +89,89 @@ def probes_for(lists: int) -> int:
     return max(16, lists // 125)
 
 
-class VectorIndex:
-    """Add, search and reconstruct vectors by id, exact or approximate."""
+def pq_bytes(dimension: int) -> int:
+    """Bytes of PQ code per vector: one per 8 dimensions (48 for 384), a divisor of the dimension."""
+    return max(m for m in range(1, max(1, dimension // 8) + 1) if dimension % m == 0)
 
-    def __init__(self, index) -> None:
+
+class NpyRows:
+    """The rows of a 2-D `.npy` file, read with plain reads and never memory-mapped: pages a
+    mapping touches count in the process's RSS (with the kernel's read-ahead around each), so
+    writing 10M vectors through a mapping would look like 15 GB of memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            self.shape, fortran, self.dtype = read_header(handle)
+            self.offset = handle.tell()
+        if fortran or len(self.shape) != 2:
+            raise ValueError(f"{path.name}: not a 2-D array in row order")
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            begin, end, _ = key.indices(len(self))
+            count = max(0, end - begin) * self.shape[1]
+            rows = np.fromfile(self.path, self.dtype, count, offset=self.offset + begin * self._row_bytes)
+            return rows.reshape(-1, self.shape[1])
+        wanted = np.asarray(key)  # rows by number: read the chunks that hold them, in file order
+        order = np.argsort(wanted, kind="stable")
+        found = np.empty((len(wanted), self.shape[1]), dtype=self.dtype)
+        for begin in np.unique(wanted // WRITE_CHUNK) * WRITE_CHUNK:
+            chunk = self[begin : begin + WRITE_CHUNK]
+            inside = order[(wanted[order] >= begin) & (wanted[order] < begin + WRITE_CHUNK)]
+            found[inside] = chunk[wanted[inside] - begin]
+        return found
+
+    def write(self, begin: int, rows: np.ndarray) -> None:
+        with open(self.path, "r+b") as handle:
+            handle.seek(self.offset + begin * self._row_bytes)
+            handle.write(np.ascontiguousarray(rows, dtype=self.dtype).tobytes())
+
+
+class Rescoring:
+    """The compressed form's own vectors: float16 rows in ascending id order, memory-mapped, read
+    only for the candidates a question's codes found (and to copy vectors into another segment)."""
+
+    def __init__(self, ids: np.ndarray, rows: np.ndarray) -> None:
+        self.ids, self.rows = ids, rows
+
+    @staticmethod
+    def files(path: Path) -> tuple[Path, Path]:
+        return path.with_name(path.name + RESCORE_IDS_SUFFIX), path.with_name(path.name + RESCORE_SUFFIX)
+
+    @classmethod
+    def load(cls, path: Path) -> Rescoring:
+        def mapped(file: Path) -> np.ndarray:
+            try:
+                return np.load(file, mmap_mode="r")
+            except ValueError as error:  # shorter than its header says: mapping it would crash later
+                raise ValueError(f"{file.name}: {error}") from error
+
+        ids_file, rows_file = cls.files(path)
+        return cls(mapped(ids_file), mapped(rows_file))
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        positions = np.searchsorted(self.ids, ids)
+        if len(ids) and (positions.max() >= len(self.ids) or np.any(self.ids[positions] != ids)):
+            raise RuntimeError("an id asked for is not in this index")
+        return np.asarray(self.rows[positions], dtype=np.float32)
+
+
+class VectorIndex:
+    """Add, search and reconstruct vectors by id: exact, IVF, or compressed with re-scoring."""
+
+    def __init__(self, index, rescoring: Rescoring | None = None, files: tuple[Path, ...] = ()) -> None:
         self._index = index
+        self._rescoring = rescoring
+        self.files = files  # what `load` mapped or read, so a segment can tell when one changes
         self._configure()
 
     @classmethod
@@ -91,26 +181,66 @@ class VectorIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        """Read an index, memory-mapped where FAISS can (IVF), else read into memory."""
+    def write(
+        cls,
+        path: Path,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        approximate_above: int | None = None,
+        compress_above: int | None = None,
+    ) -> None:
+        """Write the index of these vectors (rows aligned with `ids`) in the form its size calls
+        for (the sizes default to the module's, read at each call). `vectors` may be
+        memory-mapped and of any float type: it is read a chunk at a time, so writing a compressed
+        index needs memory for its codes, not for the vectors."""
         import faiss
 
+        ids = np.asarray(ids, dtype=np.int64)
+        approximate_above = APPROXIMATE_ABOVE if approximate_above is None else approximate_above
+        if len(ids) > max(COMPRESS_AT_LEAST - 1, COMPRESS_ABOVE if compress_above is None else compress_above):
+            _write_compressed(path, ids, vectors)
+            return
+        if len(ids) > approximate_above:
+            index = _trained_ivf(vectors)
+        else:
+            index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+        _add_in_chunks(index, ids, vectors)
+        faiss.write_index(index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        """Read an index, memory-mapped where FAISS can (IVF), else read into memory. The
+        compressed form's codes are read into memory (small, and FAISS scans memory-mapped lists
+        15-25 times slower: 2-3 ms against 0.13 ms for 25,000 codes); its vectors are mapped."""
+        import faiss
+
+        if all(file.exists() for file in Rescoring.files(path)):
+            return cls(faiss.read_index(str(path)), Rescoring.load(path), (path, *Rescoring.files(path)))
         try:
-            return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
         except RuntimeError as error:  # a flat index cannot be memory-mapped
             logger.debug("%s cannot be memory-mapped (%s); reading it into memory", path, error)
-            return cls(faiss.read_index(str(path)))
+            return cls(faiss.read_index(str(path)), files=(path,))
+        return cls(index, files=(path,))
 
     def save(self, path: Path) -> None:
         import faiss
 
         faiss.write_index(self._index, str(path))
+        if self._rescoring is not None:
+            ids_file, rows_file = Rescoring.files(path)
+            np.save(ids_file, self._rescoring.ids)
+            np.save(rows_file, self._rescoring.rows)
 
     @property
     def is_approximate(self) -> bool:
         import faiss
 
         return isinstance(self._index, faiss.IndexIVF)
+
+    @property
+    def is_compressed(self) -> bool:
+        return self._rescoring is not None
 
     @property
     def dimension(self) -> int:
@@ -124,10 +254,13 @@ class VectorIndex:
 
         if isinstance(self._index, faiss.IndexIVF):
             self._index.nprobe = probes_for(self._index.nlist)
-            if self._index.direct_map.type != faiss.DirectMap.Hashtable:
+            compressed = self._rescoring is not None  # reconstructs from its own vectors, by position
+            if not compressed and self._index.direct_map.type != faiss.DirectMap.Hashtable:
                 self._index.set_direct_map_type(faiss.DirectMap.Hashtable)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if self._rescoring is not None:
+            raise ValueError("a compressed index is written whole (VectorIndex.write), not added to")
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
@@ -135,7 +268,11 @@ class VectorIndex:
         """Top-k (scores, ids) per query; missing slots have id -1."""
         _one_search_thread()
         k = max(1, min(k, len(self)))
-        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if self._rescoring is None:
+            return self._index.search(queries, k)
+        _, candidates = self._index.search(queries, max(k, RESCORE_CANDIDATES))
+        return self._rescored(queries, candidates, k)
 
     def search_among(self, queries: np.ndarray, k: int, subset: IdSubset) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query among `subset` only. The filter acts inside the search
@@ -152,11 +289,24 @@ class VectorIndex:
             self.is_approximate and len(subset) * self._index.nprobe / self._index.nlist < 4 * k
         ):
             return self._exact_among(queries, k, subset.ids)
-        if self.is_approximate:
-            params = faiss.SearchParametersIVF(sel=subset.selector, nprobe=self._index.nprobe)
-        else:
-            params = faiss.SearchParameters(sel=subset.selector)
-        return self._index.search(queries, k, params=params)
+        if not self.is_approximate:
+            return self._index.search(queries, k, params=faiss.SearchParameters(sel=subset.selector))
+        params = faiss.SearchParametersIVF(sel=subset.selector, nprobe=self._index.nprobe)
+        if self._rescoring is None:
+            return self._index.search(queries, k, params=params)
+        _, candidates = self._index.search(queries, max(k, RESCORE_CANDIDATES), params=params)
+        return self._rescored(queries, candidates, k)
+
+    def _rescored(self, queries: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The top k of each query's candidates by exact inner product with their stored vectors."""
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        for row, (query, found) in enumerate(zip(queries, candidates)):
+            found = np.unique(found[found >= 0])  # ascending: the rows are read in file order
+            exact = self._rescoring.vectors(found) @ query
+            top = np.argsort(-exact, kind="stable")[:k]
+            scores[row, : len(top)], ids[row, : len(top)] = exact[top], found[top]
+        return scores, ids
 
     def _exact_among(self, queries: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
@@ -175,6 +325,8 @@ class VectorIndex:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._rescoring is not None:
+            return self._rescoring.vectors(ids)
         return self._index.reconstruct_batch(ids)
 
     def flat_arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +343,9 @@ class VectorIndex:
         """Every (id, vector) pair, for rebuilding the index in another form."""
         import faiss
 
-        if self.is_approximate:
+        if self._rescoring is not None:
+            ids = np.array(self._rescoring.ids)
+        elif self.is_approximate:
             invlists = self._index.invlists
             ids = np.concatenate(
                 [
@@ -206,16 +360,58 @@ class VectorIndex:
 
     def resized(self, approximate_above: int = APPROXIMATE_ABOVE) -> VectorIndex:
         """This index in the form its size calls for: exact while small, IVF once large."""
-        count = len(self)
-        if self.is_approximate or count <= approximate_above:
+        if self.is_approximate or len(self) <= approximate_above:
             return self
-        import faiss
 
         ids, vectors = self.all_vectors()
-        lists = lists_for(count)
-        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).choice(count, min(count, lists * TRAINING_POINTS_PER_LIST), replace=False)
-        ivf.train(vectors[np.sort(sample)])
-        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-        ivf.add_with_ids(vectors, ids)
+        ivf = _trained_ivf(vectors)
+        _add_in_chunks(ivf, ids, vectors)
         return VectorIndex(ivf)
+
+
+def _chunk(vectors: np.ndarray, begin: int) -> np.ndarray:
+    return np.ascontiguousarray(vectors[begin : begin + WRITE_CHUNK], dtype=np.float32)
+
+
+def _add_in_chunks(index, ids: np.ndarray, vectors: np.ndarray) -> None:
+    for begin in range(0, len(ids), WRITE_CHUNK):
+        index.add_with_ids(_chunk(vectors, begin), ids[begin : begin + WRITE_CHUNK])
+
+
+def _trained_ivf(vectors: np.ndarray, code_bytes: int = 0):
+    """An empty IVF index (IVF-Flat, or IVF-PQ with `code_bytes`) trained on a sample of
+    `vectors`: `TRAINING_POINTS_PER_LIST` per list, read in row order."""
+    import faiss
+
+    count, dimension = vectors.shape
+    lists = lists_for(count)
+    quantizer = faiss.IndexFlatIP(dimension)
+    if code_bytes:
+        ivf = faiss.IndexIVFPQ(quantizer, dimension, lists, code_bytes, 8, faiss.METRIC_INNER_PRODUCT)
+    else:
+        ivf = faiss.IndexIVFFlat(quantizer, dimension, lists, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(count, min(count, lists * TRAINING_POINTS_PER_LIST), replace=False)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+    if not code_bytes:
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    return ivf
+
+
+def _write_compressed(path: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
+    """The compressed form: the vectors as float16 in id order beside the index, then IVF-PQ
+    codes trained on a sample and added a chunk at a time from that file."""
+    import faiss
+
+    order = None if len(ids) < 2 or np.all(np.diff(ids) > 0) else np.argsort(ids, kind="stable")
+    ids_file, rows_file = Rescoring.files(path)
+    header = np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float16, shape=tuple(vectors.shape))
+    del header  # the file, sized, with its header: the rows are written with plain writes
+    rows = NpyRows(rows_file)
+    for begin in range(0, len(ids), WRITE_CHUNK):
+        positions = slice(begin, begin + WRITE_CHUNK) if order is None else order[begin : begin + WRITE_CHUNK]
+        rows.write(begin, vectors[positions])
+    ids = ids if order is None else ids[order]
+    np.save(ids_file, ids)
+    index = _trained_ivf(rows, code_bytes=pq_bytes(vectors.shape[1]))
+    _add_in_chunks(index, ids, rows)
+    faiss.write_index(index, str(path))

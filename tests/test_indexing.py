@@ -152,6 +152,19 @@ def test_a_merge_policy_given_in_the_options_decides_the_merges(tmp_path, index_
     assert read_manifest(index_dir).counts.documents == MERGE_FACTOR + 3
 
 
+def test_no_merge_makes_a_segment_past_the_cap_so_a_huge_index_is_never_merged_whole():
+    from qa.store.manifest import SegmentInfo
+
+    def segments(*sizes: int) -> list[SegmentInfo]:
+        return [SegmentInfo(name=f"s{i}", documents=1, passages=size) for i, size in enumerate(sizes)]
+
+    policy = TieredMergePolicy(factor=4, max_segment_passages=1000)
+    assert [s.name for s in policy.next_merge(segments(300, 300, 300, 300))] == ["s0", "s1", "s2"]
+    assert policy.next_merge(segments(600, 600, 600, 600)) == []  # no two fit: they stay apart
+    assert [s.name for s in policy.next_merge(segments(600, 600, 600, 600, 5, 5, 5, 5))] == ["s4", "s5", "s6", "s7"]
+    assert len(TieredMergePolicy(factor=4).next_merge(segments(600, 600, 600, 600))) == 4  # the default cap: 2M
+
+
 def test_small_segments_are_merged_and_compact_makes_one(tmp_path, index_dir, fake_encoder):
     folder = tmp_path / "notes"
     folder.mkdir()

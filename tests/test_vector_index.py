@@ -46,3 +46,76 @@ def test_large_index_becomes_ivf_keeping_ids_and_recall(tmp_path):
     assert ids[0][0] == 0
     ids, stored = loaded.all_vectors()
     assert len(ids) == 6000 and stored.shape == (6000, 32)
+
+
+def recall(truth: np.ndarray, found: np.ndarray) -> float:
+    return float(np.mean([len(set(a) & set(b)) / truth.shape[1] for a, b in zip(truth, found)]))
+
+
+def test_past_the_compression_size_an_index_is_codes_plus_float16_vectors_on_disk(tmp_path):
+    """The form that lets 10M passages fit one machine: IVF-PQ codes find candidates and the
+    memory-mapped float16 vectors re-score them, so recall stays that of exact search."""
+    vectors = clustered(6000)
+    ids = np.arange(6000) * 3 + 11
+    exact = VectorIndex.empty(32)
+    exact.add(ids, vectors)
+    path = tmp_path / "big.faiss"
+    VectorIndex.write(path, ids, vectors, approximate_above=1000, compress_above=5000)
+
+    loaded = VectorIndex.load(path)
+    assert loaded.is_approximate and loaded.is_compressed and len(loaded) == 6000
+    assert {file.name for file in loaded.files} == {"big.faiss", "big.faiss.ids.npy", "big.faiss.f16.npy"}
+    assert path.stat().st_size < vectors.nbytes / 4  # the codes, not the vectors, are in the index
+    queries = vectors[::120]
+    truth_scores, truth = exact.search(queries, 10)
+    scores, found = loaded.search(queries, 10)
+    assert recall(truth, found) >= 0.95
+    assert np.allclose(scores, truth_scores, atol=2e-3)  # exact scores, to float16's precision
+    assert np.allclose(loaded.vectors(ids[[5, 4000]]), vectors[[5, 4000]], atol=2e-3)
+    stored_ids, stored = loaded.all_vectors()
+    assert stored_ids.tolist() == ids.tolist() and stored.shape == (6000, 32)
+
+
+def test_a_compressed_index_searches_within_a_subset_large_or_small(tmp_path):
+    from embeddings.vector_index import IdSubset
+
+    vectors = clustered(6000, seed=1)
+    ids = np.arange(6000, dtype=np.int64)
+    path = tmp_path / "big.faiss"
+    VectorIndex.write(path, ids, vectors, approximate_above=1000, compress_above=5000)
+    loaded = VectorIndex.load(path)
+    for allowed in (ids[ids % 2 == 0], ids[:300]):  # a selector inside the search; an exact scan
+        _, found = loaded.search_among(vectors[:5], 5, IdSubset(allowed))
+        assert set(found.ravel().tolist()) <= set(allowed.tolist())
+        assert found[0][0] == 0  # the query's own vector, which the subset holds
+
+
+def test_a_compressed_index_is_written_from_a_memory_map_in_any_order_and_refuses_additions(tmp_path):
+    import pytest
+
+    vectors = clustered(3000, seed=2)
+    source = np.lib.format.open_memmap(tmp_path / "source.npy", mode="w+", dtype=np.float16, shape=vectors.shape)
+    source[:] = vectors
+    ids = np.random.default_rng(3).permutation(3000).astype(np.int64) + 100  # not ascending
+    path = tmp_path / "big.faiss"
+    VectorIndex.write(path, ids, np.load(tmp_path / "source.npy", mmap_mode="r"), compress_above=2000)
+    loaded = VectorIndex.load(path)
+    assert np.allclose(loaded.vectors(ids[:50]), vectors[:50], atol=2e-3)
+    _, found = loaded.search(vectors[:3], 1)
+    assert found.ravel().tolist() == ids[:3].tolist()
+    with pytest.raises(ValueError, match="written whole"):
+        loaded.add(np.array([1]), vectors[:1])
+
+
+def test_rows_read_from_an_npy_file_without_mapping_match_numpy(tmp_path):
+    from embeddings.vector_index import WRITE_CHUNK, NpyRows
+
+    array = np.random.default_rng(5).standard_normal((WRITE_CHUNK + 500, 4)).astype(np.float16)
+    np.save(tmp_path / "rows.npy", array)
+    rows = NpyRows(tmp_path / "rows.npy")
+    assert len(rows) == len(array) and rows.shape == array.shape
+    assert np.array_equal(rows[WRITE_CHUNK - 3 : WRITE_CHUNK + 3], array[WRITE_CHUNK - 3 : WRITE_CHUNK + 3])
+    picked = np.array([WRITE_CHUNK + 499, 0, 7, WRITE_CHUNK, 7])  # unsorted, repeated, across chunks
+    assert np.array_equal(rows[picked], array[picked])
+    rows.write(2, np.ones((2, 4)))
+    assert np.load(tmp_path / "rows.npy")[2:4].tolist() == [[1.0] * 4] * 2

@@ -77,9 +77,7 @@ def write_segment(
         Postings.build([searchable_text(titles[p.doc_id], p.text, p.section) for p in passages]).save(
             staging / POSTINGS_FOLDER
         )
-        index = VectorIndex.empty(vectors.shape[1])
-        index.add(ids, vectors)
-        index.resized().save(staging / VECTORS_FILE)
+        VectorIndex.write(staging / VECTORS_FILE, ids, vectors)
         _write_rows(staging / PASSAGES_FILE, documents, passages)
         for file in staging.rglob("*"):
             if file.is_file():
@@ -163,8 +161,13 @@ class Segment:
     def vectors(self):
         from embeddings.vector_index import VectorIndex
 
-        path = self.folder / VECTORS_FILE
-        return self._checked(lambda: self._remember(path, VectorIndex.load(path)))
+        def load() -> VectorIndex:
+            index = VectorIndex.load(self.folder / VECTORS_FILE)
+            for file in index.files:
+                self._remember(file, None)
+            return index
+
+        return self._checked(load)
 
     @cached_property
     def postings(self) -> Postings:

@@ -1,0 +1,101 @@
+"""A segment past `COMPRESS_ABOVE` passages holds IVF-PQ codes and a float16 vector file (issue 23:
+10M passages on one machine). Scaled down here by lowering the size: the index it makes must
+answer as an uncompressed one does, and a damaged vector file must be reported, not crash."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+import embeddings.vector_index
+from qa.collection import Collection
+from qa.errors import IndexMismatch
+from qa.ingest.indexing import compact_index, index_paths
+from qa.store import read_manifest
+
+WORDS = "harbour ferry island timetable ticket season morning evening captain crossing weather pier".split()
+FACTS = {
+    "The lighthouse keeper on Comino repaints the lamp room every April with zinc white.": "lighthouse",
+    "Goats on the ridge above Mgarr are milked twice a day by the Borg family.": "goats",
+    "The Xlendi diving school rents out twelve aluminium cylinders to certified divers.": "diving",
+}
+
+
+def corpus(folder: Path, files: int = 12, paragraphs: int = 110) -> Path:
+    """About files × paragraphs passages of filler, with a fact hidden in three of them."""
+    rng = random.Random(4)
+    folder.mkdir()
+    facts = list(FACTS)
+    for number in range(files):
+        body = [" ".join(rng.choice(WORDS) for _ in range(90)) + "." for _ in range(paragraphs)]
+        if facts:
+            body[rng.randrange(paragraphs)] = facts.pop()
+        (folder / f"log{number:02d}.txt").write_text("\n\n".join(body))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory) -> tuple[Path, Path]:
+    from tests.fakes import FakeEncoder
+
+    work = tmp_path_factory.mktemp("compressed")
+    folder = corpus(work / "logs")
+    built = {}
+    for name, compress_above in (("plain", None), ("compressed", 1000)):
+        index_dir = work / f"{name}.qa"
+        saved = embeddings.vector_index.COMPRESS_ABOVE
+        if compress_above is not None:
+            embeddings.vector_index.COMPRESS_ABOVE = compress_above
+        try:
+            index_paths([folder], index_dir, encoder=FakeEncoder())
+            compact_index(index_dir)
+        finally:
+            embeddings.vector_index.COMPRESS_ABOVE = saved
+        built[name] = index_dir
+    return built["plain"], built["compressed"]
+
+
+def only_segment(index_dir: Path) -> Path:
+    (info,) = read_manifest(index_dir).segments
+    return index_dir / "segments" / info.name
+
+
+def test_a_large_segment_is_written_compressed_and_answers_as_an_uncompressed_one(indexes):
+    from tests.fakes import FakeEncoder
+
+    plain, compressed = indexes
+    assert read_manifest(compressed).counts.passages > 1024
+    assert not (only_segment(plain) / "vectors.faiss.f16.npy").exists()
+    assert (only_segment(compressed) / "vectors.faiss.f16.npy").exists()
+    codes, flat = (only_segment(i) / "vectors.faiss" for i in (compressed, plain))
+    assert codes.stat().st_size < flat.stat().st_size / 2  # here most of it is the PQ codebook
+    answers = {}
+    for name, index_dir in (("plain", plain), ("compressed", compressed)):
+        collection = Collection.open(index_dir, encoder=FakeEncoder())
+        answers[name] = [
+            [p.text for p in collection.ask(question, top_k=3).passages]
+            for question in ("Who repaints the lamp room of the lighthouse?", "How often are the goats milked?")
+        ]
+    assert "The lighthouse keeper" in answers["compressed"][0][0]
+    assert "Goats on the ridge" in answers["compressed"][1][0]
+    assert [texts[0] for texts in answers["compressed"]] == [texts[0] for texts in answers["plain"]]
+
+
+def test_a_truncated_float16_vector_file_is_reported_as_damage_not_a_crash(indexes, tmp_path):
+    import shutil
+
+    from tests.fakes import FakeEncoder
+
+    index_dir = tmp_path / "copy.qa"
+    shutil.copytree(indexes[1], index_dir)
+    collection = Collection.open(index_dir, encoder=FakeEncoder())
+    assert collection.ask("Who repaints the lamp room of the lighthouse?").passages
+    rows = only_segment(index_dir) / "vectors.faiss.f16.npy"
+    os.truncate(rows, rows.stat().st_size // 2)
+    with pytest.raises(IndexMismatch, match=r"is damaged .*vectors\.faiss\.f16\.npy.*Rebuild it"):
+        collection.ask("How often are the goats milked?")
+    with pytest.raises(IndexMismatch, match=r"vectors\.faiss\.f16\.npy"):
+        Collection.open(index_dir, encoder=FakeEncoder()).ask("How often are the goats milked?")
