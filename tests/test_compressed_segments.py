@@ -13,7 +13,7 @@ import pytest
 import embeddings.vector_index
 from qa.collection import Collection
 from qa.errors import IndexMismatch
-from qa.ingest.indexing import compact_index, index_paths
+from qa.ingest.indexing import IndexOptions, compact_index, index_paths
 from qa.store import read_manifest
 
 WORDS = "harbour ferry island timetable ticket season morning evening captain crossing weather pier".split()
@@ -99,3 +99,45 @@ def test_a_truncated_float16_vector_file_is_reported_as_damage_not_a_crash(index
         collection.ask("How often are the goats milked?")
     with pytest.raises(IndexMismatch, match=r"vectors\.faiss\.f16\.npy"):
         Collection.open(index_dir, encoder=FakeEncoder()).ask("How often are the goats milked?")
+
+
+def test_an_index_of_several_compressed_segments_searches_them_side_by_side_and_answers_the_same(
+    indexes, tmp_path, monkeypatch
+):
+    """Large segments are searched in threads at once (FAISS and numpy release the GIL); the
+    answers must be those of the same passages in one uncompressed segment."""
+    from qa.store import snapshot
+    from tests.fakes import FakeEncoder
+
+    monkeypatch.setattr(embeddings.vector_index, "COMPRESS_ABOVE", 1000)
+    monkeypatch.setattr(embeddings.vector_index, "APPROXIMATE_ABOVE", 500)
+    index_dir = tmp_path / "two.qa"
+    first, second = corpus(tmp_path / "first", files=24), tmp_path / "second"
+    second.mkdir()
+    for number in range(12, 24):  # two runs of about 1,300 passages: two compressed segments
+        (first / f"log{number:02d}.txt").rename(second / f"log{number:02d}.txt")
+    options = IndexOptions(flush_passages=None, flush_seconds=None)
+    index_paths([first], index_dir, options, encoder=FakeEncoder())
+    index_paths([second], index_dir, options, encoder=FakeEncoder())
+    segments = read_manifest(index_dir).segments
+    assert len(segments) == 2
+    assert all((index_dir / "segments" / info.name / "vectors.faiss.f16.npy").exists() for info in segments)
+    searched_in: set[str] = set()
+    threads = snapshot._segment_threads()
+    original_map = threads.map
+
+    def recording_map(function, items):
+        import threading
+
+        def traced(item):
+            searched_in.add(threading.current_thread().name)
+            return function(item)
+
+        return original_map(traced, items)
+
+    monkeypatch.setattr(threads, "map", recording_map)
+    collection = Collection.open(index_dir, encoder=FakeEncoder())
+    plain = Collection.open(indexes[0], encoder=FakeEncoder())
+    for question in ("Who repaints the lamp room of the lighthouse?", "How often are the goats milked?"):
+        assert collection.ask(question, top_k=1).passages[0].text == plain.ask(question, top_k=1).passages[0].text
+    assert searched_in and all(name.startswith("qa-segments") for name in searched_in)

@@ -4,10 +4,12 @@ so its vectors, passages and documents always agree, whatever a writer commits m
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +140,7 @@ class Snapshot:
             top = top[np.isfinite(pooled[top])]
             scores.append(pooled[top])
             ids.append(pool.ids[top])
+        searches = []
         for position, segment in enumerate(self.segments):
             if pool is not None and segment.name in pool.members:
                 continue
@@ -146,20 +149,18 @@ class Snapshot:
                     continue
                 if position not in allowed.subsets:
                     allowed.subsets[position] = IdSubset(allowed.ids[position])
-                found_scores, found_ids = segment.vectors.search_among(query[None, :], n, allowed.subsets[position])
-                keep = found_ids[0] >= 0
-                scores.append(found_scores[0][keep])
-                ids.append(found_ids[0][keep])
+                searches.append((segment, allowed.subsets[position], None))
                 continue
             deleted = self.deleted_ids.get(segment.name, np.zeros(0, dtype=np.int64))
-            if len(segment.vectors) <= len(deleted):
-                continue
-            found_scores, found_ids = segment.vectors.search(query[None, :], n + len(deleted))
-            keep = found_ids[0] >= 0
-            if len(deleted):
-                keep &= ~np.isin(found_ids[0], deleted)
-            scores.append(found_scores[0][keep])
-            ids.append(found_ids[0][keep])
+            if len(segment.vectors) > len(deleted):
+                searches.append((segment, None, deleted))
+        if sum(segment.vectors.is_approximate for segment, _, _ in searches) >= 2:
+            found = list(_segment_threads().map(lambda search: _search_one(query, n, *search), searches))
+        else:
+            found = [_search_one(query, n, *search) for search in searches]
+        for found_scores, found_ids in found:
+            scores.append(found_scores)
+            ids.append(found_ids)
         if not ids:
             return np.zeros(0, dtype=np.int64)
         scores_all, ids_all = np.concatenate(scores), np.concatenate(ids)
@@ -256,3 +257,25 @@ def _within(index_dir: Path, filename: str | None) -> str:
     """A file of the index named from the index folder (segments/NAME/passages.sqlite)."""
     path = Path(filename or "?")
     return str(path.relative_to(index_dir)) if path.is_relative_to(index_dir) else str(path)
+
+
+def _search_one(
+    query: np.ndarray, n: int, segment: Segment, subset: IdSubset | None, deleted: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One segment's `n` nearest live passages (among `subset` if given): (scores, ids)."""
+    if subset is not None:
+        found_scores, found_ids = segment.vectors.search_among(query[None, :], n, subset)
+        keep = found_ids[0] >= 0
+    else:
+        found_scores, found_ids = segment.vectors.search(query[None, :], n + len(deleted))
+        keep = found_ids[0] >= 0
+        if len(deleted):
+            keep &= ~np.isin(found_ids[0], deleted)
+    return found_scores[0][keep], found_ids[0][keep]
+
+
+@cache
+def _segment_threads() -> ThreadPoolExecutor:
+    """Threads that search large segments side by side: FAISS and numpy release the GIL, so on 2
+    cores five 2M-passage segments take 5.8-6.5 ms instead of 10.5 (docs/SCALING.md)."""
+    return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="qa-segments")
