@@ -192,37 +192,47 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
 
 def synthetic_index(index_dir: Path, size: int, encoder, texts: list[str], vectors: np.ndarray) -> Path:
     """An index of `size` passages made without embedding: real vectors perturbed (and
-    re-normalised), real texts repeated, ten passages per document, one segment."""
+    re-normalised), real texts repeated, ten passages per document, in segments of at most the
+    merge policy's cap (2M passages), as indexing would leave them. One segment is made at a time,
+    so memory holds one segment's rows and vectors."""
     from dataclasses import asdict
 
     from embeddings.vector_index import faiss_version
     from qa.ingest.chunking import ChunkingSettings
     from qa.store import Manifest, ModelInfo
     from qa.store.manifest import Counts, utc_now, write_manifest
+    from qa.store.merge_policy import DEFAULT_MERGE_POLICY
     from qa.store.segment import DocumentRecord, PassageRecord, write_segment
 
     rng = np.random.default_rng(size)
     picks = rng.integers(0, len(texts), size)
-    documents, passages = [], []
-    for first in range(0, size, 10):
-        doc_id = f"synthetic-{first // 10:07d}"
-        parts, offset = [], 0
-        for passage_id in range(first, min(first + 10, size)):
-            text = texts[picks[passage_id]]
-            passages.append(
-                PassageRecord(passage_id, doc_id, passage_id - first, offset, offset + len(text), None, text)
-            )
-            parts.append(text)
-            offset += len(text) + 2
-        body = "\n\n".join(parts)
-        documents.append(DocumentRecord(doc_id, str(index_dir.parent / "synthetic"), f"{doc_id}.txt", doc_id, body, ""))
-    matrix = np.empty((size, vectors.shape[1]), dtype=np.float32)
-    for begin in range(0, size, 100_000):
-        rows = picks[begin : begin + 100_000]
-        block = vectors[rows] + rng.normal(0, 0.02, (len(rows), vectors.shape[1])).astype(np.float32)
-        matrix[begin : begin + len(rows)] = block / np.linalg.norm(block, axis=1, keepdims=True)
     index_dir.mkdir(parents=True)
-    info = write_segment(index_dir, "00000001-synthetic", documents, passages, matrix)
+    infos = []
+    step = DEFAULT_MERGE_POLICY.max_segment_passages
+    for number, start in enumerate(range(0, size, step), start=1):
+        end = min(size, start + step)
+        documents, passages = [], []
+        for first in range(start, end, 10):
+            doc_id = f"synthetic-{first // 10:07d}"
+            parts, offset = [], 0
+            for passage_id in range(first, min(first + 10, end)):
+                text = texts[picks[passage_id]]
+                passages.append(
+                    PassageRecord(passage_id, doc_id, passage_id - first, offset, offset + len(text), None, text)
+                )
+                parts.append(text)
+                offset += len(text) + 2
+            body = "\n\n".join(parts)
+            documents.append(
+                DocumentRecord(doc_id, str(index_dir.parent / "synthetic"), f"{doc_id}.txt", doc_id, body, "")
+            )
+        matrix = np.empty((end - start, vectors.shape[1]), dtype=np.float32)
+        for begin in range(0, end - start, 100_000):
+            rows = picks[start + begin : min(end, start + begin + 100_000)]
+            block = vectors[rows] + rng.normal(0, 0.02, (len(rows), vectors.shape[1])).astype(np.float32)
+            matrix[begin : begin + len(rows)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        infos.append(write_segment(index_dir, f"{number:08d}-synthetic", documents, passages, matrix))
+        del documents, passages, matrix
     now = utc_now()
     manifest = Manifest(
         generation=1,
@@ -231,9 +241,9 @@ def synthetic_index(index_dir: Path, size: int, encoder, texts: list[str], vecto
         created=now,
         updated=now,
         chunking=asdict(ChunkingSettings()),
-        counts=Counts(documents=len(documents), passages=size),
+        counts=Counts(documents=sum(info.documents for info in infos), passages=size),
         next_passage_id=size,
-        segments=[info],
+        segments=infos,
     )
     write_manifest(index_dir, manifest)
     return index_dir
