@@ -10,7 +10,7 @@ to 127.0.0.1, and stopped by it; their start-up is reported apart. Methods alter
 so load from other processes hits them alike; each figure is a median, and ratios compare figures
 of the same run of this script. The load average is kept with every figure.
 
-    python -m benchmarks.bench_scaling [--parts indexing cluster driver serve ivfpq] [--limit 300] [--runs 3]
+    python -m benchmarks.bench_scaling [--parts indexing cluster driver serve] [--limit 300] [--runs 3]
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
 
 from benchmarks import common
 from benchmarks.common import (
@@ -298,96 +296,14 @@ def bench_serve(index_dir: Path, runs: int, clients: int, seconds: float) -> dic
     return summary
 
 
-# IVF-PQ at 1M ----------------------------------------------------------------------------------
-
-
-def bench_ivfpq(size: int, queries: int, work: Path) -> dict:
-    """IVF-PQ (codes in memory) finds candidates; their float32 vectors, memory-mapped from disk,
-    re-score them exactly. Recall@10 against exact search over the same vectors."""
-    import faiss
-
-    from benchmarks.bench_vectors import recall_at_10, synthetic
-    from embeddings import SentenceTransformerEncoder
-    from qa import config
-
-    real = np.load(cache_dir() / "scifact-vectors.npz")["vectors"].astype(np.float32)
-    encoder = SentenceTransformerEncoder(**config.current().encoder_options())
-    questions = encoder.encode_queries(scifact_questions(queries))
-    vectors_path = work / "vectors.f32"
-    corpus = np.lib.format.open_memmap(vectors_path, mode="w+", dtype=np.float32, shape=(size, real.shape[1]))
-    corpus[:] = synthetic(real, size, seed=7)
-    corpus.flush()
-    del corpus
-    vectors = np.load(vectors_path, mmap_mode="r")
-    faiss.omp_set_num_threads(os.cpu_count() or 2)
-    truth = np.zeros((len(questions), 10), dtype=np.int64)
-    for begin in range(0, size, 200_000):  # exact top 10, block by block
-        block = np.asarray(vectors[begin : begin + 200_000])
-        scores = questions @ block.T
-        if begin == 0:
-            best_scores = np.full((len(questions), 10), -np.inf, dtype=np.float32)
-        merged_scores = np.concatenate([best_scores, scores], axis=1)
-        merged_ids = np.concatenate([truth, np.arange(begin, begin + len(block))[None, :].repeat(len(questions), 0)], 1)
-        order = np.argsort(-merged_scores, axis=1)[:, :10]
-        best_scores = np.take_along_axis(merged_scores, order, 1)
-        truth = np.take_along_axis(merged_ids, order, 1)
-    lists, subquantizers = 4000, 48
-    index = faiss.index_factory(real.shape[1], f"IVF{lists},PQ{subquantizers}", faiss.METRIC_INNER_PRODUCT)
-    started = time.perf_counter()
-    index.train(np.asarray(vectors[: min(size, 200_000)]))
-    for begin in range(0, size, 200_000):
-        index.add(np.asarray(vectors[begin : begin + 200_000]))
-    build_seconds = time.perf_counter() - started
-    faiss.write_index(index, str(work / "ivfpq.faiss"))
-    index_bytes = (work / "ivfpq.faiss").stat().st_size
-    faiss.omp_set_num_threads(1)
-    rows = []
-    for nprobe in (16, 32, 64):
-        index.nprobe = nprobe
-        for candidates in (10, 100, 200):
-            times, found = [], []
-            for question in questions:
-                started = time.perf_counter()
-                _, ids = index.search(question[None, :], candidates)
-                ids = ids[0][ids[0] >= 0]
-                if candidates > 10:  # exact re-scoring of the candidates from the memory-mapped vectors
-                    ordered = np.sort(ids)
-                    exact = np.asarray(vectors[ordered]) @ question
-                    ids = ordered[np.argsort(-exact)[:10]]
-                times.append(time.perf_counter() - started)
-                found.append(np.pad(ids[:10], (0, 10 - len(ids[:10])), constant_values=-1))
-            rows.append(
-                {
-                    "nprobe": nprobe,
-                    "candidates": candidates,
-                    "rescored": candidates > 10,
-                    "recall_at_10": round(recall_at_10(truth, np.array(found)), 3),
-                    "median_ms": round(median(times) * 1000, 2),
-                    "p95_ms": round(percentile(times, 95) * 1000, 2),
-                }
-            )
-            print(f"  ivfpq {rows[-1]}", flush=True)
-    return {
-        "size": size,
-        "index": f"IVF{lists},PQ{subquantizers} (inner product), re-scored from memory-mapped float32",
-        "queries": len(questions),
-        "build_seconds": round(build_seconds, 1),
-        "index_mib": round(index_bytes / 2**20, 1),
-        "float32_vectors_mib": round(size * real.shape[1] * 4 / 2**20, 1),
-        "rows": rows,
-        "load": load_average(),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--parts", nargs="+", default=["indexing", "cluster", "driver", "serve", "ivfpq"])
+    parser.add_argument("--parts", nargs="+", default=["indexing", "cluster", "driver", "serve"])
     parser.add_argument("--limit", type=int, default=300, help="SciFact abstracts to index (the first N)")
     parser.add_argument("--runs", type=int, default=3, help="runs per method for indexing and serving")
     parser.add_argument("--cluster-runs", type=int, default=2)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0, help="load-test length per serving run")
-    parser.add_argument("--ivf-size", type=int, default=1_000_000)
     args = parser.parse_args()
     exit_on_sigterm()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -416,8 +332,6 @@ def main() -> None:
                 "abstracts": args.limit,
                 **bench_serve(index_dir, args.runs, args.clients, args.seconds),
             }
-        if "ivfpq" in args.parts:
-            results["ivfpq"] = bench_ivfpq(args.ivf_size, 200, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "python -m benchmarks.bench_scaling " + " ".join(sys.argv[1:])

@@ -369,13 +369,12 @@ class VectorIndex:
         return VectorIndex(ivf)
 
 
-def _chunk(vectors: np.ndarray, begin: int) -> np.ndarray:
-    return np.ascontiguousarray(vectors[begin : begin + WRITE_CHUNK], dtype=np.float32)
-
-
 def _add_in_chunks(index, ids: np.ndarray, vectors: np.ndarray) -> None:
     for begin in range(0, len(ids), WRITE_CHUNK):
-        index.add_with_ids(_chunk(vectors, begin), ids[begin : begin + WRITE_CHUNK])
+        index.add_with_ids(
+            np.ascontiguousarray(vectors[begin : begin + WRITE_CHUNK], dtype=np.float32),
+            ids[begin : begin + WRITE_CHUNK],
+        )
 
 
 def _trained_ivf(vectors: np.ndarray, code_bytes: int = 0):
