@@ -3,8 +3,10 @@
 Every figure is a fresh process (the OS file cache is warm: "cold" means a new interpreter, as when
 a user types the command). The commands alternate run by run; each figure is the median over `--runs`.
 The issue's ratio is cold `qa ask` ÷ `import sentence_transformers` (target ≤ 0.25).
+`--baseline TREE` adds the same cold `qa ask` run from another checkout (a `git worktree` of an
+earlier commit), alternated with the others: a before and after from one run.
 
-    python -m benchmarks.bench_startup [--runs 7]
+    python -m benchmarks.bench_startup [--runs 7] [--baseline TREE]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from benchmarks.common import load_average, median, print_table, qa_command, write_results
 from benchmarks.corpora import seeds_index
@@ -24,6 +27,7 @@ QUESTION = "Who is Moussa Koussa?"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per command; each figure is their median")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose cold `qa ask` is timed alongside")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     index_dir = seeds_index()
@@ -35,14 +39,20 @@ def main() -> None:
         "import sentence_transformers": [python, "-c", "import sentence_transformers"],
     }
     environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    for command in commands.values():  # warm-up: the OS file cache, the ONNX export if one is made on first use
-        subprocess.run(command, check=True, capture_output=True, env=environment)
+    settings = {name: {"env": environment} for name in commands}
+    if args.baseline:
+        baseline = args.baseline.resolve()
+        name = f'qa ask "{QUESTION}" ({baseline.name})'
+        commands[name] = [python, "-m", "qa", "ask", QUESTION, "--index", str(index_dir)]
+        settings[name] = {"env": {**environment, "PYTHONPATH": str(baseline)}, "cwd": baseline}
+    for name, command in commands.items():  # warm-up: the OS file cache, the ONNX export if one is made on first use
+        subprocess.run(command, check=True, capture_output=True, **settings[name])
     seconds: dict[str, list[float]] = {name: [] for name in commands}
     loads = []
     for _ in range(args.runs):
         for name, command in commands.items():
             started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env=environment)
+            subprocess.run(command, check=True, capture_output=True, **settings[name])
             seconds[name].append(time.perf_counter() - started)
         loads.append(load_average()[0])
 
@@ -70,6 +80,7 @@ def main() -> None:
             "command": " ".join(["python -m benchmarks.bench_startup", *sys.argv[1:]]),
             "index": str(index_dir),
             "runs": args.runs,
+            "baseline": str(args.baseline.resolve()) if args.baseline else None,
             "load_average_1m_runs": loads,
             "commands": figures,
             "cold_ask_s": figures[ask_name]["seconds_median"],

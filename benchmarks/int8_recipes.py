@@ -54,10 +54,17 @@ def recipes(float32_graph: Path) -> dict[str, dict]:
 
 def make_graph(float32_dir: Path, out_dir: Path, options: dict) -> Path:
     """An export folder beside the cached one, sharing its files, with this recipe's int8 graph."""
-    from embeddings.onnx_encoder import CONFIG_FILE, INT8_FILE, ONNX_FILE, TOKENIZER_FILE, quantize_graph
+    from embeddings.onnx_encoder import (
+        CONFIG_FILE,
+        INT8_FILE,
+        ONNX_FILE,
+        TOKENIZER_FILE,
+        WEIGHTS_SUFFIX,
+        quantize_graph,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in (ONNX_FILE, CONFIG_FILE, TOKENIZER_FILE):
+    for name in (ONNX_FILE, ONNX_FILE + WEIGHTS_SUFFIX, CONFIG_FILE, TOKENIZER_FILE):
         (out_dir / name).symlink_to(float32_dir / name)
     quantize_graph(float32_dir / ONNX_FILE, out_dir / INT8_FILE, **options)
     return out_dir

@@ -33,8 +33,13 @@ INT8_FILE = "model.int8.v2.onnx"
 INT8_OPERATORS = ("MatMul", "Attention")
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "onnx_config.json"
+# A graph's weights live in a file beside it, the graph's name plus this. ONNX Runtime maps such a file
+# instead of copying the weights out of the graph: a session opens in ~60 ms instead of ~220 ms, the
+# largest part of a cold `qa ask` (docs/PERFORMANCE.md, "Start-up").
+WEIGHTS_SUFFIX = ".data"
 FORMAT_VERSION = 1  # what OnnxEncoder reads
-EXPORT_REVISION = 2  # how the graph is made; part of the cache key, so older exports are not reused
+# How the graph is made; part of the cache key, so older exports are not reused. 3: weights beside the graph.
+EXPORT_REVISION = 3
 OPSET = 17
 # Texts per encoder call: at most TOKEN_BUDGET tokens once padded, and MAX_BATCH texts. Long passages
 # run fastest ~8 at a time on a CPU, questions 64 at a time (docs/PERFORMANCE.md, "int8 as the default?").
@@ -115,7 +120,8 @@ def onnx_cache_dir(model_dir: Path, cache_dir: Path | None = None) -> Path:
 def is_complete(onnx_dir: Path, *, quantized: bool = False) -> bool:
     """Whether `onnx_dir` holds a finished export (it is only ever renamed into place whole)."""
     onnx_dir = Path(onnx_dir)
-    needed = [CONFIG_FILE, TOKENIZER_FILE, INT8_FILE if quantized else ONNX_FILE]
+    graph = INT8_FILE if quantized else ONNX_FILE
+    needed = [CONFIG_FILE, TOKENIZER_FILE, graph, graph + WEIGHTS_SUFFIX]
     return all((onnx_dir / name).is_file() for name in needed)
 
 
@@ -168,6 +174,7 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, cache
             fused = _fuse_transformer_ops(tmp_dir / ONNX_FILE, pipeline["transformer"].auto_model.config)
             tokenizer = _copy_tokenizer(pipeline["transformer"].tokenizer.backend_tokenizer)
             made_with = {"built_from": "torch", "torch_version": torch.__version__}
+        move_weights_beside(tmp_dir / ONNX_FILE)
         _save_tokenizer(tokenizer, tmp_dir / TOKENIZER_FILE)
         pad_token = pipeline["pad_token"]
         config = {
@@ -289,9 +296,21 @@ def _trace(transformer, onnx_file: Path) -> list[str]:
     return input_names
 
 
-def quantize_graph(source: Path, target: Path, **options) -> None:
-    """Write the int8 dynamically quantised form of the float32 graph `source` to `target`.
-    `options` go to onnxruntime's `quantize_dynamic` (benchmarks.int8_recipes tries others)."""
+def move_weights_beside(onnx_file: Path, weights_name: str | None = None) -> None:
+    """Rewrite `onnx_file` with its weights in one file beside it (`weights_name`, by default the
+    graph's name plus WEIGHTS_SUFFIX), for ONNX Runtime to map rather than copy."""
+    import onnx
+
+    weights_name = weights_name or onnx_file.name + WEIGHTS_SUFFIX
+    model = onnx.load(str(onnx_file))
+    (onnx_file.parent / weights_name).unlink(missing_ok=True)  # onnx appends to a file already there
+    onnx.save_model(model, str(onnx_file), save_as_external_data=True, location=weights_name, size_threshold=1024)
+
+
+def quantize_graph(source: Path, target: Path, weights_name: str | None = None, **options) -> None:
+    """Write the int8 dynamically quantised form of the float32 graph `source` to `target`, its
+    weights beside it (`weights_name`: see `move_weights_beside`). `options` go to onnxruntime's
+    `quantize_dynamic` (benchmarks.int8_recipes tries others)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -303,6 +322,7 @@ def quantize_graph(source: Path, target: Path, **options) -> None:
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops defeat type inference
         **{"op_types_to_quantize": list(INT8_OPERATORS), **options},
     )
+    move_weights_beside(target, weights_name)
 
 
 def _quantize(export_dir: Path) -> None:
@@ -310,7 +330,7 @@ def _quantize(export_dir: Path) -> None:
     place whole (a process that dies midway leaves no half-written file)."""
     partial = export_dir / f".{INT8_FILE}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        quantize_graph(export_dir / ONNX_FILE, partial)
+        quantize_graph(export_dir / ONNX_FILE, partial, INT8_FILE + WEIGHTS_SUFFIX)  # the name it will have
         expected = OnnxEncoder(export_dir).encode(list(_PROBE_TEXTS))
         # int8 is lossy by nature; this only catches a broken graph, not a small quality loss.
         _check_export(OnnxEncoder(export_dir, quantized=True, model_file=partial), expected, "int8", 0.8)

@@ -23,17 +23,6 @@ from qa.answers import DEFAULT_TOP_K, MAX_TOP_K, Answer, DocumentInfo, DocumentT
 from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, NoDocuments, QAError
 from qa.events import OnProgress, ignore
-from qa.ingest.documents import Document
-from qa.ingest.indexing import (
-    IndexOptions,
-    compact_index,
-    ensure_index,
-    index_documents,
-    index_paths,
-    remove_documents,
-)
-from qa.ingest.planning import IndexReport
-from qa.ingest.readers import ParsedFile
 from qa.limits import validate_question
 from qa.search.filters import DocumentFilter
 from qa.search.followup import followup_query
@@ -46,7 +35,11 @@ from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # writing is imported where it happens: a question needs none of it (a faster cold `qa ask`)
+    from qa.ingest.documents import Document
+    from qa.ingest.indexing import IndexOptions
+    from qa.ingest.planning import IndexReport
+    from qa.ingest.readers import ParsedFile
     from qa.ingest.watching import Follower
 
 __all__ = ["Collection", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
@@ -59,6 +52,7 @@ def ensure_default_index(
 ) -> Path:
     """The seeds index, built on first use (and rebuilt when it has an older format)."""
     from qa.config import default_index_dir, seeds_dir
+    from qa.ingest.indexing import ensure_index
 
     index_dir = default_index_dir(model if encoder is None else encoder.name)
     return ensure_index(index_dir, [seeds_dir()], "the seed documents", model, encoder, on_progress=on_progress)
@@ -380,6 +374,8 @@ class Collection:
         """Index the files under `paths`: new and changed ones are read and embedded, documents of
         files gone from below a folder are removed; one generation is committed. `parsed` holds
         files already read (an upload reads each one to check it), which are not read again."""
+        from qa.ingest.indexing import IndexOptions, index_paths
+
         options = options or IndexOptions()
         encoder = self._writing_encoder(options)
         return index_paths(
@@ -398,6 +394,7 @@ class Collection:
         yet), and a `Follower` that keeps it so: its `run` follows changes (watched from before the
         sync on) until its `stop` is set; with `poll`, nothing is watched and `rescan_every` rescans.
         `follow`: the Follower's other fields (on_commit, on_problem, stop, rescan …)."""
+        from qa.ingest.indexing import IndexOptions
         from qa.ingest.watching import Follower
 
         options = options or IndexOptions()
@@ -414,6 +411,7 @@ class Collection:
     def add_site(self, url: str, options: IndexOptions | None = None, settings=None, on_progress: OnProgress = ignore):
         """Index a web page, the site below it, or a sitemap's pages (qa.ingest.web): new and
         changed pages are read and embedded, gone ones removed; (IndexReport, CrawlResult)."""
+        from qa.ingest.indexing import IndexOptions
         from qa.ingest.web.crawler import CrawlSettings
         from qa.ingest.web.source import index_site
 
@@ -462,6 +460,8 @@ class Collection:
         self, documents: Sequence[Document], options: IndexOptions | None = None, on_progress: OnProgress = ignore
     ) -> IndexReport:
         """Index documents already in memory (a document whose doc_id is there replaces it)."""
+        from qa.ingest.indexing import IndexOptions, index_documents
+
         options = options or IndexOptions()
         encoder = self._writing_encoder(options)
         return index_documents(
@@ -474,6 +474,8 @@ class Collection:
         """Remove documents by doc_id, or (unless `ids_only`) by indexed file or folder. A target
         that matches nothing is an error and nothing is removed. `lock`: one from `writer_lock`,
         held around a longer transaction."""
+        from qa.ingest.indexing import remove_documents
+
         return remove_documents(targets, self.index_dir, wait=wait, ids_only=ids_only, lock=lock)
 
     def writer_lock(self, wait: float = DEFAULT_WAIT) -> WriterLock:
@@ -484,6 +486,8 @@ class Collection:
 
     def compact(self, wait: float = DEFAULT_WAIT) -> IndexReport:
         """Merge every segment into one and drop deleted passages for good."""
+        from qa.ingest.indexing import compact_index
+
         return compact_index(self.index_dir, wait=wait)
 
     def _writing_encoder(self, options: IndexOptions) -> Encoder | None:

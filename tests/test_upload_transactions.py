@@ -92,7 +92,7 @@ def test_a_failed_indexing_puts_back_every_file_it_replaced(server: Server, monk
         assert upload(server, (name, f"First version of {name}.".encode())).status_code == 201
     before, documents = stored(server), indexed(server)
     failing = IndexingFails()
-    monkeypatch.setattr("qa.collection.index_paths", failing)
+    monkeypatch.setattr("qa.ingest.indexing.index_paths", failing)
 
     failed = upload(server, *[(name, f"Second version of {name}.".encode()) for name in names])
     assert failed.status_code == 500 and "request id" in failed.json()["detail"]  # the log has "No space left"
@@ -105,7 +105,7 @@ def test_a_failed_indexing_puts_back_every_file_it_replaced(server: Server, monk
 def test_a_failed_upload_removes_the_folders_it_created(server: Server, monkeypatch) -> None:
     assert upload(server, ("kept.txt", b"A note kept in the archive."), folder="archive").status_code == 201
     before = stored(server)
-    monkeypatch.setattr("qa.collection.index_paths", IndexingFails())
+    monkeypatch.setattr("qa.ingest.indexing.index_paths", IndexingFails())
 
     assert (
         upload(server, ("minutes.txt", b"Minutes of the March meeting."), folder="archive/2024/march").status_code
@@ -203,9 +203,9 @@ except IndexBusy:
 def test_another_process_cannot_write_while_an_upload_has_files_in_place(server: Server, monkeypatch) -> None:
     """Between moving its files into place and committing, the upload holds the index's writer
     lock, so `qa index`, `qa remove` or another `qa serve --workers` process waits."""
-    from qa import collection
+    from qa.ingest import indexing
 
-    real, seen = collection.index_paths, []
+    real, seen = indexing.index_paths, []
 
     def probe_then_index(*args, **kwargs):
         target = server.documents_dir / "keepers.txt"
@@ -214,7 +214,7 @@ def test_another_process_cannot_write_while_an_upload_has_files_in_place(server:
         seen.append(subprocess.run(probe, env=env, capture_output=True, text=True, timeout=LONG).stdout.strip())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("qa.collection.index_paths", probe_then_index)
+    monkeypatch.setattr("qa.ingest.indexing.index_paths", probe_then_index)
 
     response = upload(server, ("keepers.txt", b"The lighthouse keepers of Comino eat supper at dusk."))
 
@@ -261,7 +261,7 @@ def test_waiting_uploads_leave_the_shared_threads_to_reads(patient_server: Serve
     the key check share (three threads here, so five waiting uploads would take them all)."""
     import anyio.to_thread
 
-    from qa import collection
+    from qa.ingest import indexing
 
     server = patient_server
 
@@ -269,8 +269,8 @@ def test_waiting_uploads_leave_the_shared_threads_to_reads(patient_server: Serve
         anyio.to_thread.current_default_thread_limiter().total_tokens = 3
 
     server.client.portal.call(shrink)
-    blocked = BlockedIndexing(collection.index_paths)
-    monkeypatch.setattr("qa.collection.index_paths", blocked)
+    blocked = BlockedIndexing(indexing.index_paths)
+    monkeypatch.setattr("qa.ingest.indexing.index_paths", blocked)
     with ThreadPoolExecutor(6) as pool:
         uploads = [pool.submit(upload, server, (f"n{i}.txt", f"Note {i} on the ferry.".encode())) for i in range(5)]
         assert blocked.entered.acquire(timeout=LONG)
@@ -285,10 +285,10 @@ def test_waiting_uploads_leave_the_shared_threads_to_reads(patient_server: Serve
 
 def test_an_upload_waits_at_most_the_write_wait_then_503(server: Server, monkeypatch) -> None:
     """The server's write_wait (0.3 s here) bounds the wait for a place and for the lock."""
-    from qa import collection
+    from qa.ingest import indexing
 
-    blocked = BlockedIndexing(collection.index_paths)
-    monkeypatch.setattr("qa.collection.index_paths", blocked)
+    blocked = BlockedIndexing(indexing.index_paths)
+    monkeypatch.setattr("qa.ingest.indexing.index_paths", blocked)
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(upload, server, ("first.txt", b"The first note of the day."))
         assert blocked.entered.acquire(timeout=LONG)
