@@ -1,7 +1,7 @@
 """The index as a storage engine: what an update costs at 1M passages, search over segments,
 rankings that do not depend on how an index was built, and SIGKILL at random moments.
 
-    python -m benchmarks.bench_storage [--parts increments update segments crash] [--large 1000000]
+    python -m benchmarks.bench_storage [--parts increments update segments crash merge] [--large 1000000]
 
 increments  SciFact's corpus indexed in one run (the `qa eval` cache) and in 20 increments:
             nDCG@10 of each and the share of queries with the same top 10. Vectors are computed
@@ -11,6 +11,9 @@ update      adding one 1-page document to an index of `--large` passages vs one 
             run, interleaved: wall time (median) and bytes written (/proc/self/io wchar). The
             large index is made without embedding: real SciFact passage vectors, perturbed, and
             their texts repeated.
+merge       the merge policy's largest merge: two segments of `--merge-size` passages (half the
+            cap each, made as for update) merged into one by `qa index --compact` in a child
+            process: wall time and the child's peak RSS.
 crash       `qa index` (real model) and `qa index --compact` killed with SIGKILL at random moments;
             after each, the last committed generation must open, answer, and hold every document.
 """
@@ -190,11 +193,13 @@ def part_segments(scratch: Path, encoder, runs: int) -> dict:
     return {"search": figures, "ratio": round(ratio, 3), "target_ratio": 1.3, "load_average": load_average()}
 
 
-def synthetic_index(index_dir: Path, size: int, encoder, texts: list[str], vectors: np.ndarray) -> Path:
+def synthetic_index(
+    index_dir: Path, size: int, encoder, texts: list[str], vectors: np.ndarray, segment_passages: int | None = None
+) -> Path:
     """An index of `size` passages made without embedding: real vectors perturbed (and
-    re-normalised), real texts repeated, ten passages per document, in segments of at most the
-    merge policy's cap (2M passages), as indexing would leave them. One segment is made at a time,
-    so memory holds one segment's rows and vectors."""
+    re-normalised), real texts repeated, ten passages per document, in segments of
+    `segment_passages` (by default the merge policy's cap, 2M, as indexing would leave them). One
+    segment is made at a time, so memory holds one segment's rows and vectors."""
     from dataclasses import asdict
 
     from embeddings.vector_index import faiss_version
@@ -208,7 +213,7 @@ def synthetic_index(index_dir: Path, size: int, encoder, texts: list[str], vecto
     picks = rng.integers(0, len(texts), size)
     index_dir.mkdir(parents=True)
     infos = []
-    step = DEFAULT_MERGE_POLICY.max_segment_passages
+    step = segment_passages or DEFAULT_MERGE_POLICY.max_segment_passages
     for number, start in enumerate(range(0, size, step), start=1):
         end = min(size, start + step)
         documents, passages = [], []
@@ -256,15 +261,23 @@ def bytes_written() -> int:
     return 0
 
 
-def part_update(scratch: Path, encoder, large: int, runs: int) -> dict:
+def real_passages(scratch: Path, encoder, count: int = 5000) -> tuple[list[str], np.ndarray]:
+    """Texts and vectors of `count` real SciFact passages (from the increments part's index), the
+    material of the synthetic indexes."""
     from qa.collection import Collection
+
+    if not (scratch / "scifact-increments.qa").exists():
+        part_increments(scratch, encoder)
+    snapshot = Collection.open(scratch / "scifact-increments.qa", encoder=encoder).snapshot()
+    ids = [passage_id for passage_id, _, _ in snapshot.passage_texts()][:count]
+    rows = snapshot.passages(ids)
+    return [rows[i].text for i in ids], snapshot.vectors(np.array(ids, dtype=np.int64))
+
+
+def part_update(scratch: Path, encoder, large: int, runs: int) -> dict:
     from qa.ingest.indexing import index_paths
 
-    snapshot = Collection.open(scratch / "scifact-increments.qa", encoder=encoder).snapshot()
-    ids = [passage_id for passage_id, _, _ in snapshot.passage_texts()][:5000]
-    rows = snapshot.passages(ids)
-    texts = [rows[i].text for i in ids]
-    vectors = snapshot.vectors(np.array(ids, dtype=np.int64))
+    texts, vectors = real_passages(scratch, encoder)
     started = time.perf_counter()
     indexes = {}
     for size in (1000, large):
@@ -312,6 +325,41 @@ def part_update(scratch: Path, encoder, large: int, runs: int) -> dict:
     )  # fmt: skip
     print(f"{large:,} ÷ 1,000: {ratio:.3f} (target ≤ 1.5)")
     return {"sizes": {str(k): v for k, v in figures.items()}, "ratio": round(ratio, 3), "target_ratio": 1.5}
+
+
+def part_merge(scratch: Path, encoder, size: int) -> dict:
+    from embeddings.vector_index import COMPRESS_ABOVE
+    from qa.store import read_manifest
+
+    texts, vectors = real_passages(scratch, encoder)
+    index_dir = synthetic_index(scratch / f"merge-{size}.qa", 2 * size, encoder.encoder, texts, vectors, size)
+    before = len(read_manifest(index_dir).segments)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [*qa_command(), "index", "--compact", "--index", str(index_dir)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed with {process.returncode}")
+    after = read_manifest(index_dir).segments
+    assert len(after) == 1 and after[0].passages == 2 * size, after
+    figures = {
+        "segments_before": before,
+        "passages": 2 * size,
+        "seconds": round(seconds, 1),
+        "passages_per_second": round(2 * size / seconds),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024),  # kilobytes on Linux
+        "compressed": 2 * size > COMPRESS_ABOVE,
+        "index_bytes": sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()),
+    }
+    print_table(
+        f"`qa index --compact`: two segments of {size:,} passages into one",
+        ["seconds", "passages/s", "peak RSS MiB", "compressed"],
+        [[figures["seconds"], figures["passages_per_second"], figures["peak_rss_mib"], figures["compressed"]]],
+    )
+    return figures
 
 
 def part_crash(scratch: Path, trials: int) -> dict:
@@ -417,6 +465,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", nargs="+", default=["increments", "segments", "update", "crash"])
     parser.add_argument("--large", type=int, default=1_000_000, help="passages of the large index (update)")
+    parser.add_argument("--merge-size", type=int, default=1_000_000, help="passages of each segment (merge)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--trials", type=int, default=20, help="SIGKILLs per command (crash)")
     args = parser.parse_args()
@@ -431,7 +480,7 @@ def main() -> None:
     results: dict = json.loads(earlier.read_text()) if earlier.exists() else {}
     results.pop("machine", None)
     results["command"] = "python -m benchmarks.bench_storage " + " ".join(sys.argv[1:])
-    encoder = scifact_encoder() if {"increments", "segments", "update"} & set(args.parts) else None
+    encoder = scifact_encoder() if {"increments", "segments", "update", "merge"} & set(args.parts) else None
     with tempfile.TemporaryDirectory(prefix="bench-storage-", dir=cache_dir()) as scratch_name:
         scratch = Path(scratch_name)
         for part in args.parts:
@@ -442,13 +491,13 @@ def main() -> None:
             elif part == "segments":
                 results[part] = part_segments(scratch, encoder, args.runs)
             elif part == "update":
-                if not (scratch / "scifact-increments.qa").exists():
-                    part_increments(scratch, encoder)
                 results[part] = part_update(scratch, encoder, args.large, args.runs)
+            elif part == "merge":
+                results[part] = part_merge(scratch, encoder, args.merge_size)
             elif part == "crash":
                 results[part] = part_crash(scratch, args.trials)
             results[part]["seconds"] = round(time.perf_counter() - started, 1)
-            results[part]["command"] = f"python -m benchmarks.bench_storage --parts {part}"
+            results[part]["command"] = results["command"]
             results[part]["load_average_after"] = load_average()
             path = write_results("storage", results)
     print(f"\nwrote {path}")
