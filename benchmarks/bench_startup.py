@@ -48,12 +48,18 @@ def main() -> None:
     for name, command in commands.items():  # warm-up: the OS file cache, the ONNX export if one is made on first use
         subprocess.run(command, check=True, capture_output=True, **settings[name])
     seconds: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, list[int]] = {name: [] for name in commands}
     loads = []
     for _ in range(args.runs):
         for name, command in commands.items():
             started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, **settings[name])
+            run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **settings[name])
+            _, status, usage = os.wait4(run.pid, 0)
             seconds[name].append(time.perf_counter() - started)
+            run.returncode = os.waitstatus_to_exitcode(status)
+            if run.returncode:
+                raise SystemExit(f"{name} failed with {run.returncode}")
+            peaks[name].append(usage.ru_maxrss // 1024)  # KiB on Linux
         loads.append(load_average()[0])
 
     ask_name = f'qa ask "{QUESTION}"'
@@ -65,13 +71,17 @@ def main() -> None:
             "seconds_runs": [round(t, 3) for t in times],
             "minus_python_s": round(median(times) - python_s, 3),
             "ratio_to_st_import": round(median(times) / st_import_s, 3),
+            "peak_rss_mib_median": median(peaks[name]),
         }
         for name, times in seconds.items()
     }
-    rows = [[name, f["seconds_median"], f["minus_python_s"], f["ratio_to_st_import"]] for name, f in figures.items()]
+    rows = [
+        [name, f["seconds_median"], f["minus_python_s"], f["ratio_to_st_import"], f["peak_rss_mib_median"]]
+        for name, f in figures.items()
+    ]
     print_table(
         f"Start-up wall time in s (median of {args.runs} fresh processes)",
-        ["command", "seconds", "− python -c pass", "÷ import sentence_transformers"],
+        ["command", "seconds", "− python -c pass", "÷ import sentence_transformers", "peak RSS MiB"],
         rows,
     )
     path = write_results(
