@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import load_average, median, percentile, print_table, write_results
+from benchmarks.common import load_average, median, peak_rss_mib, percentile, print_table, write_results
 from benchmarks.corpora import SCIFACT, cache_dir, has_scifact
 
 BLOCK = 200_000
@@ -84,15 +83,6 @@ def anonymous_rss_mib() -> float:
         if line.startswith("RssAnon:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def peak_rss_mib() -> float:
-    """This process's peak RSS (VmHWM): unlike a child's `ru_maxrss`, it leaves out what the
-    process was before `exec`, a copy of its parent."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(args: list[str]) -> tuple[dict, float]:

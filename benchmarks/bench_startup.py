@@ -3,7 +3,9 @@
 Every figure is a fresh process (the OS file cache is warm: "cold" means a new interpreter, as when
 a user types the command). The commands alternate run by run; each figure is the median over `--runs`.
 The issue's ratio is cold `qa ask` ÷ `import sentence_transformers` (target ≤ 0.25).
-`--baseline TREE` adds the same cold `qa ask` run from another checkout (a `git worktree` of an
+Peak RSS is each child's `ru_maxrss`, which is never below this process's own peak (the kernel
+carries it over at `exec`): `python -c pass`'s figure is that floor, and only figures above it are
+the command's own. `--baseline TREE` adds the same cold `qa ask` run from another checkout (a `git worktree` of an
 earlier commit), alternated with the others: a before and after from one run.
 
     python -m benchmarks.bench_startup [--runs 7] [--baseline TREE]
@@ -56,10 +58,9 @@ def main() -> None:
             run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **settings[name])
             _, status, usage = os.wait4(run.pid, 0)
             seconds[name].append(time.perf_counter() - started)
-            run.returncode = os.waitstatus_to_exitcode(status)
-            if run.returncode:
-                raise SystemExit(f"{name} failed with {run.returncode}")
-            peaks[name].append(usage.ru_maxrss // 1024)  # KiB on Linux
+            if os.waitstatus_to_exitcode(status):
+                raise SystemExit(f"{name} failed with {os.waitstatus_to_exitcode(status)}")
+            peaks[name].append(usage.ru_maxrss // 1024)  # KiB on Linux; at least this process's peak
         loads.append(load_average()[0])
 
     ask_name = f'qa ask "{QUESTION}"'

@@ -12,8 +12,8 @@ update      adding one 1-page document to an index of `--large` passages vs one 
             large index is made without embedding: real SciFact passage vectors, perturbed, and
             their texts repeated.
 merge       the merge policy's largest merge: two segments of `--merge-size` passages (half the
-            cap each, made as for update) merged into one by `qa index --compact` in a child
-            process: wall time and the child's peak RSS.
+            cap each, made as for update) merged into one by `qa index --compact`'s work in a
+            fresh process: wall time and that process's peak RSS.
 crash       `qa index` (real model) and `qa index --compact` killed with SIGKILL at random moments;
             after each, the last committed generation must open, answer, and hold every document.
 """
@@ -29,11 +29,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import REPO, load_average, median, percentile, print_table, qa_command, write_results
+from benchmarks.common import (
+    REPO,
+    load_average,
+    median,
+    peak_rss_mib,
+    percentile,
+    print_table,
+    qa_command,
+    write_results,
+)
 from benchmarks.corpora import SCIFACT, cache_dir, has_scifact
 
 INCREMENTS = 20
@@ -314,7 +324,7 @@ def part_update(scratch: Path, encoder, large: int, runs: int) -> dict:
         for size in indexes
     }
     for size, index_dir in indexes.items():  # then questions, each index served by a fresh process
-        figures[size]["questions"] = served_questions(index_dir)
+        figures[size]["questions"] = in_fresh_process(_ask_questions, str(index_dir))
     ratio = figures[large]["seconds_median"] / figures[1000]["seconds_median"]
     print_table(
         f"A SciFact question through Collection.ask (hybrid: dense and BM25), p50 of {QUESTIONS} after "
@@ -349,16 +359,17 @@ QUESTIONS = 100
 WARM_UP = 10
 
 
-def served_questions(index_dir: Path) -> dict:
-    """p50 and p95 of SciFact questions asked of `index_dir` by a fresh process, and that process's
-    peak RSS (VmHWM: memory-mapped pages it touched count too)."""
+def in_fresh_process(function: Callable[..., dict], *args) -> dict:
+    """`function(*args)` in a new interpreter, so that its peak RSS (read by it, `peak_rss_mib`) is
+    its own and not this process's, which holds a synthetic index's making."""
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_ask_questions, (str(index_dir),))
+        return pool.apply(function, args)
 
 
 def _ask_questions(index_dir: str) -> dict:
+    """p50 and p95 of SciFact questions asked of `index_dir`, and this process's peak RSS."""
     from qa.collection import Collection
     from qa.evaluation import load_eval_set
 
@@ -371,13 +382,20 @@ def _ask_questions(index_dir: str) -> dict:
         if number >= WARM_UP:
             milliseconds.append((time.perf_counter() - started) * 1000)
         assert answer.passages
-    status = Path("/proc/self/status").read_text()
-    peak_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
     return {
         "p50_ms": round(median(milliseconds), 2),
         "p95_ms": round(percentile(milliseconds, 95), 2),
-        "peak_rss_mib": round(peak_kib / 1024),
+        "peak_rss_mib": round(peak_rss_mib()),
     }
+
+
+def _compact(index_dir: str) -> dict:
+    """`qa index --compact`'s work (`compact_index`): its wall time and this process's peak RSS."""
+    from qa.ingest.indexing import compact_index
+
+    started = time.perf_counter()
+    compact_index(Path(index_dir))
+    return {"seconds": time.perf_counter() - started, "peak_rss_mib": round(peak_rss_mib())}
 
 
 def part_merge(scratch: Path, encoder, size: int) -> dict:
@@ -387,28 +405,20 @@ def part_merge(scratch: Path, encoder, size: int) -> dict:
     texts, vectors = real_passages(scratch, encoder)
     index_dir = synthetic_index(scratch / f"merge-{size}.qa", 2 * size, encoder.encoder, texts, vectors, size)
     before = len(read_manifest(index_dir).segments)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    command = [*qa_command(), "index", "--compact", "--index", str(index_dir)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"{' '.join(command)} failed with {process.returncode}")
+    compacted = in_fresh_process(_compact, str(index_dir))
     after = read_manifest(index_dir).segments
     assert len(after) == 1 and after[0].passages == 2 * size, after
     figures = {
         "segments_before": before,
         "passages": 2 * size,
-        "seconds": round(seconds, 1),
-        "passages_per_second": round(2 * size / seconds),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024),  # kilobytes on Linux
+        "seconds": round(compacted["seconds"], 1),
+        "passages_per_second": round(2 * size / compacted["seconds"]),
+        "peak_rss_mib": compacted["peak_rss_mib"],
         "compressed": 2 * size > COMPRESS_ABOVE,
         "index_bytes": sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()),
     }
     print_table(
-        f"`qa index --compact`: two segments of {size:,} passages into one",
+        f"`qa index --compact` (compact_index, in a fresh process): two segments of {size:,} passages into one",
         ["seconds", "passages/s", "peak RSS MiB", "compressed"],
         [[figures["seconds"], figures["passages_per_second"], figures["peak_rss_mib"], figures["compressed"]]],
     )

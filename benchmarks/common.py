@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,6 +56,17 @@ def exit_on_sigterm() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM), memory-mapped pages it touched included. A child's
+    `ru_maxrss` (wait4, /usr/bin/time) is no substitute: it is at least the parent's peak, which
+    the kernel carries over at `exec`, so a figure for a child of a large process must be read by
+    the child itself."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load_average() -> list[float]:

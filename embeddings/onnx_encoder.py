@@ -329,14 +329,17 @@ def _quantize(export_dir: Path) -> None:
     """Add the int8 graph beside the fp32 one in `export_dir`, checked against it, and renamed into
     place whole (a process that dies midway leaves no half-written file)."""
     partial = export_dir / f".{INT8_FILE}.{uuid.uuid4().hex[:8]}.tmp"
+    weights = export_dir / (INT8_FILE + WEIGHTS_SUFFIX)  # named for the graph's final name
     try:
-        quantize_graph(export_dir / ONNX_FILE, partial, INT8_FILE + WEIGHTS_SUFFIX)  # the name it will have
+        quantize_graph(export_dir / ONNX_FILE, partial, weights.name)
         expected = OnnxEncoder(export_dir).encode(list(_PROBE_TEXTS))
         # int8 is lossy by nature; this only catches a broken graph, not a small quality loss.
         _check_export(OnnxEncoder(export_dir, quantized=True, model_file=partial), expected, "int8", 0.8)
         partial.rename(export_dir / INT8_FILE)
     finally:
-        partial.unlink(missing_ok=True)
+        if partial.exists():  # not published: neither file stays
+            partial.unlink()
+            weights.unlink(missing_ok=True)
 
 
 class OnnxEncoder:

@@ -215,6 +215,24 @@ def test_indexing_with_an_export_does_not_import_torch(onnx_dir, cache_dir, tmp_
 
 
 @pytest.mark.slow
+def test_an_int8_graph_that_fails_its_check_leaves_no_file_behind(onnx_dir, monkeypatch):
+    """The int8 graph and its weights file are published together or not at all."""
+    import embeddings.onnx_encoder as onnx_encoder
+
+    for name in (INT8_FILE, INT8_FILE + WEIGHTS_SUFFIX):
+        (onnx_dir / name).unlink(missing_ok=True)  # an earlier test's index may have made them
+
+    def disagrees(*args) -> None:
+        raise RuntimeError("ONNX int8 export disagrees with sentence-transformers")
+
+    monkeypatch.setattr(onnx_encoder, "_check_export", disagrees)
+    with pytest.raises(RuntimeError, match="disagrees"):
+        onnx_encoder._quantize(onnx_dir)
+    assert not [p.name for p in onnx_dir.iterdir() if INT8_FILE in p.name]
+    assert onnx_encoder.is_complete(onnx_dir) and not onnx_encoder.is_complete(onnx_dir, quantized=True)
+
+
+@pytest.mark.slow
 def test_int8_is_made_from_the_float32_export_without_torch_and_keeps_the_embeddings_float(onnx_dir, cache_dir):
     """`qa index --quantize` on a model exported before: quantizing the cached float32 export needs
     no torch, and leaves the embedding layer in float32 (quantizing it cost quality, saved no time)."""
