@@ -38,8 +38,8 @@ class FakeSource:
         matched = self.lexical > 0
         return self.ids[matched], self.lexical[matched]
 
-    def lexical_scores(self, terms, allowed=None):
-        return self.scores(terms)
+    def lexical_scores(self, terms, allowed=None, best=None, also=None):
+        return self.scores(terms)  # every match: ranking keeps the best itself
 
 
 @dataclass(frozen=True)

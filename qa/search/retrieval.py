@@ -130,14 +130,14 @@ class HybridRetriever:
         idf = source.bm25.idf(query.terms)
         if allowed is not None and not allowed.count:
             return Ranking(query=query, hits=[], idf=idf)
-        lexical_ids, lexical_scores = (
-            source.lexical_scores(query.terms, allowed)
-            if mode != "dense"
-            else (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        )
         candidate_ids: list[np.ndarray] = []
         if mode != "bm25":
             candidate_ids.append(source.search_vectors(query.vector, n, allowed))
+        lexical_ids, lexical_scores = (
+            source.lexical_scores(query.terms, allowed, best=n, also=candidate_ids[0] if candidate_ids else None)
+            if mode != "dense"
+            else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        )
         if len(lexical_ids):
             top = np.argpartition(-lexical_scores, min(n, len(lexical_ids)) - 1)[:n]
             candidate_ids.append(lexical_ids[top[lexical_scores[top] > 0]])

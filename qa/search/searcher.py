@@ -51,10 +51,20 @@ class Searcher:
         snapshot = self.snapshot
         return BM25([LexicalPart(s.postings, s.ids, snapshot.live_rows(s)) for s in snapshot.segments])
 
-    def lexical_scores(self, terms: Sequence[str], allowed: PassageSubset | None = None):
-        """(passage ids, BM25 scores) of the live passages matching some term, among `allowed`
-        when given; IDF stays collection-wide, so a filter does not change a passage's score."""
-        return self.bm25.scores(terms, None if allowed is None else allowed.rows)
+    def lexical_scores(
+        self,
+        terms: Sequence[str],
+        allowed: PassageSubset | None = None,
+        best: int | None = None,
+        also: np.ndarray | None = None,
+    ):
+        """(passage ids, BM25 scores), ids ascending, of the live passages matching some term,
+        among `allowed` when given: all of them, or with `best` the `best` highest and those of
+        the ids `also`. IDF stays collection-wide, so a filter does not change a passage's score."""
+        masks = None if allowed is None else allowed.rows
+        if best is None:
+            return self.bm25.scores(terms, masks)
+        return self.bm25.top(terms, best, masks, also)
 
     def search_vectors(self, query: np.ndarray, n: int, allowed: PassageSubset | None = None) -> np.ndarray:
         return self.snapshot.search_vectors(query, n, allowed)
