@@ -328,6 +328,29 @@ def test_bm25_scores_equal_bm25s_lucene():
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_a_question_gets_every_candidates_full_bm25_score_with_few_lexical_candidates(tmp_path, fake_encoder):
+    """Ranking asks BM25 for its best few only (pruned) and for the dense side's candidates:
+    each passage ranked carries the BM25 score that scoring every passage gives it."""
+    from qa.search.retrieval import RetrievalSettings
+
+    folder = tmp_path / "docs"
+    texts = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text().split("\n\n")]
+    write_notes(folder, [text for text in texts if len(text.split()) > 8][:60])
+    index_dir = tmp_path / "index.qa"
+    index_paths([folder], index_dir, encoder=fake_encoder)
+    collection = Collection.open(index_dir, encoder=fake_encoder, settings=RetrievalSettings(candidates=3))
+    searcher = collection.searcher()
+    for question in ["How many Libyan army officers appeared in Rome?", "Who is Moussa Koussa?", "NATO"]:
+        query = collection.query(question)
+        ids, scores = searcher.bm25.scores(query.terms)
+        every = dict(zip(ids.tolist(), scores.tolist()))
+        ranking = collection.retriever.rank(searcher, query, 6, searcher.snapshot.passages)
+        assert len(ranking.hits) == 6 > 3  # more than the lexical side's three: dense ones too
+        for hit in ranking.hits:
+            assert hit.lexical == pytest.approx(every.get(hit.passage_id, 0.0), rel=1e-6)
+        assert max(hit.lexical for hit in ranking.hits) == pytest.approx(max(every.values()), rel=1e-6)
+
+
 def test_the_same_documents_rank_the_same_however_they_were_indexed(tmp_path, fake_encoder):
     """One run, or one file at a time with updates, removals and merges in between."""
     folder = tmp_path / "docs"
