@@ -8,6 +8,7 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import embeddings.vector_index
@@ -141,3 +142,51 @@ def test_an_index_of_several_compressed_segments_searches_them_side_by_side_and_
     for question in ("Who repaints the lamp room of the lighthouse?", "How often are the goats milked?"):
         assert collection.ask(question, top_k=1).passages[0].text == plain.ask(question, top_k=1).passages[0].text
     assert searched_in and all(name.startswith("qa-segments") for name in searched_in)
+
+
+def test_merging_compressed_segments_keeps_every_vector_to_the_bit(tmp_path, monkeypatch):
+    """A merge copies vectors into one matrix a chunk at a time (float16 when its sources are
+    compressed, as they store them): every passage keeps the vector it had, in id order."""
+    from qa.store import writer
+    from tests.fakes import FakeEncoder
+
+    monkeypatch.setattr(embeddings.vector_index, "COMPRESS_ABOVE", 1000)
+    monkeypatch.setattr(writer, "MERGE_CHUNK", 300)  # several chunks a segment
+    index_dir = tmp_path / "two.qa"
+    first, second = corpus(tmp_path / "first", files=24), tmp_path / "second"
+    second.mkdir()
+    for number in range(12, 24):
+        (first / f"log{number:02d}.txt").rename(second / f"log{number:02d}.txt")
+    options = IndexOptions(flush_passages=None, flush_seconds=None)
+    index_paths([first], index_dir, options, encoder=FakeEncoder())
+    index_paths([second], index_dir, options, encoder=FakeEncoder())
+    before = Collection.open(index_dir, encoder=FakeEncoder()).snapshot()
+    ids = np.sort(np.concatenate([np.asarray(segment.ids) for segment in before.segments]))
+    vectors = before.vectors(ids)
+    compact_index(index_dir)
+    after = Collection.open(index_dir, encoder=FakeEncoder()).snapshot()
+    assert len(after.segments) == 1 and after.segments[0].vectors.is_compressed
+    np.testing.assert_array_equal(np.asarray(after.segments[0].ids), ids)
+    np.testing.assert_array_equal(after.vectors(ids), vectors)
+
+
+def test_merged_vectors_follow_the_passage_order_whatever_the_segments_order():
+    """Segments whose ids interleave (a document re-indexed lands in a newer segment) merge into
+    id order, each vector with its passage."""
+    from qa.store.writer import merged_vectors
+
+    class Stored:
+        def __init__(self, ids, compressed):
+            self.table = {int(i): np.full(4, float(i), dtype=np.float32) for i in ids}
+            self.is_compressed = compressed
+
+        def vectors(self, ids):
+            return np.stack([self.table[int(i)] for i in ids])
+
+    newer, older = np.array([5, 6, 9]), np.array([1, 2, 7, 8])
+    for compressed in (True, False):
+        sources = [(Stored(newer, compressed), newer), (Stored(older, True), older)]
+        order = np.argsort(np.concatenate([newer, older]), kind="stable")
+        matrix = merged_vectors(sources, order, 4)
+        assert matrix.dtype == (np.float16 if compressed else np.float32)
+        np.testing.assert_array_equal(matrix[:, 0], [1, 2, 5, 6, 7, 8, 9])

@@ -10,7 +10,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -59,14 +59,15 @@ class Postings:
         self.lengths = lengths
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> Postings:
-        """Postings of texts; row i is texts[i]. Memory stays near the size of the postings
-        themselves (three small integers each), so a merge of a million passages fits."""
+    def build(cls, texts: Iterable[str]) -> Postings:
+        """Postings of texts; row i is the i-th text. Memory stays near the size of the postings
+        themselves (three small integers each), and `texts` may be a generator, so a merge of
+        millions of passages need not hold their texts twice."""
         term_ids: dict[str, int] = {}
         seen: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}  # repeated texts are analysed once
-        lengths = np.zeros(len(texts), dtype=np.int32)
-        terms_parts, rows_parts, counts_parts = [], [], []
-        for row, text in enumerate(texts):
+        length_of_row: list[int] = []
+        terms_parts, counts_parts = [], []
+        for text in texts:
             found = seen.get(text)
             if found is None:
                 terms = analyze(text)
@@ -75,12 +76,14 @@ class Postings:
                 found = (ids, np.fromiter(counted.values(), np.float32, len(counted)), len(terms))
                 if len(seen) < 100_000:
                     seen[text] = found
-            ids, counts, lengths[row] = found
+            ids, counts, length = found
+            length_of_row.append(length)
             terms_parts.append(ids)
-            rows_parts.append(np.full(len(ids), row, dtype=np.int32))
             counts_parts.append(counts)
+        lengths = np.array(length_of_row, dtype=np.int32)
         if not terms_parts:
             return cls({}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), lengths)
+        terms_per_row = np.fromiter(map(len, terms_parts), np.int64, len(terms_parts))
         terms_all = np.concatenate(terms_parts)
         del terms_parts
         # Terms in alphabetical order, rows ascending within each term.
@@ -89,7 +92,7 @@ class Postings:
         rank[[term_ids[t] for t in alphabetical]] = np.arange(len(alphabetical), dtype=np.int32)
         terms_all = rank[terms_all]
         order = np.argsort(terms_all, kind="stable")
-        rows = np.concatenate(rows_parts)[order]
+        rows = np.repeat(np.arange(len(lengths), dtype=np.int32), terms_per_row)[order]
         frequencies = np.concatenate(counts_parts)[order]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(terms_all, minlength=len(alphabetical)))]).astype(np.int64)
         return cls({term: i for i, term in enumerate(alphabetical)}, indptr, rows, frequencies, lengths)

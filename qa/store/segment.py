@@ -74,7 +74,7 @@ def write_segment(
             raise ValueError("segment passages must be sorted by id")
         np.save(staging / IDS_FILE, ids)
         titles = {document.doc_id: document.title for document in documents}
-        Postings.build([searchable_text(titles[p.doc_id], p.text, p.section) for p in passages]).save(
+        Postings.build(searchable_text(titles[p.doc_id], p.text, p.section) for p in passages).save(
             staging / POSTINGS_FOLDER
         )
         VectorIndex.write(staging / VECTORS_FILE, ids, vectors)
