@@ -4,8 +4,16 @@ matching passage, whatever the segments, deletions, filters and repeated terms."
 import numpy as np
 import pytest
 
+from qa.search import bm25 as bm25_module
 from qa.search.bm25 import BM25, LexicalPart
 from qa.store.postings import Postings
+
+
+@pytest.fixture(autouse=True)
+def always_prune(monkeypatch):
+    """These corpora are small: prune them as a large index would be."""
+    monkeypatch.setattr(bm25_module, "PRUNE_ABOVE", 0)
+
 
 # Zipf-like words: a few in most passages, most in few, as in real text.
 WORDS = [f"w{i:03d}x" for i in range(300)]
@@ -100,3 +108,16 @@ def test_terms_nobody_holds_give_nothing():
     bm25 = BM25(parts(rng, [50], deleted=0.0, shuffled_ids=False))
     ids, scores = bm25.top(["nowhere"], 10, also=np.array([1, 2]))
     assert len(ids) == len(scores) == 0
+
+
+def test_with_few_postings_every_match_comes_back(monkeypatch):
+    """Below PRUNE_ABOVE postings, `top` gives what `scores` gives: a superset of the n best."""
+    monkeypatch.setattr(bm25_module, "PRUNE_ABOVE", 100_000)
+    rng = np.random.default_rng(2)
+    bm25 = BM25(parts(rng, [200, 100], deleted=0.1, shuffled_ids=True))
+    terms = ["w001x", "w030x"]
+    ids, scores = bm25.top(terms, 5)
+    expected_ids, expected_scores = bm25.scores(terms)
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_array_equal(scores, expected_scores)
+    assert len(ids) > 5

@@ -328,10 +328,15 @@ def test_bm25_scores_equal_bm25s_lucene():
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_a_question_gets_every_candidates_full_bm25_score_with_few_lexical_candidates(tmp_path, fake_encoder):
-    """Ranking asks BM25 for its best few only (pruned) and for the dense side's candidates:
-    each passage ranked carries the BM25 score that scoring every passage gives it."""
+def test_a_question_gets_every_candidates_full_bm25_score_with_few_lexical_candidates(
+    tmp_path, fake_encoder, monkeypatch
+):
+    """Ranking asks BM25 for its best few only (pruned, as in a large index) and for the dense
+    side's candidates: each passage ranked carries the BM25 score full scoring gives it."""
+    from qa.search import bm25
     from qa.search.retrieval import RetrievalSettings
+
+    monkeypatch.setattr(bm25, "PRUNE_ABOVE", 0)
 
     folder = tmp_path / "docs"
     texts = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text().split("\n\n")]

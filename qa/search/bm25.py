@@ -46,6 +46,7 @@ class BM25:
             total_length += float(lengths.sum())
         self.average_length = total_length / self.passages if self.passages else 1.0
         self._idf: dict[str, float | None] = {}  # per generation, so it never goes stale
+        self._df: dict[str, int] = {}
         self._id_orders: dict[int, np.ndarray | None] = {}
 
     def _matches(self, term: str):
@@ -74,6 +75,7 @@ class BM25:
         for term in dict.fromkeys(terms):
             if term not in self._idf:
                 df = sum(len(rows) for _, rows, _ in self._matches(term))
+                self._df[term] = df
                 self._idf[term] = float(np.log(1 + (self.passages - df + 0.5) / (df + 0.5))) if df else None
             if self._idf[term] is not None:
                 result[term] = self._idf[term]
@@ -122,6 +124,8 @@ class BM25:
         """(passage ids, scores), ids ascending: the `n` best live passages matching some term
         (equal scores by id), and those of the passage ids `also` that match. Their scores are
         `scores`'s to the last bit; the passages that cannot be among the `n` best are not scored.
+        When the question's terms hold at most PRUNE_ABOVE postings in all, every matching
+        passage is scored and returned (as `scores`): pruning costs more than it saves there.
 
         MaxScore (Turtle and Flood, 1995), a whole term list at a time: terms are taken rarest first
         until the `n`-th best partial score beats everything the remaining terms could add (their
@@ -130,6 +134,8 @@ class BM25:
         question's postings in a large index, are then read only where a candidate sits.
         """
         idf = self.idf(terms)
+        if sum(self._df[term] for term in dict.fromkeys(terms) if term in idf) <= PRUNE_ABOVE:
+            return self.scores(terms, allowed)  # few postings: scoring them all is cheaper
         weights: dict[str, float] = {}
         for term in terms:  # a term given twice counts twice
             if term in idf:
@@ -286,6 +292,11 @@ def _sum_by_row(rows: np.ndarray, contributions: np.ndarray, size: int) -> tuple
     matched, inverse = np.unique(rows, return_inverse=True)
     return matched, np.bincount(inverse, weights=contributions)
 
+
+# Below this many postings for a question's terms, `top` scores every match: pruning's own work
+# costs more there (0.86 against 0.39 ms a question on SciFact's 9,225 passages; break-even near
+# 100,000 postings in benchmarks/bench_lexical.py at 200,000 passages).
+PRUNE_ABOVE = 100_000
 
 # Partial scores are summed in another order than full ones: a bound is kept with this much room.
 SLACK = 1 - 1e-9
