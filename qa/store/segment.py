@@ -56,11 +56,15 @@ CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
 def write_segment(
     index_dir: Path,
     name: str,
-    documents: Sequence[DocumentRecord],
-    passages: Sequence[PassageRecord],
+    documents: Iterable[DocumentRecord],
+    passages: Iterable[PassageRecord],
     vectors: np.ndarray,
 ) -> SegmentInfo:
-    """Write a segment (passages sorted by id, `vectors` aligned with them) and rename it into place."""
+    """Write a segment (passages sorted by id, `vectors` aligned with them) and rename it into place.
+
+    `documents` and `passages` are each iterated more than once (a list, or an object whose every
+    iteration starts again, as a merge's reading of its source segments does), so a large merge
+    never holds them all."""
     from embeddings.vector_index import VectorIndex
 
     segments = index_dir / SEGMENTS_FOLDER
@@ -69,7 +73,7 @@ def write_segment(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        ids = np.array([passage.id for passage in passages], dtype=np.int64)
+        ids = np.fromiter((passage.id for passage in passages), np.int64)
         if len(ids) > 1 and not np.all(np.diff(ids) > 0):
             raise ValueError("segment passages must be sorted by id")
         np.save(staging / IDS_FILE, ids)
@@ -88,7 +92,7 @@ def write_segment(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return SegmentInfo(name=name, documents=len(documents), passages=len(passages))
+    return SegmentInfo(name=name, documents=len(titles), passages=len(ids))
 
 
 def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Iterable[PassageRecord]) -> None:
@@ -346,38 +350,47 @@ class Segment:
     def records(self, exclude: set[str], only: str | None = None) -> tuple[list[DocumentRecord], list[PassageRecord]]:
         """Everything stored of the documents not in `exclude` (or of the one document `only`), to
         write them into a merged segment (or a moved document into a new one)."""
+        return list(self.document_records(exclude, only)), list(self.passage_records(exclude, only))
+
+    def document_records(self, exclude: set[str], only: str | None = None) -> Iterator[DocumentRecord]:
+        """The documents not in `exclude` (or the one `only`), read as they are iterated."""
         where, args = ("WHERE doc_id = ?", (only,)) if only is not None else ("", ())
-        documents = [
-            DocumentRecord(
-                row["doc_id"],
-                row["root"],
-                row["source"],
-                row["title"],
-                row["text"],
-                row["sha256"],
-                json.loads(row["page_starts"]) if row["page_starts"] else None,
-                row["modified"],
-                tuple(json.loads(row["tags"])) if self.has_tags and row["tags"] else (),
-            )  # fmt: skip
-            for row in self.db.execute(f"SELECT * FROM documents {where} ORDER BY doc_id", args)
-            if row["doc_id"] not in exclude
-        ]
-        passages = [
-            PassageRecord(
-                row["id"],
-                row["doc_id"],
-                row["ordinal"],
-                row["start"],
-                row["end"],
-                row["page"],
-                row["text"],
-                _section(row["section"]) if self.has_sections else (),
-                bool(row["ocr"]) if self.has_ocr else False,
-            )  # fmt: skip
-            for row in self.db.execute(f"SELECT * FROM passages {where} ORDER BY id", args)
-            if row["doc_id"] not in exclude
-        ]
-        return documents, passages
+        for row in self.db.execute(f"SELECT * FROM documents {where} ORDER BY doc_id", args):
+            if row["doc_id"] not in exclude:
+                yield DocumentRecord(
+                    row["doc_id"],
+                    row["root"],
+                    row["source"],
+                    row["title"],
+                    row["text"],
+                    row["sha256"],
+                    json.loads(row["page_starts"]) if row["page_starts"] else None,
+                    row["modified"],
+                    tuple(json.loads(row["tags"])) if self.has_tags and row["tags"] else (),
+                )  # fmt: skip
+
+    def passage_records(self, exclude: set[str], only: str | None = None) -> Iterator[PassageRecord]:
+        """The passages of the documents not in `exclude` (or of `only`), in id order, read as
+        they are iterated."""
+        where, args = ("WHERE doc_id = ?", (only,)) if only is not None else ("", ())
+        for row in self.db.execute(f"SELECT * FROM passages {where} ORDER BY id", args):
+            if row["doc_id"] not in exclude:
+                yield PassageRecord(
+                    row["id"],
+                    row["doc_id"],
+                    row["ordinal"],
+                    row["start"],
+                    row["end"],
+                    row["page"],
+                    row["text"],
+                    _section(row["section"]) if self.has_sections else (),
+                    bool(row["ocr"]) if self.has_ocr else False,
+                )  # fmt: skip
+
+    def passage_ids(self, exclude: set[str]) -> np.ndarray:
+        """The ids of the passages of the documents not in `exclude`, ascending."""
+        rows = self.db.execute("SELECT id, doc_id FROM passages ORDER BY id")
+        return np.fromiter((passage_id for passage_id, doc_id in rows if doc_id not in exclude), np.int64)
 
     def passage_texts(self) -> Iterator[tuple[int, str, str, str]]:
         """(id, doc_id, text, document title) of every passage, in id order."""

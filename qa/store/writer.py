@@ -8,11 +8,13 @@ no manifest names is removed by the next writer.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -278,21 +280,30 @@ class IndexWriter:
         return segments
 
     def _merge(self, group: list[SegmentInfo]) -> SegmentInfo:
-        """One segment holding the live documents of `group`, with the same passage ids and vectors."""
-        documents: list[DocumentRecord] = []
-        passages: list[PassageRecord] = []
-        sources = []
+        """One segment holding the live documents of `group`, with the same passage ids and vectors.
+
+        Rows are read from the source segments as the new one is written (`MergedRows`), and
+        vectors copied a chunk at a time (`merged_vectors`): a merge at the cap (2M passages) holds
+        its vectors and postings, not every passage's text."""
+        segments = []
         for info in group:
             segment = self._segments.get(info.name) or Segment(self.index_dir / SEGMENTS_FOLDER / info.name)
             self._segments[info.name] = segment
-            docs, rows = segment.records(exclude=set(info.deleted_documents))
-            documents += docs
-            passages += rows
-            sources.append((segment.vectors, np.array([p.id for p in rows], dtype=np.int64)))
-        order = np.argsort([p.id for p in passages], kind="stable")
-        passages = [passages[i] for i in order]
-        matrix = merged_vectors(sources, order, self.manifest.model.dimension)
-        return write_segment(self.index_dir, _segment_name(self.manifest), documents, passages, matrix)
+            segments.append((segment, set(info.deleted_documents)))
+        ids = [segment.passage_ids(exclude) for segment, exclude in segments]
+        order = np.argsort(np.concatenate(ids) if ids else np.zeros(0, np.int64), kind="stable")
+        matrix = merged_vectors(
+            [(segment.vectors, found) for (segment, _), found in zip(segments, ids)],
+            order,
+            self.manifest.model.dimension,
+        )
+        return write_segment(
+            self.index_dir,
+            _segment_name(self.manifest),
+            MergedRows(lambda: itertools.chain(*(s.document_records(exclude) for s, exclude in segments))),
+            MergedRows(lambda: heapq.merge(*(s.passage_records(exclude) for s, exclude in segments), key=_passage_id)),
+            matrix,
+        )
 
     def remove_unused_files(self) -> None:
         """Remove segments no manifest names (merged away, or left by a crash) and first-format
@@ -311,6 +322,21 @@ class IndexWriter:
                 path.unlink()
         for path in self.index_dir.glob(f".{MANIFEST_FILE}.*.tmp"):
             path.unlink(missing_ok=True)
+
+
+class MergedRows:
+    """Rows read from the merged segments again at each iteration: `write_segment` goes over
+    them several times, and never needs them all at once."""
+
+    def __init__(self, rows: Callable[[], Iterator]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator:
+        return iter(self.rows())
+
+
+def _passage_id(passage: PassageRecord) -> int:
+    return passage.id
 
 
 def merged_vectors(sources, order: np.ndarray, dimension: int) -> np.ndarray:
