@@ -99,7 +99,7 @@ class BM25:
                 if found is None:
                     continue
                 matched, frequencies = self._live(part, position, *found, allowed)
-                norm = self.k1 * ((1 - self.b) + self.b * part.postings.lengths[matched] / self.average_length)
+                norm = self._norm(part.postings.lengths[matched])
                 rows.append(matched)
                 contributions.append(weight * frequencies / (norm + frequencies))
             if rows:
@@ -155,7 +155,7 @@ class BM25:
                     continue
                 if totals[position] is None:
                     totals[position] = np.zeros(len(part.ids))
-                norm = self.k1 * ((1 - self.b) + self.b * part.postings.lengths[matched] / self.average_length)
+                norm = self._norm(part.postings.lengths[matched])
                 totals[position][matched] += weights[term] * frequencies / (norm + frequencies)  # rows unique
                 touched[position].append(matched)
                 added.append(totals[position][matched])
@@ -211,12 +211,9 @@ class BM25:
                 found = self.parts[position].postings.term(term)
                 if found is None or not len(rows):
                     continue
-                term_rows, frequencies = found
-                at = np.minimum(np.searchsorted(term_rows, rows), len(term_rows) - 1)
-                holds = term_rows[at] == rows
-                matched = frequencies[at[holds]]
+                holds, matched = _lookup(*found, rows)
                 lengths = self.parts[position].postings.lengths[rows[holds]]
-                norm = self.k1 * ((1 - self.b) + self.b * lengths / self.average_length)
+                norm = self._norm(lengths)
                 sums = sums.copy()
                 sums[holds] += weights[term] * matched / (norm + matched)
                 candidates[position] = (rows, sums)
@@ -224,21 +221,22 @@ class BM25:
             candidates = [keep(rows, sums, rest, threshold) for rows, sums in candidates]
         return [rows for rows, _ in candidates]
 
+    def _norm(self, lengths: np.ndarray) -> np.ndarray:
+        """BM25's length normalisation of passages of these lengths (k1 included)."""
+        return self.k1 * ((1 - self.b) + self.b * lengths / self.average_length)
+
     def _exact(self, part: LexicalPart, rows: np.ndarray, terms: Sequence[str], idf: dict[str, float]) -> np.ndarray:
         """Full BM25 scores of some rows of a part, summed term by term in the question's order,
         as `scores` sums them, so both give the same bits."""
         total = np.zeros(len(rows))
-        norm = self.k1 * ((1 - self.b) + self.b * part.postings.lengths[rows] / self.average_length)
+        norm = self._norm(part.postings.lengths[rows])
         for term in terms:
             if term not in idf:
                 continue
             found = part.postings.term(term)
             if found is None:
                 continue
-            term_rows, frequencies = found
-            at = np.minimum(np.searchsorted(term_rows, rows), len(term_rows) - 1)
-            holds = term_rows[at] == rows
-            matched = frequencies[at[holds]]
+            holds, matched = _lookup(*found, rows)
             total[holds] += idf[term] * matched / (norm[holds] + matched)
         return total
 
@@ -268,6 +266,13 @@ class BM25:
         return self._id_orders[position]
 
 
+def _lookup(term_rows: np.ndarray, frequencies: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which of `rows` a term's sorted postings hold, their frequencies), by binary search."""
+    at = np.minimum(np.searchsorted(term_rows, rows), len(term_rows) - 1)
+    holds = term_rows[at] == rows
+    return holds, frequencies[at[holds]]
+
+
 def nth_best(scores: list[np.ndarray], n: int) -> float:
     """The `n`-th highest of these scores (each a distinct passage's), 0 when there are fewer."""
     every = np.concatenate(scores) if scores else np.zeros(0)
@@ -294,8 +299,9 @@ def _sum_by_row(rows: np.ndarray, contributions: np.ndarray, size: int) -> tuple
 
 
 # Below this many postings for a question's terms, `top` scores every match: pruning's own work
-# costs more there (0.86 against 0.39 ms a question on SciFact's 9,225 passages; break-even near
-# 100,000 postings in benchmarks/bench_lexical.py at 200,000 passages).
+# costs more on small indexes (0.86 against 0.39 ms a question on SciFact's 9,225 passages, a
+# throwaway timing). The value is a round choice between that and 10M, where pruning wins; it was
+# not tuned.
 PRUNE_ABOVE = 100_000
 
 # Partial scores are summed in another order than full ones: a bound is kept with this much room.
