@@ -47,7 +47,7 @@ class BM25:
         self.average_length = total_length / self.passages if self.passages else 1.0
         self._idf: dict[str, float | None] = {}  # per generation, so it never goes stale
         self._df: dict[str, int] = {}
-        self._id_orders: dict[int, np.ndarray | None] = {}
+        self._id_orders: dict[int, tuple[np.ndarray | None, np.ndarray]] = {}
 
     def _matches(self, term: str):
         for position, part in enumerate(self.parts):
@@ -245,8 +245,7 @@ class BM25:
         if ids is None or not len(ids):
             return np.zeros(0, dtype=np.int64)
         part = self.parts[position]
-        order = self._id_order(position)
-        sorted_ids = part.ids if order is None else part.ids[order]
+        order, sorted_ids = self._id_order(position)
         at = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
         found = at[sorted_ids[at] == ids] if len(sorted_ids) else at[:0]
         rows = found if order is None else order[found]
@@ -256,13 +255,17 @@ class BM25:
             rows = rows[allowed[position][rows]]
         return np.unique(rows)
 
-    def _id_order(self, position: int) -> np.ndarray | None:
-        """None when part `position`'s ids ascend by row (as segments are written), else the
-        rows in id order; worked out once per generation."""
+    def _id_order(self, position: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """(None, the ids) when part `position`'s ids ascend by row (as segments are written), else
+        (the rows in id order, the ids in that order); worked out once per generation, not per
+        question."""
         if position not in self._id_orders:
             ids = self.parts[position].ids
-            ascending = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
-            self._id_orders[position] = None if ascending else np.argsort(ids, kind="stable")
+            if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+                self._id_orders[position] = (None, ids)
+            else:
+                order = np.argsort(ids, kind="stable")
+                self._id_orders[position] = (order, ids[order])
         return self._id_orders[position]
 
 
