@@ -4,6 +4,7 @@ behaviour through `Collection.ask` over the real seeds index."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,6 +176,34 @@ def test_best_sentence_weighs_rare_terms_more():
     sentences = score_sentences([passage], ["koussa", "london"], {"koussa": 3.0, "london": 0.2})[0]
     chosen = best(sentences)
     assert passage[chosen.start : chosen.end] == "Koussa flew to London."
+
+
+def test_every_sentence_gets_the_textbook_bm25_score_to_the_bit():
+    # Scoring touches only the sentences that hold a question term; every sentence must still get
+    # the BM25 sum a plain loop over sentences and terms gives, in the same order of additions.
+    from qa.search.sentence_scores import SENTENCE_B, SENTENCE_K1, sentence_terms
+
+    seeds = sorted((Path(__file__).parents[1] / "seeds").glob("*.txt"))
+    passages = [path.read_text()[:1500] for path in seeds] + ["", "No question word here at all."]
+    terms = ["koussa", "libya", "minister", "the", "libya", "unknownterm", "london"]
+    idf = {"koussa": 3.1, "libya": 0.7, "minister": 1.9, "the": 0.01, "london": 2.2}
+    split = [sentence_terms(text) for text in passages]
+    lengths = [length for sentences in split for _, _, length, _ in sentences]
+    average = max(1.0, sum(lengths) / len(lengths))
+    expected = []
+    for sentences in split:
+        row = []
+        for start, end, length, counts in sentences:
+            norm = SENTENCE_K1 * (1 - SENTENCE_B + SENTENCE_B * length / average)
+            score = 0.0
+            for term in terms:
+                if term in idf and counts.get(term):
+                    score += idf[term] * (SENTENCE_K1 + 1) * counts[term] / (counts[term] + norm)
+            row.append((start, end, score))
+        expected.append(row)
+    scored = score_sentences(passages, terms, idf)
+    assert [[tuple(s) for s in row] for row in scored] == expected
+    assert sum(s.score > 0 for row in scored for s in row) > 5  # the seeds hold the terms
 
 
 @pytest.mark.parametrize(

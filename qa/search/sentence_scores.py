@@ -32,21 +32,24 @@ class SentenceScore(NamedTuple):
 def score_sentences(
     passages: Sequence[str], terms: Sequence[str], idf: Mapping[str, float]
 ) -> list[list[SentenceScore]]:
-    """Every sentence of each passage scored against the question's terms."""
+    """Every sentence of each passage scored against the question's terms. Only the sentences
+    holding a term are scored (most hold none), adding the terms in the question's order, so each
+    score is the same sum to the bit as a sentence-by-sentence loop's."""
     weights = [(term, idf[term] * (SENTENCE_K1 + 1)) for term in terms if term in idf]
     split = [sentence_terms(text) for text in passages]
     lengths = [length for sentences in split for _, _, length, _ in sentences]
     average = max(1.0, sum(lengths) / len(lengths)) if lengths else 1.0
     scores: list[list[SentenceScore]] = []
-    for sentences in split:
-        row = []
-        for start, end, length, counts in sentences:
-            norm = SENTENCE_K1 * (1 - SENTENCE_B + SENTENCE_B * length / average)
-            score = 0.0
-            for term, weight in weights:
-                if count := counts.get(term):
-                    score += weight * count / (count + norm)
-            row.append(SentenceScore(start, end, score))
+    for text, sentences in zip(passages, split):
+        where, unscored = _term_sentences(text)
+        totals: dict[int, float] = {}
+        for term, weight in weights:
+            for i, count in where.get(term, ()):
+                norm = SENTENCE_K1 * (1 - SENTENCE_B + SENTENCE_B * sentences[i][2] / average)
+                totals[i] = totals.get(i, 0.0) + weight * count / (count + norm)
+        row = list(unscored)
+        for i, total in totals.items():
+            row[i] = SentenceScore(row[i].start, row[i].end, total)
         scores.append(row)
     return scores
 
@@ -68,6 +71,19 @@ def sentence_terms(text: str) -> tuple[tuple[int, int, int, Counter], ...]:
         words = analyze(text[start:end])
         result.append((start, end, len(words), Counter(words)))
     return tuple(result)
+
+
+@lru_cache(maxsize=16384)
+def _term_sentences(text: str) -> tuple[dict[str, tuple[tuple[int, int], ...]], tuple[SentenceScore, ...]]:
+    """Each term of a passage with the (sentence index, count) of every sentence holding it, and
+    the passage's sentences scored 0 (what a question none of whose terms they hold gives them)."""
+    where: dict[str, list[tuple[int, int]]] = {}
+    sentences = sentence_terms(text)
+    for i, (_, _, _, counts) in enumerate(sentences):
+        for term, count in counts.items():
+            where.setdefault(term, []).append((i, count))
+    unscored = tuple(SentenceScore(start, end, 0.0) for start, end, _, _ in sentences)
+    return {term: tuple(found) for term, found in where.items()}, unscored
 
 
 def best(sentences: Sequence[SentenceScore]) -> SentenceScore | None:
