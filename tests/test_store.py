@@ -125,6 +125,29 @@ def test_an_open_collection_sees_each_commit_on_its_next_question(tmp_path, fake
     assert collection.ask("ferry to Gozo", top_k=1).passages[0].citation.source == "note000.txt"
 
 
+def test_a_segment_reads_each_passage_row_once_and_keeps_a_bounded_number(tmp_path, fake_encoder, monkeypatch):
+    import qa.store.segment
+
+    paths = write_notes(tmp_path / "docs", SENTENCES)
+    index_dir = tmp_path / "docs.qa"
+    index_paths(paths, index_dir, encoder=fake_encoder)
+    collection = Collection.open(index_dir, encoder=fake_encoder)
+    first = collection.ask("When does the ferry to Gozo leave?", top_k=3)
+    (segment,) = collection.snapshot().segments
+    statements = []
+    segment.db.set_trace_callback(statements.append)
+    again = collection.ask("When does the ferry to Gozo leave?", top_k=3)
+    assert again.passages == first.passages
+    assert not [sql for sql in statements if "FROM passages" in sql]  # the rows were kept
+
+    monkeypatch.setattr(qa.store.segment, "ROW_CACHE", 2)
+    fresh = qa.store.segment.Segment(segment.folder)
+    ids = [int(i) for i in segment.ids]
+    for _ in range(2):  # every row asked for comes back, though it keeps fewer
+        assert sorted(row.id for row in fresh.passages(ids)) == ids
+        assert len(fresh._rows) <= 2
+
+
 def test_a_damaged_new_generation_is_logged_and_the_old_one_still_answers(tmp_path, fake_encoder, caplog):
     import shutil
 

@@ -136,6 +136,11 @@ def _write_rows(path: Path, documents: Iterable[DocumentRecord], passages: Itera
         db.close()
 
 
+# Passage rows an open segment keeps once read: a few MB of text, the leading passages of many
+# questions. When full it starts again.
+ROW_CACHE = 4096
+
+
 class Segment:
     """An open segment. Parts load on first use; a reader loads them all at once (`load`), so the
     files may be removed once a later generation no longer names the segment."""
@@ -151,6 +156,7 @@ class Segment:
         self.db.row_factory = sqlite3.Row
         self.damage: str | None = None  # what `verify` found wrong, once it found something
         self._mapped: dict[Path, os.stat_result] = {}  # files mapped, as they were when mapped
+        self._rows: dict[int, StoredPassage] = {}  # passages read back, by id (`passages`)
 
     def load(self) -> Segment:
         self.ids, self.vectors, self.postings  # noqa: B018 (loading is the point)
@@ -296,12 +302,18 @@ class Segment:
         return np.array(sorted(ids), dtype=np.int64)
 
     def passages(self, ids: Sequence[int]) -> list[StoredPassage]:
-        found = []
-        for chunk in _chunks([int(i) for i in ids]):
+        """The passages of `ids` found in this segment. Rows read once are kept (`ROW_CACHE`): a
+        segment never changes once written, and the passages that lead one question tend to lead
+        the next ones, so most questions read no row from SQLite."""
+        kept = self._rows
+        found = [kept[i] for i in (int(i) for i in ids) if i in kept]
+        missing = [int(i) for i in ids if int(i) not in kept]
+        read = []
+        for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
             section = "p.section" if self.has_sections else "NULL"
             ocr = "p.ocr" if self.has_ocr else "NULL"
-            found += [
+            read += [
                 StoredPassage(*row[:8], _section(row[8]), sha256=row[9], ocr=bool(row[10]))
                 for row in self.db.execute(
                     f'SELECT p.id, p.doc_id, p.start, p."end", p.page, p.text, d.title, d.source, {section}, '
@@ -310,7 +322,11 @@ class Segment:
                     chunk,
                 )
             ]
-        return found
+        if read:
+            if len(kept) + len(read) > ROW_CACHE:  # full: start again (a new dict, so that threads
+                kept = self._rows = {}  # reading the old one at this moment still see whole rows)
+            kept.update((passage.id, passage) for passage in read[:ROW_CACHE])
+        return found + read
 
     def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
         """The passage of `doc_id` at exactly start–end, if there is one."""
