@@ -5,19 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from qa.limits import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K  # noqa: F401 (re-exported)
 
 
-class Highlight(BaseModel):
+class _Model(BaseModel):
+    """Each model is made ready for validation on its first use rather than at import, so a
+    command that shows no document list (`qa ask`) does not pay for one at start-up."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Highlight(_Model):
     """The sentence(s) of a passage that best match the question, as offsets into `text`."""
 
     start: int = Field(ge=0)
     end: int = Field(ge=0)
 
 
-class Context(BaseModel):
+class Context(_Model):
     """The short form of a passage, as offsets into `text`: the highlight with a sentence of
     context either side. Clients show `text[start:end]` first and the whole `text` on request."""
 
@@ -25,7 +32,7 @@ class Context(BaseModel):
     end: int = Field(ge=0)
 
 
-class Citation(BaseModel):
+class Citation(_Model):
     """Where a passage stands: offsets refer to the document's stored (normalised) text."""
 
     doc_id: str
@@ -49,7 +56,7 @@ class Citation(BaseModel):
     )
 
 
-class AnswerPassage(BaseModel):
+class AnswerPassage(_Model):
     """One ranked passage, quoted verbatim from its document."""
 
     rank: int = Field(ge=1)
@@ -60,7 +67,7 @@ class AnswerPassage(BaseModel):
     citation: Citation
 
 
-class Answer(BaseModel):
+class Answer(_Model):
     """Ranked passages for one question; `answered` is false when none answers it confidently."""
 
     question: str
@@ -72,7 +79,7 @@ class Answer(BaseModel):
     )
 
 
-class DocumentInfo(BaseModel):
+class DocumentInfo(_Model):
     """An indexed document, as listed by `GET /documents`."""
 
     doc_id: str
@@ -116,7 +123,7 @@ class DocumentText(DocumentInfo):
         return super().of(document, text=document.text or "", **more)
 
 
-class IndexStats(BaseModel):
+class IndexStats(_Model):
     """Facts about an open index, for `GET /health` and `qa info`."""
 
     path: str

@@ -121,3 +121,13 @@ def test_with_few_postings_every_match_comes_back(monkeypatch):
     np.testing.assert_array_equal(ids, expected_ids)
     np.testing.assert_array_equal(scores, expected_scores)
     assert len(ids) > 5
+
+
+def test_distinct_ids_are_what_numpy_unique_gives():
+    from qa.search.arrays import distinct
+
+    generator = np.random.default_rng(7)
+    for size in [0, 1, 2, 5, 1000]:
+        values = generator.integers(0, 50, size=size).astype(np.int64)
+        assert np.array_equal(distinct(values), np.unique(values))
+        assert distinct(values).dtype == np.int64

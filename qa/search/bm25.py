@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.search.arrays import distinct
 from qa.store.postings import Postings
 
 # BM25 saturation and length normalisation for passages: lower than Lucene's 1.2 / 0.75, as
@@ -175,7 +176,7 @@ class BM25:
             if len(every) * DENSE_FRACTION >= len(total):  # many: one pass over the part, no sort
                 every = np.flatnonzero(total >= max(threshold * SLACK - rest, np.finfo(float).tiny))
             else:
-                every = np.unique(every)
+                every = distinct(every)
             partial.append((every, total[every]))
         candidates = self._narrow(partial, rest_terms, weights, n, threshold)
         ids, scores = [], []
@@ -253,7 +254,7 @@ class BM25:
             rows = rows[part.live[rows]]
         if allowed is not None:
             rows = rows[allowed[position][rows]]
-        return np.unique(rows)
+        return distinct(rows)
 
     def _id_order(self, position: int) -> tuple[np.ndarray | None, np.ndarray]:
         """(None, the ids) when part `position`'s ids ascend by row (as segments are written), else

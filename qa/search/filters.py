@@ -144,6 +144,7 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(
         frozen=True,
+        defer_build=True,  # built on the first filter given, not at every start-up
         use_attribute_docstrings=True,
         # Unknown keys are refused (`_known_keys`), and the schema says so.
         json_schema_extra={"examples": [{"source": ["reports/2011/"]}], "additionalProperties": False},

@@ -26,6 +26,7 @@ from typing import Literal, Protocol, get_args
 
 import numpy as np
 
+from qa.search.arrays import distinct
 from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
 from qa.search.sentence_scores import SentenceScore, best, score_sentences
@@ -141,7 +142,7 @@ class HybridRetriever:
         if len(lexical_ids):
             top = np.argpartition(-lexical_scores, min(n, len(lexical_ids)) - 1)[:n]
             candidate_ids.append(lexical_ids[top[lexical_scores[top] > 0]])
-        ids = np.unique(np.concatenate(candidate_ids)) if candidate_ids else np.zeros(0, dtype=np.int64)
+        ids = distinct(np.concatenate(candidate_ids)) if candidate_ids else np.zeros(0, dtype=np.int64)
         hits = self._score(source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode) if len(ids) else []
         return Ranking(query=query, hits=hits, idf=idf)
 
