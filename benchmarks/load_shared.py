@@ -85,18 +85,35 @@ class KeepAliveClient:
             self.reader = self.writer = None
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (a `qa serve --workers N` is uvicorn's parent and N workers)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            pending.extend(int(child) for child in children)
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the process and its living descendants have used so far (/proc/PID/stat)."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
-    """Resident memory of a process (/proc/PID/status), MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the process and its descendants (/proc/PID/status), MiB."""
+    total = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 async def _connect(host: str, port: int, tally: dict):
@@ -349,6 +366,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=2.0, help="seconds between uploads (each deleted halfway)")
     parser.add_argument("--slow-uploads", type=int, default=0, help="anonymous uploads trickling 30 MB, open at once")
     parser.add_argument("--idle", type=int, default=0, help="connections that send nothing, open at once")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (`qa serve --workers`)")
     args = parser.parse_args()
     encoder = load_question_encoder()
     encoder_before = encoder_times(encoder)
@@ -368,7 +386,7 @@ def main() -> None:
         log_path = Path(scratch) / "serve.log"
         log_file = log_path.open("w")
         server = subprocess.Popen(
-            [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port)],
+            [*qa_command(), "serve", "--index", str(index_dir), "--port", str(port), "--workers", str(args.workers)],
             env=env, stdout=subprocess.DEVNULL, stderr=log_file, text=True,
         )  # fmt: skip
         try:
@@ -383,6 +401,7 @@ def main() -> None:
             server.wait(timeout=60)
             log_file.close()
         log = log_path.read_text()
+    figures["server_workers"] = args.workers
     figures["key_in_server_log"] = key in log
     # The baseline is timed just before and just after the run, and both count: other people's jobs
     # change the machine's load within a minute, and with it what one encoder call costs.
