@@ -169,11 +169,30 @@ def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_
     probe = (
         "import sys; from qa.collection import Collection; "
         f"answer = Collection.open({str(seeds_index)!r}).ask('Who is Moussa Koussa?'); "
-        "assert answer.passages; heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma'} & set(sys.modules); "
+        "assert answer.passages; "
+        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma'} & set(sys.modules); "
         "sys.exit(str(sorted(heavy)) if heavy else 0)"
     )
     env = {**os.environ, "QA_HOME": str(isolated_home)}
     assert subprocess.run([sys.executable, "-c", probe], env=env, timeout=300).returncode == 0
+
+
+@pytest.mark.parametrize("command", [["ask", "Who is Moussa Koussa?"], ["info"]])
+def test_the_garbage_collector_runs_again_once_a_command_has_loaded(seeds_index, isolated_home, command):
+    """`qa` pauses the cyclic GC while a command loads and freezes what it loaded (a faster cold
+    `qa ask`); every command must then run with the collector on, or a long one (`qa serve`,
+    `qa watch`) would never free a reference cycle."""
+    probe = (
+        "import atexit, gc, sys; from qa.cli import main; "
+        "atexit.register(lambda: print('collector', gc.isenabled(), gc.get_freeze_count(), file=sys.stderr)); "
+        f"sys.argv = ['qa', *{command!r}, '--index', {str(seeds_index)!r}]; main()"
+    )
+    env = {**os.environ, "QA_HOME": str(isolated_home)}
+    run = subprocess.run([sys.executable, "-c", probe], env=env, timeout=300, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    _, enabled, frozen = run.stderr.strip().splitlines()[-1].split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000  # the libraries' objects, left out of every collection
 
 
 @pytest.mark.slow

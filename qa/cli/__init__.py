@@ -6,6 +6,7 @@ package decides where the records go (stderr, one plain line each; `qa serve`: J
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,7 @@ from qa.cli.options import (
     index_at,
     make_filters,
     open_collection,
+    started,
     user_errors,
 )
 from qa.cli.serving import mcp, serve
@@ -53,6 +55,7 @@ def common_options(
     from qa.cli.logs import configure_logging
 
     configure_logging(verbose)
+    started()
 
 
 @app.command()
@@ -548,4 +551,8 @@ app.add_typer(feedback_app, name="feedback")
 
 
 def main() -> None:
+    from qa.cli import options
+
+    gc.disable()  # while typer and the command's libraries load: `started` turns it on again
+    options.COLLECTOR_PAUSED = True
     app()

@@ -3,6 +3,7 @@ errors, and opening the index to ask or to write."""
 
 from __future__ import annotations
 
+import gc
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -87,7 +88,24 @@ def open_collection(index: Path | None, model: str | None):
     from qa.collection import Collection, ensure_default_index
 
     with ProgressBars() as progress:
-        return Collection.open(index or ensure_default_index(model, on_progress=progress), model=model)
+        collection = Collection.open(index or ensure_default_index(model, on_progress=progress), model=model)
+    started()  # the libraries, the model and the index are loaded
+    return collection
+
+
+# Set by `main`, which pauses the cyclic garbage collector while a command loads; not set where
+# the commands are called in-process (tests, a program using the CLI app), whose collector is left alone.
+COLLECTOR_PAUSED = False
+
+
+def started() -> None:
+    """What the command has loaded so far (libraries, the model, the index) lives until the process
+    ends: it is frozen out of the cyclic garbage collector, which would walk it again and again while
+    a cold `qa ask` starts and once more at its exit (0.1-0.2 s, docs/PERFORMANCE.md), and the
+    collector runs again for what the command makes from here."""
+    if COLLECTOR_PAUSED:
+        gc.freeze()
+        gc.enable()
 
 
 def index_at(index: Path | None, model: str | None):
