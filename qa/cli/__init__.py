@@ -6,7 +6,6 @@ package decides where the records go (stderr, one plain line each; `qa serve`: J
 
 from __future__ import annotations
 
-import gc
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +28,7 @@ from qa.cli.options import (
     index_at,
     make_filters,
     open_collection,
+    pause_collector,
     started,
     user_errors,
 )
@@ -551,8 +551,5 @@ app.add_typer(feedback_app, name="feedback")
 
 
 def main() -> None:
-    from qa.cli import options
-
-    gc.disable()  # while typer and the command's libraries load: `started` turns it on again
-    options.COLLECTOR_PAUSED = True
+    pause_collector()
     app()

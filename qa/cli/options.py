@@ -93,9 +93,17 @@ def open_collection(index: Path | None, model: str | None):
     return collection
 
 
-# Set by `main`, which pauses the cyclic garbage collector while a command loads; not set where
-# the commands are called in-process (tests, a program using the CLI app), whose collector is left alone.
+# Set by `pause_collector`, which `main` calls; not where the commands are called in-process (tests,
+# a program using the CLI app), whose collector is left alone.
 COLLECTOR_PAUSED = False
+
+
+def pause_collector() -> None:
+    """Pause the cyclic garbage collector while typer and the command's libraries load; `started`
+    freezes what they loaded and turns it on again."""
+    global COLLECTOR_PAUSED
+    gc.disable()
+    COLLECTOR_PAUSED = True
 
 
 def started() -> None:

@@ -306,8 +306,9 @@ class Segment:
         segment never changes once written, and the passages that lead one question tend to lead
         the next ones, so most questions read no row from SQLite."""
         kept = self._rows
-        found = [kept[i] for i in (int(i) for i in ids) if i in kept]
-        missing = [int(i) for i in ids if int(i) not in kept]
+        wanted = [int(i) for i in ids]
+        found = [kept[i] for i in wanted if i in kept]
+        missing = [i for i in wanted if i not in kept]
         read = []
         for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
