@@ -397,7 +397,9 @@ def watch_command(
         def committed(commit) -> None:
             console.print(f"{time.strftime('%H:%M:%S')} {commit.line}", markup=False, highlight=False, soft_wrap=True)
             for skipped in commit.report.skipped:
-                stderr_console().print(f"  skipped {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+                stderr_console().print(
+                    f"  skipped {skipped.path}: {skipped.reason}", markup=False, highlight=False, soft_wrap=True
+                )
 
         def problem(message: str) -> None:
             stderr_console().print(message, markup=False, highlight=False)

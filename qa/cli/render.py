@@ -89,12 +89,14 @@ def print_index_report(report) -> None:
         f"generation {report.generation}, {report.segments} segment{'s' if report.segments != 1 else ''}",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     if report.skipped:
         errors = stderr_console()
         errors.print(f"Skipped {len(report.skipped)} file(s):")
         for skipped in report.skipped:
-            errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+            # soft_wrap: a long path stays one line, whole when copied, in a log or a pipe too
+            errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_crawl(crawl, report) -> None:
@@ -147,7 +149,7 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
     if skipped:
         console.print(f"[bold]skipped[/bold] {len(skipped)} file{'s' if len(skipped) != 1 else ''}:")
         for entry in skipped:
-            console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False)
+            console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_abstention_fit(report, index_dir) -> None:
