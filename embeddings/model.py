@@ -93,19 +93,25 @@ def registered_encoder(names: str | Iterable[str], factory: EncoderFactory) -> I
 
 
 def load_encoder(
-    name: str | None = None, quantized: bool = False, cache_dir: Path | None = None, backend: str = "auto"
+    name: str | None = None,
+    quantized: bool = False,
+    cache_dir: Path | None = None,
+    backend: str = "auto",
+    prepack: bool = True,
 ) -> Encoder:
     """The encoder the index and the questions use: a registered one by that name, else the
     sentence-transformers model of that name or folder (the default model when `name` is None).
 
-    `cache_dir` holds ONNX exports (default: the user cache folder); `backend="torch"` skips them.
-    Both concern the sentence-transformers model only: a registered factory gets (name, quantized).
+    `cache_dir` holds ONNX exports (default: the user cache folder); `backend="torch"` skips them;
+    `prepack=False` opens the ONNX session faster for slower calls (`OnnxEncoder`), for a process
+    that asks one question. All three concern the sentence-transformers model only: a registered
+    factory gets (name, quantized).
     """
     recorded = resolve_model(name)[0]
     factory = _registered.get(recorded)
     if factory is not None:
         return factory(recorded, quantized)
-    return SentenceTransformerEncoder(name, quantized=quantized, cache_dir=cache_dir, backend=backend)
+    return SentenceTransformerEncoder(name, quantized=quantized, cache_dir=cache_dir, backend=backend, prepack=prepack)
 
 
 class SentenceTransformerEncoder:
@@ -119,6 +125,7 @@ class SentenceTransformerEncoder:
         quantized: bool = False,
         cache_dir: Path | None = None,
         backend: str = "auto",
+        prepack: bool = True,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -127,6 +134,7 @@ class SentenceTransformerEncoder:
         self.quantized = quantized
         self.cache_dir = cache_dir
         self.backend = backend
+        self.prepack = prepack
         self._lock = threading.Lock()
         self._check_installed()
 
@@ -188,7 +196,7 @@ class SentenceTransformerEncoder:
         if not self.is_local:
             raise ValueError(f"int8 needs a local model folder, not {self.name}")
         onnx_dir = ensure_onnx(Path(self.location), quantize=self.quantized, cache_dir=self.cache_dir)
-        return OnnxEncoder(onnx_dir, quantized=self.quantized)
+        return OnnxEncoder(onnx_dir, quantized=self.quantized, prepack=self.prepack)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: unlike `encode`, without the lock, as the server encodes them from many threads

@@ -63,14 +63,15 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
     )
 
 
-def load_encoder(model: str | None, quantized: bool):
+def load_encoder(model: str | None, quantized: bool, *, prepack: bool = True):
     """The encoder for `model` as configured now; a model that is not installed is a
-    `ModelNotInstalled` whose message says what to install."""
+    `ModelNotInstalled` whose message says what to install. `prepack=False`: for one question
+    (`embeddings.load_encoder`)."""
     import embeddings
     from qa.errors import ModelNotInstalled
 
     try:
-        return embeddings.load_encoder(model, quantized=quantized, **current().encoder_options())
+        return embeddings.load_encoder(model, quantized=quantized, prepack=prepack, **current().encoder_options())
     except embeddings.ModelUnavailable as error:
         raise ModelNotInstalled(str(error)) from None
 

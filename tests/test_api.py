@@ -278,6 +278,9 @@ def test_openapi_types_every_json_route(client: TestClient) -> None:
     request = schema["components"]["schemas"]["AskRequest"]["properties"]
     assert request["top_k"]["maximum"] == 50
     assert request["question"]["maxLength"] == 2000
+    filters = schema["components"]["schemas"]["Filters"]["properties"]  # what a developer reads in /docs
+    assert "glob" in filters["source"]["description"] and "UTC" in filters["since"]["description"]
+    assert {"source", "type", "since", "until", "tag"} <= {key for key in filters if filters[key].get("description")}
     for path in ("/health", "/documents", "/documents/{doc_id}"):
         assert "schema" in schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
     assert client.get("/docs").status_code == 200

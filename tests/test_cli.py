@@ -166,16 +166,20 @@ def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
 def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_home):
     """Questions go through the ONNX export made at indexing time: a cold `qa ask` skips torch,
     the readers, chunking and indexing it has no use for, and numpy's masked arrays, which
-    `np.unique` imports (docs/PERFORMANCE.md, "Start-up")."""
+    `np.unique` imports; with --json, rich too, which only draws for a person (docs/PERFORMANCE.md,
+    "Start-up")."""
     probe = (
-        "import sys; from qa.collection import Collection; "
-        f"answer = Collection.open({str(seeds_index)!r}).ask('Who is Moussa Koussa?'); "
-        "assert answer.passages; "
-        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma'} & set(sys.modules); "
-        "sys.exit(str(sorted(heavy)) if heavy else 0)"
+        "import json, sys; from qa.cli import main\n"
+        f"sys.argv = ['qa', 'ask', 'Who is Moussa Koussa?', '--json', '--index', {str(seeds_index)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich'} & set(sys.modules)\n"
+        "print(json.dumps(sorted(heavy)), file=sys.stderr)"
     )
     env = {**os.environ, "QA_HOME": str(isolated_home)}
-    assert subprocess.run([sys.executable, "-c", probe], env=env, timeout=300).returncode == 0
+    run = subprocess.run([sys.executable, "-c", probe], env=env, timeout=300, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["passages"]
+    assert json.loads(run.stderr.strip().splitlines()[-1]) == []
 
 
 @pytest.mark.parametrize("command", [["ask", "Who is Moussa Koussa?"], ["info"]])
@@ -194,6 +198,23 @@ def test_the_garbage_collector_runs_again_once_a_command_has_loaded(seeds_index,
     _, enabled, frozen = run.stderr.strip().splitlines()[-1].split()
     assert enabled == "True"
     assert int(frozen) > 10_000  # the libraries' objects, left out of every collection
+
+
+@pytest.mark.slow
+def test_one_question_gets_the_answer_the_same_question_gets_from_stdin(seeds_index, isolated_home):
+    """`qa ask QUESTION` loads the model in its fastest-starting form (no pre-packed weights, no
+    warm-up); `qa ask -` keeps the form made for many questions. The answers must be the same."""
+    env = {**os.environ, "QA_HOME": str(isolated_home)}
+    question = "Who is Moussa Koussa?"
+    base = [sys.executable, "-m", "qa", "ask", "--json", "--index", str(seeds_index)]
+    one = subprocess.run([*base, question], capture_output=True, text=True, env=env, timeout=300)
+    piped = subprocess.run([*base, "-"], input=question + "\n", capture_output=True, text=True, env=env, timeout=300)
+    assert one.returncode == 0 and piped.returncode == 0, one.stderr + piped.stderr
+    one, piped = json.loads(one.stdout), json.loads(piped.stdout)
+    assert [p["citation"] for p in one["passages"]] == [p["citation"] for p in piped["passages"]]
+    assert one["passages"]
+    for a, b in zip(one["passages"], piped["passages"], strict=True):
+        assert a["score"] == pytest.approx(b["score"], abs=1e-4)
 
 
 @pytest.mark.slow

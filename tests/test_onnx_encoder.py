@@ -140,6 +140,16 @@ def test_concurrent_encode_is_consistent(encoder):
 
 
 @pytest.mark.slow
+def test_a_session_without_prepacked_weights_gives_the_same_vectors(encoder, onnx_dir):
+    """A cold `qa ask` opens its session without pre-packing the weights (~50 ms sooner); the
+    question's vector, and so its answer, must not change."""
+    light = OnnxEncoder(onnx_dir, prepack=False)
+    assert light.session.get_session_options().get_session_config_entry("session.disable_prepacking") == "1"
+    questions = seed_questions()
+    np.testing.assert_allclose(light.encode(questions), encoder.encode(questions), atol=1e-5)
+
+
+@pytest.mark.slow
 def test_cache_is_keyed_and_reused(model_dir, onnx_dir, cache_dir):
     assert onnx_cache_dir(model_dir, cache_dir) == onnx_dir
     assert onnx_dir.parent.parent == cache_dir

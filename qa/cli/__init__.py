@@ -85,7 +85,7 @@ def ask(
     with user_errors():
         questions = [validate_question(question)] if question != "-" else None
         filters = make_filters(source, doc_id, kind, since, until, tag)
-        collection = open_collection(index, model)
+        collection = open_collection(index, model, one_question=questions is not None)
 
         def answer(text: str) -> None:
             found = collection.ask(text, top_k=top_k, filters=filters)

@@ -82,13 +82,16 @@ def user_errors():
         raise typer.Exit(130) from None
 
 
-def open_collection(index: Path | None, model: str | None):
-    """The index to ask, opened; without --index the seeds index, built on first use."""
+def open_collection(index: Path | None, model: str | None, *, one_question: bool = False):
+    """The index to ask, opened; without --index the seeds index, built on first use.
+    `one_question`: the process asks one question and exits (`Collection.open`)."""
     from qa.cli.progress import ProgressBars
     from qa.collection import Collection, ensure_default_index
 
     with ProgressBars() as progress:
-        collection = Collection.open(index or ensure_default_index(model, on_progress=progress), model=model)
+        collection = Collection.open(
+            index or ensure_default_index(model, on_progress=progress), model=model, one_question=one_question
+        )
     started()  # the libraries, the model and the index are loaded
     return collection
 

@@ -18,13 +18,9 @@ class ProgressBars:
     def __init__(self, plain: bool | None = None, every: float | None = None) -> None:
         self._progress = None
         self._tasks: dict[str, int] = {}
-        if plain is None:
-            plain = not stderr_console().is_terminal
-        if plain and every is None:
-            from qa import config
-
-            every = config.current().progress_seconds
-        self._lines = ProgressLines(every) if plain else None
+        self._plain = plain
+        self._every = every
+        self._lines: ProgressLines | None = None
 
     def __enter__(self) -> ProgressBars:
         return self
@@ -40,14 +36,26 @@ class ProgressBars:
         if event.total is None:
             stderr_console().print(event.task, markup=False, highlight=False, soft_wrap=True)
             return
-        if self._lines is not None:
-            self._lines.update(event)
+        lines = self._plain_lines()
+        if lines is not None:
+            lines.update(event)
             return
         progress = self._bars()
         task = self._tasks.get(event.task)
         if task is None:
             task = self._tasks[event.task] = progress.add_task(event.task, total=event.total)
         progress.update(task, completed=event.done, total=event.total)
+
+    def _plain_lines(self) -> ProgressLines | None:
+        """Lines or bars, chosen at the first counted event: a command that reports none (a
+        question on an existing index) never starts a console (rich's import is ~30 ms)."""
+        if self._plain is None:
+            self._plain = not stderr_console().is_terminal
+        if self._plain and self._lines is None:
+            from qa import config
+
+            self._lines = ProgressLines(self._every if self._every is not None else config.current().progress_seconds)
+        return self._lines
 
     def _bars(self):
         if self._progress is None:

@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -145,22 +146,20 @@ class Filters(BaseModel):
     model_config = ConfigDict(
         frozen=True,
         defer_build=True,  # built on the first filter given, not at every start-up
-        use_attribute_docstrings=True,
         # Unknown keys are refused (`_known_keys`), and the schema says so.
         json_schema_extra={"examples": [{"source": ["reports/2011/"]}], "additionalProperties": False},
     )
 
-    source: Globs = ()
-    """Source paths (relative to the indexed folder): a folder or file prefix, or a glob (`*.md`)."""
+    # The descriptions are spelled out, not read from attribute docstrings: pydantic reads those from
+    # the module's source at class creation, ~20 ms of every start-up that imports this module.
+    source: Globs = Field(
+        (), description="Source paths (relative to the indexed folder): a folder or file prefix, or a glob (`*.md`)."
+    )
     doc_id: Entries = ()
-    type: Entries = ()
-    """File types by suffix: `pdf`, `md`, `txt` …"""
-    since: Day = None
-    """Modified on or after this day (UTC), as recorded at indexing."""
-    until: Day = None
-    """Modified on or before this day (UTC)."""
-    tag: Entries = ()
-    """Markdown front-matter `tags:` (case-insensitive)."""
+    type: Entries = Field((), description="File types by suffix: `pdf`, `md`, `txt` …")
+    since: Day = Field(None, description="Modified on or after this day (UTC), as recorded at indexing.")
+    until: Day = Field(None, description="Modified on or before this day (UTC).")
+    tag: Entries = Field((), description="Markdown front-matter `tags:` (case-insensitive).")
 
     @model_validator(mode="before")
     @classmethod
