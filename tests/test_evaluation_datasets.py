@@ -357,23 +357,27 @@ def test_real_scifact():
     assert sum(len(q.gold_doc_ids) for q in eval_set.questions) == 339
 
 
-# The SQLite documentation set (benchmarks/sets/sqlite-docs): real pages, checked against what qa reads
+# The documentation sets (benchmarks/sets/sqlite-docs, borg-docs): real pages, checked against what qa reads
 
-SQLITE_DOCS = Path(__file__).resolve().parents[1] / "benchmarks" / "sets" / "sqlite-docs"
+SETS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "sets"
+DOCS_SETS = [SETS_DIR / "sqlite-docs", SETS_DIR / "borg-docs"]
 
 
-def test_sqlite_docs_set_loads_with_its_extra_keys_ignored():
-    eval_set = load_eval_set(SQLITE_DOCS / "questions.jsonl")
+@pytest.mark.parametrize("docs_set", DOCS_SETS, ids=lambda folder: folder.name)
+def test_a_docs_set_loads_with_its_extra_keys_ignored(docs_set):
+    eval_set = load_eval_set(docs_set / "questions.jsonl")
     assert eval_set.kind == "questions" and eval_set.corpus is None
     answerable = [q for q in eval_set.questions if q.answerable]
     unanswerable = [q for q in eval_set.questions if not q.answerable]
     assert len(eval_set.questions) >= 45 and len(unanswerable) >= 5
     assert all(q.answers and q.gold_sources for q in answerable)
-    records = [json.loads(line) for line in (SQLITE_DOCS / "questions.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (docs_set / "questions.jsonl").read_text().splitlines()]
     assert all("answer_sentence" in record for record in records if record["answers"])
+    assert len({record["id"] for record in records}) == len(records)
 
 
-def test_sqlite_docs_answers_are_in_their_pages_as_qa_reads_them():
+@pytest.mark.parametrize("docs_set", DOCS_SETS, ids=lambda folder: folder.name)
+def test_a_docs_sets_answers_are_in_their_pages_as_qa_reads_them(docs_set):
     """Every answer string is in its answer sentence and in each page named in `docs`; the
     sentence itself is in the first page (other pages may word it differently)."""
     from qa.evaluation.metrics import normalize_for_match
@@ -383,10 +387,10 @@ def test_sqlite_docs_answers_are_in_their_pages_as_qa_reads_them():
 
     def page(source: str) -> str:
         if source not in texts:
-            texts[source] = normalize_for_match(parse_file(SQLITE_DOCS / "corpus" / source).text)
+            texts[source] = normalize_for_match(parse_file(docs_set / "corpus" / source).text)
         return texts[source]
 
-    for line in (SQLITE_DOCS / "questions.jsonl").read_text().splitlines():
+    for line in (docs_set / "questions.jsonl").read_text().splitlines():
         record = json.loads(line)
         if not record["answers"]:
             continue
