@@ -97,6 +97,27 @@ def test_a_reference_entry_reads_as_a_section_and_hidden_text_is_left_out(tmp_pa
     assert [b.kind for b in read_html(page).blocks] == ["paragraph"]
 
 
+def test_a_sphinx_themes_menus_and_permalinks_are_left_out(tmp_path: Path) -> None:
+    """Sphinx pages (the BorgBackup manual) mark their menus with roles on plain elements and end
+    every heading with a permalink, `¶`, shown only on hover: neither is the page's text, and the
+    section path shown above a quote reads "Usage › borg prune", not "Usage ¶ › borg prune ¶"."""
+    page = tmp_path / "prune.html"
+    page.write_text(
+        '<body><div class="related" role="navigation"><h3>Navigation</h3><ul><li><a href="i.html">index</a></li>'
+        '<li><a href="n.html">next</a></li></ul></div>'
+        '<div role="main"><h1>Usage<a class="headerlink" href="#usage" title="Permalink">¶</a></h1>'
+        '<h2>borg prune<a class="headerlink" href="#prune">¶</a></h2>'
+        "<p>The prune command prunes a repository by deleting all archives not matching any of the rules.</p>"
+        '<h2>Examples<a href="#examples">#</a></h2><p>Keep 7 end of day archives with --keep-daily 7.</p></div>'
+        '<div class="footer" role="contentinfo">© Copyright 2010-2023 The Borg Collective.</div></body>'
+    )
+    parsed = read_html(page)
+    assert "Navigation" not in parsed.text and "next" not in parsed.text and "Copyright" not in parsed.text
+    assert "¶" not in parsed.text and "#" not in parsed.text
+    prune = next(b for b in parsed.blocks if "prunes" in parsed.text[b.start : b.end])
+    assert section_paths(parsed.text, parsed.blocks)[parsed.blocks.index(prune)] == ("Usage", "borg prune")
+
+
 def test_source_line_breaks_inside_a_paragraph_are_not_sentences(tmp_path: Path) -> None:
     """The issue's "The global interpreter lock need not" came from the page source's wrapping."""
     page = tmp_path / "gil.html"

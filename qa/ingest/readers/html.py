@@ -1,6 +1,10 @@
 """HTML (.html, .htm, .xhtml): the main text without navigation, scripts or markup, as blocks
 (headings, paragraphs, list items, definitions, table rows, code, quotes).
 
+Site chrome is left out where the page says what it is: `nav`, `footer` and `aside`, the same
+roles given to plain elements (`role="navigation"`, as Sphinx themes mark their menus), and the
+permalink after a heading (`¶`), which a reader sees only on hover.
+
 The page source's line breaks inside a paragraph are wrapping, not structure: they become spaces,
 so a sentence is never cut where the author's editor wrapped it. `pre` keeps its lines.
 
@@ -20,6 +24,10 @@ from qa.text.normalize import normalize_text
 
 _DROP_TAGS = "script style noscript template svg canvas iframe object embed head form button".split()
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
+# ARIA landmark roles that mean what <nav>, <footer>, <aside> and a site header mean.
+_CHROME_ROLES = frozenset({"navigation", "contentinfo", "complementary", "banner", "search"})
+# What a permalink anchor shows (Sphinx and MkDocs: `<a class="headerlink">¶</a>`).
+_PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗"})
 # Elements whose inline content is a block of their own kind.
 _BLOCK_KINDS: dict[str, BlockKind] = {
     "p": "paragraph",
@@ -65,6 +73,8 @@ def html_blocks(data: bytes) -> tuple[str, BlockText | None, str]:
     for tag in body.find_all(["nav", "footer", "aside"]):
         tag.decompose()
     for tag in body.find_all(_hidden):
+        tag.decompose()
+    for tag in body.find_all(_chrome):
         tag.decompose()
     try:
         built = _Walker().read(body)
@@ -179,6 +189,15 @@ def _hidden(tag) -> bool:
         return True
     style = tag.get("style")
     return bool(style) and "display:none" in style.replace(" ", "").lower()
+
+
+def _chrome(tag) -> bool:
+    """A theme's menu, footer or sidebar marked by its role, or a heading's permalink."""
+    if (tag.get("role") or "").strip().lower() in _CHROME_ROLES:
+        return True
+    if tag.name != "a":
+        return False
+    return "headerlink" in (tag.get("class") or ()) or tag.get_text(strip=True) in _PERMALINK_MARKS
 
 
 def _text_with_breaks(root) -> str:
