@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa.answers import Highlight
 from qa.search.highlight import best_sentence, context_span
+from qa.text.analysis import question_terms
 
 PASSAGE = (
     "The harbour opened in 1901. Ferries left for Gozo each morning at seven. "
@@ -59,6 +60,19 @@ def test_without_a_prose_sentence_the_block_is_highlighted() -> None:
     passage = "Build steps\n\nssh build.example\nmake release\n\nDone"
     highlight = best_sentence(passage, ["make", "release"])
     assert passage[highlight.start : highlight.end] == "ssh build.example\nmake release"
+
+
+def test_a_definitions_term_alone_is_highlighted_with_what_it_means() -> None:
+    """A manual's definition list, where no prose sentence matches: the term matches the question,
+    but the highlight must reach the description that answers it (borg's key file fields)."""
+    passage = (
+        "salt\n\nrandom 256 bits salt used to process the passphrase\n\n"
+        "iterations\n\nnumber of iterations used to process the passphrase (currently 100000)\n\nhash"
+    )
+    highlight = best_sentence(passage, question_terms("How many iterations?"))
+    assert passage[highlight.start : highlight.end] == (
+        "iterations\n\nnumber of iterations used to process the passphrase (currently 100000)"
+    )
 
 
 def test_what_counts_as_a_prose_sentence() -> None:

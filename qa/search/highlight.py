@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
-from qa.text.prose import is_prose_sentence
+from qa.text.prose import MIN_WORDS, is_prose_sentence
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -37,10 +37,14 @@ def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight
 
 
 def block_around(passage: str, sentence: SentenceScore) -> Highlight:
-    """The block of `passage` holding `sentence`: from the blank line before it to the one after."""
+    """The block of `passage` holding `sentence`: from the blank line before it to the one after.
+    A block of a few words (a definition's term, a heading) goes on to the block after it, which
+    says what the term is: the term alone answers nothing."""
     start = passage.rfind("\n\n", 0, sentence.start)
     end = passage.find("\n\n", sentence.end)
     start = 0 if start < 0 else start + 2
+    if end >= 0 and len(passage[start:end].split()) < MIN_WORDS:
+        end = passage.find("\n\n", end + 2)
     return Highlight(start=start, end=len(passage) if end < 0 else end)
 
 
