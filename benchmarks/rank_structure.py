@@ -2,11 +2,11 @@
 set in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
-same `qa eval` code (`run_eval`): the SQLite documentation (an index you built of
-benchmarks/sets/sqlite-docs/corpus), the seed questions, SciFact and SQuAD dev-a (cached indexes,
-built on first use). Needs ../shared/eval.
+same `qa eval` code (`run_eval`): the SQLite and BorgBackup documentation (indexes you built of
+benchmarks/sets/*-docs/corpus), the seed questions, SciFact and SQuAD dev-a (cached indexes,
+built on first use). Needs ../shared/eval. `--variants` picks some (comma-separated names).
 
-    python -m benchmarks.rank_structure --sqlite-index /tmp/sqlite-docs.qa
+    python -m benchmarks.rank_structure --sqlite-index /tmp/sqlite-docs.qa --borg-index /tmp/borg-docs.qa
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from benchmarks.common import REPO, load_average, print_table, write_results
 SHARED = REPO.parent / "shared" / "eval"
 SETS = {
     "sqlite": REPO / "benchmarks" / "sets" / "sqlite-docs" / "questions.jsonl",
+    "borg": REPO / "benchmarks" / "sets" / "borg-docs" / "questions.jsonl",
     "seeds": SHARED / "seeds" / "questions.jsonl",
     "scifact": SHARED / "scifact",
     "squad": SHARED / "squad" / "dev-a.json",
 }
 METRICS = {
     "sqlite": ("hit@1", "hit@3", "hit@5", "doc_hit@1", "doc_hit@3", "unanswerable_answered"),
+    "borg": ("hit@1", "hit@3", "hit@5", "doc_hit@1", "doc_hit@3", "unanswerable_answered"),
     "seeds": ("hit@1", "hit@3", "unanswerable_answered"),
     "scifact": ("ndcg@10",),
     "squad": ("gold@1", "gold@5"),
@@ -37,36 +39,48 @@ VARIANTS = {
     "furniture penalty only": {"page_support": 0.0, "number_boost": 0.0},
     "page support and furniture penalty": {"number_boost": 0.0},
     "all three (default)": {},
-    "all three, re-ranking 30 deep": {"rerank_depth": 30},
+    "all three re-ranking 30 deep": {"rerank_depth": 30},
+    "a section's first passage +0.1": {"section_start": 0.1},
+    "a section's first passage +0.2": {"section_start": 0.2},
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sqlite-index", type=Path, required=True, help="an index of the SQLite corpus")
+    parser.add_argument("--sqlite-index", type=Path, help="an index of the SQLite corpus")
+    parser.add_argument("--borg-index", type=Path, help="an index of the BorgBackup corpus")
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variant names")
     args = parser.parse_args()
+    indexes = {"sqlite": args.sqlite_index, "borg": args.borg_index}
 
     from qa.evaluation.datasets import load_eval_set
     from qa.evaluation.runner import run_eval
     from qa.search.retrieval import RetrievalSettings
 
     names = [name for name in args.sets.split(",") if name]
+    unknown = [name for name in args.variants.split(",") if name and name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant {unknown[0]!r}; the variants are: {', '.join(VARIANTS)}")
+    variants = {name: VARIANTS[name] for name in args.variants.split(",") if name}
+    missing = [name for name in names if name in indexes and indexes[name] is None]
+    if missing:
+        parser.error(f"--{missing[0]}-index is needed for the {missing[0]} set (or leave it out of --sets)")
     loaded = {name: load_eval_set(SETS[name]) for name in names}
     results: dict[str, dict[str, dict[str, float]]] = {}
     load_before = load_average()
-    for variant, changes in VARIANTS.items():
+    for variant, changes in variants.items():
         settings = RetrievalSettings(**changes)
         results[variant] = {}
         for name in names:
             started = time.perf_counter()
-            index = args.sqlite_index if name == "sqlite" else None
+            index = indexes.get(name)
             report = run_eval(loaded[name], index_dir=index, settings=settings)
             results[variant][name] = {k: round(report.metrics[k], 4) for k in METRICS[name] if k in report.metrics}
             print(f"{variant} · {name}: {results[variant][name]} ({time.perf_counter() - started:.0f} s)", flush=True)
     rows = [
         [variant, *(f"{results[variant][n].get(k, float('nan')):.4f}" for n in names for k in METRICS[n])]
-        for variant in VARIANTS
+        for variant in variants
     ]
     print_table(
         "Page signals, each set asked with each variant",
@@ -75,7 +89,7 @@ def main() -> None:
     )
     write_results(
         "rank_structure",
-        {"variants": VARIANTS, "results": results, "load_average": [load_before, load_average()]},
+        {"variants": variants, "results": results, "load_average": [load_before, load_average()]},
     )
     print(json.dumps({"load_average": [load_before, load_average()]}))
 

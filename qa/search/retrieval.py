@@ -48,6 +48,9 @@ class RetrievalSettings:
     page_support: float = 0.3
     furniture_penalty: float = 0.1
     number_boost: float = 1.0
+    # Off: a section's first passage favoured gained 3 questions at rank 1 on the SQLite manual and
+    # lost 4 on the BorgBackup manual (docs/EVALUATION.md); kept for benchmarks/rank_structure.py.
+    section_start: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,8 @@ class HybridRetriever:
     def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray) -> np.ndarray:
         """What the leading candidates' pages add to their scores: the best other leading
         passage of the same structured page (times `page_support`), less the share of the
-        passage's text in furniture lines (times `furniture_penalty`)."""
+        passage's text in furniture lines (times `furniture_penalty`); a passage that opens its
+        section, its heading first, gains its own score times `section_start`."""
         settings = self.settings
         extra = np.zeros(len(rows), dtype=np.float32)
         best_of_page: dict[str, list[float]] = {}
@@ -217,6 +221,8 @@ class HybridRetriever:
                 extra[i] += settings.page_support * (others[0] if others else 0.0)
             if settings.furniture_penalty:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
+            if settings.section_start and opens_section(row):
+                extra[i] += settings.section_start * float(fused[i])
         return extra
 
     def head_lexical(self, head: HeadCandidates) -> np.ndarray:
@@ -229,6 +235,15 @@ class HybridRetriever:
 def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
     order = np.argsort(-scores, kind="stable")[:k]
     return [Hit(int(ids[i]), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]
+
+
+def opens_section(row: Candidate) -> bool:
+    """Whether a passage begins its section: its first line is the section's own heading (the
+    passage a definition or an overview is in, on a structured page)."""
+    if not row.section:
+        return False
+    first_line = row.text.lstrip().split("\n", 1)[0].strip()
+    return first_line == row.section[-1].strip()
 
 
 @lru_cache(maxsize=16384)
