@@ -40,6 +40,9 @@ VARIANTS = {
     "page support and furniture penalty": {"number_boost": 0.0},
     "all three (default)": {},
     "all three re-ranking 30 deep": {"rerank_depth": 30},
+    "furniture penalty 0.2": {"furniture_penalty": 0.2},
+    "furniture penalty 0.3": {"furniture_penalty": 0.3},
+    "page support 0.5": {"page_support": 0.5},
     "a section's first passage +0.1": {"section_start": 0.1},
     "a section's first passage +0.2": {"section_start": 0.2},
 }
