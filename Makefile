@@ -52,7 +52,9 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-test: setup-dev browser-deps
+# The whole suite installs what its end-to-end tests need (Chromium, Tesseract), so that on a fresh
+# machine they run rather than skip.
+test: setup-dev browser-deps ocr-deps
 	$(PY) -m pytest -q
 
 test-fast: setup-dev   ## the fake encoder only: no model, no browser, on both cores (pytest-xdist), with line coverage
