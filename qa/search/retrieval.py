@@ -48,8 +48,8 @@ class RetrievalSettings:
     page_support: float = 0.3
     furniture_penalty: float = 0.1
     number_boost: float = 1.0
-    # Off: a section's first passage favoured gained 3 questions at rank 1 on the SQLite manual and
-    # lost 4 on the BorgBackup manual (docs/EVALUATION.md); kept for benchmarks/rank_structure.py.
+    # Off: a section's first passage favoured (0.2) put 3 more questions at rank 1 on the SQLite
+    # manual and 8 fewer on the BorgBackup manual (docs/EVALUATION.md); a benchmark variant.
     section_start: float = 0.0
 
 
