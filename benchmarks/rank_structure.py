@@ -43,8 +43,6 @@ VARIANTS = {
     "furniture penalty 0.2": {"furniture_penalty": 0.2},
     "furniture penalty 0.3": {"furniture_penalty": 0.3},
     "page support 0.5": {"page_support": 0.5},
-    "a section's first passage +0.1": {"section_start": 0.1},
-    "a section's first passage +0.2": {"section_start": 0.2},
 }
 
 
@@ -62,10 +60,11 @@ def main() -> None:
     from qa.search.retrieval import RetrievalSettings
 
     names = [name for name in args.sets.split(",") if name]
-    unknown = [name for name in args.variants.split(",") if name and name not in VARIANTS]
+    chosen = [name for name in args.variants.split(",") if name]
+    unknown = [name for name in chosen if name not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r}; the variants are: {', '.join(VARIANTS)}")
-    variants = {name: VARIANTS[name] for name in args.variants.split(",") if name}
+    variants = {name: VARIANTS[name] for name in chosen}
     missing = [name for name in names if name in indexes and indexes[name] is None]
     if missing:
         parser.error(f"--{missing[0]}-index is needed for the {missing[0]} set (or leave it out of --sets)")

@@ -72,13 +72,15 @@ class Collection:
         model: str | None = None,
         encoder: Encoder | None = None,
         settings: RetrievalSettings | None = None,
+        *,
+        one_question: bool = False,
     ) -> None:
         """A collection at `index_dir`, which need not exist yet (`add` creates it). `encoder`
-        replaces the model the index names (tests pass a small fake)."""
+        replaces the model the index names (tests pass a small fake); `one_question`: see `open`."""
         self.index_dir = Path(index_dir).expanduser().resolve()
         self.model = model
         self._encoder = encoder
-        self._one_question = False  # set by `open(..., one_question=True)`
+        self._one_question = one_question
         self.retriever = HybridRetriever(settings or RetrievalSettings())
         self._searcher: Searcher | None = None
         self._segments: dict[str, Segment] = {}  # the open segments, by name, shared by our snapshots
@@ -101,10 +103,9 @@ class Collection:
         Mismatches raise a QAError that says what to run; `encoder` must give vectors of the
         index's dimension. `one_question=True` is for a process that asks one question and exits
         (`qa ask QUESTION`): the model is loaded in the form that starts fastest and is not warmed,
-        which saves ~60 ms of a cold start and costs ~3 ms on that question.
+        which saves ~50 ms of a cold start and costs ~3 ms on that question.
         """
-        collection = cls(index_dir, model, encoder, settings)
-        collection._one_question = one_question
+        collection = cls(index_dir, model, encoder, settings, one_question=one_question)
         searcher = collection.searcher()
         encoder = collection.encoder
         manifest = searcher.manifest

@@ -48,9 +48,6 @@ class RetrievalSettings:
     page_support: float = 0.3
     furniture_penalty: float = 0.1
     number_boost: float = 1.0
-    # Off: a section's first passage favoured (0.2) put 3 more questions at rank 1 on the SQLite
-    # manual and 8 fewer on the BorgBackup manual (docs/EVALUATION.md); a benchmark variant.
-    section_start: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -204,8 +201,7 @@ class HybridRetriever:
     def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray) -> np.ndarray:
         """What the leading candidates' pages add to their scores: the best other leading
         passage of the same structured page (times `page_support`), less the share of the
-        passage's text in furniture lines (times `furniture_penalty`); a passage that opens its
-        section, its heading first, gains its own score times `section_start`."""
+        passage's text in furniture lines (times `furniture_penalty`)."""
         settings = self.settings
         extra = np.zeros(len(rows), dtype=np.float32)
         best_of_page: dict[str, list[float]] = {}
@@ -221,8 +217,6 @@ class HybridRetriever:
                 extra[i] += settings.page_support * (others[0] if others else 0.0)
             if settings.furniture_penalty:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
-            if settings.section_start and opens_section(row):
-                extra[i] += settings.section_start * float(fused[i])
         return extra
 
     def head_lexical(self, head: HeadCandidates) -> np.ndarray:
@@ -235,15 +229,6 @@ class HybridRetriever:
 def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
     order = np.argsort(-scores, kind="stable")[:k]
     return [Hit(int(ids[i]), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]
-
-
-def opens_section(row: Candidate) -> bool:
-    """Whether a passage begins its section: its first line is the section's own heading (the
-    passage a definition or an overview is in, on a structured page)."""
-    if not row.section:
-        return False
-    first_line = row.text.lstrip().split("\n", 1)[0].strip()
-    return first_line == row.section[-1].strip()
 
 
 @lru_cache(maxsize=16384)

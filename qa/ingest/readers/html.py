@@ -24,6 +24,7 @@ from qa.text.normalize import normalize_text
 
 _DROP_TAGS = "script style noscript template svg canvas iframe object embed head form button".split()
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
+_CHROME_TAGS = frozenset({"nav", "footer", "aside"})
 # ARIA landmark roles that mean what <nav>, <footer>, <aside> and a site header mean.
 _CHROME_ROLES = frozenset({"navigation", "contentinfo", "complementary", "banner", "search"})
 # What a permalink anchor shows (Sphinx and MkDocs: `<a class="headerlink">¶</a>`).
@@ -70,12 +71,9 @@ def html_blocks(data: bytes) -> tuple[str, BlockText | None, str]:
     for tag in soup(_DROP_TAGS):
         tag.decompose()
     body = soup.find("main") or soup.find("article") or soup.body or soup
-    for tag in body.find_all(["nav", "footer", "aside"]):
-        tag.decompose()
-    for tag in body.find_all(_hidden):
-        tag.decompose()
-    for tag in body.find_all(_chrome):
-        tag.decompose()
+    for tag in body.find_all(_left_out):  # one walk; a tag inside one already removed goes with it
+        if not tag.decomposed:
+            tag.decompose()
     try:
         built = _Walker().read(body)
     except RecursionError:
@@ -183,6 +181,11 @@ def _bold_only(paragraph) -> bool:
 _EMPHASIS = frozenset({"b", "strong", "i", "em", "code", "tt", "br"})
 
 
+def _left_out(tag) -> bool:
+    """Site chrome, or what the browser does not show."""
+    return tag.name in _CHROME_TAGS or _hidden(tag) or _chrome(tag)
+
+
 def _hidden(tag) -> bool:
     """An element the browser does not show (`hidden`, or `display:none` set inline)."""
     if tag.has_attr("hidden"):
@@ -192,7 +195,7 @@ def _hidden(tag) -> bool:
 
 
 def _chrome(tag) -> bool:
-    """A theme's menu, footer or sidebar marked by its role, or a heading's permalink."""
+    """A plain element given a chrome role (a theme's menu, footer or sidebar), or a heading's permalink."""
     if (tag.get("role") or "").strip().lower() in _CHROME_ROLES:
         return True
     if tag.name != "a":
