@@ -11,9 +11,12 @@ from typing import Literal
 
 from qa.text.normalize import normalize_text
 
-BlockKind = Literal["heading", "paragraph", "item", "term", "description", "table_head", "row", "code", "quote", "text"]
+BlockKind = Literal[
+    "heading", "paragraph", "item", "term", "description", "table_head", "row", "code", "quote", "text", "chrome"
+]
 # "text": words an author placed as they are, content however short (a slide's text box, speaker
 # notes, a mail's header lines), where a short line is not page furniture as it is on a web page.
+# "chrome": a block repeated across a site's pages (`qa.ingest.chrome`), in no passage.
 
 # Kinds that run on from the block before them without a blank line: the entries of one list,
 # definition list or table.

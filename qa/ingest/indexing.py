@@ -27,7 +27,7 @@ from qa.ingest.documents import (
     Skipped,
 )
 from qa.ingest.isolation import prepare_workers
-from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file
+from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file, with_chrome
 from qa.ingest.readers import ParsedFile, supported_suffixes
 from qa.ingest.sections import SectionSpan, split_sections
 from qa.ingest.sources import FolderSource, SourceScan
@@ -114,7 +114,7 @@ def index_paths(
     started = opened.writer.manifest.generation
     try:
         with opened as (writer, encoder, settings):
-            files = plan_files(writer, scan, report)
+            files = with_chrome(plan_files(writer, scan, report), scan, writer, limits)
             report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress, flushes)
             if report.added + report.updated + report.unchanged == 0:
                 raise NoDocuments(
@@ -226,7 +226,7 @@ def index_scan(
     index_dir = Path(index_dir).expanduser().resolve()
     report = IndexReport(index_dir, skipped=list(scan.skipped), kept=list(scan.kept), limits=options.limits)
     with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
-        files = plan_files(writer, scan, report)
+        files = with_chrome(plan_files(writer, scan, report), scan, writer, options.limits)
         flushes = Flushes(writer, report, list(roots), options, commits=False)  # one generation per sync
         report.passages = (options.build or build_here)(writer, encoder, settings, files, report, on_progress, flushes)
         _commit(writer, report, roots, sources=sources)

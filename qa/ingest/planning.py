@@ -5,11 +5,12 @@ gone, and the report of what a write did. Reading a planned item goes through it
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from qa.errors import UnreadableFile
+from qa.ingest.chrome import learn_chrome, mark_chrome
 from qa.ingest.documents import Document, Skipped, make_doc_id
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.sources import SourceItem, SourceScan
@@ -60,12 +61,14 @@ class IndexReport:
 @dataclass(frozen=True)
 class FileToRead:
     """A new or changed item of a source (a file, today), its version when planned, and the id its
-    document gets (`replaces`: an update, not an addition)."""
+    document gets (`replaces`: an update, not an addition). `chrome`: the keys of the blocks
+    repeated across its folder's or site's pages, left out of its passages (`qa.ingest.chrome`)."""
 
     item: SourceItem
     version: str
     doc_id: str
     replaces: bool
+    chrome: frozenset[str] = frozenset()
 
 
 def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> list[FileToRead]:
@@ -121,8 +124,18 @@ def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> li
     return files
 
 
+def with_chrome(files: list[FileToRead], scan: SourceScan, writer: IndexWriter, limits: ReadLimits) -> list[FileToRead]:
+    """`files` with the chrome of their folder or site, learnt from a sample of all its pages (and
+    kept in the manifest the writer commits)."""
+    if not files:
+        return files
+    chrome = learn_chrome(scan.items, {file.item.place()[0] for file in files}, limits, writer.manifest.chrome)
+    return [replace(file, chrome=chrome.get(file.item.place()[0], frozenset())) for file in files]
+
+
 def read_file(file: FileToRead, report: IndexReport) -> Document | None:
-    """The item's document, counted as added or updated; None (and a skipped entry) when unreadable."""
+    """The item's document with its chrome marked, counted as added or updated; None (and a
+    skipped entry) when unreadable."""
     try:
         document = file.item.read(file.doc_id, file.version, report.limits)
     except UnreadableFile as error:
@@ -131,4 +144,4 @@ def read_file(file: FileToRead, report: IndexReport) -> Document | None:
         report.files.pop(file.item.identity, None)
         return None
     report.count_read(file)
-    return document
+    return mark_chrome(document, file.chrome)

@@ -8,6 +8,8 @@ Markdown; `qa.ingest.blocks`). Documents without blocks are cut by `qa.ingest.ch
 - Each passage carries its section path: the headings above it, outermost first.
 - A passage of only short lines that are not prose (a menu, a list of links) is left out, as the
   plain chunker leaves such lines out, unless the document has nothing else.
+- A chrome block (repeated across the site's pages, `qa.ingest.chrome`) is in no passage: the
+  passages before and after it end and start there.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ def split_sections(
     counts = count_tokens([text[b.start : b.end] for b in blocks])
     units: list[_Unit] = []
     for index, (block, tokens) in enumerate(zip(blocks, counts)):
-        if tokens <= target:
+        if block.kind == "chrome":
+            units.append(_Unit(block.start, block.end, 0, index))  # a break, then dropped
+        elif tokens <= target:
             units.append(_Unit(block.start, block.end, tokens, index))
         else:
             pieces = _code_pieces if block.kind == "code" else _prose_pieces
@@ -90,6 +94,11 @@ def _group(
     used = 0
     for unit in units:
         kind = blocks[unit.block].kind
+        if kind == "chrome":
+            if current:
+                groups.append(current)
+            current, used = [], 0
+            continue
         only_headings = all(blocks[u.block].kind == "heading" for u in current)
         starts_section = kind in ("heading", "term") and not only_headings
         glued = current and only_headings and used + unit.tokens <= max_tokens  # a heading keeps its first block

@@ -74,6 +74,15 @@ class SourceRecord(BaseModel):
     last_sync: datetime | None = None
 
 
+class ChromeRecord(BaseModel):
+    """The site chrome last learnt for a folder or site (`qa.ingest.chrome`): the keys of its
+    blocks repeated across pages, and the sample of pages they were learnt from (a digest of their
+    identities and versions), so a run whose sample is unchanged does not read it again."""
+
+    sample: str
+    keys: list[str] = Field(default_factory=list)
+
+
 class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     generation: int = 0
@@ -88,6 +97,7 @@ class Manifest(BaseModel):
     segments: list[SegmentInfo] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)  # by the runs that last looked at them
     sources: list[SourceRecord] = Field(default_factory=list)
+    chrome: dict[str, ChromeRecord] = Field(default_factory=dict)  # by root (a folder, a site)
 
 
 def rebuild_hint(index_dir: Path, roots: list[str] | None = None) -> str:

@@ -1,0 +1,112 @@
+"""Site chrome repeated across pages (a site's menu, a manual's sidebar, a footer, "This page last
+modified on …"), recognised at index time and left out of passages (issue 18).
+
+A page's reader leaves out what the page marks as chrome (`nav`, `footer`, ARIA roles); what it
+does not mark is found by repetition: a block whose words (digits aside) are on at least
+`SHARE` of a folder's or site's pages says nothing about any one of them. The pages looked at are
+a sample chosen by a hash of their identity, so every run over the same folder (a resumed run, an
+update of one page) finds the same chrome, and a run's cost does not grow with the folder; what
+was learnt is kept in the manifest with the sample it came from, and read again only when a
+sampled page changed.
+
+Chrome blocks stay in the stored text, so quotes are still exact; no passage covers them. Headings
+are never chrome: a heading repeated on many pages ("SQLite C Interface") still names the section
+below it. A page that would keep nothing else is left as it was, still searchable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from qa.errors import UnreadableFile
+from qa.ingest.blocks import Block
+from qa.ingest.documents import Document
+from qa.ingest.limits import ReadLimits
+from qa.ingest.sources import SourceItem
+from qa.store.manifest import ChromeRecord
+from qa.text.prose import is_prose_line
+
+logger = logging.getLogger(__name__)
+
+SAMPLE = 50  # pages of one folder or site read to learn its chrome
+MIN_PAGES = 8  # fewer pages with structure than this: nothing is told apart as chrome
+SHARE = 0.4  # a block on at least this share of the sampled pages is chrome
+
+_DIGITS = re.compile(r"\d+")
+
+
+def chrome_key(words: str) -> str:
+    """What makes two blocks the same chrome: their words, spacing and digits aside (a date, a
+    version number, a page count change from page to page)."""
+    return _DIGITS.sub("#", " ".join(words.split()))
+
+
+def learn_chrome(
+    items: Sequence[SourceItem], roots: Iterable[str], limits: ReadLimits, kept: dict[str, ChromeRecord]
+) -> dict[str, frozenset[str]]:
+    """Root → keys of the blocks repeated on its pages, for each of `roots` (those with pages to
+    read), learnt from up to `SAMPLE` of `items` under it (all that the source lists, not only the
+    changed ones, so the answer does not depend on what was indexed before).
+
+    `kept` (the manifest's) holds what was learnt last: a root whose sample is unchanged is not
+    read again, and one whose sample could not be read (a crawl's pages unchanged since the last,
+    so not downloaded) keeps its chrome. What is learnt now is put in `kept`."""
+    under: dict[str, list[SourceItem]] = defaultdict(list)
+    for item in items:
+        under[item.place()[0]].append(item)
+    chrome = {}
+    for root in set(roots):
+        sample = sorted(under[root], key=lambda item: hashlib.sha1(item.identity.encode()).digest())[:SAMPLE]
+        digest = hashlib.sha256("".join(f"{item.identity}\0{item.version()}\n" for item in sample).encode()).hexdigest()
+        known = kept.get(root)
+        if known is None or known.sample != digest:
+            learnt = _learn(root, sample, limits)
+            if learnt is not None:
+                known = kept[root] = ChromeRecord(sample=digest, keys=sorted(learnt))
+        chrome[root] = frozenset(known.keys if known else ())
+    return chrome
+
+
+def _learn(root: str, sample: list[SourceItem], limits: ReadLimits) -> frozenset[str] | None:
+    """The chrome of `root`'s sampled pages; None when fewer than MIN_PAGES with structure could be read."""
+    pages: list[set[str]] = []
+    for item in sample if len(sample) >= MIN_PAGES else ():
+        try:
+            document = item.read("chrome-sample", "", limits)
+        except UnreadableFile:
+            continue  # reported when the file itself is read
+        if document.blocks:
+            pages.append(_keys(document.text, document.blocks))
+    if len(pages) < MIN_PAGES:
+        return None
+    counts = Counter(key for page in pages for key in page)
+    chrome = frozenset(key for key, count in counts.items() if count >= SHARE * len(pages))
+    if chrome:
+        logger.info("%s: %d blocks repeated on %d sampled pages are left out as chrome", root, len(chrome), len(pages))
+    return chrome
+
+
+def _keys(text: str, blocks: Sequence[Block]) -> set[str]:
+    return {chrome_key(text[block.start : block.end]) for block in blocks if block.kind != "heading"}
+
+
+def mark_chrome(document: Document, chrome: frozenset[str]) -> Document:
+    """`document` with its chrome blocks marked (kind "chrome"), unless that leaves no prose."""
+    if not chrome or not document.blocks:
+        return document
+    text = document.text
+    marked = tuple(
+        replace(block, kind="chrome")
+        if block.kind != "heading" and chrome_key(text[block.start : block.end]) in chrome
+        else block
+        for block in document.blocks
+    )
+    kept = [b for b in marked if b.kind not in ("chrome", "heading")]
+    if not any(b.kind == "code" or is_prose_line(text[b.start : b.end]) for b in kept):
+        return document
+    return replace(document, blocks=marked)
