@@ -442,6 +442,13 @@ class Collection:
             return list(manifest.sources)
         return [SourceRecord(kind="folder", location=root) for root in manifest.roots]
 
+    def chrome(self) -> dict[str, list[str]]:
+        """Folder or site → the blocks repeated across its pages and left out of passages
+        (`qa.ingest.chrome`; digits shown as `#`)."""
+        return {
+            root: record.keys for root, record in sorted(read_manifest(self.index_dir).chrome.items()) if record.keys
+        }
+
     def sync(self, source: SourceRecord, options: IndexOptions | None = None, on_progress: OnProgress = ignore):
         """Bring the index in line with one remembered source, with the settings it was indexed
         with: (IndexReport, CrawlResult or None for a folder)."""

@@ -441,12 +441,18 @@ app.command()(mcp)
 
 @app.command()
 def info(index: IndexOption = None, model: ModelOption = None) -> None:
-    """Show what an index holds: documents, passages, model, dates, and the files skipped, with why."""
+    """Show what an index holds: documents, passages, model, dates, site chrome left out, files skipped and why."""
     from qa.cli.render import print_info
 
     with user_errors():
         collection = open_collection(index, model)
-        print_info(collection.stats(), collection.documents(), collection.skipped_files(), collection.sources())
+        print_info(
+            collection.stats(),
+            collection.documents(),
+            collection.skipped_files(),
+            collection.sources(),
+            collection.chrome(),
+        )
 
 
 @app.command()

@@ -12,6 +12,7 @@ NOT_CONFIDENT = "No passage answers this confidently. The closest passages are b
 NOTHING_MATCHES = "No passage found in the documents the filters allow."
 CUT = "…"
 SECTION_SEPARATOR = " › "
+CHROME_NAMED = 3  # blocks of site chrome `qa info` names for each folder or site
 
 
 def passage_body(passage: AnswerPassage, full: bool = False):
@@ -116,10 +117,13 @@ def print_crawl(crawl, report) -> None:
             console.print(f"  {kept.path}: {kept.reason}", markup=False, highlight=False)
 
 
-def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequence = (), sources=()) -> None:
-    """The index's facts as label/value lines, then its documents: columns fold or shorten to
-    fit the terminal (readable at 80 columns), ids and paths fold rather than vanish; then the
-    files indexing passed over, each with why."""
+def print_info(
+    stats: IndexStats, documents: list[DocumentInfo], skipped: Sequence = (), sources=(), chrome=None
+) -> None:
+    """The index's facts as label/value lines (with the site chrome left out of passages, a few
+    blocks of it named), then its documents: columns fold or shorten to fit the terminal (readable
+    at 80 columns), ids and paths fold rather than vanish; then the files indexing passed over,
+    each with why."""
     from rich import box
     from rich.table import Table
 
@@ -137,6 +141,12 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
     for number, source in enumerate(sources):
         synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
         facts.add_row("sources" if number == 0 else "", f"{source.kind} {source.location} · {synced}")
+    for number, (root, blocks) in enumerate((chrome or {}).items()):
+        named = ", ".join(f"“{_shortened(block, 40)}”" for block in blocks[:CHROME_NAMED])
+        more = f" and {len(blocks) - CHROME_NAMED} more" if len(blocks) > CHROME_NAMED else ""
+        facts.add_row(
+            "chrome" if number == 0 else "", f"{root}: {len(blocks)} repeated blocks in no passage: {named}{more}"
+        )
     console.print(facts)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("doc_id", overflow="fold", min_width=12)
@@ -150,6 +160,11 @@ def print_info(stats: IndexStats, documents: list[DocumentInfo], skipped: Sequen
         console.print(f"[bold]skipped[/bold] {len(skipped)} file{'s' if len(skipped) != 1 else ''}:")
         for entry in skipped:
             console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _shortened(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + CUT
 
 
 def print_abstention_fit(report, index_dir) -> None:
