@@ -185,3 +185,26 @@ def test_qa_info_says_what_was_left_out_as_chrome(tmp_path: Path, fake_model) ->
     unwrapped = "".join(shown.output.split())  # the console folds long lines
     assert f"chrome{folder.resolve()}:8repeatedblocksinnopassage:" in unwrapped  # menu 6, notice, date line
     assert "“Allofthecodeanddocumentationonth…”" in unwrapped  # a long one shortened
+
+
+def test_a_ray_actor_leaves_out_the_chrome_it_is_sent_with_each_file(tmp_path: Path) -> None:
+    """The Ray build learns the chrome on the driver, as a local run does; each file goes to its
+    actor with its folder's chrome, so both builds cut the same passages (the actor's step, run
+    here without a cluster; tests/test_distributed.py runs the whole build on one)."""
+    import pickle
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from qa.ingest.chunking import ChunkingSettings
+    from qa.ingest.distributed import EmbedFiles
+    from qa.ingest.planning import FileToRead
+    from qa.ingest.sources import FileItem
+
+    folder = site(tmp_path / "site", TOPICS)
+    chrome = frozenset({NOTICE, "This page last modified on #-#-# #:#:# UTC"})
+    file = FileToRead(FileItem(folder, folder / "vacuum.html"), "v1", "vacuum", replaces=False, chrome=chrome)
+    actor = EmbedFiles(FakeEncoder, asdict(ChunkingSettings()), ReadLimits())
+    out = actor({"doc_id": np.array(["vacuum"], dtype=object), "file": np.array([pickle.dumps(file)], dtype=object)})
+    _, passages = pickle.loads(out["payload"][0])
+    assert passages and not [p for p in passages if NOTICE in p.text or "last modified" in p.text]
