@@ -62,7 +62,7 @@ def learn_chrome(
     chrome = {}
     for root in set(roots):
         sample = sorted(under[root], key=lambda item: hashlib.sha1(item.identity.encode()).digest())[:SAMPLE]
-        digest = hashlib.sha256("".join(f"{item.identity}\0{item.version()}\n" for item in sample).encode()).hexdigest()
+        digest = hashlib.sha256("".join(f"{item.identity}\0{_version(item)}\n" for item in sample).encode()).hexdigest()
         known = kept.get(root)
         if known is None or known.sample != digest:
             learnt = _learn(root, sample, limits)
@@ -70,6 +70,13 @@ def learn_chrome(
                 known = kept[root] = ChromeRecord(sample=digest, keys=sorted(learnt))
         chrome[root] = frozenset(known.keys if known else ())
     return chrome
+
+
+def _version(item: SourceItem) -> str:
+    try:
+        return item.version()
+    except OSError:  # gone since the scan: its absence is reported when it is read
+        return ""
 
 
 def _learn(root: str, sample: list[SourceItem], limits: ReadLimits) -> frozenset[str] | None:
