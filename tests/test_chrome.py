@@ -140,8 +140,8 @@ class CountedPage:
 
     reads = 0
 
-    def __init__(self, topic: str, version: str = "1") -> None:
-        self.identity, self._version = f"/site/{topic}.html", version
+    def __init__(self, topic: str, version: str = "1", menu: str = "Choose any three.") -> None:
+        self.identity, self._version, self.menu = f"/site/{topic}.html", version, menu
 
     def version(self) -> str:
         return self._version
@@ -152,7 +152,7 @@ class CountedPage:
     def read(self, doc_id, version, limits):
         CountedPage.reads += 1
         built = BlockText()
-        built.add("paragraph", "Choose any three.")
+        built.add("paragraph", self.menu)
         built.add("paragraph", f"The page about {self.identity} says what it is for.")
         return Document(doc_id, self.identity, self.identity, built.text, version, blocks=tuple(built.blocks))
 
@@ -208,3 +208,17 @@ def test_a_ray_actor_leaves_out_the_chrome_it_is_sent_with_each_file(tmp_path: P
     out = actor({"doc_id": np.array(["vacuum"], dtype=object), "file": np.array([pickle.dumps(file)], dtype=object)})
     _, passages = pickle.loads(out["payload"][0])
     assert passages and not [p for p in passages if NOTICE in p.text or "last modified" in p.text]
+
+
+def test_a_watchers_batch_of_changed_pages_keeps_the_chrome_learnt_from_the_whole_folder() -> None:
+    """A watcher lists only the files that changed: a batch of them, however many, is not the
+    folder, so fewer than half the pages the chrome was learnt from do not replace it."""
+    kept: dict[str, ChromeRecord] = {}
+    folder = [CountedPage(f"{topic}-{n}") for n in (1, 2) for topic in TOPICS]  # 24 pages
+    learn_chrome(folder, ["/site"], ReadLimits(), kept)
+    reads = CountedPage.reads
+    changed = [CountedPage(topic, version="2", menu="A new menu.") for topic in TOPICS[:11]]
+    assert learn_chrome(changed, ["/site"], ReadLimits(), kept) == {"/site": frozenset({"Choose any three."})}
+    assert CountedPage.reads == reads  # not even read
+    most = [CountedPage(f"{topic}-{n}", version="2", menu="A new menu.") for n in (1, 2) for topic in TOPICS[:6]]
+    assert learn_chrome(most, ["/site"], ReadLimits(), kept) == {"/site": frozenset({"A new menu."})}

@@ -53,21 +53,25 @@ def learn_chrome(
     read), learnt from up to `SAMPLE` of `items` under it (all that the source lists, not only the
     changed ones, so the answer does not depend on what was indexed before).
 
-    `kept` (the manifest's) holds what was learnt last: a root whose sample is unchanged is not
-    read again, and one whose sample could not be read (a crawl's pages unchanged since the last,
-    so not downloaded) keeps its chrome. What is learnt now is put in `kept`."""
+    `kept` (the manifest's) holds what was learnt last, which a root keeps when its sample is
+    unchanged (not read again), when this run lists fewer than half the pages it listed then (a
+    watcher's run, which lists only the files that changed), or when its sample could not be read
+    (a crawl's pages unchanged since the last, so not downloaded). What is learnt now is put in
+    `kept`."""
     under: dict[str, list[SourceItem]] = defaultdict(list)
     for item in items:
         under[item.place()[0]].append(item)
     chrome = {}
     for root in set(roots):
-        sample = sorted(under[root], key=lambda item: hashlib.sha1(item.identity.encode()).digest())[:SAMPLE]
-        digest = hashlib.sha256("".join(f"{item.identity}\0{_version(item)}\n" for item in sample).encode()).hexdigest()
+        listed = under[root]
+        sample = sorted(listed, key=lambda item: hashlib.sha1(item.identity.encode()).digest())[:SAMPLE]
         known = kept.get(root)
-        if known is None or known.sample != digest:
-            learnt = _learn(root, sample, limits)
-            if learnt is not None:
-                known = kept[root] = ChromeRecord(sample=digest, keys=sorted(learnt))
+        if known is None or len(listed) >= known.listed / 2:
+            digest = hashlib.sha256("".join(f"{i.identity}\0{_version(i)}\n" for i in sample).encode()).hexdigest()
+            if known is None or known.sample != digest:
+                learnt = _learn(root, sample, limits)
+                if learnt is not None:
+                    known = kept[root] = ChromeRecord(sample=digest, listed=len(listed), keys=sorted(learnt))
         chrome[root] = frozenset(known.keys if known else ())
     return chrome
 

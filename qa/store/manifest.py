@@ -77,9 +77,11 @@ class SourceRecord(BaseModel):
 class ChromeRecord(BaseModel):
     """The site chrome last learnt for a folder or site (`qa.ingest.chrome`): the keys of its
     blocks repeated across pages, and the sample of pages they were learnt from (a digest of their
-    identities and versions), so a run whose sample is unchanged does not read it again."""
+    identities and versions), so a run whose sample is unchanged does not read it again, and how
+    many pages the folder or site listed then (a watcher's run lists only what changed)."""
 
     sample: str
+    listed: int = 0
     keys: list[str] = Field(default_factory=list)
 
 
