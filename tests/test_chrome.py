@@ -222,3 +222,22 @@ def test_a_watchers_batch_of_changed_pages_keeps_the_chrome_learnt_from_the_whol
     assert CountedPage.reads == reads  # not even read
     most = [CountedPage(f"{topic}-{n}", version="2", menu="A new menu.") for n in (1, 2) for topic in TOPICS[:6]]
     assert learn_chrome(most, ["/site"], ReadLimits(), kept) == {"/site": frozenset({"A new menu."})}
+
+
+def test_each_page_is_read_once_though_the_sample_was_read_first(tmp_path: Path, monkeypatch) -> None:
+    from collections import Counter
+
+    import qa.ingest.documents as documents
+
+    reads: Counter = Counter()
+    parse = documents.parse_file
+
+    def counted(path, limits=documents.DEFAULT_READ_LIMITS):
+        reads[path.name] += 1
+        return parse(path, limits)
+
+    monkeypatch.setattr(documents, "parse_file", counted)
+    folder = site(tmp_path / "site", TOPICS)
+    index_paths([folder], tmp_path / "site.qa", IndexOptions(), encoder=FakeEncoder())
+    assert reads == Counter({f"{topic}.html": 1 for topic in TOPICS})
+    assert not [text for _, text in passages(tmp_path / "site.qa") if NOTICE in text]

@@ -47,7 +47,11 @@ def chrome_key(words: str) -> str:
 
 
 def learn_chrome(
-    items: Sequence[SourceItem], roots: Iterable[str], limits: ReadLimits, kept: dict[str, ChromeRecord]
+    items: Sequence[SourceItem],
+    roots: Iterable[str],
+    limits: ReadLimits,
+    kept: dict[str, ChromeRecord],
+    read: dict[str, Document] | None = None,
 ) -> dict[str, frozenset[str]]:
     """Root → keys of the blocks repeated on its pages, for each of `roots` (those with pages to
     read), learnt from up to `SAMPLE` of `items` under it (all that the source lists, not only the
@@ -57,7 +61,7 @@ def learn_chrome(
     unchanged (not read again), when this run lists fewer than half the pages it listed then (a
     watcher's run, which lists only the files that changed), or when its sample could not be read
     (a crawl's pages unchanged since the last, so not downloaded). What is learnt now is put in
-    `kept`."""
+    `kept`, and the pages read for it in `read`, by identity, so they need not be read again."""
     under: dict[str, list[SourceItem]] = defaultdict(list)
     for item in items:
         under[item.place()[0]].append(item)
@@ -69,7 +73,7 @@ def learn_chrome(
         if known is None or len(listed) >= known.listed / 2:
             digest = hashlib.sha256("".join(f"{i.identity}\0{_version(i)}\n" for i in sample).encode()).hexdigest()
             if known is None or known.sample != digest:
-                learnt = _learn(root, sample, limits)
+                learnt = _learn(root, sample, limits, read if read is not None else {})
                 if learnt is not None:
                     known = kept[root] = ChromeRecord(sample=digest, listed=len(listed), keys=sorted(learnt))
         chrome[root] = frozenset(known.keys if known else ())
@@ -83,7 +87,7 @@ def _version(item: SourceItem) -> str:
         return ""
 
 
-def _learn(root: str, sample: list[SourceItem], limits: ReadLimits) -> frozenset[str] | None:
+def _learn(root: str, sample: list[SourceItem], limits: ReadLimits, read: dict[str, Document]) -> frozenset[str] | None:
     """The chrome of `root`'s sampled pages; None when fewer than MIN_PAGES with structure could be read."""
     pages: list[set[str]] = []
     for item in sample if len(sample) >= MIN_PAGES else ():
@@ -91,6 +95,7 @@ def _learn(root: str, sample: list[SourceItem], limits: ReadLimits) -> frozenset
             document = item.read("chrome-sample", "", limits)
         except UnreadableFile:
             continue  # reported when the file itself is read
+        read[item.identity] = document
         if document.blocks:
             pages.append(_keys(document.text, document.blocks))
     if len(pages) < MIN_PAGES:

@@ -62,13 +62,15 @@ class IndexReport:
 class FileToRead:
     """A new or changed item of a source (a file, today), its version when planned, and the id its
     document gets (`replaces`: an update, not an addition). `chrome`: the keys of the blocks
-    repeated across its folder's or site's pages, left out of its passages (`qa.ingest.chrome`)."""
+    repeated across its folder's or site's pages, left out of its passages (`qa.ingest.chrome`);
+    `sampled`: its document, when it was read to learn them."""
 
     item: SourceItem
     version: str
     doc_id: str
     replaces: bool
     chrome: frozenset[str] = frozenset()
+    sampled: Document | None = None
 
 
 def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> list[FileToRead]:
@@ -129,15 +131,22 @@ def with_chrome(files: list[FileToRead], scan: SourceScan, writer: IndexWriter, 
     kept in the manifest the writer commits)."""
     if not files:
         return files
-    chrome = learn_chrome(scan.items, {file.item.place()[0] for file in files}, limits, writer.manifest.chrome)
-    return [replace(file, chrome=chrome.get(file.item.place()[0], frozenset())) for file in files]
+    read: dict[str, Document] = {}
+    chrome = learn_chrome(scan.items, {file.item.place()[0] for file in files}, limits, writer.manifest.chrome, read)
+    return [
+        replace(file, chrome=chrome.get(file.item.place()[0], frozenset()), sampled=read.get(file.item.identity))
+        for file in files
+    ]
 
 
 def read_file(file: FileToRead, report: IndexReport) -> Document | None:
     """The item's document with its chrome marked, counted as added or updated; None (and a
     skipped entry) when unreadable."""
     try:
-        document = file.item.read(file.doc_id, file.version, report.limits)
+        if file.sampled is not None:
+            document = replace(file.sampled, doc_id=file.doc_id, sha256=file.version)
+        else:
+            document = file.item.read(file.doc_id, file.version, report.limits)
     except UnreadableFile as error:
         logger.info("skipped %s: %s", file.item.identity, error)
         report.skipped.append(Skipped(file.item.identity, str(error)))
