@@ -241,3 +241,25 @@ def test_each_page_is_read_once_though_the_sample_was_read_first(tmp_path: Path,
     index_paths([folder], tmp_path / "site.qa", IndexOptions(), encoder=FakeEncoder())
     assert reads == Counter({f"{topic}.html": 1 for topic in TOPICS})
     assert not [text for _, text in passages(tmp_path / "site.qa") if NOTICE in text]
+
+
+SETS = Path(__file__).resolve().parent.parent / "benchmarks" / "sets"
+
+
+def test_the_chrome_of_two_real_documentation_sites_and_nothing_they_explain() -> None:
+    """sqlite.org marks none of its chrome; the BorgBackup manual's Sphinx theme leaves its sidebar
+    unmarked. What is found on each is chrome, and no heading or explanation is."""
+    from qa.ingest.sources import FolderSource
+
+    found = {}
+    for name in ("sqlite-docs", "borg-docs"):
+        scan = FolderSource([SETS / name / "corpus"]).scan()
+        root = scan.items[0].place()[0]
+        found[name] = learn_chrome(scan.items, [root], ReadLimits(), {})[root]
+    assert {"Choose any three.", "Small. Fast. Reliable.", "Documentation", "Download"} <= found["sqlite-docs"]
+    assert "See also lists of Objects, Constants, and Functions." in found["sqlite-docs"]
+    assert "This page last modified on #-#-# #:#:# UTC" in found["sqlite-docs"]
+    assert "SQLite C Interface" not in found["sqlite-docs"]  # a heading on half the pages: never chrome
+    assert {"Installation", "Quick Start", "Frequently asked questions", "borg prune"} <= found["borg-docs"]
+    assert any(key.startswith("© Copyright #-# Jonas Borgström") for key in found["borg-docs"])
+    assert all(len(key) < 200 for keys in found.values() for key in keys)  # menus and footers, not prose
