@@ -263,3 +263,17 @@ def test_the_chrome_of_two_real_documentation_sites_and_nothing_they_explain() -
     assert {"Installation", "Quick Start", "Frequently asked questions", "borg prune"} <= found["borg-docs"]
     assert any(key.startswith("© Copyright #-# Jonas Borgström") for key in found["borg-docs"])
     assert all(len(key) < 200 for keys in found.values() for key in keys)  # menus and footers, not prose
+
+
+def test_reading_the_sample_is_shown_as_progress(tmp_path: Path) -> None:
+    """Fifty scanned PDFs take a while to read: the sample is counted like the files after it."""
+    from qa.ingest.chrome import SAMPLING
+
+    events = []
+    folder = site(tmp_path / "site", TOPICS)
+    index_paths([folder], tmp_path / "site.qa", IndexOptions(), encoder=FakeEncoder(), on_progress=events.append)
+    sampling = [(event.done, event.total) for event in events if event.task == SAMPLING]
+    assert sampling[0] == (0, len(TOPICS)) and sampling[-1] == (len(TOPICS), len(TOPICS))
+    assert events.index(next(e for e in events if e.task == SAMPLING)) < events.index(
+        next(e for e in events if e.task == "Reading files")
+    )

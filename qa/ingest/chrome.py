@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from qa.errors import UnreadableFile
+from qa.events import OnProgress, Progress, ignore
 from qa.ingest.blocks import Block
 from qa.ingest.documents import Document
 from qa.ingest.limits import ReadLimits
@@ -38,6 +39,7 @@ MIN_PAGES = 8  # fewer pages with structure than this: nothing is told apart as 
 SHARE = 0.4  # a block on at least this share of the sampled pages is chrome
 
 _DIGITS = re.compile(r"\d+")
+SAMPLING = "Reading sample pages for site chrome"
 
 
 def chrome_key(words: str) -> str:
@@ -52,6 +54,7 @@ def learn_chrome(
     limits: ReadLimits,
     kept: dict[str, ChromeRecord],
     read: dict[str, Document] | None = None,
+    on_progress: OnProgress = ignore,
 ) -> dict[str, frozenset[str]]:
     """Root → keys of the blocks repeated on its pages, for each of `roots` (those with pages to
     read), learnt from up to `SAMPLE` of `items` under it (all that the source lists, not only the
@@ -61,7 +64,8 @@ def learn_chrome(
     unchanged (not read again), when this run lists fewer than half the pages it listed then (a
     watcher's run, which lists only the files that changed), or when its sample could not be read
     (a crawl's pages unchanged since the last, so not downloaded). What is learnt now is put in
-    `kept`, and the pages read for it in `read`, by identity, so they need not be read again."""
+    `kept`, and the pages read for it in `read`, by identity, so they need not be read again.
+    Reading a sample is reported to `on_progress` (a sample of scanned PDFs takes a while)."""
     under: dict[str, list[SourceItem]] = defaultdict(list)
     for item in items:
         under[item.place()[0]].append(item)
@@ -73,7 +77,7 @@ def learn_chrome(
         if known is None or len(listed) >= known.listed / 2:
             digest = hashlib.sha256("".join(f"{i.identity}\0{_version(i)}\n" for i in sample).encode()).hexdigest()
             if known is None or known.sample != digest:
-                learnt = _learn(root, sample, limits, read if read is not None else {})
+                learnt = _learn(root, sample, limits, read if read is not None else {}, on_progress)
                 if learnt is not None:
                     known = kept[root] = ChromeRecord(sample=digest, listed=len(listed), keys=sorted(learnt))
         chrome[root] = frozenset(known.keys if known else ())
@@ -87,10 +91,13 @@ def _version(item: SourceItem) -> str:
         return ""
 
 
-def _learn(root: str, sample: list[SourceItem], limits: ReadLimits, read: dict[str, Document]) -> frozenset[str] | None:
+def _learn(
+    root: str, sample: list[SourceItem], limits: ReadLimits, read: dict[str, Document], on_progress: OnProgress
+) -> frozenset[str] | None:
     """The chrome of `root`'s sampled pages; None when fewer than MIN_PAGES with structure could be read."""
     pages: list[set[str]] = []
-    for item in sample if len(sample) >= MIN_PAGES else ():
+    for done, item in enumerate(sample if len(sample) >= MIN_PAGES else ()):
+        on_progress(Progress(SAMPLING, done, len(sample)))
         try:
             document = item.read("chrome-sample", "", limits)
         except UnreadableFile:
@@ -98,6 +105,7 @@ def _learn(root: str, sample: list[SourceItem], limits: ReadLimits, read: dict[s
         read[item.identity] = document
         if document.blocks:
             pages.append(_keys(document.text, document.blocks))
+    on_progress(Progress(SAMPLING, len(sample), len(sample)))
     if len(pages) < MIN_PAGES:
         return None
     counts = Counter(key for page in pages for key in page)

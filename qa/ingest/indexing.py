@@ -114,7 +114,7 @@ def index_paths(
     started = opened.writer.manifest.generation
     try:
         with opened as (writer, encoder, settings):
-            files = with_chrome(plan_files(writer, scan, report), scan, writer, limits)
+            files = with_chrome(plan_files(writer, scan, report), scan, writer, limits, on_progress)
             report.passages = (build or build_here)(writer, encoder, settings, files, report, on_progress, flushes)
             if report.added + report.updated + report.unchanged == 0:
                 raise NoDocuments(
@@ -226,7 +226,7 @@ def index_scan(
     index_dir = Path(index_dir).expanduser().resolve()
     report = IndexReport(index_dir, skipped=list(scan.skipped), kept=list(scan.kept), limits=options.limits)
     with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
-        files = with_chrome(plan_files(writer, scan, report), scan, writer, options.limits)
+        files = with_chrome(plan_files(writer, scan, report), scan, writer, options.limits, on_progress)
         flushes = Flushes(writer, report, list(roots), options, commits=False)  # one generation per sync
         report.passages = (options.build or build_here)(writer, encoder, settings, files, report, on_progress, flushes)
         _commit(writer, report, roots, sources=sources)

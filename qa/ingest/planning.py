@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from qa.errors import UnreadableFile
+from qa.events import OnProgress, ignore
 from qa.ingest.chrome import learn_chrome, mark_chrome
 from qa.ingest.documents import Document, Skipped, make_doc_id
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
@@ -126,13 +127,16 @@ def plan_files(writer: IndexWriter, scan: SourceScan, report: IndexReport) -> li
     return files
 
 
-def with_chrome(files: list[FileToRead], scan: SourceScan, writer: IndexWriter, limits: ReadLimits) -> list[FileToRead]:
+def with_chrome(
+    files: list[FileToRead], scan: SourceScan, writer: IndexWriter, limits: ReadLimits, on_progress: OnProgress = ignore
+) -> list[FileToRead]:
     """`files` with the chrome of their folder or site, learnt from a sample of all its pages (and
     kept in the manifest the writer commits)."""
     if not files:
         return files
     read: dict[str, Document] = {}
-    chrome = learn_chrome(scan.items, {file.item.place()[0] for file in files}, limits, writer.manifest.chrome, read)
+    roots = {file.item.place()[0] for file in files}
+    chrome = learn_chrome(scan.items, roots, limits, writer.manifest.chrome, read, on_progress)
     return [
         replace(file, chrome=chrome.get(file.item.place()[0], frozenset()), sampled=read.get(file.item.identity))
         for file in files
