@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Progress:
-    """`task` is a short sentence; `total` is None for a note with no count ("Indexing the seeds…")."""
+    """`task` is a short sentence; `total` is None for a note with no count ("Indexing the seeds…").
+    `before`: a step run before the others (the chrome sample), shown only until it is done."""
 
     task: str
     done: int = 0
     total: int | None = None
+    before: bool = False
 
 
 OnProgress = Callable[[Progress], None]

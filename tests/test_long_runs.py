@@ -266,6 +266,8 @@ PROGRESS_LINE = re.compile(
     r"( · Embedding passages: \d+/\d+( \(\d+\.\d/s\))?)?"
     r"( · about (\d+ s|\d+ min|\d+ h \d+ min) left)?$"
 )
+# Before them, a folder of 8 files or more is sampled for site chrome (qa.ingest.chrome).
+SAMPLE_LINE = re.compile(r"^Reading sample pages for site chrome: \d+/\d+( \(\d+\.\d/s\))?( · about \d+ s left)?$")
 
 
 def test_progress_is_plain_lines_when_output_is_not_a_terminal(tmp_path):
@@ -278,6 +280,9 @@ def test_progress_is_plain_lines_when_output_is_not_a_terminal(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert "\x1b" not in done.stderr and "\r" not in done.stderr
+    sampled = [line for line in lines if SAMPLE_LINE.match(line)]
+    assert lines[: len(sampled)] == sampled and sampled[-1].startswith("Reading sample pages for site chrome: 30/30")
+    lines = lines[len(sampled) :]  # the sample's task leaves the line once the files are read
     assert len(lines) > 10  # QA_PROGRESS_SECONDS=0: a line at every step
     assert all(PROGRESS_LINE.match(line) for line in lines), lines
     assert any("Embedding passages" in line for line in lines)

@@ -45,6 +45,8 @@ class ProgressBars:
         if task is None:
             task = self._tasks[event.task] = progress.add_task(event.task, total=event.total)
         progress.update(task, completed=event.done, total=event.total)
+        if event.before and event.done >= event.total:
+            progress.remove_task(self._tasks.pop(event.task))
 
     def _plain_lines(self) -> ProgressLines | None:
         """Lines or bars, chosen at the first counted event: a command that reports none (a
@@ -84,7 +86,8 @@ class _Task:
 class ProgressLines:
     """Counted tasks as one plain line, at the first event and then at most every `every` seconds:
     `Reading files: 120/530 (2.1/s) · Embedding passages: 3400/3412 (56.7/s) · about 3 min left`.
-    The time left comes from the tasks whose total is fixed."""
+    The time left comes from the tasks whose total is fixed. A step run before the others
+    (`Progress.before`) leaves the line once it is done."""
 
     def __init__(self, every: float) -> None:
         self.every = every
@@ -102,6 +105,8 @@ class ProgressLines:
         self.changed = True
         if not self.printed or now - self.printed >= self.every:
             self._print(now)
+        if event.before and task.done >= task.total:
+            del self.tasks[event.task]
 
     def finish(self) -> None:
         """The last state, when it was not printed yet."""

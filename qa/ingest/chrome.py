@@ -95,9 +95,11 @@ def _learn(
     root: str, sample: list[SourceItem], limits: ReadLimits, read: dict[str, Document], on_progress: OnProgress
 ) -> frozenset[str] | None:
     """The chrome of `root`'s sampled pages; None when fewer than MIN_PAGES with structure could be read."""
+    if len(sample) < MIN_PAGES:
+        return None
     pages: list[set[str]] = []
-    for done, item in enumerate(sample if len(sample) >= MIN_PAGES else ()):
-        on_progress(Progress(SAMPLING, done, len(sample)))
+    for done, item in enumerate(sample):
+        on_progress(Progress(SAMPLING, done, len(sample), before=True))
         try:
             document = item.read("chrome-sample", "", limits)
         except UnreadableFile:
@@ -105,7 +107,7 @@ def _learn(
         read[item.identity] = document
         if document.blocks:
             pages.append(_keys(document.text, document.blocks))
-    on_progress(Progress(SAMPLING, len(sample), len(sample)))
+    on_progress(Progress(SAMPLING, len(sample), len(sample), before=True))
     if len(pages) < MIN_PAGES:
         return None
     counts = Counter(key for page in pages for key in page)
