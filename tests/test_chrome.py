@@ -105,6 +105,7 @@ class NotDownloaded:
 
     def __init__(self, url: str) -> None:
         self.identity = url
+        self.name = url.rsplit("/", 1)[-1]
 
     def version(self) -> str:
         return "etag-1"
@@ -142,6 +143,7 @@ class CountedPage:
 
     def __init__(self, topic: str, version: str = "1", menu: str = "Choose any three.") -> None:
         self.identity, self._version, self.menu = f"/site/{topic}.html", version, menu
+        self.name = f"{topic}.html"
 
     def version(self) -> str:
         return self._version

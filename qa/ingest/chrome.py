@@ -4,8 +4,9 @@ modified on …"), recognised at index time and left out of passages (issue 18).
 A page's reader leaves out what the page marks as chrome (`nav`, `footer`, ARIA roles); what it
 does not mark is found by repetition: a block whose words (digits aside) are on at least
 `SHARE` of a folder's or site's pages says nothing about any one of them. The pages looked at are
-a sample chosen by a hash of their identity, so every run over the same folder (a resumed run, an
-update of one page) finds the same chrome, and a run's cost does not grow with the folder; what
+a sample chosen by a hash of their names within it (`about.html`), so every run over the same
+folder (a resumed run, an update of one page, the folder moved, the site crawled) finds the same
+chrome, and a run's cost does not grow with the folder; what
 was learnt is kept in the manifest with the sample it came from, and read again only when a
 sampled page changed.
 
@@ -72,7 +73,7 @@ def learn_chrome(
     chrome = {}
     for root in set(roots):
         listed = under[root]
-        sample = sorted(listed, key=lambda item: hashlib.sha1(item.identity.encode()).digest())[:SAMPLE]
+        sample = sorted(listed, key=lambda item: hashlib.sha1(item.name.encode()).digest())[:SAMPLE]
         known = kept.get(root)
         if known is None or len(listed) >= known.listed / 2:
             digest = hashlib.sha256("".join(f"{i.identity}\0{_version(i)}\n" for i in sample).encode()).hexdigest()
