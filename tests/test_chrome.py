@@ -13,6 +13,7 @@ from qa.ingest.indexing import IndexOptions, index_paths
 from qa.ingest.limits import ReadLimits
 from qa.store.manifest import ChromeRecord, read_manifest
 from qa.store.snapshot import Snapshot
+from tests.cli_runs import index_then_info
 from tests.fakes import FakeEncoder
 
 TOPICS = [
@@ -174,17 +175,8 @@ def test_the_sample_is_read_again_only_when_one_of_its_pages_changed() -> None:
 
 def test_qa_info_says_what_was_left_out_as_chrome(tmp_path: Path, fake_model) -> None:
     """A person who cannot find a footer's words in any answer can see why."""
-    from typer.testing import CliRunner
-
-    from qa.cli import app
-
     folder = site(tmp_path / "site", TOPICS)
-    index_dir = tmp_path / "site.qa"
-    runner = CliRunner()
-    assert runner.invoke(app, ["index", str(folder), "--index", str(index_dir)]).exit_code == 0
-    shown = runner.invoke(app, ["info", "--index", str(index_dir)])
-    assert shown.exit_code == 0, shown.output
-    unwrapped = "".join(shown.output.split())  # the console folds long lines
+    unwrapped = index_then_info(folder, tmp_path / "site.qa")
     assert f"chrome{folder.resolve()}:8repeatedblocksinnopassage:" in unwrapped  # menu 6, notice, date line
     assert "“Allofthecodeanddocumentationonth…”" in unwrapped  # a long one shortened
 

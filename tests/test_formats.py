@@ -6,6 +6,7 @@ is refused before it is unpacked."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from qa.ingest.limits import ReadLimits
 from qa.ingest.readers import reader_for
 from qa.ingest.readers.mail import without_quotes
 from tests import formats
+from tests.cli_runs import index_then_info
 from tests.fakes import FakeEncoder
 
 # What each sample says, as the reader must keep it.
@@ -170,29 +172,20 @@ def test_a_zip_bomb_of_every_zip_based_type_is_refused_before_it_is_unpacked(tmp
 
 
 def test_qa_info_lists_the_skipped_files_with_why_until_a_run_reads_them(tmp_path, fake_model):
-    from typer.testing import CliRunner
-
-    from qa.cli import app
-
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "note.txt").write_text("A note that can be read, so the index is made.")
     (folder / "slides.pptx").write_bytes(b"PK\x03\x04 cut short")
     (folder / "photo.psd").write_bytes(b"8BPS")
     index = tmp_path / "docs.qa"
-    runner = CliRunner()
-    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
-    shown = runner.invoke(app, ["info", "--index", str(index)])
-    assert shown.exit_code == 0, shown.output
-    unwrapped = "".join(shown.output.split())  # the console folds long paths
+    unwrapped = index_then_info(folder, index)
     assert "skipped2files" in unwrapped
     assert f"{folder.resolve() / 'photo.psd'}:unsupportedtype.psd" in unwrapped
     assert f"{folder.resolve() / 'slides.pptx'}:cannotparse.pptxfile" in unwrapped
     formats.make_pptx(folder / "slides.pptx")  # mended: the next run reads it and forgets why it was skipped
     (folder / "photo.psd").unlink()
-    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
-    shown = runner.invoke(app, ["info", "--index", str(index)])
-    assert "skipped " not in shown.output and "Quarterly plan" in shown.output
+    unwrapped = index_then_info(folder, index)
+    assert not re.search(r"skipped\d+files?:", unwrapped) and "Quarterlyplan" in unwrapped
     assert Collection.open(index).skipped_files() == []
 
 
