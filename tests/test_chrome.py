@@ -178,7 +178,7 @@ def test_qa_info_says_what_was_left_out_as_chrome(tmp_path: Path, fake_model) ->
     folder = site(tmp_path / "site", TOPICS)
     unwrapped = index_then_info(folder, tmp_path / "site.qa")
     assert f"chrome{folder.resolve()}:8repeatedblocksinnopassage:" in unwrapped  # menu 6, notice, date line
-    assert "“Allofthecodeanddocumentationonth…”" in unwrapped  # a long one shortened
+    assert "“Allofthecodeanddocumentationon…”" in unwrapped  # a long one shortened, at a word
 
 
 def test_a_ray_actor_leaves_out_the_chrome_it_is_sent_with_each_file(tmp_path: Path) -> None:

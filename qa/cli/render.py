@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from textwrap import shorten
 
 from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats
 from qa.cli.console import stderr_console, stdout_console
@@ -142,7 +143,7 @@ def print_info(
         synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
         facts.add_row("sources" if number == 0 else "", f"{source.kind} {source.location} · {synced}")
     for number, (root, blocks) in enumerate((chrome or {}).items()):
-        named = ", ".join(f"“{_shortened(block, 40)}”" for block in blocks[:CHROME_NAMED])
+        named = ", ".join(f"“{shorten(block, 40, placeholder=CUT)}”" for block in blocks[:CHROME_NAMED])
         more = f" and {len(blocks) - CHROME_NAMED} more" if len(blocks) > CHROME_NAMED else ""
         facts.add_row(
             "chrome" if number == 0 else "", f"{root}: {len(blocks)} repeated blocks in no passage: {named}{more}"
@@ -160,11 +161,6 @@ def print_info(
         console.print(f"[bold]skipped[/bold] {len(skipped)} file{'s' if len(skipped) != 1 else ''}:")
         for entry in skipped:
             console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False, soft_wrap=True)
-
-
-def _shortened(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + CUT
 
 
 def print_abstention_fit(report, index_dir) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -29,9 +28,10 @@ from qa.events import OnProgress, Progress, ignore
 from qa.ingest.blocks import Block
 from qa.ingest.documents import Document
 from qa.ingest.limits import ReadLimits
+from qa.ingest.sections import is_content
 from qa.ingest.sources import SourceItem
 from qa.store.manifest import ChromeRecord
-from qa.text.prose import is_prose_line
+from qa.text.normalize import digits_aside
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +39,7 @@ SAMPLE = 50  # pages of one folder or site read to learn its chrome
 MIN_PAGES = 8  # fewer pages with structure than this: nothing is told apart as chrome
 SHARE = 0.4  # a block on at least this share of the sampled pages is chrome
 
-_DIGITS = re.compile(r"\d+")
 SAMPLING = "Reading sample pages for site chrome"
-
-
-def chrome_key(words: str) -> str:
-    """What makes two blocks the same chrome: their words, spacing and digits aside (a date, a
-    version number, a page count change from page to page)."""
-    return _DIGITS.sub("#", " ".join(words.split()))
 
 
 def learn_chrome(
@@ -67,22 +60,27 @@ def learn_chrome(
     (a crawl's pages unchanged since the last, so not downloaded). What is learnt now is put in
     `kept`, and the pages read for it in `read`, by identity, so they need not be read again.
     Reading a sample is reported to `on_progress` (a sample of scanned PDFs takes a while)."""
+    read = {} if read is None else read
     under: dict[str, list[SourceItem]] = defaultdict(list)
     for item in items:
         under[item.place()[0]].append(item)
     chrome = {}
     for root in set(roots):
-        listed = under[root]
+        listed, known = under[root], kept.get(root)
         sample = sorted(listed, key=lambda item: hashlib.sha1(item.name.encode()).digest())[:SAMPLE]
-        known = kept.get(root)
-        if known is None or len(listed) >= known.listed / 2:
-            digest = hashlib.sha256("".join(f"{i.identity}\0{_version(i)}\n" for i in sample).encode()).hexdigest()
-            if known is None or known.sample != digest:
-                learnt = _learn(root, sample, limits, read if read is not None else {}, on_progress)
-                if learnt is not None:
-                    known = kept[root] = ChromeRecord(sample=digest, listed=len(listed), keys=sorted(learnt))
+        batch = known is not None and len(listed) < known.listed / 2  # a watcher's: not the folder
+        digest = None if batch else _digest(sample)
+        stale = digest is not None and (known is None or known.sample != digest)
+        learnt = _learn(root, sample, limits, read, on_progress) if stale else None
+        if learnt is not None:
+            known = kept[root] = ChromeRecord(sample=digest, listed=len(listed), keys=sorted(learnt))
         chrome[root] = frozenset(known.keys if known else ())
     return chrome
+
+
+def _digest(sample: list[SourceItem]) -> str:
+    """What tells one sample from another: its pages' identities and versions."""
+    return hashlib.sha256("".join(f"{item.identity}\0{_version(item)}\n" for item in sample).encode()).hexdigest()
 
 
 def _version(item: SourceItem) -> str:
@@ -119,21 +117,20 @@ def _learn(
 
 
 def _keys(text: str, blocks: Sequence[Block]) -> set[str]:
-    return {chrome_key(text[block.start : block.end]) for block in blocks if block.kind != "heading"}
+    return {digits_aside(text[block.start : block.end]) for block in blocks if block.kind != "heading"}
 
 
 def mark_chrome(document: Document, chrome: frozenset[str]) -> Document:
-    """`document` with its chrome blocks marked (kind "chrome"), unless that leaves no prose."""
+    """`document` with its chrome blocks marked (kind "chrome"), unless that leaves it no content."""
     if not chrome or not document.blocks:
         return document
     text = document.text
     marked = tuple(
         replace(block, kind="chrome")
-        if block.kind != "heading" and chrome_key(text[block.start : block.end]) in chrome
+        if block.kind != "heading" and digits_aside(text[block.start : block.end]) in chrome
         else block
         for block in document.blocks
     )
-    kept = [b for b in marked if b.kind not in ("chrome", "heading")]
-    if not any(b.kind == "code" or is_prose_line(text[b.start : b.end]) for b in kept):
+    if not any(block.kind != "chrome" and is_content(text, block) for block in marked):
         return document
     return replace(document, blocks=marked)

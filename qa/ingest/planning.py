@@ -135,11 +135,10 @@ def with_chrome(
     if not files:
         return files
     read: dict[str, Document] = {}
-    roots = {file.item.place()[0] for file in files}
-    chrome = learn_chrome(scan.items, roots, limits, writer.manifest.chrome, read, on_progress)
+    roots = [file.item.place()[0] for file in files]
+    chrome = learn_chrome(scan.items, set(roots), limits, writer.manifest.chrome, read, on_progress)
     return [
-        replace(file, chrome=chrome.get(file.item.place()[0], frozenset()), sampled=read.get(file.item.identity))
-        for file in files
+        replace(file, chrome=chrome[root], sampled=read.get(file.item.identity)) for file, root in zip(files, roots)
     ]
 
 

@@ -63,7 +63,7 @@ def split_sections(
         return []
     target = min(settings.target_tokens, max_tokens)
     paths = section_paths(text, blocks)
-    counts = count_tokens([text[b.start : b.end] for b in blocks])
+    counts = count_tokens([text[b.start : b.end] if b.kind != "chrome" else "" for b in blocks])
     units: list[_Unit] = []
     for index, (block, tokens) in enumerate(zip(blocks, counts)):
         if block.kind == "chrome":
@@ -76,7 +76,7 @@ def split_sections(
                 _Unit(s, e, t, index) for s, e, t in pieces(text, block, count_tokens, token_spans, max_tokens, target)
             ]
     groups = _group(units, blocks, target, max_tokens, page_starts or ())
-    content = [g for g in groups if any(_is_content(text, blocks[u.block]) for u in g)]
+    content = [g for g in groups if any(is_content(text, blocks[u.block]) for u in g)]
     if not content:  # a document of short lines only is still searchable
         content = [g for g in groups if any(blocks[u.block].kind != "heading" for u in g)] or groups
     spans = []
@@ -122,7 +122,8 @@ def _page(page_starts: Sequence[int], offset: int) -> int:
     return bisect_right(page_starts, offset)
 
 
-def _is_content(text: str, block: Block) -> bool:
+def is_content(text: str, block: Block) -> bool:
+    """Whether a block is worth a passage: not a heading alone, nor a short line that is not prose."""
     if block.kind == "heading":
         return False
     return block.kind in _ALWAYS_CONTENT or is_prose(text[block.start : block.end])

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from qa.ingest.blocks import BlockKind, BlockText
+from qa.text.normalize import digits_aside
 
 # A line this much larger than the body text, and this short, reads as a heading.
 HEADING_SCALE = 1.12
@@ -30,7 +31,6 @@ FURNITURE_SHARE = 0.3
 FURNITURE_MIN_PAGES = 3
 _MONOSPACE = re.compile(r"mono|nimbusmon|courier|consolas|menlo|cmtt|typewriter|code", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[•◦▪▫‣∙·●○■□–—-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+\S")
-_DIGITS = re.compile(r"\d+")
 _SECTION_NUMBER = re.compile(r"^(?:(?:chapter|appendix|section)\s+)?(?:\d+|[a-z])(?:\.\d+)*\.?\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,5}|[ivxlc]{1,7})$", re.IGNORECASE)
@@ -316,7 +316,7 @@ def _edge_number(text: str) -> int | None:
 
 
 def _furniture_key(text: str) -> str:
-    return _DIGITS.sub("#", " ".join(text.split()).lower())
+    return digits_aside(text).lower()
 
 
 def _compared(text: str) -> str:
