@@ -6,7 +6,9 @@ The issue's ratio is cold `qa ask` ÷ `import sentence_transformers` (target ≤
 Peak RSS is each child's `ru_maxrss`, which is never below this process's own peak (the kernel
 carries it over at `exec`): `python -c pass`'s figure is that floor, and only figures above it are
 the command's own. `--baseline TREE` adds the same cold `qa ask` run from another checkout (a `git worktree` of an
-earlier commit), alternated with the others: a before and after from one run.
+earlier commit), alternated with the others: a before and after from one run. Each version asks an
+index of the seeds that it wrote itself, fresh, so that a change in what an index holds (such as
+the exact vectors' files) is timed as a user who indexes with that version meets it.
 
     python -m benchmarks.bench_startup [--runs 7] [--baseline TREE]
 """
@@ -15,13 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.common import load_average, median, print_table, qa_command, write_results
-from benchmarks.corpora import seeds_index
+from benchmarks.corpora import SEEDS
 
 QUESTION = "Who is Moussa Koussa?"
 
@@ -32,8 +36,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another checkout whose cold `qa ask` is timed alongside")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    index_dir = seeds_index()
     python = sys.executable
+    work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
+    index_dir = work / "seeds.qa"
     commands = {
         "python -c pass": [python, "-c", "pass"],
         "qa --help": [*qa_command(), "--help"],
@@ -46,11 +51,19 @@ def main() -> None:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     environment["HF_HUB_OFFLINE"] = "1"
     settings = {name: {"env": environment} for name in commands}
+    indexing = {"now": ([*qa_command(), "index", str(SEEDS), "--index", str(index_dir)], {"env": environment})}
     if args.baseline:
         baseline = args.baseline.resolve()
         name = f'qa ask "{QUESTION}" ({baseline.name})'
-        commands[name] = [python, "-m", "qa", "ask", QUESTION, "--index", str(index_dir)]
+        baseline_index = work / "seeds-baseline.qa"
+        commands[name] = [python, "-m", "qa", "ask", QUESTION, "--index", str(baseline_index)]
         settings[name] = {"env": {**environment, "PYTHONPATH": str(baseline)}, "cwd": baseline}
+        indexing["baseline"] = (
+            [python, "-m", "qa", "index", str(SEEDS), "--index", str(baseline_index)],
+            settings[name],
+        )
+    for command, setting in indexing.values():
+        subprocess.run(command, check=True, capture_output=True, **setting)
     for name, command in commands.items():  # warm-up: the OS file cache, bytecode, the ONNX export if one is made first
         subprocess.run(command, check=True, capture_output=True, **settings[name])
     seconds: dict[str, list[float]] = {name: [] for name in commands}
@@ -93,7 +106,7 @@ def main() -> None:
         "startup",
         {
             "command": " ".join(["python -m benchmarks.bench_startup", *sys.argv[1:]]),
-            "index": str(index_dir),
+            "index": "the seeds, indexed afresh by each version",
             "runs": args.runs,
             "baseline": str(args.baseline.resolve()) if args.baseline else None,
             "load_average_1m_runs": loads,
@@ -101,9 +114,10 @@ def main() -> None:
             "cold_ask_s": figures[ask_name]["seconds_median"],
             "cold_ask_ratio_to_st_import": figures[ask_name]["ratio_to_st_import"],
             "help_s": figures["qa --help"]["seconds_median"],
-            "targets": {"cold_ask_s": 1.5, "cold_ask_ratio_to_st_import": 0.25, "help_s": 0.3},
+            "targets": {"cold_ask_s": 0.5, "cold_ask_ratio_to_st_import": 0.25, "help_s": 0.3},
         },
     )
+    shutil.rmtree(work, ignore_errors=True)
     print(f"written to {path}")
 
 

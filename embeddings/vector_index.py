@@ -1,7 +1,10 @@
-"""A FAISS inner-product index over L2-normalised vectors, keyed by our own int64 ids.
+"""Inner-product search over L2-normalised vectors, keyed by our own int64 ids.
 
 Three forms, chosen by size when an index is written (`VectorIndex.write`):
-- up to `APPROXIMATE_ABOVE` vectors, exact search (`IndexIDMap2` over a flat index);
+- up to `APPROXIMATE_ABOVE` vectors, exact search: the vectors and their ids as two `.npy` files,
+  memory-mapped and scored by one matrix product (`ExactIndex`). FAISS is not needed for it, so a
+  question on a small index never imports it (docs/PERFORMANCE.md, "Start-up"). Indexes written
+  before keep their FAISS flat index (`IndexIDMap2`), which is still read;
 - up to `COMPRESS_ABOVE`, an inverted file (IVF-Flat: exact distances within the probed lists),
   memory-mapped when loaded;
 - past it, compressed: IVF-PQ codes (48 bytes a vector) find candidates, and their float16
@@ -30,6 +33,7 @@ RESCORE_CANDIDATES = 200  # with 32 probes of 4,000 lists at 1M: recall@10 0.981
 WRITE_CHUNK = 100_000  # vectors converted and added at a time while writing
 RESCORE_SUFFIX = ".f16.npy"  # the compressed form's vectors, in id order
 RESCORE_IDS_SUFFIX = ".ids.npy"
+EXACT_SUFFIX = ".f32.npy"  # the exact form's vectors, in id order, with RESCORE_IDS_SUFFIX's ids
 # A subset this small is scored exactly from its reconstructed vectors: cheaper than a selector
 # over the whole index, and an IVF probe could miss it altogether.
 EXACT_SUBSET = 2048
@@ -149,20 +153,99 @@ class Rescoring:
 
     @classmethod
     def load(cls, path: Path) -> Rescoring:
-        def mapped(file: Path) -> np.ndarray:
-            try:
-                return np.load(file, mmap_mode="r")
-            except ValueError as error:  # shorter than its header says: mapping it would crash later
-                raise ValueError(f"{file.name}: {error}") from error
-
         ids_file, rows_file = cls.files(path)
-        return cls(mapped(ids_file), mapped(rows_file))
+        return cls(_mapped(ids_file), _mapped(rows_file))
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         positions = np.searchsorted(self.ids, ids)
         if len(ids) and (positions.max() >= len(self.ids) or np.any(self.ids[positions] != ids)):
             raise RuntimeError("an id asked for is not in this index")
         return np.asarray(self.rows[positions], dtype=np.float32)
+
+
+def _mapped(file: Path) -> np.ndarray:
+    try:
+        return np.load(file, mmap_mode="r")
+    except ValueError as error:  # shorter than its header says: mapping it would crash later
+        raise ValueError(f"{file.name}: {error}") from error
+
+
+def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best (scores, ids), best first; ties keep the ids' order, as FAISS does."""
+    if scores.shape[1] > k:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        part.sort(axis=1)  # back to id order, so the stable sort below breaks ties by id
+        scores = np.take_along_axis(scores, part, axis=1)
+        ids = np.take_along_axis(np.broadcast_to(ids, part.shape[:1] + ids.shape[-1:]), part, axis=1)
+    else:
+        ids = np.broadcast_to(ids, scores.shape)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+
+class ExactIndex:
+    """The exact form: float32 vectors in ascending id order and their ids, two memory-mapped
+    `.npy` files, searched by a matrix product. No FAISS: numpy's product over 100,000 vectors is
+    the flat index's own scan, and importing FAISS was ~40 ms of every cold `qa ask`."""
+
+    is_approximate = False
+    is_compressed = False
+
+    def __init__(self, ids: np.ndarray, rows: np.ndarray, files: tuple[Path, ...] = ()) -> None:
+        self.ids, self.rows, self.files = ids, rows, files
+
+    @staticmethod
+    def paths(path: Path) -> tuple[Path, Path]:
+        return path.with_name(path.name + RESCORE_IDS_SUFFIX), path.with_name(path.name + EXACT_SUFFIX)
+
+    @classmethod
+    def write(cls, path: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
+        order = np.argsort(ids, kind="stable")
+        ids_file, rows_file = cls.paths(path)
+        np.save(ids_file, np.asarray(ids, dtype=np.int64)[order])
+        rows = np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float32, shape=tuple(vectors.shape))
+        for begin in range(0, len(order), WRITE_CHUNK):
+            rows[begin : begin + WRITE_CHUNK] = vectors[order[begin : begin + WRITE_CHUNK]]
+        rows.flush()
+        del rows
+
+    @classmethod
+    def load(cls, path: Path) -> ExactIndex:
+        ids_file, rows_file = cls.paths(path)
+        ids, rows = _mapped(ids_file), _mapped(rows_file)
+        if rows.ndim != 2 or len(rows) != len(ids):
+            raise ValueError(f"{rows_file.name}: {rows.shape} rows for {len(ids)} ids")
+        return cls(ids, rows, (ids_file, rows_file))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.rows.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = max(1, min(k, len(self)))
+        if not len(self):
+            return np.full((len(queries), k), -np.inf, np.float32), np.full((len(queries), k), -1, np.int64)
+        return _top(np.asarray(queries, dtype=np.float32) @ self.rows.T, self.ids, k)
+
+    def search_among(self, queries: np.ndarray, k: int, subset: IdSubset) -> tuple[np.ndarray, np.ndarray]:
+        k = max(1, min(k, len(subset)))
+        return _top(np.asarray(queries, dtype=np.float32) @ self.vectors(subset.ids).T, subset.ids, k)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = np.searchsorted(self.ids, ids)
+        if len(ids) and (positions.max() >= len(self.ids) or np.any(self.ids[positions] != ids)):
+            raise RuntimeError("an id asked for is not in this index")
+        return np.asarray(self.rows[positions], dtype=np.float32)
+
+    def flat_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.ids, dtype=np.int64), self.rows
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.array(self.ids), np.array(self.rows)
 
 
 class VectorIndex:
@@ -193,25 +276,27 @@ class VectorIndex:
         for (the sizes default to the module's, read at each call). `vectors` may be
         memory-mapped and of any float type: it is read a chunk at a time, so writing a compressed
         index needs memory for its codes, not for the vectors."""
-        import faiss
-
         ids = np.asarray(ids, dtype=np.int64)
         approximate_above = APPROXIMATE_ABOVE if approximate_above is None else approximate_above
         if len(ids) > max(COMPRESS_AT_LEAST - 1, COMPRESS_ABOVE if compress_above is None else compress_above):
             _write_compressed(path, ids, vectors)
-            return
-        if len(ids) > approximate_above:
+        elif len(ids) > approximate_above:
+            import faiss
+
             index = _trained_ivf(vectors)
+            _add_in_chunks(index, ids, vectors)
+            faiss.write_index(index, str(path))
         else:
-            index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-        _add_in_chunks(index, ids, vectors)
-        faiss.write_index(index, str(path))
+            ExactIndex.write(path, ids, vectors)
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
+    def load(cls, path: Path) -> VectorIndex | ExactIndex:
         """Read an index, memory-mapped where FAISS can (IVF), else read into memory. The
         compressed form's codes are read into memory (small, and FAISS scans memory-mapped lists
-        15-25 times slower: 2-3 ms against 0.13 ms for 25,000 codes); its vectors are mapped."""
+        15-25 times slower: 2-3 ms against 0.13 ms for 25,000 codes); its vectors are mapped. The
+        exact form is two mapped `.npy` files, read without FAISS."""
+        if all(file.exists() for file in ExactIndex.paths(path)):
+            return ExactIndex.load(path)
         import faiss
 
         if all(file.exists() for file in Rescoring.files(path)):

@@ -50,11 +50,17 @@ logger = logging.getLogger(__name__)
 def ensure_default_index(
     model: str | None = None, encoder: Encoder | None = None, on_progress: OnProgress = ignore
 ) -> Path:
-    """The seeds index, built on first use (and rebuilt when it has an older format)."""
+    """The seeds index, built on first use (and rebuilt when it has an older format). A current
+    one is found by its manifest alone: the indexing code is imported only to build it."""
     from qa.config import default_index_dir, seeds_dir
-    from qa.ingest.indexing import ensure_index
 
     index_dir = default_index_dir(model if encoder is None else encoder.name)
+    try:
+        read_manifest(index_dir)
+        return index_dir
+    except QAError:
+        from qa.ingest.indexing import ensure_index
+
     return ensure_index(index_dir, [seeds_dir()], "the seed documents", model, encoder, on_progress=on_progress)
 
 

@@ -41,19 +41,6 @@ def collection(client: TestClient) -> Collection:
     return client.app.state.collection
 
 
-def test_a_question_asked_from_a_worker_thread_searches_with_one_faiss_thread(collection: Collection) -> None:
-    """The server asks from worker threads, and OpenMP keeps FAISS's thread count per thread: a
-    pool of two threads per question costs more than it saves (docs/PERFORMANCE.md)."""
-    import faiss
-
-    def ask_then_count() -> int:
-        collection.ask("Who defected?")
-        return faiss.omp_get_max_threads()
-
-    with ThreadPoolExecutor(1) as pool:
-        assert pool.submit(ask_then_count).result() == 1
-
-
 def without_timing(answer: dict) -> dict:
     return {key: value for key, value in answer.items() if key != "took_ms"}
 

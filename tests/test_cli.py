@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -163,16 +164,25 @@ def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
 
 
 @pytest.mark.slow
-def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_home):
+@pytest.mark.parametrize("where", ["--index", "the default seeds index"])
+def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_home, where):
     """Questions go through the ONNX export made at indexing time: a cold `qa ask` skips torch,
-    the readers, chunking and indexing it has no use for, and numpy's masked arrays, which
-    `np.unique` imports; with --json, rich too, which only draws for a person (docs/PERFORMANCE.md,
-    "Start-up")."""
+    the readers, chunking and indexing it has no use for (also when it only checks that the
+    default seeds index is there), FAISS, which a small index's exact vectors do not need, and
+    numpy's masked arrays, which `np.unique` imports; with --json, rich too, which only draws for
+    a person (docs/PERFORMANCE.md, "Start-up")."""
+    from qa.config import default_index_dir
+
+    arguments = ["ask", "Who is Moussa Koussa?", "--json"]
+    if where == "--index":
+        arguments += ["--index", str(seeds_index)]
+    else:
+        shutil.copytree(seeds_index, default_index_dir())
     probe = (
         "import json, sys; from qa.cli import main\n"
-        f"sys.argv = ['qa', 'ask', 'Who is Moussa Koussa?', '--json', '--index', {str(seeds_index)!r}]\n"
+        f"sys.argv = ['qa', *{arguments!r}]\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
-        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich'} & set(sys.modules)\n"
+        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich', 'faiss'} & set(sys.modules)\n"
         "print(json.dumps(sorted(heavy)), file=sys.stderr)"
     )
     env = {**os.environ, "QA_HOME": str(isolated_home)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_a_large_segment_is_written_compressed_and_answers_as_an_uncompressed_on
     assert read_manifest(compressed).counts.passages > 1024
     assert not (only_segment(plain) / "vectors.faiss.f16.npy").exists()
     assert (only_segment(compressed) / "vectors.faiss.f16.npy").exists()
-    codes, flat = (only_segment(i) / "vectors.faiss" for i in (compressed, plain))
+    codes, flat = only_segment(compressed) / "vectors.faiss", only_segment(plain) / "vectors.faiss.f32.npy"
     assert codes.stat().st_size < flat.stat().st_size / 2  # here most of it is the PQ codebook
     answers = {}
     for name, index_dir in (("plain", plain), ("compressed", compressed)):
@@ -190,3 +191,21 @@ def test_merged_vectors_follow_the_passage_order_whatever_the_segments_order():
         matrix = merged_vectors(sources, order, 4)
         assert matrix.dtype == (np.float16 if compressed else np.float32)
         np.testing.assert_array_equal(matrix[:, 0], [1, 2, 5, 6, 7, 8, 9])
+
+
+def test_a_question_asked_from_a_worker_thread_searches_with_one_faiss_thread(indexes) -> None:
+    """The server asks from worker threads, and OpenMP keeps FAISS's thread count per thread: a
+    pool of two threads per question costs more than it saves (docs/PERFORMANCE.md). Large
+    segments are FAISS's to search (small ones, numpy's)."""
+    import faiss
+
+    from tests.fakes import FakeEncoder
+
+    collection = Collection.open(indexes[1], encoder=FakeEncoder())
+
+    def ask_then_count() -> int:
+        collection.ask("How often are the goats milked?")
+        return faiss.omp_get_max_threads()
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(ask_then_count).result() == 1

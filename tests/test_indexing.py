@@ -195,7 +195,13 @@ def test_the_folder_holds_a_manifest_a_lock_and_segments(corpus, index_dir, fake
     assert manifest["faiss_version"] and manifest["created"] and manifest["updated"]
     assert sorted(p.name for p in index_dir.iterdir()) == ["manifest.json", "segments", "write.lock"]
     (segment,) = (index_dir / "segments").iterdir()
-    assert sorted(p.name for p in segment.iterdir()) == ["ids.npy", "passages.sqlite", "postings", "vectors.faiss"]
+    assert sorted(p.name for p in segment.iterdir()) == [
+        "ids.npy",
+        "passages.sqlite",
+        "postings",
+        "vectors.faiss.f32.npy",
+        "vectors.faiss.ids.npy",
+    ]
 
 
 def test_folder_without_supported_files_leaves_the_index_untouched(corpus, index_dir, tmp_path, fake_encoder):

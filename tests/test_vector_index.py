@@ -119,3 +119,32 @@ def test_rows_read_from_an_npy_file_without_mapping_match_numpy(tmp_path):
     assert np.array_equal(rows[picked], array[picked])
     rows.write(2, np.ones((2, 4)))
     assert np.load(tmp_path / "rows.npy")[2:4].tolist() == [[1.0] * 4] * 2
+
+
+def test_the_exact_form_needs_no_faiss_and_finds_what_a_faiss_flat_index_finds(tmp_path):
+    """A small index is written as two `.npy` files and searched with numpy (a question on it never
+    imports FAISS); it finds the same passages, in the same order, as FAISS's own flat index,
+    also among a subset, and an index written before as a FAISS flat index still loads."""
+    from embeddings.vector_index import ExactIndex, IdSubset
+
+    vectors, ids = clustered(500, seed=3), np.arange(500) * 5 + 2
+    shuffled = np.random.default_rng(1).permutation(500)  # written in any order, kept in id order
+    VectorIndex.write(tmp_path / "new.faiss", ids[shuffled], vectors[shuffled])
+    assert not (tmp_path / "new.faiss").exists()
+    exact = VectorIndex.load(tmp_path / "new.faiss")
+    assert isinstance(exact, ExactIndex) and len(exact) == 500 and exact.dimension == 32
+    assert {file.name for file in exact.files} == {"new.faiss.ids.npy", "new.faiss.f32.npy"}
+
+    flat = VectorIndex.empty(32)
+    flat.add(ids, vectors)
+    flat.save(tmp_path / "old.faiss")
+    old = VectorIndex.load(tmp_path / "old.faiss")
+    assert not isinstance(old, ExactIndex)
+
+    queries = clustered(20, seed=4)
+    (found_scores, found), (truth_scores, truth) = exact.search(queries, 10), old.search(queries, 10)
+    assert np.array_equal(found, truth) and np.allclose(found_scores, truth_scores, atol=1e-5)
+    subset = IdSubset(ids[::7])
+    assert np.array_equal(exact.search_among(queries, 5, subset)[1], old.search_among(queries, 5, subset)[1])
+    assert np.array_equal(exact.vectors(ids[[3, 1]]), vectors[[3, 1]])
+    assert exact.search(queries[:1], 1000)[1].shape == (1, 500)  # k past the size: every vector, once

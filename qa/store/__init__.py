@@ -5,7 +5,7 @@ own files, keys and feedback, are qa/server's):
 
     INDEX/manifest.json           the current generation: model, live segments, deletion marks
     INDEX/write.lock              held (flock) by the one writer
-    INDEX/segments/NAME/          one segment: passages.sqlite, vectors.faiss, postings/ (postings.py), ids.npy
+    INDEX/segments/NAME/          one segment: passages.sqlite, vectors.faiss*, postings/ (postings.py), ids.npy
     INDEX/sources/web-HASH.json   a web source's last crawl (qa.ingest.web): validators, hashes, links
 
 The store knows documents, passages and vectors; it never imports search (what a question is).
