@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,23 @@ def _one_search_thread() -> None:
 
     faiss.omp_set_num_threads(1)
     _this_thread.faiss_threads_set = True
+
+
+@cache
+def one_blas_thread() -> None:
+    """numpy's BLAS computes with one thread in a process that answers questions. Its products
+    there are small (a question against ≤ 100,000 vectors, or 200 candidates), and a pool of two
+    threads then fights ONNX Runtime's threads, still spinning on both cores after the encoder's
+    call, and the server's question threads for the same cores: `Collection.ask` on SciFact took
+    16 ms with it against 7.6 ms with FAISS, and 7.6 ms again with one BLAS thread
+    (docs/PERFORMANCE.md). Process-wide, as OpenBLAS's setting is; FAISS's own BLAS is left alone
+    (its threads are set per thread, above, and its k-means trains large segments)."""
+    from threadpoolctl import ThreadpoolController
+
+    controller = ThreadpoolController()
+    blas = [info["filepath"] for info in controller.info() if info["user_api"] == "blas"]
+    numpy_blas = [path for path in blas if "numpy" in Path(path).parent.name] or blas
+    controller.select(filepath=numpy_blas).limit(limits=1)
 
 
 def faiss_version() -> str:
@@ -225,12 +243,14 @@ class ExactIndex:
         return len(self.ids)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        one_blas_thread()
         k = max(1, min(k, len(self)))
         if not len(self):
             return np.full((len(queries), k), -np.inf, np.float32), np.full((len(queries), k), -1, np.int64)
         return _top(np.asarray(queries, dtype=np.float32) @ self.rows.T, self.ids, k)
 
     def search_among(self, queries: np.ndarray, k: int, subset: IdSubset) -> tuple[np.ndarray, np.ndarray]:
+        one_blas_thread()
         k = max(1, min(k, len(subset)))
         return _top(np.asarray(queries, dtype=np.float32) @ self.vectors(subset.ids).T, subset.ids, k)
 

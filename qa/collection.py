@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from embeddings import Encoder
+from embeddings.vector_index import one_blas_thread
 from qa.answers import DEFAULT_TOP_K, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
 from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, NoDocuments, QAError
@@ -278,6 +279,7 @@ class Collection:
         answers it confidently (the evaluator calls this directly)."""
         searcher = searcher or self.searcher()
         query = self.query(question, history)
+        one_blas_thread()  # the products below are small; a BLAS pool only fights the encoder's threads
         with self._reading(searcher):
             return searcher.rank(self.retriever, query, k, mode, filters)
 

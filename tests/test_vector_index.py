@@ -148,3 +148,15 @@ def test_the_exact_form_needs_no_faiss_and_finds_what_a_faiss_flat_index_finds(t
     assert np.array_equal(exact.search_among(queries, 5, subset)[1], old.search_among(queries, 5, subset)[1])
     assert np.array_equal(exact.vectors(ids[[3, 1]]), vectors[[3, 1]])
     assert exact.search(queries[:1], 1000)[1].shape == (1, 500)  # k past the size: every vector, once
+
+
+def test_asking_holds_numpys_blas_to_one_thread(fake_seeds_index):
+    """A pool of BLAS threads doubled a question's time on SciFact (16 against 7.6 ms): its two
+    threads fought the encoder's, still spinning on both cores (docs/PERFORMANCE.md)."""
+    from threadpoolctl import threadpool_info
+
+    from qa.collection import Collection
+
+    Collection.open(fake_seeds_index).ask("Who defected?")
+    numpy_blas = [info for info in threadpool_info() if info["user_api"] == "blas" and "numpy" in info["filepath"]]
+    assert numpy_blas and all(info["num_threads"] == 1 for info in numpy_blas)
