@@ -264,6 +264,7 @@ class Collection:
     def query(self, question: str, history: Sequence[str] = ()) -> Query:
         """The question made ready once: joined with the turns it leans on, analysed and embedded."""
         text = followup_query(question, history)
+        one_blas_thread()  # a question's products are small: a BLAS pool only fights the encoder's threads
         return Query(text=text, terms=question_terms(text), vector=self.encoder.encode_queries([text])[0])
 
     def rank(
@@ -279,7 +280,6 @@ class Collection:
         answers it confidently (the evaluator calls this directly)."""
         searcher = searcher or self.searcher()
         query = self.query(question, history)
-        one_blas_thread()  # the products below are small; a BLAS pool only fights the encoder's threads
         with self._reading(searcher):
             return searcher.rank(self.retriever, query, k, mode, filters)
 
