@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -125,9 +126,22 @@ def step_serve(work: Path, parts: int) -> dict:
         scores, ids = np.concatenate([s[0] for s, _ in found]), np.concatenate([i[0] for _, i in found])
         return ids[np.argsort(-scores, kind="stable")[:10]]
 
+    from threadpoolctl import threadpool_limits
+
+    from embeddings.vector_index import one_blas_thread
+
+    # numpy's BLAS as a question sets it (Collection.query: one thread); the default pool of one
+    # per core is timed beside it, question by question, for the record (docs/SCALING.md).
+    cores = len(os.sched_getaffinity(0))
+    blas_pool: list[float] = []
     timings: dict[bool, list[float]] = {False: [], True: []}
     found = []
     for question in questions:  # each question both ways, alternately first, so the cache favours neither
+        with threadpool_limits(limits=cores, user_api="blas"):
+            started = time.perf_counter()
+            ask(question, parts > 1)
+            blas_pool.append(time.perf_counter() - started)
+        one_blas_thread()
         for side_by_side in (False, True) if len(found) % 2 else (True, False):
             started = time.perf_counter()
             top = ask(question, side_by_side)
@@ -142,6 +156,7 @@ def step_serve(work: Path, parts: int) -> dict:
         "p50_ms": median(times) * 1000,
         "p95_ms": percentile(times, 95) * 1000,
         "one_after_another_p50_ms": median(timings[False]) * 1000,
+        "blas_pool_p50_ms": median(blas_pool) * 1000,  # numpy's BLAS with a thread per core, as before 2026-12-04
         "recall_at_10": recall,
         "compressed": all(segment.is_compressed for segment in segments),
         "anonymous_rss_mib": anonymous_rss_mib(),
