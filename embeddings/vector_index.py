@@ -83,8 +83,8 @@ def one_blas_thread() -> None:
     there are small (a question against ≤ 100,000 vectors, or 200 candidates), and a pool of two
     threads then fights ONNX Runtime's threads, still spinning on both cores after the encoder's
     call, and the server's question threads for the same cores: `Collection.ask` on SciFact took
-    16 ms with it against 7.6 ms with FAISS, and 7.6 ms again with one BLAS thread
-    (docs/PERFORMANCE.md). Process-wide, as OpenBLAS's setting is; FAISS's own BLAS is left alone
+    16 ms with BLAS's pool against 7.6 ms with one thread, and the SQLite set's p50 23 ms against
+    12 ms (docs/PERFORMANCE.md). Process-wide, as OpenBLAS's setting is; FAISS's own BLAS is left alone
     (its threads are set per thread, above, and its k-means trains large segments)."""
     from threadpoolctl import ThreadpoolController
 
@@ -175,10 +175,16 @@ class Rescoring:
         return cls(_mapped(ids_file), _mapped(rows_file))
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        positions = np.searchsorted(self.ids, ids)
-        if len(ids) and (positions.max() >= len(self.ids) or np.any(self.ids[positions] != ids)):
-            raise RuntimeError("an id asked for is not in this index")
-        return np.asarray(self.rows[positions], dtype=np.float32)
+        return _rows_by_id(self.ids, self.rows, ids)
+
+
+def _rows_by_id(stored_ids: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The float32 rows of `ids`, from rows stored in the ascending order of `stored_ids`."""
+    ids = np.asarray(ids, dtype=np.int64)
+    positions = np.searchsorted(stored_ids, ids)
+    if len(ids) and (positions.max() >= len(stored_ids) or np.any(stored_ids[positions] != ids)):
+        raise RuntimeError("an id asked for is not in this index")
+    return np.asarray(rows[positions], dtype=np.float32)
 
 
 def _mapped(file: Path) -> np.ndarray:
@@ -203,8 +209,9 @@ def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 class ExactIndex:
     """The exact form: float32 vectors in ascending id order and their ids, two memory-mapped
-    `.npy` files, searched by a matrix product. No FAISS: numpy's product over 100,000 vectors is
-    the flat index's own scan, and importing FAISS was ~40 ms of every cold `qa ask`."""
+    `.npy` files, searched by a matrix product. No FAISS: importing it was ~40 ms of every cold
+    `qa ask`, and numpy's product is the same exact scan (within ~0.15 ms of FAISS's over 9,225
+    vectors right after an encoder call; docs/PERFORMANCE.md)."""
 
     is_approximate = False
     is_compressed = False
@@ -255,11 +262,7 @@ class ExactIndex:
         return _top(np.asarray(queries, dtype=np.float32) @ self.vectors(subset.ids).T, subset.ids, k)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
-        positions = np.searchsorted(self.ids, ids)
-        if len(ids) and (positions.max() >= len(self.ids) or np.any(self.ids[positions] != ids)):
-            raise RuntimeError("an id asked for is not in this index")
-        return np.asarray(self.rows[positions], dtype=np.float32)
+        return _rows_by_id(self.ids, self.rows, ids)
 
     def flat_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.ids, dtype=np.int64), self.rows
