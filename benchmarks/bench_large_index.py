@@ -131,7 +131,9 @@ def step_serve(work: Path, parts: int) -> dict:
     from embeddings.vector_index import one_blas_thread
 
     # numpy's BLAS as a question sets it (Collection.query: one thread); the default pool of one
-    # per core is timed beside it, question by question, for the record (docs/SCALING.md).
+    # per core is timed beside it, question by question, for the record (docs/SCALING.md): the
+    # limits block sets it for its span and puts one thread back after.
+    one_blas_thread()
     cores = len(os.sched_getaffinity(0))
     blas_pool: list[float] = []
     timings: dict[bool, list[float]] = {False: [], True: []}
@@ -141,7 +143,6 @@ def step_serve(work: Path, parts: int) -> dict:
             started = time.perf_counter()
             ask(question, parts > 1)
             blas_pool.append(time.perf_counter() - started)
-        one_blas_thread()
         for side_by_side in (False, True) if len(found) % 2 else (True, False):
             started = time.perf_counter()
             top = ask(question, side_by_side)

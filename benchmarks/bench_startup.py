@@ -51,18 +51,15 @@ def main() -> None:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     environment["HF_HUB_OFFLINE"] = "1"
     settings = {name: {"env": environment} for name in commands}
-    indexing = {"now": ([*qa_command(), "index", str(SEEDS), "--index", str(index_dir)], {"env": environment})}
+    indexing = [([*qa_command(), "index", str(SEEDS), "--index", str(index_dir)], {"env": environment})]
     if args.baseline:
         baseline = args.baseline.resolve()
         name = f'qa ask "{QUESTION}" ({baseline.name})'
         baseline_index = work / "seeds-baseline.qa"
         commands[name] = [python, "-m", "qa", "ask", QUESTION, "--index", str(baseline_index)]
         settings[name] = {"env": {**environment, "PYTHONPATH": str(baseline)}, "cwd": baseline}
-        indexing["baseline"] = (
-            [python, "-m", "qa", "index", str(SEEDS), "--index", str(baseline_index)],
-            settings[name],
-        )
-    for command, setting in indexing.values():
+        indexing.append(([python, "-m", "qa", "index", str(SEEDS), "--index", str(baseline_index)], settings[name]))
+    for command, setting in indexing:
         subprocess.run(command, check=True, capture_output=True, **setting)
     for name, command in commands.items():  # warm-up: the OS file cache, bytecode, the ONNX export if one is made first
         subprocess.run(command, check=True, capture_output=True, **settings[name])

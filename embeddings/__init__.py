@@ -1,4 +1,5 @@
-"""Text embeddings and the FAISS vector index. Knows nothing about questions or documents."""
+"""Text embeddings and the vector index (numpy for small segments, FAISS for large ones). Knows
+nothing about questions or documents."""
 
 from embeddings.model import (
     DEFAULT_MODEL,

@@ -32,9 +32,9 @@ PQ_BYTES = 48  # one byte per 8 of all-MiniLM-L6-v2's 384 dimensions
 COMPRESS_AT_LEAST = 1024  # PQ trains 256 centroids per code byte: fewer vectors stay uncompressed
 RESCORE_CANDIDATES = 200  # with 32 probes of 4,000 lists at 1M: recall@10 0.981 (docs/SCALING.md)
 WRITE_CHUNK = 100_000  # vectors converted and added at a time while writing
+IDS_SUFFIX = ".ids.npy"  # beside an index's `.npy` vectors: their ids, ascending (`IdRows`)
 RESCORE_SUFFIX = ".f16.npy"  # the compressed form's vectors, in id order
-RESCORE_IDS_SUFFIX = ".ids.npy"
-EXACT_SUFFIX = ".f32.npy"  # the exact form's vectors, in id order, with RESCORE_IDS_SUFFIX's ids
+EXACT_SUFFIX = ".f32.npy"  # the exact form's vectors, in id order
 # A subset this small is scored exactly from its reconstructed vectors: cheaper than a selector
 # over the whole index, and an IVF probe could miss it altogether.
 EXACT_SUBSET = 2048
@@ -79,7 +79,8 @@ def _one_search_thread() -> None:
 
 @cache
 def one_blas_thread() -> None:
-    """numpy's BLAS computes with one thread in a process that answers questions. Its products
+    """numpy's BLAS computes with one thread in a process that answers questions (called where
+    every question is embedded, `qa.collection.Collection.query`). Its products
     there are small (a question against ≤ 100,000 vectors, or 200 candidates), and a pool of two
     threads then fights ONNX Runtime's threads, still spinning on both cores after the encoder's
     call, and the server's question threads for the same cores: `Collection.ask` on SciFact took
@@ -158,33 +159,67 @@ class NpyRows:
             handle.write(np.ascontiguousarray(rows, dtype=self.dtype).tobytes())
 
 
-class Rescoring:
-    """The compressed form's own vectors: float16 rows in ascending id order, memory-mapped, read
-    only for the candidates a question's codes found (and to copy vectors into another segment)."""
+class IdRows:
+    """Vectors as rows in ascending id order beside their ids: two `.npy` files (`PATH.ids.npy` and
+    `PATH` + `suffix`), memory-mapped. The compressed form keeps its float16 vectors so, to re-score
+    candidates (`Rescoring`); the exact form keeps its float32 vectors so and searches them
+    (`ExactIndex`)."""
 
-    def __init__(self, ids: np.ndarray, rows: np.ndarray) -> None:
-        self.ids, self.rows = ids, rows
+    suffix = ""  # the rows' file beside PATH
+    dtype: type = np.float32  # the rows' type on disk
 
-    @staticmethod
-    def files(path: Path) -> tuple[Path, Path]:
-        return path.with_name(path.name + RESCORE_IDS_SUFFIX), path.with_name(path.name + RESCORE_SUFFIX)
+    def __init__(self, ids: np.ndarray, rows: np.ndarray, files: tuple[Path, ...] = ()) -> None:
+        self.ids, self.rows, self.files = ids, rows, files
 
     @classmethod
-    def load(cls, path: Path) -> Rescoring:
-        ids_file, rows_file = cls.files(path)
-        return cls(_mapped(ids_file), _mapped(rows_file))
+    def paths(cls, path: Path) -> tuple[Path, Path]:
+        return path.with_name(path.name + IDS_SUFFIX), path.with_name(path.name + cls.suffix)
+
+    @classmethod
+    def exists(cls, path: Path) -> bool:
+        return all(file.exists() for file in cls.paths(path))
+
+    @classmethod
+    def write(cls, path: Path, ids: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, NpyRows]:
+        """Write the rows in id order a chunk at a time with plain writes (never through a mapping,
+        whose pages would count as this process's memory); the ids in that order, and the rows to
+        read them back."""
+        ids = np.asarray(ids, dtype=np.int64)
+        order = None if len(ids) < 2 or np.all(np.diff(ids) > 0) else np.argsort(ids, kind="stable")
+        ids_file, rows_file = cls.paths(path)
+        header = np.lib.format.open_memmap(rows_file, mode="w+", dtype=cls.dtype, shape=tuple(vectors.shape))
+        del header  # the file, sized, with its header: the rows are written with plain writes
+        rows = NpyRows(rows_file)
+        for begin in range(0, len(ids), WRITE_CHUNK):
+            positions = slice(begin, begin + WRITE_CHUNK) if order is None else order[begin : begin + WRITE_CHUNK]
+            rows.write(begin, vectors[positions])
+        ids = ids if order is None else ids[order]
+        np.save(ids_file, ids)
+        return ids, rows
+
+    @classmethod
+    def load(cls, path: Path):
+        ids_file, rows_file = cls.paths(path)
+        ids, rows = _mapped(ids_file), _mapped(rows_file)
+        if rows.ndim != 2 or len(rows) != len(ids):
+            raise ValueError(f"{rows_file.name}: {rows.shape} rows for {len(ids)} ids")
+        return cls(ids, rows, (ids_file, rows_file))
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        return _rows_by_id(self.ids, self.rows, ids)
+        """The float32 rows of these ids."""
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = np.searchsorted(self.ids, ids)
+        if len(ids) and (positions.max() >= len(self.ids) or np.any(self.ids[positions] != ids)):
+            raise RuntimeError("an id asked for is not in this index")
+        return np.asarray(self.rows[positions], dtype=np.float32)
 
 
-def _rows_by_id(stored_ids: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The float32 rows of `ids`, from rows stored in the ascending order of `stored_ids`."""
-    ids = np.asarray(ids, dtype=np.int64)
-    positions = np.searchsorted(stored_ids, ids)
-    if len(ids) and (positions.max() >= len(stored_ids) or np.any(stored_ids[positions] != ids)):
-        raise RuntimeError("an id asked for is not in this index")
-    return np.asarray(rows[positions], dtype=np.float32)
+class Rescoring(IdRows):
+    """The compressed form's own vectors: float16, read only for the candidates a question's codes
+    found (and to copy vectors into another segment)."""
+
+    suffix = RESCORE_SUFFIX
+    dtype = np.float16
 
 
 def _mapped(file: Path) -> np.ndarray:
@@ -207,40 +242,14 @@ def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
 
 
-class ExactIndex:
-    """The exact form: float32 vectors in ascending id order and their ids, two memory-mapped
-    `.npy` files, searched by a matrix product. No FAISS: importing it was ~40 ms of every cold
-    `qa ask`, and numpy's product is the same exact scan (within ~0.15 ms of FAISS's over 9,225
-    vectors right after an encoder call; docs/PERFORMANCE.md)."""
+class ExactIndex(IdRows):
+    """The exact form: float32 rows searched by a matrix product. No FAISS: importing it was 39–54 ms
+    of every cold `qa ask`, and numpy's product is the same exact scan (within ~0.15 ms of FAISS's
+    over 9,225 vectors right after an encoder call; docs/PERFORMANCE.md)."""
 
+    suffix = EXACT_SUFFIX
     is_approximate = False
     is_compressed = False
-
-    def __init__(self, ids: np.ndarray, rows: np.ndarray, files: tuple[Path, ...] = ()) -> None:
-        self.ids, self.rows, self.files = ids, rows, files
-
-    @staticmethod
-    def paths(path: Path) -> tuple[Path, Path]:
-        return path.with_name(path.name + RESCORE_IDS_SUFFIX), path.with_name(path.name + EXACT_SUFFIX)
-
-    @classmethod
-    def write(cls, path: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
-        order = np.argsort(ids, kind="stable")
-        ids_file, rows_file = cls.paths(path)
-        np.save(ids_file, np.asarray(ids, dtype=np.int64)[order])
-        rows = np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float32, shape=tuple(vectors.shape))
-        for begin in range(0, len(order), WRITE_CHUNK):
-            rows[begin : begin + WRITE_CHUNK] = vectors[order[begin : begin + WRITE_CHUNK]]
-        rows.flush()
-        del rows
-
-    @classmethod
-    def load(cls, path: Path) -> ExactIndex:
-        ids_file, rows_file = cls.paths(path)
-        ids, rows = _mapped(ids_file), _mapped(rows_file)
-        if rows.ndim != 2 or len(rows) != len(ids):
-            raise ValueError(f"{rows_file.name}: {rows.shape} rows for {len(ids)} ids")
-        return cls(ids, rows, (ids_file, rows_file))
 
     @property
     def dimension(self) -> int:
@@ -250,25 +259,17 @@ class ExactIndex:
         return len(self.ids)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        one_blas_thread()
         k = max(1, min(k, len(self)))
         if not len(self):
             return np.full((len(queries), k), -np.inf, np.float32), np.full((len(queries), k), -1, np.int64)
         return _top(np.asarray(queries, dtype=np.float32) @ self.rows.T, self.ids, k)
 
     def search_among(self, queries: np.ndarray, k: int, subset: IdSubset) -> tuple[np.ndarray, np.ndarray]:
-        one_blas_thread()
         k = max(1, min(k, len(subset)))
         return _top(np.asarray(queries, dtype=np.float32) @ self.vectors(subset.ids).T, subset.ids, k)
 
-    def vectors(self, ids: np.ndarray) -> np.ndarray:
-        return _rows_by_id(self.ids, self.rows, ids)
-
     def flat_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.ids, dtype=np.int64), self.rows
-
-    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.array(self.ids), np.array(self.rows)
 
 
 class VectorIndex:
@@ -318,12 +319,13 @@ class VectorIndex:
         compressed form's codes are read into memory (small, and FAISS scans memory-mapped lists
         15-25 times slower: 2-3 ms against 0.13 ms for 25,000 codes); its vectors are mapped. The
         exact form is two mapped `.npy` files, read without FAISS."""
-        if all(file.exists() for file in ExactIndex.paths(path)):
+        if ExactIndex.exists(path):
             return ExactIndex.load(path)
         import faiss
 
-        if all(file.exists() for file in Rescoring.files(path)):
-            return cls(faiss.read_index(str(path)), Rescoring.load(path), (path, *Rescoring.files(path)))
+        if Rescoring.exists(path):
+            rescoring = Rescoring.load(path)
+            return cls(faiss.read_index(str(path)), rescoring, (path, *rescoring.files))
         try:
             index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
         except RuntimeError as error:  # a flat index cannot be memory-mapped
@@ -336,7 +338,7 @@ class VectorIndex:
 
         faiss.write_index(self._index, str(path))
         if self._rescoring is not None:
-            ids_file, rows_file = Rescoring.files(path)
+            ids_file, rows_file = Rescoring.paths(path)
             np.save(ids_file, self._rescoring.ids)
             np.save(rows_file, self._rescoring.rows)
 
@@ -509,16 +511,7 @@ def _write_compressed(path: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
     codes trained on a sample and added a chunk at a time from that file."""
     import faiss
 
-    order = None if len(ids) < 2 or np.all(np.diff(ids) > 0) else np.argsort(ids, kind="stable")
-    ids_file, rows_file = Rescoring.files(path)
-    header = np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float16, shape=tuple(vectors.shape))
-    del header  # the file, sized, with its header: the rows are written with plain writes
-    rows = NpyRows(rows_file)
-    for begin in range(0, len(ids), WRITE_CHUNK):
-        positions = slice(begin, begin + WRITE_CHUNK) if order is None else order[begin : begin + WRITE_CHUNK]
-        rows.write(begin, vectors[positions])
-    ids = ids if order is None else ids[order]
-    np.save(ids_file, ids)
+    ids, rows = Rescoring.write(path, ids, vectors)
     index = _trained_ivf(rows, code_bytes=pq_bytes(vectors.shape[1]))
     _add_in_chunks(index, ids, rows)
     faiss.write_index(index, str(path))

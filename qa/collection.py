@@ -31,7 +31,7 @@ from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, Retrieval
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
-from qa.store.manifest import SkippedFile, SourceRecord, manifest_signature, read_manifest
+from qa.store.manifest import SkippedFile, SourceRecord, is_current, manifest_signature, read_manifest
 from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms
@@ -56,11 +56,9 @@ def ensure_default_index(
     from qa.config import default_index_dir, seeds_dir
 
     index_dir = default_index_dir(model if encoder is None else encoder.name)
-    try:
-        read_manifest(index_dir)
+    if is_current(index_dir):
         return index_dir
-    except QAError:
-        from qa.ingest.indexing import ensure_index
+    from qa.ingest.indexing import ensure_index  # checks again, once, before it builds
 
     return ensure_index(index_dir, [seeds_dir()], "the seed documents", model, encoder, on_progress=on_progress)
 

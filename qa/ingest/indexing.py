@@ -44,7 +44,7 @@ from qa.store import (
     searchable_text,
 )
 from qa.store.lock import WriterLock
-from qa.store.manifest import MAX_SKIPPED_KEPT, SkippedFile, SourceRecord, utc_now
+from qa.store.manifest import MAX_SKIPPED_KEPT, SkippedFile, SourceRecord, is_current, utc_now
 from qa.store.merge_policy import DEFAULT_MERGE_POLICY, MergePolicy
 
 logger = logging.getLogger(__name__)
@@ -553,13 +553,8 @@ def ensure_index(
     """`index_dir` as it is when it holds a current index (this format, these chunking settings);
     otherwise built afresh from `source`, folders or documents (the seeds, evaluation corpora and
     benchmark corpora are indexed this way on first use)."""
-    try:
-        manifest = read_manifest(index_dir)
-        if chunking is None or manifest.chunking == asdict(chunking):
-            return index_dir
-        logger.info("%s was indexed with other chunking settings; building it again", index_dir)
-    except QAError as error:
-        logger.info("%s is not a current index (%s); building it", index_dir, error)
+    if is_current(index_dir, None if chunking is None else asdict(chunking)):
+        return index_dir
     on_progress(Progress(f"Indexing {name} into {index_dir} (first use)…"))
     options = IndexOptions(rebuild=True, chunking=chunking)
     if source and isinstance(source[0], Document):

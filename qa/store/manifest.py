@@ -6,13 +6,16 @@ whole generation.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from qa.errors import IndexMismatch, IndexNotFound
+from qa.errors import IndexMismatch, IndexNotFound, QAError
+
+logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
@@ -137,6 +140,20 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexMismatch(
             f"The index manifest {path} is unreadable ({type(error).__name__}). Rebuild it: {rebuild_hint(index_dir)}"
         ) from error
+
+
+def is_current(index_dir: Path, chunking: dict | None = None) -> bool:
+    """Whether `index_dir` holds an index this qa reads (cut with `chunking`, when given) and so
+    need not be built again; why not is logged."""
+    try:
+        manifest = read_manifest(index_dir)
+    except QAError as error:
+        logger.info("%s is not a current index (%s)", index_dir, error)
+        return False
+    if chunking is not None and manifest.chunking != chunking:
+        logger.info("%s was indexed with other chunking settings", index_dir)
+        return False
+    return True
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
