@@ -172,6 +172,33 @@ def test_passages_start_at_headings_and_carry_their_section_path(tmp_path: Path)
     )
 
 
+def test_a_sentence_ending_in_a_colon_stays_with_what_it_introduces(tmp_path: Path) -> None:
+    """ "The following functions are built in:" said nothing alone, and won on the question's words
+    over the passage that answers (issue 18): an introduction goes with the block after it, whether
+    that block starts a definition or a section, or no longer fits beside the text before."""
+    page = tmp_path / "flags.html"
+    filler = " ".join(f"Sentence {n} says something about the options of the tool." for n in range(4))
+    page.write_text(
+        "<h1>Flags</h1><p>These flags are accepted:</p>"
+        "<dl><dt>--fast</dt><dd>Skips the checks.</dd><dt>--slow</dt><dd>Runs every check twice.</dd></dl>"
+        f"<h2>Exit codes</h2><p>{filler}</p><p>The codes are as follows:</p>"
+        "<pre>0 success\n1 failure\n2 usage error\n3 lock lost\n4 interrupted</pre>"
+        f"<h2>Functions</h2><p>{filler} Sentence 4 fills the passage right up to its brim.</p><p>Two functions are built in:</p>"
+        "<h3>first()</h3><p>The first row of the frame.</p><h3>last()</h3><p>The last row of the frame.</p>"
+    )
+    sections = sections_of(read_html(page), target=60, max_tokens=80)
+    passages = [text for _, text in sections]
+    assert passages[0] == "Flags\n\nThese flags are accepted:\n\n--fast\nSkips the checks."
+    assert passages[1] == "--slow\nRuns every check twice."
+    assert passages[2].endswith("the tool.")  # the code did not fit beside the paragraph
+    assert passages[3] == "The codes are as follows:\n\n0 success\n1 failure\n2 usage error\n3 lock lost\n4 interrupted"
+    assert passages[4].startswith("Functions\n\nSentence 0") and passages[4].endswith("up to its brim.")
+    assert sections[5] == (
+        ("Flags", "Functions", "first()"),
+        "Two functions are built in:\n\nfirst()\n\nThe first row of the frame.",
+    )
+
+
 def test_long_code_is_cut_only_at_blank_lines_and_nothing_exceeds_the_limit(tmp_path: Path) -> None:
     parts = ["\n".join(f"step_{part}_{line} = run({line})" for line in range(8)) for part in range(6)]
     page = tmp_path / "build.md"

@@ -3,6 +3,9 @@ Markdown; `qa.ingest.blocks`). Documents without blocks are cut by `qa.ingest.ch
 
 - A heading starts a passage and stays with its first block; so does a definition term, with its
   description. A table's header row stays with the rows that follow it while they fit.
+- A block that ends with a colon ("… the following flags:") introduces the block after it and
+  stays with it, as a heading does, unless a heading follows it and it fits the passage before.
+  An introduction alone said nothing, yet won on the question's words.
 - Blocks are packed whole while they fit the target; a longer block is cut at sentences (prose)
   or at blank lines, then lines (code), never in the middle of a word piece's run of text.
 - Each passage carries its section path: the headings above it, outermost first.
@@ -75,19 +78,19 @@ def split_sections(
             units += [
                 _Unit(s, e, t, index) for s, e, t in pieces(text, block, count_tokens, token_spans, max_tokens, target)
             ]
-    groups = _group(units, blocks, target, max_tokens, page_starts or ())
+    groups = _group(units, blocks, target, max_tokens, page_starts or (), text)
     content = [g for g in groups if any(is_content(text, blocks[u.block]) for u in g)]
     if not content:  # a document of short lines only is still searchable
         content = [g for g in groups if any(blocks[u.block].kind != "heading" for u in g)] or groups
     spans = []
     for group in content:
-        first = next((u for u in group if blocks[u.block].kind != "heading"), group[-1])
+        first = next((u for u in group if not _leads(text, blocks, u)), group[-1])
         spans.append(SectionSpan(group[0].start, group[-1].end, paths[first.block]))
     return spans
 
 
 def _group(
-    units: list[_Unit], blocks: Sequence[Block], target: int, max_tokens: int, page_starts: Sequence[int]
+    units: list[_Unit], blocks: Sequence[Block], target: int, max_tokens: int, page_starts: Sequence[int], text: str
 ) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
@@ -100,8 +103,10 @@ def _group(
             current, used = [], 0
             continue
         only_headings = all(blocks[u.block].kind == "heading" for u in current)
-        starts_section = kind in ("heading", "term") and not only_headings
-        glued = current and only_headings and used + unit.tokens <= max_tokens  # a heading keeps its first block
+        only_leads = all(_leads(text, blocks, u) for u in current)
+        starts_section = kind in ("heading", "term") and not only_leads
+        # a heading keeps its first block, and an introduction what it introduces
+        glued = current and only_leads and used + unit.tokens <= max_tokens
         new_page = (
             page_starts
             and current
@@ -109,13 +114,30 @@ def _group(
             and _page(page_starts, unit.start) != _page(page_starts, current[0].start)
         )
         if current and (starts_section or new_page or (not glued and used + unit.tokens > target)):
-            groups.append(current)
-            current, used = [], 0
+            carried = (
+                kind != "heading"
+                and not new_page
+                and _introduces(text, current[-1])
+                and current[-1].tokens + unit.tokens <= max_tokens
+            )
+            moved = [current.pop()] if carried else []  # the introduction goes on with what it introduces
+            if current:
+                groups.append(current)
+            current, used = moved, sum(u.tokens for u in moved)
         current.append(unit)
         used += unit.tokens
     if current:
         groups.append(current)
     return groups
+
+
+def _introduces(text: str, unit: _Unit) -> bool:
+    """A unit that ends with a colon introduces what follows it ("… the following flags:")."""
+    return text[unit.start : unit.end].rstrip().endswith(":")
+
+
+def _leads(text: str, blocks: Sequence[Block], unit: _Unit) -> bool:
+    return blocks[unit.block].kind == "heading" or _introduces(text, unit)
 
 
 def _page(page_starts: Sequence[int], offset: int) -> int:
