@@ -183,7 +183,8 @@ def test_a_sentence_ending_in_a_colon_stays_with_what_it_introduces(tmp_path: Pa
         "<dl><dt>--fast</dt><dd>Skips the checks.</dd><dt>--slow</dt><dd>Runs every check twice.</dd></dl>"
         f"<h2>Exit codes</h2><p>{filler}</p><p>The codes are as follows:</p>"
         "<pre>0 success\n1 failure\n2 usage error\n3 lock lost\n4 interrupted</pre>"
-        f"<h2>Functions</h2><p>{filler} Sentence 4 fills the passage right up to its brim.</p><p>Two functions are built in:</p>"
+        f"<h2>Functions</h2><p>{filler} Sentence 4 fills the passage right up to its brim.</p>"
+        "<p>Two functions are built in:</p>"
         "<h3>first()</h3><p>The first row of the frame.</p><h3>last()</h3><p>The last row of the frame.</p>"
     )
     sections = sections_of(read_html(page), target=60, max_tokens=80)
