@@ -43,9 +43,6 @@ VARIANTS = {
     "furniture penalty 0.2": {"furniture_penalty": 0.2},
     "furniture penalty 0.3": {"furniture_penalty": 0.3},
     "page support 0.5": {"page_support": 0.5},
-    "code penalty 0.05": {"code_penalty": 0.05},
-    "code penalty 0.1": {"code_penalty": 0.1},
-    "code penalty 0.2": {"code_penalty": 0.2},
 }
 
 

@@ -30,7 +30,7 @@ from qa.search.arrays import distinct
 from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
 from qa.search.sentence_scores import SentenceScore, best, score_sentences
-from qa.text.prose import is_code_line, is_furniture_line
+from qa.text.prose import is_furniture_line
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -48,7 +48,6 @@ class RetrievalSettings:
     page_support: float = 0.3
     furniture_penalty: float = 0.1
     number_boost: float = 1.0
-    code_penalty: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ class HybridRetriever:
         weight = self.settings.dense_weight
         lexical_head = self.head_lexical(HeadCandidates(lexical_norm[head], sentence_norm, head_texts, terms, idf))
         rescored = weight * dense[head] + (1 - weight) * lexical_head
-        rescored = rescored + self.page_signals(head_rows, fused[head], query.text)
+        rescored = rescored + self.page_signals(head_rows, fused[head])
         head_order = np.argsort(-rescored, kind="stable")
         hits = [
             Hit(
@@ -199,7 +198,7 @@ class HybridRetriever:
             hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
         return hits
 
-    def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray, question: str = "") -> np.ndarray:
+    def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray) -> np.ndarray:
         """What the leading candidates' pages add to their scores: the best other leading
         passage of the same structured page (times `page_support`), less the share of the
         passage's text in furniture lines (times `furniture_penalty`)."""
@@ -218,8 +217,6 @@ class HybridRetriever:
                 extra[i] += settings.page_support * (others[0] if others else 0.0)
             if settings.furniture_penalty:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
-            if settings.code_penalty and row.section and not asks_for_code(question):
-                extra[i] -= settings.code_penalty * code_share(row.text)
         return extra
 
     def head_lexical(self, head: HeadCandidates) -> np.ndarray:
@@ -241,22 +238,6 @@ def furniture_share(text: str) -> float:
     lines = [line for line in text.split("\n") if line.strip()]
     total = sum(len(line) for line in lines)
     return sum(len(line) for line in lines if is_furniture_line(line)) / total if total else 0.0
-
-
-@lru_cache(maxsize=16384)
-def code_share(text: str) -> float:
-    """The share of a passage's characters in lines of code (qa.text.prose.is_code_line)."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    total = sum(len(line) for line in lines)
-    return sum(len(line) for line in lines if is_code_line(line)) / total if total else 0.0
-
-
-# A question that names code: a call, an option, an assignment, quoted code, or asks for an example.
-_ASKS_FOR_CODE = re.compile(r"`|\w\(|(^|\s)--?\w|=|\b(example|syntax|snippet|code)s?\b", re.I)
-
-
-def asks_for_code(question: str) -> bool:
-    return bool(_ASKS_FOR_CODE.search(question))
 
 
 # A question that asks for a quantity, a size or a time ("How many columns…", "When were…").

@@ -38,17 +38,3 @@ def is_prose_sentence(sentence: str) -> bool:
     if first[:1].islower() and not any(c in first for c in "_(.0123456789"):
         return False  # a fragment: it starts in the middle of a sentence
     return len(_SYMBOLS.findall(text)) <= len(text) * 0.08
-
-
-_CODE_STARTS = ("#", "$ ", "sqlite>", ">>>", "...>", "-- ", "//", "C:\\", "% ")
-
-
-def is_code_line(line: str) -> bool:
-    """A line of code or of a terminal session: a prompt or a comment marker at its start, a
-    statement's end, or mostly symbols; a prose sentence (a comment's words aside) is not."""
-    text = line.strip()
-    if not text:
-        return False
-    if text.startswith(_CODE_STARTS) or text.endswith(_CODE_ENDS):
-        return True
-    return len(_SYMBOLS.findall(text)) > len(text) * 0.08
