@@ -20,6 +20,7 @@ import math
 import threading
 from functools import cache
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -198,7 +199,7 @@ class IdRows:
         return ids, rows
 
     @classmethod
-    def load(cls, path: Path):
+    def load(cls, path: Path) -> Self:
         ids_file, rows_file = cls.paths(path)
         ids, rows = _mapped(ids_file), _mapped(rows_file)
         if rows.ndim != 2 or len(rows) != len(ids):
@@ -334,13 +335,13 @@ class VectorIndex:
         return cls(index, files=(path,))
 
     def save(self, path: Path) -> None:
+        """Write an index built in memory (`empty`, `resized`); segments are written by `write`,
+        which alone makes the compressed form and its vectors' files."""
         import faiss
 
-        faiss.write_index(self._index, str(path))
         if self._rescoring is not None:
-            ids_file, rows_file = Rescoring.paths(path)
-            np.save(ids_file, self._rescoring.ids)
-            np.save(rows_file, self._rescoring.rows)
+            raise ValueError("a compressed index is written by VectorIndex.write, with its vectors")
+        faiss.write_index(self._index, str(path))
 
     @property
     def is_approximate(self) -> bool:
