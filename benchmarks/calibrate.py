@@ -16,6 +16,12 @@ picks the operating point on that half, and reports it on the other half and on 
     python -m benchmarks.calibrate collect [--sample 1000]
     python -m benchmarks.calibrate fit
     python -m benchmarks.calibrate check   # qa/search/confidence.py's constants on the signals collected now
+    python -m benchmarks.calibrate holdout --sqlite-index I --borg-index J
+
+`holdout` asks whether the documentation sets' questions (benchmarks/sets/*-docs, on indexes you
+built of their corpora) belong in the fit: it refits on the public fit half plus one documentation
+set, its questions weighing `alpha` times the public ones in total, and judges the other
+documentation set, which the fit never saw, and the public report half.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import random
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 
@@ -187,10 +194,19 @@ def features(rows: list[dict], names=SIGNALS) -> np.ndarray:
     return np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> tuple[float, np.ndarray]:
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50, groups: list[tuple[np.ndarray, float]] = ()
+) -> tuple[float, np.ndarray]:
     """Logistic regression by Newton's method with a small L2 penalty (not on the intercept);
-    answerable and unanswerable questions weigh the same in total, whatever their counts."""
-    weights = np.where(y == 1, 0.5 / y.sum(), 0.5 / (len(y) - y.sum())) * len(y)
+    answerable and unanswerable questions weigh the same in total, whatever their counts. With
+    `groups` ((mask, total weight) pairs covering every question), that balance holds within each
+    group, and each group weighs its total."""
+    weights = np.zeros(len(y))
+    for part, total in groups or [(np.ones(len(y), dtype=bool), 1.0)]:
+        for label in (True, False):
+            members = part & ((y == 1) == label)
+            weights[members] = 0.5 * total / members.sum()
+    weights *= len(y) / weights.sum()
     design = np.hstack([np.ones((len(x), 1)), x])
     beta = np.zeros(design.shape[1])
     penalty = np.eye(design.shape[1]) * l2 * len(y)
@@ -204,6 +220,14 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50
         if np.abs(step).max() < 1e-10:
             break
     return float(beta[0]), beta[1:]
+
+
+def fit_raw(x: np.ndarray, y: np.ndarray, groups: list[tuple[np.ndarray, float]] = ()) -> tuple[float, np.ndarray]:
+    """`fit_logistic` on standardised signals, returned for the raw ones, so the constants in
+    qa/search/confidence.py need no scaling."""
+    mean, scale = x.mean(0), x.std(0) + 1e-9
+    intercept, coefficients = fit_logistic((x - mean) / scale, y.astype(float), groups=groups)
+    return intercept - float((coefficients * mean / scale).sum()), coefficients / scale
 
 
 def predict(intercept: float, coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -246,11 +270,7 @@ def fit(rows: list[dict]) -> dict:
     table = []
     for label, names in models.items():
         x = features(rows, names)
-        mean, scale = x[half == "fit"].mean(0), x[half == "fit"].std(0) + 1e-9
-        intercept, coefficients = fit_logistic((x[half == "fit"] - mean) / scale, y[half == "fit"].astype(float))
-        # Back to raw signals, so the constants in qa/search/confidence.py need no scaling.
-        raw = coefficients / scale
-        raw_intercept = intercept - float((coefficients * mean / scale).sum())
+        raw_intercept, raw = fit_raw(x[half == "fit"], y[half == "fit"])
         scores = predict(raw_intercept, raw, x)
         threshold = operating_point(scores[half == "fit"], y[half == "fit"], FIT_ANSWERABLE_ABSTAINED)
         report = rates(scores[half == "report"], y[half == "report"], threshold)
@@ -317,9 +337,139 @@ def check(rows: list[dict]) -> dict:
     return result
 
 
+DOC_SETS = {name: REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl" for name in ("sqlite", "borg")}
+HOLDOUT_ALPHAS = (0.1, 0.25, 0.5, 1.0)
+KNOWN_GATES = (0.5, 0.7)
+DOC_MAX_ANSWERABLE_ABSTAINED = 0.05  # issue 18's "≤ 1 in 20"
+
+
+def collect_docs(indexes: dict[str, Path]) -> list[dict]:
+    """The signals of every documentation set question, on the index of its corpus."""
+    from qa.collection import Collection
+    from qa.evaluation.datasets import load_questions
+
+    rows = []
+    for name, index in indexes.items():
+        collection = Collection.open(index)
+        searcher = collection.searcher()
+        for q in load_questions(DOC_SETS[name]).questions:
+            ranking = collection.rank(q.question, RANKED, history=q.history, searcher=searcher)
+            rows.append(
+                {
+                    "source": name,
+                    "id": q.id,
+                    "answerable": q.answerable,
+                    **dict(zip(SIGNALS, ranking.confidence.vector())),
+                }
+            )
+    return rows
+
+
+def holdout(public: list[dict], docs: list[dict]) -> dict:
+    """The shipped model, and refits on the public fit half plus one documentation set (weighing
+    `alpha` times the public questions), each judged on the set it did not see. The threshold is
+    the lower of the public fit half's operating point and the one that abstains on at most 1 in
+    20 of the training set's answerable questions."""
+    from qa.search.confidence import INTERCEPT, THRESHOLD, WEIGHTS
+
+    fit_rows = [row for row in public if row["half"] == "fit"]
+    judged = {
+        "public report half": [row for row in public if row["half"] == "report"],
+        **{name: [row for row in docs if row["source"] == name] for name in DOC_SETS},
+    }
+
+    def judge(intercept: float, weights: np.ndarray, threshold: float, min_known: float = 0.0) -> dict:
+        result = {}
+        for name, rows in judged.items():
+            y = np.array([row["answerable"] for row in rows])
+            known = np.array([row["known"] for row in rows])
+            answered = (predict(intercept, weights, features(rows)) >= threshold) & (known >= min_known)
+            result[name] = {
+                "answerable_abstained": [int((~answered[y]).sum()), int(y.sum())],
+                "unanswerable_abstained": [int((~answered[~y]).sum()), int((~y).sum())],
+            }
+        return result
+
+    models = [
+        {
+            "trained on": "public (shipped)",
+            "alpha": 0.0,
+            "threshold": THRESHOLD,
+            "intercept": INTERCEPT,
+            "weights": list(WEIGHTS),
+            **judge(INTERCEPT, np.array(WEIGHTS), THRESHOLD),
+        }
+    ]
+    for min_known in KNOWN_GATES:  # a rule, not a fit: abstain when the index lacks much of the question
+        models.append(
+            {
+                "trained on": f"public (shipped), and abstain when known < {min_known}",
+                "alpha": 0.0,
+                "threshold": THRESHOLD,
+                **judge(INTERCEPT, np.array(WEIGHTS), THRESHOLD, min_known),
+            }
+        )
+    for name in DOC_SETS:
+        extra = judged[name]
+        rows = fit_rows + extra
+        x, y = features(rows), np.array([row["answerable"] for row in rows])
+        is_public = np.arange(len(rows)) < len(fit_rows)
+        for alpha in HOLDOUT_ALPHAS:
+            intercept, weights = fit_raw(x, y, groups=[(is_public, 1.0), (~is_public, alpha)])
+            threshold = min(
+                operating_point(predict(intercept, weights, x[is_public]), y[is_public], FIT_ANSWERABLE_ABSTAINED),
+                operating_point(
+                    predict(intercept, weights, x[~is_public]), y[~is_public], DOC_MAX_ANSWERABLE_ABSTAINED
+                ),
+            )
+            models.append(
+                {
+                    "trained on": f"public + {name}",
+                    "alpha": alpha,
+                    "threshold": threshold,
+                    "intercept": intercept,
+                    "weights": weights.tolist(),
+                    **judge(intercept, weights, threshold),
+                }
+            )
+
+    def cell(model: dict, name: str) -> str:
+        a, u = model[name]["answerable_abstained"], model[name]["unanswerable_abstained"]
+        if name == "public report half":
+            return f"{a[0] / a[1]:.4f} / {1 - u[0] / u[1]:.4f}"
+        held = "" if name in model["trained on"] else " (held out)"
+        return f"{u[0]}/{u[1]}, {a[0]}/{a[1]}{held}"
+
+    print_table(
+        "Abstention with the documentation sets in the fit",
+        [
+            "trained on",
+            "alpha",
+            "threshold",
+            "public: answerable abstained / unanswerable answered",
+            "SQLite: unanswerable, answerable abstained",
+            "Borg: the same",
+        ],
+        [
+            [
+                m["trained on"],
+                f"{m['alpha']:g}",
+                f"{m['threshold']:.3f}",
+                cell(m, "public report half"),
+                cell(m, "sqlite"),
+                cell(m, "borg"),
+            ]
+            for m in models
+        ],
+    )
+    return {"models": models, "counts": {name: len(rows) for name, rows in judged.items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "fit", "check"])
+    parser.add_argument("step", choices=["collect", "fit", "check", "holdout"])
+    parser.add_argument("--sqlite-index", type=Path, help="holdout: an index of the SQLite corpus")
+    parser.add_argument("--borg-index", type=Path, help="holdout: an index of the BorgBackup corpus")
     parser.add_argument("--sample", type=int, default=1000, help="questions per cross-corpus source")
     parser.add_argument("--only", nargs="*", help="collect these sources again, keep the others' rows")
     args = parser.parse_args()
@@ -337,9 +487,16 @@ def main() -> None:
     elif args.step == "fit":
         rows = json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]
         write_results("calibration", fit(rows))
-    else:
+    elif args.step == "check":
         rows = json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]
         write_results("calibration_check", check(rows))
+    else:
+        if not (args.sqlite_index and args.borg_index):
+            parser.error("holdout needs --sqlite-index and --borg-index")
+        load = load_average()
+        docs = collect_docs({"sqlite": args.sqlite_index, "borg": args.borg_index})
+        result = holdout(json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"], docs)
+        write_results("calibration_holdout", {"load": [load, load_average()], **result})
 
 
 if __name__ == "__main__":
