@@ -9,6 +9,9 @@ the sweep costs one embedding per sentence; `encode_ms_per_question` is what emb
 at query time would cost (the head's sentences of one question, one batch, median).
 
     python -m benchmarks.rank_sentences [--depth 10] [--betas 0.25 0.5] [--squad-sample 2000]
+    python -m benchmarks.rank_sentences --sets sqlite,borg --sqlite-index I --borg-index J
+
+The documentation sets (benchmarks/sets/*-docs) are asked of indexes you built of their corpora.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import load_average, print_table, write_results
+from benchmarks.common import REPO, load_average, print_table, write_results
 from benchmarks.corpora import ranking_sets
 from qa.text.sentences import sentence_spans
 
@@ -111,6 +115,23 @@ def evaluate(eval_set, collection, depth: int, betas: list[float], with_title: b
     }
 
 
+def doc_sets(indexes: dict[str, Path | None], encoder) -> list[tuple[str, object, object]]:
+    """(name, eval set, collection) for the documentation sets asked for, on the given indexes."""
+    from qa.collection import Collection
+    from qa.evaluation.datasets import load_questions
+
+    sets = []
+    for name, index in indexes.items():
+        if index is None:
+            raise SystemExit(f"--{name}-index is needed for the {name} set")
+        collection = Collection.open(index, encoder=encoder)
+        encoder = collection.encoder
+        sets.append(
+            (name, load_questions(REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl"), collection)
+        )
+    return sets
+
+
 def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -118,9 +139,17 @@ def main() -> None:
     parser.add_argument("--betas", type=float, nargs="+", default=[0.25, 0.5])
     parser.add_argument("--squad-sample", type=int, default=2000, help="SQuAD questions (a seeded sample)")
     parser.add_argument("--with-title", action="store_true", help="embed 'title. sentence' instead of the sentence")
+    parser.add_argument("--sets", default="SciFact,SQuAD dev-a,seeds", help="comma-separated; also sqlite, borg")
+    parser.add_argument("--sqlite-index", type=Path, help="an index of the SQLite corpus")
+    parser.add_argument("--borg-index", type=Path, help="an index of the BorgBackup corpus")
     args = parser.parse_args()
+    chosen = args.sets.split(",")
     load = load_average()
-    sets = ranking_sets(args.squad_sample)
+    sets = ranking_sets(args.squad_sample) if {"SciFact", "SQuAD dev-a", "seeds"} & set(chosen) else []
+    sets = [entry for entry in sets if entry[0] in chosen] + doc_sets(
+        {name: getattr(args, f"{name}_index") for name in ("sqlite", "borg") if name in chosen},
+        sets[0][2].encoder if sets else None,
+    )
     results, rows = {}, []
     for name, eval_set, collection in sets:
         started = time.perf_counter()
@@ -130,8 +159,12 @@ def main() -> None:
             rows.append([name, beta, *(f"{key} {value:.4f}" for key, value in metrics.items())])
     print_table(f"Sentence cosine blended into the top {args.depth}", ["set", "beta", "", "", ""], rows)
     write_results(
-        f"rank_sentences{'_title' if args.with_title else ''}",
-        {"args": vars(args), "load": [load, load_average()], "sets": results},
+        f"rank_sentences{'_title' if args.with_title else ''}{'' if 'SciFact' in chosen else '_docs'}",
+        {
+            "args": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+            "load": [load, load_average()],
+            "sets": results,
+        },
     )
 
 
