@@ -77,6 +77,11 @@ class Answer(_Model):
     generation: int | None = Field(
         default=None, description="The index generation the answer was read from (GET /health names the newest)."
     )
+    missing_words: list[str] = Field(
+        default_factory=list,
+        description="Words of the question that no indexed passage holds, as the question spells them: "
+        "a typo, or something the documents never mention.",
+    )
 
 
 class DocumentInfo(_Model):

@@ -34,7 +34,7 @@ from qa.store.lock import WriterLock
 from qa.store.manifest import SkippedFile, SourceRecord, is_current, manifest_signature, read_manifest
 from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
-from qa.text.analysis import question_terms
+from qa.text.analysis import question_terms, words_not_found
 
 if TYPE_CHECKING:  # writing is imported where it happens: a question needs none of it (a faster cold `qa ask`)
     from qa.ingest.documents import Document
@@ -311,6 +311,7 @@ class Collection:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=passages,
             generation=searcher.manifest.generation,
+            missing_words=words_not_found(question, ranking.idf),
         )
 
     def documents(self, filters: DocumentFilter | None = None) -> list[DocumentInfo]:

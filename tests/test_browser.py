@@ -396,6 +396,19 @@ def test_an_unconfident_answer_says_so_and_still_shows_passages(page, site: Site
     expect(page.locator("qa-chat [role=status]")).to_contain_text("No passage answers this confidently")
 
 
+def test_words_no_document_holds_are_named_above_the_passages(page, site: Site) -> None:
+    page.goto(f"{site.api}/")
+
+    ask(page, "Which Libyan officers defected to Kubernetes?")
+
+    expect(page.locator("qa-chat .missing")).to_have_text("Not in any document: Kubernetes")
+    expect(page.locator("qa-chat .passage").first).to_be_visible()
+    expect(page.locator("qa-chat [role=status]")).to_contain_text("Not in any document: Kubernetes. ")
+    ask(page, ROME_QUESTION)
+    expect(page.locator("qa-chat .answer")).to_have_count(2)
+    expect(page.locator("qa-chat .answer").last.locator(".missing")).to_have_count(0)
+
+
 # A plain page on the host origin, with fields of its own: the widget's options are filled in per test.
 # (Written to the host's folder rather than fulfilled by Playwright: Chromium lets only a page it fetched
 # from a local address call the API on 127.0.0.1.)

@@ -59,7 +59,8 @@ def test_ask_json_has_the_documented_shape(fake_seeds_index, fake_model):
     result = invoke("ask", "Who is Moussa Koussa?", "--top-k", "3", "--json", "--index", str(fake_seeds_index))
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
-    assert set(answer) == {"question", "answered", "took_ms", "passages", "generation"}
+    assert set(answer) == {"question", "answered", "took_ms", "passages", "generation", "missing_words"}
+    assert answer["missing_words"] == []  # every word of it is in the seeds
     assert len(answer["passages"]) == 3
     first = answer["passages"][0]
     assert set(first) == {"rank", "score", "text", "highlight", "context", "citation"}
@@ -92,6 +93,19 @@ def test_human_output_shows_title_source_and_passage(fake_seeds_index, fake_mode
     assert "Military Officials Flee Qaddafi's Libya" in result.output
     assert "000_5ff8cc3110b41a82.txt" in result.output
     assert "Eight Libyan army officers" in result.output
+
+
+def test_words_no_document_holds_are_named_before_the_passages(fake_seeds_index, fake_model):
+    """A typo, or something the documents never mention, is said plainly rather than left to the
+    reader to guess from passages about something else."""
+    question = "Did Moussa Koussa defect to Kubernetes or Londn?"
+    result = invoke("ask", question, "--index", str(fake_seeds_index), "-k", "1")
+    assert result.exit_code == 0, result.output
+    first_line = result.output.splitlines()[0]
+    assert first_line == "Not in any document: Kubernetes, Londn"
+    answer = json.loads(invoke("ask", question, "--json", "--index", str(fake_seeds_index)).output)
+    assert answer["missing_words"] == ["Kubernetes", "Londn"]
+    assert "Not in any document" not in invoke("ask", "Who is Moussa Koussa?", "--index", str(fake_seeds_index)).output
 
 
 def test_chat_reads_piped_stdin_and_ends_at_eof(fake_seeds_index, fake_model):

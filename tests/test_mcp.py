@@ -99,6 +99,14 @@ def test_qa_mcp_over_stdio_answers_as_qa_ask_does_verbatim(fake_seeds_index, fak
     assert listed.structured_content["total"] == len(fake_collection.documents())
 
 
+def test_words_no_document_holds_are_named_to_the_agent(fake_collection):
+    (asked,) = call(build_mcp(local_reach(fake_collection)), ("ask", {"question": "Did Koussa flee to Kubernetes?"}))
+    assert asked.structured_content["missing_words"] == ["Kubernetes"]
+    assert asked.content[0].text.startswith("Not in any document: Kubernetes.\n")
+    (known,) = call(build_mcp(local_reach(fake_collection)), ("ask", {"question": QUESTION}))
+    assert known.structured_content["missing_words"] == [] and "Not in any" not in known.content[0].text
+
+
 def test_read_document_returns_the_stored_span_and_pages_through_documents(fake_collection):
     document = fake_collection.documents()[0]
     read, whole, first, second = call(

@@ -1,3 +1,4 @@
+from qa.text.analysis import question_terms, words_not_found
 from qa.text.normalize import normalize_text
 from qa.text.sentences import sentence_spans
 
@@ -69,3 +70,11 @@ def test_a_long_run_of_end_marks_is_one_candidate():
     each of their characters)."""
     text = "It began" + "." * 500_000 + "x. Then it ended."
     assert [text[s:e] for s, e in sentence_spans(text)] == [text[: -len(" Then it ended.")], "Then it ended."]
+
+
+def test_words_not_found_are_the_questions_own_spelling_of_what_no_passage_holds():
+    found = set(question_terms("Libyan officers defected to London"))
+    question = "Which Libyan officers defected to Kubernetes, and did KUBERNETES or Londn see them?"
+    # stop words are never named; a word is named once, as first written; a stem found is enough
+    assert words_not_found(question, found) == ["Kubernetes", "Londn", "see"]
+    assert words_not_found("Who defects from Libya?", set(question_terms("defected Libya"))) == []

@@ -42,6 +42,7 @@
       conversation: "Conversation",
       searching: "Searching the documents…",
       "not-answered": "No passage answers this confidently. The closest passages are below.",
+      "missing-words": "Not in any document: {words}",
       "no-passages": "No passages found.",
       passages: "Passages, best first",
       "cite-hint": "Opens the document at this passage.",
@@ -81,6 +82,7 @@
       conversation: "Conversation",
       searching: "Recherche dans les documents…",
       "not-answered": "Aucun passage ne répond avec assurance. Les passages les plus proches sont ci-dessous.",
+      "missing-words": "Absent des documents\u00a0: {words}",
       "no-passages": "Aucun passage trouvé.",
       passages: "Passages, le meilleur d’abord",
       "cite-hint": "Ouvre le document à ce passage.",
@@ -239,6 +241,7 @@
       white-space: pre-wrap; overflow-wrap: anywhere;
     }
     .status { color: var(--_muted); margin: 4px 0; }
+    .missing { color: var(--_muted); margin: 0 0 10px; }
     .notice {
       margin: 0 0 10px; padding: 8px 10px; border-left: 4px solid var(--_warning);
       background: var(--_notice-bg); border-radius: 4px;
@@ -802,16 +805,22 @@
     }
 
     summary(answer) {
+      const missing = (answer.missing_words || []).length
+        ? `${this.t("missing-words", { words: answer.missing_words.join(", ") })}. `
+        : "";
       const best = answer.passages[0];
-      if (!best) return this.t("no-passages");
+      if (!best) return missing + this.t("no-passages");
       const [, sentence] = splitAt(best.text, best.highlight.start, best.highlight.end);
       const count = this.count(answer.passages.length);
-      if (!answer.answered) return `${this.t("not-answered")} ${count}.`;
-      return this.t("summary", { count, title: best.citation.title, sentence: sentence || best.text });
+      if (!answer.answered) return `${missing}${this.t("not-answered")} ${count}.`;
+      return missing + this.t("summary", { count, title: best.citation.title, sentence: sentence || best.text });
     }
 
     renderAnswer(answer) {
       const box = el("div", { class: "answer" });
+      // A typo, or what the documents never mention: said before the passages, not guessed at.
+      const missing = answer.missing_words || [];
+      if (missing.length) box.append(el("p", { class: "missing" }, this.t("missing-words", { words: missing.join(", ") })));
       if (!answer.answered) box.append(el("p", { class: "notice" }, this.t("not-answered")));
       if (!answer.passages.length) {
         box.append(el("p", { class: "status" }, this.t("no-passages")));

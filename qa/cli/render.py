@@ -10,6 +10,7 @@ from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats
 from qa.cli.console import stderr_console, stdout_console
 
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
+NOT_IN_ANY_DOCUMENT = "Not in any document:"
 NOTHING_MATCHES = "No passage found in the documents the filters allow."
 CUT = "…"
 SECTION_SEPARATOR = " › "
@@ -50,6 +51,8 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
     from rich.text import Text
 
     console = stdout_console()
+    if answer.missing_words:  # a typo, or what the documents never mention: worth knowing before reading on
+        console.print(Text.assemble((NOT_IN_ANY_DOCUMENT, "yellow"), " ", ", ".join(answer.missing_words)))
     if not answer.passages:
         console.print(f"[yellow]{NOTHING_MATCHES if filtered else 'No passage found.'}[/]")
         return

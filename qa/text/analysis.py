@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from functools import lru_cache
 
 # bm25s's English lists: the short one for passages, NLTK's longer one for questions, which also
@@ -40,3 +41,15 @@ def analyze(text: str, stopwords: frozenset[str] = PASSAGE_STOPWORDS) -> list[st
 def question_terms(text: str) -> list[str]:
     """A question's search terms (the longer stop list)."""
     return analyze(text, QUESTION_STOPWORDS)
+
+
+def words_not_found(question: str, found_terms: Container[str]) -> list[str]:
+    """The question's words whose search terms are not among `found_terms` (those some passage
+    holds), as the question spells them, once each: a typo, or what the documents never mention."""
+    words: dict[str, str] = {}
+    for word in _TOKEN.findall(question):
+        lower = word.lower()
+        if lower not in QUESTION_STOPWORDS and lower not in words:
+            words[lower] = word
+    stems = _stemmer().stemWords(list(words))
+    return [word for word, stem in zip(words.values(), stems, strict=True) if stem not in found_terms]
