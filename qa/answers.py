@@ -150,3 +150,8 @@ class IndexStats(_Model):
     abstention_fitted_on: str | None = Field(
         None, description="The questions file the index's threshold was fitted on; null for the default."
     )
+    abstention_min_known: float = Field(
+        0.0,
+        description="An answer also abstains when less than this share of the question's words (weighted by "
+        "rarity) is in the index: 0 unless the fit chose a floor.",
+    )

@@ -370,6 +370,7 @@ class Collection:
             segments=len(manifest.segments),
             abstention_threshold=round(fitted.threshold, 4),
             abstention_fitted_on=None if fitted.is_default else fitted.fitted_on,
+            abstention_min_known=fitted.min_known,
         )
 
     def skipped_files(self) -> list[SkippedFile]:

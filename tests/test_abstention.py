@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.search import abstention
-from qa.search.confidence import THRESHOLD
+from qa.search.confidence import THRESHOLD, Confidence
 from tests.conftest import SEEDS
 
 ANSWERABLE = [0.90 + 0.005 * i for i in range(20)]
@@ -43,11 +44,38 @@ def test_the_fit_reports_its_own_counts_and_a_leave_one_out_estimate():
         abstention.fit(ANSWERABLE, [True] * 20, "q.jsonl", "now")
 
 
+def test_a_floor_on_known_words_is_fitted_only_where_it_catches_more():
+    """On a corpus about one subject, questions about what no page mentions score as high as the
+    answerable ones (0.95, 0.99) but hold words the index lacks: a floor on `known` catches them."""
+    probabilities = ANSWERABLE + [0.95, 0.99, 0.5]
+    answerable = [True] * 20 + [False] * 3
+    known = [1.0] * 19 + [0.6] + [0.3, 0.5, 1.0]  # one answerable question with a rare word of its own
+    threshold, floor = abstention.fit_rule(probabilities, answerable, known)
+    assert floor == pytest.approx(0.55)  # the lowest floor under 0.6 that catches both: at most 1 in 20 allowed
+    assert threshold == pytest.approx(0.7)  # and the threshold still catches 0.5
+    report = abstention.fit(probabilities, answerable, "q.jsonl", "now", known)
+    assert report.abstention.min_known == pytest.approx(0.55)
+    assert (report.answerable_abstained, report.unanswerable_abstained) == ((0, 20), (3, 3))
+    # Where the words tell nothing, no floor: the threshold alone, as without them.
+    same = ANSWERABLE + [0.5, 0.6, 0.97]
+    assert abstention.fit_rule(same, answerable, [1.0] * 23) == (abstention.fit_threshold(same, answerable), 0.0)
+
+
+def test_an_answer_abstains_below_the_floor_whatever_its_probability():
+    judged = Confidence(dense=0.7, coverage=0.9, known=0.5, margin=0.1, probability=0.99)
+    assert judged.confident
+    assert not replace(judged, min_known=0.55).confident
+    assert replace(judged, min_known=0.5).confident
+
+
 def test_the_file_is_read_back_and_a_broken_one_falls_back_to_the_default(tmp_path, caplog):
     assert abstention.read(tmp_path) == abstention.DEFAULT
-    fitted = abstention.Abstention(0.8, 20, 3, "q.jsonl", "2026-12-03T06:00:00+00:00")
+    fitted = abstention.Abstention(0.8, 20, 3, "q.jsonl", "2026-12-03T06:00:00+00:00", min_known=0.65)
     abstention.write(tmp_path, fitted)
     assert abstention.read(tmp_path) == fitted
+    # a file written before the floor existed reads as no floor
+    (tmp_path / abstention.FILE).write_text(json.dumps({"threshold": 0.8, "answerable": 20, "unanswerable": 3}))
+    assert abstention.read(tmp_path).min_known == 0.0
     (tmp_path / abstention.FILE).write_text("{not json")
     with caplog.at_level(logging.WARNING):
         assert abstention.read(tmp_path).threshold == THRESHOLD
@@ -84,10 +112,12 @@ def test_qa_eval_fits_the_index_and_every_later_answer_follows_it(tmp_path, fake
 
     collection = Collection.open(index_dir)
     records = [json.loads(line) for line in questions.read_text().splitlines()]
-    probabilities = {r["id"]: collection.rank(r["question"], 20).confidence.probability for r in records}
+    confidences = {r["id"]: collection.rank(r["question"], 20).confidence for r in records}
+    probabilities = {key: confidence.probability for key, confidence in confidences.items()}
     for record in records:  # the CLI, the API and MCP all answer through ask
         answer = collection.ask(record["question"])
-        assert answer.answered == (probabilities[record["id"]] >= fitted.threshold)
+        judged = confidences[record["id"]]
+        assert answer.answered == (judged.probability >= fitted.threshold and judged.known >= fitted.min_known)
     lowest_answerable = min(probabilities[r["id"]] for r in records if r["answers"])
     assert all(probabilities[r["id"]] >= fitted.threshold for r in records if r["answers"])  # none of 5 abstains
     caught = [r["id"] for r in records if not r["answers"] and probabilities[r["id"]] < lowest_answerable]

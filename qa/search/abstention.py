@@ -8,9 +8,13 @@ some answerable and some not, can fit the threshold to their documents. It is ke
 index (`abstention.json`; a rebuild keeps it) and every face (CLI, HTTP, MCP) uses it.
 
 The threshold chosen abstains on as many unanswerable questions as it can while abstaining on at
-most one answerable question in 20. What it will do on new questions is estimated by fitting
-without each question in turn and judging that question (leave-one-out), since its figures on the
-questions it was fitted on flatter it.
+most one answerable question in 20. Beside it the fit may choose a floor on `known` (the share of
+the question's weight in words the index holds): on a corpus about one subject, a question naming
+what no page mentions ("Does borg run on Kubernetes?") scores as high as one the pages answer, but
+holds a word none of them does. The floor is kept only where it catches more on the questions
+fitted. What it will do on new questions is estimated by fitting without each question in turn and
+judging that question (leave-one-out), since its figures on the questions it was fitted on flatter
+it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ FILE = "abstention.json"
 # The most answerable questions the fitted threshold may abstain on: the "≤ 1 in 20" of issue 18.
 MAX_ANSWERABLE_ABSTAINED = 0.05
 MIN_ANSWERABLE = 5
+# The floors on `known` the fit tries (0: none); measured on the documentation sets in
+# docs/EVALUATION.md ("Abstention fitted with a floor on known words").
+KNOWN_FLOORS = (0.0, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Abstention:
     unanswerable: int = 0
     fitted_on: str = ""  # the questions file
     fitted_at: str = ""
+    min_known: float = 0.0  # below this share of the question's words in the index, it abstains too
 
     @property
     def is_default(self) -> bool:
@@ -73,6 +81,8 @@ def read(index_dir: Path) -> Abstention:
         abstention = Abstention(**fields)
         if not 0 <= abstention.threshold <= 1:
             raise ValueError(f"threshold {abstention.threshold} is not a probability")
+        if not 0 <= abstention.min_known <= 1:
+            raise ValueError(f"min_known {abstention.min_known} is not a share")
         return abstention
     except FileNotFoundError:
         return DEFAULT
@@ -97,17 +107,54 @@ def fit_threshold(probabilities: Sequence[float], answerable: Sequence[bool]) ->
     sorted lists, so a feedback export of thousands of questions fits at once."""
     if len(probabilities) != len(answerable):
         raise ValueError("one probability per question")
+    return _best_threshold(probabilities, answerable, _allowed(answerable))[2]
+
+
+def _allowed(answerable: Sequence[bool]) -> int:
+    return math.floor(MAX_ANSWERABLE_ABSTAINED * sum(answerable))
+
+
+def _best_threshold(probabilities: Sequence[float], answerable: Sequence[bool], allowed: int) -> tuple[int, int, float]:
+    """(−unanswerable abstained, answerable abstained, threshold) of the best threshold abstaining
+    on at most `allowed` answerable questions."""
+    if not probabilities:
+        return 0, 0, 0.0
     yes = sorted(p for p, a in zip(probabilities, answerable) if a)
     no = sorted(p for p, a in zip(probabilities, answerable) if not a)
-    allowed = math.floor(MAX_ANSWERABLE_ABSTAINED * len(yes))
     values = sorted(set(probabilities))
     candidates = [values[0] / 2] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [(values[-1] + 1) / 2]
-    best = min(
+    return min(
         (-bisect_left(no, threshold), bisect_left(yes, threshold), threshold)
         for threshold in candidates
         if bisect_left(yes, threshold) <= allowed  # the lowest candidate abstains on nothing
     )
-    return best[2]
+
+
+def fit_rule(
+    probabilities: Sequence[float], answerable: Sequence[bool], known: Sequence[float] | None = None
+) -> tuple[float, float]:
+    """(threshold, floor on known): with each floor of KNOWN_FLOORS, what it abstains on leaves the
+    rest of the budget of answerable abstentions to the threshold; the pair abstaining on the most
+    unanswerable questions wins (on a tie, the fewest answerable abstained, the lowest floor, the
+    lowest threshold). Without `known`, the threshold alone."""
+    if known is None:
+        return fit_threshold(probabilities, answerable), 0.0
+    if not len(probabilities) == len(answerable) == len(known):
+        raise ValueError("one probability and one known share per question")
+    allowed = _allowed(answerable)
+    best = None
+    for floor in KNOWN_FLOORS:
+        below = [k < floor for k in known]
+        gated_yes = sum(1 for b, a in zip(below, answerable) if b and a)
+        if gated_yes > allowed:
+            break  # higher floors abstain on at least as many
+        gated_no = sum(1 for b, a in zip(below, answerable) if b and not a)
+        rest = [(p, a) for p, a, b in zip(probabilities, answerable, below) if not b]
+        caught, wrong, threshold = _best_threshold([p for p, _ in rest], [a for _, a in rest], allowed - gated_yes)
+        candidate = (caught - gated_no, wrong + gated_yes, floor, threshold)
+        best = candidate if best is None else min(best, candidate)
+    assert best is not None  # the floor 0 abstains on nothing by itself
+    return best[3], best[2]
 
 
 def require_both_kinds(answerable: Sequence[bool]) -> tuple[int, int]:
@@ -122,27 +169,41 @@ def require_both_kinds(answerable: Sequence[bool]) -> tuple[int, int]:
     return n_answerable, n_unanswerable
 
 
-def fit(probabilities: Sequence[float], answerable: Sequence[bool], fitted_on: str, fitted_at: str) -> FitReport:
+def fit(
+    probabilities: Sequence[float],
+    answerable: Sequence[bool],
+    fitted_on: str,
+    fitted_at: str,
+    known: Sequence[float] | None = None,
+) -> FitReport:
     """Fit on every question, and estimate by leave-one-out. Needs unanswerable questions and at
-    least MIN_ANSWERABLE answerable ones."""
+    least MIN_ANSWERABLE answerable ones. With `known` (each question's share of words the index
+    holds), the fit may add a floor on it (`fit_rule`)."""
     n_answerable, n_unanswerable = require_both_kinds(answerable)
-    threshold = fit_threshold(probabilities, answerable)
+    threshold, min_known = fit_rule(probabilities, answerable, known)
+    shares = list(known) if known is not None else [1.0] * len(probabilities)
+
+    def abstains(i: int, rule: tuple[float, float]) -> bool:
+        return probabilities[i] < rule[0] or shares[i] < rule[1]
+
     estimated = [0, 0]  # answerable abstained, unanswerable abstained
     for held_out in range(len(probabilities)):
         rest = [i for i in range(len(probabilities)) if i != held_out]
         others = [answerable[i] for i in rest]
         if all(others) or sum(others) < MIN_ANSWERABLE:
-            held = DEFAULT.threshold  # the others alone cannot be fitted on: the default judges
+            held = (DEFAULT.threshold, 0.0)  # the others alone cannot be fitted on: the default judges
         else:
-            held = fit_threshold([probabilities[i] for i in rest], others)
-        if probabilities[held_out] < held:
+            held = fit_rule(
+                [probabilities[i] for i in rest], others, None if known is None else [shares[i] for i in rest]
+            )
+        if abstains(held_out, held):
             estimated[0 if answerable[held_out] else 1] += 1
 
     def abstained(kind: bool) -> int:
-        return sum(1 for p, a in zip(probabilities, answerable) if a == kind and p < threshold)
+        return sum(1 for i, a in enumerate(answerable) if a == kind and abstains(i, (threshold, min_known)))
 
     return FitReport(
-        abstention=Abstention(threshold, n_answerable, n_unanswerable, fitted_on, fitted_at),
+        abstention=Abstention(threshold, n_answerable, n_unanswerable, fitted_on, fitted_at, min_known),
         answerable_abstained=(abstained(True), n_answerable),
         unanswerable_abstained=(abstained(False), n_unanswerable),
         estimated_answerable_abstained=(estimated[0], n_answerable),

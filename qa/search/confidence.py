@@ -44,10 +44,11 @@ class Confidence:
     margin: float
     probability: float
     threshold: float = THRESHOLD  # the index's own when fitted (qa.search.abstention)
+    min_known: float = 0.0  # the index's floor on `known`, when its fit chose one
 
     @property
     def confident(self) -> bool:
-        return self.probability >= self.threshold
+        return self.probability >= self.threshold and self.known >= self.min_known
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in SIGNALS]

@@ -104,7 +104,10 @@ class Searcher:
         ranking = retriever.rank(self, query, k, rows.rows, mode, self.allowed(filters))
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text)
-        return replace(ranking, confidence=replace(confidence, threshold=self.abstention.threshold))
+        return replace(
+            ranking,
+            confidence=replace(confidence, threshold=self.abstention.threshold, min_known=self.abstention.min_known),
+        )
 
     def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
         """The ranking's first `top_k` passages that say something new, highlighted and cited."""
