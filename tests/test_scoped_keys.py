@@ -115,6 +115,18 @@ def test_a_scoped_key_never_gets_a_passage_outside_its_scope(scoped: Scoped, sco
     assert seen_whole == set(CORPUS)  # the same questions reach every document without a scope
 
 
+def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documents(scoped: Scoped) -> None:
+    """ "Not in any document" must not become an oracle for what the documents outside a scope say:
+    "secret", "bonus" and "budget" are only in private documents."""
+    body = {"question": "Is the ferry budget secret, or a bonus?"}
+    public = scoped.post("/ask", scoped.keys["folder"], body).json()
+    assert public["missing_words"] == ["budget", "secret", "bonus"]
+    assert scoped.post("/ask", scoped.whole, body).json()["missing_words"] == []
+    # a request's own filters narrow it the same way
+    narrowed = scoped.post("/ask", scoped.whole, {**body, "filters": {"source": ["private/crew.md"]}}).json()
+    assert narrowed["missing_words"] == ["budget"]
+
+
 @pytest.mark.parametrize("scope", list(SCOPES))
 def test_a_scoped_key_lists_only_its_documents(scoped: Scoped, scope: str) -> None:
     listed = scoped.get("/documents", scoped.keys[scope])

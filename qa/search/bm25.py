@@ -82,6 +82,20 @@ class BM25:
                 result[term] = self._idf[term]
         return result
 
+    def held(self, terms: Sequence[str], allowed: Sequence[np.ndarray] | None = None) -> set[str]:
+        """The terms some live passage holds; within `allowed` when given (a caller that may read
+        only some documents learns nothing of the others' words)."""
+        if allowed is None:
+            return set(self.idf(terms))
+        found = set()
+        for term in dict.fromkeys(terms):
+            for position, part in enumerate(self.parts):
+                postings = part.postings.term(term)
+                if postings is not None and len(self._live(part, position, *postings, allowed)[0]):
+                    found.add(term)
+                    break
+        return found
+
     def scores(
         self, terms: Sequence[str], allowed: Sequence[np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

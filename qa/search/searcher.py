@@ -66,6 +66,11 @@ class Searcher:
             return self.bm25.scores(terms, masks)
         return self.bm25.top(terms, best, masks, also)
 
+    def held_terms(self, terms: Sequence[str], filters: DocumentFilter | None = None) -> set[str]:
+        """The terms some passage the filters let through holds (all live passages without)."""
+        allowed = self.allowed(filters)
+        return self.bm25.held(terms, None if allowed is None else allowed.rows)
+
     def search_vectors(self, query: np.ndarray, n: int, allowed: PassageSubset | None = None) -> np.ndarray:
         return self.snapshot.search_vectors(query, n, allowed)
 
