@@ -305,15 +305,13 @@ class Collection:
             rows = PassageRows(searcher.snapshot)
             ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows)
             passages = searcher.answer_passages(ranking, rows, top_k)
-            # within the documents the filters (and a key's scope) allow: nothing is said of the others
-            held = searcher.held_terms(list(ranking.idf), filters)
         return Answer(
             question=question,
             answered=bool(passages) and ranking.confident,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=passages,
             generation=searcher.manifest.generation,
-            missing_words=words_not_found(question, held),
+            missing_words=words_not_found(question, ranking.held),  # of the documents searched only
         )
 
     def documents(self, filters: DocumentFilter | None = None) -> list[DocumentInfo]:

@@ -115,7 +115,9 @@ def test_a_scoped_key_never_gets_a_passage_outside_its_scope(scoped: Scoped, sco
     assert seen_whole == set(CORPUS)  # the same questions reach every document without a scope
 
 
-def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documents(scoped: Scoped) -> None:
+def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documents(
+    scoped: Scoped, fake_encoder
+) -> None:
     """ "Not in any document" must not become an oracle for what the documents outside a scope say:
     "secret", "bonus" and "budget" are only in private documents."""
     body = {"question": "Is the ferry budget secret, or a bonus?"}
@@ -125,6 +127,10 @@ def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documen
     # a request's own filters narrow it the same way
     narrowed = scoped.post("/ask", scoped.whole, {**body, "filters": {"source": ["private/crew.md"]}}).json()
     assert narrowed["missing_words"] == ["budget"]
+    # and the confidence reads the same words as unknown: `answered` tells no more than the list
+    collection = Collection.open(scoped.index_dir, encoder=fake_encoder)
+    assert collection.rank(body["question"], 5).confidence.known == 1.0
+    assert collection.rank(body["question"], 5, filters=SCOPES["folder"][0]).confidence.known < 0.5
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))

@@ -18,7 +18,7 @@ judging costs microseconds, no second model call.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from qa.search.sentence_scores import sentence_terms
@@ -63,9 +63,11 @@ def assess(
     passages: int,
     hits: Sequence,
     top_text: str | None,
+    held: Collection[str] | None = None,
 ) -> Confidence:
     """Judge a ranking: `terms` and `idf` are the question's, `passages` the index's size (for the
-    weight of a word it lacks), `hits` best first, `top_text` the first hit's passage text."""
+    weight of a word it lacks), `hits` best first, `top_text` the first hit's passage text; `held`,
+    the terms the documents searched hold when a filter narrowed them (else those of `idf`)."""
     if not hits:
         return NONE
     dense = max(hit.dense for hit in hits[:DENSE_DEPTH])
@@ -74,7 +76,8 @@ def assess(
     unknown_idf = math.log(1 + (passages + 0.5) / 0.5)
     weight = {term: idf.get(term, unknown_idf) for term in unique}
     total = sum(weight.values())
-    known = sum(w for term, w in weight.items() if term in idf) / total if total else 0.0
+    held = idf if held is None else held
+    known = sum(w for term, w in weight.items() if term in held) / total if total else 0.0
     coverage = 0.0
     if total and top_text:
         for _, _, _, counts in sentence_terms(top_text):

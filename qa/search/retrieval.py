@@ -77,6 +77,9 @@ class Ranking:
     hits: list[Hit]
     idf: Mapping[str, float]
     confidence: Confidence = NO_CONFIDENCE
+    # The query terms some passage the search could reach holds (set by the searcher): all of
+    # `idf`'s unless a filter or a key's scope kept documents out.
+    held: frozenset[str] = frozenset()
 
     @property
     def confident(self) -> bool:

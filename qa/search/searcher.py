@@ -66,11 +66,6 @@ class Searcher:
             return self.bm25.scores(terms, masks)
         return self.bm25.top(terms, best, masks, also)
 
-    def held_terms(self, terms: Sequence[str], filters: DocumentFilter | None = None) -> set[str]:
-        """The terms some passage the filters let through holds (all live passages without)."""
-        allowed = self.allowed(filters)
-        return self.bm25.held(terms, None if allowed is None else allowed.rows)
-
     def search_vectors(self, query: np.ndarray, n: int, allowed: PassageSubset | None = None) -> np.ndarray:
         return self.snapshot.search_vectors(query, n, allowed)
 
@@ -106,13 +101,17 @@ class Searcher:
         """The `k` best passages for a prepared question, judged: does the best one answer it
         (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer."""
         rows = rows or PassageRows(self.snapshot)
-        ranking = retriever.rank(self, query, k, rows.rows, mode, self.allowed(filters))
+        allowed = self.allowed(filters)
+        ranking = retriever.rank(self, query, k, rows.rows, mode, allowed)
+        # What the question asks that the reachable documents hold: a word only in documents a
+        # filter or a key's scope keeps out counts as unknown, so neither `known` nor the words
+        # named missing tell anything of those documents.
+        held = frozenset(self.bm25.held(list(ranking.idf), None if allowed is None else allowed.rows))
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
-        confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text)
-        return replace(
-            ranking,
-            confidence=replace(confidence, threshold=self.abstention.threshold, min_known=self.abstention.min_known),
-        )
+        confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held)
+        abstention = self.abstention
+        confidence = replace(confidence, threshold=abstention.threshold, min_known=abstention.min_known)
+        return replace(ranking, confidence=confidence, held=held)
 
     def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
         """The ranking's first `top_k` passages that say something new, highlighted and cited."""
