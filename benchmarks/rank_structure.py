@@ -43,7 +43,6 @@ VARIANTS = {
     "furniture penalty 0.2": {"furniture_penalty": 0.2},
     "furniture penalty 0.3": {"furniture_penalty": 0.3},
     "page support 0.5": {"page_support": 0.5},
-    "headings not scored as sentences": {"heading_sentences": False},
 }
 
 

@@ -48,7 +48,6 @@ class RetrievalSettings:
     page_support: float = 0.3
     furniture_penalty: float = 0.1
     number_boost: float = 1.0
-    heading_sentences: bool = True
 
 
 @dataclass(frozen=True)
@@ -180,10 +179,6 @@ class HybridRetriever:
         head_rows = [found.get(int(i)) for i in ids[head]]
         head_texts = [row.text if row is not None else "" for row in head_rows]
         scored = score_sentences(head_texts, terms, idf)
-        if not self.settings.heading_sentences:
-            scored = [
-                without_headings(row_scores, text, row) for row_scores, text, row in zip(scored, head_texts, head_rows)
-            ]
         if self.settings.number_boost and asks_for_number(query.text):
             scored = [
                 with_numbers_weighted(row, text, self.settings.number_boost) for row, text in zip(scored, head_texts)
@@ -266,12 +261,3 @@ def with_numbers_weighted(sentences: Sequence[SentenceScore], text: str, boost: 
         SentenceScore(s.start, s.end, s.score * (1 + boost)) if _DIGIT.search(text[s.start : s.end]) else s
         for s in sentences
     ]
-
-
-def without_headings(sentences: Sequence[SentenceScore], text: str, row) -> list[SentenceScore]:
-    """A passage's sentence scores with its section's headings at 0: every passage of a section
-    carries its path in the indexed prefix, so the one that also shows a heading gains nothing."""
-    if row is None or not row.section:
-        return list(sentences)
-    headings = {heading.strip() for heading in row.section}
-    return [SentenceScore(s.start, s.end, 0.0) if text[s.start : s.end].strip() in headings else s for s in sentences]
