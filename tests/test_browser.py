@@ -729,7 +729,11 @@ def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Sit
     run_axe(page, "home page, a passage shown whole", found)
     page.emulate_media(color_scheme="dark")  # the home page's widget follows the system (theme="auto")
     run_axe(page, "home page, dark, answered", found)
+    ask(page, "Which Libyan officers defected to Kubernetes?")  # the muted "Not in any document" line
+    expect(page.locator("qa-chat .missing")).to_be_visible()
+    run_axe(page, "home page, dark, a word no document holds", found)
     page.emulate_media(color_scheme="light")
+    run_axe(page, "home page, a word no document holds", found)
 
     for theme, dark in (("light", False), ("dark", True)):
         open_host_page(page, site, script=f'data-theme="{theme}" data-examples="{ROME_QUESTION}"', dark=dark)
