@@ -309,16 +309,14 @@ def _check_span(start: int, end: int, length: int) -> None:
 def evidence_text(evidence: Evidence) -> str:
     """A short rendering for clients that read only text: each passage's highlighted sentence with
     its citation."""
-    missing = f"Not in any document: {', '.join(evidence.missing_words)}." if evidence.missing_words else ""
+    lines = [f"Not in any document: {', '.join(evidence.missing_words)}."] if evidence.missing_words else []
     if not evidence.passages:
-        return " ".join(filter(None, ["No passage found in the documents searched.", missing]))
-    lines = [
+        return "\n".join([*lines, "No passage found in the documents searched."])
+    lines.append(
         "The documents answer this; best passages first:"
         if evidence.answered
         else "answered: false — no passage answers this confidently; the closest passages are below."
-    ]
-    if missing:
-        lines.insert(0, missing)
+    )
     for passage in evidence.passages:
         citation = passage.citation
         sentence = passage.text[passage.highlight.start : passage.highlight.end]

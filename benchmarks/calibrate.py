@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import REPO, RESULTS, load_average, print_table, write_results
+from benchmarks.corpora import DOC_QUESTIONS
 from qa.search.confidence import SIGNALS
 from qa.search.sentence_scores import sentence_terms
 
@@ -337,7 +338,6 @@ def check(rows: list[dict]) -> dict:
     return result
 
 
-DOC_SETS = {name: REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl" for name in ("sqlite", "borg")}
 HOLDOUT_ALPHAS = (0.1, 0.25, 0.5, 1.0)
 KNOWN_GATES = (0.5, 0.7)
 DOC_MAX_ANSWERABLE_ABSTAINED = 0.05  # issue 18's "≤ 1 in 20"
@@ -352,7 +352,7 @@ def collect_docs(indexes: dict[str, Path]) -> list[dict]:
     for name, index in indexes.items():
         collection = Collection.open(index)
         searcher = collection.searcher()
-        for q in load_questions(DOC_SETS[name]).questions:
+        for q in load_questions(DOC_QUESTIONS[name]).questions:
             ranking = collection.rank(q.question, RANKED, history=q.history, searcher=searcher)
             rows.append(
                 {
@@ -375,7 +375,7 @@ def holdout(public: list[dict], docs: list[dict]) -> dict:
     fit_rows = [row for row in public if row["half"] == "fit"]
     judged = {
         "public report half": [row for row in public if row["half"] == "report"],
-        **{name: [row for row in docs if row["source"] == name] for name in DOC_SETS},
+        **{name: [row for row in docs if row["source"] == name] for name in DOC_QUESTIONS},
     }
 
     def judge(intercept: float, weights: np.ndarray, threshold: float, min_known: float = 0.0) -> dict:
@@ -409,7 +409,7 @@ def holdout(public: list[dict], docs: list[dict]) -> dict:
                 **judge(INTERCEPT, np.array(WEIGHTS), THRESHOLD, min_known),
             }
         )
-    for name in DOC_SETS:
+    for name in DOC_QUESTIONS:
         extra = judged[name]
         rows = fit_rows + extra
         x, y = features(rows), np.array([row["answerable"] for row in rows])

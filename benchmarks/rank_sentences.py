@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import REPO, load_average, print_table, write_results
-from benchmarks.corpora import ranking_sets
+from benchmarks.common import load_average, print_table, write_results
+from benchmarks.corpora import DOC_QUESTIONS, ranking_sets
 from qa.text.sentences import sentence_spans
 
 
@@ -126,9 +126,7 @@ def doc_sets(indexes: dict[str, Path | None], encoder) -> list[tuple[str, object
             raise SystemExit(f"--{name}-index is needed for the {name} set")
         collection = Collection.open(index, encoder=encoder)
         encoder = collection.encoder
-        sets.append(
-            (name, load_questions(REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl"), collection)
-        )
+        sets.append((name, load_questions(DOC_QUESTIONS[name]), collection))
     return sets
 
 

@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 from benchmarks.common import REPO, load_average, print_table, write_results
+from benchmarks.corpora import DOC_QUESTIONS
 
 SHARED = REPO.parent / "shared" / "eval"
 SETS = {
-    "sqlite": REPO / "benchmarks" / "sets" / "sqlite-docs" / "questions.jsonl",
-    "borg": REPO / "benchmarks" / "sets" / "borg-docs" / "questions.jsonl",
+    **DOC_QUESTIONS,
     "seeds": SHARED / "seeds" / "questions.jsonl",
     "scifact": SHARED / "scifact",
     "squad": SHARED / "squad" / "dev-a.json",

@@ -125,6 +125,9 @@ def test_qa_eval_fits_the_index_and_every_later_answer_follows_it(tmp_path, fake
     assert collection.stats().abstention_fitted_on == "mine.jsonl"
     info = CliRunner().invoke(app, ["info", "--index", str(index_dir)])
     assert "fitted on mine.jsonl" in info.output
+    abstention.write(index_dir, replace(fitted, min_known=0.65))  # a floor, as the fit may choose
+    info = CliRunner().invoke(app, ["info", "--index", str(index_dir)], env={"COLUMNS": "200"})
+    assert "or when under 65% of a question" in info.output
 
 
 def test_fitting_needs_both_kinds_of_questions(tmp_path, fake_seeds_index, fake_model):

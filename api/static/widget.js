@@ -804,10 +804,14 @@
       this.announce(message);
     }
 
+    missingWords(answer) {
+      const words = answer.missing_words || [];
+      return words.length ? this.t("missing-words", { words: words.join(", ") }) : "";
+    }
+
     summary(answer) {
-      const missing = (answer.missing_words || []).length
-        ? `${this.t("missing-words", { words: answer.missing_words.join(", ") })}. `
-        : "";
+      const line = this.missingWords(answer);
+      const missing = line ? `${line}. ` : "";
       const best = answer.passages[0];
       if (!best) return missing + this.t("no-passages");
       const [, sentence] = splitAt(best.text, best.highlight.start, best.highlight.end);
@@ -819,8 +823,8 @@
     renderAnswer(answer) {
       const box = el("div", { class: "answer" });
       // A typo, or what the documents never mention: said before the passages, not guessed at.
-      const missing = answer.missing_words || [];
-      if (missing.length) box.append(el("p", { class: "missing" }, this.t("missing-words", { words: missing.join(", ") })));
+      const missing = this.missingWords(answer);
+      if (missing) box.append(el("p", { class: "missing" }, missing));
       if (!answer.answered) box.append(el("p", { class: "notice" }, this.t("not-answered")));
       if (!answer.passages.length) {
         box.append(el("p", { class: "status" }, this.t("no-passages")));

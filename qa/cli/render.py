@@ -141,12 +141,10 @@ def print_info(
     facts.add_row("model", f"{stats.model} ({stats.dimension}-d, {'int8' if stats.quantized else 'float32'})")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
     fitted = f"fitted on {stats.abstention_fitted_on}" if stats.abstention_fitted_on else "the default"
-    floor = (
-        f", or when under {stats.abstention_min_known:.0%} of a question is in the index"
-        if stats.abstention_min_known
-        else ""
+    facts.add_row(
+        "abstains",
+        f"below a confidence of {stats.abstention_threshold:.3f}{floor_phrase(stats.abstention_min_known)} ({fitted})",
     )
-    facts.add_row("abstains", f"below a confidence of {stats.abstention_threshold:.3f}{floor} ({fitted})")
     for number, source in enumerate(sources):
         synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
         facts.add_row("sources" if number == 0 else "", f"{source.kind} {source.location} · {synced}")
@@ -171,6 +169,13 @@ def print_info(
             console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False, soft_wrap=True)
 
 
+def floor_phrase(min_known: float) -> str:
+    """What a fitted floor on known words adds to "abstains below a confidence of …"."""
+    if not min_known:
+        return ""
+    return f", or when under {min_known:.0%} of a question (its words weighted by rarity) is in the index"
+
+
 def print_abstention_fit(report, index_dir) -> None:
     """What `qa eval --fit-abstention` kept, and what to expect of it on new questions."""
     from qa.search.abstention import FILE
@@ -179,13 +184,9 @@ def print_abstention_fit(report, index_dir) -> None:
         return f"{counts[0]}/{counts[1]}"
 
     fitted = report.abstention
-    floor = (
-        f", or when under {fitted.min_known:.0%} of a question (its words weighted by rarity) is in the index"
-        if fitted.min_known
-        else ""
-    )
     lines = [
-        f"Abstains below a confidence of {fitted.threshold:.3f}{floor} from now on, fitted on {fitted.fitted_on} "
+        f"Abstains below a confidence of {fitted.threshold:.3f}{floor_phrase(fitted.min_known)} from now on, "
+        f"fitted on {fitted.fitted_on} "
         f"({fitted.answerable} answerable questions, {fitted.unanswerable} not): {Path(index_dir) / FILE}",
         f"  on these questions (the table above): answerable abstained {share(report.answerable_abstained)}, "
         f"unanswerable abstained {share(report.unanswerable_abstained)}",

@@ -149,8 +149,10 @@ def fit_rule(
         if gated_yes > allowed:
             break  # higher floors abstain on at least as many
         gated_no = sum(1 for b, a in zip(below, answerable) if b and not a)
-        rest = [(p, a) for p, a, b in zip(probabilities, answerable, below) if not b]
-        caught, wrong, threshold = _best_threshold([p for p, _ in rest], [a for _, a in rest], allowed - gated_yes)
+        rest = [i for i, b in enumerate(below) if not b]
+        caught, wrong, threshold = _best_threshold(
+            [probabilities[i] for i in rest], [answerable[i] for i in rest], allowed - gated_yes
+        )
         candidate = (caught - gated_no, wrong + gated_yes, floor, threshold)
         best = candidate if best is None else min(best, candidate)
     assert best is not None  # the floor 0 abstains on nothing by itself

@@ -46,10 +46,9 @@ def question_terms(text: str) -> list[str]:
 def words_not_found(question: str, found_terms: Container[str]) -> list[str]:
     """The question's words whose search terms are not among `found_terms` (those some passage
     holds), as the question spells them, once each: a typo, or what the documents never mention."""
-    words: dict[str, str] = {}
+    missing: dict[str, str] = {}
     for word in _TOKEN.findall(question):
-        lower = word.lower()
-        if lower not in QUESTION_STOPWORDS and lower not in words:
-            words[lower] = word
-    stems = _stemmer().stemWords(list(words))
-    return [word for word, stem in zip(words.values(), stems, strict=True) if stem not in found_terms]
+        terms = question_terms(word)  # the analyser's own terms, so a word is judged as it was searched
+        if terms and not all(term in found_terms for term in terms):
+            missing.setdefault(word.lower(), word)
+    return list(missing.values())
