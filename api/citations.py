@@ -58,11 +58,11 @@ def viewer_link(base: str, spans: list[Span], at: int, of: str | None = None, **
     `spans_parameter(spans)` when the caller links several passages of one answer: it is the same
     for each, and quoting it once instead of once a passage took most of the linking's time."""
     span = spans[at]
-    query = {"start": span.start, "end": span.end, "hs": span.hs, "he": span.he}
+    # Numbers need no quoting: formatted directly, as urlencode's quoting of each was most of the
+    # linking's time (docs/PERFORMANCE.md).
+    query = f"start={span.start}&end={span.end}&hs={span.hs}&he={span.he}"
     if len(spans) > 1:
-        query = urlencode(query | {"at": at}) + "&of=" + (of if of is not None else spans_parameter(spans))
-    else:
-        query = urlencode(query)
+        query += f"&at={at}&of={of if of is not None else spans_parameter(spans)}"
     if extra:
         query += "&" + urlencode(extra)
     return f"{base.rstrip('/')}/view/{quote(span.doc_id, safe='')}?{query}"
