@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote, urlencode
 
-from qa.answers import Answer, AnswerPassage
+from qa.answers import Answer, AnswerPassage, Citation
 
 ENTRY, PART = "|", ","  # the `of` list: entries, and the five parts of one
 MAX_SPANS = 50  # no answer has more passages (qa.limits.MAX_TOP_K)
@@ -33,8 +33,9 @@ class Span:
     he: int
 
     @classmethod
-    def of(cls, passage: AnswerPassage) -> Span:
-        citation = passage.citation
+    def of(cls, passage: AnswerPassage, citation: Citation | None = None) -> Span:
+        """The passage at its citation, or at one of the other places (`also`) holding its text."""
+        citation = citation or passage.citation
         return cls(
             citation.doc_id,
             citation.start,
@@ -84,13 +85,18 @@ def parse_spans(of: str | None) -> list[Span]:
 
 
 def link_to_viewer(answer: Answer, base: str, sign=None) -> Answer:
-    """The answer with each passage's citation linking to the viewer at `base` (a URL already set,
-    such as a web page's, is kept). `sign(doc_id)` adds the query parameters that let a browser
-    open the link without a key header, on a server that wants one."""
+    """The answer with each passage's citation, and each other place holding its text, linking to
+    the viewer at `base` (a URL already set, such as a web page's, is kept). `sign(doc_id)` adds the
+    query parameters that let a browser open the link without a key header, on a server that wants
+    one."""
     spans = [Span.of(passage) for passage in answer.passages]
     of = spans_parameter(spans)
     for at, passage in enumerate(answer.passages):
         if passage.citation.url is None:
             extra = sign(passage.citation.doc_id) if sign else {}
             passage.citation.url = viewer_link(base, spans, at, of, **extra)
+        for also in passage.also:  # the same text elsewhere: opened on its own, at its own spot
+            if also.url is None:
+                extra = sign(also.doc_id) if sign else {}
+                also.url = viewer_link(base, [Span.of(passage, also)], 0, **extra)
     return answer

@@ -110,7 +110,7 @@ def local_reach(collection: Collection) -> Reach:
     from qa.citations import link_to_files
 
     def link(answer: Answer) -> Answer:
-        return link_to_files(answer, collection.file_paths(p.citation.doc_id for p in answer.passages))
+        return link_to_files(answer, collection)
 
     async def reach(context: Context) -> Caller:
         return Caller(collection, None, anyio.to_thread.run_sync, link)
@@ -333,6 +333,8 @@ def evidence_text(evidence: Evidence) -> str:
         lines.append(f"{passage.rank}. “{sentence}” — {citation.title} ({where}) [doc_id {citation.doc_id}]")
         if citation.url:
             lines.append(f"   {citation.url}")
+        for also in passage.also:  # the same words at another place
+            lines.append(f"   Also in: {also.source}, chars {also.start}–{also.end} [doc_id {also.doc_id}]")
     return "\n".join(lines)
 
 

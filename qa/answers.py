@@ -65,6 +65,11 @@ class AnswerPassage(_Model):
     highlight: Highlight
     context: Context
     citation: Citation
+    also: list[Citation] = Field(
+        default_factory=list,
+        description="The same text, word for word, at other places (a page copied into another, a man page "
+        "and its web page), each cited like `citation`: shown once, so the next passage is something new.",
+    )
 
 
 class Answer(_Model):

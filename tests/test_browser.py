@@ -50,6 +50,7 @@ ROME_QUESTION = "How many Libyan army officers appeared in Rome?"
 ROME_TITLE = "Military Officials Flee Qaddafi's Libya"
 IMG_TAG = "<img src=x onerror=alert(1)>"
 SCRIPT_TAG = "<script>alert(1)</script>"
+MARKUP_QUESTION = "What markup does the test note quote?"
 MARKUP_NOTE = f"""Markup test note
 
 This note is about web page markup. It quotes an image tag with an error handler, {IMG_TAG}, \
@@ -93,7 +94,8 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """`qa serve` over seeds/ and the markup note, and a host page on another origin allowed by CORS."""
+    """`qa serve` over seeds/, the markup note and a copy of it, and a host page on another origin
+    allowed by CORS."""
     from qa.ingest.indexing import index_paths
 
     work = tmp_path_factory.mktemp("browser")
@@ -102,6 +104,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     for path in SEEDS.glob("*.txt"):
         shutil.copy(path, corpus)
     (corpus / "markup-note.txt").write_text(MARKUP_NOTE, encoding="utf-8")
+    (corpus / "copies").mkdir()  # the same words at a second place: cited once, under the passage
+    (corpus / "copies" / "markup-note.txt").write_text(MARKUP_NOTE, encoding="utf-8")
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -198,7 +202,7 @@ def test_home_page_answers_a_typed_question(page, site: Site) -> None:
     expect(page.locator("qa-chat [role=status]")).to_contain_text("Eight Libyan army officers")
     expect(box).to_have_value("")
     passages = httpx.get(f"{site.api}/health").json()["index"]["passages"]
-    expect(page.locator("qa-chat .facts")).to_have_text(f"6 documents · {passages} passages")
+    expect(page.locator("qa-chat .facts")).to_have_text(f"7 documents · {passages} passages")
 
     page.set_viewport_size({"width": 900, "height": 760})
     SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -340,7 +344,7 @@ def test_widget_embeds_on_another_origin_despite_its_css(page, site: Site) -> No
 def test_markup_in_documents_shows_as_text_and_never_runs(page, site: Site) -> None:
     page.goto(f"{site.host}/")
     page.get_by_role("button", name="Ask the documents").click()
-    ask(page, "What markup does the test note quote?")
+    ask(page, MARKUP_QUESTION)
 
     note = page.locator("qa-chat .passage").filter(has_text="Markup test note").first
     expect(note.locator("blockquote")).to_contain_text(IMG_TAG)
@@ -407,6 +411,28 @@ def test_words_no_document_holds_are_named_above_the_passages(page, site: Site) 
     ask(page, ROME_QUESTION)
     expect(page.locator("qa-chat .answer")).to_have_count(2)
     expect(page.locator("qa-chat .answer").last.locator(".missing")).to_have_count(0)
+
+
+def test_the_same_words_at_another_place_are_quoted_once_and_linked_there(page, site: Site) -> None:
+    page.goto(f"{site.api}/")
+
+    ask(page, MARKUP_QUESTION)
+
+    note = page.locator("qa-chat .passage").filter(has_text="Markup test note")
+    expect(note).to_have_count(1)
+    also = note.locator(".also")
+    places = {"markup-note.txt", "copies/markup-note.txt"}
+    cited = note.locator(".cite-where").inner_text()
+    assert cited in places
+    (other,) = places - {cited}
+    expect(also).to_have_text(f"Also in: {other}")
+    link = also.get_by_role("link", name=other)
+    with page.context.expect_page() as opened:
+        link.click()
+    viewer = opened.value
+    expect(viewer.locator("main mark.passage")).to_contain_text("This note is about web page markup.")
+    assert "/view/" in viewer.url
+    viewer.close()
 
 
 # A plain page on the host origin, with fields of its own: the widget's options are filled in per test.
@@ -734,6 +760,12 @@ def test_axe_finds_no_serious_problems_before_or_after_an_answer(page, site: Sit
     run_axe(page, "home page, dark, a word no document holds", found)
     page.emulate_media(color_scheme="light")
     run_axe(page, "home page, a word no document holds", found)
+    ask(page, MARKUP_QUESTION)  # the muted "Also in" line with its link
+    expect(page.locator("qa-chat .also")).to_be_visible()
+    run_axe(page, "home page, a passage found at two places", found)
+    page.emulate_media(color_scheme="dark")
+    run_axe(page, "home page, dark, a passage found at two places", found)
+    page.emulate_media(color_scheme="light")
 
     for theme, dark in (("light", False), ("dark", True)):
         open_host_page(page, site, script=f'data-theme="{theme}" data-examples="{ROME_QUESTION}"', dark=dark)

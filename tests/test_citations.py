@@ -39,3 +39,39 @@ def test_qa_ask_links_each_citation_to_its_file_as_an_osc8_hyperlink(tmp_path, f
     monkeypatch.setattr(render, "stdout_console", lambda: Console(file=plain, width=100))
     CliRunner().invoke(app, ["ask", "ferry to Gozo", "--index", str(index_dir)])
     assert "\x1b]8" not in plain.getvalue() and "ferry" in plain.getvalue()
+
+
+def test_the_same_words_at_two_places_are_one_passage_citing_both(tmp_path, fake_model):
+    """A page copied into another folder (a mirror, a man page and its web page) is quoted once: the
+    passage cites its other place in `also`, each place's offsets hold the very words, and the slot
+    the copy would have taken goes to another passage. `qa ask` links both places to their files
+    and names the other place under the passage."""
+    from qa.collection import Collection
+
+    folder = tmp_path / "notes"
+    (folder / "mirror").mkdir(parents=True)
+    for name, text in NOTES.items():
+        (folder / name).write_text(text)
+    (folder / "mirror" / "ferry.txt").write_text(NOTES["ferry.txt"])
+    index_dir = tmp_path / "notes.qa"
+    index_paths([folder], index_dir)
+    collection = Collection.open(index_dir)
+
+    passages = collection.ask("ferry to Gozo", top_k=3).passages
+    assert len(passages) == 3
+    ferry = next(p for p in passages if p.text == NOTES["ferry.txt"])
+    places = [ferry.citation, *ferry.also]
+    assert sorted(place.source for place in places) == ["ferry.txt", "mirror/ferry.txt"]
+    for place in places:
+        assert collection.document(place.doc_id).text[place.start : place.end] == ferry.text
+    assert [p.text for p in passages].count(NOTES["ferry.txt"]) == 1
+    assert sum(len(p.also) for p in passages) == 1
+
+    done = CliRunner().invoke(app, ["ask", "ferry to Gozo", "--index", str(index_dir), "--json"])
+    shown = next(p for p in json.loads(done.stdout)["passages"] if p["text"] == NOTES["ferry.txt"])
+    urls = [shown["citation"]["url"], *(also["url"] for also in shown["also"])]
+    sources = [shown["citation"]["source"], *(also["source"] for also in shown["also"])]
+    assert urls == [(folder / source).resolve().as_uri() for source in sources]
+    text = CliRunner().invoke(app, ["ask", "ferry to Gozo", "--index", str(index_dir)]).stdout
+    other = shown["also"][0]
+    assert f"Also in: {other['source']} · chars {other['start']}–{other['end']}" in text

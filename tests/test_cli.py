@@ -63,7 +63,8 @@ def test_ask_json_has_the_documented_shape(fake_seeds_index, fake_model):
     assert answer["missing_words"] == []  # every word of it is in the seeds
     assert len(answer["passages"]) == 3
     first = answer["passages"][0]
-    assert set(first) == {"rank", "score", "text", "highlight", "context", "citation"}
+    assert set(first) == {"rank", "score", "text", "highlight", "context", "citation", "also"}
+    assert first["also"] == []  # the seeds repeat no passage word for word
     citation = {"doc_id", "source", "title", "start", "end", "page", "section", "url", "ocr", "sha256"}
     assert set(first["citation"]) == citation
     assert 0 <= first["highlight"]["start"] < first["highlight"]["end"] <= len(first["text"])

@@ -107,6 +107,30 @@ def test_words_no_document_holds_are_named_to_the_agent(fake_collection):
     assert known.structured_content["missing_words"] == [] and "Not in any" not in known.content[0].text
 
 
+def test_a_passage_found_at_two_places_is_quoted_once_and_both_are_cited(tmp_path, fake_encoder):
+    """The seed articles and a copy of each: the agent gets each passage once, with the copy in
+    `also` (linked to its file) and named in the text."""
+    from qa.ingest.indexing import index_paths
+
+    corpus = tmp_path / "corpus"
+    (corpus / "mirror").mkdir(parents=True)
+    for path in SEEDS.glob("*.txt"):
+        (corpus / path.name).write_bytes(path.read_bytes())
+        (corpus / "mirror" / path.name).write_bytes(path.read_bytes())
+    index_paths([corpus], tmp_path / "corpus.qa", encoder=fake_encoder)
+    collection = Collection.open(tmp_path / "corpus.qa", encoder=fake_encoder)
+
+    (asked,) = call(build_mcp(local_reach(collection)), ("ask", {"question": QUESTION, "top_k": 5}))
+    passages = asked.structured_content["passages"]
+    assert len(passages) == 5 and len({p["text"] for p in passages}) == 5
+    for passage in passages:
+        (also,) = passage["also"]
+        name = passage["citation"]["source"].removeprefix("mirror/")
+        assert {passage["citation"]["source"], also["source"]} == {name, f"mirror/{name}"}
+        assert also["url"] == (corpus / also["source"]).resolve().as_uri()
+        assert f"Also in: {also['source']}, chars {also['start']}–{also['end']}" in asked.content[0].text
+
+
 def test_read_document_returns_the_stored_span_and_pages_through_documents(fake_collection):
     document = fake_collection.documents()[0]
     read, whole, first, second = call(

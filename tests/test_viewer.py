@@ -86,6 +86,25 @@ def test_citation_url_opens_the_viewer_with_the_sentence_marked_inside_the_passa
             assert ('rel="next"' in page.text) == (at + 1 < len(answer["passages"]))
 
 
+def test_the_other_place_holding_a_passages_words_opens_at_its_own_spot(tmp_path, corpus, fake_encoder):
+    """A copy of a page is cited under the passage (`also`), not quoted again, and its link opens the
+    viewer on the copy with the same passage and sentence marked."""
+    (corpus / "mirror").mkdir()
+    (corpus / "mirror" / "ferry.txt").write_text(NOTES["ferry.txt"])
+    with serve(tmp_path, corpus, fake_encoder) as client:
+        answer = client.post("/ask", json={"question": "How often does the ferry to Gozo leave?"}).json()
+        ferry = next(p for p in answer["passages"] if p["citation"]["source"].endswith("ferry.txt"))
+        assert [p["text"] for p in answer["passages"]].count(ferry["text"]) == 1
+        (also,) = ferry["also"]
+        assert {ferry["citation"]["source"], also["source"]} == {"ferry.txt", "mirror/ferry.txt"}
+        assert also["url"].startswith(f"{LOCAL}/view/{also['doc_id']}?")
+        page = client.get(path_of(also["url"]))
+        assert page.status_code == 200
+        sentence = ferry["text"][ferry["highlight"]["start"] : ferry["highlight"]["end"]]
+        assert unescape(SENTENCE.search(page.text).group(1)) == sentence
+        assert unescape(re.sub("<[^>]+>", "", PASSAGE.search(page.text).group(1))) == ferry["text"]
+
+
 def test_the_file_is_served_as_indexed_and_a_changed_file_is_a_409(tmp_path, corpus, fake_encoder):
     with serve(tmp_path, corpus, fake_encoder) as client:
         served = client.get("/documents/ferry/file")

@@ -43,6 +43,7 @@
       searching: "Searching the documents…",
       "not-answered": "No passage answers this confidently. The closest passages are below.",
       "missing-words": "Not in any document: {words}",
+      "also-in": "Also in:",
       "no-passages": "No passages found.",
       passages: "Passages, best first",
       "cite-hint": "Opens the document at this passage.",
@@ -83,6 +84,7 @@
       searching: "Recherche dans les documents…",
       "not-answered": "Aucun passage ne répond avec assurance. Les passages les plus proches sont ci-dessous.",
       "missing-words": "Absent des documents\u00a0: {words}",
+      "also-in": "Aussi dans\u00a0:",
       "no-passages": "Aucun passage trouvé.",
       passages: "Passages, le meilleur d’abord",
       "cite-hint": "Ouvre le document à ce passage.",
@@ -271,6 +273,8 @@
     .cite-title { display: block; font-weight: 600; color: var(--_accent); overflow-wrap: anywhere; }
     .cite-where { display: block; color: var(--_muted); overflow-wrap: anywhere; }
     .cite-section { margin: 0 0 4px; font-size: .87em; color: var(--_muted); overflow-wrap: anywhere; }
+    .also { margin: 4px 0 0; font-size: .87em; color: var(--_muted); overflow-wrap: anywhere; }
+    .also a { color: var(--_accent); text-decoration: underline; }
     .error {
       margin: 0 14px 8px; padding: 8px 10px; border-radius: var(--_radius-small);
       background: var(--_error-bg); color: var(--_error); border: 1px solid var(--_error-border);
@@ -857,12 +861,30 @@
           : null;
         list.append(el(
           "li", { class: "passage" },
-          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.voteButtons(answer, passage),
+          section, quote, isCut(passage) ? this.wholeToggle(passage, quote) : null, cite, this.alsoIn(passage),
+          this.voteButtons(answer, passage),
         ));
       }
       this.answers += 1;
       box.append(list);
       return box;
+    }
+
+    /** The other places holding the passage's very words (a copied page, a man page and its web page):
+     * cited, each linking to its own spot where it has a link, and not quoted again. */
+    alsoIn(passage) {
+      const places = passage.also || [];
+      if (!places.length) return null;
+      const line = el("p", { class: "also" }, this.t("also-in"), " ");
+      places.forEach((citation, index) => {
+        const where = this.location(citation);
+        const linked = citation.url && /^https?:/i.test(citation.url);
+        line.append(
+          index ? ", " : "",
+          linked ? el("a", { href: citation.url, target: "_blank", rel: "noopener noreferrer" }, where) : where,
+        );
+      });
+      return line;
     }
 
     /** The read key of attribute api-key (or data-api-key), sent with every request. */

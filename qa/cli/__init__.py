@@ -89,7 +89,7 @@ def ask(
 
         def answer(text: str) -> None:
             found = collection.ask(text, top_k=top_k, filters=filters)
-            found = link_to_files(found, collection.file_paths(p.citation.doc_id for p in found.passages))
+            found = link_to_files(found, collection)
             print_answer(found, as_json, full=full, filtered=filters is not None)
 
         if questions is not None:
@@ -166,7 +166,7 @@ def chat(
                 continue
             try:
                 found = collection.ask(line, top_k=top_k, history=history, filters=filters)
-                found = link_to_files(found, collection.file_paths(p.citation.doc_id for p in found.passages))
+                found = link_to_files(found, collection)
                 print_answer(found, as_json=False, full=full, filtered=filters is not None)
                 history.append(line)
             except QAError as error:

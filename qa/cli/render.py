@@ -11,6 +11,7 @@ from qa.cli.console import stderr_console, stdout_console
 
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
 NOT_IN_ANY_DOCUMENT = "Not in any document:"
+ALSO_IN = "Also in:"  # the same words at another place (a copied page, a man page and its web page)
 NOTHING_MATCHES = "No passage found in the documents the filters allow."
 CUT = "…"
 SECTION_SEPARATOR = " › "
@@ -63,7 +64,7 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         citation = passage.citation
         if citation.section:  # where in the document, above the quote: "Handbook › Travel › Expenses"
             body = Text.assemble((section_line(citation.section), "cyan"), "\n", body)
-        where = f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
+        where = _where(citation)
         # The title links to the source at the quote (file:// at #page=N, or the web page): an OSC 8
         # hyperlink where the terminal shows them (rich writes none when output is not a terminal).
         title = Text.assemble(
@@ -82,6 +83,14 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         )
         if citation.url:  # a web page: opens scrolled to the quote, highlighted
             console.print(Text(f"  ↗ {citation.url}", style=f"dim link {citation.url}"), soft_wrap=True)
+        for also in passage.also:  # cited, not quoted again
+            place = Text(f"{also.source} · {_where(also)}", style=Style(link=also.url) if also.url else "")
+            console.print(Text.assemble((f"  {ALSO_IN} ", "dim"), place), soft_wrap=True)
+
+
+def _where(citation) -> str:
+    """Where in its document a citation points: characters, and the page of a PDF."""
+    return f"chars {citation.start}–{citation.end}" + (f", page {citation.page}" if citation.page else "")
 
 
 def print_index_report(report) -> None:

@@ -1,8 +1,9 @@
 """Evaluation metrics as pure functions over ranked lists, so each can be checked by hand.
 
 doc_hit@k asks whether one of the first k passages comes from a page that holds the answer (a JSONL
-question's `docs`, compared to each passage's source): the right page found, whether or not the
-quoted passage is the one with the answer. The other document-level metrics (gold@k, MRR, nDCG,
+question's `docs`, compared to each passage's source, and to the other places an answer's `also`
+shows holding the same text): the right page found, whether or not the quoted passage is the one
+with the answer. The other document-level metrics (gold@k, MRR, nDCG,
 recall) look at distinct document ids in rank order: several passages of one document count
 once, at the rank of its first passage. Relevance follows trec_eval (and so BEIR): a document is
 relevant when its judgement is 1 or more, and nDCG's gain is the judgement itself.
@@ -39,10 +40,14 @@ def hit_at_k(passage_texts: Sequence[str], answers: Iterable[str], k: int) -> bo
     return any(contains_answer(text, answers) for text in passage_texts[:k])
 
 
-def doc_hit_at_k(passage_sources: Sequence[str], gold_sources: Iterable[str], k: int) -> bool:
-    """Does one of the first `k` passages come from one of `gold_sources` (exact source paths)?"""
+def doc_hit_at_k(passage_sources: Sequence[str | Sequence[str]], gold_sources: Iterable[str], k: int) -> bool:
+    """Does one of the first `k` passages come from one of `gold_sources` (exact source paths)? A
+    passage's sources are one path, or several where the same text stands at several places (the
+    answer's `also`): each of them quotes it."""
     gold = set(gold_sources)
-    return any(source in gold for source in passage_sources[:k])
+    return any(
+        not gold.isdisjoint((sources,) if isinstance(sources, str) else sources) for sources in passage_sources[:k]
+    )
 
 
 def distinct_doc_ids(ranked_doc_ids: Iterable[str]) -> list[str]:
@@ -138,8 +143,9 @@ def latency_percentiles(latencies_ms: Sequence[float]) -> dict[str, float]:
 class RankedResult:
     """What the system returned for one question, reduced to what the metrics read.
 
-    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source path (filled for
-    questions asked of an index, where `docs` name files); all lists are in rank order. Passages
+    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source paths: its citation's,
+    then those of the other places holding the same text (filled for questions asked of an index,
+    where `docs` name files); all lists are in rank order. Passages
     returned with an abstention still count for hit@k and the ranking metrics.
     """
 
@@ -147,7 +153,7 @@ class RankedResult:
     doc_ids: list[str]
     abstained: bool
     latency_ms: float
-    sources: list[str] = field(default_factory=list)
+    sources: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[str, float | None]:

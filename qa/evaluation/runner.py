@@ -265,7 +265,7 @@ def _asker(collection, mode: str | None) -> Callable[[EvalQuestion], RankedResul
             doc_ids=[passage.citation.doc_id for passage in answer.passages],
             abstained=not answer.answered,
             latency_ms=latency_ms,
-            sources=[passage.citation.source for passage in answer.passages],
+            sources=[(p.citation.source, *(also.source for also in p.also)) for p in answer.passages],
         )
 
     return ask

@@ -114,12 +114,20 @@ class Searcher:
         return replace(ranking, confidence=confidence, held=held)
 
     def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
-        """The ranking's first `top_k` passages that say something new, highlighted and cited."""
+        """The ranking's first `top_k` passages that say something new, highlighted and cited. A
+        passage whose text another place repeats word for word (a page copied into another, a man
+        page and its web page) is shown once, with the other places in `also`."""
         found = rows.rows([hit.passage_id for hit in ranking.hits])
         chosen: list[AnswerPassage] = []
         for hit in ranking.hits:
             row = found.get(hit.passage_id)
-            if row is None or any(_same_spot(row, kept.citation) for kept in chosen):
+            if row is None or any(_same_spot(row, cited) for kept in chosen for cited in (kept.citation, *kept.also)):
+                continue
+            twin = next((kept for kept in chosen if kept.text == row.text), None)
+            if twin is not None:
+                twin.also.append(_citation(row, twin.highlight))
+                continue
+            if len(chosen) == top_k:  # full: the hits left are read only for copies of those chosen
                 continue
             highlight = _highlight(hit, row.text, ranking)
             chosen.append(
@@ -129,23 +137,26 @@ class Searcher:
                     text=row.text,
                     highlight=highlight,
                     context=context_span(row.text, highlight),
-                    citation=Citation(
-                        doc_id=row.doc_id,
-                        source=row.source,
-                        title=row.title,
-                        start=row.start,
-                        end=row.end,
-                        page=row.page,
-                        section=list(row.section),
-                        sha256=row.sha256 or None,
-                        ocr=row.ocr,
-                        url=page_link(row.source, row.text[highlight.start : highlight.end]),
-                    ),
+                    citation=_citation(row, highlight),
                 )
             )
-            if len(chosen) == top_k:
-                break
         return chosen
+
+
+def _citation(row: StoredPassage, highlight: Highlight) -> Citation:
+    """Where a passage stands, linking to the quoted sentence where its source is a web page."""
+    return Citation(
+        doc_id=row.doc_id,
+        source=row.source,
+        title=row.title,
+        start=row.start,
+        end=row.end,
+        page=row.page,
+        section=list(row.section),
+        sha256=row.sha256 or None,
+        ocr=row.ocr,
+        url=page_link(row.source, row.text[highlight.start : highlight.end]),
+    )
 
 
 class PassageRows:
