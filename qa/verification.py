@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from qa.answers import Answer, AnswerPassage
+from qa.answers import Answer, AnswerPassage, Citation
 from qa.collection import Collection
 from qa.errors import InvalidInput, NotFound
 
@@ -42,6 +42,11 @@ class PassageCheck(BaseModel):
         default=None,
         description="Whether the cited document's file is still the version quoted (its sha256), when the "
         "answer recorded it and the document is still indexed.",
+    )
+    also: bool = Field(
+        default=False,
+        description="A check of one of the other places the answer cited as holding the passage's words "
+        "(its `also`), rather than of its citation.",
     )
 
 
@@ -79,14 +84,19 @@ def read_answers(text: str) -> list[Answer]:
 
 
 def verify_answer(collection: Collection, answer: Answer) -> AnswerCheck:
-    """Each passage of `answer` classified against the index as it is now."""
-    return AnswerCheck(question=answer.question, passages=[_check(collection, p) for p in answer.passages])
+    """Each passage of `answer` classified against the index as it is now, at its citation and at
+    each other place the answer cited for its words (`also`)."""
+    checks = [
+        _check(collection, passage, citation, also=citation is not passage.citation)
+        for passage in answer.passages
+        for citation in (passage.citation, *passage.also)
+    ]
+    return AnswerCheck(question=answer.question, passages=checks)
 
 
-def _check(collection: Collection, passage: AnswerPassage) -> PassageCheck:
-    citation = passage.citation
+def _check(collection: Collection, passage: AnswerPassage, citation: Citation, also: bool) -> PassageCheck:
     found = PassageCheck(
-        rank=passage.rank, status="changed", doc_id=citation.doc_id, start=citation.start, end=citation.end
+        rank=passage.rank, status="changed", doc_id=citation.doc_id, start=citation.start, end=citation.end, also=also
     )
     try:
         document, _ = collection.stored_document(citation.doc_id)

@@ -91,3 +91,33 @@ def test_a_table_without_json_and_one_line_errors(saved, tmp_path):
     for path in (tmp_path / "bad.json", tmp_path / "missing.json"):
         done = verify(path, index_dir)
         assert done.exit_code == 1 and done.stderr.startswith("Error: ") and "Traceback" not in done.output
+
+
+def test_each_other_place_cited_for_a_passages_words_is_checked_too(tmp_path, fake_model):
+    """An answer citing a copy of its passage (`also`) has that place checked like the citation: both
+    verbatim while they hold the words; after the copy is edited, its place is no longer verbatim
+    while the citation still is."""
+    folder = tmp_path / "notes"
+    (folder / "mirror").mkdir(parents=True)
+    for name, text in NOTES.items():
+        (folder / name).write_text(text)
+    (folder / "mirror" / "ferry.txt").write_text(NOTES["ferry.txt"])
+    index_dir = tmp_path / "notes.qa"
+    index_paths([folder], index_dir)
+    answer = Collection.open(index_dir).ask(QUESTIONS["ferry.txt"], top_k=1)
+    assert len(answer.passages[0].also) == 1
+    saved = tmp_path / "ferry.json"
+    saved.write_text(answer.model_dump_json())
+
+    checks = json.loads(verify(saved, index_dir).stdout)["passages"]
+    assert [(check["also"], check["status"]) for check in checks] == [(False, "verbatim"), (True, "verbatim")]
+
+    copy = answer.passages[0].also[0].source
+    (folder / copy).write_text("The ferry to Gozo leaves Cirkewwa every hour in winter.")
+    index_paths([folder], index_dir)
+    done = verify(saved, index_dir)
+    checks = {check["also"]: check for check in json.loads(done.stdout)["passages"]}
+    assert checks[False]["status"] == "verbatim"
+    assert checks[True]["status"] != "verbatim" and checks[True]["now_source"] != copy
+    table = CliRunner().invoke(app, ["verify", str(saved), "--index", str(index_dir)]).stdout
+    assert "1 (also)" in table

@@ -262,7 +262,8 @@ STATUS_STYLE = {"verbatim": "green", "moved": "yellow", "changed": "red"}
 
 
 def print_checks(checks, as_json: bool) -> None:
-    """`qa verify`: per answer, each passage's status and where its text is now."""
+    """`qa verify`: per answer, each passage's status and where its text is now (and of each other
+    place cited for its words, marked "also")."""
     if as_json:
         for check in checks:
             print(check.model_dump_json(), flush=True)
@@ -283,5 +284,6 @@ def print_checks(checks, as_json: bool) -> None:
             elif passage.same_file is False:
                 now += " · the file is a newer version"
             style = STATUS_STYLE[passage.status]
-            table.add_row(str(passage.rank), Text(passage.status, style=style), Text(cited), Text(now))
+            rank = f"{passage.rank} (also)" if passage.also else str(passage.rank)
+            table.add_row(rank, Text(passage.status, style=style), Text(cited), Text(now))
         console.print(table)
