@@ -434,6 +434,11 @@ def test_the_same_words_at_another_place_are_quoted_once_and_linked_there(page, 
     assert "/view/" in viewer.url
     viewer.close()
 
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.api)
+    note.get_by_role("button", name="Copy quote").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.splitlines()[-1] == f"Also in: {other} {link.get_attribute('href')}"
+
 
 # A plain page on the host origin, with fields of its own: the widget's options are filled in per test.
 # (Written to the host's folder rather than fulfilled by Playwright: Chromium lets only a page it fetched

@@ -912,11 +912,16 @@
       return group;
     }
 
-    /** The passage, verbatim, with its citation: title, source, page, section and link. */
+    /** The passage, verbatim, with its citation: title, source, page, section and link; then the other
+     * places that hold its words. */
     quoteText(passage) {
       const citation = passage.citation;
       const where = [this.location(citation), (citation.section || []).join(" › ")].filter(Boolean).join(" · ");
-      return [`“${passage.text}”`, `— ${citation.title} (${where})`, citation.url].filter(Boolean).join("\n");
+      const also = (passage.also || []).map((place) => [this.location(place), place.url].filter(Boolean).join(" "));
+      return [
+        `“${passage.text}”`, `— ${citation.title} (${where})`, citation.url,
+        also.length ? `${this.t("also-in")} ${also.join(", ")}` : null,
+      ].filter(Boolean).join("\n");
     }
 
     async copyQuote(passage) {
