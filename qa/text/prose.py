@@ -8,7 +8,8 @@ import re
 
 MIN_WORDS = 4
 _ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
-_PROMPTS = ("sqlite>", "$ ", ">>>", "...>", "#include", "#define", "C:\\", "% ")
+# Prompts, preprocessor lines and comments: a line that starts so is code, however it ends.
+_PROMPTS = ("sqlite>", "$ ", ">>>", "...>", "#include", "#define", "C:\\", "% ", "# ", "// ", "-- ")
 _CODE_ENDS = (";", "{", "}", "(", ",", "\\")
 _SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
 _LINE_ENDS = re.compile(r"[.!?:…][\"'”’)\]]*$")
