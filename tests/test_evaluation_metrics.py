@@ -260,3 +260,10 @@ def test_summarize_requires_a_result_for_every_question():
     eval_set = EvalSet("x", "beir", [EvalQuestion("1", "q", gold_doc_ids={"a": 1})], [], "h")
     with pytest.raises(ValueError, match="'1'"):
         summarize(eval_set, {})
+
+
+def test_doc_hit_counts_every_place_a_passage_cites():
+    """A passage quoted once but standing at two places (`also`) finds the right page at either."""
+    sources = [("faq.html",), ("usage/general.html", "man_intro.html")]
+    assert doc_hit_at_k(sources, ["man_intro.html"], 2)
+    assert not doc_hit_at_k(sources, ["man_intro.html"], 1)

@@ -3,10 +3,10 @@
 doc_hit@k asks whether one of the first k passages comes from a page that holds the answer (a JSONL
 question's `docs`, compared to each passage's source, and to the other places an answer's `also`
 shows holding the same text): the right page found, whether or not the quoted passage is the one
-with the answer. The other document-level metrics (gold@k, MRR, nDCG,
-recall) look at distinct document ids in rank order: several passages of one document count
-once, at the rank of its first passage. Relevance follows trec_eval (and so BEIR): a document is
-relevant when its judgement is 1 or more, and nDCG's gain is the judgement itself.
+with the answer. The other document-level metrics (gold@k, MRR, nDCG, recall) look at distinct
+document ids in rank order: several passages of one document count once, at the rank of its first
+passage. Relevance follows trec_eval (and so BEIR): a document is relevant when its judgement is 1
+or more, and nDCG's gain is the judgement itself.
 """
 
 from __future__ import annotations
@@ -143,17 +143,17 @@ def latency_percentiles(latencies_ms: Sequence[float]) -> dict[str, float]:
 class RankedResult:
     """What the system returned for one question, reduced to what the metrics read.
 
-    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source paths: its citation's,
-    then those of the other places holding the same text (filled for questions asked of an index,
-    where `docs` name files); all lists are in rank order. Passages
-    returned with an abstention still count for hit@k and the ranking metrics.
+    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source path, or its paths: its
+    citation's, then those of the other places holding the same text (filled for questions asked of
+    an index, where `docs` name files); all lists are in rank order. Passages returned with an
+    abstention still count for hit@k and the ranking metrics.
     """
 
     passage_texts: list[str]
     doc_ids: list[str]
     abstained: bool
     latency_ms: float
-    sources: list[tuple[str, ...]] = field(default_factory=list)
+    sources: list[str | tuple[str, ...]] = field(default_factory=list)
 
 
 def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[str, float | None]:
