@@ -27,6 +27,9 @@ CORPUS = {
     "private/budget.txt": "The ferry budget for Gozo is secret: forty-five million euros in summer.",
     "private/crew.md": "---\ntags: [harbour]\n---\nThe ferry crew of the harbour earn a secret bonus in winter.",
     "private/minutes.txt": "Minutes: the ferry to Gozo will stop leaving Cirkewwa in winter; keep this secret.",
+    # a private copy of a public page: an answer cites it under the public passage (`also`) only
+    # for a key that may read it
+    "private/ferry-copy.txt": "The ferry to Gozo leaves Cirkewwa every forty-five minutes in summer.",
 }
 QUESTIONS = [
     "When does the ferry leave for Gozo?",
@@ -51,7 +54,7 @@ SCOPES = {
     "tag": (Filters(tag=["harbour"]), {"public/harbour.md", "private/crew.md"}),
     "glob and type": (
         Filters(source=["*/*.txt"], type=["txt"]),
-        {"public/ferry.txt", "private/budget.txt", "private/minutes.txt"},
+        {"public/ferry.txt", "private/budget.txt", "private/minutes.txt", "private/ferry-copy.txt"},
     ),
 }
 
@@ -94,7 +97,8 @@ def scoped(request, tmp_path, fake_encoder) -> Iterator[Scoped]:
 
 
 def sources_of(answer: dict) -> set[str]:
-    return {passage["citation"]["source"] for passage in answer["passages"]}
+    """Every place an answer cites: each passage's, and the other places holding its words."""
+    return {place["source"] for passage in answer["passages"] for place in (passage["citation"], *passage["also"])}
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))
@@ -131,6 +135,19 @@ def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documen
     collection = Collection.open(scoped.index_dir, encoder=fake_encoder)
     assert collection.rank(body["question"], 5).confidence.known == 1.0
     assert collection.rank(body["question"], 5, filters=SCOPES["folder"][0]).confidence.known < 0.5
+
+
+def test_a_copy_outside_the_scope_is_not_cited_as_another_place(scoped: Scoped) -> None:
+    """The public ferry page and its private copy: one passage citing both for a key that reads
+    everything, and the public page alone, with no `also`, for a key limited to public/."""
+    body = {"question": "When does the ferry leave for Gozo?"}
+    copies = {"public/ferry.txt", "private/ferry-copy.txt"}
+    whole = scoped.post("/ask", scoped.whole, body).json()
+    (ferry,) = [p for p in whole["passages"] if p["citation"]["source"] in copies]
+    assert {ferry["citation"]["source"], *(place["source"] for place in ferry["also"])} == copies
+    public = scoped.post("/ask", scoped.keys["folder"], body).json()
+    (ferry,) = [p for p in public["passages"] if p["citation"]["source"] in copies]
+    assert ferry["citation"]["source"] == "public/ferry.txt" and ferry["also"] == []
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))
