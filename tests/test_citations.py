@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.ingest.indexing import index_paths
-from tests.test_verification import NOTES
+from tests.test_verification import NOTES, notes_with_a_copy
 
 
 def test_qa_ask_links_each_citation_to_its_file_as_an_osc8_hyperlink(tmp_path, fake_model, monkeypatch):
@@ -48,13 +48,7 @@ def test_the_same_words_at_two_places_are_one_passage_citing_both(tmp_path, fake
     and names the other place under the passage."""
     from qa.collection import Collection
 
-    folder = tmp_path / "notes"
-    (folder / "mirror").mkdir(parents=True)
-    for name, text in NOTES.items():
-        (folder / name).write_text(text)
-    (folder / "mirror" / "ferry.txt").write_text(NOTES["ferry.txt"])
-    index_dir = tmp_path / "notes.qa"
-    index_paths([folder], index_dir)
+    folder, index_dir = notes_with_a_copy(tmp_path)
     collection = Collection.open(index_dir)
 
     passages = collection.ask("ferry to Gozo", top_k=3).passages

@@ -28,6 +28,18 @@ QUESTIONS = {
 }
 
 
+def notes_with_a_copy(tmp_path):
+    """The notes, with ferry.txt copied word for word into mirror/, indexed: (folder, index_dir)."""
+    folder = tmp_path / "notes"
+    (folder / "mirror").mkdir(parents=True)
+    for name, text in NOTES.items():
+        (folder / name).write_text(text)
+    (folder / "mirror" / "ferry.txt").write_text(NOTES["ferry.txt"])
+    index_dir = tmp_path / "notes.qa"
+    index_paths([folder], index_dir)
+    return folder, index_dir
+
+
 @pytest.fixture
 def saved(tmp_path, fake_model):
     """Answers saved (`qa ask --json`), then the folder changed and indexed again."""
@@ -97,13 +109,7 @@ def test_each_other_place_cited_for_a_passages_words_is_checked_too(tmp_path, fa
     """An answer citing a copy of its passage (`also`) has that place checked like the citation: both
     verbatim while they hold the words; after the copy is edited, its place is no longer verbatim
     while the citation still is."""
-    folder = tmp_path / "notes"
-    (folder / "mirror").mkdir(parents=True)
-    for name, text in NOTES.items():
-        (folder / name).write_text(text)
-    (folder / "mirror" / "ferry.txt").write_text(NOTES["ferry.txt"])
-    index_dir = tmp_path / "notes.qa"
-    index_paths([folder], index_dir)
+    folder, index_dir = notes_with_a_copy(tmp_path)
     answer = Collection.open(index_dir).ask(QUESTIONS["ferry.txt"], top_k=1)
     assert len(answer.passages[0].also) == 1
     saved = tmp_path / "ferry.json"
