@@ -182,7 +182,7 @@ def test_passage_level_runs_score_like_their_distinct_documents_in_pytrec_eval()
 
 
 def test_doc_hit_counts_passages_from_a_named_page_in_the_first_k():
-    sources = ["index.html", "c3ref/open.html", "capi3ref.html", "c3ref/open.html"]
+    sources = [("index.html",), ("c3ref/open.html",), ("capi3ref.html",), ("c3ref/open.html",)]
     assert not doc_hit_at_k(sources, ["capi3ref.html"], 2)
     assert doc_hit_at_k(sources, ["capi3ref.html"], 3)
     assert doc_hit_at_k(sources, ["limits.html", "c3ref/open.html"], 2)
@@ -191,7 +191,7 @@ def test_doc_hit_counts_passages_from_a_named_page_in_the_first_k():
 
 
 def _result(texts=(), doc_ids=(), abstained=False, latency_ms=10.0, sources=()) -> RankedResult:
-    return RankedResult(list(texts), list(doc_ids), abstained, latency_ms, list(sources))
+    return RankedResult(list(texts), list(doc_ids), abstained, latency_ms, [(source,) for source in sources])
 
 
 def test_summarize_questions_set():

@@ -40,14 +40,12 @@ def hit_at_k(passage_texts: Sequence[str], answers: Iterable[str], k: int) -> bo
     return any(contains_answer(text, answers) for text in passage_texts[:k])
 
 
-def doc_hit_at_k(passage_sources: Sequence[str | Sequence[str]], gold_sources: Iterable[str], k: int) -> bool:
-    """Does one of the first `k` passages come from one of `gold_sources` (exact source paths)? A
-    passage's sources are one path, or several where the same text stands at several places (the
-    answer's `also`): each of them quotes it."""
+def doc_hit_at_k(passage_sources: Sequence[Sequence[str]], gold_sources: Iterable[str], k: int) -> bool:
+    """Does one of the first `k` passages come from one of `gold_sources` (exact source paths)? Each
+    passage's sources are its citation's path, then those of the other places holding the same text
+    (the answer's `also`): each of them quotes it."""
     gold = set(gold_sources)
-    return any(
-        not gold.isdisjoint((sources,) if isinstance(sources, str) else sources) for sources in passage_sources[:k]
-    )
+    return any(not gold.isdisjoint(sources) for sources in passage_sources[:k])
 
 
 def distinct_doc_ids(ranked_doc_ids: Iterable[str]) -> list[str]:
@@ -143,9 +141,9 @@ def latency_percentiles(latencies_ms: Sequence[float]) -> dict[str, float]:
 class RankedResult:
     """What the system returned for one question, reduced to what the metrics read.
 
-    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source path, or its paths: its
-    citation's, then those of the other places holding the same text (filled for questions asked of
-    an index, where `docs` name files); all lists are in rank order. Passages returned with an
+    `doc_ids[i]` is the document of passage `i` and `sources[i]` its source paths: its citation's,
+    then those of the other places holding the same text (filled for questions asked of an index,
+    where `docs` name files); all lists are in rank order. Passages returned with an
     abstention still count for hit@k and the ranking metrics.
     """
 
@@ -153,7 +151,7 @@ class RankedResult:
     doc_ids: list[str]
     abstained: bool
     latency_ms: float
-    sources: list[str | tuple[str, ...]] = field(default_factory=list)
+    sources: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[str, float | None]:

@@ -82,11 +82,9 @@ class BM25:
                 result[term] = self._idf[term]
         return result
 
-    def held(self, terms: Sequence[str], allowed: Sequence[np.ndarray] | None = None) -> set[str]:
-        """The terms some live passage holds; within `allowed` when given (a caller that may read
-        only some documents learns nothing of the others' words)."""
-        if allowed is None:
-            return set(self.idf(terms))
+    def held(self, terms: Sequence[str], allowed: Sequence[np.ndarray]) -> set[str]:
+        """The terms some live passage within `allowed` holds (a caller that may read only some
+        documents learns nothing of the others' words; without a filter, `idf` says it)."""
         found = set()
         for term in dict.fromkeys(terms):
             for position, part in enumerate(self.parts):

@@ -106,7 +106,7 @@ class Searcher:
         # What the question asks that the reachable documents hold: a word only in documents a
         # filter or a key's scope keeps out counts as unknown, so neither `known` nor the words
         # named missing tell anything of those documents.
-        held = frozenset(self.bm25.held(list(ranking.idf), None if allowed is None else allowed.rows))
+        held = frozenset(ranking.idf if allowed is None else self.bm25.held(list(ranking.idf), allowed.rows))
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held)
         abstention = self.abstention
