@@ -3,6 +3,8 @@ even under --require-key), with the index's facts for a request that may read.""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -32,7 +34,7 @@ def health(request: Request, collection: CollectionDep, credentials: Credentials
     facts = None
     if _may_read(request, credentials):
         stats = collection.stats()
-        facts = IndexFacts(**{**stats.model_dump(), "path": collection.index_dir.name})
+        facts = IndexFacts(**{**asdict(stats), "path": collection.index_dir.name})
     if problem is None:
         return Health(index=facts)
     shown = public_detail(request, problem, 503)

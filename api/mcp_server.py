@@ -7,6 +7,7 @@ document's stored text at the offsets given, with the sha256 of the file as inde
 index generation, so a quote can be verified mechanically (`read_document`, `qa verify`).
 """
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
-from qa.answers import Answer, AnswerPassage, DocumentInfo
+from qa.answers import Answer, AnswerPassage, DocumentInfo, described, encoded, fields_of, model
 from qa.collection import Collection
 from qa.errors import QAError
 from qa.limits import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
@@ -46,13 +47,15 @@ INSTRUCTIONS = (
 )
 
 
+@model
 class EvidencePassage(AnswerPassage):
     """A passage of an answer, with what lets an agent check it mechanically."""
 
-    sha256: str | None = Field(description="The sha256 of the document's file as indexed (the quoted version).")
-    generation: int = Field(description="The index generation the passage was read from.")
+    sha256: str | None = described("The sha256 of the document's file as indexed (the quoted version).")
+    generation: int = described("The index generation the passage was read from.")
 
 
+@model
 class Evidence(Answer):
     """The `/ask` answer, each passage with its document's sha256 and the index generation."""
 
@@ -62,9 +65,15 @@ class Evidence(Answer):
     def of(cls, answer: Answer) -> "Evidence":
         generation = answer.generation or 0
         passages = [
-            EvidencePassage(**p.model_dump(), sha256=p.citation.sha256, generation=generation) for p in answer.passages
+            EvidencePassage(**fields_of(p), sha256=p.citation.sha256, generation=generation) for p in answer.passages
         ]
-        return cls(**answer.model_dump(exclude={"passages"}), passages=passages)
+        return cls(**{**fields_of(answer), "passages": passages})
+
+
+class EvidenceModel(RootModel[Evidence]):
+    """Evidence as the SDK takes a tool's result type: a pydantic model (it holds the dataclass)."""
+
+    model_config = ConfigDict(title="Evidence")
 
 
 class DocumentSpan(BaseModel):
@@ -196,7 +205,7 @@ def build_mcp(reach: Reach) -> MCPServer:
             list[str] | None,
             Field(description="Earlier questions of this conversation, oldest first, for follow-ups."),
         ] = None,
-    ) -> Annotated[CallToolResult, Evidence]:
+    ) -> Annotated[CallToolResult, EvidenceModel]:
         caller = await reach(context)
         wanted = _parsed_filters(filters)
         history = _checked_history(history)
@@ -208,7 +217,7 @@ def build_mcp(reach: Reach) -> MCPServer:
         evidence = Evidence.of(answer)
         return CallToolResult(
             content=[TextContent(type="text", text=evidence_text(evidence))],
-            structured_content=evidence.model_dump(mode="json"),
+            structured_content=json.loads(encoded(evidence)),
         )
 
     @server.tool(

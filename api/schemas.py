@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
-from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats
+from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats, described, model
 from qa.search.filters import NOT_BLANK_PATTERN, Filters
 
 # What `_not_blank` refuses, said in the schema: a question holds something other than whitespace.
@@ -44,10 +44,11 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
     return AskRequest
 
 
+@model
 class IndexFacts(IndexStats):
     """Facts about the index served, as `GET /health` shows them."""
 
-    path: str = Field(description="The index folder's name (the server never sends a path of its disk).")
+    path: str = described("The index folder's name (the server never sends a path of its disk).")
 
 
 class Health(BaseModel):

@@ -25,7 +25,6 @@ from qa.config import DEFAULT_WAIT
 from qa.errors import DocumentNotFound, IndexMismatch, InvalidQuestion, ModelMismatch, NoDocuments, QAError
 from qa.events import OnProgress, ignore
 from qa.limits import validate_question
-from qa.search.filters import DocumentFilter
 from qa.search.followup import followup_query
 from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, RetrievalSettings
 from qa.search.searcher import PassageRows, Searcher
@@ -42,6 +41,7 @@ if TYPE_CHECKING:  # writing is imported where it happens: a question needs none
     from qa.ingest.planning import IndexReport
     from qa.ingest.readers import ParsedFile
     from qa.ingest.watching import Follower
+    from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
 
 __all__ = ["Collection", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from qa.answers import Answer, AnswerPassage, Citation
 from qa.collection import Collection
@@ -73,7 +73,7 @@ def read_answers(text: str) -> list[Answer]:
         except json.JSONDecodeError as error:
             raise InvalidInput(f"Not JSON: {error}. Save an answer with `qa ask --json`.") from None
     try:
-        answers = [Answer.model_validate(item) for item in items]
+        answers = TypeAdapter(list[Answer]).validate_python(items)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

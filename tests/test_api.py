@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from typer.testing import CliRunner
 
 from api.app import create_app, open_collection
@@ -49,7 +50,7 @@ def test_ask_returns_the_answer_model(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "Who defected?", "top_k": 3})
 
     assert response.status_code == 200
-    answer = Answer.model_validate(response.json())
+    answer = TypeAdapter(Answer).validate_python(response.json())
     assert 1 <= len(answer.passages) <= 3
     assert [passage.rank for passage in answer.passages] == list(range(1, len(answer.passages) + 1))
     for passage in answer.passages:
@@ -73,7 +74,7 @@ def test_citation_offsets_point_into_the_document_text(client: TestClient) -> No
     best = client.post("/ask", json={"question": ROME_QUESTION}).json()["passages"][0]
     citation = best["citation"]
 
-    document = DocumentText.model_validate(client.get(f"/documents/{citation['doc_id']}").json())
+    document = TypeAdapter(DocumentText).validate_python(client.get(f"/documents/{citation['doc_id']}").json())
 
     assert document.text[citation["start"] : citation["end"]] == best["text"]
 
@@ -204,7 +205,7 @@ def test_health_reports_the_index(client: TestClient) -> None:
 
 
 def test_documents_lists_the_seeds(client: TestClient) -> None:
-    documents = [DocumentInfo.model_validate(item) for item in client.get("/documents").json()]
+    documents = TypeAdapter(list[DocumentInfo]).validate_python(client.get("/documents").json())
 
     assert sorted(document.doc_id for document in documents) == sorted(path.stem for path in SEEDS.glob("*.txt"))
 

@@ -184,8 +184,9 @@ def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_
     """Questions go through the ONNX export made at indexing time: a cold `qa ask` skips torch,
     the readers, chunking and indexing it has no use for (also when it only checks that the
     default seeds index is there), FAISS, which a small index's exact vectors do not need, and
-    numpy's masked arrays, which `np.unique` imports; with --json, rich too, which only draws for
-    a person (docs/PERFORMANCE.md, "Start-up")."""
+    numpy's masked arrays, which `np.unique` imports, and pydantic, which only the HTTP API and
+    the checks of input files need (~0.2 s); with --json, rich too, which only draws for a person
+    (docs/PERFORMANCE.md, "Start-up")."""
     from qa.config import default_index_dir
 
     arguments = ["ask", "Who is Moussa Koussa?", "--json"]
@@ -197,7 +198,7 @@ def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_
         "import json, sys; from qa.cli import main\n"
         f"sys.argv = ['qa', *{arguments!r}]\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
-        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich', 'faiss'} & set(sys.modules)\n"
+        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich', 'faiss', 'pydantic'} & set(sys.modules)\n"
         "print(json.dumps(sorted(heavy)), file=sys.stderr)"
     )
     env = {**os.environ, "QA_HOME": str(isolated_home)}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.answers import encoded
 from qa.collection import Collection
 from qa.errors import InvalidFilter
 from qa.ingest.documents import Document
@@ -319,4 +320,4 @@ def test_front_matter_tags_are_indexed_from_markdown_files(tmp_path: Path) -> No
     assert [p.citation.source for p in answer.passages] == ["budget.md"]
     assert answer.passages[0].citation.title == "Harbour budget"
     assert "tags:" not in answer.passages[0].text  # the front matter is neither searched nor quoted
-    assert json.loads(answer.model_dump_json())["passages"][0]["text"] == RARE
+    assert json.loads(encoded(answer))["passages"][0]["text"] == RARE

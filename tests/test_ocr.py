@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.answers import encoded
 from qa.collection import Collection
 from qa.errors import UnreadableFile
 from qa.ingest.documents import parse_file
@@ -72,7 +73,7 @@ def test_a_scanned_pdf_page_is_recognised_and_its_citation_says_ocr_and_the_page
     assert 2 in {citation.page for citation in with_scan}
     typed = [p.citation for p in answer.passages if "pontoon" not in p.text and "harbour office" not in p.text]
     assert typed and all(not citation.ocr and citation.page == 1 for citation in typed)
-    assert json.loads(answer.model_dump_json())["passages"][0]["citation"]["ocr"] in (True, False)
+    assert json.loads(encoded(answer))["passages"][0]["citation"]["ocr"] in (True, False)
 
 
 def test_without_tesseract_an_image_is_skipped_with_what_to_install(tmp_path, monkeypatch):

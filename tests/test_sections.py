@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.answers import encoded
 from qa.collection import Collection
 from qa.ingest.blocks import section_paths
 from qa.ingest.chunking import ChunkingSettings
@@ -265,7 +266,7 @@ def test_the_citation_carries_the_section_path(handbook_index: Path) -> None:
     answer = Collection.open(handbook_index, encoder=FakeEncoder()).ask("How much are meals paid when travelling?")
     best = answer.passages[0]
     assert best.citation.section == ["Handbook", "Travel", "Expenses"]
-    assert json.loads(answer.model_dump_json())["passages"][0]["citation"]["section"] == [
+    assert json.loads(encoded(answer))["passages"][0]["citation"]["section"] == [
         "Handbook",
         "Travel",
         "Expenses",

@@ -8,6 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from qa.answers import encoded
 from qa.cli import app
 from qa.collection import Collection
 from qa.ingest.indexing import index_paths
@@ -55,7 +56,7 @@ def saved(tmp_path, fake_model):
         answer = collection.ask(question, top_k=1)
         assert answer.passages[0].citation.source == name
         answers[name] = tmp_path / f"{name}.json"
-        answers[name].write_text(answer.model_dump_json())
+        answers[name].write_text(encoded(answer).decode())
     # ferry: unchanged · luzzu: edited above the quote · temples: the quote edited ·
     # fort: the file moved to another name · bread: the file deleted
     (folder / "luzzu.txt").write_text("Boats of Malta.\n\n" + NOTES["luzzu.txt"])
@@ -113,7 +114,7 @@ def test_each_other_place_cited_for_a_passages_words_is_checked_too(tmp_path, fa
     answer = Collection.open(index_dir).ask(QUESTIONS["ferry.txt"], top_k=1)
     assert len(answer.passages[0].also) == 1
     saved = tmp_path / "ferry.json"
-    saved.write_text(answer.model_dump_json())
+    saved.write_text(encoded(answer).decode())
 
     checks = json.loads(verify(saved, index_dir).stdout)["passages"]
     assert [(check["also"], check["status"]) for check in checks] == [(False, "verbatim"), (True, "verbatim")]

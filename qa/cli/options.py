@@ -62,6 +62,8 @@ TagOption = Annotated[
 
 def make_filters(source, doc_id, kind, since, until, tag):
     """The options as a filter (None when none is given); a bad one is a one-line error."""
+    if not any((source, doc_id, kind, since, until, tag)):
+        return None  # without importing the filter's model (pydantic): most questions have none
     from qa.search.filters import Filters
 
     filters = Filters.parse(source=source, doc_id=doc_id, type=kind, since=since, until=until, tag=tag)

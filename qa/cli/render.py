@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from textwrap import shorten
 
-from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats
+from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats, encoded
 from qa.cli.console import stderr_console, stdout_console
 
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
@@ -45,7 +45,7 @@ def section_line(section: list[str]) -> str:
 def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bool = False) -> None:
     """One answer: JSON (always whole), or panels with each passage's short form (`full`: whole)."""
     if as_json:
-        print(answer.model_dump_json(), flush=True)
+        print(encoded(answer).decode(), flush=True)
         return
     from rich.panel import Panel
     from rich.style import Style

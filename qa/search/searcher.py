@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,13 +21,15 @@ from qa.answers import AnswerPassage, Citation, Highlight
 from qa.search import abstention
 from qa.search.bm25 import BM25, LexicalPart
 from qa.search.confidence import assess
-from qa.search.filters import DocumentFilter
 from qa.search.highlight import best_sentence, context_span, to_highlight
 from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
 from qa.text.prose import is_prose_sentence
+
+if TYPE_CHECKING:
+    from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
 
 # Passage subsets of the filters asked lately, per snapshot (a widget usually repeats the same one).
 FILTER_CACHE = 32

@@ -1,17 +1,18 @@
 """The commit point of an index: `manifest.json` names the model, the live segments and what was
 deleted from each. It is replaced atomically (write, fsync, rename), so a reader always reads one
 whole generation.
+
+The models are plain dataclasses, read and written with msgspec, which checks each field's type as
+pydantic did, without importing pydantic for every question asked at the terminal.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from pydantic import BaseModel, Field, ValidationError
 
 from qa.errors import IndexMismatch, IndexNotFound, QAError
 
@@ -24,25 +25,30 @@ SOURCES_FOLDER = "sources"  # what each web source's last crawl found (validator
 FORMAT_1_FILES = ("passages.sqlite", "vectors.faiss", "bm25")
 
 
+record = dataclass(kw_only=True)  # made by keyword, as the manifest names its fields
+
+
 def utc_now() -> datetime:
     """Now in UTC, to the second: the one clock of manifests, keys and feedback."""
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class ModelInfo(BaseModel):
+@record
+class ModelInfo:
     name: str
     dimension: int
     max_tokens: int
     quantized: bool = False
 
 
-class SegmentInfo(BaseModel):
+@record
+class SegmentInfo:
     """A live segment: immutable once written; deletions are marks here until it is merged away."""
 
     name: str
     documents: int
     passages: int
-    deleted_documents: list[str] = Field(default_factory=list)
+    deleted_documents: list[str] = field(default_factory=list)
     deleted_passages: int = 0
 
     @property
@@ -50,12 +56,14 @@ class SegmentInfo(BaseModel):
         return self.passages - self.deleted_passages
 
 
-class Counts(BaseModel):
+@record
+class Counts:
     documents: int = 0
     passages: int = 0
 
 
-class SkippedFile(BaseModel):
+@record
+class SkippedFile:
     """A file an index run passed over, and why (unsupported, unreadable, over a limit)."""
 
     path: str
@@ -66,18 +74,20 @@ class SkippedFile(BaseModel):
 MAX_SKIPPED_KEPT = 1000
 
 
-class SourceRecord(BaseModel):
+@record
+class SourceRecord:
     """A source the index keeps in line with: a folder (`location`: its absolute path) or a web
     address (`location`: the URL as given), with the settings it was indexed with; `qa index
     --index DIR` with no paths syncs each again."""
 
     kind: str  # "folder" or "web"
     location: str
-    settings: dict = Field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
     last_sync: datetime | None = None
 
 
-class ChromeRecord(BaseModel):
+@record
+class ChromeRecord:
     """The site chrome last learnt for a folder or site (`qa.ingest.chrome`): the keys of its
     blocks repeated across pages, and the sample of pages they were learnt from (a digest of their
     identities and versions), so a run whose sample is unchanged does not read it again, and how
@@ -85,10 +95,11 @@ class ChromeRecord(BaseModel):
 
     sample: str
     listed: int = 0
-    keys: list[str] = Field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
 
 
-class Manifest(BaseModel):
+@record
+class Manifest:
     format_version: int = FORMAT_VERSION
     generation: int = 0
     model: ModelInfo
@@ -96,13 +107,13 @@ class Manifest(BaseModel):
     created: datetime
     updated: datetime
     chunking: dict
-    counts: Counts = Counts()
+    counts: Counts = field(default_factory=Counts)
     next_passage_id: int = 0
-    roots: list[str] = Field(default_factory=list)
-    segments: list[SegmentInfo] = Field(default_factory=list)
-    skipped: list[SkippedFile] = Field(default_factory=list)  # by the runs that last looked at them
-    sources: list[SourceRecord] = Field(default_factory=list)
-    chrome: dict[str, ChromeRecord] = Field(default_factory=dict)  # by root (a folder, a site)
+    roots: list[str] = field(default_factory=list)
+    segments: list[SegmentInfo] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)  # by the runs that last looked at them
+    sources: list[SourceRecord] = field(default_factory=list)
+    chrome: dict[str, ChromeRecord] = field(default_factory=dict)  # by root (a folder, a site)
 
 
 def rebuild_hint(index_dir: Path, roots: list[str] | None = None) -> str:
@@ -127,16 +138,18 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexMismatch(
             f"{index_dir} is not a qa index (no {MANIFEST_FILE}). Create one with: {rebuild_hint(index_dir)}"
         )
+    import msgspec
+
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = msgspec.json.decode(path.read_bytes())
         version = raw.get("format_version", 1)
         if version != FORMAT_VERSION:
             raise IndexMismatch(
                 f"The index at {index_dir} has an older format ({version}) than this qa reads ({FORMAT_VERSION}). "
                 f"Rebuild it: {rebuild_hint(index_dir, list(raw.get('roots') or []))}"
             )
-        return Manifest.model_validate(raw)
-    except (ValidationError, ValueError, OSError, AttributeError) as error:
+        return msgspec.convert(raw, Manifest)
+    except (msgspec.MsgspecError, ValueError, OSError, AttributeError) as error:
         raise IndexMismatch(
             f"The index manifest {path} is unreadable ({type(error).__name__}). Rebuild it: {rebuild_hint(index_dir)}"
         ) from error
@@ -158,9 +171,11 @@ def is_current(index_dir: Path, chunking: dict | None = None) -> bool:
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Publish a generation: the new manifest is complete on disk before it replaces the old one."""
+    import msgspec
+
     temporary = index_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(manifest.model_dump_json(indent=2))
+    with temporary.open("wb") as handle:
+        handle.write(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, index_dir / MANIFEST_FILE)

@@ -15,6 +15,7 @@ import logging
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,10 +101,10 @@ class IndexWriter:
                 raise NotAnIndex(f"{index_dir} exists and is not a qa index; choose another --index folder.")
             exists = (index_dir / MANIFEST_FILE).exists()
             if exists and not rebuild:
-                writer = cls(index_dir, read_manifest(index_dir).model_copy(deep=True), lock, False, policy)
+                writer = cls(index_dir, read_manifest(index_dir), lock, False, policy)
                 writer.remove_unused_files()
                 return writer
-            manifest = _carry_over(index_dir, fresh.model_copy(deep=True)) if exists else fresh.model_copy(deep=True)
+            manifest = _carry_over(index_dir, deepcopy(fresh)) if exists else deepcopy(fresh)
             return cls(index_dir, manifest, lock, True, policy)
         except BaseException:
             lock.release()
@@ -233,11 +234,10 @@ class IndexWriter:
             deleted = self._deleted.get(info.name, set())
             if deleted:
                 removed = len(self._segments[info.name].passage_ids_of(sorted(deleted)))
-                info = info.model_copy(
-                    update={
-                        "deleted_documents": sorted(set(info.deleted_documents) | deleted),
-                        "deleted_passages": info.deleted_passages + removed,
-                    }
+                info = replace(
+                    info,
+                    deleted_documents=sorted(set(info.deleted_documents) | deleted),
+                    deleted_passages=info.deleted_passages + removed,
                 )
             if info.live_passages > 0 or info.documents > len(info.deleted_documents):
                 segments.append(info)
