@@ -6,11 +6,13 @@ The issue's ratio is cold `qa ask` ÷ `import sentence_transformers` (target ≤
 Peak RSS is each child's `ru_maxrss`, which is never below this process's own peak (the kernel
 carries it over at `exec`): `python -c pass`'s figure is that floor, and only figures above it are
 the command's own. `--baseline TREE` adds the same cold `qa ask` run from another checkout (a `git worktree` of an
-earlier commit), alternated with the others: a before and after from one run. Each version asks an
+earlier commit), alternated with the others: a before and after from one run; `--baseline-site DIR`
+puts DIR first on the baseline's path, for libraries it ran with that this environment has moved on
+from (`pip install --no-deps --target DIR typer==0.29.2`). Each version asks an
 index of the seeds that it wrote itself, fresh, so that a change in what an index holds (such as
 the exact vectors' files) is timed as a user who indexes with that version meets it.
 
-    python -m benchmarks.bench_startup [--runs 7] [--baseline TREE]
+    python -m benchmarks.bench_startup [--runs 7] [--baseline TREE [--baseline-site DIR]]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per command; each figure is their median")
     parser.add_argument("--baseline", type=Path, help="another checkout whose cold `qa ask` is timed alongside")
+    parser.add_argument("--baseline-site", type=Path, help="a folder of libraries put first on the baseline's path")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     python = sys.executable
@@ -63,7 +66,8 @@ def main() -> None:
         ):
             name = f'qa ask "{QUESTION}" (python -m, {label})'
             commands[name] = [python, "-m", "qa", "ask", QUESTION, "--index", str(tree_index)]
-            settings[name] = {"env": {**environment, "PYTHONPATH": str(tree)}, "cwd": tree}
+            path = [str(args.baseline_site.resolve())] if tree == baseline and args.baseline_site else []
+            settings[name] = {"env": {**environment, "PYTHONPATH": os.pathsep.join([*path, str(tree)])}, "cwd": tree}
         indexing.append(
             ([python, "-m", "qa", "index", str(SEEDS), "--index", str(work / "seeds-baseline.qa")], settings[name])
         )
@@ -114,6 +118,7 @@ def main() -> None:
             "index": "the seeds, indexed afresh by each version",
             "runs": args.runs,
             "baseline": str(args.baseline.resolve()) if args.baseline else None,
+            "baseline_site": str(args.baseline_site.resolve()) if args.baseline_site else None,
             "load_average_1m_runs": loads,
             "commands": figures,
             "cold_ask_s": figures[ask_name]["seconds_median"],

@@ -198,7 +198,8 @@ def test_asking_does_not_import_torch_or_the_writing_path(seeds_index, isolated_
         "import json, sys; from qa.cli import main\n"
         f"sys.argv = ['qa', *{arguments!r}]\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
-        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich', 'faiss', 'pydantic'} & set(sys.modules)\n"
+        "heavy = {'torch', 'sentence_transformers', 'qa.ingest', 'numpy.ma', 'rich', 'faiss', 'pydantic'}\n"
+        "heavy &= set(sys.modules)\n"
         "print(json.dumps(sorted(heavy)), file=sys.stderr)"
     )
     env = {**os.environ, "QA_HOME": str(isolated_home)}
