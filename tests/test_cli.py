@@ -169,10 +169,22 @@ def test_help_imports_few_modules_and_no_heavy_library():
     assert not [name for name in imported if name.split(".")[0] in HEAVY]
 
 
-def test_unreadable_index_is_an_error_not_a_traceback(tmp_path):
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "garbage",
+        '{"format_version": 2}',  # JSON, but not a manifest: nothing it must name
+        # Each field there, one of the wrong type: the manifest is checked, not taken on trust.
+        '{"format_version": 2, "generation": "three", "model": {"name": "m", "dimension": 384, "max_tokens": 256},'
+        ' "faiss_version": "1", "created": "2026-12-04T10:00:00Z", "updated": "2026-12-04T10:00:00Z", "chunking": {}}',
+        '{"format_version": 2, "model": {"name": "m", "dimension": 384, "max_tokens": 256}, "faiss_version": "1",'
+        ' "created": "yesterday", "updated": "2026-12-04T10:00:00Z", "chunking": {}}',
+    ],
+)
+def test_unreadable_index_is_an_error_not_a_traceback(tmp_path, manifest):
     index_dir = tmp_path / "broken.qa"
     index_dir.mkdir()
-    (index_dir / "manifest.json").write_text("garbage")
+    (index_dir / "manifest.json").write_text(manifest)
     result = invoke("ask", "Who?", "--index", str(index_dir))
     assert result.exit_code == 1
     assert "unreadable" in result.output and "--rebuild" in result.output
