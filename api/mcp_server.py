@@ -20,7 +20,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
-from qa.answers import Answer, AnswerPassage, DocumentInfo, described, encoded, fields_of, model
+from qa.answers import Answer, AnswerPassage, DocumentInfo, described, encoded, fields_of, record
 from qa.collection import Collection
 from qa.errors import QAError
 from qa.limits import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
@@ -47,7 +47,7 @@ INSTRUCTIONS = (
 )
 
 
-@model
+@record
 class EvidencePassage(AnswerPassage):
     """A passage of an answer, with what lets an agent check it mechanically."""
 
@@ -55,7 +55,7 @@ class EvidencePassage(AnswerPassage):
     generation: int = described("The index generation the passage was read from.")
 
 
-@model
+@record
 class Evidence(Answer):
     """The `/ask` answer, each passage with its document's sha256 and the index generation."""
 

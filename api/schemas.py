@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from api.settings import Settings
-from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats, described, model
+from qa.answers import DEFAULT_TOP_K, MAX_QUESTION_CHARS, IndexStats, described, record
 from qa.search.filters import NOT_BLANK_PATTERN, Filters
 
 # What `_not_blank` refuses, said in the schema: a question holds something other than whitespace.
@@ -44,7 +44,7 @@ def ask_request_model(settings: Settings) -> type[BaseModel]:
     return AskRequest
 
 
-@model
+@record
 class IndexFacts(IndexStats):
     """Facts about the index served, as `GET /health` shows them."""
 

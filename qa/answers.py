@@ -14,7 +14,7 @@ from typing import Any, Self
 
 from qa.limits import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K  # noqa: F401 (re-exported)
 
-model = dataclass(kw_only=True)  # every answer model: made by keyword, as the API's JSON names its fields
+record = dataclass(kw_only=True)  # every answer model: made by keyword, as the API's JSON names its fields
 
 
 def described(description: str, **options: Any) -> Any:
@@ -39,7 +39,7 @@ def encoded(value: Any) -> bytes:
     return msgspec.json.encode(value)
 
 
-@model
+@record
 class Highlight:
     """The sentence(s) of a passage that best match the question, as offsets into `text`."""
 
@@ -47,7 +47,7 @@ class Highlight:
     end: int = at_least(0)
 
 
-@model
+@record
 class Context:
     """The short form of a passage, as offsets into `text`: the highlight with a sentence of
     context either side. Clients show `text[start:end]` first and the whole `text` on request."""
@@ -56,7 +56,7 @@ class Context:
     end: int = at_least(0)
 
 
-@model
+@record
 class Citation:
     """Where a passage stands: offsets refer to the document's stored (normalised) text."""
 
@@ -81,7 +81,7 @@ class Citation:
     )
 
 
-@model
+@record
 class AnswerPassage:
     """One ranked passage, quoted verbatim from its document."""
 
@@ -98,7 +98,7 @@ class AnswerPassage:
     )
 
 
-@model
+@record
 class Answer:
     """Ranked passages for one question; `answered` is false when none answers it confidently."""
 
@@ -116,7 +116,7 @@ class Answer:
     )
 
 
-@model
+@record
 class DocumentInfo:
     """An indexed document, as listed by `GET /documents`."""
 
@@ -151,7 +151,7 @@ class DocumentInfo:
         )
 
 
-@model
+@record
 class DocumentText(DocumentInfo):
     """A document with its stored text, so a citation can be opened in context."""
 
@@ -162,7 +162,7 @@ class DocumentText(DocumentInfo):
         return super().of(document, text=document.text or "", **more)
 
 
-@model
+@record
 class IndexStats:
     """Facts about an open index, for `GET /health` and `qa info`."""
 
