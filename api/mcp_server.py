@@ -7,7 +7,6 @@ document's stored text at the offsets given, with the sha256 of the file as inde
 index generation, so a quote can be verified mechanically (`read_document`, `qa verify`).
 """
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,12 +14,13 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
-from qa.answers import Answer, AnswerPassage, DocumentInfo, described, encoded, fields_of, record
+from qa.answers import Answer, AnswerPassage, DocumentInfo, described, record
 from qa.collection import Collection
 from qa.errors import QAError
 from qa.limits import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
@@ -65,9 +65,9 @@ class Evidence(Answer):
     def of(cls, answer: Answer) -> "Evidence":
         generation = answer.generation or 0
         passages = [
-            EvidencePassage(**fields_of(p), sha256=p.citation.sha256, generation=generation) for p in answer.passages
+            EvidencePassage(**vars(p), sha256=p.citation.sha256, generation=generation) for p in answer.passages
         ]
-        return cls(**{**fields_of(answer), "passages": passages})
+        return cls(**{**vars(answer), "passages": passages})
 
 
 class EvidenceModel(RootModel[Evidence]):
@@ -217,7 +217,7 @@ def build_mcp(reach: Reach) -> MCPServer:
         evidence = Evidence.of(answer)
         return CallToolResult(
             content=[TextContent(type="text", text=evidence_text(evidence))],
-            structured_content=json.loads(encoded(evidence)),
+            structured_content=msgspec.to_builtins(evidence),  # the JSON `encoded` writes, as Python values
         )
 
     @server.tool(

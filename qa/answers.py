@@ -27,11 +27,6 @@ def at_least(bound: int) -> Any:
     return field(metadata={"ge": bound})
 
 
-def fields_of(instance: Any) -> dict[str, Any]:
-    """A model's fields by name, their values as they are (not copied): to make another model of them."""
-    return {name: getattr(instance, name) for name in instance.__dataclass_fields__}
-
-
 def encoded(value: Any) -> bytes:
     """An answer model (or a list of them) as compact JSON, as `POST /ask` returns it."""
     import msgspec.json
