@@ -45,6 +45,9 @@ OPSET = 17
 # run fastest ~8 at a time on a CPU, questions 64 at a time (docs/PERFORMANCE.md, "int8 as the default?").
 TOKEN_BUDGET = 2048
 MAX_BATCH = 64
+# A batch also ends where its texts fall below its longest ÷ this: a server's batch of 30
+# questions of 7-17 tokens, all padded to 17, took 13 % longer than in groups of like length.
+PADDING_SLACK = 1.3
 POOLING_MODES = ("mean", "cls", "max")
 
 _WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
@@ -395,16 +398,21 @@ class OnnxEncoder:
     def encode(self, texts: Sequence[str], token_budget: int = TOKEN_BUDGET, max_batch: int = MAX_BATCH) -> np.ndarray:
         """Embed `texts` in order. Texts are batched by token length, each batch at most
         `token_budget` tokens once padded (and `max_batch` texts): long passages go 8 at a time,
-        whose activations stay in the CPU's caches, and questions 64 at a time."""
+        whose activations stay in the CPU's caches, and questions 64 at a time, in groups of like
+        length (`PADDING_SLACK`). Padding is masked, so a text's vector does not depend on its batch."""
         embeddings = np.empty((len(texts), self.dimension), dtype=np.float32)
         encodings = self.tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids), reverse=True)
         start = 0
         while start < len(order):
             longest = max(1, len(encodings[order[start]].ids))
-            batch = order[start : start + max(1, min(max_batch, token_budget // longest))]
+            end = min(len(order), start + max(1, min(max_batch, token_budget // longest)))
+            stop = start + 1
+            while stop < end and len(encodings[order[stop]].ids) * PADDING_SLACK >= longest:
+                stop += 1
+            batch = order[start:stop]
             embeddings[batch] = self._encode_batch([encodings[i] for i in batch], longest)
-            start += len(batch)
+            start = stop
         return embeddings
 
     def _encode_batch(self, encodings: list, length: int) -> np.ndarray:

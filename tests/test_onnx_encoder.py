@@ -121,6 +121,24 @@ def test_encode_output_is_normalised_and_ordered(encoder):
     assert encoder.encode([]).shape == (0, encoder.dimension)
 
 
+def test_questions_of_unlike_length_are_padded_in_groups_of_like_length(encoder, monkeypatch):
+    """A server's batch of questions is not all padded to its longest: that cost 13 % of the call."""
+    short, long = "Who?", "Which former foreign minister of Libya refused to become its ambassador to the UN?"
+    shapes: list[tuple[int, ...]] = []
+    run = encoder.session.run
+
+    def recording_run(outputs, feeds):
+        shapes.append(feeds["input_ids"].shape)
+        return run(outputs, feeds)
+
+    monkeypatch.setattr(encoder.session, "run", recording_run)
+    together = encoder.encode([short, long, short, long])
+    lengths = sorted({len(encoder.tokenizer.encode(text).ids) for text in (short, long)}, reverse=True)
+    assert shapes == [(2, lengths[0]), (2, lengths[1])]
+    monkeypatch.undo()
+    np.testing.assert_allclose(together, encoder.encode([short, long, short, long], max_batch=1), atol=1e-5)
+
+
 @pytest.mark.slow
 def test_concurrent_encode_is_consistent(encoder):
     questions = seed_questions()
