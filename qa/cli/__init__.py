@@ -205,7 +205,8 @@ QuantizeOption = Annotated[
     typer.Option(
         "--quantize/--no-quantize",
         help="int8 model for passages and questions: indexes twice as fast, results slightly different "
-        "(SQuAD gold@1 0.003 lower; docs/PERFORMANCE.md). Default: float32 for a new index, else as it was built.",
+        "(SQuAD gold@1 0.001-0.003 lower, with how passages are batched; docs/PERFORMANCE.md). "
+        "Default: float32 for a new index, else as it was built.",
     ),
 ]
 RayOption = Annotated[
