@@ -45,8 +45,9 @@ OPSET = 17
 # run fastest ~8 at a time on a CPU, questions 64 at a time (docs/PERFORMANCE.md, "int8 as the default?").
 TOKEN_BUDGET = 2048
 MAX_BATCH = 64
-# A batch also ends where its texts fall below its longest ÷ this: a server's batch of 30
-# questions of 7-17 tokens, all padded to 17, took 13 % longer than in groups of like length.
+# A batch also ends where its texts fall below its longest ÷ this: a server's batch of 30 seed
+# questions (7-17 tokens) took 46 ms in groups of like length, 51 ms all padded to the longest
+# (benchmarks/bench_padding.py).
 PADDING_SLACK = 1.3
 POOLING_MODES = ("mean", "cls", "max")
 
@@ -399,7 +400,8 @@ class OnnxEncoder:
         """Embed `texts` in order. Texts are batched by token length, each batch at most
         `token_budget` tokens once padded (and `max_batch` texts): long passages go 8 at a time,
         whose activations stay in the CPU's caches, and questions 64 at a time, in groups of like
-        length (`PADDING_SLACK`). Padding is masked, so a text's vector does not depend on its batch."""
+        length (`PADDING_SLACK`). Padding is masked, so a float32 vector does not depend on its batch
+        (an int8 one does: its activations' range is the call's; docs/PERFORMANCE.md)."""
         embeddings = np.empty((len(texts), self.dimension), dtype=np.float32)
         encodings = self.tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids), reverse=True)

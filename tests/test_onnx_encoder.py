@@ -122,7 +122,7 @@ def test_encode_output_is_normalised_and_ordered(encoder):
 
 
 def test_questions_of_unlike_length_are_padded_in_groups_of_like_length(encoder, monkeypatch):
-    """A server's batch of questions is not all padded to its longest: that cost 13 % of the call."""
+    """A server's batch of questions is not all padded to its longest (30 questions: 51 ms against 46 ms)."""
     short, long = "Who?", "Which former foreign minister of Libya refused to become its ambassador to the UN?"
     shapes: list[tuple[int, ...]] = []
     run = encoder.session.run
