@@ -261,6 +261,19 @@ def test_an_int8_graph_that_fails_its_check_leaves_no_file_behind(onnx_dir, monk
 
 
 @pytest.mark.slow
+def test_an_int8_vector_does_not_depend_on_the_texts_encoded_with_it(onnx_dir):
+    """int8 quantizes a call's activations with one range: texts sharing a call would change each
+    other's vectors, so an int8 index built in pieces would differ from one built at once."""
+    ensure_onnx(bundled_model_dir(), quantize=True, cache_dir=onnx_dir.parent.parent)
+    int8 = OnnxEncoder(onnx_dir, quantized=True)
+    texts = seed_passages(6)
+    alone = np.vstack([int8.encode([text]) for text in texts])
+    np.testing.assert_array_equal(int8.encode(texts), alone)
+    np.testing.assert_array_equal(int8.encode(texts[::-1])[::-1], alone)
+    assert cosines(alone, OnnxEncoder(onnx_dir).encode(texts)).min() > 0.98
+
+
+@pytest.mark.slow
 def test_int8_is_made_from_the_float32_export_without_torch_and_keeps_the_embeddings_float(onnx_dir, cache_dir):
     """`qa index --quantize` on a model exported before: quantizing the cached float32 export needs
     no torch, and leaves the embedding layer in float32 (quantizing it cost quality, saved no time)."""

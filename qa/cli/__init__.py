@@ -205,7 +205,7 @@ QuantizeOption = Annotated[
     typer.Option(
         "--quantize/--no-quantize",
         help="int8 model for passages and questions: indexes twice as fast, results slightly different "
-        "(SQuAD gold@1 0.001-0.003 lower, with how passages are batched; docs/PERFORMANCE.md). "
+        "(SciFact nDCG@10 0.003 lower, SQuAD gold@1 0.002; docs/PERFORMANCE.md). "
         "Default: float32 for a new index, else as it was built.",
     ),
 ]
