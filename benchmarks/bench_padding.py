@@ -3,8 +3,9 @@
 `qa serve` encodes the questions that arrive together in one call (api/batching.py), and
 `OnnxEncoder.encode` cuts a batch where its texts fall below its longest ÷ `PADDING_SLACK`. This
 times both on the same texts, alternated run by run in one process: batches of seed questions as
-the server makes them under load, and passages as `qa index` embeds them (SciFact's first
-abstracts, cut at ~1,000 characters, when ../shared is present; else the seeds). It also checks
+the server makes them under load, and passage-sized texts as `qa index` hands them over (pieces
+of ~1,000 characters of SciFact's first abstracts, title first, when ../shared is present; else
+the seeds' ~200-token passages). It also checks
 that a text's vector does not depend on its batch. Prints a table and writes
 benchmarks/results/padding.json.
 

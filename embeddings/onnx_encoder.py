@@ -398,7 +398,7 @@ class OnnxEncoder:
         # int8 takes one range for the activations of a whole call, so a text's vector would depend
         # on the texts beside it (an index built in pieces would differ from one built at once):
         # each text is encoded alone, which costs passages nothing (docs/PERFORMANCE.md).
-        self.texts_per_call = 1 if quantized else MAX_BATCH
+        self.texts_per_call: int | None = 1 if quantized else None
 
     def encode(self, texts: Sequence[str], token_budget: int = TOKEN_BUDGET, max_batch: int = MAX_BATCH) -> np.ndarray:
         """Embed `texts` in order. Texts are batched by token length, each batch at most
@@ -406,7 +406,7 @@ class OnnxEncoder:
         whose activations stay in the CPU's caches, and questions 64 at a time, in groups of like
         length (`PADDING_SLACK`). Padding is masked, so a float32 vector does not depend on its batch;
         int8 encodes one text a call, as its activations' range is the call's."""
-        max_batch = min(max_batch, self.texts_per_call)
+        max_batch = min(max_batch, self.texts_per_call or max_batch)
         embeddings = np.empty((len(texts), self.dimension), dtype=np.float32)
         encodings = self.tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids), reverse=True)

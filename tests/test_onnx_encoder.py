@@ -261,10 +261,10 @@ def test_an_int8_graph_that_fails_its_check_leaves_no_file_behind(onnx_dir, monk
 
 
 @pytest.mark.slow
-def test_an_int8_vector_does_not_depend_on_the_texts_encoded_with_it(onnx_dir):
+def test_an_int8_vector_does_not_depend_on_the_texts_encoded_with_it(model_dir, onnx_dir, cache_dir):
     """int8 quantizes a call's activations with one range: texts sharing a call would change each
     other's vectors, so an int8 index built in pieces would differ from one built at once."""
-    ensure_onnx(bundled_model_dir(), quantize=True, cache_dir=onnx_dir.parent.parent)
+    ensure_onnx(model_dir, quantize=True, cache_dir=cache_dir)
     int8 = OnnxEncoder(onnx_dir, quantized=True)
     texts = seed_passages(6)
     alone = np.vstack([int8.encode([text]) for text in texts])
