@@ -1,5 +1,5 @@
-"""The page signals of ranking (issue 18) and the number boost, measured one at a time on every
-set in one process.
+"""The page signals of ranking (issue 18: page support, the furniture and dated penalties) and the
+number boost, measured one at a time on every set in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
 same `qa eval` code (`run_eval`): the SQLite and BorgBackup documentation (indexes you built of
@@ -33,16 +33,23 @@ METRICS = {
     "scifact": ("ndcg@10",),
     "squad": ("gold@1", "gold@5"),
 }
+# Support from zero at 0.3 and no dated penalty: the page signals before 2026-12-05.
+BEFORE = {"page_support": 0.3, "support_above_head": False, "dated_penalty": 0.0}
 VARIANTS = {
-    "none of the three": {"page_support": 0.0, "furniture_penalty": 0.0, "number_boost": 0.0},
-    "page support only": {"furniture_penalty": 0.0, "number_boost": 0.0},
-    "furniture penalty only": {"page_support": 0.0, "number_boost": 0.0},
-    "page support and furniture penalty": {"number_boost": 0.0},
-    "all three (default)": {},
-    "all three re-ranking 30 deep": {"rerank_depth": 30},
-    "furniture penalty 0.2": {"furniture_penalty": 0.2},
-    "furniture penalty 0.3": {"furniture_penalty": 0.3},
-    "page support 0.5": {"page_support": 0.5},
+    "none of the four": {"page_support": 0.0, "furniture_penalty": 0.0, "number_boost": 0.0, "dated_penalty": 0.0},
+    "page support only": {**BEFORE, "furniture_penalty": 0.0, "number_boost": 0.0},
+    "furniture penalty only": {"page_support": 0.0, "number_boost": 0.0, "dated_penalty": 0.0},
+    "page support and furniture penalty": {**BEFORE, "number_boost": 0.0},
+    "before: support from zero 0.3 and no dated penalty": BEFORE,
+    "before with re-ranking 30 deep": {**BEFORE, "rerank_depth": 30},
+    "before with furniture penalty 0.2": {**BEFORE, "furniture_penalty": 0.2},
+    "before with page support 0.5": {**BEFORE, "page_support": 0.5},
+    "support above the weakest lead 0.3": {"page_support": 0.3, "dated_penalty": 0.0},
+    "support above the weakest lead 0.4": {"dated_penalty": 0.0},
+    "support above the weakest lead 0.5": {"page_support": 0.5, "dated_penalty": 0.0},
+    "before with dated penalty 0.1": {**BEFORE, "dated_penalty": 0.1},
+    "support above the weakest lead 0.4 and dated penalty 0.1 (the default)": {},
+    "the default with dated penalty 0.2": {"dated_penalty": 0.2},
 }
 
 

@@ -125,17 +125,48 @@ def test_a_passage_whose_one_sentence_holds_the_question_moves_up():
 
 
 def test_a_section_of_the_page_about_the_topic_beats_a_page_that_mentions_it_once():
-    # 10 and 11 tie on both signals; 11's page (wal.html) has another strong section, 12.
+    # 10 and 11 tie on both signals; 11's page (wal.html) has another strong section, 12, well
+    # above the weakest leading candidate, 13.
     rows = {
         10: Row("Quirks: WAL mode must be enabled.", "quirks.html", ("Quirks", "WAL")),
         11: Row("WAL mode is enabled by a pragma.", "wal.html", ("Write-Ahead Logging", "Activating")),
         12: Row("WAL mode keeps a separate log file.", "wal.html", ("Write-Ahead Logging", "How WAL works")),
+        13: Row("Journal modes are listed here.", "pragma.html", ("PRAGMA", "journal_mode")),
     }
-    hits = retriever([0.8, 0.8, 0.7], [2.0, 2.0, 1.0], rows).search(QUERY, "journal", 3)
+    dense, lexical = [0.8, 0.8, 0.7, 0.3], [2.0, 2.0, 1.0, 0.5]
+    hits = retriever(dense, lexical, rows).search(QUERY, "journal", 3)
     assert ranked_ids(hits)[0] == 11
     # Without it, the first-pass order stands (10 first on a tie).
-    hits = retriever([0.8, 0.8, 0.7], [2.0, 2.0, 1.0], rows, page_support=0).search(QUERY, "journal", 3)
+    hits = retriever(dense, lexical, rows, page_support=0).search(QUERY, "journal", 3)
     assert ranked_ids(hits)[0] == 10
+
+
+def test_a_long_page_with_a_second_weak_match_does_not_outrank_the_best_match():
+    # 10 matches best; a change log (11, 12) places two passages among the leading candidates, the
+    # second barely (as low as the weakest, 13). Support counts from the weakest up, so the change
+    # log gains nothing; counted from zero, as before, it took the first place.
+    rows = {
+        10: Row("The RETURNING clause was added in version 3.35.0.", "returning.html", ("RETURNING", "History")),
+        11: Row("Add the RETURNING clause to DELETE.", "changes.html", ("Release History", "Fixes and changes")),
+        12: Row("Fix a crash.", "changes.html", ("Release History", "Old fixes")),
+        13: Row("Triggers fire on DELETE.", "triggers.html", ("Triggers", "Details")),
+    }
+    dense, lexical = [0.75, 0.72, 0.5, 0.5], [3.0, 2.8, 1.0, 1.0]
+    assert ranked_ids(retriever(dense, lexical, rows).search(QUERY, "returning", 2)) == [10, 11]
+    before = retriever(dense, lexical, rows, support_above_head=False, page_support=0.3)
+    assert ranked_ids(before.search(QUERY, "returning", 2)) == [11, 10]
+
+
+def test_a_release_note_ranks_below_reference_text_unless_the_question_names_a_version():
+    rows = {
+        10: Row("Add support for the RETURNING clause.", "news.html", ("News", "2021-03-12 - Release 3.35.0")),
+        11: Row("The RETURNING clause returns the rows a statement changed.", "returning.html", ("RETURNING",)),
+    }
+    search = retriever([0.7, 0.7], [3.0, 3.0], rows).search
+    assert ranked_ids(search(QUERY, "Does SQLite support RETURNING?", 2)) == [11, 10]
+    assert ranked_ids(search(QUERY, "What did release 3.35 add?", 2)) == [10, 11]
+    off = retriever([0.7, 0.7], [3.0, 3.0], rows, dated_penalty=0).search
+    assert ranked_ids(off(QUERY, "Does SQLite support RETURNING?", 2)) == [10, 11]
 
 
 def test_plain_documents_get_no_support_from_their_other_passages():

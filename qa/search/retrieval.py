@@ -9,9 +9,11 @@ Hybrid ranking, as measured on the public sets (docs/EVALUATION.md):
    passage-level sum); the rest keep their first-pass order below them;
 4. among those leading candidates, the structure of the pages counts (issue 18): a passage of a
    structured page (one with a section path) gains from the best other leading passage of the
-   same page, so the page that explains a topic in several sections beats a page that mentions
-   it once; a passage made mostly of short lines that are not prose (menus, link lists, index
-   entries) loses a little;
+   same page, by how far it stands above the weakest leading candidate, so the page that
+   explains a topic in several sections beats a page that mentions it once; a passage made
+   mostly of short lines that are not prose (menus, link lists, index entries) loses a little,
+   and so does one under a dated heading (release notes, news) unless the question names a
+   version or a year;
 5. when the question asks for a number ("How many…", "When…"), a sentence holding a digit counts
    double in step 3.
 """
@@ -45,9 +47,13 @@ class RetrievalSettings:
     dense_weight: float = 0.7
     sentence_weight: float = 0.5
     rerank_depth: int = 20
-    page_support: float = 0.3
+    page_support: float = 0.4
     furniture_penalty: float = 0.1
     number_boost: float = 1.0
+    # Page support counts from the weakest leading candidate up (False: the whole fused score, as
+    # before 2026-12-05; kept so benchmarks/rank_structure.py can measure the two in one run).
+    support_above_head: bool = True
+    dated_penalty: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -189,7 +195,7 @@ class HybridRetriever:
         weight = self.settings.dense_weight
         lexical_head = self.head_lexical(HeadCandidates(lexical_norm[head], sentence_norm, head_texts, terms, idf))
         rescored = weight * dense[head] + (1 - weight) * lexical_head
-        rescored = rescored + self.page_signals(head_rows, fused[head])
+        rescored = rescored + self.page_signals(head_rows, fused[head], query.text)
         head_order = np.argsort(-rescored, kind="stable")
         hits = [
             Hit(
@@ -201,13 +207,21 @@ class HybridRetriever:
             hits.append(Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[i])))
         return hits
 
-    def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray) -> np.ndarray:
-        """What the leading candidates' pages add to their scores: the best other leading
-        passage of the same structured page (times `page_support`), less the share of the
-        passage's text in furniture lines (times `furniture_penalty`)."""
+    def page_signals(self, rows: Sequence[Candidate | None], fused: np.ndarray, question: str = "") -> np.ndarray:
+        """What the leading candidates' pages add to their scores: how far the best other leading
+        passage of the same structured page stands above the weakest leading candidate (times
+        `page_support`); less the share of the passage's text in furniture lines (times
+        `furniture_penalty`), and `dated_penalty` for a passage under a dated heading (a release
+        note, a news item) unless the question names a version or a year.
+
+        Support counted from the weakest candidate up, not from zero: a long page (a change log,
+        the C API on one page) places a second passage among the leading ones for almost any
+        question, and a flat bonus for that outranked the page whose one passage matched best."""
         settings = self.settings
         extra = np.zeros(len(rows), dtype=np.float32)
         best_of_page: dict[str, list[float]] = {}
+        floor = float(fused.min()) if settings.support_above_head and len(fused) else 0.0
+        dated_question = bool(_NAMES_A_RELEASE.search(question))
         for row, score in zip(rows, fused):
             if row is not None and row.section:
                 best_of_page.setdefault(row.doc_id, []).append(float(score))
@@ -217,9 +231,11 @@ class HybridRetriever:
             if settings.page_support and row.section:
                 others = sorted(best_of_page[row.doc_id], reverse=True)
                 others.remove(float(fused[i]))
-                extra[i] += settings.page_support * (others[0] if others else 0.0)
+                extra[i] += settings.page_support * (max(0.0, others[0] - floor) if others else 0.0)
             if settings.furniture_penalty:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
+            if settings.dated_penalty and not dated_question and is_dated(tuple(row.section)):
+                extra[i] -= settings.dated_penalty
         return extra
 
     def head_lexical(self, head: HeadCandidates) -> np.ndarray:
@@ -241,6 +257,18 @@ def furniture_share(text: str) -> float:
     lines = [line for line in text.split("\n") if line.strip()]
     total = sum(len(line) for line in lines)
     return sum(len(line) for line in lines if is_furniture_line(line)) / total if total else 0.0
+
+
+# An ISO date in a heading; a version ("3.24", "1.1.0b6") or a year in a question.
+_DATE = re.compile(r"\b(1[89]|20)\d\d-[01]\d-[0-3]\d\b")
+_NAMES_A_RELEASE = re.compile(r"\b\d+\.\d+|\b(1[89]|20)\d\d\b")
+
+
+@lru_cache(maxsize=16384)
+def is_dated(section: tuple[str, ...]) -> bool:
+    """A section under a dated heading: a release note or a news item ("2012-03-20 (3.7.11)",
+    "Version 1.0.4 (2016-07-07)"), true of one moment, not of how things are."""
+    return any(_DATE.search(heading) for heading in section)
 
 
 # A question that asks for a quantity, a size or a time ("How many columns…", "When were…").
