@@ -82,6 +82,11 @@ def ranked_ids(hits: list[Hit]) -> list[int]:
     return [hit.passage_id for hit in hits]
 
 
+def ranked(rows: dict[int, Row], dense: list[float], lexical: list[float], question: str, k: int, **settings):
+    """The ids of the `k` best of passages 10, 11, … (`rows` in that order) for `question`."""
+    return ranked_ids(retriever(dense, lexical, rows, **settings).search(QUERY, question, k))
+
+
 def test_each_mode_ranks_by_its_own_signal():
     search = retriever(dense=[0.9, 0.5, 0.1], lexical=[0.0, 2.0, 8.0], sentence_weight=0).search
     assert ranked_ids(search(QUERY, "q", 3, "dense")) == [10, 11, 12]
@@ -133,12 +138,10 @@ def test_a_section_of_the_page_about_the_topic_beats_a_page_that_mentions_it_onc
         12: Row("WAL mode keeps a separate log file.", "wal.html", ("Write-Ahead Logging", "How WAL works")),
         13: Row("Journal modes are listed here.", "pragma.html", ("PRAGMA", "journal_mode")),
     }
-    dense, lexical = [0.8, 0.8, 0.7, 0.3], [2.0, 2.0, 1.0, 0.5]
-    hits = retriever(dense, lexical, rows).search(QUERY, "journal", 3)
-    assert ranked_ids(hits)[0] == 11
+    scores = [0.8, 0.8, 0.7, 0.3], [2.0, 2.0, 1.0, 0.5]
+    assert ranked(rows, *scores, "journal", 3)[0] == 11
     # Without it, the first-pass order stands (10 first on a tie).
-    hits = retriever(dense, lexical, rows, page_support=0).search(QUERY, "journal", 3)
-    assert ranked_ids(hits)[0] == 10
+    assert ranked(rows, *scores, "journal", 3, page_support=0)[0] == 10
 
 
 def test_a_long_page_with_a_second_weak_match_does_not_outrank_the_best_match():
@@ -151,10 +154,9 @@ def test_a_long_page_with_a_second_weak_match_does_not_outrank_the_best_match():
         12: Row("Fix a crash.", "changes.html", ("Release History", "Old fixes")),
         13: Row("Triggers fire on DELETE.", "triggers.html", ("Triggers", "Details")),
     }
-    dense, lexical = [0.75, 0.72, 0.5, 0.5], [3.0, 2.8, 1.0, 1.0]
-    assert ranked_ids(retriever(dense, lexical, rows).search(QUERY, "returning", 2)) == [10, 11]
-    before = retriever(dense, lexical, rows, support_above_head=False, page_support=0.3)
-    assert ranked_ids(before.search(QUERY, "returning", 2)) == [11, 10]
+    scores = [0.75, 0.72, 0.5, 0.5], [3.0, 2.8, 1.0, 1.0]
+    assert ranked(rows, *scores, "returning", 2) == [10, 11]
+    assert ranked(rows, *scores, "returning", 2, support_above_head=False, page_support=0.3) == [11, 10]
 
 
 def test_a_release_note_ranks_below_reference_text_unless_the_question_names_a_version():
@@ -162,11 +164,10 @@ def test_a_release_note_ranks_below_reference_text_unless_the_question_names_a_v
         10: Row("Add support for the RETURNING clause.", "news.html", ("News", "2021-03-12 - Release 3.35.0")),
         11: Row("The RETURNING clause returns the rows a statement changed.", "returning.html", ("RETURNING",)),
     }
-    search = retriever([0.7, 0.7], [3.0, 3.0], rows).search
-    assert ranked_ids(search(QUERY, "Does SQLite support RETURNING?", 2)) == [11, 10]
-    assert ranked_ids(search(QUERY, "What did release 3.35 add?", 2)) == [10, 11]
-    off = retriever([0.7, 0.7], [3.0, 3.0], rows, dated_penalty=0).search
-    assert ranked_ids(off(QUERY, "Does SQLite support RETURNING?", 2)) == [10, 11]
+    scores = [0.7, 0.7], [3.0, 3.0]
+    assert ranked(rows, *scores, "Does SQLite support RETURNING?", 2) == [11, 10]
+    assert ranked(rows, *scores, "What did release 3.35 add?", 2) == [10, 11]
+    assert ranked(rows, *scores, "Does SQLite support RETURNING?", 2, dated_penalty=0) == [10, 11]
 
 
 def test_plain_documents_get_no_support_from_their_other_passages():
