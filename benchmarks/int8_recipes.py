@@ -26,14 +26,35 @@ from benchmarks.common import exit_on_sigterm, load_average, median, print_table
 from benchmarks.corpora import SHARED_EVAL
 
 
+def layer_names(graph) -> list[str]:
+    """A name for each node that says its layer: the export of embeddings/bert_graph.py leaves
+    names empty, and `nodes_to_exclude` matches names, so without these a recipe that keeps a layer
+    in float32 would quantize it all the same. Each layer is an Attention node, then three MatMuls:
+    the attention's output projection, the FFN's up- and its down-projection."""
+    names, layer, matmuls = [], -1, 0
+    roles = ("attention/output/dense", "intermediate/dense", "output/dense")
+    for number, node in enumerate(graph.node):
+        if node.name:
+            names.append(node.name)
+        elif node.op_type == "Attention":
+            layer, matmuls = layer + 1, 0
+            names.append(f"Attention_{layer}")
+        elif node.op_type == "MatMul" and layer >= 0 and matmuls < len(roles):
+            names.append(f"/auto_model/encoder/layer.{layer}/{roles[matmuls]}/MatMul")
+            matmuls += 1
+        else:
+            names.append(f"{node.op_type}_{number}")
+    return names
+
+
 def recipes(float32_graph: Path) -> dict[str, dict]:
     """quantize_dynamic's options for each recipe, over `quantize_graph`'s (per-channel QInt8
-    weights, the shipped operators)."""
+    weights, the shipped operators); node names as `layer_names` gives them."""
     import onnx
 
     from embeddings.onnx_encoder import INT8_OPERATORS
 
-    names = [node.name for node in onnx.load(str(float32_graph)).graph.node]
+    names = layer_names(onnx.load(str(float32_graph), load_external_data=False).graph)
     no_embeddings = {"op_types_to_quantize": list(INT8_OPERATORS)}
 
     def keep(*patterns: str) -> dict:
@@ -71,6 +92,15 @@ def make_graph(float32_dir: Path, out_dir: Path, options: dict) -> Path:
         (out_dir / name).symlink_to(float32_dir / name)
     if "static" in options:
         static_graph(float32_dir, out_dir / INT8_FILE, options["static"])
+    elif options.get("nodes_to_exclude"):
+        import onnx
+
+        named = onnx.load(str(float32_dir / ONNX_FILE))
+        for node, name in zip(named.graph.node, layer_names(named.graph)):
+            node.name = name
+        # its own copy of the weights: onnx refuses external data behind a symbolic link
+        onnx.save(named, str(out_dir / "named.onnx"), save_as_external_data=True, location="named.onnx.data")
+        quantize_graph(out_dir / "named.onnx", out_dir / INT8_FILE, **options)
     else:
         quantize_graph(float32_dir / ONNX_FILE, out_dir / INT8_FILE, **options)
     return out_dir
