@@ -10,6 +10,8 @@ import pytest
 
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import (
+    QuestionOutcome,
+    question_outcomes,
     RankedResult,
     abstention_precision_recall,
     beir_scores,
@@ -221,6 +223,33 @@ def test_summarize_questions_set():
         "p50_ms": 20,
         "p95_ms": pytest.approx(29),
     }
+
+
+def test_each_question_says_where_its_answer_and_its_page_came():
+    questions = [
+        EvalQuestion("first", "Who?", answers=["Koussa"], gold_sources=["a.txt"]),
+        EvalQuestion("second", "What?", answers=["barge"], gold_sources=["b.txt"]),
+        EvalQuestion("lost", "Where?", answers=["Tunisia"], gold_sources=["d.txt"]),
+        EvalQuestion("pages-only", "Which?", gold_sources=["c.txt"]),
+        EvalQuestion("none", "Unanswerable?"),
+    ]
+    eval_set = EvalSet("mine", "questions", questions, None, "hash")
+    results = {
+        "first": _result(["Moussa Koussa flew", "x"], ["a", "b"], sources=["a.txt", "b.txt"]),
+        "second": _result(["x", "a mega barge"], ["c", "b"], abstained=True, sources=["c.txt", "b.txt"]),
+        "lost": _result(["x"], ["c"], sources=["c.txt"]),
+        "pages-only": _result(["x"], ["c"], sources=["c.txt"]),
+        "none": _result(["closest"], ["c"], sources=["c.txt"]),
+    }
+    outcomes = {outcome.id: outcome for outcome in question_outcomes(eval_set, results)}
+    assert outcomes["first"] == QuestionOutcome("first", "Who?", True, False, 1, 1, "a.txt", missed=False)
+    # answered at rank 2, and it abstained: a miss either way
+    assert outcomes["second"] == QuestionOutcome("second", "What?", True, True, 2, 2, "c.txt", missed=True)
+    # 0: not among the passages returned; None: the set names no answer strings for it
+    assert (outcomes["lost"].answer_rank, outcomes["lost"].page_rank, outcomes["lost"].missed) == (0, 0, True)
+    assert (outcomes["pages-only"].answer_rank, outcomes["pages-only"].page_rank) == (None, 1)
+    assert not outcomes["pages-only"].missed  # judged by its page when it has no answer strings
+    assert outcomes["none"].missed and outcomes["none"].answer_rank is None  # unanswerable, and answered
 
 
 def test_summarize_squad_set():

@@ -198,6 +198,30 @@ def test_eval_prints_a_table_and_writes_json(fake_seeds_index, fake_model, tmp_p
     assert json.loads(out.read_text())["metrics"]["hit@1"] == 1.0
 
 
+def test_misses_lists_the_questions_the_first_passage_did_not_answer(fake_seeds_index, fake_model, tmp_path):
+    """`qa eval --misses`: a person improving their questions sees which ones failed and where the
+    answer came; `--json` keeps each question's outcome."""
+    questions = tmp_path / "questions.jsonl"
+    records = [
+        {"id": "found", "question": "How many Libyan army officers appeared in Rome?", "answers": ["Eight"]},
+        {"id": "lost", "question": "Which [bracketed] thing is nowhere?", "answers": ["no such words anywhere"]},
+        {"id": "none", "question": "What is the tallest mountain in Africa?", "answers": []},
+    ]
+    questions.write_text("".join(json.dumps(record) + "\n" for record in records))
+    out = tmp_path / "report.json"
+    args = ["eval", str(questions), "--index", str(fake_seeds_index), "--misses", "--json", str(out)]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, args)
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("missed ·")[1]
+    assert "lost" in listed and "Which [bracketed] thing is nowhere?" in listed and "not returned" in listed
+    assert "found" not in listed
+    outcomes = {outcome["id"]: outcome for outcome in json.loads(out.read_text())["questions"]}
+    assert outcomes["found"]["answer_rank"] == 1 and not outcomes["found"]["missed"]
+    assert outcomes["lost"]["answer_rank"] == 0 and outcomes["lost"]["missed"]
+    assert outcomes["none"]["answerable"] is False
+    assert ("none" in listed) == (not outcomes["none"]["abstained"])
+
+
 def test_questions_naming_their_pages_get_document_level_hits(fake_seeds_index, fake_model, tmp_path):
     """doc_hit@k compares each quoted passage's source with the question's `docs`."""
     questions = tmp_path / "pages.jsonl"

@@ -499,7 +499,10 @@ def eval_command(
     ] = None,
     model: ModelOption = None,
     json_file: Annotated[
-        Path | None, typer.Option("--json", help="Also write the metrics to this file as JSON.")
+        Path | None,
+        typer.Option(
+            "--json", help="Also write the metrics (and, for JSONL sets, each question's outcome) to this file as JSON."
+        ),
     ] = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Also measure BM25 only and dense only, in the same run.")
@@ -521,10 +524,18 @@ def eval_command(
             "questions (leave-one-out).",
         ),
     ] = False,
+    misses: Annotated[
+        bool,
+        typer.Option(
+            "--misses",
+            help="Also list the questions whose first passage does not answer them (and the unanswerable ones "
+            "answered): where the answer and its page came, and which page came first. JSONL sets only.",
+        ),
+    ] = False,
 ) -> None:
     """Measure answer quality on an evaluation set: hit@k, gold@k, MRR, nDCG, abstention, latency."""
     from qa.cli.progress import ProgressBars
-    from qa.cli.render import print_abstention_fit, print_eval_report
+    from qa.cli.render import print_abstention_fit, print_eval_misses, print_eval_report
     from qa.evaluation import load_eval_set
     from qa.evaluation.runner import asked_elsewhere, run_eval, write_json
     from qa.evaluation.runner import fit_abstention as fit_abstention_to
@@ -547,6 +558,8 @@ def eval_command(
                 eval_set, index_dir=index, model=model, compare=compare, on_progress=progress, against=other
             )
         print_eval_report(report, eval_set if other is None else asked_elsewhere(eval_set, other))
+        if misses:
+            print_eval_misses(report)
         if fitted is not None:
             print_abstention_fit(fitted, report.index_dir)
         if json_file is not None:

@@ -232,6 +232,45 @@ def print_eval_report(report, eval_set=None) -> None:
     console.print(f"index {report.index_dir} · model {report.model}", style="dim")
 
 
+def print_eval_misses(report) -> None:
+    """`qa eval --misses`: the questions the first passage did not answer, and why, for a person
+    improving their documents or their questions."""
+    from rich.table import Table
+
+    from rich.text import Text
+
+    missed = [outcome for outcome in report.questions if outcome.missed]
+    console = stdout_console()
+    if not report.questions:
+        console.print("--misses lists questions asked of an index (JSONL); this set ranks its own corpus.")
+        return
+    table = Table(
+        title=f"missed · {len(missed)} of {len(report.questions)} questions", title_justify="left", show_lines=False
+    )
+    for column in ("id", "question", "answer at", "page at", "first passage from"):
+        table.add_column(column, overflow="fold")
+    for outcome in missed:
+        cells = (
+            outcome.id,
+            outcome.question,
+            _miss_rank(outcome, outcome.answer_rank, answers=True),
+            _miss_rank(outcome, outcome.page_rank, answers=False),
+            outcome.first_source or "–",
+        )
+        table.add_row(*(Text(cell) for cell in cells))  # a question's "[...]" is not markup
+    console.print(table)
+
+
+def _miss_rank(outcome, rank: int | None, answers: bool) -> str:
+    """Where the answer (or its page) came: a rank, 'not returned', or '–' where the set gives none."""
+    if not outcome.answerable:
+        return "answered" if answers else "–"
+    flag = " · abstained" if outcome.abstained and answers else ""
+    if rank is None:
+        return "–" + flag
+    return (str(rank) if rank else "not returned") + flag
+
+
 def _denominators(eval_set) -> dict[str, int]:
     """Question counts behind the fractions, shown for small sets where '12/13' reads better."""
     if len(eval_set.questions) > 100:

@@ -40,6 +40,18 @@ def hit_at_k(passage_texts: Sequence[str], answers: Iterable[str], k: int) -> bo
     return any(contains_answer(text, answers) for text in passage_texts[:k])
 
 
+def answer_rank(passage_texts: Sequence[str], answers: Iterable[str]) -> int | None:
+    """The rank (from 1) of the first passage that contains an answer string, None if none does."""
+    answers = list(answers)
+    return next((rank for rank, text in enumerate(passage_texts, 1) if contains_answer(text, answers)), None)
+
+
+def page_rank(passage_sources: Sequence[Sequence[str]], gold_sources: Iterable[str]) -> int | None:
+    """The rank (from 1) of the first passage from one of `gold_sources` (as `doc_hit_at_k`), None if none."""
+    gold = set(gold_sources)
+    return next((rank for rank, sources in enumerate(passage_sources, 1) if not gold.isdisjoint(sources)), None)
+
+
 def doc_hit_at_k(passage_sources: Sequence[Sequence[str]], gold_sources: Iterable[str], k: int) -> bool:
     """Does one of the first `k` passages come from one of `gold_sources` (exact source paths)? Each
     passage's sources are its citation's path, then those of the other places holding the same text
@@ -152,6 +164,50 @@ class RankedResult:
     abstained: bool
     latency_ms: float
     sources: list[tuple[str, ...]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuestionOutcome:
+    """One question's fate, for a person reading why a set scored as it did (`qa eval --misses`,
+    and `--json`'s `questions`): the rank (from 1) of the first passage holding an answer string and
+    of the first from a page that holds one (0: none of the passages returned; None: the set gives
+    no answer strings, or no pages, for it), whether it abstained, and where the first passage
+    came from."""
+
+    id: str
+    question: str
+    answerable: bool
+    abstained: bool
+    answer_rank: int | None
+    page_rank: int | None
+    first_source: str | None
+    # Answerable, and it abstained or its first passage holds no answer string (with pages only:
+    # is from another page); or unanswerable, and it answered.
+    missed: bool
+
+
+def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> list[QuestionOutcome]:
+    """Each question's outcome, in the set's order."""
+    outcomes = []
+    for question in eval_set.questions:
+        result = results[question.id]
+        first = result.sources[0][0] if result.sources and result.sources[0] else None
+        by_answer = (answer_rank(result.passage_texts, question.answers) or 0) if question.answers else None
+        by_page = (page_rank(result.sources, question.gold_sources) or 0) if question.gold_sources else None
+        first_right = by_answer == 1 if question.answers else by_page == 1
+        outcomes.append(
+            QuestionOutcome(
+                id=question.id,
+                question=question.question,
+                answerable=question.answerable,
+                abstained=result.abstained,
+                answer_rank=by_answer,
+                page_rank=by_page,
+                first_source=first if first is not None else (result.doc_ids[0] if result.doc_ids else None),
+                missed=(result.abstained or not first_right) if question.answerable else not result.abstained,
+            )
+        )
+    return outcomes
 
 
 def summarize(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> dict[str, float | None]:

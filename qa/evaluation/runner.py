@@ -18,7 +18,7 @@ from pathlib import Path
 from embeddings import Encoder
 from qa.errors import InvalidInput
 from qa.evaluation.datasets import EvalQuestion, EvalSet
-from qa.evaluation.metrics import RankedResult, hit_at_k, summarize
+from qa.evaluation.metrics import QuestionOutcome, RankedResult, hit_at_k, question_outcomes, summarize
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
 
@@ -43,6 +43,8 @@ class EvalReport:
     model: str
     metrics: dict[str, float | None]
     compare: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    # Each question's outcome with the configured retrieval, for sets asked of an index (JSONL).
+    questions: list[QuestionOutcome] = field(default_factory=list)
 
     def to_json(self) -> dict:
         report = {
@@ -55,6 +57,8 @@ class EvalReport:
         }
         if self.compare:
             report["compare"] = self.compare
+        if self.questions:
+            report["questions"] = [asdict(outcome) for outcome in self.questions]
         return report
 
 
@@ -162,7 +166,7 @@ def run_eval(
         index_dir = ensure_default_index(model, encoder, on_progress)
     collection = Collection.open(index_dir, model=model, encoder=encoder, settings=settings)
     modes: list[str | None] = [None] + (list(COMPARE_MODES) if compare else [])
-    all_metrics = {}
+    all_metrics, outcomes = {}, []
     for mode in modes:
         task = f"Asking ({mode or collection.retriever.settings.mode})"
         total = len(eval_set.questions)
@@ -172,6 +176,8 @@ def run_eval(
 
         results = run_questions(collection, eval_set, mode, advance)
         all_metrics[mode] = summarize(eval_set, results) | answer_metrics(eval_set, results)
+        if mode is None and eval_set.corpus is None:
+            outcomes = question_outcomes(eval_set, results)
     return EvalReport(
         dataset=eval_set.name,
         kind=eval_set.kind,
@@ -180,6 +186,7 @@ def run_eval(
         model=collection.manifest.model.name,
         metrics=all_metrics[None],
         compare={mode: all_metrics[mode] for mode in modes if mode},
+        questions=outcomes,
     )
 
 
