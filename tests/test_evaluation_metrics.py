@@ -11,7 +11,6 @@ import pytest
 from qa.evaluation.datasets import EvalQuestion, EvalSet
 from qa.evaluation.metrics import (
     QuestionOutcome,
-    question_outcomes,
     RankedResult,
     abstention_precision_recall,
     beir_scores,
@@ -24,6 +23,7 @@ from qa.evaluation.metrics import (
     ndcg_at_k,
     normalize_for_match,
     percentile,
+    question_outcomes,
     recall_at_k,
     reciprocal_rank,
     summarize,

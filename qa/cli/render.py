@@ -236,7 +236,6 @@ def print_eval_misses(report) -> None:
     """`qa eval --misses`: the questions the first passage did not answer, and why, for a person
     improving their documents or their questions."""
     from rich.table import Table
-
     from rich.text import Text
 
     missed = [outcome for outcome in report.questions if outcome.missed]
