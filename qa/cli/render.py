@@ -243,9 +243,7 @@ def print_eval_misses(report) -> None:
     if not report.questions:
         console.print("--misses lists questions asked of an index (JSONL); this set ranks its own corpus.")
         return
-    table = Table(
-        title=f"missed · {len(missed)} of {len(report.questions)} questions", title_justify="left", show_lines=False
-    )
+    table = Table(title=f"missed · {len(missed)} of {len(report.questions)} questions", title_justify="left")
     for column in ("id", "question", "answer at", "page at", "first passage from"):
         table.add_column(column, overflow="fold")
     for outcome in missed:

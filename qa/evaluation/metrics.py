@@ -40,16 +40,16 @@ def hit_at_k(passage_texts: Sequence[str], answers: Iterable[str], k: int) -> bo
     return any(contains_answer(text, answers) for text in passage_texts[:k])
 
 
-def answer_rank(passage_texts: Sequence[str], answers: Iterable[str]) -> int | None:
-    """The rank (from 1) of the first passage that contains an answer string, None if none does."""
+def answer_rank(passage_texts: Sequence[str], answers: Iterable[str]) -> int:
+    """The rank (from 1) of the first passage that contains an answer string, 0 if none does."""
     answers = list(answers)
-    return next((rank for rank, text in enumerate(passage_texts, 1) if contains_answer(text, answers)), None)
+    return next((rank for rank, text in enumerate(passage_texts, 1) if contains_answer(text, answers)), 0)
 
 
-def page_rank(passage_sources: Sequence[Sequence[str]], gold_sources: Iterable[str]) -> int | None:
-    """The rank (from 1) of the first passage from one of `gold_sources` (as `doc_hit_at_k`), None if none."""
+def page_rank(passage_sources: Sequence[Sequence[str]], gold_sources: Iterable[str]) -> int:
+    """The rank (from 1) of the first passage from one of `gold_sources` (as `doc_hit_at_k`), 0 if none."""
     gold = set(gold_sources)
-    return next((rank for rank, sources in enumerate(passage_sources, 1) if not gold.isdisjoint(sources)), None)
+    return next((rank for rank, sources in enumerate(passage_sources, 1) if not gold.isdisjoint(sources)), 0)
 
 
 def doc_hit_at_k(passage_sources: Sequence[Sequence[str]], gold_sources: Iterable[str], k: int) -> bool:
@@ -191,9 +191,8 @@ def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) ->
     outcomes = []
     for question in eval_set.questions:
         result = results[question.id]
-        first = result.sources[0][0] if result.sources and result.sources[0] else None
-        by_answer = (answer_rank(result.passage_texts, question.answers) or 0) if question.answers else None
-        by_page = (page_rank(result.sources, question.gold_sources) or 0) if question.gold_sources else None
+        by_answer = answer_rank(result.passage_texts, question.answers) if question.answers else None
+        by_page = page_rank(result.sources, question.gold_sources) if question.gold_sources else None
         first_right = by_answer == 1 if question.answers else by_page == 1
         outcomes.append(
             QuestionOutcome(
@@ -203,7 +202,7 @@ def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) ->
                 abstained=result.abstained,
                 answer_rank=by_answer,
                 page_rank=by_page,
-                first_source=first if first is not None else (result.doc_ids[0] if result.doc_ids else None),
+                first_source=result.sources[0][0] if result.sources else None,
                 missed=(result.abstained or not first_right) if question.answerable else not result.abstained,
             )
         )
