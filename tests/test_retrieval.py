@@ -168,6 +168,11 @@ def test_a_release_note_ranks_below_reference_text_unless_the_question_names_a_v
     assert ranked(rows, *scores, "Does SQLite support RETURNING?", 2) == [11, 10]
     assert ranked(rows, *scores, "What did release 3.35 add?", 2) == [10, 11]
     assert ranked(rows, *scores, "Does SQLite support RETURNING?", 2, dated_penalty=0) == [10, 11]
+    # A date with the month's name is a date too; a heading that only names a month or a year is not.
+    spelled = {10: Row(rows[10].text, "news.html", ("Changes", "Version 3.35 (March 12, 2021)")), 11: rows[11]}
+    assert ranked(spelled, *scores, "Does SQLite support RETURNING?", 2) == [11, 10]
+    undated = {10: Row(rows[10].text, "plan.html", ("Roadmap", "May 2021 plans")), 11: rows[11]}
+    assert ranked(undated, *scores, "Does SQLite support RETURNING?", 2) == [10, 11]
 
 
 def test_plain_documents_get_no_support_from_their_other_passages():

@@ -259,8 +259,14 @@ def furniture_share(text: str) -> float:
     return sum(len(line) for line in lines if is_furniture_line(line)) / total if total else 0.0
 
 
-# An ISO date in a heading; a version ("3.24", "1.1.0b6") or a year in a question.
-_DATE = re.compile(r"\b(1[89]|20)\d\d-[01]\d-[0-3]\d\b")
+# A date in a heading: ISO ("2016-07-07"), or with the month's name ("March 3, 2021", "3 Mar 2021");
+# a version ("3.24", "1.1.0b6") or a year in a question.
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_YEAR = r"(1[89]|20)\d\d\b"
+_DATE = re.compile(
+    rf"\b(1[89]|20)\d\d-[01]\d-[0-3]\d\b|\b{_MONTH}\s+[0-3]?\d(st|nd|rd|th)?,?\s+{_YEAR}|\b[0-3]?\d\s+{_MONTH}\s+{_YEAR}",
+    re.I,
+)
 _NAMES_A_RELEASE = re.compile(r"\b\d+\.\d+|\b(1[89]|20)\d\d\b")
 
 
