@@ -1,5 +1,5 @@
-"""The page signals of ranking (issue 18: page support, the furniture and dated penalties) and the
-number boost, measured one at a time on every set in one process.
+"""The page signals of ranking (issue 18: page support, the furniture and dated penalties), the
+number boost and respelling, measured one at a time on every set in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
 same `qa eval` code (`run_eval`): the SQLite and BorgBackup documentation (indexes you built of
@@ -50,6 +50,7 @@ VARIANTS = {
     "before with dated penalty 0.1": {**BEFORE, "dated_penalty": 0.1},
     "support above the weakest lead 0.4 and dated penalty 0.1 (the default)": {},
     "the default with dated penalty 0.2": {"dated_penalty": 0.2},
+    "the default without respelling": {"respell": False},
 }
 
 

@@ -127,6 +127,25 @@ def test_index_command_reports_counts_and_skips(tmp_path, fake_model):
     assert f"{docs / 'photo.psd'}: unsupported" in result.output
 
 
+def test_a_question_in_british_english_finds_pages_in_american_english(tmp_path, fake_model):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "legal.md").write_text(
+        "# Legal\n\nThe library is distributed under the MIT license, as its authors chose.\n"
+    )
+    (docs / "hours.md").write_text("# Hours\n\nThe reading room opens at nine on weekdays and at ten on Saturdays.\n")
+    assert invoke("index", str(docs), "--index", str(tmp_path / "docs.qa")).exit_code == 0
+    answer = json.loads(
+        invoke("ask", "Which licence is it under?", "--json", "--index", str(tmp_path / "docs.qa")).output
+    )
+    first = answer["passages"][0]
+    assert first["citation"]["doc_id"] == "legal"
+    assert first["text"][first["highlight"]["start"] : first["highlight"]["end"]].startswith(
+        "The library is distributed"
+    )
+    assert answer["missing_words"] == []  # found in its other spelling, so not named as missing
+
+
 def test_default_index_is_built_from_seeds_on_first_use(isolated_home, fake_model):
     result = invoke("ask", "Who is the NATO chief?", "--json", "-k", "1")
     assert result.exit_code == 0, result.output

@@ -78,3 +78,22 @@ def test_words_not_found_are_the_questions_own_spelling_of_what_no_passage_holds
     # stop words are never named; a word is named once, as first written; a stem found is enough
     assert words_not_found(question, found) == ["Kubernetes", "Londn", "see"]
     assert words_not_found("Who defects from Libya?", set(question_terms("defected Libya"))) == []
+
+
+def test_a_word_is_searched_in_its_other_spelling_only_where_the_documents_lack_its_own():
+    from qa.text.spelling import respell
+
+    def holding(*words):
+        held = {term for word in words for term in question_terms(word)}
+        return lambda terms: {term for term in terms if term in held}
+
+    licence, colour = question_terms("licence")[0], question_terms("colour")[0]
+    license_, color = question_terms("license")[0], question_terms("color")[0]
+    # British asked of American pages, and American of British
+    assert respell([licence, colour], holding("license", "color")) == {licence: license_, colour: color}
+    assert respell([color], holding("colour")) == {color: colour}
+    # pages that hold the question's own spelling are searched as asked, even if they hold both
+    assert respell([licence], holding("licence", "license")) == {}
+    # no pair, or neither spelling held: nothing to change
+    assert respell(question_terms("four hours"), holding("for")) == {}
+    assert respell([licence], holding("copyright")) == {}

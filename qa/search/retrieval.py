@@ -54,6 +54,9 @@ class RetrievalSettings:
     # before 2026-12-05; kept so benchmarks/rank_structure.py can measure the two in one run).
     support_above_head: bool = True
     dated_penalty: float = 0.1
+    # Search a question's word in its other spelling ("licence", "license") where the documents hold
+    # only that one (qa.text.spelling; the searcher applies it).
+    respell: bool = True
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
 from qa.text.prose import is_prose_sentence
+from qa.text.spelling import respell
 
 if TYPE_CHECKING:
     from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
@@ -105,16 +106,26 @@ class Searcher:
         (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer."""
         rows = rows or PassageRows(self.snapshot)
         allowed = self.allowed(filters)
+        respelled = respell(query.terms, self._held_among(allowed)) if retriever.settings.respell else {}
+        if respelled:  # "licence" asked of pages that say "license" (qa.text.spelling)
+            query = replace(query, terms=[respelled.get(term, term) for term in query.terms])
         ranking = retriever.rank(self, query, k, rows.rows, mode, allowed)
         # What the question asks that the reachable documents hold: a word only in documents a
         # filter or a key's scope keeps out counts as unknown, so neither `known` nor the words
-        # named missing tell anything of those documents.
+        # named missing tell anything of those documents. A word found in its other spelling is held.
         held = frozenset(ranking.idf if allowed is None else self.bm25.held(list(ranking.idf), allowed.rows))
+        held |= {asked for asked, searched in respelled.items() if searched in held}
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held)
         abstention = self.abstention
         confidence = replace(confidence, threshold=abstention.threshold, min_known=abstention.min_known)
         return replace(ranking, confidence=confidence, held=held)
+
+    def _held_among(self, allowed: PassageSubset | None):
+        """`held(terms)`: the terms some live passage holds (within `allowed`, when a filter narrows)."""
+        if allowed is None:
+            return self.bm25.idf
+        return lambda terms: self.bm25.held(list(self.bm25.idf(terms)), allowed.rows)
 
     def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
         """The ranking's first `top_k` passages that say something new, highlighted and cited. A

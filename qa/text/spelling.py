@@ -1,0 +1,59 @@
+"""British and American spellings of the same word, so that a question asked in one finds documents
+written in the other: "What licence is SQLite released under?" of pages that say "license".
+
+Only the search terms change, and only where the documents lack the question's own spelling and hold
+the other (`respell`): a corpus that uses the question's words is searched exactly as before. The
+pairs are whole words, not rules, because the rules misfire ("-our" → "-or" would make "four" "for").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from functools import cache
+
+from qa.text.analysis import analyze
+
+# British, American. Common words and those of software documentation; each is stemmed by the one
+# analyser, so "licences", "licensed" and "licence" all meet "license".
+_PAIRS = """
+analyse analyze, analysed analyzed, analysing analyzing, apologise apologize, armour armor, authorise authorize,
+behaviour behavior, behaviours behaviors, calibre caliber, cancelled canceled, cancelling canceling,
+catalogue catalog, catalogues catalogs, categorise categorize, centre center, centres centers, centred centered,
+characterise characterize, cheque check, civilise civilize, colour color, colours colors, coloured colored,
+criticise criticize, customise customize, customised customized, defence defense, dialogue dialog,
+emphasise emphasize, endeavour endeavor, enrol enroll, favour favor, favourite favorite, fibre fiber,
+finalise finalize, flavour flavor, fulfil fulfill, grey gray, harbour harbor, honour honor, humour humor,
+initialise initialize, initialised initialized, initialisation initialization, jewellery jewelry,
+labelled labeled, labelling labeling, labour labor, licence license, licences licenses, litre liter,
+localise localize, localisation localization, manoeuvre maneuver, maximise maximize, memorise memorize,
+metre meter, minimise minimize, modelled modeled, modelling modeling, neighbour neighbor, normalise normalize,
+normalisation normalization, offence offense, optimise optimize, optimised optimized, optimisation optimization,
+organise organize, organisation organization, organised organized, parametrise parametrize, prioritise prioritize,
+programme program, realise realize, recognise recognize, rumour rumor, sanitise sanitize, serialise serialize,
+serialisation serialization, specialise specialize, standardise standardize, summarise summarize,
+synchronise synchronize, synchronisation synchronization, theatre theater, travelled traveled,
+travelling traveling, tumour tumor, utilise utilize, visualise visualize, visualisation visualization
+"""
+
+
+@cache
+def _variants() -> dict[str, str]:
+    """Each spelling's search term → the other spelling's, where the two differ once stemmed."""
+    variants: dict[str, str] = {}
+    for pair in _PAIRS.split(","):
+        british, american = pair.split()
+        (one,), (other,) = analyze(british), analyze(american)
+        if one != other:
+            variants[one], variants[other] = other, one
+    return variants
+
+
+def respell(terms: Sequence[str], held: Callable[[Sequence[str]], Collection[str]]) -> dict[str, str]:
+    """For each of the question's `terms` the documents lack but hold in the other spelling, that
+    spelling: {term as asked: term to search}. `held(terms)` says which terms the documents hold."""
+    variants = _variants()
+    asked = [term for term in dict.fromkeys(terms) if term in variants]
+    if not asked:
+        return {}
+    have = held([*asked, *(variants[term] for term in asked)])
+    return {term: variants[term] for term in asked if term not in have and variants[term] in have}
