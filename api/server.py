@@ -29,9 +29,10 @@ def serve_workers(settings: Settings, workers: int) -> None:
     settings travel as QA_* variables, each process opens the collection once; the vectors are
     memory-mapped, so the processes share them through the page cache."""
     os.environ.update(settings.environment())
+    threads = share_cores(workers)
     prepare_multiprocess_metrics()  # before the processes start: /metrics adds up all of theirs
     log_config = configure_logging()
-    _announce(settings, f" · {workers} worker processes")
+    _announce(settings, f" · {workers} worker processes, {threads} encoder thread(s) each")
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,
@@ -39,6 +40,16 @@ def serve_workers(settings: Settings, workers: int) -> None:
         workers=workers,
         log_config=log_config,
     )
+
+
+def share_cores(workers: int) -> int:
+    """Each worker's encoder threads: its share of the cores (`OMP_NUM_THREADS`, which the workers
+    inherit), unless the variable is already set. Every worker taking all the cores
+    oversubscribed them: on 2 cores, 2 workers of 2 threads answered 258–261 questions/s under 64
+    clients, of 1 thread 411–424, and 1 worker of 2 threads 306–324 (docs/PERFORMANCE.md)."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // workers))
+    return int(os.environ["OMP_NUM_THREADS"])
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The HTTP API through FastAPI's test client, over an index of seeds/ built with the fake encoder;
 one class repeats the user-facing answer checks with the real model."""
 
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -380,3 +381,24 @@ def test_the_server_logs_one_json_object_per_line() -> None:
     assert records[0]["level"] == "INFO" and records[0]["logger"] == "tests.server-log"
     assert records[0]["message"] == "Chat at http://127.0.0.1:8000/"
     assert records[1]["level"] == "ERROR" and "RuntimeError: two" in records[1]["error"]
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "preset", "expected"),
+    [(2, 2, None, "1"), (8, 2, None, "4"), (2, 4, None, "1"), (2, 2, "2", "2")],
+)
+def test_workers_share_the_cores_between_their_encoders(monkeypatch, cores, workers, preset, expected) -> None:
+    """`qa serve --workers N`: each worker's encoder takes its share of the cores, so N workers do
+    not each spin threads on all of them; a value the user set is kept."""
+    import api.server
+
+    started = {}
+    monkeypatch.setattr(api.server.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(api.server.uvicorn, "run", lambda *args, **options: started.update(options))
+    monkeypatch.setattr(api.server, "prepare_multiprocess_metrics", lambda: None)
+    # serve_workers exports to its workers through the environment: a copy, dropped afterwards
+    environment = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
+    monkeypatch.setattr(api.server.os, "environ", environment | ({"OMP_NUM_THREADS": preset} if preset else {}))
+    api.server.serve_workers(Settings(index=Path("x.qa")), workers)
+    assert started["workers"] == workers
+    assert api.server.os.environ["OMP_NUM_THREADS"] == expected

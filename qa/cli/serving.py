@@ -27,8 +27,9 @@ WorkersOption = Annotated[
         "--workers",
         envvar="QA_WORKERS",
         min=1,
-        help="Server processes over the one index, each with its own model; all follow new generations. "
-        "See docs/SCALING.md.",
+        help="Server processes over the one index, each with its own model encoding on its share of the cores; "
+        "all follow new generations. As many as cores answers most questions a second under load; one answers a "
+        "lone question fastest. See docs/SCALING.md.",
     ),
 ]
 RequireKeyOption = Annotated[
