@@ -46,7 +46,7 @@ def share_cores(workers: int) -> int:
     """Each worker's encoder threads: its share of the cores (`OMP_NUM_THREADS`, which the workers
     inherit), unless the variable is already set. Every worker taking all the cores
     oversubscribed them: on 2 cores, 2 workers of 2 threads answered 258–261 questions/s under 64
-    clients, of 1 thread 411–424, and 1 worker of 2 threads 306–324 (docs/PERFORMANCE.md)."""
+    clients, of 1 thread 426–439, and 1 worker of 2 threads 306–337 (docs/PERFORMANCE.md)."""
     if "OMP_NUM_THREADS" not in os.environ:
         os.environ["OMP_NUM_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // workers))
     return int(os.environ["OMP_NUM_THREADS"])

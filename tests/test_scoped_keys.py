@@ -23,8 +23,9 @@ from qa.server.keys import KeyStore
 # Every private document says "secret", and each shares words with a public one.
 CORPUS = {
     "public/ferry.txt": "The ferry to Gozo leaves Cirkewwa every forty-five minutes in summer.",
-    "public/harbour.md": "---\ntags: [harbour]\n---\nThe harbour of Valletta shelters the ferry fleet in winter.",
-    "private/budget.txt": "The ferry budget for Gozo is secret: forty-five million euros in summer. New colors too.",
+    "public/harbour.md": "---\ntags: [harbour]\n---\nThe harbour of Valletta shelters the ferry fleet in winter. "
+    "Its colors are blue.",
+    "private/budget.txt": "The ferry budget for Gozo is secret: forty-five million euros in summer. New colours too.",
     "private/crew.md": "---\ntags: [harbour]\n---\nThe ferry crew of the harbour earn a secret bonus in winter.",
     "private/minutes.txt": "Minutes: the ferry to Gozo will stop leaving Cirkewwa in winter; keep this secret.",
     # a private copy of a public page: an answer cites it under the public passage (`also`) only
@@ -138,11 +139,14 @@ def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documen
 
 
 def test_a_word_is_looked_for_in_its_other_spelling_only_in_the_scopes_documents(scoped: Scoped) -> None:
-    """Only a private document spells "colors": a scoped key asking "colour" must not learn, from the
-    word being searched the other way, that some document it may not read holds it."""
+    """A public page says "colors", a private one "colours". Asked "colour", the whole index holds
+    the word as asked; a key scoped to the public pages does not, and gets the public page's
+    spelling searched, as if the private page did not exist, and learns nothing of it."""
     body = {"question": "What colour are the ferries?"}
-    assert scoped.post("/ask", scoped.whole, body).json()["missing_words"] == []
-    assert scoped.post("/ask", scoped.keys["folder"], body).json()["missing_words"] == ["colour"]
+    whole = scoped.post("/ask", scoped.whole, body).json()
+    assert whole["missing_words"] == [] and whole["passages"][0]["citation"]["source"] == "private/budget.txt"
+    public = scoped.post("/ask", scoped.keys["folder"], body).json()
+    assert public["missing_words"] == [] and public["passages"][0]["citation"]["source"] == "public/harbour.md"
 
 
 def test_a_copy_outside_the_scope_is_not_cited_as_another_place(scoped: Scoped) -> None:

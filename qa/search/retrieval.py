@@ -234,7 +234,7 @@ class HybridRetriever:
             if settings.page_support and row.section:
                 others = sorted(best_of_page[row.doc_id], reverse=True)
                 others.remove(float(fused[i]))
-                extra[i] += settings.page_support * (max(0.0, others[0] - floor) if others else 0.0)
+                extra[i] += settings.page_support * (others[0] - floor if others else 0.0)  # floor: the head's least
             if settings.furniture_penalty:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
             if settings.dated_penalty and not dated_question and is_dated(tuple(row.section)):

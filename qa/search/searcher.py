@@ -106,15 +106,16 @@ class Searcher:
         (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer."""
         rows = rows or PassageRows(self.snapshot)
         allowed = self.allowed(filters)
-        respelled = respell(query.terms, self._held_among(allowed)) if retriever.settings.respell else {}
+        # What the question asks that the reachable documents hold: a word only in documents a
+        # filter or a key's scope keeps out counts as unknown, so neither the spelling searched,
+        # nor `known`, nor the words named missing tell anything of those documents.
+        reachable = self._held_among(allowed)
+        respelled = respell(query.terms, reachable) if retriever.settings.respell else {}
         if respelled:  # "licence" asked of pages that say "license" (qa.text.spelling)
             query = replace(query, terms=[respelled.get(term, term) for term in query.terms])
         ranking = retriever.rank(self, query, k, rows.rows, mode, allowed)
-        # What the question asks that the reachable documents hold: a word only in documents a
-        # filter or a key's scope keeps out counts as unknown, so neither `known` nor the words
-        # named missing tell anything of those documents. A word found in its other spelling is held.
-        held = frozenset(ranking.idf if allowed is None else self.bm25.held(list(ranking.idf), allowed.rows))
-        held |= {asked for asked, searched in respelled.items() if searched in held}
+        held = frozenset(reachable(list(ranking.idf)))
+        held |= {asked for asked, searched in respelled.items() if searched in held}  # found, spelled otherwise
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held)
         abstention = self.abstention
