@@ -1,5 +1,5 @@
 """The page signals of ranking (issue 18: page support, the furniture and dated penalties), the
-number boost and respelling, measured one at a time on every set in one process.
+number boost, respelling and joined sections, measured one at a time on every set in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
 same `qa eval` code (`run_eval`): the SQLite and BorgBackup documentation (indexes you built of
@@ -51,6 +51,9 @@ VARIANTS = {
     "support above the weakest lead 0.4 and dated penalty 0.1 (the default)": {},
     "the default with dated penalty 0.2": {"dated_penalty": 0.2},
     "the default without respelling": {"respell": False},
+    "the default without joined sections": {"join_depth": 0},
+    "the default with sections joined within the first 5": {"join_depth": 5},
+    "the default with sections joined within the first 10": {"join_depth": 10},
 }
 
 

@@ -82,7 +82,10 @@ class AnswerPassage:
 
     rank: int = at_least(1)
     score: float
-    text: str = described("The whole passage, verbatim.")
+    text: str = described(
+        "The whole passage, verbatim: one stored passage, or two neighbouring ones of a section that both "
+        "led the ranking, quoted as one span."
+    )
     highlight: Highlight
     context: Context
     citation: Citation

@@ -304,7 +304,7 @@ class Collection:
         with self._reading(searcher):
             rows = PassageRows(searcher.snapshot)
             ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows)
-            passages = searcher.answer_passages(ranking, rows, top_k)
+            passages = searcher.answer_passages(ranking, rows, top_k, self.retriever.settings.join_depth)
         return Answer(
             question=question,
             answered=bool(passages) and ranking.confident,

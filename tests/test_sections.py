@@ -489,3 +489,71 @@ def test_a_pdf_passage_never_runs_on_into_the_next_page(tmp_path: Path) -> None:
     assert pages == [(1, 1), (2, 2)]
     assert "evening" in document.text[spans[1].start : spans[1].end]
     assert spans[1].section == ("Ferry timetable",)  # still under its heading
+
+
+GUIDE = """# Guide
+
+## Limits
+
+{first}
+
+{second} The default maximum number of columns in a table is two thousand.
+
+## Backups
+
+Backups of every table are copied to the vault each night at two.
+
+## Fonts
+
+The printed manual is set in a serif font.
+"""
+
+
+def guide_index(tmp_path: Path, name: str) -> tuple[Collection, list]:
+    """A guide whose "Limits" section is too long for one passage, indexed: the collection, and the
+    stored passages of its "Limits" text in their order."""
+    first = " ".join(f"Limit {n} of a table bounds what its rows and columns may hold." for n in range(9))
+    second = " ".join(f"Setting {n} changes a limit when the library is compiled." for n in range(9))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / name).write_text(GUIDE.format(first=first, second=second))
+    index_dir = tmp_path / "guide.qa"
+    index_paths([folder], index_dir, IndexOptions(), encoder=FakeEncoder())
+    collection = Collection.open(index_dir, encoder=FakeEncoder())
+    snapshot = collection.searcher().snapshot
+    stored = snapshot.passages([passage_id for passage_id, _, _ in snapshot.passage_texts()])
+    limits = sorted((p for p in stored.values() if "imit" in p.text), key=lambda p: p.start)
+    assert len(limits) == 2, "the section must be cut in two for these tests"
+    return collection, limits
+
+
+QUESTION = "What is the maximum number of columns in a table?"
+
+
+def test_a_section_cut_into_two_leading_passages_is_quoted_as_one(tmp_path: Path) -> None:
+    """The heading's passage and the one under it that answers both led, and were shown as two
+    answers (issue 18): now they are one quote, verbatim, at the better one's rank, and the next
+    answer is something else. The index still stores two passages."""
+    from qa.search.retrieval import RetrievalSettings
+
+    collection, (head, rest) = guide_index(tmp_path, "guide.md")
+    alone = Collection.open(collection.index_dir, encoder=FakeEncoder(), settings=RetrievalSettings(join_depth=0))
+    before = alone.ask(QUESTION, top_k=3).passages
+    assert sorted(p.citation.start for p in before[:2]) == [head.start, rest.start]  # two answers, one section
+
+    passages = collection.ask(QUESTION, top_k=3).passages
+    quote = passages[0]
+    text = collection.document(head.doc_id).text
+    assert (quote.citation.start, quote.citation.end) == (head.start, rest.end)
+    assert quote.text == text[head.start : rest.end]
+    assert quote.text.startswith("Limit 0 of a table") and quote.text.endswith("is two thousand.")
+    assert quote.citation.section == ["Guide", "Limits"]
+    assert 0 <= quote.highlight.start < quote.highlight.end <= len(quote.text)
+    assert len(passages) == 3 and all(p.citation.section != ["Guide", "Limits"] for p in passages[1:])
+
+
+def test_plain_text_passages_are_never_joined(tmp_path: Path) -> None:
+    """Without headings no section holds two passages together: each is quoted as it is stored."""
+    collection, limits = guide_index(tmp_path, "guide.txt")
+    passages = collection.ask(QUESTION, top_k=3).passages
+    assert {(p.citation.start, p.citation.end) for p in passages[:2]} == {(p.start, p.end) for p in limits}

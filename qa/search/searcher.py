@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -128,49 +128,138 @@ class Searcher:
             return self.bm25.idf
         return lambda terms: self.bm25.held(list(self.bm25.idf(terms)), allowed.rows)
 
-    def answer_passages(self, ranking: Ranking, rows: PassageRows, top_k: int) -> list[AnswerPassage]:
-        """The ranking's first `top_k` passages that say something new, highlighted and cited. A
-        passage whose text another place repeats word for word (a page copied into another, a man
-        page and its web page) is shown once, with the other places in `also`."""
+    def answer_passages(
+        self, ranking: Ranking, rows: PassageRows, top_k: int, join_within: int = 0
+    ) -> list[AnswerPassage]:
+        """The ranking's first `top_k` passages that say something new, highlighted and cited.
+
+        A passage whose text another place repeats word for word (a page copied into another, a
+        man page and its web page) is shown once, with the other places in `also`. A section cut
+        into two passages that both lead (among the first `join_within` hits) is quoted as one
+        span, at the better one's rank: its heading and the sentence under it that answers are
+        read together, and the next passage is something else.
+        """
         found = rows.rows([hit.passage_id for hit in ranking.hits])
-        chosen: list[AnswerPassage] = []
-        for hit in ranking.hits:
+        chosen: list[_Quote] = []
+        for position, hit in enumerate(ranking.hits):
             row = found.get(hit.passage_id)
-            if row is None or any(_same_spot(row, cited) for kept in chosen for cited in (kept.citation, *kept.also)):
+            if row is None:
+                continue
+            partner = (
+                next((kept for kept in chosen if kept.continues_in(row)), None) if position < join_within else None
+            )
+            if partner is not None and self._join(partner, hit, row):
+                continue
+            if any(kept.holds(row) for kept in chosen):
                 continue
             twin = next((kept for kept in chosen if kept.text == row.text), None)
             if twin is not None:
-                twin.also.append(_citation(row, twin.highlight))
+                twin.also.append(row)
                 continue
-            if len(chosen) == top_k:  # full: the hits left are read only for copies of those chosen
-                continue
+            if len(chosen) < top_k:  # once full, the hits left are read only for copies and joins
+                chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_within))
+        return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
+
+    def _join(self, quote: _Quote, hit: Hit, row: StoredPassage) -> bool:
+        """Quote `row` with the passage of its section beside it, when only blank space parts them."""
+        start, end = min(quote.start, row.start), max(quote.end, row.end)
+        first_end, second_start = (quote.end, row.start) if row.start > quote.start else (row.end, quote.start)
+        gap = self.snapshot.text_span(row.doc_id, first_end, second_start)
+        if gap is None or gap.strip():
+            return False
+        text = quote.text + gap + row.text if row.start > quote.start else row.text + gap + quote.text
+        quote.parts.append((hit, row))
+        quote.text, quote.start, quote.end = text, start, end
+        return True
+
+
+# Passages of one section further apart than this are not beside each other (the cutter leaves
+# the blank line between two blocks, or a line break, outside both passages).
+JOIN_GAP = 4
+
+
+@dataclass
+class _Quote:
+    """A passage chosen for an answer: one stored passage, or two of one section joined."""
+
+    parts: list[tuple[Hit, StoredPassage]]  # in the order they ranked
+    text: str
+    start: int
+    end: int
+    joinable: bool
+    also: list[StoredPassage] = field(default_factory=list)  # the same text at other places
+
+    def continues_in(self, row: StoredPassage) -> bool:
+        """Is `row` the passage just before or after this one, in the same section and page?"""
+        first = self.parts[0][1]
+        return (
+            self.joinable
+            and len(self.parts) == 1
+            and not self.also
+            and bool(first.section)
+            and row.doc_id == first.doc_id
+            and row.section == first.section
+            and row.page == first.page  # a PDF's page, a slide, a message of a mailbox: never across
+            and (0 <= row.start - self.end <= JOIN_GAP or 0 <= self.start - row.end <= JOIN_GAP)
+        )
+
+    def holds(self, row: StoredPassage) -> bool:
+        """Does this quote already say what `row` says: overlapping or touching it in its document,
+        or holding its text as one of its parts?"""
+        doc_id = self.parts[0][1].doc_id
+        if any(row.doc_id == doc_id and row.start <= place.end and place.start <= row.end for place in self.places):
+            return True
+        return len(self.parts) > 1 and any(row.text == part.text for _, part in self.parts)
+
+    @property
+    def places(self) -> list[_Span]:
+        first = self.parts[0][1]
+        return [_Span(first.doc_id, self.start, self.end), *(_Span(r.doc_id, r.start, r.end) for r in self.also)]
+
+    def answer_passage(self, rank: int, ranking: Ranking) -> AnswerPassage:
+        hit, row = self.parts[0]
+        if len(self.parts) == 1:
             highlight = _highlight(hit, row.text, ranking)
-            chosen.append(
-                AnswerPassage(
-                    rank=len(chosen) + 1,
-                    score=round(hit.score, 4),
-                    text=row.text,
-                    highlight=highlight,
-                    context=context_span(row.text, highlight),
-                    citation=_citation(row, highlight),
-                )
-            )
-        return chosen
+        else:  # the better sentence of the two parts, else the best of the whole
+            hit, row = max(self.parts, key=lambda part: part[0].sentence.score if part[0].sentence else 0.0)
+            highlight = _highlight(hit, row.text, ranking, fallback=False)
+            if highlight is None:
+                highlight = best_sentence(self.text, ranking.query.terms, ranking.idf)
+            else:
+                moved = row.start - self.start
+                highlight = Highlight(start=highlight.start + moved, end=highlight.end + moved)
+        first = min((part for _, part in self.parts), key=lambda part: part.start)
+        return AnswerPassage(
+            rank=rank,
+            score=round(self.parts[0][0].score, 4),
+            text=self.text,
+            highlight=highlight,
+            context=context_span(self.text, highlight),
+            citation=_citation(first, self.text, self.start, self.end, highlight),
+            also=[_citation(r, r.text, r.start, r.end, highlight) for r in self.also],
+        )
 
 
-def _citation(row: StoredPassage, highlight: Highlight) -> Citation:
-    """Where a passage stands, linking to the quoted sentence where its source is a web page."""
+@dataclass(frozen=True)
+class _Span:
+    doc_id: str
+    start: int
+    end: int
+
+
+def _citation(row: StoredPassage, text: str, start: int, end: int, highlight: Highlight) -> Citation:
+    """Where a quote stands, linking to the quoted sentence where its source is a web page."""
     return Citation(
         doc_id=row.doc_id,
         source=row.source,
         title=row.title,
-        start=row.start,
-        end=row.end,
+        start=start,
+        end=end,
         page=row.page,
         section=list(row.section),
         sha256=row.sha256 or None,
         ocr=row.ocr,
-        url=page_link(row.source, row.text[highlight.start : highlight.end]),
+        url=page_link(row.source, text[highlight.start : highlight.end]),
     )
 
 
@@ -191,18 +280,13 @@ class PassageRows:
         return {i: row.text for i, row in self.rows(ids).items()}
 
 
-def _highlight(hit: Hit, text: str, ranking: Ranking) -> Highlight:
+def _highlight(hit: Hit, text: str, ranking: Ranking, fallback: bool = True) -> Highlight | None:
     """The sentence the ranking found best when it reads as an answer (a whole prose sentence),
-    else the best prose sentence scored now, else the block around the best match."""
+    else (`fallback`) the best prose sentence scored now, else the block around the best match."""
     if (
         hit.sentence is not None
         and hit.sentence.score > 0
         and is_prose_sentence(text[hit.sentence.start : hit.sentence.end])
     ):
         return to_highlight(hit.sentence)
-    return best_sentence(text, ranking.query.terms, ranking.idf)
-
-
-def _same_spot(row: StoredPassage, citation: Citation) -> bool:
-    """Overlapping or touching passages of one document say the same thing twice."""
-    return row.doc_id == citation.doc_id and row.start <= citation.end and citation.start <= row.end
+    return best_sentence(text, ranking.query.terms, ranking.idf) if fallback else None

@@ -337,6 +337,13 @@ class Segment:
         found = self.passages([row[0]]) if row else []
         return found[0] if found else None
 
+    def text_span(self, doc_id: str, start: int, end: int) -> str | None:
+        """The stored text of `doc_id` from `start` to `end`, if the document is in this segment."""
+        row = self.db.execute(
+            "SELECT substr(text, ?, ?) FROM documents WHERE doc_id = ?", (start + 1, end - start, doc_id)
+        ).fetchone()
+        return row[0] if row else None
+
     def documents(self, with_text: bool = False, doc_id: str | None = None) -> Iterator[StoredDocument]:
         where, args = ("WHERE d.doc_id = ?", (doc_id,)) if doc_id is not None else ("", ())
         text = "d.text" if with_text else "NULL"

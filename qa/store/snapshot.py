@@ -212,6 +212,15 @@ class Snapshot:
                 return document
         return None
 
+    def text_span(self, doc_id: str, start: int, end: int) -> str | None:
+        """The live document's stored text from `start` to `end` (character offsets)."""
+        for segment in reversed(self.segments):
+            if doc_id not in self.deleted[segment.name]:
+                found = segment.text_span(doc_id, start, end)
+                if found is not None:
+                    return found
+        return None
+
     def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
         """The live passage of `doc_id` at exactly start–end (its page and section), if any."""
         for segment in reversed(self.segments):
