@@ -13,14 +13,15 @@ pipeline's own overhead from start-up; `--quantize` indexes with the int8 ONNX m
 baseline stays sentence-transformers; results go to indexing-quantize.json). Methods alternate run
 by run so load from other processes hits them alike; each figure is the median over `--runs`.
 
-`--compare-int8` times only `qa index --no-quantize` (the default) against `qa index --quantize`,
-run by run in turn, and reports passages/s per core
-(results in indexing-int8.json). With `--before DIR`, a checkout of an earlier commit (`git worktree
-add DIR COMMIT`) runs its own `qa index` with its own defaults in the same rounds, through this
-interpreter: today's default against the new one, in one run.
+`--compare-kinds` (or its old name `--compare-int8`) times only `qa index` with passages in float32
+(`QA_PASSAGES=float32 qa index --no-quantize`), in bfloat16 (the default where the CPU has AMX and
+torch is installed, `QA_PASSAGES=bfloat16`) and in int8 (`--quantize`), run by run in turn, and
+reports passages/s per core (results in indexing-kinds.json). With `--before DIR`, a checkout of an
+earlier commit (`git worktree add DIR COMMIT`) runs its own `qa index` with its own defaults in the
+same rounds, through this interpreter: today's default against the new one, in one run.
 
     python -m benchmarks.bench_indexing [--limit 500] [--runs 3] [--in-process] [--quantize]
-    python -m benchmarks.bench_indexing --compare-int8 [--before DIR] [--limit 500] [--runs 3]
+    python -m benchmarks.bench_indexing --compare-kinds [--before DIR] [--limit 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -59,17 +60,20 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="also time index_paths() in this process")
     parser.add_argument("--quantize", action="store_true", help="index with `--quantize` (int8 ONNX passages)")
     parser.add_argument(
-        "--compare-int8", action="store_true", help="only `qa index --no-quantize` against `--quantize`"
+        "--compare-kinds",
+        "--compare-int8",
+        action="store_true",
+        help="only `qa index` with float32, bfloat16 and int8 passages",
     )
-    parser.add_argument("--before", type=Path, help="with --compare-int8: also an earlier checkout's `qa index`")
+    parser.add_argument("--before", type=Path, help="with --compare-kinds: also an earlier checkout's `qa index`")
     args = parser.parse_args()
     exit_on_sigterm()
     if not has_scifact():
         print("skipped: SciFact is not at ../shared/eval/scifact")
         write_results("indexing", {"skipped": "SciFact corpus not found"})
         return
-    if args.compare_int8:
-        compare_int8(args.limit, args.runs, args.before)
+    if args.compare_kinds:
+        compare_kinds(args.limit, args.runs, args.before)
         return
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -191,15 +195,16 @@ def method_figures(seconds: dict[str, list[float]], loads: dict[str, list[float]
     }
 
 
-def compare_int8(limit: int | None, runs: int, before: Path | None = None) -> None:
-    """`qa index` with float32 and with int8 passages (and an earlier checkout's own default),
-    alternating run by run, whole processes."""
+def compare_kinds(limit: int | None, runs: int, before: Path | None = None) -> None:
+    """`qa index` with float32, bfloat16 and int8 passages (and an earlier checkout's own
+    default), alternating run by run, whole processes."""
     folder = scifact_folder(limit)
     documents = sum(1 for _ in folder.glob("*.md"))
     cores = len(os.sched_getaffinity(0))
     environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
     variants = {  # name: (flags, the checkout whose qa runs, environment)
-        "float32 (--no-quantize)": (["--no-quantize"], None, environment),
+        "float32 (QA_PASSAGES=float32)": (["--no-quantize"], None, {**environment, "QA_PASSAGES": "float32"}),
+        "bfloat16 (QA_PASSAGES=bfloat16)": (["--no-quantize"], None, {**environment, "QA_PASSAGES": "bfloat16"}),
         "int8 (--quantize)": (["--quantize"], None, environment),
     }
     if before is not None:
@@ -227,21 +232,21 @@ def compare_int8(limit: int | None, runs: int, before: Path | None = None) -> No
     figures = method_figures(seconds, loads, passages)
     for figure in figures.values():
         figure["passages_per_s_per_core"] = round(figure["passages_per_s"] / cores, 2)
-    fp32, int8 = (figures[name]["passages_per_s"] for name in list(variants)[:2])
+    fp32, bf16, int8 = (figures[name]["passages_per_s"] for name in list(variants)[:3])
     rates = [f["passages_per_s"] for f in figures.values()]
     rows = [
         [name, f"{f['seconds_median']:.1f}", f["passages_per_s"], f["passages_per_s_per_core"], loads[name]]
         for name, f in figures.items()
     ]
-    versus_before = f", int8 ÷ before = {int8 / rates[2]:.2f}" if before is not None else ""
+    versus_before = f", bfloat16 ÷ before = {bf16 / rates[3]:.2f}" if before is not None else ""
     print_table(
         f"qa index of {documents} SciFact docs, {passages} passages, {cores} cores (median of {runs}): "
-        f"int8 ÷ float32 = {int8 / fp32:.2f}{versus_before}",
+        f"bfloat16 ÷ float32 = {bf16 / fp32:.2f}, int8 ÷ float32 = {int8 / fp32:.2f}{versus_before}",
         ["passages embedded as", "seconds", "passages/s", "per core", "load (1 min) after each run"],
         rows,
     )
     path = write_results(
-        "indexing-int8",
+        "indexing-kinds",
         {
             "command": " ".join(["python -m benchmarks.bench_indexing", *sys.argv[1:]]),
             "corpus": f"SciFact, first {documents} abstracts as Markdown files (# title, abstract)",
@@ -250,8 +255,9 @@ def compare_int8(limit: int | None, runs: int, before: Path | None = None) -> No
             "cores": cores,
             "runs": runs,
             "methods": figures,
+            "ratio_bfloat16_to_float32": round(bf16 / fp32, 3),
             "ratio_int8_to_float32": round(int8 / fp32, 3),
-            "ratio_int8_to_before": round(int8 / rates[2], 3) if before is not None else None,
+            "ratio_bfloat16_to_before": round(bf16 / rates[3], 3) if before is not None else None,
             "before": str(before) if before is not None else None,
             "target_ratio": 2.0,
         },

@@ -22,7 +22,7 @@ def can_build(model_dir: Path) -> bool:
     """Whether `model_dir` is a sentence-transformers folder around a BERT encoder (absolute
     positions, GELU) with safetensors weights."""
     model_dir = Path(model_dir)
-    config = _hf_config(model_dir)
+    config = hf_config(model_dir)
     return (
         config.get("model_type") == "bert"
         and config.get("hidden_act") == "gelu"
@@ -39,7 +39,7 @@ def build(model_dir: Path, onnx_file: Path, opset: int) -> list[str]:
     from onnx import TensorProto, helper, numpy_helper
     from safetensors.numpy import load_file
 
-    config = _hf_config(model_dir)
+    config = hf_config(model_dir)
     weights = load_file(str(Path(model_dir) / "model.safetensors"))
     prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
 
@@ -136,6 +136,6 @@ def build(model_dir: Path, onnx_file: Path, opset: int) -> list[str]:
     return list(INPUT_NAMES)
 
 
-def _hf_config(model_dir: Path) -> dict:
+def hf_config(model_dir: Path) -> dict:
     path = Path(model_dir) / "config.json"
     return json.loads(path.read_text()) if path.is_file() else {}

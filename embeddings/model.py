@@ -98,20 +98,24 @@ def load_encoder(
     cache_dir: Path | None = None,
     backend: str = "auto",
     prepack: bool = True,
+    passages: str = "float32",
 ) -> Encoder:
     """The encoder the index and the questions use: a registered one by that name, else the
     sentence-transformers model of that name or folder (the default model when `name` is None).
 
     `cache_dir` holds ONNX exports (default: the user cache folder); `backend="torch"` skips them;
     `prepack=False` opens the ONNX session faster for slower calls (`OnnxEncoder`), for a process
-    that asks one question. All three concern the sentence-transformers model only: a registered
-    factory gets (name, quantized).
+    that asks one question; `passages` ("auto", "float32" or "bfloat16") is what passages are
+    embedded in (`embeddings.bf16`). These concern the sentence-transformers model only: a
+    registered factory gets (name, quantized).
     """
     recorded = resolve_model(name)[0]
     factory = _registered.get(recorded)
     if factory is not None:
         return factory(recorded, quantized)
-    return SentenceTransformerEncoder(name, quantized=quantized, cache_dir=cache_dir, backend=backend, prepack=prepack)
+    return SentenceTransformerEncoder(
+        name, quantized=quantized, cache_dir=cache_dir, backend=backend, prepack=prepack, passages=passages
+    )
 
 
 class SentenceTransformerEncoder:
@@ -126,15 +130,21 @@ class SentenceTransformerEncoder:
         cache_dir: Path | None = None,
         backend: str = "auto",
         prepack: bool = True,
+        passages: str = "float32",
     ) -> None:
+        from embeddings.bf16 import PRECISIONS
+
         if backend not in BACKENDS:
             raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        if passages not in PRECISIONS:
+            raise ValueError(f"passages {passages!r} is not one of {', '.join(PRECISIONS)}")
         self.name, self.location = resolve_model(name)
         self.batch_size = batch_size
         self.quantized = quantized
         self.cache_dir = cache_dir
         self.backend = backend
         self.prepack = prepack
+        self.asked_passages = passages
         self._lock = threading.Lock()
         self._check_installed()
 
@@ -198,6 +208,28 @@ class SentenceTransformerEncoder:
         onnx_dir = ensure_onnx(Path(self.location), quantize=self.quantized, cache_dir=self.cache_dir)
         return OnnxEncoder(onnx_dir, quantized=self.quantized, prepack=self.prepack)
 
+    @cached_property
+    def passage_precision(self) -> str:
+        """What passages are embedded in: "bfloat16" where asked for ("auto" for a new index) and
+        this machine can (`embeddings.bf16`), else "float32" (int8 when `quantized`)."""
+        from embeddings import bf16
+
+        if self.quantized or self.asked_passages == "float32" or self.onnx_encoder is None:
+            return "float32"
+        reason = bf16.unavailable(self.location)
+        if reason is None:
+            return "bfloat16"
+        if self.asked_passages == "bfloat16":
+            logger.warning("passages are embedded in float32, not in bfloat16 as this index's were: %s", reason)
+        return "float32"
+
+    @cached_property
+    def bf16_encoder(self):
+        from embeddings.bf16 import Bf16PassageEncoder
+
+        onnx = self.onnx_encoder
+        return Bf16PassageEncoder(self.location, onnx.tokenizer, onnx.pad_id, onnx.pooling, onnx.dimension)
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: unlike `encode`, without the lock, as the server encodes them from many threads
         (ONNX Runtime's `run` is thread-safe); like passages when the model has no export."""
@@ -260,7 +292,11 @@ class SentenceTransformerEncoder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         embed, step = self._embed_torch, self.batch_size
-        if self.onnx_encoder is not None:  # it batches by tokens itself: its largest batch a step
+        if self.passage_precision == "bfloat16":  # by length itself: many texts a step, few calls filled up
+            from embeddings.bf16 import TEXTS_PER_STEP
+
+            embed, step = self.bf16_encoder.encode, TEXTS_PER_STEP
+        elif self.onnx_encoder is not None:  # it batches by tokens itself: its largest batch a step
             from embeddings.onnx_encoder import MAX_BATCH
 
             embed, step = self._embed_onnx, MAX_BATCH

@@ -434,7 +434,7 @@ class OnnxEncoder:
             arrays["attention_mask"][row, :size] = encoding.attention_mask
             arrays["token_type_ids"][row, :size] = encoding.type_ids
         (tokens,) = self.session.run(None, {name: arrays[name] for name in self.input_names})
-        pooled = _pool(tokens, arrays["attention_mask"], self.pooling)
+        pooled = pool(tokens, arrays["attention_mask"], self.pooling)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return pooled / np.maximum(norms, 1e-12)
 
@@ -448,7 +448,7 @@ def cpu_budget() -> int:
         return len(os.sched_getaffinity(0))
 
 
-def _pool(tokens: np.ndarray, attention_mask: np.ndarray, mode: str) -> np.ndarray:
+def pool(tokens: np.ndarray, attention_mask: np.ndarray, mode: str) -> np.ndarray:
     """sentence-transformers' Pooling, in numpy: padded positions never count."""
     if mode == "cls":
         return tokens[:, 0]

@@ -172,6 +172,11 @@ class IndexStats:
     quantized: bool = described(
         default=False, description="Whether passages and questions are embedded by the model's int8 export."
     )
+    passage_precision: str = described(
+        default="float32",
+        description='What passages are embedded in when not int8: "float32", or "bfloat16" on CPUs with AMX '
+        "(the same model, within a cosine of 1e-4). Questions are float32 either way.",
+    )
     created: datetime
     updated: datetime
     generation: int = described("Commits so far; each one is a new generation of the index.")

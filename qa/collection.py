@@ -150,8 +150,10 @@ class Collection:
             manifest = self.searcher().manifest  # before the lock: reopening takes it too
             with self._lock:
                 if self._encoder is None:
-                    name, quantized = self.model or manifest.model.name, manifest.model.quantized
-                    self._encoder = config.load_encoder(name, quantized, prepack=not self._one_question)
+                    name, model = self.model or manifest.model.name, manifest.model
+                    self._encoder = config.load_encoder(
+                        name, model.quantized, prepack=not self._one_question, passages=model.passage_precision
+                    )
         return self._encoder
 
     @encoder.setter
@@ -364,6 +366,7 @@ class Collection:
             model=manifest.model.name,
             dimension=manifest.model.dimension,
             quantized=manifest.model.quantized,
+            passage_precision=manifest.model.passage_precision,
             created=manifest.created,
             updated=manifest.updated,
             generation=manifest.generation,

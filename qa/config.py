@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 APP_NAME = "qa"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENCODER_BACKENDS = ("auto", "torch")
+PASSAGE_PRECISIONS = ("auto", "float32", "bfloat16")  # embeddings.bf16.PRECISIONS, without importing numpy
 DEFAULT_WAIT = 5.0  # seconds a writer waits for another one to finish (`--wait`)
 # A long index write commits what it has embedded every so many passages or seconds, whichever
 # comes first (`--flush-passages`, `--flush-minutes`). 500 passages are ~8 s of the fp32 model on 2
@@ -40,6 +41,9 @@ class Config:
     encoder_backend: str  # QA_ENCODER_BACKEND: "auto" (ONNX Runtime when the model exports) or "torch"
     ray_address: str | None  # QA_RAY_ADDRESS: the Ray cluster `qa index` uses when --ray is not given
     progress_seconds: float = 5.0  # QA_PROGRESS_SECONDS: between progress lines when stderr is not a terminal
+    # QA_PASSAGES: what a new index embeds its passages in: "auto" (bfloat16 where the CPU has AMX
+    # and torch is installed, else float32), "float32" or "bfloat16" (embeddings.bf16)
+    passages: str = "auto"
 
     def encoder_options(self) -> dict:
         """What `embeddings.load_encoder` is given, as embeddings reads no environment of ours."""
@@ -53,7 +57,12 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
     if backend not in ENCODER_BACKENDS:
         logger.warning("QA_ENCODER_BACKEND=%s is not one of %s; using auto", backend, ", ".join(ENCODER_BACKENDS))
         backend = "auto"
+    passages = (environ.get("QA_PASSAGES") or "auto").strip().lower()
+    if passages not in PASSAGE_PRECISIONS:
+        logger.warning("QA_PASSAGES=%s is not one of %s; using auto", passages, ", ".join(PASSAGE_PRECISIONS))
+        passages = "auto"
     return Config(
+        passages=passages,
         home=_path(environ.get("QA_HOME")) or Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         seeds=_path(environ.get("QA_SEEDS")) or _shipped_seeds(),
         cache_dir=_path(environ.get("QA_CACHE_DIR")) or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
@@ -63,15 +72,17 @@ def current(environ: Mapping[str, str] | None = None) -> Config:
     )
 
 
-def load_encoder(model: str | None, quantized: bool, *, prepack: bool = True):
+def load_encoder(model: str | None, quantized: bool, *, prepack: bool = True, passages: str = "float32"):
     """The encoder for `model` as configured now; a model that is not installed is a
-    `ModelNotInstalled` whose message says what to install. `prepack=False`: for one question
-    (`embeddings.load_encoder`)."""
+    `ModelNotInstalled` whose message says what to install. `prepack=False`: for one question;
+    `passages`: what passages are embedded in (`embeddings.load_encoder`)."""
     import embeddings
     from qa.errors import ModelNotInstalled
 
     try:
-        return embeddings.load_encoder(model, quantized=quantized, prepack=prepack, **current().encoder_options())
+        return embeddings.load_encoder(
+            model, quantized=quantized, prepack=prepack, passages=passages, **current().encoder_options()
+        )
     except embeddings.ModelUnavailable as error:
         raise ModelNotInstalled(str(error)) from None
 

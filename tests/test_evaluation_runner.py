@@ -167,7 +167,7 @@ def test_beir_folder_gives_ndcg_and_recall(tmp_path, fake_model):
     assert "gold@1" not in report.metrics
 
 
-def test_cache_key_follows_content_model_and_chunking(tmp_path):
+def test_cache_key_follows_content_model_chunking_and_the_vectors_kind(tmp_path):
     from qa.evaluation.runner import corpus_index_key
     from qa.ingest.chunking import ChunkingSettings
 
@@ -176,6 +176,9 @@ def test_cache_key_follows_content_model_and_chunking(tmp_path):
     assert base == corpus_index_key(eval_set, "model-a", ChunkingSettings())
     assert base != corpus_index_key(eval_set, "model-b", ChunkingSettings())
     assert base != corpus_index_key(eval_set, "model-a", ChunkingSettings(target_tokens=64))
+    bfloat16 = corpus_index_key(eval_set, "model-a", ChunkingSettings(), passages="bfloat16")
+    assert bfloat16 not in (base, corpus_index_key(eval_set, "model-a", ChunkingSettings(), quantized=True))
+    assert base == corpus_index_key(eval_set, "model-a", ChunkingSettings(), passages="float32")  # caches made before
 
 
 def test_eval_of_a_missing_file_is_one_line_error(tmp_path):

@@ -191,7 +191,13 @@ def test_the_folder_holds_a_manifest_a_lock_and_segments(corpus, index_dir, fake
     index_paths([corpus], index_dir, encoder=fake_encoder)
     manifest = json.loads((index_dir / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == 2 and manifest["generation"] == 1
-    assert manifest["model"] == {"name": fake_encoder.name, "dimension": 64, "max_tokens": 128, "quantized": False}
+    assert manifest["model"] == {
+        "name": fake_encoder.name,
+        "dimension": 64,
+        "max_tokens": 128,
+        "quantized": False,
+        "passage_precision": "float32",
+    }
     assert manifest["faiss_version"] and manifest["created"] and manifest["updated"]
     assert sorted(p.name for p in index_dir.iterdir()) == ["manifest.json", "segments", "write.lock"]
     (segment,) = (index_dir / "segments").iterdir()

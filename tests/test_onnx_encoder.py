@@ -224,7 +224,8 @@ def test_indexing_encodes_with_onnx_and_torch_fallback_gives_the_same_vectors(on
 
 @pytest.mark.slow
 def test_indexing_with_an_export_does_not_import_torch(onnx_dir, cache_dir, tmp_path):
-    """Once a model is exported, `qa index` skips torch's seconds of import and its slower encoder."""
+    """Once a model is exported, `qa index` in float32 skips torch's seconds of import and its slower
+    encoder (bfloat16 passages import torch, and only torch: tests/test_bf16.py)."""
     script = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -235,7 +236,7 @@ def test_indexing_with_an_export_does_not_import_torch(onnx_dir, cache_dir, tmp_
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
         "assert not loaded, loaded\n"
     )
-    environment = {**os.environ, "QA_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+    environment = {**os.environ, "QA_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "QA_PASSAGES": "float32"}
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=environment
     )

@@ -68,7 +68,9 @@ def eval_cache_dir() -> Path:
     return data_home() / "eval-cache"
 
 
-def corpus_index_key(eval_set: EvalSet, model_name: str, chunking: ChunkingSettings, quantized: bool = False) -> str:
+def corpus_index_key(
+    eval_set: EvalSet, model_name: str, chunking: ChunkingSettings, quantized: bool = False, passages: str = "float32"
+) -> str:
     """Content hash of the corpus plus everything that shapes its index."""
     recipe = {
         "content": eval_set.content_hash,
@@ -78,6 +80,8 @@ def corpus_index_key(eval_set: EvalSet, model_name: str, chunking: ChunkingSetti
     }
     if quantized:  # only then, so that the float32 caches made before int8 keep their keys
         recipe["quantized"] = True
+    elif passages != "float32":  # the same for bfloat16 passages
+        recipe["passages"] = passages
     recipe = json.dumps(recipe, sort_keys=True)
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
@@ -112,12 +116,12 @@ def corpus_index(
     on_progress: OnProgress = ignore,
 ) -> Path:
     """The cached index of an evaluation corpus, built on first use."""
-    from embeddings.model import resolve_model
-    from qa.ingest.indexing import ensure_index
+    from qa.ingest.indexing import ensure_index, new_index_encoder
 
     chunking = chunking or ChunkingSettings()
-    model_name = encoder.name if encoder is not None else resolve_model(model)[0]
-    key = corpus_index_key(eval_set, model_name, chunking, encoder is not None and encoder.quantized)
+    encoder = encoder or new_index_encoder(model)  # to know what it embeds passages in
+    passages = getattr(encoder, "passage_precision", "float32")
+    key = corpus_index_key(eval_set, encoder.name, chunking, encoder.quantized, passages)
     index_dir = eval_cache_dir() / f"{eval_set.name}-{key}"
     name = f"the {len(eval_set.corpus or ())} documents of {eval_set.name}"
     return ensure_index(index_dir, corpus_documents(eval_set), name, model, encoder, chunking, on_progress)

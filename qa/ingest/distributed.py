@@ -211,6 +211,7 @@ def encoder_factory(encoder: Encoder) -> Callable[[], Encoder]:
 
     if isinstance(encoder, SentenceTransformerEncoder):
         options = {"cache_dir": encoder.cache_dir, "backend": encoder.backend}  # the driver's configuration
+        options["passages"] = encoder.passage_precision  # as the driver resolved it for this index
         return partial(SentenceTransformerEncoder, encoder.name, quantized=encoder.quantized, **options)
     return partial(_same, encoder)
 

@@ -39,6 +39,9 @@ class ModelInfo:
     dimension: int
     max_tokens: int
     quantized: bool = False
+    # What the passages are embedded in where not int8: "float32", or "bfloat16" (embeddings.bf16),
+    # chosen when the index is made; questions are float32 either way.
+    passage_precision: str = "float32"
 
 
 @record
