@@ -74,9 +74,11 @@ class Bf16PassageEncoder:
         from embeddings.onnx_encoder import pool
 
         encodings = self.tokenizer.encode_batch(list(texts))
+        longest = self.model.positions  # a bucket never reaches past the position embeddings
         by_length: dict[int, list[int]] = {}
         for i, encoding in enumerate(encodings):
-            by_length.setdefault(max(1, math.ceil(len(encoding.ids) / BUCKET)) * BUCKET, []).append(i)
+            bucket = max(1, math.ceil(len(encoding.ids) / BUCKET)) * BUCKET
+            by_length.setdefault(min(bucket, longest), []).append(i)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         with self._lock:
             for length, members in sorted(by_length.items(), reverse=True):
@@ -116,6 +118,7 @@ class _Bert:
         weights = load_file(str(model_dir / "model.safetensors"))
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
         self.w = {name.removeprefix(prefix): tensor.to(torch.bfloat16) for name, tensor in weights.items()}
+        self.positions = int(self.w["embeddings.position_embeddings.weight"].shape[0])
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.epsilon = float(config.get("layer_norm_eps", 1e-12))

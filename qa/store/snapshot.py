@@ -214,18 +214,17 @@ class Snapshot:
 
     def text_span(self, doc_id: str, start: int, end: int) -> str | None:
         """The live document's stored text from `start` to `end` (character offsets)."""
-        for segment in reversed(self.segments):
-            if doc_id not in self.deleted[segment.name]:
-                found = segment.text_span(doc_id, start, end)
-                if found is not None:
-                    return found
-        return None
+        return self._in_live_segment(doc_id, lambda segment: segment.text_span(doc_id, start, end))
 
     def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
         """The live passage of `doc_id` at exactly start–end (its page and section), if any."""
+        return self._in_live_segment(doc_id, lambda segment: segment.passage_at(doc_id, start, end))
+
+    def _in_live_segment(self, doc_id: str, read):
+        """`read(segment)` of the newest segment where `doc_id` is live and `read` finds something."""
         for segment in reversed(self.segments):
             if doc_id not in self.deleted[segment.name]:
-                found = segment.passage_at(doc_id, start, end)
+                found = read(segment)
                 if found is not None:
                     return found
         return None
