@@ -50,6 +50,10 @@ def unavailable(location: str) -> str | None:
         return "this CPU has no AMX bfloat16 unit"
     if importlib.util.find_spec("torch") is None:
         return "torch is not installed (pip install 'qa-passages[torch]')"
+    try:  # what embedding in bfloat16 imports anyway, so it costs nothing more where it works
+        import torch  # noqa: F401
+    except Exception as error:  # a broken install, or one a test blocks
+        return f"torch cannot be imported ({error})"
     return None
 
 

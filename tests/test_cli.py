@@ -276,9 +276,10 @@ def test_one_question_gets_the_answer_the_same_question_gets_from_stdin(seeds_in
 
 
 @pytest.mark.slow
-def test_quantized_index_answers_and_keeps_its_kind(tmp_path):
+def test_quantized_index_answers_and_keeps_its_kind(tmp_path, monkeypatch):
     """With the real model: `--quantize` gives int8, `qa info` says so, and the index refuses
     float32 passages until it is rebuilt."""
+    monkeypatch.setenv("QA_PASSAGES", "float32")  # not bfloat16, where the CPU has AMX (tests/test_bf16.py)
     index_dir = tmp_path / "int8.qa"
     result = invoke("index", str(PROJECT_ROOT / "seeds"), "--index", str(index_dir), "--quantize")
     assert result.exit_code == 0, result.output
