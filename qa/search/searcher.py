@@ -204,17 +204,14 @@ class _Quote:
         )
 
     def holds(self, row: StoredPassage) -> bool:
-        """Does this quote already say what `row` says: overlapping or touching it in its document,
-        or holding its text as one of its parts?"""
-        doc_id = self.parts[0][1].doc_id
-        if any(row.doc_id == doc_id and row.start <= place.end and place.start <= row.end for place in self.places):
+        """Does this quote already say what `row` says: overlapping or touching it (or one of its
+        other places) in its document, or holding its text as one of its parts?"""
+        first = self.parts[0][1]
+        if row.doc_id == first.doc_id and row.start <= self.end and self.start <= row.end:
+            return True
+        if any(row.doc_id == other.doc_id and row.start <= other.end and other.start <= row.end for other in self.also):
             return True
         return len(self.parts) > 1 and any(row.text == part.text for _, part in self.parts)
-
-    @property
-    def places(self) -> list[_Span]:
-        first = self.parts[0][1]
-        return [_Span(first.doc_id, self.start, self.end), *(_Span(r.doc_id, r.start, r.end) for r in self.also)]
 
     def answer_passage(self, rank: int, ranking: Ranking) -> AnswerPassage:
         hit, row = self.parts[0]
@@ -238,13 +235,6 @@ class _Quote:
             citation=_citation(first, self.text, self.start, self.end, highlight),
             also=[_citation(r, r.text, r.start, r.end, highlight) for r in self.also],
         )
-
-
-@dataclass(frozen=True)
-class _Span:
-    doc_id: str
-    start: int
-    end: int
 
 
 def _citation(row: StoredPassage, text: str, start: int, end: int, highlight: Highlight) -> Citation:
