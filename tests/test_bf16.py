@@ -72,6 +72,14 @@ def test_a_new_index_embeds_passages_in_bfloat16_and_keeps_that_choice(tmp_path,
     index_paths([folder], other)
     assert json.loads((other / "manifest.json").read_text())["model"]["passage_precision"] == "float32"
 
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    monkeypatch.delenv("QA_PASSAGES")
+    said = CliRunner().invoke(app, ["index", str(folder), "--index", str(tmp_path / "cli.qa")]).output
+    assert "passages embedded in bfloat16 · index at" in said, said
+
 
 def test_without_amx_passages_are_float32_and_the_log_says_why(tmp_path, monkeypatch, caplog) -> None:
     """A machine without AMX (or torch) embeds in float32: a new index records it; one that chose

@@ -541,6 +541,7 @@ def _commit(
         manifest = writer.manifest
     report.generation = manifest.generation
     report.segments = len(manifest.segments)
+    report.vectors = "int8" if manifest.model.quantized else manifest.model.passage_precision
 
 
 def _skipped_lines(skipped: Sequence[Skipped]) -> str:

@@ -38,6 +38,7 @@ class IndexReport:
     moved_sources: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
     generation: int = 0
     segments: int = 0
+    vectors: str = "float32"  # what the index's passages are embedded in: float32, bfloat16 or int8
     files: dict[str, tuple[str, Change]] = field(default_factory=dict)  # identity → (doc_id, change)
     limits: ReadLimits = field(default=DEFAULT_READ_LIMITS, repr=False)  # what `read_file` may spend on one file
 
