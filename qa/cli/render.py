@@ -148,13 +148,7 @@ def print_info(
     segments = f"{stats.segments} segment{'s' if stats.segments != 1 else ''}"
     facts.add_row("index", stats.path)
     facts.add_row("holds", f"{stats.documents} documents, {stats.passages} passages")
-    kind = (
-        "int8"
-        if stats.quantized
-        else "float32"
-        if stats.passage_precision == "float32"
-        else f"passages in {stats.passage_precision}"
-    )
+    kind = "int8" if stats.quantized else stats.passage_precision  # of the passages; questions are float32 unless int8
     facts.add_row("model", f"{stats.model} ({stats.dimension}-d, {kind})")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
     fitted = f"fitted on {stats.abstention_fitted_on}" if stats.abstention_fitted_on else "the default"

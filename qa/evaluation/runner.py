@@ -158,7 +158,10 @@ def run_eval(
     With `against`, the questions are asked of that set's corpus instead, where none has an answer.
     """
     from qa.collection import Collection, ensure_default_index
+    from qa.ingest.indexing import new_index_encoder
 
+    if against is not None or eval_set.corpus is not None:  # one encoder builds the corpus's index and asks
+        encoder = encoder or new_index_encoder(model)
     if against is not None:
         if against.corpus is None:
             raise InvalidInput(f"--against needs a SQuAD file or a BEIR folder (a corpus), not {against.name}")

@@ -129,13 +129,13 @@ class Searcher:
         return lambda terms: self.bm25.held(list(self.bm25.idf(terms)), allowed.rows)
 
     def answer_passages(
-        self, ranking: Ranking, rows: PassageRows, top_k: int, join_within: int = 0
+        self, ranking: Ranking, rows: PassageRows, top_k: int, join_depth: int = 0
     ) -> list[AnswerPassage]:
         """The ranking's first `top_k` passages that say something new, highlighted and cited.
 
         A passage whose text another place repeats word for word (a page copied into another, a
         man page and its web page) is shown once, with the other places in `also`. A section cut
-        into two passages that both lead (among the first `join_within` hits) is quoted as one
+        into two passages that both lead (among the first `join_depth` hits) is quoted as one
         span, at the better one's rank: its heading and the sentence under it that answers are
         read together, and the next passage is something else.
         """
@@ -145,9 +145,7 @@ class Searcher:
             row = found.get(hit.passage_id)
             if row is None:
                 continue
-            partner = (
-                next((kept for kept in chosen if kept.continues_in(row)), None) if position < join_within else None
-            )
+            partner = next((kept for kept in chosen if kept.continues_in(row)), None) if position < join_depth else None
             if partner is not None and self._join(partner, hit, row):
                 continue
             if any(kept.holds(row) for kept in chosen):
@@ -157,7 +155,7 @@ class Searcher:
                 twin.also.append(row)
                 continue
             if len(chosen) < top_k:  # once full, the hits left are read only for copies and joins
-                chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_within))
+                chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
     def _join(self, quote: _Quote, hit: Hit, row: StoredPassage) -> bool:
@@ -214,17 +212,15 @@ class _Quote:
         return len(self.parts) > 1 and any(row.text == part.text for _, part in self.parts)
 
     def answer_passage(self, rank: int, ranking: Ranking) -> AnswerPassage:
-        hit, row = self.parts[0]
-        if len(self.parts) == 1:
-            highlight = _highlight(hit, row.text, ranking)
-        else:  # the better sentence of the two parts, else the best of the whole
-            hit, row = max(self.parts, key=lambda part: part[0].sentence.score if part[0].sentence else 0.0)
-            highlight = _highlight(hit, row.text, ranking, fallback=False)
-            if highlight is None:
-                highlight = best_sentence(self.text, ranking.query.terms, ranking.idf)
-            else:
-                moved = row.start - self.start
-                highlight = Highlight(start=highlight.start + moved, end=highlight.end + moved)
+        """The quote as an answer: highlighted at the best sentence the ranking found in its parts
+        when that reads as an answer, else at the best prose sentence of the whole quote."""
+        hit, row = max(self.parts, key=lambda part: part[0].sentence.score if part[0].sentence else 0.0)
+        found = _ranked_sentence(hit, row.text)
+        if found is None:
+            highlight = best_sentence(self.text, ranking.query.terms, ranking.idf)
+        else:
+            moved = row.start - self.start  # the part's place in the quote
+            highlight = Highlight(start=found.start + moved, end=found.end + moved)
         first = min((part for _, part in self.parts), key=lambda part: part.start)
         return AnswerPassage(
             rank=rank,
@@ -270,13 +266,10 @@ class PassageRows:
         return {i: row.text for i, row in self.rows(ids).items()}
 
 
-def _highlight(hit: Hit, text: str, ranking: Ranking, fallback: bool = True) -> Highlight | None:
-    """The sentence the ranking found best when it reads as an answer (a whole prose sentence),
-    else (`fallback`) the best prose sentence scored now, else the block around the best match."""
-    if (
-        hit.sentence is not None
-        and hit.sentence.score > 0
-        and is_prose_sentence(text[hit.sentence.start : hit.sentence.end])
-    ):
-        return to_highlight(hit.sentence)
-    return best_sentence(text, ranking.query.terms, ranking.idf) if fallback else None
+def _ranked_sentence(hit: Hit, text: str) -> Highlight | None:
+    """The sentence the ranking found best in a passage, when it reads as an answer (a whole prose
+    sentence)."""
+    sentence = hit.sentence
+    if sentence is not None and sentence.score > 0 and is_prose_sentence(text[sentence.start : sentence.end]):
+        return to_highlight(sentence)
+    return None
