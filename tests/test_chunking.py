@@ -64,6 +64,21 @@ def test_short_paragraphs_are_packed_together_without_crossing_the_target():
     assert passages[0].count("Paragraph") == 2
 
 
+def test_a_paragraph_that_ends_with_a_colon_starts_the_passage_of_what_it_introduces():
+    intro = "The Times reports that the latest attempt at peace talks has failed:"
+    quoted = "Talks between the two presidents ended on Monday with no sign of a breakthrough."
+    text = "\n\n".join([PROSE[:160], intro, quoted, "A closing paragraph follows it here."])
+    passages, _ = split(text, target=40, max_tokens=60)
+    holding = [p for p in passages if intro in p]
+    assert holding and all(quoted in p for p in holding), passages
+    assert not any(p.rstrip().endswith(":") for p in passages)
+
+
+def test_a_colon_paragraph_alone_in_its_passage_stays_where_it_is():
+    passages, _ = split("Only this line introduces something:\n\n" + PROSE, target=20)
+    assert passages[0].startswith("Only this line introduces something:")
+
+
 def test_a_sentence_longer_than_the_model_reads_is_cut():
     text = " ".join(["word"] * 100) + "."
     passages, _ = split(text, max_tokens=30, target=20)

@@ -85,6 +85,8 @@ def test_what_counts_as_a_prose_sentence() -> None:
     assert not is_prose_sentence("Writing results to a file")  # a heading
     assert not is_prose_sentence("sqlite> .import --csv data.csv tab1")
     assert not is_prose_sentence("is that it is a declarative language.")  # starts mid-sentence
+    assert not is_prose_sentence("...increasingly, his sons have become aware of it.")  # a quotation taken up mid-way
+    assert is_prose_sentence("...And then the talks failed for good.")
     assert not is_prose_sentence("INSERT INTO t3(docid, b, c) SELECT id, b, c FROM t2;")
     assert not is_prose_sentence("# and provides a versioned view on files.")  # a comment in a shell example
     assert not is_prose_sentence("-- Keep the old rows until the migration is done.")  # and in SQL

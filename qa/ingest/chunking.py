@@ -2,7 +2,9 @@
 
 A passage is a span of the document text, so `text[start:end]` is always its exact words.
 Short lines that are not prose (navigation, bylines, "Read Comments") never start or end a
-passage, so they cannot come back alone as an answer.
+passage, so they cannot come back alone as an answer. A paragraph that ends with a colon ("… has
+failed:") starts the next passage, with what it introduces, rather than ending one (as
+`qa.ingest.sections` does for documents with structure).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class _Sentence:
     tokens: int
     paragraph: int
     prose: bool
+    introduces: bool = False  # ends with a colon: "… has failed:" introduces what follows
 
 
 def split_passages(
@@ -84,7 +87,7 @@ def _sentences(text, count_tokens, token_spans, max_tokens) -> list[_Sentence]:
             line_prose[line] = is_prose(text[line_starts[line] : line_ends[line]])
         prose = line_prose[line]
         if tokens <= max_tokens:
-            sentences.append(_Sentence(start, end, tokens, line, prose))
+            sentences.append(_Sentence(start, end, tokens, line, prose, text[start:end].rstrip().endswith(":")))
             continue
         for piece_start, piece_end, piece_tokens in _cut(text, start, end, token_spans, max_tokens):
             sentences.append(_Sentence(piece_start, piece_end, piece_tokens, line, prose))
@@ -120,11 +123,12 @@ def _pack(sentences: list[_Sentence], target: int, max_tokens: int, overlap: int
         if current and sum(s.tokens for s in current) + size <= target:
             current.extend(paragraph)
             continue
+        carried = _introduction(current, paragraph, target)
         if current:
             groups.append(current)
-            current = []
+        current = carried
         if size <= target:
-            current = list(paragraph)
+            current += paragraph
             continue
         for sentence in paragraph:
             used = sum(s.tokens for s in current)
@@ -137,6 +141,23 @@ def _pack(sentences: list[_Sentence], target: int, max_tokens: int, overlap: int
     if current:
         groups.append(current)
     return groups
+
+
+def _introduction(current: list[_Sentence], paragraph: list[_Sentence], target: int) -> list[_Sentence]:
+    """The paragraph ending `current` when it introduces `paragraph` (it ends with a colon), taken
+    off `current` to start the next passage with what it introduces: alone it says nothing, yet
+    wins on the question's words. Kept where it is when it is all of `current`, or when the two
+    would not fit the target together."""
+    if not current or not current[-1].introduces:
+        return []
+    last = current[-1].paragraph
+    intro = [s for s in current if s.paragraph == last]
+    size = sum(s.tokens for s in paragraph)
+    following = size if size <= target else paragraph[0].tokens  # a long paragraph goes by sentences
+    if len(intro) == len(current) or sum(s.tokens for s in intro) + following > target:
+        return []
+    del current[-len(intro) :]
+    return intro
 
 
 def _unique(spans: list[Span]) -> list[Span]:

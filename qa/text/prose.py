@@ -38,4 +38,6 @@ def is_prose_sentence(sentence: str) -> bool:
     first = words[0].lstrip("\"'“‘([")
     if first[:1].islower() and not any(c in first for c in "_(.0123456789"):
         return False  # a fragment: it starts in the middle of a sentence
+    if first.startswith(("...", "…")) and first.lstrip(".…")[:1].islower():
+        return False  # "...increasingly, according to": a quotation taken up mid-sentence
     return len(_SYMBOLS.findall(text)) <= len(text) * 0.08
