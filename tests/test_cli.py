@@ -336,7 +336,7 @@ ROME_DOC = "000_5ff8cc3110b41a82"
 
 
 def test_passages_are_short_unless_full_is_asked(fake_seeds_index, fake_model):
-    args = ("ask", "How many Libyan army officers appeared in Rome?", "--top-k", "3", "--index", str(fake_seeds_index))
+    args = ("ask", "Who is Moussa Koussa?", "--top-k", "3", "--index", str(fake_seeds_index))
     short, full = invoke(*args), invoke(*args, "--full")
     assert short.exit_code == 0 and full.exit_code == 0, short.output + full.output
     assert "…" in short.output  # the passage goes on: the short form says so
@@ -370,7 +370,7 @@ def test_a_bad_filter_is_a_one_line_error(fake_seeds_index, fake_model, options,
 
 
 def test_chat_full_switches_to_whole_passages(fake_seeds_index, fake_model):
-    question = "How many Libyan army officers appeared in Rome?"
+    question = "Who is Moussa Koussa?"
     result = invoke("chat", "--index", str(fake_seeds_index), "--top-k", "3", stdin=f"{question}\n/full\n{question}\n")
     assert result.exit_code == 0, result.output
     short, full = result.output.split("Passages are now shown whole.")

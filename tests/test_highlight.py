@@ -90,3 +90,29 @@ def test_what_counts_as_a_prose_sentence() -> None:
     assert not is_prose_sentence("INSERT INTO t3(docid, b, c) SELECT id, b, c FROM t2;")
     assert not is_prose_sentence("# and provides a versioned view on files.")  # a comment in a shell example
     assert not is_prose_sentence("-- Keep the old rows until the migration is done.")  # and in SQL
+
+
+def test_a_hard_wrapped_text_file_is_answered_with_a_whole_sentence(tmp_path, fake_model) -> None:
+    """A plain text file written at 72 columns: the highlight is the sentence, not the half of it
+    on one line, nor the whole paragraph."""
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+    from qa.collection import Collection
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.txt").write_text(
+        "Travel policy\n\n"
+        "Every trip that costs more than five hundred euros must be approved by the\n"
+        "head of the department before the tickets are booked. Receipts are kept\n"
+        "for seven years, in the folder of the year the trip was made.\n"
+    )
+    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "docs.qa")])
+    assert result.exit_code == 0, result.output
+    answer = Collection.open(tmp_path / "docs.qa").ask("Who must approve an expensive trip?", top_k=1)
+    passage = answer.passages[0]
+    assert passage.text[passage.highlight.start : passage.highlight.end] == (
+        "Every trip that costs more than five hundred euros must be approved by the head of the department "
+        "before the tickets are booked."
+    )

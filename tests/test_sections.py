@@ -227,11 +227,13 @@ def test_a_menu_of_short_lines_is_not_a_passage(tmp_path: Path) -> None:
 
 def test_plain_text_is_cut_exactly_as_before() -> None:
     """Plain text (the seeds; SciFact and SQuAD, read as documents without blocks) goes the old way:
-    spans and searchable text hashed from the code before issue 18 (commit 7794a4a)."""
+    spans and searchable text hashed from the code before issue 18 (commit 7794a4a), but for the two
+    seeds with a paragraph that ends with a colon ("… has failed:", "From Bloomberg:"), which since
+    05afa1e starts the passage of what it introduces."""
     before = {
-        "000_5ff8cc3110b41a82.txt": (4, "004a8343b11ea737ff0dbecca9263f16081997b559b71a8b5472251c0cea75da"),
+        "000_5ff8cc3110b41a82.txt": (4, "e860b4e570934257f47d18affa7db5faa23dfd744137d4d54723cafd84fdbcb9"),
         "001_f097b54746bb52ed.txt": (7, "b1c4f28dd52f15f3ceb12b05070f88368282de4daf0f2cbdd03876c9863b25a4"),
-        "002_16a2268da3ab4520.txt": (39, "55c595070e6ed76bf6fe300ca074869d9540c2222598a15be4a4e5ef77f4f24f"),
+        "002_16a2268da3ab4520.txt": (40, "3e935057883ff21c3ccc05d0df1dd5a48d1e138b0173f768e8e93daf97299e73"),
         "003_3ef2d10c93bb7d3e.txt": (6, "670103a60f1e30aa83ce2012870bd18f928ac7e06566c08dd111eacee2765d4b"),
         "004_db8b2aaffeb7cb22.txt": (6, "132155dc2345afadf2fdef5fff1b0889783f42a0dc8371a7b8cda8b0f025d6fd"),
     }

@@ -1,6 +1,12 @@
+from pathlib import Path
+
+import pytest
+
 from qa.text.analysis import question_terms, words_not_found
 from qa.text.normalize import normalize_text
 from qa.text.sentences import sentence_spans
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 def test_normalize_turns_nbsp_into_space_and_collapses_whitespace():
@@ -97,3 +103,58 @@ def test_a_word_is_searched_in_its_other_spelling_only_where_the_documents_lack_
     # no pair, or neither spelling held: nothing to change
     assert respell(question_terms("four hours"), holding("for")) == {}
     assert respell([licence], holding("copyright")) == {}
+
+
+WRAPPED = """Travel expenses
+
+Every trip that costs more than five hundred euros must be approved by the
+head of the department before the tickets are booked. Receipts are kept
+for seven years.
+"""
+
+
+def test_a_hard_wrapped_paragraph_is_unwrapped_into_whole_sentences():
+    from qa.text.normalize import unwrap_paragraphs
+
+    text = normalize_text(unwrap_paragraphs(WRAPPED))
+    assert text == (
+        "Travel expenses\n\nEvery trip that costs more than five hundred euros must be approved by the head of the "
+        "department before the tickets are booked. Receipts are kept for seven years."
+    )
+    assert [text[s:e] for s, e in sentence_spans(text)][1:] == [
+        "Every trip that costs more than five hundred euros must be approved by the head of the department before "
+        "the tickets are booked.",
+        "Receipts are kept for seven years.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "- apples, pears and plums from the orchard by the river\n- bread and butter from the bakery in town\n",
+        "1. Open the settings page of the application you use\n2. Choose the account you want to remove\n",
+        "A heading that is long enough to look like a wrapped line\n==========================================\n",
+        "    for row in rows:\n        total = total + row.amount * row.rate  # in euros\n",
+        "> Every trip that costs more than five hundred euros must\n> be approved by the head of the department.\n",
+        "Roses are red and violets are blue, my dear\nsugar is sweet\nand so are you.\n",
+    ],
+    ids=["bullets", "numbered", "underlined heading", "code", "quoted mail", "ragged verse"],
+)
+def test_lists_code_headings_quotes_and_short_lines_keep_their_line_breaks(kept):
+    from qa.text.normalize import unwrap_paragraphs
+
+    assert unwrap_paragraphs(kept) == kept
+
+
+def test_one_wrapped_list_item_is_unwrapped_but_a_list_is_not():
+    from qa.text.normalize import unwrap_paragraphs
+
+    item = "a) The work must carry prominent notices stating that you modified\nit, and giving a relevant date.\n"
+    assert unwrap_paragraphs(item) == item.replace("modified\nit", "modified it")
+
+
+def test_the_seed_articles_are_read_as_they_were():
+    from qa.ingest.readers.text import read_text
+
+    for path in sorted(SEEDS.glob("*.txt")):
+        assert read_text(path).text == normalize_text(path.read_text())

@@ -8,6 +8,14 @@ import unicodedata
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DIGITS = re.compile(r"\d+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# A line that starts so is an item, a quote, a table row, markup or an underline, never the rest
+# of the sentence above it.
+_ITEM = re.compile(r"(?:[-*+•>|#=~`_]|\d+[.)]\s|[A-Za-z][.)]\s)")
+_SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
+# A paragraph is hard-wrapped when each of its lines but the last fills most of the longest.
+WRAP_FILL = 0.55
+WRAP_MIN_WIDTH = 40
+WRAP_MIN_WORDS = 5
 
 
 def normalize_text(text: str) -> str:
@@ -19,6 +27,47 @@ def normalize_text(text: str) -> str:
     text = _CONTROL.sub(" ", text.replace("\t", " "))
     lines = [" ".join(line.split()) for line in text.split("\n")]
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def unwrap_paragraphs(text: str) -> str:
+    """Plain text as written at a fixed width ("… must be approved by the\\nhead of the
+    department"), each hard-wrapped paragraph back on one line, as the other readers give theirs.
+    Else every line break would end a sentence, and highlights and sentence scores would read
+    halves of sentences. Only the line breaks within such a paragraph become spaces: lists,
+    code, tables, underlined headings and short lines stay as they are."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    group: list[str] = []
+    for line in [*lines, ""]:
+        if line.strip():
+            group.append(line)
+            continue
+        if len(group) > 1 and _hard_wrapped(group):
+            out.append(" ".join([group[0].rstrip(), *(part.strip() for part in group[1:])]))
+        else:
+            out.extend(group)
+        group = []
+        out.append(line)
+    return "\n".join(out[:-1])
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    widest = max(len(line.strip()) for line in lines)
+    if widest < WRAP_MIN_WIDTH:
+        return False
+    if any(_ITEM.match(line.lstrip()) for line in lines[1:]):
+        return False  # a list, a quotation, a table or markup (one item may wrap: "a) The work must …")
+    if len({_indent(line) for line in lines[1:]}) > 1:
+        return False  # wrapped prose continues at one indentation (the first line may differ); code does not
+    for line in lines[:-1]:
+        if len(line.strip()) < widest * WRAP_FILL or len(line.split()) < WRAP_MIN_WORDS:
+            return False  # a ragged edge: lines kept short on purpose (verse, an address, a menu)
+    joined = " ".join(lines)
+    return len(_SYMBOLS.findall(joined)) <= len(joined) * 0.08
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def digits_aside(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Plain text (.txt, .text, .rst): decoded, normalised, titled by its first heading-like line.
+"""Plain text (.txt, .text, .rst): decoded, hard-wrapped paragraphs unwrapped, normalised, titled by
+its first heading-like line.
 Linear in the file: a small one is read in the caller's process, a large one in the bounded worker."""
 
 from __future__ import annotations
@@ -7,11 +8,13 @@ from pathlib import Path
 
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
-from qa.text.normalize import normalize_text
+from qa.text.normalize import normalize_text, unwrap_paragraphs
 
 
 def read_text(path: Path, limits=None) -> ParsedFile:
-    text = normalize_text(decode_bytes(path.read_bytes()))
+    """A hard-wrapped paragraph is stored on one line (`unwrap_paragraphs`), so that its sentences
+    are whole (and its first line is not taken for a title)."""
+    text = normalize_text(unwrap_paragraphs(decode_bytes(path.read_bytes())))
     return ParsedFile(text, title_from_lines(text.split("\n")))
 
 
