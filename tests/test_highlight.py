@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from qa.answers import Highlight
 from qa.search.highlight import best_sentence, context_span
 from qa.text.analysis import question_terms
@@ -115,4 +119,25 @@ def test_a_hard_wrapped_text_file_is_answered_with_a_whole_sentence(tmp_path, fa
     assert passage.text[passage.highlight.start : passage.highlight.end] == (
         "Every trip that costs more than five hundred euros must be approved by the head of the department "
         "before the tickets are booked."
+    )
+
+
+@pytest.mark.slow
+def test_the_real_model_answers_a_hard_wrapped_licence_with_its_whole_sentence(tmp_path) -> None:
+    """The licence texts Debian ships are written at 72 columns (benchmarks/sets/licenses/)."""
+    from qa.collection import Collection
+    from qa.ingest.indexing import index_paths
+    from tests.conftest import real_encoder
+
+    corpus = Path(__file__).resolve().parents[1] / "benchmarks" / "sets" / "licenses" / "corpus"
+    index_paths([corpus], tmp_path / "licences.qa", encoder=real_encoder())
+    answer = Collection.open(tmp_path / "licences.qa").ask(
+        "Does the Apache License allow me to use the licensor's trademarks?", top_k=1
+    )
+    passage = answer.passages[0]
+    assert passage.citation.source == "Apache-2.0.txt"
+    assert passage.text[passage.highlight.start : passage.highlight.end] == (
+        "This License does not grant permission to use the trade names, trademarks, service marks, or product "
+        "names of the Licensor, except as required for reasonable and customary use in describing the origin of "
+        "the Work and reproducing the content of the NOTICE file."
     )
