@@ -137,8 +137,9 @@ def test_a_hard_wrapped_paragraph_is_unwrapped_into_whole_sentences():
         "    for row in rows:\n        total = total + row.amount * row.rate  # in euros\n",
         "> Every trip that costs more than five hundred euros must\n> be approved by the head of the department.\n",
         "Roses are red and violets are blue, my dear\nsugar is sweet\nand so are you.\n",
+        "Alice Smith 34 London United Kingdom engineer\nRobert Jones 45 Paris France Europe architect\n",
     ],
-    ids=["bullets", "numbered", "underlined heading", "code", "quoted mail", "ragged verse"],
+    ids=["bullets", "numbered", "underlined heading", "code", "quoted mail", "ragged verse", "table rows"],
 )
 def test_lists_code_headings_quotes_and_short_lines_keep_their_line_breaks(kept):
     from qa.text.normalize import unwrap_paragraphs

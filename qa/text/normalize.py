@@ -62,6 +62,8 @@ def _hard_wrapped(lines: list[str]) -> bool:
     for line in lines[:-1]:
         if len(line.strip()) < widest * WRAP_FILL or len(line.split()) < WRAP_MIN_WORDS:
             return False  # a ragged edge: lines kept short on purpose (verse, an address, a menu)
+    if not any(line.lstrip()[:1].islower() for line in lines[1:]):
+        return False  # every line starts anew (a table's rows, a list without marks): a sentence goes on in lower case
     joined = " ".join(lines)
     return len(_SYMBOLS.findall(joined)) <= len(joined) * 0.08
 
