@@ -138,8 +138,27 @@ def test_a_hard_wrapped_paragraph_is_unwrapped_into_whole_sentences():
         "> Every trip that costs more than five hundred euros must\n> be approved by the head of the department.\n",
         "Roses are red and violets are blue, my dear\nsugar is sweet\nand so are you.\n",
         "Alice Smith 34 London United Kingdom engineer\nRobert Jones 45 Paris France Europe architect\n",
+        "select a+100, b+c from t1 where the total is above ten;\nselect b from t1 union select b from t1;\n",
+        "Open the backup object used to accomplish the transfer now\n"
+        "pBackup = sqlite3_backup_init(pFile, main, pDb, main)\n",
+        "borg prune --verbose --list -d 30 --glob-archives 'main-*' repo\n"
+        "borg prune --verbose --list -d 7 --glob-archives logs\n",
+        "pip install pyinstaller into the build environment # or git\n"
+        "checkout master and run the build script from there\n",
     ],
-    ids=["bullets", "numbered", "underlined heading", "code", "quoted mail", "ragged verse", "table rows"],
+    ids=[
+        "bullets",
+        "numbered",
+        "underlined heading",
+        "code",
+        "quoted mail",
+        "ragged verse",
+        "table rows",
+        "sql",
+        "c call",
+        "commands",
+        "shell comment",
+    ],
 )
 def test_lists_code_headings_quotes_and_short_lines_keep_their_line_breaks(kept):
     from qa.text.normalize import unwrap_paragraphs

@@ -12,6 +12,11 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 # of the sentence above it.
 _ITEM = re.compile(r"(?:[-*+•>|#=~`_]|\d+[.)]\s|[A-Za-z][.)]\s)")
 _SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
+# Code, whatever its words: a prompt or comment at a line's start, an operator, a call with
+# arguments ("init(pFile, …", not "Contribution(s)" or "open()"), a brace or a continuation at a
+# line's end, a comment after a command.
+_CODE_STARTS = ("--", "//", "/*", "*/", "#", "$ ", "% ", ">>>", "...>", "sqlite>", "C:\\")
+_CODE = re.compile(r"==|!=|<>|<=|>=|->|::|~=|\s#\s|[A-Za-z_]\w*\((?![a-z]?\))|[{}\\]$|^[)}\]]")
 # A paragraph is hard-wrapped when each of its lines but the last fills most of the longest.
 WRAP_FILL = 0.55
 WRAP_MIN_WIDTH = 40
@@ -64,8 +69,19 @@ def _hard_wrapped(lines: list[str]) -> bool:
             return False  # a ragged edge: lines kept short on purpose (verse, an address, a menu)
     if not any(line.lstrip()[:1].islower() for line in lines[1:]):
         return False  # every line starts anew (a table's rows, a list without marks): a sentence goes on in lower case
+    if _looks_like_code([line.strip() for line in lines]):
+        return False
     joined = " ".join(lines)
     return len(_SYMBOLS.findall(joined)) <= len(joined) * 0.08
+
+
+def _looks_like_code(lines: list[str]) -> bool:
+    """SQL, shell or C that happens to be wordy: its line breaks are its own."""
+    if any(line.startswith(_CODE_STARTS) or _CODE.search(line) for line in lines):
+        return True
+    if sum(line.endswith(";") for line in lines) >= 2:
+        return True  # statements; prose ends a line with ";" now and then, not line after line
+    return len({line.split()[0] for line in lines}) == 1  # one command line after another
 
 
 def _indent(line: str) -> int:
