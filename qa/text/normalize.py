@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from qa.text.prose import PROMPTS, mostly_words
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DIGITS = re.compile(r"\d+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 # A line that starts so is an item, a quote, a table row, markup or an underline, never the rest
 # of the sentence above it.
 _ITEM = re.compile(r"(?:[-*+•>|#=~`_]|\d+[.)]\s|[A-Za-z][.)]\s)")
-_SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
 # Code, whatever its words: a prompt or comment at a line's start, an operator, a call with
 # arguments ("init(pFile, …", not "Contribution(s)" or "open()"), a brace or a continuation at a
 # line's end, a comment after a command.
-_CODE_STARTS = ("--", "//", "/*", "*/", "#", "$ ", "% ", ">>>", "...>", "sqlite>", "C:\\")
+_CODE_STARTS = (*PROMPTS, "--", "//", "/*", "*/", "#")
 _CODE = re.compile(r"==|!=|<>|<=|>=|->|::|~=|\s#\s|[A-Za-z_]\w*\((?![a-z]?\))|[{}\\]$|^[)}\]]")
 # A paragraph is hard-wrapped when each of its lines but the last fills most of the longest.
 WRAP_FILL = 0.55
@@ -71,8 +72,7 @@ def _hard_wrapped(lines: list[str]) -> bool:
         return False  # every line starts anew (a table's rows, a list without marks): a sentence goes on in lower case
     if _looks_like_code([line.strip() for line in lines]):
         return False
-    joined = " ".join(lines)
-    return len(_SYMBOLS.findall(joined)) <= len(joined) * 0.08
+    return mostly_words(" ".join(lines))
 
 
 def _looks_like_code(lines: list[str]) -> bool:

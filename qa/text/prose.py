@@ -9,10 +9,12 @@ import re
 MIN_WORDS = 4
 _ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
 # Prompts, preprocessor lines and comments: a line that starts so is code, however it ends.
-_PROMPTS = ("sqlite>", "$ ", ">>>", "...>", "#include", "#define", "C:\\", "% ", "# ", "// ", "-- ")
+PROMPTS = ("sqlite>", "$ ", ">>>", "...>", "#include", "#define", "C:\\", "% ", "# ", "// ", "-- ")
 _CODE_ENDS = (";", "{", "}", "(", ",", "\\")
 _SYMBOLS = re.compile(r"[{}()\[\];=<>|&*/\\$#@^~`]")
 _LINE_ENDS = re.compile(r"[.!?:…][\"'”’)\]]*$")
+# Prose has few of `_SYMBOLS`; code has many.
+SYMBOL_SHARE = 0.08
 
 
 def is_prose_line(line: str) -> bool:
@@ -33,11 +35,16 @@ def is_prose_sentence(sentence: str) -> bool:
     words = text.split()
     if len(words) < MIN_WORDS or "\n" in text or not _ENDS.search(text):
         return False
-    if text.startswith(_PROMPTS) or text.rstrip(".").endswith(_CODE_ENDS):
+    if text.startswith(PROMPTS) or text.rstrip(".").endswith(_CODE_ENDS):
         return False
     first = words[0].lstrip("\"'“‘([")
     if first[:1].islower() and not any(c in first for c in "_(.0123456789"):
         return False  # a fragment: it starts in the middle of a sentence
     if first.startswith(("...", "…")) and first.lstrip(".…")[:1].islower():
         return False  # "...increasingly, according to": a quotation taken up mid-sentence
-    return len(_SYMBOLS.findall(text)) <= len(text) * 0.08
+    return mostly_words(text)
+
+
+def mostly_words(text: str) -> bool:
+    """At most `SYMBOL_SHARE` of the characters are code symbols (braces, operators, `$`, `#` …)."""
+    return len(_SYMBOLS.findall(text)) <= len(text) * SYMBOL_SHARE
