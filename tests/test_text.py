@@ -178,3 +178,22 @@ def test_the_seed_articles_are_read_as_they_were():
 
     for path in sorted(SEEDS.glob("*.txt")):
         assert read_text(path).text == normalize_text(path.read_text())
+
+
+def test_unwrapping_changes_only_line_breaks_into_spaces():
+    """Nothing is lost or moved: the same characters, in the same order, whitespace aside."""
+    import random
+
+    from qa.text.normalize import unwrap_paragraphs
+
+    licences = Path(__file__).resolve().parents[1] / "benchmarks" / "sets" / "licenses" / "corpus"
+    texts = [path.read_text() for path in sorted(licences.glob("*.txt"))]
+    words = "the of and a to in is you that it for on are as with rule file - ; ( ) # $ SELECT x+1 foo(bar)".split()
+    rng = random.Random(7)
+    for _ in range(200):
+        lines = [" " * rng.choice((0, 0, 2, 4)) + " ".join(rng.choices(words, k=rng.randint(0, 14))) for _ in range(12)]
+        texts.append("\n".join(lines))
+    for text in texts:
+        unwrapped = unwrap_paragraphs(text)
+        assert "".join(unwrapped.split()) == "".join(text.split())
+        assert unwrapped.count("\n\n") == text.replace("\r\n", "\n").count("\n\n")
