@@ -24,6 +24,8 @@ from typing import Self
 
 import numpy as np
 
+from embeddings.npy import load_mapped
+
 logger = logging.getLogger(__name__)
 
 APPROXIMATE_ABOVE = 100_000
@@ -225,7 +227,7 @@ class Rescoring(IdRows):
 
 def _mapped(file: Path) -> np.ndarray:
     try:
-        return np.load(file, mmap_mode="r")
+        return load_mapped(file)
     except ValueError as error:  # shorter than its header says: mapping it would crash later
         raise ValueError(f"{file.name}: {error}") from error
 

@@ -403,3 +403,37 @@ def test_the_same_documents_rank_the_same_however_they_were_indexed(tmp_path, fa
             texts_by_id = snapshot.passages(ids.tolist())
             ranked.append(sorted((round(float(s), 5), texts_by_id[int(i)].text) for i, s in zip(ids, scores)))
         assert ranked[0] == ranked[1]
+
+
+def test_npy_headers_are_parsed_one_thread_at_a_time(tmp_path, monkeypatch):
+    """numpy parses a header with ast.literal_eval, which CPython 3.11 cannot run in two threads at
+    once (a spurious "AST constructor recursion depth mismatch" read as a damaged index, seen once in
+    CI while a reader opened segments under a flushing run). Segment files are mapped through
+    embeddings.npy, which parses one header at a time."""
+    import time
+
+    from embeddings import npy
+    from qa.store.postings import mapped, npy_sizes
+
+    np.save(tmp_path / "rows.npy", np.arange(10, dtype=np.int64))
+    inside, most = [0], [0]
+    parse = np.lib.format.read_array_header_1_0
+
+    def slow_parse(handle, *args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.002)
+        try:
+            return parse(handle, *args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(np.lib.format, "read_array_header_1_0", slow_parse)
+    calls = [lambda: mapped(tmp_path / "rows.npy"), lambda: npy_sizes(tmp_path / "rows.npy")]
+    calls.append(lambda: npy.load_mapped(tmp_path / "rows.npy"))
+    threads = [threading.Thread(target=lambda call=call: [call() for _ in range(20)]) for call in calls * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.npy import load_mapped, read_header
 from qa.errors import IndexMismatch
 from qa.text.analysis import analyze
 
@@ -30,7 +31,7 @@ def mapped(path: Path) -> np.ndarray:
     expected, size = npy_sizes(path)
     if size != expected:
         raise IndexMismatch(f"{path.name} is {size:,} bytes; its header says {expected:,}")
-    return np.load(path, mmap_mode="r").view(np.ndarray)
+    return load_mapped(path).view(np.ndarray)
 
 
 def npy_sizes(path: Path) -> tuple[int, int]:
@@ -38,10 +39,6 @@ def npy_sizes(path: Path) -> tuple[int, int]:
     readable header."""
     with path.open("rb") as handle:
         try:
-            version = np.lib.format.read_magic(handle)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            )
             shape, _, dtype = read_header(handle)
         except (ValueError, OSError, EOFError) as error:
             raise IndexMismatch(f"{path.name} has no readable array header ({error})") from error
