@@ -229,6 +229,21 @@ def zip_bomb(template: Path, path: Path, member: str, unpacked_mib: int = 300) -
     return path
 
 
+def make_rst(path: Path) -> Path:
+    """A reStructuredText page as Sphinx sources are written: titles by underline, a wrapped
+    paragraph, an admonition, a literal block and a directive that holds no text."""
+    path.write_text(
+        "================\n Harbour handbook\n================\n\n"
+        "Cranes\n------\n\n"
+        "The old crane lifts twelve tonnes at most;\nthe new one lifts forty.\n\n"
+        ".. note::\n   Cranes stop in winds above force six.\n\n"
+        "Book a crane with::\n\n    harbour-book crane --day monday\n\n"
+        ".. toctree::\n   :maxdepth: 2\n\n   moorings\n\n"
+        "Moorings\n--------\n\nVisitors moor on the west pontoon.\n"
+    )
+    return path
+
+
 MAKERS = {
     ".pptx": make_pptx,
     ".xlsx": make_xlsx,
@@ -240,6 +255,7 @@ MAKERS = {
     ".ods": make_ods,
     ".odp": make_odp,
     ".rtf": make_rtf,
+    ".rst": make_rst,
 }
 
 

@@ -36,6 +36,7 @@ FACTS = {
     ".ods": "Kittiwake | Maren Holt",
     ".odp": "The regatta starts at the red buoy at noon.",
     ".rtf": "The lamp lens is polished every Thursday with chamois leather.",
+    ".rst": "The old crane lifts twelve tonnes at most; the new one lifts forty.",
 }
 
 
@@ -59,6 +60,19 @@ def test_every_format_is_read_in_the_bounded_worker_with_its_facts(tmp_path, suf
     reader = reader_for(path)
     assert reader is not None and reader.isolated
     assert FACTS[suffix] in parse_file(path).text
+
+
+def test_restructuredtext_is_cited_under_its_section_titles_with_notes_and_literal_blocks_kept(tmp_path):
+    path = formats.make_rst(tmp_path / "handbook.rst")
+    parsed = parse_file(path)
+    assert parsed.title == "Harbour handbook"
+    assert cited(path, "twelve tonnes") == (None, ("Harbour handbook", "Cranes"))
+    assert cited(path, "Cranes stop in winds above force six.") == (None, ("Harbour handbook", "Cranes"))
+    assert cited(path, "west pontoon") == (None, ("Harbour handbook", "Moorings"))
+    assert "Book a crane with:\n\nharbour-book crane --day monday" in parsed.text  # "::" reads as ":"
+    code = [b for b in parsed.blocks if b.kind == "code"]
+    assert [parsed.text[b.start : b.end] for b in code] == ["harbour-book crane --day monday"]
+    assert "toctree" not in parsed.text and "maxdepth" not in parsed.text
 
 
 def test_a_slide_is_a_page_under_its_title_and_speaker_notes_are_kept(tmp_path):

@@ -1,4 +1,4 @@
-"""Plain text (.txt, .text, .rst): decoded, hard-wrapped paragraphs unwrapped, normalised, titled by
+"""Plain text (.txt, .text): decoded, hard-wrapped paragraphs unwrapped, normalised, titled by
 its first heading-like line.
 Linear in the file: a small one is read in the caller's process, a large one in the bounded worker."""
 
@@ -21,7 +21,7 @@ def read_text(path: Path, limits=None) -> ParsedFile:
 register(
     Reader(
         "text",
-        frozenset({".txt", ".text", ".rst"}),
+        frozenset({".txt", ".text"}),
         read_text,
         isolated=True,
         linear=True,

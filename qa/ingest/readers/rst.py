@@ -1,0 +1,219 @@
+"""reStructuredText (.rst), read as blocks: section titles (underlined, or over- and underlined; their
+levels in the order the document first uses each style, as docutils counts them), paragraphs with
+their wrapped lines joined, list items, definition lists, literal blocks (after `::`) and code
+directives as code, admonitions (`.. note::`) as paragraphs, tables as they are drawn. Comments and
+directives that hold no text (`.. toctree::`, `.. image::`, `.. include::`) are left out; inline
+markup (``literal``, `:ref:` roles) stays in the text as it is in the file, as Markdown's marks do.
+
+Hand-written, line by line, like the Markdown reader: docutils would need Sphinx's roles and
+directives to read most real files without errors, and a document is only wanted for its blocks.
+Linear in the file: each line is looked at a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from qa.ingest.blocks import BlockText
+from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.ingest.readers.registry import ParsedFile, Reader, register
+from qa.text.normalize import normalize_text
+
+# A line of one punctuation character repeated: a section title's underline or overline, or a
+# transition between paragraphs.
+_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1{2,}\s*$")
+_SIMPLE_TABLE = re.compile(r"^\s*=+(?:\s+=+)+\s*$")
+_GRID_TABLE = re.compile(r"^\s*\+[-=+]+\+\s*$")
+_ITEM = re.compile(r"^\s*(?:[-*+•‣⁃]|\d+[.)]|#\.|\(?[A-Za-z0-9]\)|[A-Za-z]\.)\s+\S")
+_DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:+-]+)::(.*)$")
+_COMMENT = re.compile(r"^\s*\.\.(?:\s|$)")
+_OPTION = re.compile(r"^\s*:[\w-]+:")
+_CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "parsed-literal", "doctest", "highlight-block"})
+_PROSE_DIRECTIVES = frozenset(
+    {
+        "note",
+        "warning",
+        "tip",
+        "hint",
+        "important",
+        "caution",
+        "danger",
+        "attention",
+        "error",
+        "seealso",
+        "admonition",
+        "topic",
+        "sidebar",
+        "rubric",
+        "epigraph",
+        "versionadded",
+        "versionchanged",
+        "deprecated",
+        "glossary",
+    }
+)
+
+
+def read_rst(path: Path, limits=None) -> ParsedFile:
+    built = rst_blocks(decode_bytes(path.read_bytes()))
+    text = built.text
+    headings = [block for block in built.blocks if block.kind == "heading"]
+    title = text[headings[0].start : headings[0].end] if headings else title_from_lines(text.split("\n"))
+    return ParsedFile(text, title, None, (), tuple(built.blocks))
+
+
+def rst_blocks(source: str) -> BlockText:
+    """The blocks of a reStructuredText document (its common constructs, not every corner)."""
+    out = BlockText()
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8).split("\n")
+    styles: dict[tuple[str, bool], int] = {}  # (character, overlined) -> level, in order of first use
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip():
+            index += 1
+            continue
+        indent = _indent(line)
+        title = _title(lines, index)
+        if title is not None:
+            text, style, index = title
+            out.add("heading", text, styles.setdefault(style, len(styles) + 1))
+        elif _ADORNMENT.match(line):
+            index += 1  # a transition
+        elif directive := _DIRECTIVE.match(line):
+            body, index = _indented(lines, index + 1, indent)
+            _add_directive(out, directive.group(1).lower(), directive.group(2).strip(), body)
+        elif _COMMENT.match(line):
+            _, index = _indented(lines, index + 1, indent)
+        elif _SIMPLE_TABLE.match(line) or _GRID_TABLE.match(line):
+            table, index = _table(lines, index)
+            out.add("code", "\n".join(table))
+        elif _ITEM.match(line):
+            item, index = _item(lines, index, indent)
+            out.add("item", item)
+        else:
+            paragraph, index = _lines_at(lines, index, indent)
+            if index < len(lines) and lines[index].strip() and _indent(lines[index]) > indent and len(paragraph) == 1:
+                description, index = _indented(lines, index, indent)  # a definition list's term, then what it is
+                out.add("term", paragraph[0])
+                out.add("description", " ".join(description))
+                continue
+            index = _add_paragraph(out, lines, paragraph, index, indent)
+    return out
+
+
+def _title(lines: list[str], index: int) -> tuple[str, tuple[str, bool], int] | None:
+    """(title, style, next index) when a section title starts at `index`."""
+    line = lines[index]
+    over = _ADORNMENT.match(line)
+    if over and index + 2 < len(lines):
+        text, under = lines[index + 1], _ADORNMENT.match(lines[index + 2])
+        if text.strip() and not _ADORNMENT.match(text) and under and under.group(1) == over.group(1):
+            return text.strip(), (over.group(1), True), index + 3
+    if over or _indent(line) or index + 1 >= len(lines):
+        return None
+    under = _ADORNMENT.match(lines[index + 1])
+    if under and len(lines[index + 1].rstrip()) >= min(len(line.rstrip()), 4):
+        return line.strip(), (under.group(1), False), index + 2
+    return None
+
+
+def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index: int, indent: int) -> int:
+    """A paragraph; one that ends with `::` introduces the literal block indented under it."""
+    text = " ".join(line.strip() for line in paragraph)
+    if not text.endswith("::"):
+        out.add("paragraph", text)
+        return index
+    if text != "::":
+        out.add("paragraph", text[:-1].rstrip() if not text[:-2].endswith(" ") else text[:-2].rstrip())
+    start = index
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start < len(lines) and _indent(lines[start]) > indent:
+        literal, index = _indented(lines, start, indent)
+        out.add("code", _dedent(literal))
+    return index
+
+
+def _add_directive(out: BlockText, name: str, argument: str, body: list[str]) -> None:
+    content = [line for line in body if not _OPTION.match(line)] if body else []
+    while content and not content[0].strip():
+        content.pop(0)
+    if name in _CODE_DIRECTIVES:
+        out.add("code", _dedent(content))
+    elif name in _PROSE_DIRECTIVES:
+        if argument and name not in ("versionadded", "versionchanged", "deprecated"):
+            out.add("paragraph", argument)
+        text = _dedent(content)
+        for paragraph in re.split(r"\n\s*\n", text):
+            out.add("paragraph", paragraph)
+    # anything else (toctree, image, figure, include, index, only, highlight …) holds no prose
+
+
+def _lines_at(lines: list[str], index: int, indent: int) -> tuple[list[str], int]:
+    """The non-blank lines from `index` at `indent` (a paragraph)."""
+    taken = []
+    while index < len(lines) and lines[index].strip() and _indent(lines[index]) == indent:
+        taken.append(lines[index])
+        index += 1
+    return taken, index
+
+
+def _item(lines: list[str], index: int, indent: int) -> tuple[str, int]:
+    """A list item: its line, and the lines after it indented under it, up to a blank line."""
+    taken = [lines[index].strip()]
+    index += 1
+    while index < len(lines) and lines[index].strip() and _indent(lines[index]) > indent:
+        taken.append(lines[index].strip())
+        index += 1
+    return " ".join(taken), index
+
+
+def _indented(lines: list[str], index: int, indent: int) -> tuple[list[str], int]:
+    """The block after a line at `indent`: the lines indented more than it, blank lines among them."""
+    taken: list[str] = []
+    while index < len(lines) and (not lines[index].strip() or _indent(lines[index]) > indent):
+        taken.append(lines[index])
+        index += 1
+    while taken and not taken[-1].strip():
+        taken.pop()
+    return taken, index
+
+
+def _table(lines: list[str], index: int) -> tuple[list[str], int]:
+    """A grid or simple table, as drawn: up to the blank line after its last border."""
+    taken = []
+    borders = 0
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip():
+            if borders >= 2 or not _SIMPLE_TABLE.match(taken[0]):
+                break
+            taken.append(line)  # a simple table's rows may be parted by blank lines
+        else:
+            taken.append(line)
+            borders += bool(_SIMPLE_TABLE.match(line) or _GRID_TABLE.match(line))
+        index += 1
+    return taken, index
+
+
+def _dedent(lines: list[str]) -> str:
+    margin = min((_indent(line) for line in lines if line.strip()), default=0)
+    return normalize_text("\n".join(line[margin:] for line in lines))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+register(
+    Reader(
+        "rst",
+        frozenset({".rst"}),
+        read_rst,
+        isolated=True,
+        linear=True,
+        preload=("charset_normalizer",),
+    )
+)
