@@ -261,3 +261,46 @@ def test_an_html_reply_leaves_out_the_message_it_quotes(tmp_path):
     path.write_bytes(bytes(reply))
     text = parse_file(path).text
     assert "Thanks, booked." in text and "07:40" not in text and "wrote" not in text
+
+
+def test_any_mix_of_restructuredtext_lines_reads_into_ordered_blocks():
+    """Titles without text, directives without bodies, tables left open, tabs: every block is a
+    span of the stored text, in order, with words in it, and the reader never fails."""
+    import random
+
+    from qa.ingest.readers.rst import rst_blocks
+
+    pieces = [
+        "Title",
+        "=====",
+        "-----",
+        "~~~~",
+        "",
+        "",
+        "text that wraps",
+        "\tindented under",
+        "    deeper still",
+        "- item",
+        "1. first",
+        "#. auto",
+        ".. note::",
+        ".. code-block:: python",
+        ".. toctree::",
+        ".. comment",
+        "   :maxdepth: 2",
+        "Example::",
+        "::",
+        "=====  =====",
+        "+---+---+",
+        "| a | b |",
+        "term",
+        "    what it is",
+    ]
+    rng = random.Random(11)
+    for _ in range(300):
+        built = rst_blocks("\n".join(rng.choices(pieces, k=rng.randint(0, 40))))
+        text, end = built.text, 0
+        for block in built.blocks:
+            assert end <= block.start < block.end <= len(text)
+            assert text[block.start : block.end].strip()
+            end = block.end
