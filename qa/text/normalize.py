@@ -63,7 +63,7 @@ def _hard_wrapped(lines: list[str]) -> bool:
         return False
     if any(_ITEM.match(line.lstrip()) for line in lines[1:]):
         return False  # a list, a quotation, a table or markup (one item may wrap: "a) The work must …")
-    if len({_indent(line) for line in lines[1:]}) > 1:
+    if len({indentation(line) for line in lines[1:]}) > 1:
         return False  # wrapped prose continues at one indentation (the first line may differ); code does not
     for line in lines[:-1]:
         if len(line.strip()) < widest * WRAP_FILL or len(line.split()) < WRAP_MIN_WORDS:
@@ -84,7 +84,8 @@ def _looks_like_code(lines: list[str]) -> bool:
     return len({line.split()[0] for line in lines}) == 1  # one command line after another
 
 
-def _indent(line: str) -> int:
+def indentation(line: str) -> int:
+    """How many blank characters a line starts with."""
     return len(line) - len(line.lstrip())
 
 

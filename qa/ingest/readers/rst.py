@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.ingest.blocks import BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
-from qa.text.normalize import normalize_text
+from qa.text.normalize import indentation, normalize_text
 
 # A line of one punctuation character repeated: a section title's underline or overline, or a
 # transition between paragraphs.
@@ -74,7 +74,7 @@ def rst_blocks(source: str) -> BlockText:
         if not line.strip():
             index += 1
             continue
-        indent = _indent(line)
+        indent = indentation(line)
         title = _title(lines, index)
         if title is not None:
             text, style, index = title
@@ -94,7 +94,12 @@ def rst_blocks(source: str) -> BlockText:
             out.add("item", item)
         else:
             paragraph, index = _lines_at(lines, index, indent)
-            if index < len(lines) and lines[index].strip() and _indent(lines[index]) > indent and len(paragraph) == 1:
+            if (
+                index < len(lines)
+                and lines[index].strip()
+                and indentation(lines[index]) > indent
+                and len(paragraph) == 1
+            ):
                 description, index = _indented(lines, index, indent)  # a definition list's term, then what it is
                 out.add("term", paragraph[0])
                 out.add("description", " ".join(description))
@@ -111,7 +116,7 @@ def _title(lines: list[str], index: int) -> tuple[str, tuple[str, bool], int] | 
         text, under = lines[index + 1], _ADORNMENT.match(lines[index + 2])
         if text.strip() and not _ADORNMENT.match(text) and under and under.group(1) == over.group(1):
             return text.strip(), (over.group(1), True), index + 3
-    if over or _indent(line) or index + 1 >= len(lines):
+    if over or indentation(line) or index + 1 >= len(lines):
         return None
     under = _ADORNMENT.match(lines[index + 1])
     if under and len(lines[index + 1].rstrip()) >= min(len(line.rstrip()), 4):
@@ -130,7 +135,7 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
     start = index
     while start < len(lines) and not lines[start].strip():
         start += 1
-    if start < len(lines) and _indent(lines[start]) > indent:
+    if start < len(lines) and indentation(lines[start]) > indent:
         literal, index = _indented(lines, start, indent)
         out.add("code", _dedent(literal))
     return index
@@ -154,7 +159,7 @@ def _add_directive(out: BlockText, name: str, argument: str, body: list[str]) ->
 def _lines_at(lines: list[str], index: int, indent: int) -> tuple[list[str], int]:
     """The non-blank lines from `index` at `indent` (a paragraph)."""
     taken = []
-    while index < len(lines) and lines[index].strip() and _indent(lines[index]) == indent:
+    while index < len(lines) and lines[index].strip() and indentation(lines[index]) == indent:
         taken.append(lines[index])
         index += 1
     return taken, index
@@ -164,7 +169,7 @@ def _item(lines: list[str], index: int, indent: int) -> tuple[str, int]:
     """A list item: its line, and the lines after it indented under it, up to a blank line."""
     taken = [lines[index].strip()]
     index += 1
-    while index < len(lines) and lines[index].strip() and _indent(lines[index]) > indent:
+    while index < len(lines) and lines[index].strip() and indentation(lines[index]) > indent:
         taken.append(lines[index].strip())
         index += 1
     return " ".join(taken), index
@@ -173,7 +178,7 @@ def _item(lines: list[str], index: int, indent: int) -> tuple[str, int]:
 def _indented(lines: list[str], index: int, indent: int) -> tuple[list[str], int]:
     """The block after a line at `indent`: the lines indented more than it, blank lines among them."""
     taken: list[str] = []
-    while index < len(lines) and (not lines[index].strip() or _indent(lines[index]) > indent):
+    while index < len(lines) and (not lines[index].strip() or indentation(lines[index]) > indent):
         taken.append(lines[index])
         index += 1
     while taken and not taken[-1].strip():
@@ -199,12 +204,8 @@ def _table(lines: list[str], index: int) -> tuple[list[str], int]:
 
 
 def _dedent(lines: list[str]) -> str:
-    margin = min((_indent(line) for line in lines if line.strip()), default=0)
+    margin = min((indentation(line) for line in lines if line.strip()), default=0)
     return normalize_text("\n".join(line[margin:] for line in lines))
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
 
 
 register(
