@@ -236,6 +236,7 @@ def make_rst(path: Path) -> Path:
         "================\n Harbour handbook\n================\n\n"
         "Cranes\n------\n\n"
         "The old crane lifts twelve tonnes at most;\nthe new one lifts forty.\n\n"
+        "Book through :ref:`the harbour office <office>` with ``harbour-book``, **never** by phone.\n\n"
         ".. note::\n   Cranes stop in winds above force six.\n\n"
         "Book a crane with::\n\n    harbour-book crane --day monday\n\n"
         ".. toctree::\n   :maxdepth: 2\n\n   moorings\n\n"

@@ -73,6 +73,7 @@ def test_restructuredtext_is_cited_under_its_section_titles_with_notes_and_liter
     code = [b for b in parsed.blocks if b.kind == "code"]
     assert [parsed.text[b.start : b.end] for b in code] == ["harbour-book crane --day monday"]
     assert "toctree" not in parsed.text and "maxdepth" not in parsed.text
+    assert "Book through the harbour office with harbour-book, never by phone." in parsed.text  # as rendered
 
 
 def test_a_slide_is_a_page_under_its_title_and_speaker_notes_are_kept(tmp_path):

@@ -3,7 +3,7 @@ levels in the order the document first uses each style, as docutils counts them)
 their wrapped lines joined, list items, definition lists, literal blocks (after `::`) and code
 directives as code, admonitions (`.. note::`) as paragraphs, tables as they are drawn. Comments and
 directives that hold no text (`.. toctree::`, `.. image::`, `.. include::`) are left out; inline
-markup (``literal``, `:ref:` roles) stays in the text as it is in the file, as Markdown's marks do.
+markup reads as rendered (``literal`` as its text, a `:ref:` role or a link as its words).
 
 Hand-written, line by line, like the Markdown reader: docutils would need Sphinx's roles and
 directives to read most real files without errors, and a document is only wanted for its blocks.
@@ -29,6 +29,16 @@ _ITEM = re.compile(r"^\s*(?:[-*+•‣⁃]|\d+[.)]|#\.|\(?[A-Za-z0-9]\)|[A-Za-z]
 _DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:+-]+)::(.*)$")
 _COMMENT = re.compile(r"^\s*\.\.(?:\s|$)")
 _OPTION = re.compile(r"^\s*:[\w-]+:")
+# Inline markup, in the order it is taken off: literals first, so what they hold stays as it is.
+_INLINE = (
+    (re.compile(r"``(\S(?:.*?\S)?)``"), r"\1"),
+    (re.compile(r":[\w:+-]+:`~?([^`<]*?)\s*<[^`>]*>`"), r"\1"),  # :ref:`text <target>`
+    (re.compile(r":[\w:+-]+:`~?([^`]+)`"), r"\1"),  # :func:`name`
+    (re.compile(r"`([^`<]+?)\s*<[^`>]+>`__?"), r"\1"),  # `text <url>`_
+    (re.compile(r"`([^`]+)`__?"), r"\1"),  # `text`_
+    (re.compile(r"\*\*(\S(?:.*?\S)?)\*\*"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])"), r"\1"),
+)
 _CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "parsed-literal", "doctest", "highlight-block"})
 _PROSE_DIRECTIVES = frozenset(
     {
@@ -78,7 +88,7 @@ def rst_blocks(source: str) -> BlockText:
         title = _title(lines, index)
         if title is not None:
             text, style, index = title
-            out.add("heading", text, styles.setdefault(style, len(styles) + 1))
+            out.add("heading", _inline(text), styles.setdefault(style, len(styles) + 1))
         elif _ADORNMENT.match(line):
             index += 1  # a transition
         elif directive := _DIRECTIVE.match(line):
@@ -91,7 +101,7 @@ def rst_blocks(source: str) -> BlockText:
             out.add("code", "\n".join(table))
         elif _ITEM.match(line):
             item, index = _item(lines, index, indent)
-            out.add("item", item)
+            out.add("item", _inline(item))
         else:
             paragraph, index = _lines_at(lines, index, indent)
             if (
@@ -101,8 +111,8 @@ def rst_blocks(source: str) -> BlockText:
                 and len(paragraph) == 1
             ):
                 description, index = _indented(lines, index, indent)  # a definition list's term, then what it is
-                out.add("term", paragraph[0])
-                out.add("description", " ".join(description))
+                out.add("term", _inline(paragraph[0]))
+                out.add("description", _inline(" ".join(description)))
                 continue
             index = _add_paragraph(out, lines, paragraph, index, indent)
     return out
@@ -128,10 +138,10 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
     """A paragraph; one that ends with `::` introduces the literal block indented under it."""
     text = " ".join(line.strip() for line in paragraph)
     if not text.endswith("::"):
-        out.add("paragraph", text)
+        out.add("paragraph", _inline(text))
         return index
     if text != "::":
-        out.add("paragraph", text[:-1].rstrip() if not text[:-2].endswith(" ") else text[:-2].rstrip())
+        out.add("paragraph", _inline(text[:-1].rstrip() if not text[:-2].endswith(" ") else text[:-2].rstrip()))
     start = index
     while start < len(lines) and not lines[start].strip():
         start += 1
@@ -149,11 +159,20 @@ def _add_directive(out: BlockText, name: str, argument: str, body: list[str]) ->
         out.add("code", _dedent(content))
     elif name in _PROSE_DIRECTIVES:
         if argument and name not in ("versionadded", "versionchanged", "deprecated"):
-            out.add("paragraph", argument)
+            out.add("paragraph", _inline(argument))
         text = _dedent(content)
         for paragraph in re.split(r"\n\s*\n", text):
-            out.add("paragraph", paragraph)
+            out.add("paragraph", _inline(paragraph))
     # anything else (toctree, image, figure, include, index, only, highlight …) holds no prose
+
+
+def _inline(text: str) -> str:
+    """Prose as it reads rendered: ``literal`` and **strong** without their marks, a role or a
+    link as its text (":ref:`the FAQ <faq>`" reads "the FAQ", ":func:`~os.path.join`" reads
+    "os.path.join"). Code keeps its characters."""
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _lines_at(lines: list[str], index: int, indent: int) -> tuple[list[str], int]:
