@@ -24,7 +24,7 @@ from typing import Self
 
 import numpy as np
 
-from embeddings.npy import load_mapped
+from embeddings.npy import load_mapped, read_header
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +128,6 @@ class NpyRows:
     def __init__(self, path: Path) -> None:
         self.path = path
         with open(path, "rb") as handle:
-            version = np.lib.format.read_magic(handle)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            )
             self.shape, fortran, self.dtype = read_header(handle)
             self.offset = handle.tell()
         if fortran or len(self.shape) != 2:

@@ -407,12 +407,13 @@ def test_the_same_documents_rank_the_same_however_they_were_indexed(tmp_path, fa
 
 def test_npy_headers_are_parsed_one_thread_at_a_time(tmp_path, monkeypatch):
     """numpy parses a header with ast.literal_eval, which CPython 3.11 cannot run in two threads at
-    once (a spurious "AST constructor recursion depth mismatch" read as a damaged index, seen once in
-    CI while a reader opened segments under a flushing run). Segment files are mapped through
-    embeddings.npy, which parses one header at a time."""
+    once (a spurious "AST constructor recursion depth mismatch" read as a damaged index, seen twice in
+    CI while a reader opened segments under a flushing run). Every header, read to map a segment's
+    file or to write a new segment's rows, goes through embeddings.npy, one at a time."""
     import time
 
     from embeddings import npy
+    from embeddings.vector_index import NpyRows
     from qa.store.postings import mapped, npy_sizes
 
     np.save(tmp_path / "rows.npy", np.arange(10, dtype=np.int64))
@@ -429,11 +430,39 @@ def test_npy_headers_are_parsed_one_thread_at_a_time(tmp_path, monkeypatch):
             inside[0] -= 1
 
     monkeypatch.setattr(np.lib.format, "read_array_header_1_0", slow_parse)
+    np.save(tmp_path / "matrix.npy", np.zeros((4, 3), dtype=np.float16))
     calls = [lambda: mapped(tmp_path / "rows.npy"), lambda: npy_sizes(tmp_path / "rows.npy")]
-    calls.append(lambda: npy.load_mapped(tmp_path / "rows.npy"))
+    calls += [lambda: npy.load_mapped(tmp_path / "rows.npy"), lambda: NpyRows(tmp_path / "matrix.npy")]
     threads = [threading.Thread(target=lambda call=call: [call() for _ in range(20)]) for call in calls * 3]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert most[0] == 1
+
+
+def test_a_header_read_crossed_by_another_threads_ast_work_is_read_again(tmp_path, monkeypatch):
+    """A library's own `ast` work in another thread, outside the lock, can still cross a header's
+    parse: the spurious SystemError is retried, and a real error is not."""
+    from embeddings.npy import read_header
+
+    np.save(tmp_path / "rows.npy", np.arange(5, dtype=np.int64))
+    parse, failures = np.lib.format.read_array_header_1_0, [1]
+
+    def crossed_once(handle, *args, **kwargs):
+        if failures[0]:
+            failures[0] -= 1
+            handle.read(20)  # part of the header read, as a parse cut short would
+            raise SystemError("AST constructor recursion depth mismatch (before=69, after=156)")
+        return parse(handle, *args, **kwargs)
+
+    def broken(handle, *args, **kwargs):
+        raise SystemError("something else")
+
+    monkeypatch.setattr(np.lib.format, "read_array_header_1_0", crossed_once)
+    with open(tmp_path / "rows.npy", "rb") as handle:
+        assert read_header(handle)[0] == (5,)
+    assert failures == [0]
+    monkeypatch.setattr(np.lib.format, "read_array_header_1_0", broken)
+    with open(tmp_path / "rows.npy", "rb") as handle, pytest.raises(SystemError, match="something else"):
+        read_header(handle)
