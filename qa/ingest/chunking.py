@@ -87,7 +87,7 @@ def _sentences(text, count_tokens, token_spans, max_tokens) -> list[_Sentence]:
             line_prose[line] = is_prose(text[line_starts[line] : line_ends[line]])
         prose = line_prose[line]
         if tokens <= max_tokens:
-            sentences.append(_Sentence(start, end, tokens, line, prose, text[start:end].rstrip().endswith(":")))
+            sentences.append(_Sentence(start, end, tokens, line, prose, text[end - 1] == ":"))  # spans are trimmed
             continue
         for piece_start, piece_end, piece_tokens in _cut(text, start, end, token_spans, max_tokens):
             sentences.append(_Sentence(piece_start, piece_end, piece_tokens, line, prose))

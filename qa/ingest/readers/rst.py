@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.ingest.blocks import BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
-from qa.text.normalize import indentation, normalize_text
+from qa.text.normalize import indentation
 
 # A line of one punctuation character repeated: a section title's underline or overline, or a
 # transition between paragraphs.
@@ -140,28 +140,28 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
     if not text.endswith("::"):
         out.add("paragraph", _inline(text))
         return index
-    if text != "::":
-        out.add("paragraph", _inline(text[:-1].rstrip() if not text[:-2].endswith(" ") else text[:-2].rstrip()))
+    head = text[:-2]  # "Example::" reads "Example:", "Example ::" reads "Example", "::" alone nothing
+    if head:
+        out.add("paragraph", _inline(head.rstrip() if head.endswith(" ") else head + ":"))
     start = index
     while start < len(lines) and not lines[start].strip():
         start += 1
     if start < len(lines) and indentation(lines[start]) > indent:
         literal, index = _indented(lines, start, indent)
-        out.add("code", _dedent(literal))
+        out.add("code", "\n".join(literal))
     return index
 
 
 def _add_directive(out: BlockText, name: str, argument: str, body: list[str]) -> None:
-    content = [line for line in body if not _OPTION.match(line)] if body else []
+    content = [line for line in body if not _OPTION.match(line)]
     while content and not content[0].strip():
         content.pop(0)
     if name in _CODE_DIRECTIVES:
-        out.add("code", _dedent(content))
+        out.add("code", "\n".join(content))
     elif name in _PROSE_DIRECTIVES:
         if argument and name not in ("versionadded", "versionchanged", "deprecated"):
             out.add("paragraph", _inline(argument))
-        text = _dedent(content)
-        for paragraph in re.split(r"\n\s*\n", text):
+        for paragraph in re.split(r"\n\s*\n", "\n".join(content)):
             out.add("paragraph", _inline(paragraph))
     # anything else (toctree, image, figure, include, index, only, highlight …) holds no prose
 
@@ -220,11 +220,6 @@ def _table(lines: list[str], index: int) -> tuple[list[str], int]:
             borders += bool(_SIMPLE_TABLE.match(line) or _GRID_TABLE.match(line))
         index += 1
     return taken, index
-
-
-def _dedent(lines: list[str]) -> str:
-    margin = min((indentation(line) for line in lines if line.strip()), default=0)
-    return normalize_text("\n".join(line[margin:] for line in lines))
 
 
 register(
