@@ -7,6 +7,10 @@ the rule by itself: the highlight is one line, of four words or more, starting l
 or brackets allowed). A code line, a heading, a fragment cut at a line break or a whole block of
 several lines fails it.
 
+Every top passage is counted, and apart from them the answers given: where the index abstains
+(`answered: false`, "No passage answers this confidently"), the closest passage is shown, but not
+as an answer.
+
     python -m benchmarks.highlight_prose QUESTIONS.jsonl --index INDEX [--show]
 """
 
@@ -37,20 +41,26 @@ def main() -> None:
 
     collection = Collection.open(args.index)
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
-    good = asked = 0
+    good = asked = good_answers = answers = 0
     for question in questions:
         answer = collection.ask(question["question"], top_k=1, history=question.get("history", []))
         if not answer.passages:
             continue
         passage = answer.passages[0]
         highlight = passage.text[passage.highlight.start : passage.highlight.end]
+        prose = is_prose_sentence(highlight)
         asked += 1
-        if is_prose_sentence(highlight):
-            good += 1
-        elif args.show:
-            print(f"{question['id']}: {highlight[:120]!r}")
-    share = good / asked if asked else 0.0
-    print(f"top-1 highlights that are a whole prose sentence of >= 4 words: {good}/{asked} = {share:.3f}")
+        good += prose
+        answers += answer.answered
+        good_answers += prose and answer.answered
+        if not prose and args.show:
+            print(f"{question['id']}{'' if answer.answered else ' (abstained)'}: {highlight[:120]!r}")
+    print(f"top-1 highlights that are a whole prose sentence of >= 4 words: {good}/{asked} = {share(good, asked)}")
+    print(f"  of the answers given (not abstained): {good_answers}/{answers} = {share(good_answers, answers)}")
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "-"
 
 
 if __name__ == "__main__":

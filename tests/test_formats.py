@@ -76,6 +76,27 @@ def test_restructuredtext_is_cited_under_its_section_titles_with_notes_and_liter
     assert "Book through the harbour office with harbour-book, never by phone." in parsed.text  # as rendered
 
 
+def test_hard_wrapped_prose_in_a_restructuredtext_literal_block_is_a_paragraph_and_its_code_keeps_its_lines():
+    from qa.ingest.readers.rst import rst_blocks
+
+    built = rst_blocks(
+        "The log of a run::\n\n"
+        "    $ harbour-book crane --day monday\n    booked: crane 2, 07:40\n\n"
+        "    Bookings made after noon are confirmed by the harbour office on the\n"
+        "    next working day, and a crane may be moved to another slot then.\n"
+    )
+    blocks = [(block.kind, built.text[block.start : block.end]) for block in built.blocks]
+    assert blocks == [
+        ("paragraph", "The log of a run:"),
+        ("code", "$ harbour-book crane --day monday\nbooked: crane 2, 07:40"),
+        (
+            "paragraph",
+            "Bookings made after noon are confirmed by the harbour office on the next working day, and a crane "
+            "may be moved to another slot then.",
+        ),
+    ]
+
+
 def test_a_slide_is_a_page_under_its_title_and_speaker_notes_are_kept(tmp_path):
     deck = formats.make_pptx(tmp_path / "plan.pptx")
     parsed = parse_file(deck)

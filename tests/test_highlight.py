@@ -122,6 +122,36 @@ def test_a_hard_wrapped_text_file_is_answered_with_a_whole_sentence(tmp_path, fa
     )
 
 
+def test_a_text_file_shown_in_a_web_page_is_answered_with_a_whole_sentence(tmp_path, fake_model) -> None:
+    """A manual that shows a text file as it is, in `<pre>` (borg's prune example): its notes are
+    hard-wrapped prose and are answered with whole sentences, while the calendar and the shell
+    commands in the same `<pre>` keep their lines."""
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+    from qa.collection import Collection
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "prune.html").write_text(
+        "<html><head><title>borg prune</title></head><body><h1>borg prune</h1>"
+        "<p>There is also a visualized prune example:</p><pre>"
+        "List view\n---------\n\n 1. 2015-12-31\n 2. 2015-12-30\n\n"
+        "$ borg prune --keep-daily 14 /path/to/repo\n$ borg compact /path/to/repo\n\n"
+        "2015-12-17 is kept to satisfy the --keep-daily 14 rule - because no backup was\n"
+        "made on 2015-12-19. If a backup had been made on that day, it would not keep\n"
+        "the one from 2015-12-17.\n</pre></body></html>"
+    )
+    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "docs.qa")])
+    assert result.exit_code == 0, result.output
+    passage = Collection.open(tmp_path / "docs.qa").ask("Why is the backup of 2015-12-17 kept?", top_k=1).passages[0]
+    assert passage.text[passage.highlight.start : passage.highlight.end] == (
+        "2015-12-17 is kept to satisfy the --keep-daily 14 rule - because no backup was made on 2015-12-19."
+    )
+    assert "$ borg prune --keep-daily 14 /path/to/repo\n$ borg compact /path/to/repo" in passage.text
+    assert "1. 2015-12-31\n2. 2015-12-30" in passage.text
+
+
 @pytest.mark.slow
 def test_the_real_model_answers_a_hard_wrapped_licence_with_its_whole_sentence(tmp_path) -> None:
     """The licence texts Debian ships are written at 72 columns (benchmarks/sets/licenses/)."""

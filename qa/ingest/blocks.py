@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.text.normalize import normalize_text
+from qa.text.normalize import normalize_text, wrapped_paragraphs
 
 BlockKind = Literal[
     "heading", "paragraph", "item", "term", "description", "table_head", "row", "code", "quote", "text", "chrome"
@@ -77,6 +77,21 @@ class BlockText:
         self._page_starts += [block.start] * self._pages_waiting
         self._pages_waiting = 0
         return block
+
+    def add_preformatted(self, raw: str) -> None:
+        """A block whose lines are kept as typed (HTML's `pre`, a reStructuredText literal block):
+        code, unless a paragraph of it is hard-wrapped prose (a text file shown as it is, a
+        program's report with its notes), which is a paragraph, so that its sentences are whole.
+        The code around such paragraphs stays whole between them."""
+        code: list[str] = []
+        for paragraph, wrapped in wrapped_paragraphs(raw):
+            if wrapped:
+                self.add("code", "\n\n".join(code))
+                self.add("paragraph", paragraph)
+                code = []
+            else:
+                code.append(paragraph)
+        self.add("code", "\n\n".join(code))
 
     def extend(self, other: BlockText) -> None:
         """Append the blocks of `other` (a chapter read on its own) after these."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from qa.text.prose import PROMPTS, mostly_words
 
@@ -41,20 +42,36 @@ def unwrap_paragraphs(text: str) -> str:
     Else every line break would end a sentence, and highlights and sentence scores would read
     halves of sentences. Only the line breaks within such a paragraph become spaces: lists,
     code, tables, underlined headings and short lines stay as they are."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out: list[str] = []
-    group: list[str] = []
-    for line in [*lines, ""]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(_one_line(run) if wrapped else "\n".join(run) for run, wrapped in _line_runs(text))
+
+
+def wrapped_paragraphs(text: str) -> Iterator[tuple[str, bool]]:
+    """The paragraphs of plain text (its runs of lines between blank lines), each with whether it
+    is a hard-wrapped prose paragraph, given then on one line; any other paragraph as it is."""
+    for run, wrapped in _line_runs(text):
+        if run[0].strip():
+            yield (_one_line(run) if wrapped else "\n".join(run)), wrapped
+
+
+def _line_runs(text: str) -> Iterator[tuple[list[str], bool]]:
+    """The lines of `text` in order, in runs: each paragraph (lines between blank lines) with
+    whether it is hard-wrapped, and each blank line on its own."""
+    paragraph: list[str] = []
+    for line in text.split("\n"):
         if line.strip():
-            group.append(line)
+            paragraph.append(line)
             continue
-        if len(group) > 1 and _hard_wrapped(group):
-            out.append(" ".join([group[0].rstrip(), *(part.strip() for part in group[1:])]))
-        else:
-            out.extend(group)
-        group = []
-        out.append(line)
-    return "\n".join(out[:-1])
+        if paragraph:
+            yield paragraph, len(paragraph) > 1 and _hard_wrapped(paragraph)
+            paragraph = []
+        yield [line], False
+    if paragraph:
+        yield paragraph, len(paragraph) > 1 and _hard_wrapped(paragraph)
+
+
+def _one_line(lines: list[str]) -> str:
+    return " ".join([lines[0].rstrip(), *(line.strip() for line in lines[1:])])
 
 
 def _hard_wrapped(lines: list[str]) -> bool:

@@ -6,7 +6,8 @@ roles given to plain elements (`role="navigation"`, as Sphinx themes mark their 
 permalink after a heading (`¶`), which a reader sees only on hover.
 
 The page source's line breaks inside a paragraph are wrapping, not structure: they become spaces,
-so a sentence is never cut where the author's editor wrapped it. `pre` keeps its lines.
+so a sentence is never cut where the author's editor wrapped it. `pre` keeps its lines, but for
+paragraphs of hard-wrapped prose in it.
 
 Read in the bounded worker process. The blocks come from one recursive walk of the tree; a page
 nested deeper than Python's recursion allows (hostile, or broken) is read as plain text in one
@@ -122,7 +123,7 @@ class _Walker:
             self._flush()
         elif name == "pre":
             self._flush()
-            self.out.add("code", tag.get_text(""))
+            self.out.add_preformatted(tag.get_text(""))
         elif name in _HEADINGS:
             self._flush()
             self.out.add("heading", tag.get_text(" "), _HEADINGS[name])

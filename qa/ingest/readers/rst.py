@@ -148,7 +148,7 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
         start += 1
     if start < len(lines) and indentation(lines[start]) > indent:
         literal, index = _indented(lines, start, indent)
-        out.add("code", "\n".join(literal))
+        out.add_preformatted("\n".join(literal))
     return index
 
 
