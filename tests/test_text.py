@@ -145,6 +145,7 @@ def test_a_hard_wrapped_paragraph_is_unwrapped_into_whole_sentences():
         "borg prune --verbose --list -d 7 --glob-archives logs\n",
         "pip install pyinstaller into the build environment # or git\n"
         "checkout master and run the build script from there\n",
+        "pick deadbee The oneline of this commit that was made\npick fa1afe1 The oneline of the next commit\n...\n",
     ],
     ids=[
         "bullets",
@@ -158,6 +159,7 @@ def test_a_hard_wrapped_paragraph_is_unwrapped_into_whole_sentences():
         "c call",
         "commands",
         "shell comment",
+        "rebase todo",
     ],
 )
 def test_lists_code_headings_quotes_and_short_lines_keep_their_line_breaks(kept):

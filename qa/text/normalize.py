@@ -98,7 +98,8 @@ def _looks_like_code(lines: list[str]) -> bool:
         return True
     if sum(line.endswith(";") for line in lines) >= 2:
         return True  # statements; prose ends a line with ";" now and then, not line after line
-    return len({line.split()[0] for line in lines}) == 1  # one command line after another
+    worded = [line for line in lines if any(c.isalpha() for c in line)]  # not a closing "..."
+    return len({line.split()[0] for line in worded}) == 1  # one command line after another
 
 
 def indentation(line: str) -> int:
