@@ -360,7 +360,7 @@ def test_real_scifact():
 # The documentation sets (benchmarks/sets/sqlite-docs, borg-docs): real pages, checked against what qa reads
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "sets"
-DOCS_SETS = [SETS_DIR / "sqlite-docs", SETS_DIR / "borg-docs"]
+DOCS_SETS = [SETS_DIR / "sqlite-docs", SETS_DIR / "borg-docs", SETS_DIR / "git-docs"]
 
 
 @pytest.mark.parametrize("docs_set", DOCS_SETS, ids=lambda folder: folder.name)
