@@ -199,3 +199,44 @@ def test_unwrapping_changes_only_line_breaks_into_spaces():
         unwrapped = unwrap_paragraphs(text)
         assert "".join(unwrapped.split()) == "".join(text.split())
         assert unwrapped.count("\n\n") == text.replace("\r\n", "\n").count("\n\n")
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "stash@{0}: WIP on submit: 6ebd0e2... Update git-stash documentation\n"
+        "stash@{1}: On master: 9cc0589... Add git-stash\n",
+        "in-place edit  :100644 100644 bcd1234 0123456 M file0 and more\n"
+        "copy-edit      :100644 100644 abcd123 1234567 C68 file1\n",
+        "torvalds@ppc970:~/merge-test> git merge-index cat AA MM and the rest\ncat: : No such file or directory\n",
+        "git show-ref --quiet --verify -- refs/heads/main || echo main is not a\n"
+        "valid branch name in this repository\n",
+        "git bundle create cve-xxx.bundle ^origin/master vA.B.C vD.E.F and tags\n"
+        "tar cJvf cve-xxx.bundle.tar.xz cve-xxx.bundle\n",
+    ],
+    ids=["log entries", "aligned columns", "prompt", "shell operator", "no punctuation"],
+)
+def test_lines_kept_as_typed_stay_code_unless_plainly_prose(listing):
+    """In a `pre`, lines are code by default: output and listings that would pass for wrapped prose
+    in a text file keep their lines (git's manual has each of these)."""
+    from qa.text.normalize import wrapped_paragraphs
+
+    assert list(wrapped_paragraphs(listing)) == [(listing.rstrip("\n"), False)]
+
+
+def test_prose_kept_as_typed_is_one_paragraph_on_one_line():
+    from qa.text.normalize import wrapped_paragraphs
+
+    text = (
+        "Calendar view\n-------------\n\n"
+        "The --keep-monthly 6 rule keeps Nov, Oct, Sep, Aug, Jul and Jun.  December is\n"
+        "not considered for this rule, because that backup was already kept.\n"
+    )
+    assert list(wrapped_paragraphs(text)) == [
+        ("Calendar view\n-------------", False),
+        (
+            "The --keep-monthly 6 rule keeps Nov, Oct, Sep, Aug, Jul and Jun.  December is not considered for "
+            "this rule, because that backup was already kept.",
+            True,
+        ),
+    ]

@@ -19,6 +19,11 @@ _ITEM = re.compile(r"(?:[-*+•>|#=~`_]|\d+[.)]\s|[A-Za-z][.)]\s)")
 # line's end, a comment after a command.
 _CODE_STARTS = (*PROMPTS, "--", "//", "/*", "*/", "#")
 _CODE = re.compile(r"==|!=|<>|<=|>=|->|::|~=|\s#\s|[A-Za-z_]\w*\((?![a-z]?\))|[{}\\]$|^[)}\]]")
+# Within lines kept as typed: columns aligned by spaces (not the two spaces after a sentence), a
+# shell prompt, and the punctuation prose has somewhere.
+_ALIGNED = re.compile(r"[^\s.!?:;,]\s{2,}\S")
+_PROMPT = re.compile(r"[\w.@~:/-]+[>$%#]\s")
+_PUNCTUATED = re.compile(r"[.!?,;:](?:\s|$)")
 # A paragraph is hard-wrapped when each of its lines but the last fills most of the longest.
 WRAP_FILL = 0.55
 WRAP_MIN_WIDTH = 40
@@ -47,11 +52,14 @@ def unwrap_paragraphs(text: str) -> str:
 
 
 def wrapped_paragraphs(text: str) -> Iterator[tuple[str, bool]]:
-    """The paragraphs of plain text (its runs of lines between blank lines), each with whether it
-    is a hard-wrapped prose paragraph, given then on one line; any other paragraph as it is."""
+    """The paragraphs of text whose lines were kept as typed (an HTML `pre`), each with whether it
+    is a hard-wrapped prose paragraph, given then on one line; any other paragraph as it is. Lines
+    kept so are code unless plainly prose, so the bar is higher than in a plain text file: a
+    paragraph laid out as code or output (`_laid_out_as_code`) stays as it is."""
     for run, wrapped in _line_runs(text):
         if run[0].strip():
-            yield (_one_line(run) if wrapped else "\n".join(run)), wrapped
+            prose = wrapped and not _laid_out_as_code(run)
+            yield (_one_line(run) if prose else "\n".join(run)), prose
 
 
 def _line_runs(text: str) -> Iterator[tuple[list[str], bool]]:
@@ -100,6 +108,19 @@ def _looks_like_code(lines: list[str]) -> bool:
         return True  # statements; prose ends a line with ";" now and then, not line after line
     worded = [line for line in lines if any(c.isalpha() for c in line)]  # not a closing "..."
     return len({line.split()[0] for line in worded}) == 1  # one command line after another
+
+
+def _laid_out_as_code(lines: list[str]) -> bool:
+    """Output, a listing or a grammar that passes for wrapped prose: columns aligned by runs of
+    spaces ("in-place edit  :100644 100644 bcd1234"), a prompt ("user@host:~/src$ make"), a shell's
+    `||` or `&&`, every line of one form ("stash@{0}: WIP …", "stash@{1}: On master …"), or no
+    sentence's punctuation anywhere."""
+    lines = [line.strip() for line in lines]
+    if any(_ALIGNED.search(line) or _PROMPT.match(line) or "||" in line or "&&" in line for line in lines):
+        return True
+    if len({digits_aside(line.split()[0]) for line in lines}) == 1:
+        return True
+    return not _PUNCTUATED.search(" ".join(lines))
 
 
 def indentation(line: str) -> int:
