@@ -171,3 +171,24 @@ def test_the_real_model_answers_a_hard_wrapped_licence_with_its_whole_sentence(t
         "names of the Licensor, except as required for reasonable and customary use in describing the origin of "
         "the Work and reproducing the content of the NOTICE file."
     )
+
+
+@pytest.mark.slow
+def test_the_real_model_answers_from_a_text_file_shown_in_a_manual_page_with_a_whole_sentence(tmp_path) -> None:
+    """BorgBackup's prune page shows its example as a text file in `<pre>` (benchmarks/sets/borg-docs/)."""
+    import shutil
+
+    from qa.collection import Collection
+    from qa.ingest.indexing import index_paths
+    from tests.conftest import real_encoder
+
+    page = Path(__file__).resolve().parents[1] / "benchmarks" / "sets" / "borg-docs" / "corpus" / "usage" / "prune.html"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(page, docs / "prune.html")
+    index_paths([docs], tmp_path / "borg.qa", encoder=real_encoder())
+    answer = Collection.open(tmp_path / "borg.qa").ask("Why was the backup of 2015-12-17 kept by prune?", top_k=1)
+    passage = answer.passages[0]
+    assert passage.text[passage.highlight.start : passage.highlight.end] == (
+        "2015-12-17 is kept to satisfy the --keep-daily 14 rule - because no backup was made on 2015-12-19."
+    )
