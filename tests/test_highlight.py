@@ -96,9 +96,8 @@ def test_what_counts_as_a_prose_sentence() -> None:
     assert not is_prose_sentence("-- Keep the old rows until the migration is done.")  # and in SQL
 
 
-def test_a_hard_wrapped_text_file_is_answered_with_a_whole_sentence(tmp_path, fake_model) -> None:
-    """A plain text file written at 72 columns: the highlight is the sentence, not the half of it
-    on one line, nor the whole paragraph."""
+def indexed_then_asked(tmp_path: Path, name: str, text: str, question: str):
+    """`text` saved as `name`, indexed by `qa index` (the fake model) and asked: the first passage."""
     from typer.testing import CliRunner
 
     from qa.cli import app
@@ -106,16 +105,22 @@ def test_a_hard_wrapped_text_file_is_answered_with_a_whole_sentence(tmp_path, fa
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "policy.txt").write_text(
+    (docs / name).write_text(text)
+    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "docs.qa")])
+    assert result.exit_code == 0, result.output
+    return Collection.open(tmp_path / "docs.qa").ask(question, top_k=1).passages[0]
+
+
+def test_a_hard_wrapped_text_file_is_answered_with_a_whole_sentence(tmp_path, fake_model) -> None:
+    """A plain text file written at 72 columns: the highlight is the sentence, not the half of it
+    on one line, nor the whole paragraph."""
+    policy = (
         "Travel policy\n\n"
         "Every trip that costs more than five hundred euros must be approved by the\n"
         "head of the department before the tickets are booked. Receipts are kept\n"
         "for seven years, in the folder of the year the trip was made.\n"
     )
-    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "docs.qa")])
-    assert result.exit_code == 0, result.output
-    answer = Collection.open(tmp_path / "docs.qa").ask("Who must approve an expensive trip?", top_k=1)
-    passage = answer.passages[0]
+    passage = indexed_then_asked(tmp_path, "policy.txt", policy, "Who must approve an expensive trip?")
     assert passage.text[passage.highlight.start : passage.highlight.end] == (
         "Every trip that costs more than five hundred euros must be approved by the head of the department "
         "before the tickets are booked."
@@ -126,14 +131,7 @@ def test_a_text_file_shown_in_a_web_page_is_answered_with_a_whole_sentence(tmp_p
     """A manual that shows a text file as it is, in `<pre>` (borg's prune example): its notes are
     hard-wrapped prose and are answered with whole sentences, while the calendar and the shell
     commands in the same `<pre>` keep their lines."""
-    from typer.testing import CliRunner
-
-    from qa.cli import app
-    from qa.collection import Collection
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "prune.html").write_text(
+    page = (
         "<html><head><title>borg prune</title></head><body><h1>borg prune</h1>"
         "<p>There is also a visualized prune example:</p><pre>"
         "List view\n---------\n\n 1. 2015-12-31\n 2. 2015-12-30\n\n"
@@ -142,9 +140,7 @@ def test_a_text_file_shown_in_a_web_page_is_answered_with_a_whole_sentence(tmp_p
         "made on 2015-12-19. If a backup had been made on that day, it would not keep\n"
         "the one from 2015-12-17.\n</pre></body></html>"
     )
-    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "docs.qa")])
-    assert result.exit_code == 0, result.output
-    passage = Collection.open(tmp_path / "docs.qa").ask("Why is the backup of 2015-12-17 kept?", top_k=1).passages[0]
+    passage = indexed_then_asked(tmp_path, "prune.html", page, "Why is the backup of 2015-12-17 kept?")
     assert passage.text[passage.highlight.start : passage.highlight.end] == (
         "2015-12-17 is kept to satisfy the --keep-daily 14 rule - because no backup was made on 2015-12-19."
     )
