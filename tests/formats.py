@@ -245,6 +245,24 @@ def make_rst(path: Path) -> Path:
     return path
 
 
+def make_adoc(path: Path) -> Path:
+    """An AsciiDoc page as manuals write it: a document title, sections, a description list, a
+    listing block, an admonition, an attribute, comments and an include that holds no text here."""
+    path.write_text(
+        "= Lighthouse keeping\n:keeper: Maren Holt\n\n"
+        "// written for the winter season\n"
+        "include::shared/header.adoc[]\n\n"
+        "== The lamp\n\n"
+        "The lamp is lit half an hour before sunset\nand put out at sunrise, by {keeper}.\n\n"
+        "NOTE: The spare bulbs are kept in the *brass* chest.\n\n"
+        "== Supplies\n\n"
+        "paraffin::\n  Forty litres are ordered each `October`, see <<orders,the order book>>.\n"
+        "wicks:: Trimmed every morning.\n\n"
+        "[source,sh]\n----\nlamp --check --verbose\n----\n"
+    )
+    return path
+
+
 MAKERS = {
     ".pptx": make_pptx,
     ".xlsx": make_xlsx,
@@ -257,6 +275,7 @@ MAKERS = {
     ".odp": make_odp,
     ".rtf": make_rtf,
     ".rst": make_rst,
+    ".adoc": make_adoc,
 }
 
 

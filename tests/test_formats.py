@@ -37,6 +37,7 @@ FACTS = {
     ".odp": "The regatta starts at the red buoy at noon.",
     ".rtf": "The lamp lens is polished every Thursday with chamois leather.",
     ".rst": "The old crane lifts twelve tonnes at most; the new one lifts forty.",
+    ".adoc": "The lamp is lit half an hour before sunset and put out at sunrise, by Maren Holt.",
 }
 
 
@@ -95,6 +96,94 @@ def test_hard_wrapped_prose_in_a_restructuredtext_literal_block_is_a_paragraph_a
             "may be moved to another slot then.",
         ),
     ]
+
+
+def test_asciidoc_is_cited_under_its_sections_with_its_markup_rendered(tmp_path):
+    path = formats.make_adoc(tmp_path / "keeping.adoc")
+    parsed = parse_file(path)
+    assert parsed.title == "Lighthouse keeping"
+    assert cited(path, "half an hour before sunset") == (None, ("Lighthouse keeping", "The lamp"))
+    assert cited(path, "Forty litres") == (None, ("Lighthouse keeping", "Supplies"))
+    blocks = [(block.kind, parsed.text[block.start : block.end]) for block in parsed.blocks]
+    assert ("paragraph", "The spare bulbs are kept in the brass chest.") in blocks  # an admonition, rendered
+    assert ("term", "paraffin") in blocks
+    assert ("description", "Forty litres are ordered each October, see the order book.") in blocks
+    assert ("description", "Trimmed every morning.") in blocks
+    assert ("code", "lamp --check --verbose") in blocks
+    assert "include" not in parsed.text and "winter season" not in parsed.text and ":keeper:" not in parsed.text
+
+
+def test_asciidoc_titles_underlined_as_older_documents_write_them_and_tables_by_row():
+    from qa.ingest.readers.asciidoc import asciidoc_blocks
+
+    built = asciidoc_blocks(
+        "git-tide(1)\n===========\n\nNAME\n----\ngit-tide - Show the tides\n\n"
+        "OPTIONS\n-------\n--high::\n--spring::\n\tShow only the high\n\ttides.\n+\n"
+        "See linkgit:git-moon[1] and 'git tide --low'.\n\n"
+        '[cols="1,2"]\n|===\n|Port |Tide\n\n|Gullhaven |06:40\n|Skarholm |07:15\n|===\n'
+    )
+    blocks = [(block.kind, built.text[block.start : block.end], block.level) for block in built.blocks]
+    assert blocks == [
+        ("heading", "git-tide(1)", 1),
+        ("heading", "NAME", 2),
+        ("paragraph", "git-tide - Show the tides", 0),
+        ("heading", "OPTIONS", 2),
+        ("term", "--high, --spring", 0),
+        ("description", "Show only the high tides.", 0),
+        ("paragraph", "See git-moon(1) and git tide --low.", 0),
+        ("table_head", "Port\nTide", 0),
+        ("row", "Gullhaven\n06:40", 0),
+        ("row", "Skarholm\n07:15", 0),
+    ]
+
+
+def test_any_mix_of_asciidoc_lines_reads_into_ordered_blocks():
+    """Fences left open, titles without text, lists and terms run together: every block is a span
+    of the stored text, in order, with words in it, and the reader never fails."""
+    import random
+
+    from qa.ingest.readers.asciidoc import asciidoc_blocks
+
+    pieces = [
+        "= Title",
+        "== Section",
+        "Title",
+        "=====",
+        "-----",
+        "----",
+        "....",
+        "====",
+        "|===",
+        "////",
+        "--",
+        "```",
+        "",
+        "",
+        "text that wraps",
+        "\tindented under",
+        "* item",
+        ". step",
+        "term::",
+        "term:: what it is",
+        "+",
+        "[source,python]",
+        "[verse]",
+        ".A caption",
+        ":name: value",
+        "{name} and `code` and *strong* and 'emphasis'",
+        "| cell | cell",
+        "NOTE: mind this",
+        "include::other.adoc[]",
+        "// a comment",
+    ]
+    rng = random.Random(12)
+    for _ in range(300):
+        built = asciidoc_blocks("\n".join(rng.choices(pieces, k=rng.randint(0, 40))))
+        text, end = built.text, 0
+        for block in built.blocks:
+            assert end <= block.start < block.end <= len(text)
+            assert text[block.start : block.end].strip()
+            end = block.end
 
 
 def test_a_slide_is_a_page_under_its_title_and_speaker_notes_are_kept(tmp_path):

@@ -63,6 +63,7 @@ QUESTIONS = {
     "Where does the regatta start?": ("sample.odp", {"page": 2}),
     "How often is the lamp lens polished?": ("sample.rtf", {}),
     "How much can the old crane lift?": ("sample.rst", {"section": ["Harbour handbook", "Cranes"]}),
+    "At what time is the lighthouse lamp lit?": ("sample.adoc", {"section": ["Lighthouse keeping", "The lamp"]}),
     "Does the night ferry carry cars after October?": ("notes.txt", {}),
     "Where do puffins nest?": ("guide.md", {"section": ["Guide", "Birds"]}),
     "When is the maritime museum closed?": ("page.html", {"section": ["Museum", "Hours"]}),
