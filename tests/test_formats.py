@@ -186,6 +186,36 @@ def test_any_mix_of_asciidoc_lines_reads_into_ordered_blocks():
             end = block.end
 
 
+HOSTILE_ASCIIDOC = {
+    # Fences never closed, each of another length, between lines of words.
+    "unclosed fences": ("\n".join(f"{'-' * (4 + i)}\nword{i}" for i in range(5000)), [f"word{i}" for i in range(5000)]),
+    # Example blocks nested 3,000 deep around one line.
+    "nested blocks": (
+        "\n".join("=" * (4 + i) for i in range(3000))
+        + "\nthe middle line\n"
+        + "\n".join("=" * (4 + i) for i in range(2999, -1, -1)),
+        ["the middle line"],
+    ),
+    # 5,000 description list entries, each joined to the next by "+".
+    "entries joined by +": (
+        "\n".join(f"term{i}:: what term{i} is\n+" for i in range(5000)),
+        [f"what term{i} is" for i in range(5000)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_ASCIIDOC))
+def test_a_hostile_asciidoc_file_is_read_whole_and_at_once(name):
+    """Each fence's closing line is looked up, not searched for (a search for each unclosed fence
+    made a file of them quadratic), blocks nested past 16 deep are kept as they are (Python stops
+    recursing at 1,000) and a `+` never nests one entry in another: every line of words is kept."""
+    from qa.ingest.readers.asciidoc import asciidoc_blocks
+
+    source, kept = HOSTILE_ASCIIDOC[name]
+    text = asciidoc_blocks(source).text
+    assert all(words in text for words in kept)
+
+
 def test_a_slide_is_a_page_under_its_title_and_speaker_notes_are_kept(tmp_path):
     deck = formats.make_pptx(tmp_path / "plan.pptx")
     parsed = parse_file(deck)

@@ -16,6 +16,7 @@ Linear in the file: each line is looked at a bounded number of times.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from pathlib import Path
 
 from qa.ingest.blocks import BlockText
@@ -41,6 +42,7 @@ _ITEM = re.compile(r"^\s*(?:[*-]+|•|\.+|\d+\.|[a-zA-Z]\.|[ivxIVX]+\))\s+(\S.*)
 _TERM = re.compile(r"^(\S(?:.*?\S)?)(?::{2,4}|;;)(?:\s+(\S.*))?$")
 _ADMONITION = re.compile(r"^(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION):\s+(\S.*)$")
 _CONTINUATION = "+"
+MAX_DEPTH = 16  # delimited blocks read inside one another; deeper ones are kept as they are
 # Inline markup, in the order it is taken off: macros and links first, then the quotes.
 _MACRO = re.compile(
     r"\b(linkgit|link|mailto|xref|kbd|btn|menu|footnote|pass|image|anchor|indexterm2?):([^\s\[]*)\[([^\]]*)\]"
@@ -103,6 +105,11 @@ class _Reader:
         self.out = BlockText()
         self.attributes = dict(_BUILT_IN)
         self.style = ""  # the block style set by the attribute line before a block: "source", "NOTE" …
+        self.depth = 0  # delimited blocks open around the lines being read
+        self.fences: dict[str, list[int]] = {}  # each fence line's text -> where it stands, in order
+        for index, line in enumerate(lines):
+            if fence := _fence(line.strip()):
+                self.fences.setdefault(fence, []).append(index)
 
     def read(self, index: int, end: int) -> None:
         """Read lines[index:end] as blocks (a whole document, or what a delimited block holds)."""
@@ -130,7 +137,7 @@ class _Reader:
         line = lines[index]
         stripped = line.strip()
         if fence := _fence(stripped):
-            close = _closing(lines, index + 1, end, fence)
+            close = self._closing(index + 1, end, fence)
             if close == end:
                 return index + 1  # never closed: a line of marks, not a block that swallows the rest
             self._delimited(stripped, index + 1, close)
@@ -201,20 +208,31 @@ class _Reader:
         text = " ".join([inline, *taken] if inline else taken)
         if text:
             self.out.add("description", self.inline(text))
-        while index + 1 < end and self.lines[index].strip() == _CONTINUATION:
+        while (
+            index + 1 < end and self.lines[index].strip() == _CONTINUATION and not _starts_entry(self.lines[index + 1])
+        ):
             index = self._block(index + 1, end)  # "+": the next block belongs to this entry too
         return index
+
+    def _closing(self, index: int, end: int, fence: str) -> int:
+        """Where the block opened by `fence` closes (the same fence; "```" for a fenced one), or
+        `end`: looked up, not searched for, so unclosed fences cost no more than closed ones."""
+        where = self.fences.get("```" if fence.startswith("```") else fence, [])
+        at = bisect_left(where, index)
+        return where[at] if at < len(where) and where[at] < end else end
 
     def _delimited(self, fence: str, start: int, end: int) -> None:
         if _COMMENT_FENCE.match(fence):
             return
         if _TABLE_FENCE.match(fence):
             self._table(start, end)
-        elif _CODE_FENCES.match(fence):
+        elif _CODE_FENCES.match(fence) or self.depth >= MAX_DEPTH:
             self.out.add_preformatted("\n".join(self.lines[start:end]))
         else:  # example, sidebar, quote or open block: AsciiDoc again
             self.style = ""
+            self.depth += 1
             self.read(start, end)
+            self.depth -= 1
 
     def _table(self, start: int, end: int) -> None:
         """A table a row at a time, a line for each cell; the first row is its head when a blank
@@ -277,14 +295,6 @@ def _fence(stripped: str) -> str | None:
         or _TABLE_FENCE.match(stripped)
     )
     return stripped if fenced else None
-
-
-def _closing(lines: list[str], index: int, end: int, fence: str) -> int:
-    """Where the block opened by `fence` closes (the same fence; "```" for a fenced one), or `end`."""
-    closer = "```" if fence.startswith("```") else fence
-    while index < end and lines[index].strip() != closer:
-        index += 1
-    return index
 
 
 def _underlined(line: str, under: str) -> int:
