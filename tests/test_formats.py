@@ -140,7 +140,6 @@ def test_asciidoc_titles_underlined_as_older_documents_write_them_and_tables_by_
 def test_any_mix_of_asciidoc_lines_reads_into_ordered_blocks():
     """Fences left open, titles without text, lists and terms run together: every block is a span
     of the stored text, in order, with words in it, and the reader never fails."""
-    import random
 
     from qa.ingest.readers.asciidoc import asciidoc_blocks
 
@@ -176,14 +175,7 @@ def test_any_mix_of_asciidoc_lines_reads_into_ordered_blocks():
         "include::other.adoc[]",
         "// a comment",
     ]
-    rng = random.Random(12)
-    for _ in range(300):
-        built = asciidoc_blocks("\n".join(rng.choices(pieces, k=rng.randint(0, 40))))
-        text, end = built.text, 0
-        for block in built.blocks:
-            assert end <= block.start < block.end <= len(text)
-            assert text[block.start : block.end].strip()
-            end = block.end
+    assert_any_mix_reads_into_ordered_blocks(asciidoc_blocks, pieces, seed=12)
 
 
 HOSTILE_ASCIIDOC = {
@@ -407,7 +399,6 @@ def test_an_html_reply_leaves_out_the_message_it_quotes(tmp_path):
 def test_any_mix_of_restructuredtext_lines_reads_into_ordered_blocks():
     """Titles without text, directives without bodies, tables left open, tabs: every block is a
     span of the stored text, in order, with words in it, and the reader never fails."""
-    import random
 
     from qa.ingest.readers.rst import rst_blocks
 
@@ -437,9 +428,16 @@ def test_any_mix_of_restructuredtext_lines_reads_into_ordered_blocks():
         "term",
         "    what it is",
     ]
-    rng = random.Random(11)
+    assert_any_mix_reads_into_ordered_blocks(rst_blocks, pieces, seed=11)
+
+
+def assert_any_mix_reads_into_ordered_blocks(read_blocks, pieces: list[str], seed: int) -> None:
+    """300 documents of random lines: every block a span of the stored text, in order, with words."""
+    import random
+
+    rng = random.Random(seed)
     for _ in range(300):
-        built = rst_blocks("\n".join(rng.choices(pieces, k=rng.randint(0, 40))))
+        built = read_blocks("\n".join(rng.choices(pieces, k=rng.randint(0, 40))))
         text, end = built.text, 0
         for block in built.blocks:
             assert end <= block.start < block.end <= len(text)

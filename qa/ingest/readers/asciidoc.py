@@ -20,7 +20,7 @@ from bisect import bisect_left
 from pathlib import Path
 
 from qa.ingest.blocks import BlockText
-from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.ingest.readers.common import decode_bytes, parsed_from_blocks
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 
 _TITLE = re.compile(r"^(={1,6})\s+(\S.*?)(?:\s+=+)?\s*$")
@@ -84,11 +84,7 @@ _BUILT_IN = {
 
 
 def read_asciidoc(path: Path, limits=None) -> ParsedFile:
-    built = asciidoc_blocks(decode_bytes(path.read_bytes()))
-    text = built.text
-    headings = [block for block in built.blocks if block.kind == "heading"]
-    title = text[headings[0].start : headings[0].end] if headings else title_from_lines(text.split("\n"))
-    return ParsedFile(text, title, None, (), tuple(built.blocks))
+    return parsed_from_blocks(asciidoc_blocks(decode_bytes(path.read_bytes())))
 
 
 def asciidoc_blocks(source: str) -> BlockText:

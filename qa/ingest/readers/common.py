@@ -1,5 +1,6 @@
-"""What several readers share: decoding bytes of an unknown encoding, finding a title, and
-refusing a zip container (DOCX, PPTX, XLSX, EPUB, OpenDocument) that would unpack past the limits."""
+"""What several readers share: decoding bytes of an unknown encoding, finding a title, a file
+read as blocks from its source, and refusing a zip container (DOCX, PPTX, XLSX, EPUB,
+OpenDocument) that would unpack past the limits."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING
 from qa.errors import UnreadableFile
 
 if TYPE_CHECKING:
+    from qa.ingest.blocks import BlockText
     from qa.ingest.limits import ReadLimits
+    from qa.ingest.readers.registry import ParsedFile
 
 
 def decode_bytes(data: bytes) -> str:
@@ -33,6 +36,17 @@ def decode_bytes(data: bytes) -> str:
 
 
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
+
+
+def parsed_from_blocks(built: BlockText) -> ParsedFile:
+    """A document read as blocks from its source (reStructuredText, AsciiDoc): titled by its first
+    heading, else by the first line that reads like one."""
+    from qa.ingest.readers.registry import ParsedFile
+
+    text = built.text
+    headings = [block for block in built.blocks if block.kind == "heading"]
+    title = text[headings[0].start : headings[0].end] if headings else title_from_lines(text.split("\n"))
+    return ParsedFile(text, title, None, (), tuple(built.blocks))
 
 
 def title_from_lines(lines: Iterable[str], look_at: int = 12) -> str:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from qa.ingest.blocks import BlockText
-from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.ingest.readers.common import decode_bytes, parsed_from_blocks
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import indentation
 
@@ -66,11 +66,7 @@ _PROSE_DIRECTIVES = frozenset(
 
 
 def read_rst(path: Path, limits=None) -> ParsedFile:
-    built = rst_blocks(decode_bytes(path.read_bytes()))
-    text = built.text
-    headings = [block for block in built.blocks if block.kind == "heading"]
-    title = text[headings[0].start : headings[0].end] if headings else title_from_lines(text.split("\n"))
-    return ParsedFile(text, title, None, (), tuple(built.blocks))
+    return parsed_from_blocks(rst_blocks(decode_bytes(path.read_bytes())))
 
 
 def rst_blocks(source: str) -> BlockText:
