@@ -118,8 +118,8 @@ def test_asciidoc_titles_underlined_as_older_documents_write_them_and_tables_by_
 
     built = asciidoc_blocks(
         "git-tide(1)\n===========\n\nNAME\n----\ngit-tide - Show the tides\n\n"
-        "OPTIONS\n-------\n--high::\n--spring::\n\tShow only the high\n\ttides.\n+\n"
-        "See linkgit:git-moon[1] and 'git tide --low'.\n\n"
+        "[[options]]\nOPTIONS\n-------\n--high::\n--spring::\n\tShow only the high\n\ttides.\n+\n"
+        "See linkgit:git-moon[1] and 'git tide --low' under <<options>>.\n\n"
         '[cols="1,2"]\n|===\n|Port |Tide\n\n|Gullhaven |06:40\n|Skarholm |07:15\n|===\n'
     )
     blocks = [(block.kind, built.text[block.start : block.end], block.level) for block in built.blocks]
@@ -130,7 +130,7 @@ def test_asciidoc_titles_underlined_as_older_documents_write_them_and_tables_by_
         ("heading", "OPTIONS", 2),
         ("term", "--high, --spring", 0),
         ("description", "Show only the high tides.", 0),
-        ("paragraph", "See git-moon(1) and git tide --low.", 0),
+        ("paragraph", "See git-moon(1) and git tide --low under OPTIONS.", 0),
         ("table_head", "Port\nTide", 0),
         ("row", "Gullhaven\n06:40", 0),
         ("row", "Skarholm\n07:15", 0),

@@ -5,7 +5,8 @@ as code, example, sidebar, quote and open blocks read for what they hold, admoni
 (`NOTE: …`) as paragraphs, tables a row at a time. Comments, attribute entries, block attributes
 and `include::`, `image::` or `ifdef::` lines are left out; inline markup reads as rendered
 (`+`code`+` and `*strong*` without their marks, `link:url[text]` and `<<id,text>>` as their
-text, `linkgit:git-add[1]` as "git-add(1)", `{attribute}` as its value).
+text, `<<id>>` as the title of the section it names, `linkgit:git-add[1]` as "git-add(1)",
+`{attribute}` as its value).
 
 Hand-written, line by line, like the reStructuredText reader: the AsciiDoc processors are a Ruby
 program and a GPL-licensed Python one that writes HTML, and a document is only wanted for its
@@ -49,6 +50,7 @@ _MACRO = re.compile(
 )
 _URL_TEXT = re.compile(r"\b((?:https?|ftp|irc)://[^\s\[]+)\[([^\]]*)\]")
 _XREF = re.compile(r"<<([^,>]+)(?:,\s*([^>]+))?>>")
+_BLOCK_ANCHOR = re.compile(r"^\[\[([\w:.-]+)[^\]]*\]\]$|^\[#([\w:.-]+)[^\]]*\]$")
 _ANCHOR = re.compile(r"\[\[[^\]]*\]\]|\[#[\w-]+\]")
 _LITERALS = (
     re.compile(r"``(.+?)``|(?<![\w`])`(\S(?:[^`]*?\S)?)`(?![\w`])"),
@@ -103,9 +105,15 @@ class _Reader:
         self.style = ""  # the block style set by the attribute line before a block: "source", "NOTE" …
         self.depth = 0  # delimited blocks open around the lines being read
         self.fences: dict[str, list[int]] = {}  # each fence line's text -> where it stands, in order
+        self.titles: dict[str, str] = {}  # a section's id ("[[id]]" above it) -> its title, for "<<id>>"
         for index, line in enumerate(lines):
             if fence := _fence(line.strip()):
                 self.fences.setdefault(fence, []).append(index)
+            elif (anchor := _BLOCK_ANCHOR.match(line.strip())) and index + 1 < len(lines):
+                after = lines[index + 1]
+                title = _TITLE.match(after)
+                if title or (index + 2 < len(lines) and _underlined(after, lines[index + 2])):
+                    self.titles[anchor.group(1) or anchor.group(2)] = title.group(2) if title else after.strip()
 
     def read(self, index: int, end: int) -> None:
         """Read lines[index:end] as blocks (a whole document, or what a delimited block holds)."""
@@ -258,7 +266,7 @@ class _Reader:
         text = _ATTRIBUTE_REFERENCE.sub(lambda found: self.attributes.get(found.group(1), found.group(0)), text)
         text = _MACRO.sub(_macro_text, text)
         text = _URL_TEXT.sub(lambda found: found.group(2) or found.group(1), text)
-        text = _XREF.sub(lambda found: found.group(2) or found.group(1), text)
+        text = _XREF.sub(lambda found: found.group(2) or self.titles.get(found.group(1), found.group(1)), text)
         text = _ANCHOR.sub("", text)
         return _KEPT.sub(lambda found: literals[int(found.group(1))], text)
 
