@@ -79,7 +79,7 @@ class BlockText:
         return block
 
     def add_preformatted(self, raw: str) -> None:
-        """A block whose lines are kept as typed (HTML's `pre`, a reStructuredText literal block):
+        """A block whose lines are kept as typed (HTML's `pre`, a reStructuredText or AsciiDoc literal block):
         code, unless a paragraph of it is hard-wrapped prose (a text file shown as it is, a
         program's report with its notes), which is a paragraph, so that its sentences are whole.
         The code around such paragraphs stays whole between them."""
