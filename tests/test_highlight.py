@@ -79,6 +79,31 @@ def test_a_definitions_term_alone_is_highlighted_with_what_it_means() -> None:
     )
 
 
+def test_a_name_matched_only_in_its_signature_is_answered_by_the_sentence_that_describes_it() -> None:
+    """An API page names the function only in its signature: the highlight is the sentence after
+    it, which says what it does, not the code line."""
+    passage = (
+        "Set A Busy Timeout\n\nint sqlite3_busy_timeout(sqlite3*, int ms);\n\n"
+        "This routine sets a busy handler that sleeps for a specified amount of time when a table is locked. "
+        "The handler will sleep multiple times."
+    )
+    highlight = best_sentence(passage, ["sqlite3_busy_timeout"])
+    assert passage[highlight.start : highlight.end] == (
+        "This routine sets a busy handler that sleeps for a specified amount of time when a table is locked."
+    )
+
+
+def test_a_match_in_a_fragment_of_prose_stays_where_it_is() -> None:
+    """A quotation taken up mid-sentence is no name that the next paragraph explains: its block is
+    highlighted, as before."""
+    passage = (
+        "...increasingly, his sons have become aware of the problem, despite the bellicose language.\n\n"
+        "The envoy's visit is all the more significant given the defection."
+    )
+    highlight = best_sentence(passage, ["languag"])
+    assert passage[highlight.start : highlight.end].startswith("...increasingly")
+
+
 def test_what_counts_as_a_prose_sentence() -> None:
     from qa.text.prose import is_prose_sentence
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
@@ -20,10 +21,15 @@ def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] |
     return answer_highlight(passage, score_sentences([passage], terms, idf)[0])
 
 
+_ENDS_A_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+
+
 def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight:
     """The best-scoring sentence that reads as an answer (a whole prose sentence: qa.text.prose),
     so a heading, a code line or a fragment that matches more words does not win; where no prose
-    sentence matches, the block (the lines between blank lines) around the best match."""
+    sentence matches, the sentence that says in words what the best match names (a signature, a
+    heading, a term, then a sentence about it), else the block (the lines between blank lines)
+    around the best match."""
     prose = [s for s in scored if s.score > 0 and is_prose_sentence(passage[s.start : s.end])]
     if prose:
         return to_highlight(best(prose))
@@ -31,9 +37,25 @@ def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight
     if top is None:
         return Highlight(start=0, end=len(passage))
     if top.score > 0:
-        return block_around(passage, top)
+        return described_after(passage, top, scored) or block_around(passage, top)
     first_prose = next((s for s in scored if is_prose_sentence(passage[s.start : s.end])), None)
     return to_highlight(first_prose or top)
+
+
+def described_after(passage: str, matched: SentenceScore, scored: Sequence[SentenceScore]) -> Highlight | None:
+    """The first sentence of the block right after the one `matched` is in, when that block names
+    something (a signature, a heading, a term: it does not end like a sentence) and the sentence
+    is a whole prose sentence: an API page's "int sqlite3_busy_timeout(sqlite3*, int ms);" is
+    followed by "This routine sets a busy handler …", which answers what the name does, though only
+    the signature holds the name."""
+    start = passage.rfind("\n\n", 0, matched.start)
+    end = passage.find("\n\n", matched.end)
+    if _ENDS_A_SENTENCE.search(passage[start + 2 if start >= 0 else 0 : end if end >= 0 else len(passage)]):
+        return None  # the match is in sentences, a fragment of prose: not a name that the next block explains
+    after = next((s for s in scored if s.start >= end + 2), None) if end >= 0 else None
+    if after is None or passage.rfind("\n\n", 0, after.start) != end:
+        return None  # no next block, or the next sentence is not its first
+    return to_highlight(after) if is_prose_sentence(passage[after.start : after.end]) else None
 
 
 def block_around(passage: str, sentence: SentenceScore) -> Highlight:
