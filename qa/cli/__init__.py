@@ -265,8 +265,9 @@ def index_command(
     """Index documents (text, office, e-books, mail, scans) or web pages; again later, only changes are embedded.
 
     Reads .txt .text .rst .adoc .asciidoc .md .markdown .html .htm .xhtml .pdf .docx .pptx .xlsx
-    .xlsm .csv .tsv .odt .ods .odp .epub .eml .mbox .rtf, and by OCR (Tesseract) .png .jpg .jpeg .tif .tiff and PDF
-    pages without text: see docs/FORMATS.md. Other files are skipped, with why (`qa info` lists them).
+    .xlsm .csv .tsv .odt .ods .odp .epub .eml .mbox .rtf, and by OCR (Tesseract) .png .jpg .jpeg
+    .tif .tiff and PDF pages without text: see docs/FORMATS.md. Other files are skipped, with why
+    (`qa info` lists them).
 
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A web address indexes that page and the pages below it on the

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
-from qa.text.prose import MIN_WORDS, is_prose_sentence
+from qa.text.prose import MIN_WORDS, ends_like_a_sentence, is_prose_sentence
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -19,9 +18,6 @@ def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] |
     if idf is None:
         idf = dict.fromkeys(terms, 1.0)
     return answer_highlight(passage, score_sentences([passage], terms, idf)[0])
-
-
-_ENDS_A_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 
 
 def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight:
@@ -50,7 +46,7 @@ def described_after(passage: str, matched: SentenceScore, scored: Sequence[Sente
     the signature holds the name."""
     start = passage.rfind("\n\n", 0, matched.start)
     end = passage.find("\n\n", matched.end)
-    if _ENDS_A_SENTENCE.search(passage[start + 2 if start >= 0 else 0 : end if end >= 0 else len(passage)]):
+    if ends_like_a_sentence(passage[start + 2 if start >= 0 else 0 : end if end >= 0 else len(passage)]):
         return None  # the match is in sentences, a fragment of prose: not a name that the next block explains
     after = next((s for s in scored if s.start >= end + 2), None) if end >= 0 else None
     if after is None or passage.rfind("\n\n", 0, after.start) != end:

@@ -106,19 +106,23 @@ def _looks_like_code(lines: list[str]) -> bool:
         return True
     if sum(line.endswith(";") for line in lines) >= 2:
         return True  # statements; prose ends a line with ";" now and then, not line after line
-    worded = [line for line in lines if any(c.isalpha() for c in line)]  # not a closing "..."
-    return len({line.split()[0] for line in worded}) == 1  # one command line after another
+    return _one_form(lines)
+
+
+def _one_form(lines: list[str]) -> bool:
+    """Every line starts with the same word, digits aside: one command line after another, or
+    log entries ("stash@{0}: WIP …", "stash@{1}: On master …"). A closing "..." does not count."""
+    worded = [line for line in lines if any(c.isalpha() for c in line)]
+    return len({digits_aside(line.split()[0]) for line in worded}) == 1
 
 
 def _laid_out_as_code(lines: list[str]) -> bool:
-    """Output, a listing or a grammar that passes for wrapped prose: columns aligned by runs of
-    spaces ("in-place edit  :100644 100644 bcd1234"), a prompt ("user@host:~/src$ make"), a shell's
-    `||` or `&&`, every line of one form ("stash@{0}: WIP …", "stash@{1}: On master …"), or no
+    """Output, a listing or a grammar that passes for wrapped prose (`_hard_wrapped` has already
+    ruled out code and lines of one form): columns aligned by runs of spaces ("in-place edit
+    :100644 100644 bcd1234"), a prompt ("user@host:~/src$ make"), a shell's `||` or `&&`, or no
     sentence's punctuation anywhere."""
     lines = [line.strip() for line in lines]
     if any(_ALIGNED.search(line) or _PROMPT.match(line) or "||" in line or "&&" in line for line in lines):
-        return True
-    if len({digits_aside(line.split()[0]) for line in lines}) == 1:
         return True
     return not _PUNCTUATED.search(" ".join(lines))
 

@@ -33,7 +33,7 @@ def is_prose_sentence(sentence: str) -> bool:
     mostly symbols (code)."""
     text = sentence.strip()
     words = text.split()
-    if len(words) < MIN_WORDS or "\n" in text or not _ENDS.search(text):
+    if len(words) < MIN_WORDS or "\n" in text or not ends_like_a_sentence(text):
         return False
     if text.startswith(PROMPTS) or text.rstrip(".").endswith(_CODE_ENDS):
         return False
@@ -43,6 +43,12 @@ def is_prose_sentence(sentence: str) -> bool:
     if first.startswith(("...", "…")) and first.lstrip(".…")[:1].islower():
         return False  # "...increasingly, according to": a quotation taken up mid-sentence
     return mostly_words(text)
+
+
+def ends_like_a_sentence(text: str) -> bool:
+    """`.`, `!` or `?` last, closing quotes or brackets allowed: a sentence's end, not a heading's,
+    a term's or a signature's."""
+    return bool(_ENDS.search(text.rstrip()))
 
 
 def mostly_words(text: str) -> bool:

@@ -32,6 +32,7 @@ _CODE_FENCES = re.compile(r"^(?:-{4,}|\.{4,}|\+{4,}|`{3}.*)\s*$")
 _PROSE_FENCES = re.compile(r"^(?:={4,}|\*{4,}|_{4,}|--)\s*$")
 _COMMENT_FENCE = re.compile(r"^/{4,}\s*$")
 _TABLE_FENCE = re.compile(r"^[|!,:]={3,}\s*$")
+_FENCE = re.compile("|".join(fence.pattern for fence in (_CODE_FENCES, _PROSE_FENCES, _COMMENT_FENCE, _TABLE_FENCE)))
 _SKIPPED_LINE = re.compile(
     r"^(?://(?!/).*|:!?[\w-]+!?:.*|\[.*\]|(?:include|image|ifdef|ifndef|ifeval|endif|toc)::.*|'{3,}|<{3})\s*$"
 )
@@ -44,7 +45,8 @@ _TERM = re.compile(r"^(\S(?:.*?\S)?)(?::{2,4}|;;)(?:\s+(\S.*))?$")
 _ADMONITION = re.compile(r"^(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION):\s+(\S.*)$")
 _CONTINUATION = "+"
 MAX_DEPTH = 16  # delimited blocks read inside one another; deeper ones are kept as they are
-# Inline markup, in the order it is taken off: macros and links first, then the quotes.
+# Inline markup, in the order it is taken off (`_Reader.inline`): code kept aside, the quotes,
+# attributes, then macros, links and cross references.
 _MACRO = re.compile(
     r"\b(linkgit|link|mailto|xref|kbd|btn|menu|footnote|pass|image|anchor|indexterm2?):([^\s\[]*)\[([^\]]*)\]"
 )
@@ -292,13 +294,7 @@ def _starts_entry(line: str) -> bool:
 
 def _fence(stripped: str) -> str | None:
     """The line, when it opens (or closes) a delimited block."""
-    fenced = (
-        _CODE_FENCES.match(stripped)
-        or _PROSE_FENCES.match(stripped)
-        or _COMMENT_FENCE.match(stripped)
-        or _TABLE_FENCE.match(stripped)
-    )
-    return stripped if fenced else None
+    return stripped if _FENCE.match(stripped) else None
 
 
 def _underlined(line: str, under: str) -> int:
