@@ -30,7 +30,14 @@ from qa.search.retrieval import HybridRetriever, Mode, Query, Ranking, Retrieval
 from qa.search.searcher import PassageRows, Searcher
 from qa.store import Snapshot, check_same_model, rebuild_hint
 from qa.store.lock import WriterLock
-from qa.store.manifest import SkippedFile, SourceRecord, is_current, manifest_signature, read_manifest
+from qa.store.manifest import (
+    SkippedFile,
+    SourceRecord,
+    indexed_from,
+    is_current,
+    manifest_signature,
+    read_manifest,
+)
 from qa.store.records import StoredDocument, StoredPassage
 from qa.store.segment import Segment
 from qa.text.analysis import question_terms, words_not_found
@@ -43,9 +50,19 @@ if TYPE_CHECKING:  # writing is imported where it happens: a question needs none
     from qa.ingest.watching import Follower
     from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
 
-__all__ = ["Collection", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
+__all__ = ["Collection", "default_index", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
 
 logger = logging.getLogger(__name__)
+
+
+def default_index(model: str | None = None) -> Path:
+    """Where the default corpus's index is: the one named for its folder (qa.config.default_index_dir),
+    or the one an older qa kept as `seeds-<model>` where that was indexed from this same folder
+    (it may hold folders a user added with `qa index FOLDER`; another checkout's is left alone)."""
+    from qa.config import default_index_dir, former_default_index_dir, seeds_dir
+
+    former = former_default_index_dir(model)
+    return former if indexed_from(former, seeds_dir()) else default_index_dir(model)
 
 
 def ensure_default_index(
@@ -53,9 +70,9 @@ def ensure_default_index(
 ) -> Path:
     """The seeds index, built on first use (and rebuilt when it has an older format). A current
     one is found by its manifest alone: the indexing code is imported only to build it."""
-    from qa.config import default_index_dir, seeds_dir
+    from qa.config import seeds_dir
 
-    index_dir = default_index_dir(model if encoder is None else encoder.name)
+    index_dir = default_index(model if encoder is None else encoder.name)
     if is_current(index_dir):
         return index_dir
     from qa.ingest.indexing import ensure_index  # checks again, once, before it builds

@@ -7,6 +7,7 @@ HTTP face's settings, in `api/settings.py`; `QA_WORKERS` is read by `qa serve`'s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -124,7 +125,17 @@ def seeds_dir() -> Path:
 
 
 def default_index_dir(model: str | None = None) -> Path:
-    """The seeds index, one per model so that switching models never mixes vectors."""
+    """The index of the default corpus: one per model, so that switching models never mixes
+    vectors, and one per corpus folder, so that another checkout, an installed wheel or
+    `QA_SEEDS` never answers from another folder's documents: `seeds-<model>-<8 hex digits of the
+    folder's path>` (qa.collection.default_index also takes over an older unnamed one)."""
+    former = former_default_index_dir(model)
+    folder = hashlib.sha256(str(seeds_dir().resolve()).encode()).hexdigest()[:8]
+    return former.with_name(f"{former.name}-{folder}")
+
+
+def former_default_index_dir(model: str | None = None) -> Path:
+    """Where qa kept the default index before it was named for its folder: `seeds-<model>`."""
     from embeddings.model import resolve_model
 
     name = resolve_model(model)[0]

@@ -147,9 +147,61 @@ def test_a_question_in_british_english_finds_pages_in_american_english(tmp_path,
 
 
 def test_default_index_is_built_from_seeds_on_first_use(isolated_home, fake_model):
+    from qa.config import default_index_dir
+
     result = invoke("ask", "Who is the NATO chief?", "--json", "-k", "1")
     assert result.exit_code == 0, result.output
-    assert (isolated_home / "indexes" / "seeds-all-minilm-l6-v2" / "manifest.json").exists()
+    assert default_index_dir().parent == isolated_home / "indexes"
+    assert default_index_dir().name.startswith("seeds-all-minilm-l6-v2-")
+    assert (default_index_dir() / "manifest.json").exists()
+
+
+def corpus_of(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir()
+    (folder / name).write_text(text)
+    return folder
+
+
+def cited_sources(*question: str) -> list[str]:
+    result = invoke("ask", *question, "--json", "-k", "5")
+    assert result.exit_code == 0, result.output
+    return sorted({passage["citation"]["url"] for passage in json.loads(result.stdout)["passages"]})
+
+
+def test_another_default_corpus_gets_its_own_index(isolated_home, fake_model, tmp_path, monkeypatch):
+    """Another checkout or QA_SEEDS: the default index answers from that folder's documents, not
+    from the index another folder built first (which stays as it was)."""
+    first = corpus_of(tmp_path / "first", "owls.txt", "Owls hunt at night in the forest.")
+    second = corpus_of(tmp_path / "second", "bees.txt", "Bees make honey from the nectar of flowers.")
+    monkeypatch.setenv("QA_SEEDS", str(first))
+    assert cited_sources("What do owls do?") == [(first / "owls.txt").resolve().as_uri()]
+    monkeypatch.setenv("QA_SEEDS", str(second))
+    assert cited_sources("What do bees make?") == [(second / "bees.txt").resolve().as_uri()]
+    monkeypatch.setenv("QA_SEEDS", str(first))
+    assert cited_sources("What do owls do?") == [(first / "owls.txt").resolve().as_uri()]
+    assert len(list((isolated_home / "indexes").glob("seeds-*"))) == 2
+
+
+def test_the_default_index_an_older_qa_made_here_is_kept(isolated_home, fake_model, tmp_path, monkeypatch):
+    """An older qa kept the default index as `seeds-<model>`. Built from this same folder, it stays
+    the default, with the folders a user added to it; built from another folder, it is left alone."""
+    from qa.config import default_index_dir, former_default_index_dir
+
+    seeds = corpus_of(tmp_path / "seeds", "owls.txt", "Owls hunt at night in the forest.")
+    added = corpus_of(tmp_path / "notes", "bees.txt", "Bees make honey from the nectar of flowers.")
+    monkeypatch.setenv("QA_SEEDS", str(seeds))
+    former = former_default_index_dir()
+    for folder in (seeds, added):
+        assert invoke("index", str(folder), "--index", str(former)).exit_code == 0
+    assert (added / "bees.txt").resolve().as_uri() in cited_sources("What do bees make?")
+    assert not default_index_dir().exists()  # nothing built beside it
+
+    clone = tmp_path / "clone"  # the same seeds in another checkout
+    shutil.copytree(seeds, clone)
+    monkeypatch.setenv("QA_SEEDS", str(clone))
+    assert cited_sources("What do owls do?") == [(clone / "owls.txt").resolve().as_uri()]
+    assert default_index_dir().exists()
+    assert invoke("ask", "What do bees make?", "--json", "--index", str(former)).exit_code == 0
 
 
 @pytest.mark.slow

@@ -20,9 +20,9 @@ ServerIndexOption = Annotated[
 
 
 def _index_dir(index: Path | None) -> Path:
-    from qa.config import default_index_dir
+    from qa.collection import default_index
 
-    return index if index is not None else default_index_dir()
+    return index if index is not None else default_index()
 
 
 @keys_app.command("create")

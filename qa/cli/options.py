@@ -123,7 +123,6 @@ def started() -> None:
 
 def index_at(index: Path | None, model: str | None):
     """The collection to write: --index, else the seeds index of the model."""
-    from qa.collection import Collection
-    from qa.config import default_index_dir
+    from qa.collection import Collection, default_index
 
-    return Collection(index if index is not None else default_index_dir(model), model=model)
+    return Collection(index if index is not None else default_index(model), model=model)

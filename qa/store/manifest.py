@@ -172,6 +172,14 @@ def is_current(index_dir: Path, chunking: dict | None = None) -> bool:
     return True
 
 
+def indexed_from(index_dir: Path, folder: Path) -> bool:
+    """Whether `index_dir` holds an index this qa reads with `folder` among the folders indexed into it."""
+    try:
+        return str(folder.resolve()) in read_manifest(index_dir).roots
+    except QAError:
+        return False
+
+
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Publish a generation: the new manifest is complete on disk before it replaces the old one."""
     import msgspec
