@@ -135,6 +135,33 @@ def test_jsonl_detection_does_not_depend_on_the_suffix(tmp_path):
     assert load_questions(many).questions == load_eval_set(many).questions
 
 
+def test_judged_answers_count_with_the_written_ones(tmp_path):
+    """An answer found by judging what was returned counts as an answer string, and its page as a
+    page that answers, after the question's own (each once)."""
+    record = {"id": "j", "question": "Q?", "answers": ["x"], "docs": ["a.html"]}
+    judged = [{"doc": "b.html", "answer": "y"}, {"doc": "a.html", "answer": "x"}]
+    question = load_eval_set(write_jsonl(tmp_path / "q.jsonl", [record | {"judged": judged}])).questions[0]
+    assert question.answers == ["x", "y"] and question.gold_sources == ["a.html", "b.html"]
+
+
+@pytest.mark.parametrize(
+    ("judged", "expected"),
+    [
+        ([{"doc": "b.html"}], "'judged' must be a list of objects with 'doc' and 'answer' strings"),
+        ("b.html", "'judged' must be a list of objects"),
+    ],
+)
+def test_broken_judged_answers_name_the_line(tmp_path, judged, expected):
+    path = write_jsonl(tmp_path / "q.jsonl", [{"id": "j", "question": "Q?", "answers": ["x"], "judged": judged}])
+    assert f"{path}:1: {expected}" in load_error(path)
+
+
+def test_an_unanswerable_question_cannot_have_judged_answers(tmp_path):
+    record = {"id": "j", "question": "Q?", "answers": [], "judged": [{"doc": "b.html", "answer": "y"}]}
+    path = write_jsonl(tmp_path / "q.jsonl", [record])
+    assert "has 'judged' answers but empty 'answers' (unanswerable)" in load_error(path)
+
+
 def test_numeric_ids_are_read_as_strings(tmp_path):
     path = write_jsonl(tmp_path / "q.jsonl", [{"id": 7, "question": "Why?", "answers": ["x"]}])
     assert load_eval_set(path).questions[0].id == "7"
@@ -379,7 +406,8 @@ def test_a_docs_set_loads_with_its_extra_keys_ignored(docs_set):
 @pytest.mark.parametrize("docs_set", DOCS_SETS, ids=lambda folder: folder.name)
 def test_a_docs_sets_answers_are_in_their_pages_as_qa_reads_them(docs_set):
     """Every answer string is in its answer sentence and in each page named in `docs`; the
-    sentence itself is in the first page (other pages may word it differently)."""
+    sentence itself is in the first page (other pages may word it differently). A judged answer
+    is in the page it was judged on."""
     from qa.evaluation.metrics import normalize_for_match
     from qa.ingest.documents import parse_file
 
@@ -400,3 +428,5 @@ def test_a_docs_sets_answers_are_in_their_pages_as_qa_reads_them(docs_set):
             assert normalize_for_match(answer) in sentence, record["id"]
             for source in record["docs"]:
                 assert normalize_for_match(answer) in page(source), (record["id"], source)
+        for judged in record.get("judged", []):
+            assert normalize_for_match(judged["answer"]) in page(judged["doc"]), (record["id"], judged["doc"])

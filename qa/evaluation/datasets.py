@@ -95,7 +95,7 @@ def load_eval_set(path: str | Path, *, beir_split: str = "test") -> EvalSet:
 
 
 def load_questions(path: str | Path) -> EvalSet:
-    """JSONL questions (`id`, `question`, optional `history`, `answers`, `docs`) for the current index."""
+    """JSONL questions (`id`, `question`, optional `history`, `answers`, `docs`, `judged`) for the current index."""
     raw, text = _read(Path(path))
     return _questions_from_text(Path(path), text, _sha256(raw))
 
@@ -196,12 +196,36 @@ class _Record(BaseModel):
 RecordT = TypeVar("RecordT", bound=_Record)
 
 
+class _JudgedAnswer(_Record):
+    """An answer found by judging what a system returned, not by reading the pages beforehand:
+    the page it was read on and a string of it, counted like the question's own `answers` and
+    `docs` (pooled judgement: a set written from some pages misses other pages that answer too)."""
+
+    doc: NonEmptyText
+    answer: NonEmptyText
+
+
 class _QuestionLine(_Record):
     id: RecordId
     question: NonEmptyText
     history: TextList = []
     answers: TextList  # empty: the question cannot be answered from the documents
     docs: TextList = []
+    judged: Annotated[list[_JudgedAnswer], _must_be("a list of objects with 'doc' and 'answer' strings")] = []
+
+    @model_validator(mode="after")
+    def _judged_only_when_answerable(self) -> _QuestionLine:
+        if self.judged and not self.answers:
+            raise PydanticCustomError("judged", "has 'judged' answers but empty 'answers' (unanswerable)")
+        return self
+
+    @property
+    def all_answers(self) -> list[str]:
+        return list(dict.fromkeys([*self.answers, *(judged.answer for judged in self.judged)]))
+
+    @property
+    def all_docs(self) -> list[str]:
+        return list(dict.fromkeys([*self.docs, *(judged.doc for judged in self.judged)]))
 
 
 class _BeirDocument(_Record):
@@ -275,7 +299,11 @@ def _questions_from_text(path: Path, text: str, content_hash: str) -> EvalSet:
         _check_new(seen, line.id, f"{where}: duplicate question")
         questions.append(
             EvalQuestion(
-                id=line.id, question=line.question, history=line.history, answers=line.answers, gold_sources=line.docs
+                id=line.id,
+                question=line.question,
+                history=line.history,
+                answers=line.all_answers,
+                gold_sources=line.all_docs,
             )
         )
     if not questions:
