@@ -48,8 +48,10 @@ _CONTAINERS = frozenset(
     "center hr body html menu fieldset".split()
 )
 _CELLS = frozenset({"td", "th"})
-# A paragraph that is only bold words, this short, reads as a heading below h6.
+# A paragraph that is only bold words, this short, reads as a heading below h6; one that asks a
+# question, this long (a FAQ's "<p><b>(5) Can multiple applications … at the same time?</b></p>").
 _BOLD_HEADING_WORDS = 12
+_BOLD_QUESTION_WORDS = 40
 
 
 def read_html(path: Path, limits=None) -> ParsedFile:
@@ -167,7 +169,7 @@ _BLOCKS = frozenset([*_BLOCK_TAGS, *_CELLS])  # where the flat walk breaks lines
 def _bold_only(paragraph) -> bool:
     """`<p><b>Maximum length of a string</b></p>`, or a signature set in bold and italics
     (`<p><b>PRAGMA </b><i>schema.</i><b>journal_mode;</b></p>`): every word inside b, strong,
-    i, em or code, some of it bold, and few words."""
+    i, em or code, some of it bold, and few words, or a question (a FAQ's, up to two long lines)."""
     from bs4 import NavigableString
 
     children = [c for c in paragraph.children if not (isinstance(c, NavigableString) and not c.strip())]
@@ -175,8 +177,10 @@ def _bold_only(paragraph) -> bool:
         return False
     if not any(c.name in ("b", "strong") for c in children):
         return False
-    words = [w for w in paragraph.get_text(" ").split() if any(ch.isalnum() for ch in w)]
-    return 0 < len(words) <= _BOLD_HEADING_WORDS
+    text = paragraph.get_text(" ")
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    limit = _BOLD_QUESTION_WORDS if text.rstrip().endswith("?") else _BOLD_HEADING_WORDS
+    return 0 < len(words) <= limit
 
 
 _EMPHASIS = frozenset({"b", "strong", "i", "em", "code", "tt", "br"})
