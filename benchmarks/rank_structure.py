@@ -1,12 +1,15 @@
 """The page signals of ranking (issue 18: page support, the furniture and dated penalties), the
-number boost, respelling and joined sections, measured one at a time on every set in one process.
+number boost, respelling, closed-up words and joined sections, measured one at a time on every set
+in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
-same `qa eval` code (`run_eval`): the SQLite and BorgBackup documentation (indexes you built of
-benchmarks/sets/*-docs/corpus), the seed questions, SciFact and SQuAD dev-a (cached indexes,
-built on first use). Needs ../shared/eval. `--variants` picks some (comma-separated names).
+same `qa eval` code (`run_eval`): the SQLite, BorgBackup and git documentation (indexes you built
+of benchmarks/sets/*-docs/corpus; git's is the held-out set, reported and chosen on by no one), the
+seed questions, SciFact and SQuAD dev-a (cached indexes, built on first use). Needs
+../shared/eval. `--variants` and `--sets` pick some (comma-separated names).
 
-    python -m benchmarks.rank_structure --sqlite-index /tmp/sqlite-docs.qa --borg-index /tmp/borg-docs.qa
+    python -m benchmarks.rank_structure --sqlite-index /tmp/sqlite-docs.qa --borg-index /tmp/borg-docs.qa \
+        --git-index /tmp/git-docs.qa
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from benchmarks.corpora import DOC_QUESTIONS
 SHARED = REPO.parent / "shared" / "eval"
 SETS = {
     **DOC_QUESTIONS,
+    "git": REPO / "benchmarks" / "sets" / "git-docs" / "questions.jsonl",
     "seeds": SHARED / "seeds" / "questions.jsonl",
     "scifact": SHARED / "scifact",
     "squad": SHARED / "squad" / "dev-a.json",
@@ -29,6 +33,7 @@ SETS = {
 METRICS = {
     "sqlite": ("hit@1", "hit@3", "hit@5", "doc_hit@1", "doc_hit@3", "unanswerable_answered"),
     "borg": ("hit@1", "hit@3", "hit@5", "doc_hit@1", "doc_hit@3", "unanswerable_answered"),
+    "git": ("hit@1", "hit@3", "hit@5", "doc_hit@1", "doc_hit@3", "unanswerable_answered"),
     "seeds": ("hit@1", "hit@3", "unanswerable_answered"),
     "scifact": ("ndcg@10",),
     "squad": ("gold@1", "gold@5"),
@@ -51,6 +56,7 @@ VARIANTS = {
     "support above the weakest lead 0.4 and dated penalty 0.1 (the default)": {},
     "the default with dated penalty 0.2": {"dated_penalty": 0.2},
     "the default without respelling": {"respell": False},
+    "the default without closed-up words": {"close_up": False},
     "the default without joined sections": {"join_depth": 0},
     "the default with sections joined within the first 5": {"join_depth": 5},
     "the default with sections joined within the first 10": {"join_depth": 10},
@@ -61,10 +67,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite-index", type=Path, help="an index of the SQLite corpus")
     parser.add_argument("--borg-index", type=Path, help="an index of the BorgBackup corpus")
+    parser.add_argument("--git-index", type=Path, help="an index of the git corpus")
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variant names")
     args = parser.parse_args()
-    indexes = {"sqlite": args.sqlite_index, "borg": args.borg_index}
+    indexes = {"sqlite": args.sqlite_index, "borg": args.borg_index, "git": args.git_index}
 
     from qa.evaluation.datasets import load_eval_set
     from qa.evaluation.runner import run_eval

@@ -105,6 +105,46 @@ def test_a_word_is_searched_in_its_other_spelling_only_where_the_documents_lack_
     assert respell([licence], holding("copyright")) == {}
 
 
+def test_a_hyphenated_word_is_also_searched_closed_up_where_the_documents_write_it_so():
+    from qa.text.spelling import closed_up
+
+    def holding(*words):
+        held = {term for word in words for term in question_terms(word)}
+        return lambda terms: {term for term in terms if term in held}
+
+    question = "How do I set my e-mail address for an auto-incrementing key?"
+    terms = question_terms(question)
+    assert "email" not in terms  # the analyser splits the word: "e" is dropped, "mail" kept
+    assert closed_up(question, terms, holding("email", "AUTOINCREMENT")) == ["email", "autoincr"]
+    # documents that write it hyphenated (or not at all): the parts are searched, nothing more
+    assert closed_up(question, terms, holding("mail", "auto", "increment")) == []
+    # numbers joined by a hyphen are a score or a range, not a word
+    assert closed_up("Who won 13-0?", question_terms("Who won 13-0?"), holding("130")) == []
+    # a word the question already holds closed up is not added twice
+    assert (
+        closed_up("Is email the same as e-mail?", question_terms("Is email the same as e-mail?"), holding("email"))
+        == []
+    )
+
+
+def test_a_page_that_writes_a_hyphenated_word_closed_up_is_found_by_its_words(tmp_path, fake_encoder):
+    """Asked "e-mail", the analyser searches "mail"; the page that says "email" matches too."""
+    from qa.collection import Collection
+    from qa.ingest.indexing import index_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "config.md").write_text("# Identity\n\nSet user.email to the address your commits carry.\n")
+    (docs / "post.md").write_text("# Post\n\nThe mail room sorts the letters of each floor.\n")
+    index_paths([docs], tmp_path / "docs.qa", encoder=fake_encoder)
+    collection = Collection.open(tmp_path / "docs.qa", encoder=fake_encoder)
+    ranking = collection.rank("Where do I put my e-mail?", 2)
+    passages = collection.searcher().snapshot.passages([hit.passage_id for hit in ranking.hits])
+    lexical = {passages[hit.passage_id].doc_id: hit.lexical for hit in ranking.hits}
+    assert lexical["config"] > 0 and lexical["post"] > 0
+    assert collection.ask("Where do I put my e-mail?").missing_words == ["put"]  # "e-mail" is found
+
+
 WRAPPED = """Travel expenses
 
 Every trip that costs more than five hundred euros must be approved by the

@@ -57,6 +57,9 @@ class RetrievalSettings:
     # Search a question's word in its other spelling ("licence", "license") where the documents hold
     # only that one (qa.text.spelling; the searcher applies it).
     respell: bool = True
+    # Search a question's hyphenated word closed up as well ("e-mail" -> "email") where the
+    # documents hold that form (qa.text.spelling.closed_up).
+    close_up: bool = True
     # A section cut into two passages, both among this many leading hits, is quoted as one
     # (Searcher.answer_passages); 0 quotes every passage alone, as before 2026-12-05.
     join_depth: int = 20

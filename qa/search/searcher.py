@@ -27,7 +27,7 @@ from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
 from qa.text.prose import is_prose_sentence
-from qa.text.spelling import respell
+from qa.text.spelling import closed_up, respell
 
 if TYPE_CHECKING:
     from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
@@ -113,6 +113,9 @@ class Searcher:
         respelled = respell(query.terms, reachable) if retriever.settings.respell else {}
         if respelled:  # "licence" asked of pages that say "license" (qa.text.spelling)
             query = replace(query, terms=[respelled.get(term, term) for term in query.terms])
+        joined = closed_up(query.text, query.terms, reachable) if retriever.settings.close_up else []
+        if joined:  # "e-mail" asked of pages that say "email"
+            query = replace(query, terms=[*query.terms, *joined])
         ranking = retriever.rank(self, query, k, rows.rows, mode, allowed)
         held = frozenset(reachable(list(ranking.idf)))
         held |= {asked for asked, searched in respelled.items() if searched in held}  # found, spelled otherwise

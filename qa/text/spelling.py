@@ -1,5 +1,6 @@
-"""British and American spellings of the same word, so that a question asked in one finds documents
-written in the other: "What licence is SQLite released under?" of pages that say "license".
+"""Other spellings of a question's words, so that a question asked in one finds documents written
+in the other: British and American ("What licence is SQLite released under?" of pages that say
+"license"), and a hyphenated word closed up ("auto-incrementing" of pages that say "AUTOINCREMENT").
 
 Only the search terms change, and only where the documents lack the question's own spelling and hold
 the other (`respell`): a corpus that uses the question's words is searched exactly as before. The
@@ -8,6 +9,7 @@ pairs are whole words, not rules, because the rules misfire ("-our" → "-or" wo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 from functools import cache
 
@@ -57,3 +59,21 @@ def respell(terms: Sequence[str], held: Callable[[Sequence[str]], Collection[str
         return {}
     have = held([*asked, *(variants[term] for term in asked)])
     return {term: variants[term] for term in asked if term not in have and variants[term] in have}
+
+
+_HYPHENATED = re.compile(r"(?u)\b\w+(?:-\w+)+\b")
+
+
+def closed_up(question: str, terms: Sequence[str], held: Callable[[Sequence[str]], Collection[str]]) -> list[str]:
+    """The question's hyphenated words closed up ("e-mail" -> "email", "auto-incrementing" ->
+    "autoincrementing"), as search terms the documents hold and the question's `terms` lack: searched
+    beside the parts, which the analyser splits the word into."""
+    found: list[str] = []
+    for word in _HYPHENATED.findall(question):
+        if not any(ch.isalpha() for ch in word):  # a score or a range ("13-0", "1-5"), not a word
+            continue
+        joined = analyze(word.replace("-", ""))
+        if len(joined) == 1 and joined[0] not in terms and joined[0] not in found:
+            found.append(joined[0])
+    have = held(found) if found else ()
+    return [term for term in found if term in have]

@@ -1,5 +1,6 @@
 """Throwaway: lexical normalised by max(best among candidates, g * ideal), ideal = sum of IDF of the
 question's known terms (a passage of average length holding each once)."""
+
 import json, sys, time
 import numpy as np
 from benchmarks.common import load_average
@@ -14,6 +15,7 @@ G = None  # set per variant
 SENT = False
 orig_score = R.HybridRetriever._score
 orig_rerank = R.HybridRetriever._rerank_by_sentences
+
 
 def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k, mode):
     if G is None or mode in ("dense", "bm25"):
@@ -31,12 +33,19 @@ def _score(self, source, query, ids, lexical_ids, lexical_scores, idf, texts, k,
     self._ideal = ideal
     return self._rerank_by_sentences(ids, fused, dense, lexical, lexical_norm, query, idf, texts, k)
 
+
 R.HybridRetriever._score = _score
 
 sets = ranking_sets()
 first = sets[0][2]
 for name in ["sqlite-docs", "borg-docs"]:
-    sets.append((name, load_questions(f"benchmarks/sets/{name}/questions.jsonl"), Collection.open(f"/tmp/evh-after/{name}.qa", encoder=first.encoder)))
+    sets.append(
+        (
+            name,
+            load_questions(f"benchmarks/sets/{name}/questions.jsonl"),
+            Collection.open(f"/tmp/evh-after/{name}.qa", encoder=first.encoder),
+        )
+    )
 keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "doc_hit@1", "answerable_abstained", "unanswerable_answered")
 out = {}
 for g in [None] + [float(x) for x in sys.argv[1:]]:
