@@ -102,13 +102,17 @@ def test_a_faqs_long_bold_questions_are_its_headings(tmp_path: Path) -> None:
     """SQLite's FAQ sets each question in a bold paragraph, some of two long lines: each answer's
     section is its own question, not the last short one above it. A long bold paragraph that does
     not ask stays a paragraph (a warning set in bold)."""
-    question = "(5) Can multiple applications or multiple instances of the same\n application access a single database file at the same time?"
+    question = (
+        "(5) Can multiple applications or multiple instances of the same\n"
+        " application access a single database file at the same time?"
+    )
     page = tmp_path / "faq.html"
     page.write_text(
         "<h2>Frequently Asked Questions</h2>"
         "<p><b>(2) What datatypes does SQLite support?</b></p><blockquote>SQLite uses dynamic typing.</blockquote>"
         f"<p><b>{question}</b></p><blockquote><p>Multiple processes can have the same database open.</p></blockquote>"
-        "<p><b>The sqlite3_config() interface is not threadsafe and must be called before any other interface is used.</b></p>"
+        "<p><b>The sqlite3_config() interface is not threadsafe and must be called before any other"
+        " interface is used.</b></p>"
     )
     parsed = read_html(page)
     paths = section_paths(parsed.text, parsed.blocks)

@@ -1,9 +1,9 @@
 from benchmarks.corpora import ranking_sets
-from qa.evaluation.datasets import load_questions
 from qa.collection import Collection
-from qa.text.spelling import closed_up
-from qa.text.analysis import question_terms
+from qa.evaluation.datasets import load_questions
 from qa.search.followup import followup_query
+from qa.text.analysis import question_terms
+from qa.text.spelling import closed_up
 
 sets = ranking_sets()
 first = sets[0][2]

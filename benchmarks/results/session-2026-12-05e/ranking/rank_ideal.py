@@ -1,15 +1,18 @@
 """Throwaway: lexical normalised by max(best among candidates, g * ideal), ideal = sum of IDF of the
 question's known terms (a passage of average length holding each once)."""
 
-import json, sys, time
+import json
+import sys
+
 import numpy as np
+
 from benchmarks.common import load_average
 from benchmarks.corpora import ranking_sets
-from qa.search import retrieval as R
+from qa.collection import Collection
+from qa.evaluation.datasets import load_questions
 from qa.evaluation.metrics import summarize
 from qa.evaluation.runner import run_questions
-from qa.evaluation.datasets import load_questions
-from qa.collection import Collection
+from qa.search import retrieval as R
 
 G = None  # set per variant
 SENT = False

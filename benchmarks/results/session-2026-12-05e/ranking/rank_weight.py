@@ -1,13 +1,15 @@
 """Throwaway: the dense weight swept on every set in one run."""
 
-import json, sys, dataclasses
+import dataclasses
+import sys
+
 from benchmarks.common import load_average
 from benchmarks.corpora import ranking_sets
-from qa.search.retrieval import HybridRetriever
+from qa.collection import Collection
+from qa.evaluation.datasets import load_questions
 from qa.evaluation.metrics import summarize
 from qa.evaluation.runner import run_questions
-from qa.evaluation.datasets import load_questions
-from qa.collection import Collection
+from qa.search.retrieval import HybridRetriever
 
 sets = ranking_sets()
 first = sets[0][2]

@@ -1,8 +1,9 @@
 import dataclasses
+
 from benchmarks.corpora import ranking_sets
 from qa.search.retrieval import HybridRetriever
-from qa.text.spelling import closed_up
 from qa.text.analysis import question_terms
+from qa.text.spelling import closed_up
 
 sets = ranking_sets()
 name, es, c = sets[1]
