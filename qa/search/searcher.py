@@ -113,12 +113,13 @@ class Searcher:
         respelled = respell(query.terms, reachable) if retriever.settings.respell else {}
         if respelled:  # "licence" asked of pages that say "license" (qa.text.spelling)
             query = replace(query, terms=[respelled.get(term, term) for term in query.terms])
-        joined = closed_up(query.text, query.terms, reachable) if retriever.settings.close_up else []
+        joined = closed_up(query.text, query.terms, reachable) if retriever.settings.close_up else {}
         if joined:  # "e-mail" asked of pages that say "email"
             query = replace(query, terms=[*query.terms, *joined])
         ranking = retriever.rank(self, query, k, rows.rows, mode, allowed)
         held = frozenset(reachable(list(ranking.idf)))
         held |= {asked for asked, searched in respelled.items() if searched in held}  # found, spelled otherwise
+        held |= {part for parts in joined.values() for part in parts}  # found closed up: not missing
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held)
         abstention = self.abstention

@@ -64,16 +64,19 @@ def respell(terms: Sequence[str], held: Callable[[Sequence[str]], Collection[str
 _HYPHENATED = re.compile(r"(?u)\b\w+(?:-\w+)+\b")
 
 
-def closed_up(question: str, terms: Sequence[str], held: Callable[[Sequence[str]], Collection[str]]) -> list[str]:
+def closed_up(
+    question: str, terms: Sequence[str], held: Callable[[Sequence[str]], Collection[str]]
+) -> dict[str, list[str]]:
     """The question's hyphenated words closed up ("e-mail" -> "email", "auto-incrementing" ->
-    "autoincrementing"), as search terms the documents hold and the question's `terms` lack: searched
-    beside the parts, which the analyser splits the word into."""
-    found: list[str] = []
+    "autoincrementing"), as search terms the documents hold and the question's `terms` lack, each
+    with the terms of its parts (which the analyser splits the word into, and which are searched
+    too): {closed-up term: the parts' terms}."""
+    found: dict[str, list[str]] = {}
     for word in _HYPHENATED.findall(question):
         if not any(ch.isalpha() for ch in word):  # a score or a range ("13-0", "1-5"), not a word
             continue
         joined = analyze(word.replace("-", ""))
-        if len(joined) == 1 and joined[0] not in terms and joined[0] not in found:
-            found.append(joined[0])
-    have = held(found) if found else ()
-    return [term for term in found if term in have]
+        if len(joined) == 1 and joined[0] not in terms:
+            found.setdefault(joined[0], [term for part in word.split("-") for term in analyze(part)])
+    have = held(list(found)) if found else ()
+    return {term: parts for term, parts in found.items() if term in have}
