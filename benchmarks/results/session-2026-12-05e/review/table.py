@@ -1,0 +1,52 @@
+"""The before/after rows of docs/EVALUATION.md ("The whole change since b969b8d") from evalrun.sh's outputs."""
+
+import json
+import re
+import sys
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else "/tmp/rv/out"
+SETS = [
+    ("scifact", ["ndcg@10", "recall@100", "answerable_abstained"]),
+    ("squad", ["gold@1", "gold@5", "hit@1", "answerable_abstained"]),
+    ("seeds", ["hit@1", "hit@3", "abstain_recall", "answerable_abstained"]),
+    ("licenses", ["hit@1", "hit@3", "doc_hit@1"]),
+    *[
+        (name, ["hit@1", "hit@3", "hit@5", "doc_hit@1", "unanswerable_answered", "answerable_abstained"])
+        for name in (
+            "sqlite-docs",
+            "borg-docs",
+            "git-docs",
+            "sqlite-docs-as-written",
+            "borg-docs-as-written",
+            "git-docs-as-written",
+        )
+    ],
+]
+
+
+def metrics(label: str, name: str) -> dict:
+    found = json.load(open(f"{OUT}/{label}-{name}.json"))
+    return {"hybrid": found["metrics"], **found.get("compare", {})}
+
+
+def shown(value) -> str:
+    return "–" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def highlights(label: str, name: str) -> str:
+    text = open(f"{OUT}/{label}-{name}-highlights.txt").read()
+    every, given = re.search(r"(\d+/\d+) =", text), re.search(r"answers given.*?: (\d+/\d+)", text)
+    return f"{every.group(1) if every else '?'} ({given.group(1) if given else '?'})"
+
+
+for name, keys in SETS:
+    before, after = metrics("before", name), metrics("after", name)
+    for mode in ("hybrid", "bm25", "dense"):
+        if mode not in before or mode not in after:
+            continue
+        for key in keys:
+            old, new = before[mode].get(key), after[mode].get(key)
+            if mode == "hybrid" or old != new:
+                print(" | ".join((name, mode, key, shown(old), shown(new))))
+for name in ("sqlite-docs", "borg-docs", "git-docs", "licenses", "seeds"):
+    print(name, "highlights", highlights("before", name), "->", highlights("after", name))
