@@ -193,7 +193,10 @@ def test_doc_hit_counts_passages_from_a_named_page_in_the_first_k():
 
 
 def _result(texts=(), doc_ids=(), abstained=False, latency_ms=10.0, sources=()) -> RankedResult:
-    return RankedResult(list(texts), list(doc_ids), abstained, latency_ms, [(source,) for source in sources])
+    first_quote = texts[0] if texts else None  # as if the whole first passage were highlighted
+    return RankedResult(
+        list(texts), list(doc_ids), abstained, latency_ms, [(source,) for source in sources], first_quote
+    )
 
 
 def test_summarize_questions_set():
@@ -242,9 +245,10 @@ def test_each_question_says_where_its_answer_and_its_page_came():
         "none": _result(["closest"], ["c"], sources=["c.txt"]),
     }
     outcomes = {outcome.id: outcome for outcome in question_outcomes(eval_set, results)}
-    assert outcomes["first"] == QuestionOutcome("first", "Who?", True, False, 1, 1, "a.txt", missed=False)
+    first = QuestionOutcome("first", "Who?", True, False, 1, 1, "a.txt", "Moussa Koussa flew", missed=False)
+    assert outcomes["first"] == first
     # answered at rank 2, and it abstained: a miss either way
-    assert outcomes["second"] == QuestionOutcome("second", "What?", True, True, 2, 2, "c.txt", missed=True)
+    assert outcomes["second"] == QuestionOutcome("second", "What?", True, True, 2, 2, "c.txt", "x", missed=True)
     # 0: not among the passages returned; None: the set names no answer strings for it
     assert (outcomes["lost"].answer_rank, outcomes["lost"].page_rank, outcomes["lost"].missed) == (0, 0, True)
     assert (outcomes["pages-only"].answer_rank, outcomes["pages-only"].page_rank) == (None, 1)

@@ -223,6 +223,9 @@ def test_misses_lists_the_questions_the_first_passage_did_not_answer(fake_seeds_
     outcomes = {outcome["id"]: outcome for outcome in json.loads(out.read_text())["questions"]}
     assert outcomes["found"]["answer_rank"] == 1 and not outcomes["found"]["missed"]
     assert outcomes["lost"]["answer_rank"] == 0 and outcomes["lost"]["missed"]
+    # what came first instead, to judge whether it answers in other words
+    first_words = outcomes["lost"]["first_quote"].split()[:3]
+    assert first_words and set(first_words) <= listed
     assert outcomes["none"]["answerable"] is False
     assert ("none" in listed) == (not outcomes["none"]["abstained"])
 

@@ -530,7 +530,8 @@ def eval_command(
         typer.Option(
             "--misses",
             help="Also list the questions whose first passage does not answer them (and the unanswerable ones "
-            "answered): where the answer and its page came, and which page came first. JSONL sets only.",
+            "answered): where the answer and its page came, which page came first and what its highlight "
+            "says. JSONL sets only.",
         ),
     ] = False,
 ) -> None:

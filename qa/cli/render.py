@@ -246,7 +246,7 @@ def print_eval_misses(report) -> None:
         console.print("--misses lists questions asked of an index (JSONL); this set ranks its own corpus.")
         return
     table = Table(title=f"missed · {len(missed)} of {len(report.questions)} questions", title_justify="left")
-    for column in ("id", "question", "answer at", "page at", "first passage from"):
+    for column in ("id", "question", "answer at", "page at", "first passage from", "its highlight"):
         table.add_column(column, overflow="fold")
     for outcome in missed:
         cells = (
@@ -255,9 +255,15 @@ def print_eval_misses(report) -> None:
             _miss_rank(outcome, outcome.answer_rank, answers=True),
             _miss_rank(outcome, outcome.page_rank, answers=False),
             outcome.first_source or "–",
+            _shortened(outcome.first_quote or "–", 200),
         )
         table.add_row(*(Text(cell) for cell in cells))  # a question's "[...]" is not markup
     console.print(table)
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + CUT
 
 
 def _miss_rank(outcome, rank: int | None, answers: bool) -> str:

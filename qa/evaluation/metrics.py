@@ -156,7 +156,8 @@ class RankedResult:
     `doc_ids[i]` is the document of passage `i` and `sources[i]` its source paths: its citation's,
     then those of the other places holding the same text (filled for questions asked of an index,
     where `docs` name files); all lists are in rank order. Passages returned with an
-    abstention still count for hit@k and the ranking metrics.
+    abstention still count for hit@k and the ranking metrics. `first_quote` is the first passage's
+    highlighted sentence (questions asked of an index), for a person judging a miss.
     """
 
     passage_texts: list[str]
@@ -164,6 +165,7 @@ class RankedResult:
     abstained: bool
     latency_ms: float
     sources: list[tuple[str, ...]] = field(default_factory=list)
+    first_quote: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class QuestionOutcome:
     and `--json`'s `questions`): the rank (from 1) of the first passage holding an answer string and
     of the first from a page that holds one (0: none of the passages returned; None: the set gives
     no answer strings, or no pages, for it), whether it abstained, and where the first passage
-    came from."""
+    came from and what its highlight says (a miss may answer in other words: the set's `judged`)."""
 
     id: str
     question: str
@@ -181,6 +183,7 @@ class QuestionOutcome:
     answer_rank: int | None
     page_rank: int | None
     first_source: str | None
+    first_quote: str | None
     # Answerable, and it abstained or its first passage holds no answer string (with pages only:
     # is from another page); or unanswerable, and it answered.
     missed: bool
@@ -203,6 +206,7 @@ def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) ->
                 answer_rank=by_answer,
                 page_rank=by_page,
                 first_source=result.sources[0][0] if result.sources else None,
+                first_quote=result.first_quote,
                 missed=(result.abstained or not first_right) if question.answerable else not result.abstained,
             )
         )
