@@ -1,10 +1,15 @@
-"""The before/after rows of docs/EVALUATION.md ("The whole change since b969b8d") from evalrun.sh's outputs."""
+"""The rows that moved between two runs of benchmarks/every_set.sh (and every hybrid row), and the
+highlight counts, for docs/EVALUATION.md's before/after tables of a whole change.
+
+    python benchmarks/every_set_table.py OUTDIR before after
+"""
 
 import json
 import re
 import sys
+from pathlib import Path
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "/tmp/rv/out"
+OUT, BEFORE, AFTER = sys.argv[1], sys.argv[2], sys.argv[3]
 SETS = [
     ("scifact", ["ndcg@10", "recall@100", "answerable_abstained"]),
     ("squad", ["gold@1", "gold@5", "hit@1", "answerable_abstained"]),
@@ -25,7 +30,12 @@ SETS = [
 
 
 def metrics(label: str, name: str) -> dict:
-    found = json.load(open(f"{OUT}/{label}-{name}.json"))
+    """A run's figures for one set, by mode; empty where the run has none (the as-written asks
+    came in on 2026-12-05)."""
+    path = Path(OUT) / f"{label}-{name}.json"
+    if not path.exists():
+        return {}
+    found = json.loads(path.read_text())
     return {"hybrid": found["metrics"], **found.get("compare", {})}
 
 
@@ -40,7 +50,7 @@ def highlights(label: str, name: str) -> str:
 
 
 for name, keys in SETS:
-    before, after = metrics("before", name), metrics("after", name)
+    before, after = metrics(BEFORE, name), metrics(AFTER, name)
     for mode in ("hybrid", "bm25", "dense"):
         if mode not in before or mode not in after:
             continue
@@ -49,4 +59,4 @@ for name, keys in SETS:
             if mode == "hybrid" or old != new:
                 print(" | ".join((name, mode, key, shown(old), shown(new))))
 for name in ("sqlite-docs", "borg-docs", "git-docs", "licenses", "seeds"):
-    print(name, "highlights", highlights("before", name), "->", highlights("after", name))
+    print(name, "highlights", highlights(BEFORE, name), "->", highlights(AFTER, name))
