@@ -232,6 +232,17 @@ def test_an_index_never_replaces_a_folder_of_user_files(corpus, fake_encoder):
     assert (corpus / "harbour.txt").read_text() == HARBOUR
 
 
+def test_a_new_index_whose_first_manifest_is_being_written_is_still_an_index(corpus, tmp_path, fake_encoder):
+    """Two `qa index` runs start at once on a new folder: the second must not take the first's
+    manifest, caught between being written and renamed into place, for a folder of user files."""
+    index_dir = tmp_path / "both.qa"
+    (index_dir / "segments").mkdir(parents=True)
+    (index_dir / "write.lock").touch()
+    (index_dir / ".manifest.json.4242.tmp").write_text("{")
+    index_paths([corpus], index_dir, encoder=fake_encoder)
+    assert read_manifest(index_dir).counts.documents == len(list(corpus.iterdir()))
+
+
 def test_loading_checks_model_format_and_manifest(corpus, index_dir, tmp_path, fake_encoder):
     from tests.fakes import FakeEncoder
 

@@ -180,11 +180,19 @@ def indexed_from(index_dir: Path, folder: Path) -> bool:
         return False
 
 
+_UNPUBLISHED = (f".{MANIFEST_FILE}.", ".tmp")  # write_manifest's file until it is renamed into place
+
+
+def is_unpublished_manifest(name: str) -> bool:
+    """A manifest being written (or left by a crash before its rename): not yet the index's, but ours."""
+    return name.startswith(_UNPUBLISHED[0]) and name.endswith(_UNPUBLISHED[1])
+
+
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Publish a generation: the new manifest is complete on disk before it replaces the old one."""
     import msgspec
 
-    temporary = index_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+    temporary = index_dir / f"{_UNPUBLISHED[0]}{os.getpid()}{_UNPUBLISHED[1]}"
     with temporary.open("wb") as handle:
         handle.write(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
         handle.flush()

@@ -31,6 +31,7 @@ from qa.store.manifest import (
     Manifest,
     SegmentInfo,
     SourceRecord,
+    is_unpublished_manifest,
     read_manifest,
     utc_now,
     write_manifest,
@@ -56,8 +57,11 @@ def is_index_or_empty(index_dir: Path) -> bool:
         return True
     if not index_dir.is_dir():
         return False
-    ours = {LOCK_FILE, SEGMENTS_FOLDER}  # a new index another writer is building, or a crash left
-    return (index_dir / MANIFEST_FILE).exists() or all(p.name in ours for p in index_dir.iterdir())
+    # A new index another writer is building (its first manifest may be being written), or a crash left.
+    ours = {LOCK_FILE, SEGMENTS_FOLDER}
+    return (index_dir / MANIFEST_FILE).exists() or all(
+        p.name in ours or is_unpublished_manifest(p.name) for p in index_dir.iterdir()
+    )
 
 
 class IndexWriter:
