@@ -180,19 +180,20 @@ def indexed_from(index_dir: Path, folder: Path) -> bool:
         return False
 
 
-_UNPUBLISHED = (f".{MANIFEST_FILE}.", ".tmp")  # write_manifest's file until it is renamed into place
+# write_manifest's file, `.manifest.json.<pid>.tmp`, until it is renamed into place
+_UNPUBLISHED_PREFIX, _UNPUBLISHED_SUFFIX = f".{MANIFEST_FILE}.", ".tmp"
 
 
 def is_unpublished_manifest(name: str) -> bool:
     """A manifest being written (or left by a crash before its rename): not yet the index's, but ours."""
-    return name.startswith(_UNPUBLISHED[0]) and name.endswith(_UNPUBLISHED[1])
+    return name.startswith(_UNPUBLISHED_PREFIX) and name.endswith(_UNPUBLISHED_SUFFIX)
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Publish a generation: the new manifest is complete on disk before it replaces the old one."""
     import msgspec
 
-    temporary = index_dir / f"{_UNPUBLISHED[0]}{os.getpid()}{_UNPUBLISHED[1]}"
+    temporary = index_dir / f"{_UNPUBLISHED_PREFIX}{os.getpid()}{_UNPUBLISHED_SUFFIX}"
     with temporary.open("wb") as handle:
         handle.write(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
         handle.flush()
