@@ -175,6 +175,29 @@ def test_a_release_note_ranks_below_reference_text_unless_the_question_names_a_v
     assert ranked(undated, *scores, "Does SQLite support RETURNING?", 2) == [10, 11]
 
 
+def test_a_question_in_words_prefers_prose_to_a_passage_without_a_sentence():
+    # A shell session whose comment holds the question's words, and the Description that answers
+    # in a sentence, tied on both signals (the furniture penalty off, to see this one alone).
+    session = "# delete the whole repository and the related local cache:\n$ borg delete /path/to/repo"
+    prose = "Alternatively, you can delete just the local cache with the --cache-only option."
+    rows = {
+        10: Row(session, "delete.html", ("borg delete", "Examples")),
+        11: Row(prose, "delete.html", ("borg delete", "Description")),
+    }
+    scores = [0.7, 0.7], [3.0, 3.0]
+    question = "How do I throw away only the local cache of a repository?"
+    assert ranked(rows, *scores, question, 2, furniture_penalty=0) == [11, 10]
+    assert ranked(rows, *scores, question, 2, furniture_penalty=0, no_prose_penalty=0) == [10, 11]
+    # A question that names code (an option, a call, an example) keeps the first-pass order.
+    assert ranked(rows, *scores, "Show an example of borg delete", 2, furniture_penalty=0) == [10, 11]
+    assert ranked(rows, *scores, "What does --keep-security-info do?", 2, furniture_penalty=0) == [10, 11]
+    # A term with its description and no sentence is such a passage too; plain text never is.
+    term = {10: Row("iterations\n\nnumber of iterations used (currently 100000)", "ds.html", ("Key files",))}
+    assert ranked({**term, 11: rows[11]}, *scores, question, 2, furniture_penalty=0) == [11, 10]
+    plain = {10: Row(session, "a.txt"), 11: Row(prose, "b.txt")}
+    assert ranked(plain, *scores, question, 2, furniture_penalty=0) == [10, 11]
+
+
 def test_plain_documents_get_no_support_from_their_other_passages():
     # The same tie as above, but plain text (no section path): SciFact abstracts and SQuAD
     # paragraphs rank as they did.

@@ -31,8 +31,8 @@ import numpy as np
 from qa.search.arrays import distinct
 from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
-from qa.search.sentence_scores import SentenceScore, best, score_sentences
-from qa.text.prose import is_furniture_line
+from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
+from qa.text.prose import is_furniture_line, is_prose_sentence
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -63,6 +63,10 @@ class RetrievalSettings:
     # A section cut into two passages, both among this many leading hits, is quoted as one
     # (Searcher.answer_passages); 0 quotes every passage alone, as before 2026-12-05.
     join_depth: int = 20
+    # A structured passage holding no whole prose sentence (a shell session, a signature, a bare
+    # term) loses this much, unless the question names code (`asks_for_code`); 0 as before
+    # 2026-12-05 (docs/EVALUATION.md).
+    no_prose_penalty: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -220,8 +224,11 @@ class HybridRetriever:
         """What the leading candidates' pages add to their scores: how far the best other leading
         passage of the same structured page stands above the weakest leading candidate (times
         `page_support`); less the share of the passage's text in furniture lines (times
-        `furniture_penalty`), and `dated_penalty` for a passage under a dated heading (a release
-        note, a news item) unless the question names a version or a year.
+        `furniture_penalty`), `dated_penalty` for a passage under a dated heading (a release
+        note, a news item) unless the question names a version or a year, and `no_prose_penalty`
+        for a passage of a structured page without one whole prose sentence (a shell session, a
+        signature, a term alone) unless the question names code: a question in words prefers the
+        passage that answers in words.
 
         Support counted from the weakest candidate up, not from zero: a long page (a change log,
         the C API on one page) places a second passage among the leading ones for almost any
@@ -231,6 +238,7 @@ class HybridRetriever:
         best_of_page: dict[str, list[float]] = {}
         floor = float(fused.min()) if settings.support_above_head and len(fused) else 0.0
         dated_question = bool(_NAMES_A_RELEASE.search(question))
+        code_question = asks_for_code(question)
         for row, score in zip(rows, fused):
             if row is not None and row.section:
                 best_of_page.setdefault(row.doc_id, []).append(float(score))
@@ -245,6 +253,8 @@ class HybridRetriever:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
             if settings.dated_penalty and not dated_question and is_dated(tuple(row.section)):
                 extra[i] -= settings.dated_penalty
+            if settings.no_prose_penalty and row.section and not code_question and not holds_prose(row.text):
+                extra[i] -= settings.no_prose_penalty
         return extra
 
     def head_lexical(self, head: HeadCandidates) -> np.ndarray:
@@ -257,6 +267,20 @@ class HybridRetriever:
 def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
     order = np.argsort(-scores, kind="stable")[:k]
     return [Hit(int(ids[i]), float(scores[i]), float(dense[i]), float(lexical[i])) for i in order]
+
+
+@lru_cache(maxsize=16384)
+def holds_prose(text: str) -> bool:
+    """Whether any sentence of the passage is a whole prose sentence (qa.text.prose)."""
+    return any(is_prose_sentence(text[start:end]) for start, end in sentence_offsets(text))
+
+
+# A question that names code: a call, an option, an assignment, quoted code, or asks for an example.
+_ASKS_FOR_CODE = re.compile(r"`|\w\(|(^|\s)--?\w|=|\b(example|syntax|snippet|code)s?\b", re.I)
+
+
+def asks_for_code(question: str) -> bool:
+    return bool(_ASKS_FOR_CODE.search(question))
 
 
 @lru_cache(maxsize=16384)
