@@ -196,6 +196,11 @@ def test_a_question_in_words_prefers_prose_to_a_passage_without_a_sentence():
     assert ranked({**term, 11: rows[11]}, *scores, question, 2, furniture_penalty=0) == [11, 10]
     plain = {10: Row(session, "a.txt"), 11: Row(prose, "b.txt")}
     assert ranked(plain, *scores, question, 2, furniture_penalty=0) == [10, 11]
+    # A README's install section says it in words before its code: it is not such a passage.
+    install = "## Installation\n\nInstall it with pip:\n\n```\npip install frobnicate\n```"
+    trouble = "If the installation of frobnicate fails, make sure that a C compiler is present."
+    readme = {10: Row(install, "README.md", ("frobnicate", "Installation")), 11: Row(trouble, "README.md", ("Help",))}
+    assert ranked(readme, *scores, "How do I install frobnicate?", 2, furniture_penalty=0) == [10, 11]
 
 
 def test_plain_documents_get_no_support_from_their_other_passages():

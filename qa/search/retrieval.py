@@ -32,7 +32,7 @@ from qa.search.arrays import distinct
 from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
-from qa.text.prose import is_furniture_line, is_prose_sentence
+from qa.text.prose import is_furniture_line, is_introduction, is_prose_sentence
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -271,8 +271,11 @@ def _hits(ids, scores, dense, lexical, k) -> list[Hit]:
 
 @lru_cache(maxsize=16384)
 def holds_prose(text: str) -> bool:
-    """Whether any sentence of the passage is a whole prose sentence (qa.text.prose)."""
-    return any(is_prose_sentence(text[start:end]) for start, end in sentence_offsets(text))
+    """Whether the passage says something in words: one of its sentences is a whole prose sentence,
+    or one of its paragraphs introduces what follows ("Install it with pip:"; qa.text.prose)."""
+    return any(is_prose_sentence(text[start:end]) for start, end in sentence_offsets(text)) or any(
+        is_introduction(block) for block in text.split("\n\n")
+    )
 
 
 # A question that names code: a call, an option, an assignment, quoted code, or asks for an example.

@@ -45,6 +45,14 @@ def is_prose_sentence(sentence: str) -> bool:
     return mostly_words(text)
 
 
+def is_introduction(block: str) -> bool:
+    """A paragraph of one line that ends with a colon and is otherwise a whole prose sentence:
+    "Install it with pip:" says in words what the code after it does. (A line ending with a colon
+    inside a block of code, such as a program's prompt, is not one.)"""
+    line = block.strip()
+    return "\n" not in line and line.endswith(":") and is_prose_sentence(line[:-1] + ".")
+
+
 def ends_like_a_sentence(text: str) -> bool:
     """`.`, `!` or `?` last, closing quotes or brackets allowed: a sentence's end, not a heading's,
     a term's or a signature's."""
