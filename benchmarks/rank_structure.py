@@ -1,4 +1,5 @@
-"""The page signals of ranking (issue 18: page support, the furniture, dated and no-prose penalties), the
+"""The page signals of ranking (issue 18: page support, the furniture, dated and no-prose penalties, the
+overview bonus), the
 number boost, respelling, closed-up words and joined sections, measured one at a time on every set
 in one process.
 
@@ -61,6 +62,9 @@ VARIANTS = {
     "the default without the no-prose penalty": {"no_prose_penalty": 0.0},
     "the default with no-prose penalty 0.05": {"no_prose_penalty": 0.05},
     "the default with no-prose penalty 0.2": {"no_prose_penalty": 0.2},
+    "the default without the overview bonus": {"overview_bonus": 0.0},
+    "the default with overview bonus 0.05": {"overview_bonus": 0.05},
+    "the default with overview bonus 0.2": {"overview_bonus": 0.2},
     "the default with sections joined within the first 5": {"join_depth": 5},
     "the default with sections joined within the first 10": {"join_depth": 10},
 }

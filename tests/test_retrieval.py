@@ -190,7 +190,7 @@ def test_a_question_in_words_prefers_prose_to_a_passage_without_a_sentence():
     assert ranked(rows, *scores, question, 2, furniture_penalty=0, no_prose_penalty=0) == [10, 11]
     # A question that names code (an option, a call, an example) keeps the first-pass order.
     assert ranked(rows, *scores, "Show an example of borg delete", 2, furniture_penalty=0) == [10, 11]
-    assert ranked(rows, *scores, "What does --keep-security-info do?", 2, furniture_penalty=0) == [10, 11]
+    assert ranked(rows, *scores, "How do I use --keep-security-info?", 2, furniture_penalty=0) == [10, 11]
     # A term with its description and no sentence is such a passage too; plain text never is.
     term = {10: Row("iterations\n\nnumber of iterations used (currently 100000)", "ds.html", ("Key files",))}
     assert ranked({**term, 11: rows[11]}, *scores, question, 2, furniture_penalty=0) == [11, 10]
@@ -201,6 +201,24 @@ def test_a_question_in_words_prefers_prose_to_a_passage_without_a_sentence():
     trouble = "If the installation of frobnicate fails, make sure that a C compiler is present."
     readme = {10: Row(install, "README.md", ("frobnicate", "Installation")), 11: Row(trouble, "README.md", ("Help",))}
     assert ranked(readme, *scores, "How do I install frobnicate?", 2, furniture_penalty=0) == [10, 11]
+
+
+def test_a_question_that_asks_what_a_thing_is_prefers_the_section_that_introduces_it():
+    rows = {
+        # The same words, so that only the heading tells them apart.
+        10: Row("The VACUUM command copies the database file.", "vacuum.html", ("VACUUM", "3. How VACUUM works")),
+        11: Row("The VACUUM command rebuilds the database file.", "vacuum.html", ("VACUUM", "2. Description")),
+    }
+    scores = [0.7, 0.7], [3.0, 3.0]
+    assert ranked(rows, *scores, "What does the VACUUM command do?", 2) == [11, 10]
+    assert ranked(rows, *scores, "What is VACUUM for?", 2) == [11, 10]
+    assert ranked(rows, *scores, "What does the VACUUM command do?", 2, overview_bonus=0) == [10, 11]
+    # Another kind of question, or a fact asked about a longer subject, keeps the first-pass order.
+    assert ranked(rows, *scores, "How can I schedule it?", 2) == [10, 11]
+    assert ranked(rows, *scores, "What is the longest time it can take on my disk?", 2) == [10, 11]
+    # A subsection under Description is not the overview itself.
+    under = {10: rows[10], 11: Row(rows[11].text, "vacuum.html", ("VACUUM", "Description", "INTO"))}
+    assert ranked(under, *scores, "What does the VACUUM command do?", 2) == [10, 11]
 
 
 def test_plain_documents_get_no_support_from_their_other_passages():

@@ -67,6 +67,11 @@ class RetrievalSettings:
     # term) loses this much, unless the question names code (`asks_for_code`); 0 as before
     # 2026-12-05 (docs/EVALUATION.md).
     no_prose_penalty: float = 0.1
+    # A question that asks what something is ("What does the VACUUM command do?") adds this much to
+    # a structured passage under an Introduction, Overview, Description or Summary heading, where
+    # documentation says what a thing is (`asks_what_it_is`, `is_overview`); 0 as before
+    # 2026-12-05 (docs/EVALUATION.md).
+    overview_bonus: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,8 @@ class HybridRetriever:
         note, a news item) unless the question names a version or a year, and `no_prose_penalty`
         for a passage of a structured page without one whole prose sentence (a shell session, a
         signature, a term alone) unless the question names code: a question in words prefers the
-        passage that answers in words.
+        passage that answers in words; and `overview_bonus` for a passage under an overview
+        heading when the question asks what something is.
 
         Support counted from the weakest candidate up, not from zero: a long page (a change log,
         the C API on one page) places a second passage among the leading ones for almost any
@@ -239,6 +245,7 @@ class HybridRetriever:
         floor = float(fused.min()) if settings.support_above_head and len(fused) else 0.0
         dated_question = bool(_NAMES_A_RELEASE.search(question))
         code_question = asks_for_code(question)
+        what_it_is = asks_what_it_is(question)
         for row, score in zip(rows, fused):
             if row is not None and row.section:
                 best_of_page.setdefault(row.doc_id, []).append(float(score))
@@ -253,6 +260,8 @@ class HybridRetriever:
                 extra[i] -= settings.furniture_penalty * furniture_share(row.text)
             if settings.dated_penalty and not dated_question and is_dated(tuple(row.section)):
                 extra[i] -= settings.dated_penalty
+            if settings.overview_bonus and what_it_is and row.section and is_overview(row.section[-1]):
+                extra[i] += settings.overview_bonus
             if settings.no_prose_penalty and row.section and not code_question and not holds_prose(row.text):
                 extra[i] -= settings.no_prose_penalty
         return extra
@@ -276,6 +285,32 @@ def holds_prose(text: str) -> bool:
     return any(is_prose_sentence(text[start:end]) for start, end in sentence_offsets(text)) or any(
         is_introduction(block) for block in text.split("\n\n")
     )
+
+
+# "What is a partial index?", "What does the VACUUM command do?", "What is the R-Tree module for?":
+# the thing asked about is the words after the verb, at most `MAX_SUBJECT_WORDS` of them (a longer
+# one, "What is the maximum number of columns in a table?", asks for a fact, not what a thing is).
+_ASKS_WHAT = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|are|was|were|does|do)\s+(?:an?\s+|the\s+)?(?P<subject>[^?]+?)"
+    r"(?:\s+(?:do|for|mean|stand for|used for|good for))?\s*\?\s*$",
+    re.IGNORECASE,
+)
+MAX_SUBJECT_WORDS = 4
+# A heading under which documentation says what a thing is: "1. Introduction", "Overview",
+# "DESCRIPTION" (a man page), "Summary", "About …", "What is …".
+_OVERVIEW = re.compile(
+    r"^\W*(\d+(\.\d+)*\.?\s+)?(introduction|overview|description|summary|about\b.*|what is\b.*)\W*$", re.I
+)
+
+
+def asks_what_it_is(question: str) -> bool:
+    match = _ASKS_WHAT.match(question)
+    return match is not None and len(match.group("subject").split()) <= MAX_SUBJECT_WORDS
+
+
+@lru_cache(maxsize=4096)
+def is_overview(heading: str) -> bool:
+    return bool(_OVERVIEW.match(heading))
 
 
 # A question that names code: a call, an option, an assignment, quoted code, or asks for an example.
