@@ -4,6 +4,8 @@ import pytest
 
 from qa.text.analysis import question_terms, words_not_found
 from qa.text.normalize import normalize_text
+from qa.text.prose import is_introduction
+from qa.text.questions import asks_for_code, asks_what_it_is, is_overview
 from qa.text.sentences import sentence_spans
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -283,3 +285,32 @@ def test_prose_kept_as_typed_is_one_paragraph_on_one_line():
             True,
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    "question, what_it_is",
+    [
+        ("What does the VACUUM command do?", True),
+        ("What is a WITHOUT ROWID table?", True),
+        ("What is the R-Tree module for?", True),
+        ("Who is Moussa Koussa?", True),
+        ("What is the maximum number of columns in a table?", False),  # a fact about a longer subject
+        ("How do I turn on write-ahead logging?", False),
+    ],
+)
+def test_a_question_that_asks_what_a_thing_is_is_told_from_one_that_asks_a_fact(question, what_it_is):
+    assert asks_what_it_is(question) is what_it_is
+
+
+def test_overview_headings_and_questions_that_name_code():
+    assert [is_overview(h) for h in ("2. Description", "1. Overview", "DESCRIPTION", "About the project")] == [True] * 4
+    assert [is_overview(h) for h in ("2.1. Description of the format", "How VACUUM works", "Options")] == [False] * 3
+    assert asks_for_code("What does --cache-only do?") and asks_for_code("Show an example of borg delete")
+    assert not asks_for_code("How do I throw away only the local cache?")
+
+
+def test_a_one_line_paragraph_that_introduces_code_is_words_but_a_prompt_in_code_is_not():
+    assert is_introduction("Install it with pip:")
+    assert not is_introduction("# delete the whole repository and the related local cache:")
+    assert not is_introduction("$ borg delete repo\nYou requested to completely DELETE the repository:")
+    assert not is_introduction("Options:")  # fewer than four words

@@ -13,7 +13,9 @@ Hybrid ranking, as measured on the public sets (docs/EVALUATION.md):
    explains a topic in several sections beats a page that mentions it once; a passage made
    mostly of short lines that are not prose (menus, link lists, index entries) loses a little,
    and so does one under a dated heading (release notes, news) unless the question names a
-   version or a year;
+   version or a year, and one without a sentence in words (a shell session, a signature) unless
+   the question names code; a question that asks what a thing is prefers a passage under an
+   Introduction, Overview, Description or Summary heading (qa.text.questions);
 5. when the question asks for a number ("How many…", "When…"), a sentence holding a digit counts
    double in step 3.
 """
@@ -33,6 +35,7 @@ from qa.search.confidence import NONE as NO_CONFIDENCE
 from qa.search.confidence import Confidence
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
 from qa.text.prose import is_furniture_line, is_introduction, is_prose_sentence
+from qa.text.questions import asks_for_code, asks_for_number, asks_what_it_is, is_dated, is_overview, names_a_release
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -229,12 +232,12 @@ class HybridRetriever:
         """What the leading candidates' pages add to their scores: how far the best other leading
         passage of the same structured page stands above the weakest leading candidate (times
         `page_support`); less the share of the passage's text in furniture lines (times
-        `furniture_penalty`), `dated_penalty` for a passage under a dated heading (a release
-        note, a news item) unless the question names a version or a year, and `no_prose_penalty`
-        for a passage of a structured page without one whole prose sentence (a shell session, a
-        signature, a term alone) unless the question names code: a question in words prefers the
-        passage that answers in words; and `overview_bonus` for a passage under an overview
-        heading when the question asks what something is.
+        `furniture_penalty`); `dated_penalty` for a passage under a dated heading (a release
+        note, a news item) unless the question names a version or a year; `no_prose_penalty` for
+        a passage of a structured page that says nothing in words (a shell session, a signature,
+        a term alone) unless the question names code, so that a question in words gets an
+        answer in words; and `overview_bonus` added under an overview heading when the question
+        asks what something is.
 
         Support counted from the weakest candidate up, not from zero: a long page (a change log,
         the C API on one page) places a second passage among the leading ones for almost any
@@ -243,7 +246,7 @@ class HybridRetriever:
         extra = np.zeros(len(rows), dtype=np.float32)
         best_of_page: dict[str, list[float]] = {}
         floor = float(fused.min()) if settings.support_above_head and len(fused) else 0.0
-        dated_question = bool(_NAMES_A_RELEASE.search(question))
+        dated_question = bool(names_a_release(question))
         code_question = asks_for_code(question)
         what_it_is = asks_what_it_is(question)
         for row, score in zip(rows, fused):
@@ -287,40 +290,6 @@ def holds_prose(text: str) -> bool:
     )
 
 
-# "What is a partial index?", "What does the VACUUM command do?", "What is the R-Tree module for?":
-# the thing asked about is the words after the verb, at most `MAX_SUBJECT_WORDS` of them (a longer
-# one, "What is the maximum number of columns in a table?", asks for a fact, not what a thing is).
-_ASKS_WHAT = re.compile(
-    r"^\s*(?:what|who)\s+(?:is|are|was|were|does|do)\s+(?:an?\s+|the\s+)?(?P<subject>[^?]+?)"
-    r"(?:\s+(?:do|for|mean|stand for|used for|good for))?\s*\?\s*$",
-    re.IGNORECASE,
-)
-MAX_SUBJECT_WORDS = 4
-# A heading under which documentation says what a thing is: "1. Introduction", "Overview",
-# "DESCRIPTION" (a man page), "Summary", "About …", "What is …".
-_OVERVIEW = re.compile(
-    r"^\W*(\d+(\.\d+)*\.?\s+)?(introduction|overview|description|summary|about\b.*|what is\b.*)\W*$", re.I
-)
-
-
-def asks_what_it_is(question: str) -> bool:
-    match = _ASKS_WHAT.match(question)
-    return match is not None and len(match.group("subject").split()) <= MAX_SUBJECT_WORDS
-
-
-@lru_cache(maxsize=4096)
-def is_overview(heading: str) -> bool:
-    return bool(_OVERVIEW.match(heading))
-
-
-# A question that names code: a call, an option, an assignment, quoted code, or asks for an example.
-_ASKS_FOR_CODE = re.compile(r"`|\w\(|(^|\s)--?\w|=|\b(example|syntax|snippet|code)s?\b", re.I)
-
-
-def asks_for_code(question: str) -> bool:
-    return bool(_ASKS_FOR_CODE.search(question))
-
-
 @lru_cache(maxsize=16384)
 def furniture_share(text: str) -> float:
     """The share of a passage's characters in lines that are page furniture, not prose; cached, as
@@ -330,33 +299,7 @@ def furniture_share(text: str) -> float:
     return sum(len(line) for line in lines if is_furniture_line(line)) / total if total else 0.0
 
 
-# A date in a heading: ISO ("2016-07-07"), or with the month's name ("March 3, 2021", "3 Mar 2021");
-# a version ("3.24", "1.1.0b6") or a year in a question.
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_YEAR = r"(1[89]|20)\d\d\b"
-_DATE = re.compile(
-    rf"\b(1[89]|20)\d\d-[01]\d-[0-3]\d\b|\b{_MONTH}\s+[0-3]?\d(st|nd|rd|th)?,?\s+{_YEAR}|\b[0-3]?\d\s+{_MONTH}\s+{_YEAR}",
-    re.I,
-)
-_NAMES_A_RELEASE = re.compile(r"\b\d+\.\d+|\b(1[89]|20)\d\d\b")
-
-
-@lru_cache(maxsize=16384)
-def is_dated(section: tuple[str, ...]) -> bool:
-    """A section under a dated heading: a release note or a news item ("2012-03-20 (3.7.11)",
-    "Version 1.0.4 (2016-07-07)"), true of one moment, not of how things are."""
-    return any(_DATE.search(heading) for heading in section)
-
-
-# A question that asks for a quantity, a size or a time ("How many columns…", "When were…").
-_ASKS_FOR_NUMBER = re.compile(
-    r"^\W*(how (many|much|big|large|long|old|far|often|high|small|fast)|what (year|date|size)|when)\b", re.I
-)
 _DIGIT = re.compile(r"\d")
-
-
-def asks_for_number(question: str) -> bool:
-    return bool(_ASKS_FOR_NUMBER.search(question))
 
 
 def with_numbers_weighted(sentences: Sequence[SentenceScore], text: str, boost: float) -> list[SentenceScore]:

@@ -1,1 +1,2 @@
-"""Text analysis: normalisation, sentence splitting and the one analyser (terms for BM25)."""
+"""Text analysis: normalisation, sentence splitting, the one analyser (terms for BM25), what reads
+as prose, and what a question asks for."""
