@@ -328,7 +328,7 @@ def evidence_text(evidence: Evidence) -> str:
     )
     for passage in evidence.passages:
         citation = passage.citation
-        sentence = passage.text[passage.highlight.start : passage.highlight.end]
+        sentence = passage.highlighted
         where = ", ".join(
             part
             for part in (

@@ -47,7 +47,7 @@ def main() -> None:
         if not answer.passages:
             continue
         passage = answer.passages[0]
-        highlight = passage.text[passage.highlight.start : passage.highlight.end]
+        highlight = passage.highlighted
         prose = is_prose_sentence(highlight)
         asked += 1
         good += prose

@@ -1,7 +1,6 @@
-"""The page signals of ranking (issue 18: page support, the furniture, dated and no-prose penalties, the
-overview bonus), the
-number boost, respelling, closed-up words and joined sections, measured one at a time on every set
-in one process.
+"""The page signals of ranking (issue 18: page support, the furniture, dated and no-prose
+penalties, the overview bonus), the number boost, respelling, closed-up words and joined sections,
+measured one at a time on every set in one process.
 
 Each variant is a `RetrievalSettings` change; every set is asked with each variant through the
 same `qa eval` code (`run_eval`): the SQLite, BorgBackup and git documentation (indexes you built

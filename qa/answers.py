@@ -95,6 +95,11 @@ class AnswerPassage:
         "and its web page), each cited like `citation`: shown once, so the next passage is something new.",
     )
 
+    @property
+    def highlighted(self) -> str:
+        """The highlighted sentence (or block) itself."""
+        return self.text[self.highlight.start : self.highlight.end]
+
 
 @record
 class Answer:

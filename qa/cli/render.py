@@ -255,15 +255,10 @@ def print_eval_misses(report) -> None:
             _miss_rank(outcome, outcome.answer_rank, answers=True),
             _miss_rank(outcome, outcome.page_rank, answers=False),
             outcome.first_source or "–",
-            _shortened(outcome.first_quote or "–", 200),
+            shorten(outcome.first_quote or "–", 200, placeholder=CUT),
         )
         table.add_row(*(Text(cell) for cell in cells))  # a question's "[...]" is not markup
     console.print(table)
-
-
-def _shortened(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + CUT
 
 
 def _miss_rank(outcome, rank: int | None, answers: bool) -> str:

@@ -280,14 +280,10 @@ def _asker(collection, mode: str | None) -> Callable[[EvalQuestion], RankedResul
             abstained=not answer.answered,
             latency_ms=latency_ms,
             sources=[(p.citation.source, *(also.source for also in p.also)) for p in answer.passages],
-            first_quote=_highlighted(answer.passages[0]) if answer.passages else None,
+            first_quote=answer.passages[0].highlighted if answer.passages else None,
         )
 
     return ask
-
-
-def _highlighted(passage) -> str:
-    return passage.text[passage.highlight.start : passage.highlight.end]
 
 
 def _ranker(collection, mode: str | None, kind: str) -> Callable[[EvalQuestion], RankedResult]:

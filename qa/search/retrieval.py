@@ -246,7 +246,7 @@ class HybridRetriever:
         extra = np.zeros(len(rows), dtype=np.float32)
         best_of_page: dict[str, list[float]] = {}
         floor = float(fused.min()) if settings.support_above_head and len(fused) else 0.0
-        dated_question = bool(names_a_release(question))
+        dated_question = names_a_release(question)
         code_question = asks_for_code(question)
         what_it_is = asks_what_it_is(question)
         for row, score in zip(rows, fused):
