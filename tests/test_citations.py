@@ -69,3 +69,31 @@ def test_the_same_words_at_two_places_are_one_passage_citing_both(tmp_path, fake
     text = CliRunner().invoke(app, ["ask", "ferry to Gozo", "--index", str(index_dir)]).stdout
     other = shown["also"][0]
     assert f"Also in: {other['source']} · chars {other['start']}–{other['end']}" in text
+
+
+HANDBOOK_SECTIONS = {  # the ferry's section not first, where the book's own heading would join it
+    "Fishing boats": "Fishermen in Marsaxlokk paint their luzzu boats blue, yellow and red, with an eye on the bow.",
+    "The ferry": "The ferry to Gozo leaves Cirkewwa every forty-five minutes in summer, and every hour in winter.",
+    "Temples": "The Ggantija temples on Gozo are older than the pyramids of Giza and than Stonehenge.",
+}
+
+
+def test_words_repeated_in_a_compilation_are_cited_at_the_page_about_them(tmp_path, fake_model):
+    """A book's all-in-one print page repeats every chapter word for word: the passage is cited at
+    the chapter's own page, the shorter document, with the print page under `also`, whichever of
+    the two ranked first."""
+    from qa.collection import Collection
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    # The compilation's name holds the question's words, so that it ranks first of the two places.
+    everything = "\n\n".join(f"## {heading}\n\n{text}" for heading, text in HANDBOOK_SECTIONS.items())
+    (folder / "ferry-to-gozo-and-more.md").write_text(f"# Handbook\n\n{everything}\n")
+    (folder / "crossing.md").write_text(f"## The ferry\n\n{HANDBOOK_SECTIONS['The ferry']}\n")
+    index_dir = tmp_path / "book.qa"
+    index_paths([folder], index_dir)
+
+    first = Collection.open(index_dir).ask("ferry to Gozo", top_k=3).passages[0]
+    assert HANDBOOK_SECTIONS["The ferry"] in first.text
+    assert first.citation.source == "crossing.md"
+    assert [place.source for place in first.also] == ["ferry-to-gozo-and-more.md"]

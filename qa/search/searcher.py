@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -138,7 +138,9 @@ class Searcher:
         """The ranking's first `top_k` passages that say something new, highlighted and cited.
 
         A passage whose text another place repeats word for word (a page copied into another, a
-        man page and its web page) is shown once, with the other places in `also`. A section cut
+        man page and its web page) is shown once, with the other places in `also`; it is cited
+        first at the place in the shorter document, the page about it rather than a compilation
+        that repeats it (a book's all-in-one print page). A section cut
         into two passages that both lead (among the first `join_depth` hits) is quoted as one
         span, at the better one's rank: its heading and the sentence under it that answers are
         read together, and the next passage is something else.
@@ -156,7 +158,7 @@ class Searcher:
                 continue
             twin = next((kept for kept in chosen if kept.text == row.text), None)
             if twin is not None:
-                twin.also.append(row)
+                twin.add_place(row, self.snapshot.passage_count)
                 continue
             if len(chosen) < top_k:  # once full, the hits left are read only for copies and joins
                 chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
@@ -204,6 +206,18 @@ class _Quote:
             and row.page == first.page  # a PDF's page, a slide, a message of a mailbox: never across
             and (0 <= row.start - self.end <= JOIN_GAP or 0 <= self.start - row.end <= JOIN_GAP)
         )
+
+    def add_place(self, row: StoredPassage, passage_count: Callable[[str], int]) -> None:
+        """`row` says this quote's very words elsewhere: list it in `also`, or cite it first when its
+        document is shorter (in passages) than the one cited now."""
+        first = self.parts[0][1]
+        if len(self.parts) == 1 and passage_count(row.doc_id) < passage_count(first.doc_id):
+            hit = self.parts[0][0]  # the ranking's verdict holds for the same words anywhere
+            self.parts = [(hit, row)]
+            self.start, self.end = row.start, row.end
+            self.also.insert(0, first)
+        else:
+            self.also.append(row)
 
     def holds(self, row: StoredPassage) -> bool:
         """Does this quote already say what `row` says: overlapping or touching it (or one of its

@@ -337,6 +337,11 @@ class Segment:
         found = self.passages([row[0]]) if row else []
         return found[0] if found else None
 
+    def passage_count(self, doc_id: str) -> int:
+        """How many passages `doc_id` has in this segment (0 if it is not here): counted on the
+        passages' index by document, without reading a row."""
+        return self.db.execute("SELECT COUNT(*) FROM passages WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+
     def text_span(self, doc_id: str, start: int, end: int) -> str | None:
         """The stored text of `doc_id` from `start` to `end`, if the document is in this segment."""
         row = self.db.execute(

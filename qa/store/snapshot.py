@@ -216,6 +216,10 @@ class Snapshot:
         """The live document's stored text from `start` to `end` (character offsets)."""
         return self._in_live_segment(doc_id, lambda segment: segment.text_span(doc_id, start, end))
 
+    def passage_count(self, doc_id: str) -> int:
+        """How many passages the live document `doc_id` has: how long it is, in the index's units."""
+        return self._in_live_segment(doc_id, lambda segment: segment.passage_count(doc_id) or None) or 0
+
     def passage_at(self, doc_id: str, start: int, end: int) -> StoredPassage | None:
         """The live passage of `doc_id` at exactly start–end (its page and section), if any."""
         return self._in_live_segment(doc_id, lambda segment: segment.passage_at(doc_id, start, end))
