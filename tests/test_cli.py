@@ -504,3 +504,24 @@ def test_a_logged_warning_is_one_plain_line_without_a_traceback():
         )
     line = PlainFormatter().format(record)
     assert line == "warning: kept the old one (ValueError: bad value)"
+
+
+def test_a_sites_stylesheets_and_scripts_are_counted_by_type_and_unreadable_files_named(tmp_path, fake_model):
+    """A built web site holds more assets than pages: the files of types qa does not read are
+    counted by type in one line, so the file that could not be read is not lost among them."""
+    site = tmp_path / "site"
+    (site / "css").mkdir(parents=True)
+    (site / "guide.html").write_text("<html><body><p>The reading room opens at nine on weekdays.</p></body></html>")
+    for name in ("general.css", "print.css", "chrome.css"):
+        (site / "css" / name).write_text("body { color: black }")
+    for name in ("book.js", "search.js", "clipboard.min.js", "ferris.js"):
+        (site / name).write_text("void 0;")
+    (site / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    result = invoke("index", str(site), "--index", str(tmp_path / "site.qa"))
+    assert result.exit_code == 0, result.output
+    assert "Skipped 8 file(s):" in result.output
+    assert "7 of types qa does not read (.js 4, .css 3); `qa info` lists each" in result.output
+    assert f"{site / 'broken.pdf'}: " in result.output
+    assert "general.css" not in result.output
+    listed = invoke("info", "--index", str(tmp_path / "site.qa")).output
+    assert "general.css" in listed and "broken.pdf" in listed

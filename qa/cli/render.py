@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from textwrap import shorten
+from typing import TYPE_CHECKING
 
 from qa.answers import Answer, AnswerPassage, DocumentInfo, IndexStats, encoded
 from qa.cli.console import stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from qa.ingest.documents import Skipped
 
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
 NOT_IN_ANY_DOCUMENT = "Not in any document:"
@@ -107,11 +112,32 @@ def print_index_report(report) -> None:
         soft_wrap=True,
     )
     if report.skipped:
-        errors = stderr_console()
-        errors.print(f"Skipped {len(report.skipped)} file(s):")
-        for skipped in report.skipped:
-            # soft_wrap: a long path stays one line, whole when copied, in a log or a pipe too
-            errors.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False, soft_wrap=True)
+        print_skipped(report.skipped)
+
+
+# Files of types qa does not read are named one by one up to this many; more (a web site's
+# stylesheets, scripts and fonts) are counted by type, so the files that could not be read stand out.
+NAMED_UNSUPPORTED = 5
+
+
+def print_skipped(skipped: Sequence[Skipped]) -> None:
+    errors = stderr_console()
+    unsupported = [file for file in skipped if file.is_unsupported]
+    grouped = len(unsupported) > NAMED_UNSUPPORTED
+    listed = [file for file in skipped if not (grouped and file.is_unsupported)]
+    errors.print(f"Skipped {len(skipped)} file(s):")
+    if grouped:
+        types = Counter(Path(file.path).suffix or "(none)" for file in unsupported)
+        counts = ", ".join(f"{suffix} {count}" for suffix, count in types.most_common())
+        errors.print(
+            f"  {len(unsupported)} of types qa does not read ({counts}); `qa info` lists each",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for file in listed:
+        # soft_wrap: a long path stays one line, whole when copied, in a log or a pipe too
+        errors.print(f"  {file.path}: {file.reason}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_crawl(crawl, report) -> None:

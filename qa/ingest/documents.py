@@ -54,6 +54,18 @@ class Skipped:
     path: str
     reason: str
 
+    @classmethod
+    def unsupported(cls, path: Path) -> Skipped:
+        """A file of a type no reader reads (a site's stylesheets, scripts and fonts, a .psd)."""
+        return cls(str(path), f"{UNSUPPORTED_TYPE} {path.suffix or '(none)'}")
+
+    @property
+    def is_unsupported(self) -> bool:
+        return self.reason.startswith(UNSUPPORTED_TYPE)
+
+
+UNSUPPORTED_TYPE = "unsupported type"
+
 
 @dataclass
 class ScanResult:
@@ -84,7 +96,7 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
             if reader_for(file) is not None:
                 result.files.append((base, file))
             else:
-                result.skipped.append(Skipped(str(file), f"unsupported type {file.suffix or '(none)'}"))
+                result.skipped.append(Skipped.unsupported(file))
     return result
 
 
@@ -125,7 +137,7 @@ def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> ParsedFi
     for the formats that need one. Raises UnreadableFile; an empty text counts as unreadable."""
     reader = reader_for(path)
     if reader is None:
-        raise UnreadableFile(f"unsupported type {path.suffix or '(none)'}")
+        raise UnreadableFile(Skipped.unsupported(path).reason)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise UnreadableFile(f"{size:,} bytes, over the limit of {limits.max_file_bytes:,}")

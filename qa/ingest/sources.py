@@ -134,7 +134,7 @@ class ChangedPaths:
                 if path in listed:
                     continue
                 if reader_for(path) is None:
-                    scan.skipped.append(Skipped(str(path), f"unsupported type {path.suffix or '(none)'}"))
+                    scan.skipped.append(Skipped.unsupported(path))
                     continue
                 scan.items.append(FileItem(folder, path))
                 listed.add(path)
