@@ -525,3 +525,28 @@ def test_a_sites_stylesheets_and_scripts_are_counted_by_type_and_unreadable_file
     assert "general.css" not in result.output
     listed = invoke("info", "--index", str(tmp_path / "site.qa")).output
     assert "general.css" in listed and "broken.pdf" in listed
+
+
+def test_qa_index_leaves_out_what_the_folders_qaignore_names_and_removes_it_once_named(tmp_path, fake_model):
+    """An old edition's stub pages shipped beside a book are left out by a line in .qaignore; a
+    name added to it later removes that document on the next run, and the summary says how many
+    files the rules left out."""
+    book = tmp_path / "book"
+    (book / "2018-edition").mkdir(parents=True)
+    (book / "ownership.md").write_text("# What is ownership?\n\nOwnership is a set of rules that govern memory.\n")
+    (book / "print.md").write_text("# The whole book\n\nOwnership is a set of rules that govern memory.\n")
+    (book / "2018-edition" / "ownership.md").write_text("# What is ownership?\n\nThis edition is no longer shipped.\n")
+    (book / ".qaignore").write_text("2018-edition/\n")
+    index = str(tmp_path / "book.qa")
+
+    first = invoke("index", str(book), "--index", index)
+    assert first.exit_code == 0, first.output
+    assert "added 2, updated 0, removed 0, unchanged 0 · 1 left out by .qaignore" in first.output
+    (book / ".qaignore").write_text("2018-edition/\nprint.md\n")
+    again = invoke("index", str(book), "--index", index)
+    assert "added 0, updated 0, removed 1, unchanged 1 · 2 left out by .qaignore" in again.output
+    sources = [
+        p["citation"]["source"]
+        for p in json.loads(invoke("ask", "ownership", "--json", "--index", index).output)["passages"]
+    ]
+    assert sources == ["ownership.md"]

@@ -93,3 +93,22 @@ def test_any_source_is_planned_by_version_and_what_is_gone_is_removed(tmp_path):
     document = read_file(files[1], report)
     assert (document.doc_id, document.text, document.sha256) == ("new", "Fresh words.", new.version())
     assert report.added == 1
+
+
+def test_a_folders_qaignore_leaves_out_what_it_names_as_a_gitignore_would(tmp_path):
+    """Patterns in .gitignore's syntax, relative to the folder given: a folder, a name anywhere, a
+    glob, an exception. A file named on the command line is read whatever the rules say."""
+    from qa.ingest.documents import scan_paths
+
+    book = tmp_path / "book"
+    for name in ("ch01.html", "print.html", "2018-edition/ch01.html", "notes/print.html", "keep/print.html", "a.txt"):
+        (book / name).parent.mkdir(parents=True, exist_ok=True)
+        (book / name).write_text("<p>Some words.</p>")
+    (book / ".qaignore").write_text("# old copies of the book\n2018-edition/\nprint.html\n!keep/print.html\n*.txt\n")
+
+    found = scan_paths([book])
+    assert sorted(path.relative_to(book).as_posix() for _, path in found.files) == ["ch01.html", "keep/print.html"]
+    assert found.ignored == 4
+    assert found.skipped == []  # left out on purpose, not a problem to report
+    named = scan_paths([book / "print.html"])
+    assert [path.name for _, path in named.files] == ["print.html"]

@@ -337,3 +337,28 @@ def test_qa_serve_watch_follows_a_folder_while_uploads_arrive_and_neither_loses_
         assert sources() == expected
     log = (tmp_path / "server.log").read_text()
     assert "watch: added" in log and "watchfiles" not in log  # our commit lines, not the watcher's chatter
+
+
+def test_a_watched_folders_qaignore_is_followed_and_a_change_to_it_applies_at_once(tmp_path) -> None:
+    """A file the folder's .qaignore names is not indexed when it appears; when the .qaignore itself
+    changes, the folder is looked at again: what it now names is removed, what it no longer names
+    is added."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "keep.txt").write_text(note(0))
+    (folder / "draft.txt").write_text(note(1))
+    (folder / ".qaignore").write_text("scratch/\n")
+    index_dir = tmp_path / "docs.qa"
+    index_paths([folder], index_dir, encoder=FakeEncoder())
+    with Following(folder, index_dir, FakeEncoder()) as following:
+        (folder / "scratch").mkdir()
+        (folder / "scratch" / "todo.txt").write_text(note(2))
+        (folder / "new.txt").write_text(note(3))
+        added = 0
+        while added < 1:
+            added += following.next().report.added
+        assert sorted(contents(index_dir)) == ["draft.txt", "keep.txt", "new.txt"]
+        (folder / ".qaignore").write_text("draft.txt\n")
+        commit = following.next()
+        assert (commit.report.added, commit.report.removed) == (1, 1)
+    assert sorted(contents(index_dir)) == ["keep.txt", "new.txt", "scratch/todo.txt"]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import UnreadableFile
+from qa.errors import InvalidInput, UnreadableFile
 from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import ParsedFile, read_here, reader_for
@@ -67,16 +67,38 @@ class Skipped:
 UNSUPPORTED_TYPE = "unsupported type"
 
 
+# A folder's own list of what to leave out, in .gitignore's syntax ("old-edition/", "print.html").
+IGNORE_FILE = ".qaignore"
+
+
+def ignore_rules(folder: Path) -> Callable[[str], bool] | None:
+    """`folder`'s .qaignore as a test of a path relative to it ('/'-separated), or None without one.
+    Its patterns mean what they mean in a .gitignore (pathspec's implementation of git's rules)."""
+    file = folder / IGNORE_FILE
+    if not file.is_file():
+        return None
+    import pathspec
+
+    try:
+        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        raise InvalidInput(f"Cannot read {file}: {error.strerror or error}.") from error
+    return pathspec.GitIgnoreSpec.from_lines(lines).match_file
+
+
 @dataclass
 class ScanResult:
-    """Files found under the given paths: their (root, path) pairs and what was passed over."""
+    """Files found under the given paths: their (root, path) pairs, what was passed over, and how
+    many files a folder's .qaignore left out."""
 
     files: list[tuple[Path, Path]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    ignored: int = 0
 
 
 def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
-    """Supported files under folders (recursively) or given directly, hidden files left out;
+    """Supported files under folders (recursively) or given directly, hidden files left out, and
+    below a folder those its .qaignore names (a file given by name is read whatever it says);
     each named relative to `root` when given (and below it), else to the folder it was found by."""
     result = ScanResult()
     for path in paths:
@@ -89,9 +111,13 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
             candidates = iter([path])
         if root is not None and path.is_relative_to(Path(root).resolve()):
             base = Path(root).resolve()
+        ignored = ignore_rules(base) if path.is_dir() else None
         for file in candidates:
             relative = file.relative_to(base)
             if any(part.startswith(".") for part in relative.parts):
+                continue
+            if ignored is not None and ignored(relative.as_posix()):
+                result.ignored += 1
                 continue
             if reader_for(file) is not None:
                 result.files.append((base, file))

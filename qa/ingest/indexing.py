@@ -107,7 +107,7 @@ def index_paths(
             f"(supported: {' '.join(sorted(supported_suffixes()))}). The index was not changed."
             + _skipped_lines(scan.skipped)
         )
-    report = IndexReport(index_dir, skipped=list(scan.skipped), limits=limits)
+    report = IndexReport(index_dir, skipped=list(scan.skipped), ignored=scan.ignored, limits=limits)
     roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]
     opened = _open_writer(index_dir, model, encoder, options, options.quantize)
     flushes = Flushes(opened.writer, report, roots, options, commits=opened.may_flush)
@@ -224,7 +224,9 @@ def index_scan(
     writes. An empty scan is no error (a watched folder may be emptied); `roots` and `sources`
     (synced now) are recorded in the manifest."""
     index_dir = Path(index_dir).expanduser().resolve()
-    report = IndexReport(index_dir, skipped=list(scan.skipped), kept=list(scan.kept), limits=options.limits)
+    report = IndexReport(
+        index_dir, skipped=list(scan.skipped), kept=list(scan.kept), ignored=scan.ignored, limits=options.limits
+    )
     with _open_writer(index_dir, model, encoder, options, options.quantize) as (writer, encoder, settings):
         files = with_chrome(plan_files(writer, scan, report), scan, writer, options.limits, on_progress)
         flushes = Flushes(writer, report, list(roots), options, commits=False)  # one generation per sync

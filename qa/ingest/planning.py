@@ -35,6 +35,7 @@ class IndexReport:
     removed_sources: list[str] = field(default_factory=list)
     kept: list[Skipped] = field(default_factory=list)  # not reached now, with why: the indexed version stays
     moved: int = 0  # renamed or moved files with the same content: placed anew, not embedded again
+    ignored: int = 0  # files a folder's .qaignore left out
     moved_sources: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
     generation: int = 0
     segments: int = 0
@@ -50,7 +51,11 @@ class IndexReport:
     @property
     def summary(self) -> str:
         moved = f", moved {self.moved}" if self.moved else ""
-        return f"added {self.added}, updated {self.updated}, removed {self.removed}{moved}, unchanged {self.unchanged}"
+        ignored = f" · {self.ignored} left out by .qaignore" if self.ignored else ""
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}{moved}, unchanged {self.unchanged}"
+            + ignored
+        )
 
     @property
     def removed_names(self) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from qa.ingest.documents import Document, Skipped, file_sha256, load_file, scan_paths
+from qa.ingest.documents import IGNORE_FILE, Document, Skipped, file_sha256, ignore_rules, load_file, scan_paths
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import ParsedFile, reader_for
 
@@ -55,6 +55,7 @@ class SourceScan:
     skipped: list[Skipped] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
     kept: list[Skipped] = field(default_factory=list)  # not reached now (a 503): listed, the indexed version kept
+    ignored: int = 0  # files a folder's .qaignore left out
 
 
 class Source(Protocol):
@@ -103,7 +104,7 @@ class FolderSource:
         found = scan_paths(self.paths, self.root)
         folders = [str(Path(p).expanduser().resolve()) for p in self.paths if Path(p).expanduser().is_dir()]
         items = [FileItem(base, path, self.parsed.get(path)) for base, path in found.files]
-        return SourceScan(items, list(found.skipped), folders)
+        return SourceScan(items, list(found.skipped), folders, ignored=found.ignored)
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,9 @@ class ChangedPaths:
     """What a watcher saw change below watched folders, as a source: each changed file that is
     there is listed (named relative to the watched folder it is below), a folder that appeared is
     scanned whole, and each changed path that is gone, or is a folder, is a root, so documents at
-    or below it that are no longer there are removed. Hidden files and folders are left out, as
-    `FolderSource` leaves them out."""
+    or below it that are no longer there are removed. Hidden files and folders, and those the watched
+    folder's .qaignore names, are left out, as `FolderSource` leaves them out; a change to that
+    .qaignore is a change to the whole folder."""
 
     folders: Sequence[Path]  # the watched folders, resolved
     changed: Iterable[Path]
@@ -120,7 +122,11 @@ class ChangedPaths:
     def scan(self) -> SourceScan:
         scan = SourceScan()
         listed: set[Path] = set()
-        for path in sorted({Path(p) for p in self.changed}):
+        changed = {Path(p) for p in self.changed}
+        changed = {
+            path.parent if path.name == IGNORE_FILE and path.parent in self.folders else path for path in changed
+        }
+        for path in sorted(changed):
             folder = max((f for f in self.folders if path.is_relative_to(f)), key=lambda f: len(f.parts), default=None)
             if folder is None or any(part.startswith(".") for part in path.relative_to(folder).parts):
                 continue
@@ -129,9 +135,15 @@ class ChangedPaths:
                 scan.items += [FileItem(base, file) for base, file in found.files if file not in listed]
                 listed.update(file for _, file in found.files)
                 scan.skipped += found.skipped
+                scan.ignored += found.ignored
                 scan.roots.append(str(path))
             elif path.is_file():
                 if path in listed:
+                    continue
+                ignored = ignore_rules(folder)
+                if ignored is not None and ignored(path.relative_to(folder).as_posix()):
+                    scan.ignored += 1
+                    scan.roots.append(str(path))  # indexed before the rule named it: removed now
                     continue
                 if reader_for(path) is None:
                     scan.skipped.append(Skipped.unsupported(path))
