@@ -97,3 +97,28 @@ def test_words_repeated_in_a_compilation_are_cited_at_the_page_about_them(tmp_pa
     assert HANDBOOK_SECTIONS["The ferry"] in first.text
     assert first.citation.source == "crossing.md"
     assert [place.source for place in first.also] == ["ferry-to-gozo-and-more.md"]
+
+
+def test_a_compilations_copy_cut_otherwise_is_quoted_once_at_the_page_about_it(tmp_path, fake_model):
+    """The print page's copy of a chapter is not the same text (its heading is marked otherwise),
+    but says nothing the chapter does not: the words are quoted once, from the chapter's page, and
+    the slot the copy took goes to something new. A longer passage of a shorter page, one that
+    says more than the compilation's, is kept beside it."""
+    from qa.collection import Collection
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    everything = "\n\n".join(f"## {heading}\n\n{text}" for heading, text in HANDBOOK_SECTIONS.items())
+    (folder / "ferry-to-gozo-and-more.md").write_text(f"# Handbook\n\n{everything}\n")
+    (folder / "crossing.md").write_text(f"# The ferry\n\n{HANDBOOK_SECTIONS['The ferry']}\n")
+    more = f"{HANDBOOK_SECTIONS['Temples']} Their stones weigh up to fifty tonnes, and the ferry brings visitors daily."
+    (folder / "temples.md").write_text(f"## Temples\n\n{more}\n")
+    index_dir = tmp_path / "book.qa"
+    index_paths([folder], index_dir)
+
+    passages = Collection.open(index_dir).ask("ferry to Gozo", top_k=4).passages
+    ferry = [p for p in passages if HANDBOOK_SECTIONS["The ferry"] in p.text]
+    assert [p.citation.source for p in ferry] == ["crossing.md"]
+    temples = {p.citation.source for p in passages if HANDBOOK_SECTIONS["Temples"] in p.text}
+    assert temples == {"temples.md", "ferry-to-gozo-and-more.md"} or temples == {"temples.md"}
+    assert len(passages) == 4

@@ -8,11 +8,12 @@ same filter), and each question's passage rows, read from SQLite once.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -140,7 +141,11 @@ class Searcher:
         A passage whose text another place repeats word for word (a page copied into another, a
         man page and its web page) is shown once, with the other places in `also`; it is cited
         first at the place in the shorter document, the page about it rather than a compilation
-        that repeats it (a book's all-in-one print page). A section cut
+        that repeats it (a book's all-in-one print page). A passage whose words a chosen one of
+        another document already says, cut at other places (the compilation's passage takes in
+        its chapter's heading too), is left out when its document is no shorter; from a shorter
+        document, it is quoted in the chosen one's place when the two say the same, and kept
+        beside it otherwise. A section cut
         into two passages that both lead (among the first `join_depth` hits) is quoted as one
         span, at the better one's rank: its heading and the sentence under it that answers are
         read together, and the next passage is something else.
@@ -160,7 +165,10 @@ class Searcher:
             if twin is not None:
                 twin.add_place(row, self.snapshot.passage_count)
                 continue
-            if len(chosen) < top_k:  # once full, the hits left are read only for copies and joins
+            if len(chosen) >= top_k:  # once full, the hits left are read only for copies and joins
+                continue
+            copied = next((kept for kept in chosen if kept.repeats(row)), None)
+            if copied is None or not copied.absorb(hit, row, self.snapshot.passage_count):
                 chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
@@ -175,6 +183,25 @@ class Searcher:
         quote.parts.append((hit, row))
         quote.text, quote.start, quote.end = text, start, end
         return True
+
+
+# A passage of another document whose runs of five words are this share or more of a chosen
+# passage's says nothing new: a compilation's copy of a chapter, cut at other places.
+NEAR_COPY = 0.9
+RUN = 5
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=4096)
+def word_runs(text: str) -> frozenset[int]:
+    """The runs of RUN words of a text, lower-cased (the whole text, if shorter), by their hashes:
+    what two passages cut at other places from the same words share."""
+    words = _WORD.findall(text.lower())
+    return (
+        frozenset(hash(tuple(words[i : i + RUN])) for i in range(max(1, len(words) - RUN + 1)))
+        if words
+        else frozenset()
+    )
 
 
 # Passages of one section further apart than this are not beside each other (the cutter leaves
@@ -218,6 +245,29 @@ class _Quote:
             self.also.insert(0, first)
         else:
             self.also.append(row)
+
+    def repeats(self, row: StoredPassage) -> bool:
+        """Does `row`, of another document, say nothing this quote does not: nearly all its runs of
+        words (NEAR_COPY) among this quote's?"""
+        if row.doc_id == self.parts[0][1].doc_id:
+            return False
+        theirs = word_runs(row.text)
+        return bool(theirs) and len(theirs & word_runs(self.text)) >= NEAR_COPY * len(theirs)
+
+    def absorb(self, hit: Hit, row: StoredPassage, passage_count: Callable[[str], int]) -> bool:
+        """`row` repeats this quote: is it left out? Yes from a document no shorter than the quote's
+        (a compilation repeating a chapter); from a shorter one (the page about it), `row` is
+        quoted instead when this quote says nothing it does not either, as for the very same words
+        (`add_place`), and else kept as a passage of its own."""
+        first = self.parts[0][1]
+        if passage_count(row.doc_id) >= passage_count(first.doc_id):
+            return True
+        ours = word_runs(self.text)
+        if len(self.parts) > 1 or self.also or len(ours & word_runs(row.text)) < NEAR_COPY * len(ours):
+            return False
+        self.parts = [(replace(hit, score=self.parts[0][0].score), row)]  # its sentence, at the better rank
+        self.text, self.start, self.end = row.text, row.start, row.end
+        return True
 
     def holds(self, row: StoredPassage) -> bool:
         """Does this quote already say what `row` says: overlapping or touching it (or one of its
