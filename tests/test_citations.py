@@ -122,3 +122,25 @@ def test_a_compilations_copy_cut_otherwise_is_quoted_once_at_the_page_about_it(t
     temples = {p.citation.source for p in passages if HANDBOOK_SECTIONS["Temples"] in p.text}
     assert temples == {"temples.md", "ferry-to-gozo-and-more.md"} or temples == {"temples.md"}
     assert len(passages) == 4
+
+
+def test_templated_pages_that_differ_in_one_number_are_both_quoted(tmp_path, fake_model):
+    """Two notices made from one template say different things: each is its own passage, though
+    nearly all their words are the same."""
+    from qa.collection import Collection
+
+    template = (
+        "The water supply to block {} of the housing estate will be cut on Monday from nine in the "
+        "morning until noon, while the contractor replaces the main valve under the courtyard. "
+        "Residents are asked to fill a kettle and a bath beforehand, to keep taps closed during the "
+        "works, and to report any leak to the caretaker at the gate lodge once the supply returns."
+    )
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    (folder / "block-3.txt").write_text(template.format(3))
+    (folder / "block-4.txt").write_text(template.format(4))
+    index_dir = tmp_path / "notices.qa"
+    index_paths([folder], index_dir)
+
+    passages = Collection.open(index_dir).ask("When is the water supply cut?", top_k=2).passages
+    assert sorted(p.citation.source for p in passages) == ["block-3.txt", "block-4.txt"]

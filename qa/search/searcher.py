@@ -25,6 +25,7 @@ from qa.search.confidence import assess
 from qa.search.highlight import best_sentence, context_span, to_highlight
 from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
+from qa.search.sentence_scores import sentence_offsets
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
 from qa.text.prose import is_prose_sentence
@@ -141,11 +142,11 @@ class Searcher:
         A passage whose text another place repeats word for word (a page copied into another, a
         man page and its web page) is shown once, with the other places in `also`; it is cited
         first at the place in the shorter document, the page about it rather than a compilation
-        that repeats it (a book's all-in-one print page). A passage whose words a chosen one of
-        another document already says, cut at other places (the compilation's passage takes in
-        its chapter's heading too), is left out when its document is no shorter; from a shorter
-        document, it is quoted in the chosen one's place when the two say the same, and kept
-        beside it otherwise. A section cut
+        that repeats it (a book's all-in-one print page). A passage of another document each of
+        whose sentences a chosen one already says, cut at other places (the compilation's passage
+        takes in its chapter's heading too), is left out when its document is no shorter; from a
+        shorter document, it is quoted in the chosen one's place when it says all the chosen one
+        says, and kept beside it otherwise. A section cut
         into two passages that both lead (among the first `join_depth` hits) is quoted as one
         span, at the better one's rank: its heading and the sentence under it that answers are
         read together, and the next passage is something else.
@@ -185,23 +186,32 @@ class Searcher:
         return True
 
 
-# A passage of another document whose runs of five words are this share or more of a chosen
-# passage's says nothing new: a compilation's copy of a chapter, cut at other places.
-NEAR_COPY = 0.9
-RUN = 5
-_WORD = re.compile(r"\w+")
+@lru_cache(maxsize=4096)
+def flat(text: str) -> str:
+    """A text with every run of whitespace made one space: a copy may be wrapped otherwise."""
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=4096)
-def word_runs(text: str) -> frozenset[int]:
-    """The runs of RUN words of a text, lower-cased (the whole text, if shorter), by their hashes:
-    what two passages cut at other places from the same words share."""
-    words = _WORD.findall(text.lower())
-    return (
-        frozenset(hash(tuple(words[i : i + RUN])) for i in range(max(1, len(words) - RUN + 1)))
-        if words
-        else frozenset()
-    )
+def statements(text: str, section: tuple[str, ...]) -> tuple[str, ...]:
+    """What a passage says: its sentences, flattened, less the headings it opens with (those of its
+    section path, and short lines without a digit or a sentence's end: a site's title, a chapter's
+    heading that a compilation repeats). Passages that differ in one sentence say different things,
+    and so do templated pages that differ in a number or a name, even in a heading."""
+    headings = {flat(heading) for heading in section}
+    said = [flat(text[start:end]) for start, end in sentence_offsets(text)]
+    opening = 0
+    while opening < len(said) and (said[opening] in headings or _is_title(said[opening])):
+        opening += 1
+    return tuple(sentence for sentence in said[opening:] if sentence and sentence not in headings)
+
+
+def _is_title(line: str) -> bool:
+    return len(line.split()) <= TITLE_WORDS and not _TITLE_BREAKERS.search(line)
+
+
+TITLE_WORDS = 8
+_TITLE_BREAKERS = re.compile(r"[0-9.!?:;]")
 
 
 # Passages of one section further apart than this are not beside each other (the cutter leaves
@@ -247,23 +257,24 @@ class _Quote:
             self.also.append(row)
 
     def repeats(self, row: StoredPassage) -> bool:
-        """Does `row`, of another document, say nothing this quote does not: nearly all its runs of
-        words (NEAR_COPY) among this quote's?"""
+        """Does `row`, of another document, say nothing this quote does not: is each of its
+        sentences, but those that repeat its headings, one of this quote's too?"""
         if row.doc_id == self.parts[0][1].doc_id:
             return False
-        theirs = word_runs(row.text)
-        return bool(theirs) and len(theirs & word_runs(self.text)) >= NEAR_COPY * len(theirs)
+        said = statements(row.text, row.section)
+        return bool(said) and all(sentence in flat(self.text) for sentence in said)
 
     def absorb(self, hit: Hit, row: StoredPassage, passage_count: Callable[[str], int]) -> bool:
         """`row` repeats this quote: is it left out? Yes from a document no shorter than the quote's
         (a compilation repeating a chapter); from a shorter one (the page about it), `row` is
-        quoted instead when this quote says nothing it does not either, as for the very same words
+        quoted instead when it says all this quote says too, as for the very same words
         (`add_place`), and else kept as a passage of its own."""
         first = self.parts[0][1]
         if passage_count(row.doc_id) >= passage_count(first.doc_id):
             return True
-        ours = word_runs(self.text)
-        if len(self.parts) > 1 or self.also or len(ours & word_runs(row.text)) < NEAR_COPY * len(ours):
+        if len(self.parts) > 1 or self.also:
+            return False
+        if not all(sentence in flat(row.text) for sentence in statements(self.text, first.section)):
             return False
         self.parts = [(replace(hit, score=self.parts[0][0].score), row)]  # its sentence, at the better rank
         self.text, self.start, self.end = row.text, row.start, row.end
