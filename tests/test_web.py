@@ -395,3 +395,47 @@ def test_a_site_whose_certificate_does_not_verify_is_skipped_with_a_tls_reason(t
             Collection(tmp_path / "web.qa", encoder=FakeEncoder()).add_site(site.url(""), settings=FAST)
     assert "TLS error" in str(refused.value) or "CERTIFICATE" in str(refused.value).upper()
     assert not (tmp_path / "web.qa").exists()
+
+
+def test_a_page_that_asks_not_to_be_indexed_is_skipped_and_its_links_followed_unless_nofollow(tmp_path) -> None:
+    """A robots meta tag or an X-Robots-Tag header saying noindex keeps a page out, with the reason,
+    and removes it on a later crawl once it says so; nofollow stops its links; a directive for
+    another crawler by name is not ours."""
+    from tests.web_site import send
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    meta = '<meta name="robots" content="{}">'
+    (folder / "a.html").write_text(page("A", "Alpha page about ropes."))
+    (folder / "print.html").write_text(
+        page("All", "Every page on one.", ["c.html"]).replace("<head>", "<head>" + meta.format("noindex"))
+    )
+    (folder / "stub.html").write_text(
+        page("Stub", "Moved.", ["e.html"]).replace("<head>", "<head>" + meta.format("NoIndex, NoFollow"))
+    )
+    (folder / "g.html").write_text(
+        page("G", "Gamma page about sails.").replace("<head>", '<head><meta name="googlebot" content="noindex">')
+    )
+    (folder / "c.html").write_text(page("C", "Charlie page about knots."))
+    (folder / "e.html").write_text(page("E", "Echo page about anchors."))
+    (folder / "index.html").write_text(
+        page("Home", "Start here.", ["a.html", "print.html", "stub.html", "g.html", "h.html"])
+    )
+    index_dir = tmp_path / "web.qa"
+    with Site(folder) as site:
+        site.behaviours["/h.html"] = lambda handler: send(
+            handler, 200, page("H", "Hotel page.").encode(), {"Content-Type": "text/html", "X-Robots-Tag": "noindex"}
+        )
+        report, _ = Collection(index_dir, encoder=FakeEncoder()).add_site(site.url(""), settings=FAST)
+        assert sorted(passages_by_source(index_dir, site.base + "/")) == ["", "a.html", "c.html", "g.html"]
+        reasons = {item.path.removeprefix(site.base + "/"): item.reason for item in report.skipped}
+        assert set(reasons) == {"print.html", "stub.html", "h.html"}
+        assert all("asks not to be indexed" in reason for reason in reasons.values())
+        assert site.requests["/e.html"] == 0  # behind a nofollow
+
+        (folder / "a.html").write_text(
+            page("A", "Alpha page about ropes.").replace("<head>", "<head>" + meta.format("none"))
+        )
+        again, _ = Collection(index_dir, encoder=FakeEncoder()).add_site(site.url(""), settings=FAST)
+        assert again.removed == 1
+        assert sorted(passages_by_source(index_dir, site.base + "/")) == ["", "c.html", "g.html"]

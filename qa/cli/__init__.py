@@ -273,9 +273,10 @@ def index_command(
     (old-edition/, print.html, *.min.html); a document it comes to name is removed on the next run.
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A web address indexes that page and the pages below it on the
-    same host (or the pages a sitemap lists), honouring robots.txt; a re-run asks for each page
-    conditionally and removes pages that are gone. A running `qa serve` or `qa chat` sees the
-    change at once. A long run commits as it goes: if it is stopped, run the same command to go on.
+    same host (or the pages a sitemap lists), honouring robots.txt and a page's noindex and
+    nofollow; a re-run asks for each page conditionally and removes pages that are gone. A running
+    `qa serve` or `qa chat` sees the change at once. A long run commits as it goes: if it is
+    stopped, run the same command to go on.
     """
     from qa import config
     from qa.cli.progress import ProgressBars

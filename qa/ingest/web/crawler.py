@@ -6,7 +6,10 @@ conditionally (If-None-Match, If-Modified-Since): a 304 costs no body.
 
 Every fetch ends in one outcome: a page (its body saved for its reader), not modified, gone
 (404/410: its document is removed), or not fetched with a reason (5xx, timeout, TLS, robots.txt,
-size, type, redirects): the document indexed before, if any, is kept.
+size, type, redirects): the document indexed before, if any, is kept. A page that asks not to be
+indexed (`noindex` in its robots meta tag or an X-Robots-Tag header, as a search engine's crawler
+honours it: a print-all page, a redirect stub) is skipped with that reason and its document
+removed; its links are followed unless it also says `nofollow`.
 """
 
 from __future__ import annotations
@@ -240,7 +243,13 @@ class Crawler:
         except PageNotFetched as skip:
             return self._not_reached(folded, state, skip)
         final = fold(response.url) or folded
-        links, canonical = _links(response.body, response.url) if suffix == ".html" else ([], None)
+        links, canonical, directives = _links(response.body, response.url) if suffix == ".html" else ([], None, set())
+        directives |= robots_directives(response.headers.get("x-robots-tag", ""))
+        if directives & {"nofollow", "none"}:
+            links = []
+        if directives & {"noindex", "none"}:  # the page's own robots.txt: seen, not kept
+            self.result.skipped.append((folded, "the page asks not to be indexed (robots noindex)"))
+            return links
         identity = final
         if canonical and origin(canonical) == self.origin:
             identity = canonical
@@ -429,14 +438,26 @@ class Crawler:
         return pages
 
 
-def _links(body: bytes, base: str) -> tuple[list[tuple[str, str]], str | None]:
-    """The links of an HTML page (href, the URL it is relative to) and its canonical URL (folded)."""
+def robots_directives(value: str) -> set[str]:
+    """The directives of a robots meta tag's content or an X-Robots-Tag header meant for every
+    crawler ("noindex, nofollow"); those addressed to one crawler by name ("googlebot: noindex")
+    are not ours."""
+    return {part.strip().lower() for part in value.split(",") if part.strip() and ":" not in part}
+
+
+def _links(body: bytes, base: str) -> tuple[list[tuple[str, str]], str | None, set[str]]:
+    """The links of an HTML page (href, the URL it is relative to), its canonical URL (folded) and
+    its robots meta directives (noindex, nofollow)."""
     from lxml import etree, html
 
     try:
         document = html.document_fromstring(body)
     except (etree.ParserError, ValueError):
-        return [], None
+        return [], None, set()
+    directives: set[str] = set()
+    for meta in document.iterfind(".//meta[@name]"):
+        if meta.get("name", "").strip().lower() == "robots":
+            directives |= robots_directives(meta.get("content") or "")
     base_tag = document.find(".//base[@href]")
     if base_tag is not None:
         base = urljoin(base, base_tag.get("href"))
@@ -450,4 +471,4 @@ def _links(body: bytes, base: str) -> tuple[list[tuple[str, str]], str | None]:
         for anchor in document.iterfind(".//a[@href]")
         if "nofollow" not in (anchor.get("rel") or "").lower()
     ]
-    return links, canonical
+    return links, canonical, directives
