@@ -213,3 +213,23 @@ def test_the_real_model_answers_from_a_text_file_shown_in_a_manual_page_with_a_w
     assert passage.text[passage.highlight.start : passage.highlight.end] == (
         "2015-12-17 is kept to satisfy the --keep-daily 14 rule - because no backup was made on 2015-12-19."
     )
+
+
+FAQ = (
+    "My backup disk is full, what can I do?\n\n"
+    "Borg cannot work if you really have zero free space on the backup disk, so the first thing "
+    "you must do is delete some files. Then prune old archives to free more space."
+)
+
+
+def test_a_faqs_question_is_not_the_highlight_the_answer_below_it_is() -> None:
+    """A FAQ's question matches the user's best of all its sentences, but answers nothing: the first
+    whole sentence below it does."""
+    highlight = best_sentence(FAQ, question_terms("What can I do when my backup disk is full?"))
+    assert FAQ[highlight.start : highlight.end].startswith("Borg cannot work if you really have zero free space")
+
+
+def test_a_question_with_nothing_after_it_that_answers_stays_the_highlight() -> None:
+    text = "Is my backup disk full, and what can I do?\n\nborg compact /path/to/repo"
+    highlight = best_sentence(text, question_terms("What can I do when my backup disk is full?"))
+    assert text[highlight.start : highlight.end] == "Is my backup disk full, and what can I do?"

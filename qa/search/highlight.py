@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
-from qa.text.prose import MIN_WORDS, ends_like_a_sentence, is_prose_sentence
+from qa.text.prose import MIN_WORDS, ends_like_a_sentence, is_prose_sentence, is_question
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -28,7 +28,8 @@ def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight
     around the best match."""
     prose = [s for s in scored if s.score > 0 and is_prose_sentence(passage[s.start : s.end])]
     if prose:
-        return to_highlight(best(prose))
+        top = best(prose)
+        return answer_after(passage, top, scored) or to_highlight(top)
     top = best(scored)
     if top is None:
         return Highlight(start=0, end=len(passage))
@@ -36,6 +37,22 @@ def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight
         return described_after(passage, top, scored) or block_around(passage, top)
     first_prose = next((s for s in scored if is_prose_sentence(passage[s.start : s.end])), None)
     return to_highlight(first_prose or top)
+
+
+def answer_after(passage: str, matched: SentenceScore, scored: Sequence[SentenceScore]) -> Highlight | None:
+    """When the best match is a question the passage asks (a FAQ's "How can I compare contents of
+    an archive to my local filesystem?"), the first whole prose sentence after it that is not a
+    question: the answer, which a FAQ gives right below its question. None when the match is no
+    question, or nothing after it answers."""
+    if not is_question(passage[matched.start : matched.end]):
+        return None
+    after = (s for s in scored if s.start >= matched.end)
+    answer = next((s for s in after if is_statement(passage[s.start : s.end])), None)
+    return to_highlight(answer) if answer is not None else None
+
+
+def is_statement(sentence: str) -> bool:
+    return is_prose_sentence(sentence) and not is_question(sentence)
 
 
 def described_after(passage: str, matched: SentenceScore, scored: Sequence[SentenceScore]) -> Highlight | None:

@@ -22,13 +22,12 @@ from qa.answers import AnswerPassage, Citation, Highlight
 from qa.search import abstention
 from qa.search.bm25 import BM25, LexicalPart
 from qa.search.confidence import assess
-from qa.search.highlight import best_sentence, context_span, to_highlight
+from qa.search.highlight import best_sentence, context_span, is_statement, to_highlight
 from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.search.sentence_scores import sentence_offsets
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
-from qa.text.prose import is_prose_sentence
 from qa.text.spelling import closed_up, respell
 
 if TYPE_CHECKING:
@@ -346,9 +345,9 @@ class PassageRows:
 
 
 def _ranked_sentence(hit: Hit, text: str) -> Highlight | None:
-    """The sentence the ranking found best in a passage, when it reads as an answer (a whole prose
-    sentence)."""
+    """The sentence the ranking found best in a passage, when it reads as an answer: a whole prose
+    sentence, and not a question (the answer after a FAQ's question is found by the highlighter)."""
     sentence = hit.sentence
-    if sentence is not None and sentence.score > 0 and is_prose_sentence(text[sentence.start : sentence.end]):
+    if sentence is not None and sentence.score > 0 and is_statement(text[sentence.start : sentence.end]):
         return to_highlight(sentence)
     return None

@@ -53,6 +53,15 @@ def is_introduction(block: str) -> bool:
     return "\n" not in line and line.endswith(":") and is_prose_sentence(line[:-1] + ".")
 
 
+def is_question(sentence: str) -> bool:
+    """Does it end with a question mark (closing quotes or brackets allowed)? A FAQ's question
+    matches a user's question best of all its sentences, yet answers nothing."""
+    return bool(_QUESTION_ENDS.search(sentence.rstrip()))
+
+
+_QUESTION_ENDS = re.compile(r"\?[\"'”’)\]]*$")
+
+
 def ends_like_a_sentence(text: str) -> bool:
     """`.`, `!` or `?` last, closing quotes or brackets allowed: a sentence's end, not a heading's,
     a term's or a signature's."""
