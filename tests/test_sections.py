@@ -583,3 +583,50 @@ def test_plain_text_passages_are_never_joined(tmp_path: Path) -> None:
     collection, limits = guide_index(tmp_path, "guide.txt")
     passages = collection.ask(QUESTION, top_k=3).passages
     assert {(p.citation.start, p.citation.end) for p in passages[:2]} == {(p.start, p.end) for p in limits}
+
+
+def test_words_a_pdfs_line_breaks_hyphenated_are_whole_again_and_found(tmp_path: Path, fake_model) -> None:
+    """Justified text breaks words at line ends: "iden-" / "tifier" is stored, searched and quoted
+    as "identifier", and a name broken after an underscore is one name again. A hyphen that is part
+    of a name before a capital, and code, keep their lines."""
+    from reportlab.pdfgen import canvas
+
+    from qa.collection import Collection
+    from qa.ingest.indexing import index_paths
+
+    path = tmp_path / "manual.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica", 10)
+    wrapped = [
+        "The library stores each element under an iden-",
+        "tifier of at most sixty-four characters; longer ones are refused with the er-",
+        "ror code ASN1_ELEMENT_",
+        "NOT_FOUND, as Jean-",
+        "Pierre Dupont documented in the ELE-",
+        "MENT chapter.",
+    ]
+    for line, text in enumerate(wrapped):
+        pdf.drawString(72, 700 - 13 * line, text)
+    pdf.showPage()
+    pdf.save()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    path.rename(folder / "manual.pdf")
+    index_paths([folder], tmp_path / "docs.qa")
+
+    collection = Collection.open(tmp_path / "docs.qa")
+    text = collection.document(collection.documents()[0].doc_id).text
+    assert "an identifier of at most sixty-four characters" in text
+    assert "the error code ASN1_ELEMENT_NOT_FOUND, as Jean- Pierre Dupont documented in the ELEMENT chapter." in text
+    passage = collection.ask("How long can an identifier be?", top_k=1).passages[0]
+    assert "identifier" in passage.highlighted and "ASN1_ELEMENT_NOT_FOUND" in passage.text
+    assert collection.ask("identifier", top_k=1, mode="bm25").passages  # the word itself is indexed
+
+
+def test_joining_wrapped_lines_keeps_hyphens_that_are_not_line_breaks() -> None:
+    from qa.ingest.readers.pdf_layout import join_wrapped
+
+    assert join_wrapped(["a well-", "known rule"]) == "a wellknown rule"  # the page cannot tell: as every reader
+    assert join_wrapped(["pages 10-", "12 of it"]) == "pages 10- 12 of it"
+    assert join_wrapped(["a dash -", "then more"]) == "a dash - then more"
+    assert join_wrapped(["x_", "y", "z"]) == "x_y z"

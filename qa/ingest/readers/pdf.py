@@ -101,9 +101,12 @@ def _title_of(pages: list, out: BlockText) -> str:
 
 
 def layout_text(raw: str) -> str:
-    """A PDF line break is layout, not structure: keep blank lines, join wrapped lines."""
+    """A PDF line break is layout, not structure: keep blank lines, join wrapped lines (and the
+    words they hyphenated, `join_wrapped`)."""
+    from qa.ingest.readers.pdf_layout import join_wrapped
+
     paragraphs = re.split(r"\n\s*\n", raw)
-    return normalize_text("\n\n".join(" ".join(p.split("\n")) for p in paragraphs))
+    return normalize_text("\n\n".join(join_wrapped(p.split("\n")) for p in paragraphs))
 
 
 def _scans(page) -> list:

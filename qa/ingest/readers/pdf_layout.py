@@ -35,6 +35,7 @@ _SECTION_NUMBER = re.compile(r"^(?:(?:chapter|appendix|section)\s+)?(?:\d+|[a-z]
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,5}|[ivxlc]{1,7})$", re.IGNORECASE)
 _EDGE_NUMBER = re.compile(r"^(\d{1,5})\b|\b(\d{1,5})$")
+_BROKEN_WORD = re.compile(r"([^\W\d_])-$")  # a letter, then a hyphen at the line's end
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _add_page(
 
     def flush() -> None:
         if held and kind is not None:
-            out.add(kind, "\n".join(held), level, keep_lines=kind == "code")
+            out.add(kind, "\n".join(held) if kind == "code" else join_wrapped(held), level, keep_lines=kind == "code")
         held.clear()
 
     for line in lines:
@@ -201,6 +202,25 @@ def _add_page(
         held.append(line.text)
         previous = line
     flush()
+
+
+def join_wrapped(lines: list[str]) -> str:
+    """The lines of a paragraph as one: a word that the line break hyphenated ("iden-" and
+    "tifier", "ELE-" and "MENT") is whole again, and so is a name broken after an underscore
+    ("ASN1_TAG_" and "ERROR"), so that each is found as the word it is; every other break is a
+    space. A hyphen before a capital after a small letter ("Jean-" and "Pierre") stays; so does one
+    before a digit or a symbol. A compound split at its own hyphen ("well-" and "known") loses
+    it, as in every de-hyphenating reader: the page does not say which hyphen was typed."""
+    joined = ""
+    for line in (line.strip() for line in lines):
+        broken = _BROKEN_WORD.search(joined)
+        if broken and line[:1].isalpha() and line[0].islower() == broken.group(1).islower():
+            joined = joined[:-1] + line
+        elif joined.endswith("_") and line[:1].isalnum():
+            joined += line
+        else:
+            joined = f"{joined} {line}" if joined else line
+    return joined
 
 
 def title_line(page: list[Line]) -> str | None:
