@@ -112,3 +112,18 @@ def test_a_folders_qaignore_leaves_out_what_it_names_as_a_gitignore_would(tmp_pa
     assert found.skipped == []  # left out on purpose, not a problem to report
     named = scan_paths([book / "print.html"])
     assert [path.name for _, path in named.files] == ["print.html"]
+
+
+def test_a_qaignore_line_that_is_no_pattern_is_named_and_nothing_is_indexed(tmp_path):
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The ferry leaves at nine.")
+    (folder / ".qaignore").write_text("drafts/\n\\\n")  # a lone backslash
+    result = CliRunner().invoke(app, ["index", str(folder), "--index", str(tmp_path / "notes.qa")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"{folder / '.qaignore'}, line 2: '\\\\' is not a pattern .gitignore would take" in result.output
+    assert not (tmp_path / "notes.qa").exists()

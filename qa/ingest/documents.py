@@ -83,6 +83,13 @@ def ignore_rules(folder: Path) -> Callable[[str], bool] | None:
         lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
         raise InvalidInput(f"Cannot read {file}: {error.strerror or error}.") from error
+    for number, line in enumerate(lines, 1):  # one line at a time, so that a bad one is named
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError as error:
+            raise InvalidInput(
+                f"{file}, line {number}: {line!r} is not a pattern .gitignore would take ({error})."
+            ) from error
     return pathspec.GitIgnoreSpec.from_lines(lines).match_file
 
 
