@@ -350,7 +350,8 @@ def test_a_watched_folders_qaignore_is_followed_and_a_change_to_it_applies_at_on
     (folder / ".qaignore").write_text("scratch/\n")
     index_dir = tmp_path / "docs.qa"
     index_paths([folder], index_dir, encoder=FakeEncoder())
-    with Following(folder, index_dir, FakeEncoder()) as following:
+    problems: queue.Queue = queue.Queue()
+    with Following(folder, index_dir, FakeEncoder(), on_problem=problems.put) as following:
         (folder / "scratch").mkdir()
         (folder / "scratch" / "todo.txt").write_text(note(2))
         (folder / "new.txt").write_text(note(3))
@@ -358,6 +359,8 @@ def test_a_watched_folders_qaignore_is_followed_and_a_change_to_it_applies_at_on
         while added < 1:
             added += following.next().report.added
         assert sorted(contents(index_dir)) == ["draft.txt", "keep.txt", "new.txt"]
+        (folder / ".qaignore").write_text("draft.txt\n\\\n")  # a lone backslash: no pattern
+        assert "line 2" in problems.get(timeout=15)  # said, and the watch goes on
         (folder / ".qaignore").write_text("draft.txt\n")
         commit = following.next()
         assert (commit.report.added, commit.report.removed) == (1, 1)

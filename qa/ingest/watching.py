@@ -134,7 +134,7 @@ class Follower:
                     first = first if pending else now
                     pending |= batch
                 if pending and (not batch or now - first >= self.longest):
-                    if self._write(ChangedPaths(self.folders, pending).scan(), first, len(pending)):
+                    if self._write(ChangedPaths(self.folders, pending).scan, first, len(pending)):
                         pending = set()
                 if self.stop.is_set():
                     break
@@ -148,7 +148,7 @@ class Follower:
     def rescan_every(self) -> None:
         """Rescan the folders every `rescan` seconds (a network filesystem, or no watcher left)."""
         while not self.stop.wait(self.rescan):
-            self._write(self.full_scan(), time.monotonic(), 0, rescan=True)
+            self._write(self.full_scan, time.monotonic(), 0, rescan=True)
 
     def full_scan(self) -> SourceScan:
         """Every folder as `qa index` scans it; a folder that is gone removes its documents."""
@@ -156,11 +156,12 @@ class Follower:
         scan.roots = [str(f) for f in self.folders]
         return scan
 
-    def _write(self, scan: SourceScan, first: float, changed: int, rescan: bool = False) -> bool:
-        """Commit what the scan found; False when the index is busy (the changes are kept for the
-        next try)."""
+    def _write(self, scan: Callable[[], SourceScan], first: float, changed: int, rescan: bool = False) -> bool:
+        """Scan and commit what the scan found; False when the index is busy (the changes are kept
+        for the next try). A scan that fails (a .qaignore line that is no pattern) is reported and
+        the watch goes on: fixing the file is a change that scans the folder again."""
         try:
-            report = index_scan(scan, self.index_dir, self.options, encoder=self.encoder)
+            report = index_scan(scan(), self.index_dir, self.options, encoder=self.encoder)
         except IndexBusy as error:
             logger.info("%s", error)
             return False
