@@ -550,3 +550,14 @@ def test_qa_index_leaves_out_what_the_folders_qaignore_names_and_removes_it_once
         for p in json.loads(invoke("ask", "ownership", "--json", "--index", index).output)["passages"]
     ]
     assert sources == ["ownership.md"]
+
+
+def test_a_folder_of_only_assets_is_one_line_error_counting_them_by_type(tmp_path, fake_model):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for number in range(7):
+        (assets / f"theme-{number}.css").write_text("body { color: black }")
+    result = invoke("index", str(assets), "--index", str(tmp_path / "assets.qa"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "No supported files in" in result.output and "7 of types qa does not read (.css 7)" in result.output
+    assert "theme-3.css" not in result.output

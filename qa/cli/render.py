@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from textwrap import shorten
@@ -115,29 +114,14 @@ def print_index_report(report) -> None:
         print_skipped(report.skipped)
 
 
-# Files of types qa does not read are named one by one up to this many; more (a web site's
-# stylesheets, scripts and fonts) are counted by type, so the files that could not be read stand out.
-NAMED_UNSUPPORTED = 5
-
-
 def print_skipped(skipped: Sequence[Skipped]) -> None:
+    from qa.ingest.documents import skipped_lines
+
     errors = stderr_console()
-    unsupported = [file for file in skipped if file.is_unsupported]
-    grouped = len(unsupported) > NAMED_UNSUPPORTED
-    listed = [file for file in skipped if not (grouped and file.is_unsupported)]
     errors.print(f"Skipped {len(skipped)} file(s):")
-    if grouped:
-        types = Counter(Path(file.path).suffix or "(none)" for file in unsupported)
-        counts = ", ".join(f"{suffix} {count}" for suffix, count in types.most_common())
-        errors.print(
-            f"  {len(unsupported)} of types qa does not read ({counts}); `qa info` lists each",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    for file in listed:
+    for line in skipped_lines(skipped, "; `qa info` lists each"):
         # soft_wrap: a long path stays one line, whole when copied, in a log or a pipe too
-        errors.print(f"  {file.path}: {file.reason}", markup=False, highlight=False, soft_wrap=True)
+        errors.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_crawl(crawl, report) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,23 @@ class Skipped:
 
 
 UNSUPPORTED_TYPE = "unsupported type"
+# Files of types qa does not read are named one by one up to this many; more (a web site's
+# stylesheets, scripts and fonts) are counted by type, so the files that could not be read stand out.
+NAMED_UNSUPPORTED = 5
+
+
+def skipped_lines(skipped: Sequence[Skipped], listed_where: str = "") -> list[str]:
+    """What was skipped, a line each: every file that could not be read, with why, and the files of
+    types qa does not read likewise up to NAMED_UNSUPPORTED, past that counted by type on one line
+    (ending with `listed_where`: where each is named)."""
+    unsupported = [file for file in skipped if file.is_unsupported]
+    grouped = len(unsupported) > NAMED_UNSUPPORTED
+    lines = []
+    if grouped:
+        types = Counter(Path(file.path).suffix or "(none)" for file in unsupported)
+        counts = ", ".join(f"{suffix} {count}" for suffix, count in types.most_common())
+        lines.append(f"{len(unsupported)} of types qa does not read ({counts}){listed_where}")
+    return lines + [f"{file.path}: {file.reason}" for file in skipped if not (grouped and file.is_unsupported)]
 
 
 # A folder's own list of what to leave out, in .gitignore's syntax ("old-edition/", "print.html").

@@ -25,6 +25,7 @@ from qa.ingest.documents import (
     Document,
     ReadLimits,
     Skipped,
+    skipped_lines,
 )
 from qa.ingest.isolation import prepare_workers
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file, with_chrome
@@ -549,9 +550,9 @@ def _commit(
 def _skipped_lines(skipped: Sequence[Skipped]) -> str:
     if not skipped:
         return ""
-    lines = [f"\n  {item.path}: {item.reason}" for item in skipped[:20]]
-    more = len(skipped) - 20
-    return "\nSkipped:" + "".join(lines) + (f"\n  … and {more} more" if more > 0 else "")
+    lines = skipped_lines(skipped)
+    more = len(lines) - 20
+    return "\nSkipped:" + "".join(f"\n  {line}" for line in lines[:20]) + (f"\n  … and {more} more" if more > 0 else "")
 
 
 def ensure_index(
