@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from qa.ingest.documents import Document, file_sha256
 from qa.ingest.planning import IndexReport, plan_files, read_file
 from qa.ingest.sources import FileItem, FolderSource, SourceScan
@@ -127,3 +129,15 @@ def test_a_qaignore_line_that_is_no_pattern_is_named_and_nothing_is_indexed(tmp_
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert f"{folder / '.qaignore'}, line 2: '\\\\' is not a pattern .gitignore would take" in result.output
     assert not (tmp_path / "notes.qa").exists()
+
+
+def test_a_qaignore_over_a_mebibyte_is_refused_with_its_size(tmp_path):
+    from qa.errors import InvalidInput
+    from qa.ingest.documents import scan_paths
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The ferry leaves at nine.")
+    (folder / ".qaignore").write_text("*.tmp\n" * 200_000)
+    with pytest.raises(InvalidInput, match=r"\.qaignore is 1,200,000 bytes; a \.qaignore is read up to 1,048,576"):
+        scan_paths([folder])

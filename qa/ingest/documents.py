@@ -87,6 +87,7 @@ def skipped_lines(skipped: Sequence[Skipped], listed_where: str = "") -> list[st
 
 # A folder's own list of what to leave out, in .gitignore's syntax ("old-edition/", "print.html").
 IGNORE_FILE = ".qaignore"
+MAX_IGNORE_BYTES = 1 << 20  # patterns, not data: a larger one is a mistake, and each line is compiled
 
 
 def ignore_rules(folder: Path) -> Callable[[str], bool] | None:
@@ -98,6 +99,9 @@ def ignore_rules(folder: Path) -> Callable[[str], bool] | None:
     import pathspec
 
     try:
+        size = file.stat().st_size
+        if size > MAX_IGNORE_BYTES:
+            raise InvalidInput(f"{file} is {size:,} bytes; a .qaignore is read up to {MAX_IGNORE_BYTES:,}.")
         lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
         raise InvalidInput(f"Cannot read {file}: {error.strerror or error}.") from error
