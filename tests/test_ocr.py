@@ -110,3 +110,25 @@ def test_corrupt_images_are_skipped_with_a_reason(tmp_path):
     with pytest.raises(UnreadableFile):
         parse_file(broken)
     assert Path(broken).exists()
+
+
+@needs_tesseract
+def test_an_icon_is_skipped_as_one_without_being_recognised(tmp_path, monkeypatch):
+    """A web site's favicons and logos are not documents: skipped with their size, and OCR is not
+    run on them; an image just larger than an icon on one side is read."""
+    from PIL import Image
+
+    import qa.ingest.ocr
+
+    icon = tmp_path / "favicon.png"
+    Image.new("RGB", (32, 32), "white").save(icon)
+    called = []
+    monkeypatch.setattr(qa.ingest.ocr, "recognise", lambda image: called.append(image) or "")
+    with pytest.raises(UnreadableFile, match=r"an icon \(32×32 pixels\), too small to hold text"):
+        read_here(reader_for(icon), icon, DEFAULT_READ_LIMITS)
+    assert called == []
+    banner = tmp_path / "banner.png"
+    Image.new("RGB", (300, 40), "white").save(banner)
+    with pytest.raises(UnreadableFile, match="no text recognised"):
+        read_here(reader_for(banner), banner, DEFAULT_READ_LIMITS)
+    assert len(called) == 1
