@@ -507,7 +507,7 @@ def test_a_logged_warning_is_one_plain_line_without_a_traceback():
 
 
 def test_a_sites_stylesheets_and_scripts_are_counted_by_type_and_unreadable_files_named(tmp_path, fake_model):
-    """A built web site holds more assets than pages: the files of types qa does not read are
+    """A built web site holds more assets than pages: the files that are not documents are
     counted by type in one line, so the file that could not be read is not lost among them."""
     site = tmp_path / "site"
     (site / "css").mkdir(parents=True)
@@ -520,7 +520,7 @@ def test_a_sites_stylesheets_and_scripts_are_counted_by_type_and_unreadable_file
     result = invoke("index", str(site), "--index", str(tmp_path / "site.qa"))
     assert result.exit_code == 0, result.output
     assert "Skipped 8 file(s):" in result.output
-    assert "7 of types qa does not read (.js 4, .css 3); `qa info` lists each" in result.output
+    assert "7 that are not documents (.js 4, .css 3); `qa info` lists each" in result.output
     assert f"{site / 'broken.pdf'}: " in result.output
     assert "general.css" not in result.output
     listed = invoke("info", "--index", str(tmp_path / "site.qa")).output
@@ -559,5 +559,5 @@ def test_a_folder_of_only_assets_is_one_line_error_counting_them_by_type(tmp_pat
         (assets / f"theme-{number}.css").write_text("body { color: black }")
     result = invoke("index", str(assets), "--index", str(tmp_path / "assets.qa"))
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "No supported files in" in result.output and "7 of types qa does not read (.css 7)" in result.output
+    assert "No supported files in" in result.output and "7 that are not documents (.css 7)" in result.output
     assert "theme-3.css" not in result.output

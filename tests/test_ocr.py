@@ -115,7 +115,8 @@ def test_corrupt_images_are_skipped_with_a_reason(tmp_path):
 @needs_tesseract
 def test_an_icon_is_skipped_as_one_without_being_recognised(tmp_path, monkeypatch):
     """A web site's favicons and logos are not documents: skipped with their size, and OCR is not
-    run on them; an image just larger than an icon on one side is read."""
+    run on them, whether small or named as a site's icon is; an image larger than an icon on one
+    side, or as large as a named icon but named otherwise, is read."""
     from PIL import Image
 
     import qa.ingest.ocr
@@ -127,8 +128,13 @@ def test_an_icon_is_skipped_as_one_without_being_recognised(tmp_path, monkeypatc
     with pytest.raises(UnreadableFile, match=r"an icon \(32×32 pixels\), too small to hold text"):
         read_here(reader_for(icon), icon, DEFAULT_READ_LIMITS)
     assert called == []
-    banner = tmp_path / "banner.png"
-    Image.new("RGB", (300, 40), "white").save(banner)
-    with pytest.raises(UnreadableFile, match="no text recognised"):
-        read_here(reader_for(banner), banner, DEFAULT_READ_LIMITS)
-    assert len(called) == 1
+    touch = tmp_path / "favicon-8114d1fc.png"  # a site's icon by its name, at the size mdBook makes it
+    Image.new("RGB", (196, 196), "white").save(touch)
+    with pytest.raises(UnreadableFile, match=r"an icon \(196×196 pixels\)"):
+        read_here(reader_for(touch), touch, DEFAULT_READ_LIMITS)
+    assert called == []
+    for name, size in (("banner.png", (300, 40)), ("diagram.png", (196, 196))):
+        Image.new("RGB", size, "white").save(tmp_path / name)
+        with pytest.raises(UnreadableFile, match="no text recognised"):
+            read_here(reader_for(tmp_path / name), tmp_path / name, DEFAULT_READ_LIMITS)
+    assert len(called) == 2

@@ -21,6 +21,7 @@ from qa.errors import InvalidInput, UnreadableFile
 from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import ParsedFile, read_here, reader_for
+from qa.ingest.readers.images import ICON
 
 
 @dataclass
@@ -64,25 +65,34 @@ class Skipped:
     def is_unsupported(self) -> bool:
         return self.reason.startswith(UNSUPPORTED_TYPE)
 
+    @property
+    def kind_not_read(self) -> str | None:
+        """What, of a file that is no document, it is, as a summary counts it: its type (".css")
+        or "icons"; None for a file that could not be read."""
+        if self.is_unsupported:
+            return Path(self.path).suffix or "(none)"
+        return "icons" if self.reason.startswith(ICON) else None
+
 
 UNSUPPORTED_TYPE = "unsupported type"
-# Files of types qa does not read are named one by one up to this many; more (a web site's
-# stylesheets, scripts and fonts) are counted by type, so the files that could not be read stand out.
-NAMED_UNSUPPORTED = 5
+# Files that are no documents are named one by one up to this many; more (a web site's
+# stylesheets, scripts, fonts and icons) are counted by type, so the files that could not be read
+# stand out.
+NAMED_NOT_DOCUMENTS = 5
 
 
 def skipped_lines(skipped: Sequence[Skipped], listed_where: str = "") -> list[str]:
-    """What was skipped, a line each: every file that could not be read, with why, and the files of
-    types qa does not read likewise up to NAMED_UNSUPPORTED, past that counted by type on one line
+    """What was skipped, a line each: every file that could not be read, with why, and the files
+    that are no documents likewise up to NAMED_NOT_DOCUMENTS, past that counted by type on one line
     (ending with `listed_where`: where each is named)."""
-    unsupported = [file for file in skipped if file.is_unsupported]
-    grouped = len(unsupported) > NAMED_UNSUPPORTED
+    others = [file for file in skipped if file.kind_not_read is not None]
+    grouped = len(others) > NAMED_NOT_DOCUMENTS
     lines = []
     if grouped:
-        types = Counter(Path(file.path).suffix or "(none)" for file in unsupported)
-        counts = ", ".join(f"{suffix} {count}" for suffix, count in types.most_common())
-        lines.append(f"{len(unsupported)} of types qa does not read ({counts}){listed_where}")
-    return lines + [f"{file.path}: {file.reason}" for file in skipped if not (grouped and file.is_unsupported)]
+        kinds = Counter(file.kind_not_read for file in others)
+        counts = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+        lines.append(f"{len(others)} that are not documents ({counts}){listed_where}")
+    return lines + [f"{file.path}: {file.reason}" for file in skipped if not (grouped and file.kind_not_read)]
 
 
 # A folder's own list of what to leave out, in .gitignore's syntax ("old-edition/", "print.html").

@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 # 120 megapixels: an A4 page at 1200 dpi is 140 MP of which a scan at 600 dpi is a quarter. Over
 # this, an image is refused before it is decoded (a small PNG can declare a huge canvas).
 MAX_PIXELS = 120_000_000
-# An image this small on both sides is an icon (a favicon, a logo, a bullet): it holds no line of
-# text worth reading, and OCR would only say so, file after file, for a web site's icons.
+# An image this small on both sides is an icon (a logo, a bullet): it holds no line of text worth
+# reading, and OCR would only say so, file after file, for a web site's icons. So is an image named
+# as browsers name a site's icon (favicon.png, apple-touch-icon.png, android-chrome-192x192.png),
+# up to the largest size those come in.
 ICON_PIXELS = 64
+NAMED_ICON_PIXELS = 512
+ICON_NAMES = ("favicon", "apple-touch-icon", "android-chrome-", "mstile-")
+ICON = "an icon"  # how its reason starts, so that a summary counts icons apart (qa.ingest.documents)
 
 
 def read_image(path: Path, limits: ReadLimits) -> ParsedFile:
@@ -38,8 +43,9 @@ def read_image(path: Path, limits: ReadLimits) -> ParsedFile:
     except Image.DecompressionBombError:
         raise UnreadableFile(f"an image of over {MAX_PIXELS:,} pixels, over the limit") from None
     with image:
-        if image.width <= ICON_PIXELS and image.height <= ICON_PIXELS:
-            raise UnreadableFile(f"an icon ({image.width}×{image.height} pixels), too small to hold text")
+        largest = ICON_PIXELS if not path.name.lower().startswith(ICON_NAMES) else NAMED_ICON_PIXELS
+        if image.width <= largest and image.height <= largest:
+            raise UnreadableFile(f"{ICON} ({image.width}×{image.height} pixels), too small to hold text")
         pages = []
         for number, frame in enumerate(ImageSequence.Iterator(image), 1):
             if number > limits.max_parts:
