@@ -1,15 +1,22 @@
-"""Throwaway: words left broken at a PDF line break ("iden- tifier") in the stored text."""
-import re, sys
+"""Words left broken at a PDF's line breaks ("iden- tifier") and names broken after an underscore
+("ASN1_TAG_ ERROR") in the text qa stores for each PDF given.
+
+    python benchmarks/results/session-2026-12-05g/pdf_broken_words.py FILE.pdf ...
+"""
+
+import re
+import sys
 from pathlib import Path
 
 
-def main():
+def main() -> None:
     from qa.ingest.documents import parse_file
-    for f in sys.argv[1:]:
-        text = parse_file(Path(f)).text
+
+    for name in sys.argv[1:]:
+        text = parse_file(Path(name)).text
         broken = re.findall(r"[^\W\d_]- [a-z]\w*", text)
-        under = re.findall(r"\w_ \w", text)
-        print(Path(f).name, len(text), "chars; broken words:", len(broken), broken[:6], "; names broken after _:", len(under))
+        names = re.findall(r"\w_ \w", text)
+        print(f"{Path(name).name}: {len(text)} chars; broken words {len(broken)} {broken[:6]}; names {len(names)}")
 
 
 if __name__ == "__main__":
