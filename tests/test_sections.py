@@ -630,3 +630,20 @@ def test_joining_wrapped_lines_keeps_hyphens_that_are_not_line_breaks() -> None:
     assert join_wrapped(["pages 10-", "12 of it"]) == "pages 10- 12 of it"
     assert join_wrapped(["a dash -", "then more"]) == "a dash - then more"
     assert join_wrapped(["x_", "y", "z"]) == "x_y z"
+
+
+def test_a_heading_that_repeats_the_one_above_it_is_named_once_in_the_path(tmp_path: Path) -> None:
+    """A book's all-in-one page sets each chapter's title over the chapter's own heading: the path
+    says "Installation › Installing rustup", not "Installation › Installation › …". A heading that
+    differs from its parent, even by a word, is kept."""
+    page = tmp_path / "print.html"
+    page.write_text(
+        "<html><body><main><h1>Installation</h1><h2>installation</h2><p>The first step is to install Rust.</p>"
+        "<h3>Installing rustup</h3><p>Run the script that downloads rustup.</p>"
+        "<h1>Hello, World</h1><h2>Hello, World!</h2><p>Now that you have installed Rust, write a program.</p>"
+        "</main></body></html>"
+    )
+    paths = [section for section, _ in sections_of(read_html(page))]
+    assert ("Installation", "Installing rustup") in paths
+    assert ("Hello, World", "Hello, World!") in paths
+    assert not any(len(path) > len({name.casefold() for name in path}) for path in paths)

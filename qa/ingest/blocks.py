@@ -104,7 +104,9 @@ class BlockText:
 
 
 def section_paths(text: str, blocks: list[Block] | tuple[Block, ...]) -> list[tuple[str, ...]]:
-    """For each block, the headings above it, outermost first (a heading's own path ends with it)."""
+    """For each block, the headings above it, outermost first (a heading's own path ends with it).
+    A heading that repeats the one it is under says nothing more, and is named once: a book's
+    all-in-one page sets each chapter's title above the chapter's own ("Installation › Installation")."""
     open_headings: list[tuple[int, str]] = []
     paths = []
     for block in blocks:
@@ -112,7 +114,11 @@ def section_paths(text: str, blocks: list[Block] | tuple[Block, ...]) -> list[tu
             while open_headings and open_headings[-1][0] >= block.level:
                 open_headings.pop()
             open_headings.append((block.level, heading_words(text[block.start : block.end])))
-        paths.append(tuple(words for _, words in open_headings))
+        names: list[str] = []
+        for _, words in open_headings:
+            if not names or words.casefold() != names[-1].casefold():
+                names.append(words)
+        paths.append(tuple(names))
     return paths
 
 
