@@ -141,3 +141,22 @@ def test_a_qaignore_over_a_mebibyte_is_refused_with_its_size(tmp_path):
     (folder / ".qaignore").write_text("*.tmp\n" * 200_000)
     with pytest.raises(InvalidInput, match=r"\.qaignore is 1,200,000 bytes; a \.qaignore is read up to 1,048,576"):
         scan_paths([folder])
+
+
+def test_a_qaignore_in_a_folder_below_applies_to_the_paths_below_it(tmp_path):
+    """As nested .gitignore files: `guide/.qaignore` names paths relative to `guide/`, and leaves
+    `notes/print.html` alone; the root's rules still hold inside `guide/`."""
+    from qa.ingest.documents import scan_paths
+
+    site = tmp_path / "site"
+    for name in ("guide/print.html", "guide/old/a.html", "guide/b.html", "notes/print.html", "notes/draft.html"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("<p>Some words.</p>")
+    (site / ".qaignore").write_text("draft.html\n")
+    (site / "guide" / ".qaignore").write_text("/print.html\nold/\n")
+
+    found = scan_paths([site])
+    assert sorted(path.relative_to(site).as_posix() for _, path in found.files) == ["guide/b.html", "notes/print.html"]
+    assert found.ignored == 3
+    below = scan_paths([site / "guide"], root=site)  # a watcher's rescan of one folder, named from the root
+    assert [path.relative_to(site).as_posix() for _, path in below.files] == ["guide/b.html"]

@@ -364,4 +364,6 @@ def test_a_watched_folders_qaignore_is_followed_and_a_change_to_it_applies_at_on
         (folder / ".qaignore").write_text("draft.txt\n")
         commit = following.next()
         assert (commit.report.added, commit.report.removed) == (1, 1)
-    assert sorted(contents(index_dir)) == ["keep.txt", "new.txt", "scratch/todo.txt"]
+        (folder / "scratch" / ".qaignore").write_text("todo.txt\n")  # one below: its folder is looked at again
+        assert following.next().report.removed == 1
+    assert sorted(contents(index_dir)) == ["keep.txt", "new.txt"]

@@ -269,8 +269,9 @@ def index_command(
     .tif .tiff and PDF pages without text: see docs/FORMATS.md. Other files are skipped, with why
     (`qa info` lists them).
 
-    Hidden files are left out, and so is what a folder's .qaignore names, in .gitignore's syntax
-    (old-edition/, print.html, *.min.html); a document it comes to name is removed on the next run.
+    Hidden files are left out, and so is what a .qaignore names, in .gitignore's syntax
+    (old-edition/, print.html, *.min.html), for the paths below its folder; a document it comes to
+    name is removed on the next run.
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A web address indexes that page and the pages below it on the
     same host (or the pages a sitemap lists), honouring robots.txt and a page's noindex and

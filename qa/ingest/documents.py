@@ -125,6 +125,28 @@ def ignore_rules(folder: Path) -> Callable[[str], bool] | None:
     return pathspec.GitIgnoreSpec.from_lines(lines).match_file
 
 
+class IgnoreRules:
+    """The .qaignore files of a folder and of the folders below it, each for the paths below its own
+    folder, as nested .gitignore files are: a file is left out when one of them names it (a deeper
+    one cannot take back what a shallower one leaves out). Each file is read once."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self._rules: dict[Path, Callable[[str], bool] | None] = {}
+
+    def ignores(self, file: Path) -> bool:
+        parts = file.relative_to(self.base).parts
+        folder = self.base
+        for depth in range(len(parts)):  # the folders from `base` down to the file's own
+            if folder not in self._rules:
+                self._rules[folder] = ignore_rules(folder)
+            rules = self._rules[folder]
+            if rules is not None and rules("/".join(parts[depth:])):
+                return True
+            folder = folder / parts[depth]
+        return False
+
+
 @dataclass
 class ScanResult:
     """Files found under the given paths: their (root, path) pairs, what was passed over, and how
@@ -137,7 +159,7 @@ class ScanResult:
 
 def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
     """Supported files under folders (recursively) or given directly, hidden files left out, and
-    below a folder those its .qaignore names (a file given by name is read whatever it says);
+    below a folder those its .qaignore files name (a file given by name is read whatever they say);
     each named relative to `root` when given (and below it), else to the folder it was found by."""
     result = ScanResult()
     for path in paths:
@@ -150,12 +172,12 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
             candidates = iter([path])
         if root is not None and path.is_relative_to(Path(root).resolve()):
             base = Path(root).resolve()
-        ignored = ignore_rules(base) if path.is_dir() else None
+        rules = IgnoreRules(base) if path.is_dir() else None
         for file in candidates:
             relative = file.relative_to(base)
             if any(part.startswith(".") for part in relative.parts):
                 continue
-            if ignored is not None and ignored(relative.as_posix()):
+            if rules is not None and rules.ignores(file):
                 result.ignored += 1
                 continue
             if reader_for(file) is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from qa.ingest.documents import IGNORE_FILE, Document, Skipped, file_sha256, ignore_rules, load_file, scan_paths
+from qa.ingest.documents import IGNORE_FILE, Document, IgnoreRules, Skipped, file_sha256, load_file, scan_paths
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import ParsedFile, reader_for
 
@@ -112,9 +112,9 @@ class ChangedPaths:
     """What a watcher saw change below watched folders, as a source: each changed file that is
     there is listed (named relative to the watched folder it is below), a folder that appeared is
     scanned whole, and each changed path that is gone, or is a folder, is a root, so documents at
-    or below it that are no longer there are removed. Hidden files and folders, and those the watched
-    folder's .qaignore names, are left out, as `FolderSource` leaves them out; a change to that
-    .qaignore is a change to the whole folder."""
+    or below it that are no longer there are removed. Hidden files and folders, and those a
+    .qaignore names, are left out, as `FolderSource` leaves them out; a change to a .qaignore is a
+    change to the whole folder it is in."""
 
     folders: Sequence[Path]  # the watched folders, resolved
     changed: Iterable[Path]
@@ -123,9 +123,7 @@ class ChangedPaths:
         scan = SourceScan()
         listed: set[Path] = set()
         changed = {Path(p) for p in self.changed}
-        changed = {
-            path.parent if path.name == IGNORE_FILE and path.parent in self.folders else path for path in changed
-        }
+        changed = {path.parent if path.name == IGNORE_FILE else path for path in changed}  # its folder, again
         for path in sorted(changed):
             folder = max((f for f in self.folders if path.is_relative_to(f)), key=lambda f: len(f.parts), default=None)
             if folder is None or any(part.startswith(".") for part in path.relative_to(folder).parts):
@@ -140,8 +138,7 @@ class ChangedPaths:
             elif path.is_file():
                 if path in listed:
                     continue
-                ignored = ignore_rules(folder)
-                if ignored is not None and ignored(path.relative_to(folder).as_posix()):
+                if IgnoreRules(folder).ignores(path):
                     scan.ignored += 1
                     scan.roots.append(str(path))  # indexed before the rule named it: removed now
                     continue
