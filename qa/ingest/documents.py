@@ -62,14 +62,10 @@ class Skipped:
         return cls(str(path), f"{UNSUPPORTED_TYPE} {path.suffix or '(none)'}")
 
     @property
-    def is_unsupported(self) -> bool:
-        return self.reason.startswith(UNSUPPORTED_TYPE)
-
-    @property
     def kind_not_read(self) -> str | None:
         """What, of a file that is no document, it is, as a summary counts it: its type (".css")
         or "icons"; None for a file that could not be read."""
-        if self.is_unsupported:
+        if self.reason.startswith(UNSUPPORTED_TYPE):
             return Path(self.path).suffix or "(none)"
         return "icons" if self.reason.startswith(ICON) else None
 
@@ -115,14 +111,17 @@ def ignore_rules(folder: Path) -> Callable[[str], bool] | None:
         lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
         raise InvalidInput(f"Cannot read {file}: {error.strerror or error}.") from error
-    for number, line in enumerate(lines, 1):  # one line at a time, so that a bad one is named
-        try:
-            pathspec.GitIgnoreSpec.from_lines([line])
-        except ValueError as error:
-            raise InvalidInput(
-                f"{file}, line {number}: {line!r} is not a pattern .gitignore would take ({error})."
-            ) from error
-    return pathspec.GitIgnoreSpec.from_lines(lines).match_file
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines).match_file
+    except ValueError:
+        for number, line in enumerate(lines, 1):  # then one line at a time, to name the bad one
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except ValueError as error:
+                raise InvalidInput(
+                    f"{file}, line {number}: {line!r} is not a pattern .gitignore would take ({error})."
+                ) from error
+        raise
 
 
 class IgnoreRules:

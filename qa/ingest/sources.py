@@ -122,6 +122,7 @@ class ChangedPaths:
     def scan(self) -> SourceScan:
         scan = SourceScan()
         listed: set[Path] = set()
+        rules = {folder: IgnoreRules(folder) for folder in self.folders}  # each .qaignore read once a scan
         changed = {Path(p) for p in self.changed}
         changed = {path.parent if path.name == IGNORE_FILE else path for path in changed}  # its folder, again
         for path in sorted(changed):
@@ -138,7 +139,7 @@ class ChangedPaths:
             elif path.is_file():
                 if path in listed:
                     continue
-                if IgnoreRules(folder).ignores(path):
+                if rules[folder].ignores(path):
                     scan.ignored += 1
                     scan.roots.append(str(path))  # indexed before the rule named it: removed now
                     continue

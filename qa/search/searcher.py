@@ -248,9 +248,7 @@ class _Quote:
         document is shorter (in passages) than the one cited now."""
         first = self.parts[0][1]
         if len(self.parts) == 1 and passage_count(row.doc_id) < passage_count(first.doc_id):
-            hit = self.parts[0][0]  # the ranking's verdict holds for the same words anywhere
-            self.parts = [(hit, row)]
-            self.start, self.end = row.start, row.end
+            self._quote_instead(self.parts[0][0], row)  # the ranking's verdict holds for the same words anywhere
             self.also.insert(0, first)
         else:
             self.also.append(row)
@@ -275,9 +273,13 @@ class _Quote:
             return False
         if not all(sentence in flat(row.text) for sentence in statements(self.text, first.section)):
             return False
-        self.parts = [(replace(hit, score=self.parts[0][0].score), row)]  # its sentence, at the better rank
-        self.text, self.start, self.end = row.text, row.start, row.end
+        self._quote_instead(replace(hit, score=self.parts[0][0].score), row)  # its sentence, at the better rank
         return True
+
+    def _quote_instead(self, hit: Hit, row: StoredPassage) -> None:
+        """Quote `row` in this quote's place (the place cited first becomes `row`'s)."""
+        self.parts = [(hit, row)]
+        self.text, self.start, self.end = row.text, row.start, row.end
 
     def holds(self, row: StoredPassage) -> bool:
         """Does this quote already say what `row` says: overlapping or touching it (or one of its
