@@ -27,6 +27,16 @@ def test_help_lists_the_commands():
         assert command in result.output
 
 
+def test_help_flows_paragraphs_across_the_terminal_not_at_the_source_lines():
+    """A docstring's line breaks are the source's, not the reader's: a wide terminal gets long lines,
+    not the source's 100-column ragged ones cut again at 80."""
+    result = runner.invoke(app, ["verify", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "per passage, verbatim (still at its offsets), moved (elsewhere" in result.output
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    assert "verbatim (still at its offsets)" in listing
+
+
 @pytest.mark.parametrize("question", ["", "   "])
 def test_empty_question_is_a_one_line_error(question):
     result = invoke("ask", question)

@@ -42,6 +42,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown flows a docstring's paragraphs to the terminal's width; typer's "rich" mode keeps
+    # the source's line breaks, so 100-column lines came out cut again at 80, ragged.
+    rich_markup_mode="markdown",
 )
 
 
