@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import UnreadableFile
+from qa.ingest.blocks import section_paths
 from qa.ingest.documents import file_sha256, load_file, make_doc_id, scan_paths
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.readers import registered
@@ -58,6 +59,21 @@ def test_html_keeps_main_text_not_markup_or_scripts(tmp_path):
     document = load(path)
     assert document.title == "Page title"
     assert document.text == "First bold paragraph.\n\nSecond paragraph."
+
+
+def test_html_main_landmark_given_as_a_role_leaves_the_site_header_out(tmp_path):
+    """Node.js's API pages put the site's name in an <h1> of a header above `<div role="main">`: the
+    page's sections begin at its own title, not under "Node.js v20 documentation"."""
+    path = tmp_path / "readline.html"
+    path.write_text(
+        "<html><head><title>Readline | Node.js v20 Documentation</title></head><body>"
+        '<div id="column1"><header><h1>Node.js v20 documentation</h1><a href="index.html">Index</a></header>'
+        '<div role="main"><h2>Readline</h2><p>The readline module reads a stream one line at a time.</p>'
+        "</div></div></body></html>"
+    )
+    document = load(path)
+    assert document.text == "Readline\n\nThe readline module reads a stream one line at a time."
+    assert section_paths(document.text, document.blocks)[-1] == ("Readline",)
 
 
 def test_html_nested_200000_elements_deep_is_read(tmp_path):

@@ -1,9 +1,10 @@
 """HTML (.html, .htm, .xhtml): the main text without navigation, scripts or markup, as blocks
 (headings, paragraphs, list items, definitions, table rows, code, quotes).
 
-Site chrome is left out where the page says what it is: `nav`, `footer` and `aside`, the same
-roles given to plain elements (`role="navigation"`, as Sphinx themes mark their menus), and the
-permalink after a heading (`¶`), which a reader sees only on hover.
+Site chrome is left out where the page says what it is: outside its `main` (or the element given
+`role="main"`), `nav`, `footer` and `aside`, the same roles given to plain elements
+(`role="navigation"`, as Sphinx themes mark their menus), and the permalink after a heading (`¶`),
+which a reader sees only on hover.
 
 The page source's line breaks inside a paragraph are wrapping, not structure: they become spaces,
 so a sentence is never cut where the author's editor wrapped it. `pre` keeps its lines, but for
@@ -73,7 +74,7 @@ def html_blocks(data: bytes) -> tuple[str, BlockText | None, str]:
     title = normalize_text(title_tag.get_text(" ")) if title_tag else ""
     for tag in soup(_DROP_TAGS):
         tag.decompose()
-    body = soup.find("main") or soup.find("article") or soup.body or soup
+    body = soup.find("main") or soup.find(_is_main) or soup.find("article") or soup.body or soup
     for tag in body.find_all(_left_out):  # one walk; a tag inside one already removed goes with it
         if not tag.decomposed:
             tag.decompose()
@@ -184,6 +185,12 @@ def _bold_only(paragraph) -> bool:
 
 
 _EMPHASIS = frozenset({"b", "strong", "i", "em", "code", "tt", "br"})
+
+
+def _is_main(tag) -> bool:
+    """A plain element given the main landmark's role (`<div role="main">`: Sphinx's page body,
+    Node.js's API pages), which means what <main> means: the site's header and menus are outside."""
+    return (tag.get("role") or "").strip().lower() == "main"
 
 
 def _left_out(tag) -> bool:
