@@ -562,6 +562,28 @@ def test_qa_index_leaves_out_what_the_folders_qaignore_names_and_removes_it_once
     assert sources == ["ownership.md"]
 
 
+def test_qa_index_reads_a_page_once_when_its_markdown_source_stands_beside_it(tmp_path, fake_model):
+    """Node.js's API folder ships readline.md beside readline.html: each answer came twice. The
+    page is read, the source is reported; a source indexed before its page was built is removed."""
+    docs = tmp_path / "api"
+    docs.mkdir()
+    (docs / "readline.md").write_text("# Readline\n\nThe readline module reads a stream one line at a time.\n")
+    (docs / "dns.md").write_text("# DNS\n\nThe dns module resolves names to addresses.\n")
+    index = str(tmp_path / "api.qa")
+    assert invoke("index", str(docs), "--index", index).exit_code == 0
+    (docs / "readline.html").write_text(
+        "<html><body><main><h1>Readline</h1><p>The readline module reads a stream one line at a time.</p>"
+        "</main></body></html>"
+    )
+    again = invoke("index", str(docs), "--index", index)
+    assert again.exit_code == 0, again.output
+    assert "added 1, updated 0, removed 1, unchanged 1" in again.output
+    assert f"{docs / 'readline.md'}: the source of readline.html, which is read in its place" in again.output
+    answer = json.loads(invoke("ask", "How do I read a stream line by line?", "--json", "--index", index).output)
+    sources = [passage["citation"]["source"] for passage in answer["passages"]]
+    assert sources.count("readline.html") == 1 and "readline.md" not in sources
+
+
 def test_a_folder_of_only_assets_is_one_line_error_counting_them_by_type(tmp_path, fake_model):
     assets = tmp_path / "assets"
     assets.mkdir()

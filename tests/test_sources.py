@@ -160,3 +160,97 @@ def test_a_qaignore_in_a_folder_below_applies_to_the_paths_below_it(tmp_path):
     assert found.ignored == 3
     below = scan_paths([site / "guide"], root=site)  # a watcher's rescan of one folder, named from the root
     assert [path.relative_to(site).as_posix() for _, path in below.files] == ["guide/b.html"]
+
+
+def _page(words: str) -> str:
+    return f"<html><body><main><h1>Readline</h1><p>{words}</p></main></body></html>"
+
+
+def test_a_pages_markup_source_beside_it_is_skipped_naming_the_page_it_is_read_as(tmp_path):
+    """Node.js ships readline.md beside readline.html; a Sphinx build keeps each page's source in
+    _sources/ (check.rst.txt for usage/check.html, intro.txt for intro.html in Sphinx before 1.5,
+    guide.rst.txt for guide/index.html from the dirhtml builder). Each page is read once, as the
+    page; a Markdown file with no page beside it, and a source named on the command line, are read."""
+    from qa.ingest.documents import scan_paths
+
+    docs = tmp_path / "docs"
+    files = {
+        "readline.md": "# Readline\n\nReads a stream one line at a time.",
+        "readline.html": _page("Reads a stream one line at a time."),
+        "notes.md": "# Notes\n\nNo page was built from these.",
+        "usage/check.html": _page("Checks the repository."),
+        "_sources/usage/check.rst.txt": "Check\n=====\n\nChecks the repository.",
+        "intro.html": _page("An introduction."),
+        "_sources/intro.txt": "Intro\n=====\n\nAn introduction.",
+        "guide/index.html": _page("A guide."),
+        "_sources/guide.rst.txt": "Guide\n=====\n\nA guide.",
+        "_sources/orphan.rst.txt": "Orphan\n======\n\nIts page was not built.",
+    }
+    for name, text in files.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text)
+
+    found = scan_paths([docs])
+    read = sorted(path.relative_to(docs).as_posix() for _, path in found.files)
+    assert read == [
+        "_sources/orphan.rst.txt",
+        "guide/index.html",
+        "intro.html",
+        "notes.md",
+        "readline.html",
+        "usage/check.html",
+    ]
+    reasons = {Path(skip.path).relative_to(docs).as_posix(): skip.reason for skip in found.skipped}
+    assert reasons == {
+        "readline.md": "the source of readline.html, which is read in its place",
+        "_sources/usage/check.rst.txt": "the source of usage/check.html, which is read in its place",
+        "_sources/intro.txt": "the source of intro.html, which is read in its place",
+        "_sources/guide.rst.txt": "the source of guide/index.html, which is read in its place",
+    }
+    named = scan_paths([docs / "readline.md"])
+    assert [path.name for _, path in named.files] == ["readline.md"]
+
+
+def test_a_source_is_read_when_its_page_is_left_out_by_qaignore(tmp_path):
+    from qa.ingest.documents import scan_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "readline.md").write_text("# Readline\n\nReads a stream one line at a time.")
+    (docs / "readline.html").write_text(_page("Reads a stream one line at a time."))
+    (docs / ".qaignore").write_text("*.html\n")
+    found = scan_paths([docs])
+    assert [path.name for _, path in found.files] == ["readline.md"] and found.skipped == []
+
+
+def test_a_watcher_skips_a_source_beside_its_page_and_removes_one_indexed_before_its_page_appeared(tmp_path):
+    from qa.ingest.sources import ChangedPaths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "readline.md").write_text("# Readline\n\nReads a stream one line at a time.")
+    (docs / "readline.html").write_text(_page("Reads a stream one line at a time."))
+
+    source_changed = ChangedPaths([docs], [docs / "readline.md"]).scan()
+    assert source_changed.items == [] and source_changed.roots == [str(docs / "readline.md")]
+    assert [skip.reason for skip in source_changed.skipped] == [
+        "the source of readline.html, which is read in its place"
+    ]
+    page_appeared = ChangedPaths([docs], [docs / "readline.html"]).scan()
+    assert [item.path for item in page_appeared.items] == [docs / "readline.html"]
+    assert page_appeared.roots == [str(docs / "readline.md")]  # the source indexed alone until now goes
+    both = ChangedPaths([docs], [docs / "readline.md", docs / "readline.html"]).scan()
+    assert [item.path for item in both.items] == [docs / "readline.html"]
+
+
+def test_many_page_sources_are_one_line_of_the_summary(tmp_path):
+    from qa.ingest.documents import Skipped, skipped_lines
+
+    sources = [Skipped.source_of(tmp_path / f"page{n}.md", f"page{n}.html") for n in range(8)]
+    unreadable = Skipped(str(tmp_path / "broken.pdf"), "not a PDF")
+    lines = skipped_lines([*sources, unreadable], "; `qa info` lists each")
+    assert lines == [
+        "8 sources of pages read in their place (such as page0.md: the source of page0.html, which is read in its"
+        " place); `qa info` lists each",
+        f"{tmp_path / 'broken.pdf'}: not a PDF",
+    ]

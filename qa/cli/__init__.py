@@ -274,7 +274,8 @@ def index_command(
 
     Hidden files are left out, and so is what a .qaignore names, in .gitignore's syntax
     (old-edition/, print.html, *.min.html), for the paths below its folder; a document it comes to
-    name is removed on the next run.
+    name is removed on the next run. A page's Markdown or reST source beside it (readline.md by
+    readline.html, a Sphinx build's _sources/) is left out, the page read in its place.
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A web address indexes that page and the pages below it on the
     same host (or the pages a sitemap lists), honouring robots.txt and a page's noindex and

@@ -20,6 +20,7 @@ from pathlib import Path
 from qa.errors import InvalidInput, UnreadableFile
 from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
+from qa.ingest.page_sources import SOURCE_OF, page_of
 from qa.ingest.readers import ParsedFile, read_here, reader_for
 from qa.ingest.readers.images import ICON
 
@@ -61,6 +62,15 @@ class Skipped:
         """A file of a type no reader reads (a site's stylesheets, scripts and fonts, a .psd)."""
         return cls(str(path), f"{UNSUPPORTED_TYPE} {path.suffix or '(none)'}")
 
+    @classmethod
+    def source_of(cls, path: Path, page: str) -> Skipped:
+        """A page's markup source, beside the page built from it (`qa.ingest.page_sources`)."""
+        return cls(str(path), f"{SOURCE_OF} {page}, which is read in its place")
+
+    @property
+    def is_page_source(self) -> bool:
+        return self.reason.startswith(SOURCE_OF)
+
     @property
     def kind_not_read(self) -> str | None:
         """What, of a file that is no document, it is, as a summary counts it: its type (".css")
@@ -82,13 +92,17 @@ def skipped_lines(skipped: Sequence[Skipped], listed_where: str = "") -> list[st
     that are no documents likewise up to NAMED_NOT_DOCUMENTS, past that counted by type on one line
     (ending with `listed_where`: where each is named)."""
     others = [file for file in skipped if file.kind_not_read is not None]
-    grouped = len(others) > NAMED_NOT_DOCUMENTS
+    sources = [file for file in skipped if file.is_page_source]
     lines = []
-    if grouped:
+    if len(others) > NAMED_NOT_DOCUMENTS:
         kinds = Counter(file.kind_not_read for file in others)
         counts = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
         lines.append(f"{len(others)} that are not documents ({counts}){listed_where}")
-    return lines + [f"{file.path}: {file.reason}" for file in skipped if not (grouped and file.kind_not_read)]
+    if len(sources) > NAMED_NOT_DOCUMENTS:
+        example = f"{Path(sources[0].path).name}: {sources[0].reason}"
+        lines.append(f"{len(sources)} sources of pages read in their place (such as {example}){listed_where}")
+    grouped = {id(file) for group in (others, sources) if len(group) > NAMED_NOT_DOCUMENTS for file in group}
+    return lines + [f"{file.path}: {file.reason}" for file in skipped if id(file) not in grouped]
 
 
 # A folder's own list of what to leave out, in .gitignore's syntax ("old-edition/", "print.html").
@@ -146,6 +160,19 @@ class IgnoreRules:
         return False
 
 
+def is_read_below(base: Path, rules: IgnoreRules) -> Callable[[Path], bool]:
+    """Whether a path is a file that indexing `base` reads: below it, not hidden, not left out
+    by a .qaignore, of a type a reader reads."""
+
+    def is_read(path: Path) -> bool:
+        if not path.is_relative_to(base) or not path.is_file():
+            return False
+        hidden = any(part.startswith(".") for part in path.relative_to(base).parts)
+        return not hidden and not rules.ignores(path) and reader_for(path) is not None
+
+    return is_read
+
+
 @dataclass
 class ScanResult:
     """Files found under the given paths: their (root, path) pairs, what was passed over, and how
@@ -158,8 +185,9 @@ class ScanResult:
 
 def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
     """Supported files under folders (recursively) or given directly, hidden files left out, and
-    below a folder those its .qaignore files name (a file given by name is read whatever they say);
-    each named relative to `root` when given (and below it), else to the folder it was found by."""
+    below a folder those its .qaignore files name and the markup sources of pages built beside them
+    (`qa.ingest.page_sources`; a file given by name is read whatever they say); each named relative
+    to `root` when given (and below it), else to the folder it was found by."""
     result = ScanResult()
     for path in paths:
         path = Path(path).expanduser().resolve()
@@ -172,6 +200,7 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
         if root is not None and path.is_relative_to(Path(root).resolve()):
             base = Path(root).resolve()
         rules = IgnoreRules(base) if path.is_dir() else None
+        readable = []
         for file in candidates:
             relative = file.relative_to(base)
             if any(part.startswith(".") for part in relative.parts):
@@ -180,9 +209,15 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
                 result.ignored += 1
                 continue
             if reader_for(file) is not None:
-                result.files.append((base, file))
+                readable.append(file)
             else:
                 result.skipped.append(Skipped.unsupported(file))
+        for file in readable:
+            page = page_of(file, is_read_below(base, rules)) if rules is not None else None  # a file named is read
+            if page is None:
+                result.files.append((base, file))
+            else:
+                result.skipped.append(Skipped.source_of(file, page.relative_to(base).as_posix()))
     return result
 
 

@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from qa.ingest.documents import IGNORE_FILE, Document, IgnoreRules, Skipped, file_sha256, load_file, scan_paths
+from qa.ingest.documents import (
+    IGNORE_FILE,
+    Document,
+    IgnoreRules,
+    Skipped,
+    file_sha256,
+    is_read_below,
+    load_file,
+    scan_paths,
+)
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
+from qa.ingest.page_sources import page_of, sources_of
 from qa.ingest.readers import ParsedFile, reader_for
 
 
@@ -112,9 +122,10 @@ class ChangedPaths:
     """What a watcher saw change below watched folders, as a source: each changed file that is
     there is listed (named relative to the watched folder it is below), a folder that appeared is
     scanned whole, and each changed path that is gone, or is a folder, is a root, so documents at
-    or below it that are no longer there are removed. Hidden files and folders, and those a
-    .qaignore names, are left out, as `FolderSource` leaves them out; a change to a .qaignore is a
-    change to the whole folder it is in."""
+    or below it that are no longer there are removed. Hidden files and folders, those a
+    .qaignore names and the sources of pages built beside them are left out, as `FolderSource`
+    leaves them out (a source indexed before its page appeared is removed); a change to a .qaignore
+    is a change to the whole folder it is in."""
 
     folders: Sequence[Path]  # the watched folders, resolved
     changed: Iterable[Path]
@@ -146,8 +157,15 @@ class ChangedPaths:
                 if reader_for(path) is None:
                     scan.skipped.append(Skipped.unsupported(path))
                     continue
+                is_read = is_read_below(folder, rules[folder])
+                page = page_of(path, is_read)
+                if page is not None:  # a page's source, beside it: the page is read in its place
+                    scan.skipped.append(Skipped.source_of(path, page.relative_to(folder).as_posix()))
+                    scan.roots.append(str(path))  # indexed before its page was built: removed now
+                    continue
                 scan.items.append(FileItem(folder, path))
                 listed.add(path)
+                scan.roots += [str(source) for source in sources_of(path, folder) if is_read(source)]
             else:
                 scan.roots.append(str(path))
         return scan

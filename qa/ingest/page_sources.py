@@ -1,0 +1,59 @@
+"""Markup sources that stand beside the pages built from them, read once: as the page.
+
+Documentation is often shipped as both: Node.js's API folder holds `readline.md` beside
+`readline.html`, and a Sphinx build keeps each page's source in `_sources/` for its "Show source"
+link (`_sources/usage/check.rst.txt` for `usage/check.html`). Indexed as they are, every answer
+came twice, once in markup. The page is the one read: it is what readers read, its text has no
+markup, and a citation's link opens it at the quoted words. The source is reported as skipped,
+naming its page, so nothing leaves the index unsaid; named on the command line, it is read.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable
+from pathlib import Path
+
+# Formats a page is written in before it is built to HTML.
+SOURCE_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".text", ".adoc", ".asciidoc"})
+PAGE_SUFFIXES = (".html", ".htm")
+SPHINX_SOURCES = "_sources"
+SOURCE_OF = "the source of"
+
+
+def built_pages(source: Path) -> list[Path]:
+    """Where the page built from `source` would stand, if it is a page's source: `X.html` (or
+    .htm) beside `X.md`, and for a file in a Sphinx build's `_sources` folder, the page at the same
+    place outside it (`<docname>.html`, or `<docname>/index.html` as the dirhtml builder writes)."""
+    if source.suffix.lower() not in SOURCE_SUFFIXES:
+        return []
+    pages = [source.with_suffix(suffix) for suffix in PAGE_SUFFIXES]
+    parts = source.parts
+    if SPHINX_SOURCES in parts[:-1]:
+        at = len(parts) - 1 - parts[::-1].index(SPHINX_SOURCES)  # the innermost `_sources`
+        build, below = Path(*parts[:at]), Path(*parts[at + 1 :])
+        docname = below.name.removesuffix(".txt")  # Sphinx adds .txt to the source's own name
+        stem = Path(docname).stem if Path(docname).suffix.lower() in SOURCE_SUFFIXES else docname
+        place = build / below.parent
+        pages += [place / f"{stem}.html", place / stem / "index.html"]
+    return pages
+
+
+def page_of(source: Path, is_read: Callable[[Path], bool]) -> Path | None:
+    """The page `source` was built into, when it stands beside it and is read (`is_read`), or None."""
+    return next((page for page in built_pages(source) if is_read(page)), None)
+
+
+def sources_of(page: Path, below: Path) -> list[Path]:
+    """The files (below the folder `below`) whose built page is `page`: what a page that has just
+    appeared takes the place of."""
+    if page.suffix.lower() not in PAGE_SUFFIXES:
+        return []
+    found = [page.with_suffix(suffix) for suffix in SOURCE_SUFFIXES]
+    for folder in (page.parent, *page.parent.parents):
+        if not folder.is_relative_to(below):
+            break
+        mirror = folder / SPHINX_SOURCES / page.relative_to(folder)  # …/_sources/usage/check.html
+        found += mirror.parent.glob(f"{glob.escape(mirror.stem)}.*")  # …/_sources/usage/check.rst.txt
+        found += mirror.parent.parent.glob(f"{glob.escape(mirror.parent.name)}.*")  # dirhtml: check/index.html
+    return [source for source in found if source.is_file() and page in built_pages(source)]
