@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
@@ -144,3 +145,71 @@ def test_templated_pages_that_differ_in_one_number_are_both_quoted(tmp_path, fak
 
     passages = Collection.open(index_dir).ask("When is the water supply cut?", top_k=2).passages
     assert sorted(p.citation.source for p in passages) == ["block-3.txt", "block-4.txt"]
+
+
+FERRY_SECTION = [  # two paragraphs, each over half a passage (the fake encoder's): the section is cut in two
+    " ".join(
+        f"The ferry to Gozo leaves Cirkewwa at {hour} o'clock on the {day} crossing, with cars below deck."
+        for hour, day in zip(range(5, 10), ["first", "second", "third", "fourth", "fifth"])
+    ),
+    " ".join(
+        f"On the ferry to Gozo the {deck} deck sells coffee, and the crossing takes {minutes} minutes."
+        for deck, minutes in zip(["upper", "lower", "open", "rear", "front"], range(20, 25))
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("page 2", "copy 1", "copy 2", "page 1"),  # each place joined, then found the same
+        ("page 1", "copy 1", "page 2", "copy 2"),  # the copy's place joined with the page's
+    ],
+)
+def test_a_section_cut_in_two_in_a_page_and_its_compilation_is_quoted_once(tmp_path, fake_model, order):
+    """Node.js's all.html repeats every API page. A section cut into two passages is joined into one
+    quote, and so is its copy: the two say the very same words, so they are one quote, cited at
+    the page, with the compilation's whole span under `also`. The hits come in the orders two
+    questions ranked them ("deploy to Heroku": Node-API's "Building"; "Enabling" hooks)."""
+    from dataclasses import replace
+
+    from qa.collection import Collection
+    from qa.search.searcher import PassageRows
+
+    section = "\n\n".join(FERRY_SECTION)
+    others = "\n\n".join(
+        f"## {heading}\n\n{text}" for heading, text in HANDBOOK_SECTIONS.items() if heading != "The ferry"
+    )
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "all.md").write_text(f"# Handbook\n\n{others}\n\n## The ferry\n\n{section}\n\n{others}\n")
+    (folder / "ferry.md").write_text(f"## The ferry\n\n{section}\n")
+    index_paths([folder], tmp_path / "book.qa")
+    collection = Collection.open(tmp_path / "book.qa")
+
+    searcher = collection.searcher()
+    rows = PassageRows(searcher.snapshot)
+    ranking = searcher.rank(
+        collection.retriever, collection.query("When does the ferry to Gozo leave?", ()), 8, rows=rows
+    )
+    found = rows.rows([hit.passage_id for hit in ranking.hits])
+    ferry = sorted(
+        (hit for hit in ranking.hits if found[hit.passage_id].section[-1] == "The ferry"),
+        key=lambda hit: (found[hit.passage_id].source != "ferry.md", found[hit.passage_id].start),
+    )
+    assert [(found[hit.passage_id].source) for hit in ferry] == ["ferry.md", "ferry.md", "all.md", "all.md"]
+    parts = dict(zip(("page 1", "page 2", "copy 1", "copy 2"), ferry))
+    others = [hit for hit in ranking.hits if hit not in ferry]
+    ordered = replace(ranking, hits=[*(parts[name] for name in order), *others])
+
+    passages = searcher.answer_passages(ordered, rows, top_k=3, join_depth=20)
+    quoting = [p for p in passages if FERRY_SECTION[0] in p.text or FERRY_SECTION[1] in p.text]
+    assert len(quoting) == 1, [(p.citation.source, p.citation.start) for p in passages]
+    assert section in quoting[0].text and quoting[0].citation.source == "ferry.md"
+    [compilation] = quoting[0].also
+    assert compilation.source == "all.md" and section in compilation_text(collection, compilation)
+    assert quoting[0].rank == 1 and len(passages) == 3
+
+
+def compilation_text(collection, citation) -> str:
+    return collection.searcher().snapshot.text_span(citation.doc_id, citation.start, citation.end)

@@ -158,6 +158,7 @@ class Searcher:
                 continue
             partner = next((kept for kept in chosen if kept.continues_in(row)), None) if position < join_depth else None
             if partner is not None and self._join(partner, hit, row):
+                self._fold_twin(chosen, partner)
                 continue
             if any(kept.holds(row) for kept in chosen):
                 continue
@@ -172,17 +173,53 @@ class Searcher:
                 chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
+    def _fold_twin(self, chosen: list[_Quote], joined: _Quote) -> None:
+        """`joined` has just taken in the rest of its section: when another chosen quote now says
+        the very same words (the section joined in its page and in a compilation that repeats it,
+        each cut in two), the two are one quote, at the better rank, cited at the shorter document."""
+        twin = next((kept for kept in chosen if kept is not joined and kept.text == joined.text), None)
+        if twin is None:
+            return
+        first, second = sorted((twin, joined), key=chosen.index)
+        count = self.snapshot.passage_count
+        kept, other = (
+            (second, first) if count(second.parts[0][1].doc_id) < count(first.parts[0][1].doc_id) else (first, second)
+        )
+        kept.parts[0] = (
+            replace(kept.parts[0][0], score=first.parts[0][0].score),
+            kept.parts[0][1],
+        )  # the better rank's
+        kept.also += [other.place(), *other.also]
+        chosen[chosen.index(first)] = kept
+        chosen.remove(other)
+
     def _join(self, quote: _Quote, hit: Hit, row: StoredPassage) -> bool:
-        """Quote `row` with the passage of its section beside it, when only blank space parts them."""
-        start, end = min(quote.start, row.start), max(quote.end, row.end)
-        first_end, second_start = (quote.end, row.start) if row.start > quote.start else (row.end, quote.start)
+        """Quote `row` with the passage of its section beside it, when only blank space parts them.
+        The quote's other places (`also`) are joined likewise, each to the same words beside it in
+        its own document; where one has other words there, the two are not joined."""
+        after = row.start > quote.start
+        first_end, second_start = (quote.end, row.start) if after else (row.end, quote.start)
         gap = self.snapshot.text_span(row.doc_id, first_end, second_start)
         if gap is None or gap.strip():
             return False
-        text = quote.text + gap + row.text if row.start > quote.start else row.text + gap + quote.text
+        added = gap + row.text if after else row.text + gap
+        places = [self._extended(place, added, after) for place in quote.also]
+        if None in places:
+            return False
+        quote.also = places
         quote.parts.append((hit, row))
-        quote.text, quote.start, quote.end = text, start, end
+        quote.text = quote.text + added if after else added + quote.text
+        quote.start, quote.end = min(quote.start, row.start), max(quote.end, row.end)
         return True
+
+    def _extended(self, place: StoredPassage, added: str, after: bool) -> StoredPassage | None:
+        """`place` with `added` after (or before) it, when its document says exactly that there."""
+        start, end = (place.end, place.end + len(added)) if after else (place.start - len(added), place.start)
+        if start < 0 or self.snapshot.text_span(place.doc_id, start, end) != added:
+            return None
+        if after:
+            return replace(place, end=end, text=place.text + added)
+        return replace(place, start=start, text=added + place.text)
 
 
 @lru_cache(maxsize=4096)
@@ -235,7 +272,6 @@ class _Quote:
         return (
             self.joinable
             and len(self.parts) == 1
-            and not self.also
             and bool(first.section)
             and row.doc_id == first.doc_id
             and row.section == first.section
@@ -275,6 +311,11 @@ class _Quote:
             return False
         self._quote_instead(replace(hit, score=self.parts[0][0].score), row)  # its sentence, at the better rank
         return True
+
+    def place(self) -> StoredPassage:
+        """Where the whole quote stands, as one passage of its document (its parts joined)."""
+        first = min((part for _, part in self.parts), key=lambda part: part.start)
+        return replace(first, start=self.start, end=self.end, text=self.text)
 
     def _quote_instead(self, hit: Hit, row: StoredPassage) -> None:
         """Quote `row` in this quote's place (the place cited first becomes `row`'s)."""
