@@ -3,8 +3,8 @@ whether two of its first `--top-k` passages, from different documents, are near-
 more of the shorter one's runs of five words in the other: a page and the all-in-one page that
 repeats it, cut at other places), and which document the first passage came from.
 
-The measure is deliberately looser than the rule `qa` follows (90 %, `qa.search.searcher`), so
-that it also counts the copies the rule leaves.
+The measure is deliberately looser than the rule `qa` follows (each sentence said by a passage
+already chosen, `qa.search.searcher`), so that it also counts the copies the rule leaves.
 
     python -m benchmarks.near_copies QUESTIONS --index INDEX [--top-k 5] [--show]
 

@@ -233,3 +233,44 @@ def test_a_question_with_nothing_after_it_that_answers_stays_the_highlight() -> 
     text = "Is my backup disk full, and what can I do?\n\nborg compact /path/to/repo"
     highlight = best_sentence(text, question_terms("What can I do when my backup disk is full?"))
     assert text[highlight.start : highlight.end] == "Is my backup disk full, and what can I do?"
+
+
+# Node.js's child_process.html, as `qa ask "How do I run a shell command and get its output?"`
+# quoted it: the cross-reference matched "shell" twice and was the highlight of four passages.
+SHELL_OPTION = (
+    "shell <boolean> | <string> If true, runs command inside of a shell. Uses '/bin/sh' on Unix, "
+    "and process.env.ComSpec on Windows. A different shell can be specified as a string. "
+    "See Shell requirements and Default Windows shell."
+)
+
+
+def test_a_pointer_elsewhere_is_not_the_highlight_when_a_sentence_says_something() -> None:
+    highlight = best_sentence(SHELL_OPTION, question_terms("How do I run a shell command and get its output?"))
+    assert SHELL_OPTION[highlight.start : highlight.end] in (
+        "If true, runs command inside of a shell.",
+        "A different shell can be specified as a string.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pointer"),
+    [
+        ("See Shell requirements and Default Windows shell.", True),
+        ("For more information, see the section on checkpoints.", True),
+        ("Please refer to the FAQ for the details of locking.", True),
+        ("Seeding the generator twice gives the same numbers.", False),  # "see" as a word's start
+        ("See how the ferry leaves at seven: the next one waits for the bus.", False),  # an example to read
+        ("See " + "the section on checkpoints and the WAL file, " * 3 + "in the manual.", False),  # too long for one
+        ("The checkpoint runs when the WAL file reaches 1000 pages; see the section on checkpoints for more.", False),
+    ],
+)
+def test_pointers_are_sentences_that_open_by_sending_the_reader_elsewhere(sentence: str, pointer: bool) -> None:
+    from qa.text.prose import is_pointer
+
+    assert is_pointer(sentence) is pointer
+
+
+def test_a_pointer_alone_stays_the_highlight() -> None:
+    text = "Checkpoints\n\nSee the section on checkpoints in the WAL documentation."
+    highlight = best_sentence(text, question_terms("How do checkpoints work?"))
+    assert text[highlight.start : highlight.end] == "See the section on checkpoints in the WAL documentation."

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
-from qa.text.prose import MIN_WORDS, ends_like_a_sentence, is_prose_sentence, is_question
+from qa.text.prose import MIN_WORDS, ends_like_a_sentence, is_pointer, is_prose_sentence, is_question
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -21,12 +21,14 @@ def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] |
 
 
 def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight:
-    """The best-scoring sentence that reads as an answer (a whole prose sentence: qa.text.prose),
-    so a heading, a code line or a fragment that matches more words does not win; where no prose
+    """The best-scoring sentence that reads as an answer (a whole prose sentence: qa.text.prose,
+    and not a pointer elsewhere where another matches), so a heading, a code line or a fragment
+    that matches more words does not win; where no prose
     sentence matches, the sentence that says in words what the best match names (a signature, a
     heading, a term, then a sentence about it), else the block (the lines between blank lines)
     around the best match."""
     prose = [s for s in scored if s.score > 0 and is_prose_sentence(passage[s.start : s.end])]
+    prose = [s for s in prose if not is_pointer(passage[s.start : s.end])] or prose  # "See X." says nothing of X
     if prose:
         top = best(prose)
         return answer_after(passage, top, scored) or to_highlight(top)
@@ -52,7 +54,8 @@ def answer_after(passage: str, matched: SentenceScore, scored: Sequence[Sentence
 
 
 def is_statement(sentence: str) -> bool:
-    return is_prose_sentence(sentence) and not is_question(sentence)
+    """A whole prose sentence that says something: not a question, nor a pointer elsewhere."""
+    return is_prose_sentence(sentence) and not is_question(sentence) and not is_pointer(sentence)
 
 
 def described_after(passage: str, matched: SentenceScore, scored: Sequence[SentenceScore]) -> Highlight | None:

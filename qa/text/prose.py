@@ -62,6 +62,21 @@ def is_question(sentence: str) -> bool:
 _QUESTION_ENDS = re.compile(r"\?[\"'”’)\]]*$")
 
 
+def is_pointer(sentence: str) -> bool:
+    """Does it only send the reader elsewhere ("See Shell requirements and Default Windows shell.",
+    "For details, see the FAQ.")? A manual's cross-reference names what the question asks about,
+    yet says nothing of it."""
+    return len(sentence.split()) <= POINTER_WORDS and bool(_POINTER.match(sentence.strip()))
+
+
+POINTER_WORDS = 20
+_POINTER = re.compile(
+    r"(?:for (?:more|further|full|other)?\s*(?:information|details|examples|an example|a description)\b[^,.]*,\s*)?"
+    r"(?:please\s+)?(?:see|refer to|consult)\b(?!\s+(?:how|that|what|whether|why|if|when|where)\b)",
+    re.IGNORECASE,
+)
+
+
 def ends_like_a_sentence(text: str) -> bool:
     """`.`, `!` or `?` last, closing quotes or brackets allowed: a sentence's end, not a heading's,
     a term's or a signature's."""
