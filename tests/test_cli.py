@@ -360,13 +360,25 @@ def test_the_cli_reference_in_docs_is_current():
     assert (PROJECT_ROOT / "docs" / "cli.md").read_text() == cli_reference(), "run: make docs"
 
 
+def indexed_folder(folder: Path, files: dict[str, str]) -> tuple[Path, str]:
+    """`folder` holding `files` (name: text), indexed by `qa index` into a new index beside it."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    index = str(folder.with_suffix(".qa"))
+    done = invoke("index", str(folder), "--index", index)
+    assert done.exit_code == 0, done.output
+    return folder, index
+
+
 def test_remove_and_compact_from_the_command_line(tmp_path, fake_model):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("The library opens at nine on weekdays and at ten on Saturdays.")
-    (docs / "b.txt").write_text("The museum closes on Mondays except in the summer months.")
-    index = str(tmp_path / "docs.qa")
-    assert invoke("index", str(docs), "--index", index).exit_code == 0
+    docs, index = indexed_folder(
+        tmp_path / "docs",
+        {
+            "a.txt": "The library opens at nine on weekdays and at ten on Saturdays.",
+            "b.txt": "The museum closes on Mondays except in the summer months.",
+        },
+    )
     removed = invoke("remove", "a", "--index", index)
     # The removed file's path may wrap at the terminal's width: look for its name without the breaks.
     assert removed.exit_code == 0 and "removed 1" in removed.output and "a.txt" in "".join(removed.output.split())
@@ -565,12 +577,13 @@ def test_qa_index_leaves_out_what_the_folders_qaignore_names_and_removes_it_once
 def test_qa_index_reads_a_page_once_when_its_markdown_source_stands_beside_it(tmp_path, fake_model):
     """Node.js's API folder ships readline.md beside readline.html: each answer came twice. The
     page is read, the source is reported; a source indexed before its page was built is removed."""
-    docs = tmp_path / "api"
-    docs.mkdir()
-    (docs / "readline.md").write_text("# Readline\n\nThe readline module reads a stream one line at a time.\n")
-    (docs / "dns.md").write_text("# DNS\n\nThe dns module resolves names to addresses.\n")
-    index = str(tmp_path / "api.qa")
-    assert invoke("index", str(docs), "--index", index).exit_code == 0
+    docs, index = indexed_folder(
+        tmp_path / "api",
+        {
+            "readline.md": "# Readline\n\nThe readline module reads a stream one line at a time.\n",
+            "dns.md": "# DNS\n\nThe dns module resolves names to addresses.\n",
+        },
+    )
     (docs / "readline.html").write_text(
         "<html><body><main><h1>Readline</h1><p>The readline module reads a stream one line at a time.</p>"
         "</main></body></html>"

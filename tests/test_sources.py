@@ -166,6 +166,14 @@ def _page(words: str) -> str:
     return f"<html><body><main><h1>Readline</h1><p>{words}</p></main></body></html>"
 
 
+def _page_and_source(docs: Path) -> Path:
+    """A folder as Node.js's API folder is: readline.md beside the readline.html built from it."""
+    docs.mkdir()
+    (docs / "readline.md").write_text("# Readline\n\nReads a stream one line at a time.")
+    (docs / "readline.html").write_text(_page("Reads a stream one line at a time."))
+    return docs
+
+
 def test_a_pages_markup_source_beside_it_is_skipped_naming_the_page_it_is_read_as(tmp_path):
     """Node.js ships readline.md beside readline.html; a Sphinx build keeps each page's source in
     _sources/ (check.rst.txt for usage/check.html, intro.txt for intro.html in Sphinx before 1.5,
@@ -214,10 +222,7 @@ def test_a_pages_markup_source_beside_it_is_skipped_naming_the_page_it_is_read_a
 def test_a_source_is_read_when_its_page_is_left_out_by_qaignore(tmp_path):
     from qa.ingest.documents import scan_paths
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "readline.md").write_text("# Readline\n\nReads a stream one line at a time.")
-    (docs / "readline.html").write_text(_page("Reads a stream one line at a time."))
+    docs = _page_and_source(tmp_path / "docs")
     (docs / ".qaignore").write_text("*.html\n")
     found = scan_paths([docs])
     assert [path.name for _, path in found.files] == ["readline.md"] and found.skipped == []
@@ -226,10 +231,7 @@ def test_a_source_is_read_when_its_page_is_left_out_by_qaignore(tmp_path):
 def test_a_watcher_skips_a_source_beside_its_page_and_removes_one_indexed_before_its_page_appeared(tmp_path):
     from qa.ingest.sources import ChangedPaths
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "readline.md").write_text("# Readline\n\nReads a stream one line at a time.")
-    (docs / "readline.html").write_text(_page("Reads a stream one line at a time."))
+    docs = _page_and_source(tmp_path / "docs")
 
     source_changed = ChangedPaths([docs], [docs / "readline.md"]).scan()
     assert source_changed.items == [] and source_changed.roots == [str(docs / "readline.md")]

@@ -43,8 +43,9 @@ class ProgressBars:
         progress = self._bars()
         task = self._tasks.get(event.task)
         if task is None:
-            task = self._tasks[event.task] = progress.add_task(event.task, total=event.total)
-        progress.update(task, completed=event.done, total=event.total)
+            task = self._tasks[event.task] = progress.add_task(event.task, total=event.total, count="")
+        done = event.done if event.share is None else event.share * event.total  # the bar and time left by size
+        progress.update(task, completed=done, total=event.total, count=f"{event.done}/{event.total}")
         if event.before and event.done >= event.total:
             progress.remove_task(self._tasks.pop(event.task))
 
@@ -61,12 +62,12 @@ class ProgressBars:
 
     def _bars(self):
         if self._progress is None:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
+                TextColumn("{task.fields[count]}"),  # files read, whatever share of the work they were
                 TimeRemainingColumn(),
                 console=stderr_console(),
                 transient=True,
@@ -81,6 +82,14 @@ class _Task:
     done: int
     total: int
     growing: bool = False  # its total changed (passages found while files are read): no time left from it
+    share: float | None = None  # the part of its work done, where its items differ in size
+
+    def time_left(self, elapsed: float) -> float | None:
+        """Seconds left at the rate so far, by `share` where given, else by the count."""
+        if self.share is not None:
+            return elapsed * (1 - self.share) / self.share if 0 < self.share < 1 else None
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        return (self.total - self.done) / rate if rate > 0 and self.done < self.total else None
 
 
 class ProgressLines:
@@ -101,7 +110,7 @@ class ProgressLines:
         if task is None:
             task = self.tasks[event.task] = _Task(now, event.done, event.total or 0)
         task.growing |= task.total != event.total
-        task.done, task.total = event.done, event.total or 0
+        task.done, task.total, task.share = event.done, event.total or 0, event.share
         self.changed = True
         if not self.printed or now - self.printed >= self.every:
             self._print(now)
@@ -119,8 +128,9 @@ class ProgressLines:
             elapsed = now - task.started
             rate = task.done / elapsed if elapsed > 0 else 0.0
             parts.append(f"{name}: {task.done}/{task.total}" + (f" ({rate:.1f}/s)" if elapsed > 0 else ""))
-            if not task.growing and rate > 0 and task.done < task.total:
-                left.append((task.total - task.done) / rate)
+            seconds = None if task.growing or task.done >= task.total else task.time_left(elapsed)
+            if seconds is not None:
+                left.append(seconds)
         if left:
             parts.append(f"about {_duration(max(left))} left")
         stderr_console().print(" · ".join(parts), markup=False, highlight=False, soft_wrap=True)

@@ -251,7 +251,9 @@ def build_here(
     ready_records, ready_passages, ready_vectors = [], [], []  # embedded, not yet written
     read = embedded = found = written = 0
     group = min(EMBED_GROUP, flushes.options.flush_passages or EMBED_GROUP)
-    on_progress(Progress(READING, 0, len(files)))
+    sizes = [item_size(file.item) for file in files]
+    total_size, read_size = sum(sizes) or 1, 0
+    on_progress(Progress(READING, 0, len(files), share=0.0))
 
     def embed() -> None:
         nonlocal embedded
@@ -274,10 +276,10 @@ def build_here(
         ready_passages.clear()
         ready_vectors.clear()
 
-    for file in files:
+    for file, size in zip(files, sizes):
         document = read_file(file, report)
-        read += 1
-        on_progress(Progress(READING, read, len(files)))
+        read, read_size = read + 1, read_size + size
+        on_progress(Progress(READING, read, len(files), share=read_size / total_size))
         if document is not None:
             chunked.append(chunk_document(document, encoder, settings))
             found += len(chunked[-1][1])
@@ -290,6 +292,16 @@ def build_here(
     if ready_records:
         write()  # committed by the caller, with the run's deletions
     return written
+
+
+def item_size(item) -> int:
+    """What reading `item` costs, for the time left: a file's bytes (at least one), 1 for an item
+    of another source."""
+    path = getattr(item, "path", None)
+    try:
+        return max(1, path.stat().st_size) if path is not None else 1
+    except OSError:
+        return 1
 
 
 def chunk_document(document: Document, encoder, settings: ChunkingSettings):
