@@ -48,6 +48,18 @@ def test_sentences_are_not_cut_by_the_abbreviations_squad_answers_met():
     ]
 
 
+def test_sentences_are_not_cut_after_eg_or_ie_written_without_their_first_period():
+    """Valgrind's quick start: the highlight of "How much slower does my program run under
+    Memcheck?" was "Your program will run much slower (eg." """
+    text = (
+        "Your program will run much slower (eg. 20 to 30 times) than normal, and use a lot more memory. Ie. be patient."
+    )
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Your program will run much slower (eg. 20 to 30 times) than normal, and use a lot more memory.",
+        "Ie. be patient.",
+    ]
+
+
 def test_sentence_spans_are_trimmed_offsets_into_the_text():
     text = "  First one.   Second one?  \n\n Third"
     for start, end in sentence_spans(text):

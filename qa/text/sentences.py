@@ -13,7 +13,7 @@ import re
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt col gen lt sgt capt cmdr adm maj gov sen rep rev hon pres
     no nos vs etc al fig figs eq eqs ref refs vol pp ed eds inc ltd co corp dept univ approx est
-    jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e cf viz u.s u.k u.n a.m p.m ca ps""".split()
+    jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e eg ie cf viz u.s u.k u.n a.m p.m ca ps""".split()
 )
 # A run of end marks, then closing quotes or brackets, before a space. The lookbehind and the
 # possessive runs keep a long run of marks from being retried at each of its characters; a match
