@@ -173,7 +173,8 @@ def print_info(
         named = ", ".join(f"“{shorten(block, 40, placeholder=CUT)}”" for block in blocks[:CHROME_NAMED])
         more = f" and {len(blocks) - CHROME_NAMED} more" if len(blocks) > CHROME_NAMED else ""
         facts.add_row(
-            "chrome" if number == 0 else "", f"{root}: {len(blocks)} repeated blocks in no passage: {named}{more}"
+            "chrome" if number == 0 else "",
+            f"{root}: {len(blocks)} repeated block{'s' if len(blocks) != 1 else ''} in no passage: {named}{more}",
         )
     console.print(facts)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
