@@ -256,3 +256,33 @@ def test_many_page_sources_are_one_line_of_the_summary(tmp_path):
         " place); `qa info` lists each",
         f"{tmp_path / 'broken.pdf'}: not a PDF",
     ]
+
+
+def test_a_sphinx_projects_own_sources_are_read_as_the_pages_built_from_them(tmp_path):
+    """A project's docs folder holds its sources (intro.rst) and the build made from them
+    (_build/html/intro.html), whose _sources/ keeps each source byte for byte: the file with the
+    copy's bytes is the page's source too. A source edited since the build says something the
+    page does not yet: it is read, as is a source with no page."""
+    from qa.ingest.documents import scan_paths
+
+    docs = tmp_path / "docs"
+    intro = "Introduction\n============\n\nThe ferry leaves at nine.\n"
+    files = {
+        "intro.rst": intro,
+        "_build/html/intro.html": _page("The ferry leaves at nine."),
+        "_build/html/_sources/intro.rst.txt": intro,
+        "edited.rst": "Edited\n======\n\nThe ferry leaves at ten now.\n",
+        "_build/html/edited.html": _page("The ferry leaves at nine."),
+        "_build/html/_sources/edited.rst.txt": "Edited\n======\n\nThe ferry leaves at nine.\n",
+        "draft.rst": "Draft\n=====\n\nNot built yet.\n",
+    }
+    for name, text in files.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text)
+
+    found = scan_paths([docs])
+    read = sorted(path.relative_to(docs).as_posix() for _, path in found.files)
+    assert read == ["_build/html/edited.html", "_build/html/intro.html", "draft.rst", "edited.rst"]
+    reasons = {Path(skip.path).relative_to(docs).as_posix(): skip.reason for skip in found.skipped}
+    assert reasons["intro.rst"] == "the source of _build/html/intro.html, which is read in its place"
+    assert set(reasons) == {"intro.rst", "_build/html/_sources/intro.rst.txt", "_build/html/_sources/edited.rst.txt"}

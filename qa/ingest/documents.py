@@ -20,7 +20,7 @@ from pathlib import Path
 from qa.errors import InvalidInput, UnreadableFile
 from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
-from qa.ingest.page_sources import SOURCE_OF, page_of
+from qa.ingest.page_sources import SOURCE_OF, built_from
 from qa.ingest.readers import ParsedFile, read_here, reader_for
 from qa.ingest.readers.images import ICON
 
@@ -212,8 +212,9 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
                 readable.append(file)
             else:
                 result.skipped.append(Skipped.unsupported(file))
+        pages = built_from(readable, is_read_below(base, rules)) if rules is not None else {}  # a file named is read
         for file in readable:
-            page = page_of(file, is_read_below(base, rules)) if rules is not None else None  # a file named is read
+            page = pages.get(file)
             if page is None:
                 result.files.append((base, file))
             else:

@@ -11,7 +11,8 @@ naming its page, so nothing leaves the index unsaid; named on the command line, 
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # Formats a page is written in before it is built to HTML.
@@ -42,6 +43,49 @@ def built_pages(source: Path) -> list[Path]:
 def page_of(source: Path, is_read: Callable[[Path], bool]) -> Path | None:
     """The page `source` was built into, when it stands beside it and is read (`is_read`), or None."""
     return next((page for page in built_pages(source) if is_read(page)), None)
+
+
+def built_from(files: Sequence[Path], is_read: Callable[[Path], bool]) -> dict[Path, Path]:
+    """Each of `files` that is the source of a page read (`is_read`), with that page: by name
+    (`page_of`), and by bytes: Sphinx copies each page's source into the build's `_sources/` as it
+    is, so a file with the very bytes of such a copy (`docs/intro.rst`, indexed with the build in
+    `docs/_build/html/` made from it) is that page's source too."""
+    pages = {file: page for file in files if (page := page_of(file, is_read)) is not None}
+    copies = [copy for copy in pages if SPHINX_SOURCES in copy.parts[:-1]]
+    by_size: dict[int, list[Path]] = {}
+    for copy in copies:
+        by_size.setdefault(_size(copy), []).append(copy)
+    digests: dict[Path, bytes | None] = {}
+    for file in files:
+        if file in pages or file.suffix.lower() not in SOURCE_SUFFIXES:
+            continue
+        same_size = by_size.get(_size(file), [])
+        copy = next((copy for copy in same_size if _same_bytes(copy, file, digests)), None)
+        if copy is not None:
+            pages[file] = pages[copy]
+    return pages
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone since the scan listed it: nothing to match
+        return -1
+
+
+def _same_bytes(one: Path, other: Path, digests: dict[Path, bytes | None]) -> bool:
+    digest = _digest(one, digests)
+    return digest is not None and digest == _digest(other, digests)
+
+
+def _digest(path: Path, digests: dict[Path, bytes | None]) -> bytes | None:
+    if path not in digests:
+        try:
+            with path.open("rb") as file:
+                digests[path] = hashlib.file_digest(file, "sha256").digest()
+        except OSError:
+            digests[path] = None
+    return digests[path]
 
 
 def sources_of(page: Path, below: Path) -> list[Path]:
