@@ -298,8 +298,10 @@ def item_size(item) -> int:
     """What reading `item` costs, for the time left: a file's bytes (at least one), 1 for an item
     of another source."""
     path = getattr(item, "path", None)
+    if not isinstance(path, Path):
+        return 1
     try:
-        return max(1, path.stat().st_size) if path is not None else 1
+        return max(1, path.stat().st_size)
     except OSError:
         return 1
 
