@@ -103,8 +103,9 @@ def print_index_report(report) -> None:
     if report.removed_sources:
         console.print(f"removed: {report.removed_names}", markup=False, highlight=False)
     kind = f" in {report.vectors}" if report.vectors != "float32" else ""
+    passages = f"{report.passages} passage{'s' if report.passages != 1 else ''}"
     console.print(
-        f"{report.passages} passage{'s' if report.passages != 1 else ''} embedded{kind} · index at {report.index_dir} · "
+        f"{passages} embedded{kind} · index at {report.index_dir} · "
         f"generation {report.generation}, {report.segments} segment{'s' if report.segments != 1 else ''}",
         markup=False,
         highlight=False,
