@@ -164,6 +164,7 @@ FERRY_SECTION = [  # two paragraphs, each over half a passage (the fake encoder'
     [
         ("page 2", "copy 1", "copy 2", "page 1"),  # each place joined, then found the same
         ("page 1", "copy 1", "page 2", "copy 2"),  # the copy's place joined with the page's
+        ("copy 2", "page 1", "page 2", "copy 1"),  # the compilation's quote first: the page's takes its rank
     ],
 )
 def test_a_section_cut_in_two_in_a_page_and_its_compilation_is_quoted_once(tmp_path, fake_model, order):

@@ -180,18 +180,16 @@ class Searcher:
         twin = next((kept for kept in chosen if kept is not joined and kept.text == joined.text), None)
         if twin is None:
             return
-        first, second = sorted((twin, joined), key=chosen.index)
+        at, later = sorted((chosen.index(twin), chosen.index(joined)))
+        first, second = chosen[at], chosen[later]
         count = self.snapshot.passage_count
-        kept, other = (
-            (second, first) if count(second.parts[0][1].doc_id) < count(first.parts[0][1].doc_id) else (first, second)
-        )
-        kept.parts[0] = (
-            replace(kept.parts[0][0], score=first.parts[0][0].score),
-            kept.parts[0][1],
-        )  # the better rank's
+        shorter = count(second.parts[0][1].doc_id) < count(first.parts[0][1].doc_id)
+        kept, other = (second, first) if shorter else (first, second)
+        hit, row = kept.parts[0]
+        kept.parts[0] = (replace(hit, score=first.parts[0][0].score), row)  # the better rank's
         kept.also += [other.place(), *other.also]
-        chosen[chosen.index(first)] = kept
-        chosen.remove(other)
+        chosen[at] = kept
+        del chosen[later]
 
     def _join(self, quote: _Quote, hit: Hit, row: StoredPassage) -> bool:
         """Quote `row` with the passage of its section beside it, when only blank space parts them.
