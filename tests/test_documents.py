@@ -76,29 +76,6 @@ def test_html_main_landmark_given_as_a_role_leaves_the_site_header_out(tmp_path)
     assert section_paths(document.text, document.blocks)[-1] == ("Readline",)
 
 
-@pytest.mark.parametrize(
-    ("title", "heading", "named"),
-    [
-        (
-            "Additional Notes — Borg - Deduplicating Archiver 1.2.4 documentation",
-            "Additional Notes",
-            "Additional Notes",
-        ),
-        ("Readline | Node.js v20.20.2 Documentation", "Readline", "Readline"),
-        ("The Cargo Book :: Build cache", "Build cache", "Build cache"),  # the site's name first
-        ("Release notes for 2024", "Release notes", "Release notes for 2024"),  # more than a heading: kept
-        ("Page title", "Another heading", "Page title"),
-    ],
-)
-def test_a_pages_title_is_its_own_name_without_the_sites(tmp_path, title, heading, named):
-    """Every citation names the page: Sphinx and Node.js put the site's name beside it in <title>."""
-    path = tmp_path / "page.html"
-    path.write_text(
-        f"<html><head><title>{title}</title></head><body><main><h1>{heading}</h1><p>Words.</p></main></body></html>"
-    )
-    assert load(path).title == named
-
-
 def test_html_nested_200000_elements_deep_is_read(tmp_path):
     """A page of 1.2 MB nested 200,000 divs deep: its text, in time linear in its size (a line
     break inserted around each block element made it quadratic: about an hour)."""

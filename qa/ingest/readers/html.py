@@ -83,28 +83,10 @@ def html_blocks(data: bytes) -> tuple[str, BlockText | None, str]:
     except RecursionError:
         built = None
     text = built.text if built is not None else normalize_text(_text_with_breaks(body))
-    heading = body.find(["h1", "h2"])
-    named = normalize_text(heading.get_text(" ")) if heading else ""
     if not title:
-        title = named or title_from_lines(text.split("\n"))
-    return without_site_name(title, named), built, text
-
-
-# What parts a page's name from its site's in a <title>: "Readline | Node.js v20 Documentation".
-_SITE_SEPARATORS = (" — ", " – ", " | ", " - ", " · ", " :: ", " » ")
-
-
-def without_site_name(title: str, heading: str) -> str:
-    """The page's own name, where its <title> is its first heading with the site's name beside it
-    ("Additional Notes — Borg - Deduplicating Archiver 1.2.4 documentation" under the heading
-    "Additional Notes"): the site's name is on every page, and says nothing of this one."""
-    if not heading or title == heading:
-        return title
-    if title.startswith(heading) and title[len(heading) :].startswith(_SITE_SEPARATORS):
-        return heading
-    if title.endswith(heading) and title[: -len(heading)].endswith(_SITE_SEPARATORS):
-        return heading
-    return title
+        heading = body.find(["h1", "h2"])
+        title = normalize_text(heading.get_text(" ")) if heading else title_from_lines(text.split("\n"))
+    return title, built, text
 
 
 class _Walker:
