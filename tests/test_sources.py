@@ -174,6 +174,18 @@ def _page_and_source(docs: Path) -> Path:
     return docs
 
 
+def _scanned(docs: Path, files: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """`files` (name: text) written below `docs` and scanned: the names read, and each skipped with why."""
+    from qa.ingest.documents import scan_paths
+
+    for name, text in files.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text)
+    found = scan_paths([docs])
+    read = sorted(path.relative_to(docs).as_posix() for _, path in found.files)
+    return read, {Path(skip.path).relative_to(docs).as_posix(): skip.reason for skip in found.skipped}
+
+
 def test_a_pages_markup_source_beside_it_is_skipped_naming_the_page_it_is_read_as(tmp_path):
     """Node.js ships readline.md beside readline.html; a Sphinx build keeps each page's source in
     _sources/ (check.rst.txt for usage/check.html, intro.txt for intro.html in Sphinx before 1.5,
@@ -194,12 +206,7 @@ def test_a_pages_markup_source_beside_it_is_skipped_naming_the_page_it_is_read_a
         "_sources/guide.rst.txt": "Guide\n=====\n\nA guide.",
         "_sources/orphan.rst.txt": "Orphan\n======\n\nIts page was not built.",
     }
-    for name, text in files.items():
-        (docs / name).parent.mkdir(parents=True, exist_ok=True)
-        (docs / name).write_text(text)
-
-    found = scan_paths([docs])
-    read = sorted(path.relative_to(docs).as_posix() for _, path in found.files)
+    read, reasons = _scanned(docs, files)
     assert read == [
         "_sources/orphan.rst.txt",
         "guide/index.html",
@@ -208,7 +215,6 @@ def test_a_pages_markup_source_beside_it_is_skipped_naming_the_page_it_is_read_a
         "readline.html",
         "usage/check.html",
     ]
-    reasons = {Path(skip.path).relative_to(docs).as_posix(): skip.reason for skip in found.skipped}
     assert reasons == {
         "readline.md": "the source of readline.html, which is read in its place",
         "_sources/usage/check.rst.txt": "the source of usage/check.html, which is read in its place",
@@ -263,7 +269,6 @@ def test_a_sphinx_projects_own_sources_are_read_as_the_pages_built_from_them(tmp
     (_build/html/intro.html), whose _sources/ keeps each source byte for byte: the file with the
     copy's bytes is the page's source too. A source edited since the build says something the
     page does not yet: it is read, as is a source with no page."""
-    from qa.ingest.documents import scan_paths
 
     docs = tmp_path / "docs"
     intro = "Introduction\n============\n\nThe ferry leaves at nine.\n"
@@ -276,13 +281,7 @@ def test_a_sphinx_projects_own_sources_are_read_as_the_pages_built_from_them(tmp
         "_build/html/_sources/edited.rst.txt": "Edited\n======\n\nThe ferry leaves at nine.\n",
         "draft.rst": "Draft\n=====\n\nNot built yet.\n",
     }
-    for name, text in files.items():
-        (docs / name).parent.mkdir(parents=True, exist_ok=True)
-        (docs / name).write_text(text)
-
-    found = scan_paths([docs])
-    read = sorted(path.relative_to(docs).as_posix() for _, path in found.files)
+    read, reasons = _scanned(docs, files)
     assert read == ["_build/html/edited.html", "_build/html/intro.html", "draft.rst", "edited.rst"]
-    reasons = {Path(skip.path).relative_to(docs).as_posix(): skip.reason for skip in found.skipped}
     assert reasons["intro.rst"] == "the source of _build/html/intro.html, which is read in its place"
     assert set(reasons) == {"intro.rst", "_build/html/_sources/intro.rst.txt", "_build/html/_sources/edited.rst.txt"}
