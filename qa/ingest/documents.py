@@ -160,6 +160,11 @@ class IgnoreRules:
         return False
 
 
+def is_hidden(path: Path, base: Path) -> bool:
+    """Is `path` (below `base`) hidden, or in a hidden folder below `base`? Never read from a folder."""
+    return any(part.startswith(".") for part in path.relative_to(base).parts)
+
+
 def is_read_below(base: Path, rules: IgnoreRules) -> Callable[[Path], bool]:
     """Whether a path is a file that indexing `base` reads: below it, not hidden, not left out
     by a .qaignore, of a type a reader reads."""
@@ -167,8 +172,7 @@ def is_read_below(base: Path, rules: IgnoreRules) -> Callable[[Path], bool]:
     def is_read(path: Path) -> bool:
         if not path.is_relative_to(base) or not path.is_file():
             return False
-        hidden = any(part.startswith(".") for part in path.relative_to(base).parts)
-        return not hidden and not rules.ignores(path) and reader_for(path) is not None
+        return not is_hidden(path, base) and not rules.ignores(path) and reader_for(path) is not None
 
     return is_read
 
@@ -202,8 +206,7 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
         rules = IgnoreRules(base) if path.is_dir() else None
         readable = []
         for file in candidates:
-            relative = file.relative_to(base)
-            if any(part.startswith(".") for part in relative.parts):
+            if is_hidden(file, base):
                 continue
             if rules is not None and rules.ignores(file):
                 result.ignored += 1
@@ -220,6 +223,14 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
             else:
                 result.skipped.append(Skipped.source_of(file, page.relative_to(base).as_posix()))
     return result
+
+
+def file_size(path: Path | None) -> int:
+    """A file's bytes, at least 1 (1 for no file, or one gone): what reading it costs."""
+    try:
+        return max(1, path.stat().st_size) if path is not None else 1
+    except OSError:
+        return 1
 
 
 def file_sha256(path: Path) -> str:

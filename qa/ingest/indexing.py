@@ -251,7 +251,7 @@ def build_here(
     ready_records, ready_passages, ready_vectors = [], [], []  # embedded, not yet written
     read = embedded = found = written = 0
     group = min(EMBED_GROUP, flushes.options.flush_passages or EMBED_GROUP)
-    sizes = [item_size(file.item) for file in files]
+    sizes = [file.item.size() for file in files]
     total_size, read_size = sum(sizes) or 1, 0
     on_progress(Progress(READING, 0, len(files), share=0.0))
 
@@ -292,18 +292,6 @@ def build_here(
     if ready_records:
         write()  # committed by the caller, with the run's deletions
     return written
-
-
-def item_size(item) -> int:
-    """What reading `item` costs, for the time left: a file's bytes (at least one), 1 for an item
-    of another source."""
-    path = getattr(item, "path", None)
-    if not isinstance(path, Path):
-        return 1
-    try:
-        return max(1, path.stat().st_size)
-    except OSError:
-        return 1
 
 
 def chunk_document(document: Document, encoder, settings: ChunkingSettings):

@@ -3,10 +3,11 @@
 Documentation is often shipped as both: Node.js's API folder holds `readline.md` beside
 `readline.html`, and a Sphinx build keeps each page's source in `_sources/` for its "Show source"
 link (`_sources/usage/check.rst.txt` for `usage/check.html`), byte for byte, so a project's own
-`docs/intro.rst` indexed with its build `docs/_build/html/` is known by its bytes. Indexed as they
-are, every answer came twice, once in markup. The page is the one read: it is what readers read, its text has no
-markup, and a citation's link opens it at the quoted words. The source is reported as skipped,
-naming its page, so nothing leaves the index unsaid; named on the command line, it is read.
+`docs/intro.rst` indexed with its build `docs/_build/html/` is known by its bytes. Indexed as
+they are, every answer came twice, once in markup. The page is the one read: it is what readers
+read, its text has no markup, and a citation's link opens it at the quoted words. The source is
+reported as skipped, naming its page, so nothing leaves the index unsaid; named on the command
+line, it is read.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from qa.ingest.documents import (
     IgnoreRules,
     Skipped,
     file_sha256,
+    file_size,
+    is_hidden,
     is_read_below,
     load_file,
     scan_paths,
@@ -48,6 +50,10 @@ class SourceItem(Protocol):
 
     def read(self, doc_id: str, version: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
         """The item as a document; raises UnreadableFile with the reason when it cannot be read."""
+        ...
+
+    def size(self) -> int:
+        """What reading it costs, in bytes (at least 1): what the time left is reckoned from."""
         ...
 
     def place(self) -> tuple[str, str, float | None]:
@@ -96,6 +102,9 @@ class FileItem:
     def read(self, doc_id: str, version: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> Document:
         return load_file(self.path, self.root, doc_id, version, limits, self.parsed)
 
+    def size(self) -> int:
+        return file_size(self.path)
+
     def place(self) -> tuple[str, str, float | None]:
         return str(self.root), self.name, self.path.stat().st_mtime
 
@@ -138,7 +147,7 @@ class ChangedPaths:
         changed = {path.parent if path.name == IGNORE_FILE else path for path in changed}  # its folder, again
         for path in sorted(changed):
             folder = max((f for f in self.folders if path.is_relative_to(f)), key=lambda f: len(f.parts), default=None)
-            if folder is None or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            if folder is None or is_hidden(path, folder):
                 continue
             if path.is_dir():
                 found = scan_paths([path], folder)

@@ -164,7 +164,9 @@ class Searcher:
                 continue
             twin = next((kept for kept in chosen if kept.text == row.text), None)
             if twin is not None:
-                twin.add_place(row, self.snapshot.passage_count)
+                twin.fold(
+                    _Quote([(hit, row)], row.text, row.start, row.end, joinable=False), self.snapshot.passage_count
+                )
                 continue
             if len(chosen) >= top_k:  # once full, the hits left are read only for copies and joins
                 continue
@@ -176,19 +178,12 @@ class Searcher:
     def _fold_twin(self, chosen: list[_Quote], joined: _Quote) -> None:
         """`joined` has just taken in the rest of its section: when another chosen quote now says
         the very same words (the section joined in its page and in a compilation that repeats it,
-        each cut in two), the two are one quote, at the better rank, cited at the shorter document."""
+        each cut in two), the two are one quote, at the better rank (`_Quote.fold`)."""
         twin = next((kept for kept in chosen if kept is not joined and kept.text == joined.text), None)
         if twin is None:
             return
         at, later = sorted((chosen.index(twin), chosen.index(joined)))
-        first, second = chosen[at], chosen[later]
-        count = self.snapshot.passage_count
-        shorter = count(second.parts[0][1].doc_id) < count(first.parts[0][1].doc_id)
-        kept, other = (second, first) if shorter else (first, second)
-        hit, row = kept.parts[0]
-        kept.parts[0] = (replace(hit, score=first.parts[0][0].score), row)  # the better rank's
-        kept.also += [other.place(), *other.also]
-        chosen[at] = kept
+        chosen[at].fold(chosen[later], self.snapshot.passage_count)
         del chosen[later]
 
     def _join(self, quote: _Quote, hit: Hit, row: StoredPassage) -> bool:
@@ -277,15 +272,20 @@ class _Quote:
             and (0 <= row.start - self.end <= JOIN_GAP or 0 <= self.start - row.end <= JOIN_GAP)
         )
 
-    def add_place(self, row: StoredPassage, passage_count: Callable[[str], int]) -> None:
-        """`row` says this quote's very words elsewhere: list it in `also`, or cite it first when its
-        document is shorter (in passages) than the one cited now."""
-        first = self.parts[0][1]
-        if len(self.parts) == 1 and passage_count(row.doc_id) < passage_count(first.doc_id):
-            self._quote_instead(self.parts[0][0], row)  # the ranking's verdict holds for the same words anywhere
-            self.also.insert(0, first)
-        else:
-            self.also.append(row)
+    def fold(self, other: _Quote, passage_count: Callable[[str], int]) -> None:
+        """`other`, ranked below, says this quote's very words elsewhere: one quote, at this rank,
+        cited at the place in the shorter document (in passages: the page about it, not a
+        compilation that repeats it), the other place under `also`. The ranking's verdict on each
+        part (its score, its best sentence) holds for the same words anywhere."""
+        if passage_count(other.parts[0][1].doc_id) >= passage_count(self.parts[0][1].doc_id):
+            self.also += [other.place(), *other.also]
+            return
+        verdicts = {part.text: hit for hit, part in self.parts}
+        score = self.parts[0][0].score
+        self.also = [self.place(), *self.also, *other.also]
+        self.parts = [(verdicts.get(row.text, hit), row) for hit, row in other.parts]
+        self.parts[0] = (replace(self.parts[0][0], score=score), self.parts[0][1])
+        self.text, self.start, self.end = other.text, other.start, other.end
 
     def repeats(self, row: StoredPassage) -> bool:
         """Does `row`, of another document, say nothing this quote does not: is each of its
@@ -299,7 +299,7 @@ class _Quote:
         """`row` repeats this quote: is it left out? Yes from a document no shorter than the quote's
         (a compilation repeating a chapter); from a shorter one (the page about it), `row` is
         quoted instead when it says all this quote says too, as for the very same words
-        (`add_place`), and else kept as a passage of its own."""
+        (`fold`), and else kept as a passage of its own."""
         first = self.parts[0][1]
         if passage_count(row.doc_id) >= passage_count(first.doc_id):
             return True

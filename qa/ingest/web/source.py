@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from embeddings import Encoder
 from qa.errors import NoDocuments, UnreadableFile
 from qa.events import OnProgress, Progress, ignore
-from qa.ingest.documents import Document, Skipped, parse_file
+from qa.ingest.documents import Document, Skipped, file_size, parse_file
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.sources import SourceScan
 from qa.ingest.web.crawler import DEFAULT_CRAWL, Crawler, CrawlResult, CrawlSettings, Page, PageState
@@ -66,6 +66,9 @@ class WebPage:
 
     def place(self) -> tuple[str, str, float | None]:
         return origin(self.page.identity), self.page.identity, self.page.modified
+
+    def size(self) -> int:
+        return file_size(self.page.body)  # the body downloaded for its reader; 1 when not downloaded
 
 
 class WebSource:
