@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from api.access import KEYED
 from api.settings import Settings
-from qa.ingest.readers import supported_suffixes
+from qa.ingest.readers import supported_types
 
 # A folder: parts separated by single slashes (leading and trailing ones ignored), none empty or
 # starting with '.', no backslash or control character. (Unicode format characters and parts over
@@ -59,9 +59,8 @@ def describe(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     files = form["properties"]["files"]
     files["minItems"] = 1
     files["items"]["minLength"] = 1
-    suffixes = " ".join(sorted(supported_suffixes()))
     files["description"] = (
-        f"The documents, repeatable, each with a file name ending in one of {suffixes}; at most "
+        f"The documents, repeatable, each with a file name ending in one of {supported_types()}; at most "
         f"{settings.max_upload_files} files, {settings.max_upload_file_bytes:,} bytes each (413 past them)."
     )
     media["encoding"] = {

@@ -22,6 +22,7 @@ from api.access import LinkKey, key_filters
 from api.citations import Span, parse_spans, viewer_link
 from api.routes import NEEDS_KEY, NOT_FOUND, PAGE_POLICY, STATIC
 from qa.collection import Collection
+from qa.compressed import COMPRESSIONS, compression
 from qa.ingest.documents import file_sha256
 
 router = APIRouter()
@@ -98,8 +99,9 @@ async def view(
     },
 )
 async def original_file(doc_id: str, request: Request, key: LinkKey) -> FileResponse:
-    """The document's file as indexed, inline with its content type; a 409 when the file on disk
-    is no longer the version indexed (re-index it, or ask again)."""
+    """The document's file as indexed, inline with its content type (a compressed file as a
+    download); a 409 when the file on disk is no longer the version indexed (re-index it, or ask
+    again)."""
     collection: Collection = request.app.state.collection
     document, _ = await anyio.to_thread.run_sync(collection.stored_document, doc_id, key_filters(key))
     path = Path(document.path)
@@ -111,13 +113,17 @@ async def original_file(doc_id: str, request: Request, key: LinkKey) -> FileResp
             f"{document.source} changed since it was indexed (its sha256 differs): index it again "
             "(qa index), then ask again for a fresh citation.",
         )
-    media_type = MEDIA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    media_type = media_type or "application/octet-stream"
+    # A compressed file is sent as it is, to save: sent with a `Content-Encoding`, a browser would
+    # unpack it without any limit.
+    packed = compression(path)
+    media_type = COMPRESSIONS[packed].media_type if packed else MEDIA_TYPES.get(path.suffix.lower())
+    media_type = media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    disposition = "attachment" if packed else "inline"
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     if media_type != "application/pdf":
         headers["Content-Security-Policy"] = FILE_POLICY
     return FileResponse(
-        path, media_type=media_type, filename=path.name, content_disposition_type="inline", headers=headers
+        path, media_type=media_type, filename=path.name, content_disposition_type=disposition, headers=headers
     )
 
 

@@ -3,6 +3,7 @@ engine as `qa index`, all or nothing, and every hostile upload answered with a c
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,17 @@ def test_an_uploaded_file_is_kept_indexed_and_asked_about_at_once(server: Server
     assert best["citation"]["source"] == "island/keepers.txt"
     document = server.client.get(f"/documents/{file['doc_id']}").json()
     assert document["source"] == "island/keepers.txt"
+
+
+def test_a_compressed_upload_is_read_as_the_file_inside(server: Server) -> None:
+    response = upload(
+        server, ("keepers.md.gz", gzip.compress(b"# Comino\n\nThe lighthouse keepers eat supper at dusk."))
+    )
+
+    assert response.status_code == 201, response.text
+    assert (server.documents_dir / "keepers.md.gz").is_file()
+    best = server.client.post("/ask", json={"question": "When do the lighthouse keepers eat?"}).json()["passages"][0]
+    assert best["citation"]["source"] == "keepers.md.gz" and "supper at dusk" in best["text"]
 
 
 def test_an_upload_reads_each_file_once(server: Server) -> None:
@@ -134,6 +146,19 @@ HOSTILE = {
         "bad.exe: unsupported type",
     ),
     "the same name twice": ([("a.txt", b"one"), ("a.txt", b"two")], None, 422, "a.txt is sent twice"),
+    "a gzip bomb": (
+        [("notes.txt.gz", gzip.compress(b"word " * (5 << 20)))],  # 25 MiB inside 25 KB
+        None,
+        422,
+        "notes.txt.gz (it unpacks to more than 20,971,520 bytes",
+    ),
+    "a damaged gzip": ([("notes.md.gz", b"\x1f\x8b\x08not gzip")], None, 422, "notes.md.gz (not a readable gzip file"),
+    "a compressed archive": (
+        [("site.tar.gz", gzip.compress(b"x"))],
+        None,
+        422,
+        "site.tar.gz: unsupported type .tar.gz",
+    ),
     "1,000 tiny files": ([(f"n{i}.txt", b"tiny") for i in range(1000)], None, 413, "1000 files in one upload"),
 }
 

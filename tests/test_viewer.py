@@ -4,6 +4,7 @@ are signed for the key that asked."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from html import unescape
 from pathlib import Path
@@ -118,6 +119,18 @@ def test_the_file_is_served_as_indexed_and_a_changed_file_is_a_409(tmp_path, cor
         (corpus / "boats.txt").unlink()
         assert client.get("/documents/boats/file").status_code == 404
         assert client.get("/documents/no-such/file").status_code == 404
+
+
+def test_a_compressed_file_is_served_as_it_is_to_save_never_unpacked_by_the_browser(tmp_path, corpus, fake_encoder):
+    packed = gzip.compress(b"The ferry timetable is pinned by the harbour office door.")
+    (corpus / "harbour.txt.gz").write_bytes(packed)
+    with serve(tmp_path, corpus, fake_encoder) as client:
+        served = client.get("/documents/harbour/file")
+    assert served.status_code == 200
+    assert served.content == packed
+    assert served.headers["content-type"] == "application/gzip"
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert "content-encoding" not in served.headers
 
 
 def test_a_pdf_citation_links_the_file_at_its_page(tmp_path, corpus, fake_encoder):

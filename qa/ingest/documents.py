@@ -17,6 +17,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.compressed import compression, plain_name, shown_suffix
 from qa.errors import InvalidInput, UnreadableFile
 from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
@@ -60,7 +61,7 @@ class Skipped:
     @classmethod
     def unsupported(cls, path: Path) -> Skipped:
         """A file of a type no reader reads (a site's stylesheets, scripts and fonts, a .psd)."""
-        return cls(str(path), f"{UNSUPPORTED_TYPE} {path.suffix or '(none)'}")
+        return cls(str(path), f"{UNSUPPORTED_TYPE} {shown_suffix(path) or '(none)'}")
 
     @classmethod
     def source_of(cls, path: Path, page: str) -> Skipped:
@@ -76,7 +77,7 @@ class Skipped:
         """What, of a file that is no document, it is, as a summary counts it: its type (".css")
         or "icons"; None for a file that could not be read."""
         if self.reason.startswith(UNSUPPORTED_TYPE):
-            return Path(self.path).suffix or "(none)"
+            return shown_suffix(self.path) or "(none)"
         return "icons" if self.reason.startswith(ICON) else None
 
 
@@ -253,7 +254,7 @@ def load_file(
     return Document(
         doc_id=doc_id,
         source=path.relative_to(root).as_posix(),
-        title=parsed.title or path.stem,
+        title=parsed.title or Path(plain_name(path)).stem,
         text=parsed.text,
         sha256=sha256,
         root=str(root),
@@ -274,7 +275,8 @@ def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> ParsedFi
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise UnreadableFile(f"{size:,} bytes, over the limit of {limits.max_file_bytes:,}")
-    if reader.isolated and not (reader.linear and size < limits.max_inline_bytes):
+    inline = reader.linear and size < limits.max_inline_bytes and not compression(path)  # unpacked, it may be large
+    if reader.isolated and not inline:
         from qa.ingest.isolation import read_isolated
 
         parsed = read_isolated(reader, path, limits)
@@ -287,7 +289,7 @@ def parse_file(path: Path, limits: ReadLimits = DEFAULT_READ_LIMITS) -> ParsedFi
 
 def make_doc_id(relative: Path, taken: Container[str]) -> str:
     """A readable, URL-safe id from the path: the seeds keep their file stem as id."""
-    stem = "__".join(relative.with_suffix("").parts)
+    stem = "__".join(relative.with_name(plain_name(relative)).with_suffix("").parts)
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_")
     if not base.strip("."):  # "." and ".." are no ids: /documents/.. is not a document's URL
         base = "document"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from embeddings import Encoder
+from qa.compressed import type_suffix
 from qa.config import DEFAULT_FLUSH_PASSAGES, DEFAULT_FLUSH_SECONDS, DEFAULT_WAIT
 from qa.errors import DocumentNotFound, NoDocuments, PathNotFound, QAError
 from qa.events import OnProgress, Progress, ignore
@@ -29,7 +30,7 @@ from qa.ingest.documents import (
 )
 from qa.ingest.isolation import prepare_workers
 from qa.ingest.planning import FileToRead, IndexReport, plan_files, read_file, with_chrome
-from qa.ingest.readers import ParsedFile, supported_suffixes
+from qa.ingest.readers import ParsedFile, supported_types
 from qa.ingest.sections import SectionSpan, split_sections
 from qa.ingest.sources import FolderSource, SourceScan
 from qa.store import (
@@ -101,12 +102,11 @@ def index_paths(
     if missing:
         raise PathNotFound(f"No such file or folder: {', '.join(missing)}")
     scan = FolderSource(paths, root, parsed or {}).scan()
-    prepare_workers(Path(getattr(item, "path", "")).suffix for item in scan.items)
+    prepare_workers(type_suffix(getattr(item, "path", "")) for item in scan.items)
     if not scan.items:
         raise NoDocuments(
             f"No supported files in {', '.join(str(p) for p in paths)} "
-            f"(supported: {' '.join(sorted(supported_suffixes()))}). The index was not changed."
-            + _skipped_lines(scan.skipped)
+            f"(supported: {supported_types()}). The index was not changed." + _skipped_lines(scan.skipped)
         )
     report = IndexReport(index_dir, skipped=list(scan.skipped), ignored=scan.ignored, limits=limits)
     roots = [str(root)] if root is not None else scan.roots or [str(Path(p).expanduser().resolve()) for p in paths]

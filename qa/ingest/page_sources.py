@@ -7,7 +7,8 @@ link (`_sources/usage/check.rst.txt` for `usage/check.html`), byte for byte, so 
 they are, every answer came twice, once in markup. The page is the one read: it is what readers
 read, its text has no markup, and a citation's link opens it at the quoted words. The source is
 reported as skipped, naming its page, so nothing leaves the index unsaid; named on the command
-line, it is read.
+line, it is read. A compressed source (`_sources/usage/check.rst.txt.gz`, as Debian ships some)
+is known by the name inside it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import glob
 import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from qa.compressed import COMPRESSIONS, plain_name, type_suffix
 
 # Formats a page is written in before it is built to HTML.
 SOURCE_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".text", ".adoc", ".asciidoc"})
@@ -28,8 +31,9 @@ def built_pages(source: Path) -> list[Path]:
     """Where the page built from `source` would stand, if it is a page's source: `X.html` (or
     .htm) beside `X.md`, and for a file in a Sphinx build's `_sources` folder, the page at the same
     place outside it (`<docname>.html`, or `<docname>/index.html` as the dirhtml builder writes)."""
-    if source.suffix.lower() not in SOURCE_SUFFIXES:
+    if type_suffix(source) not in SOURCE_SUFFIXES:
         return []
+    source = source.with_name(plain_name(source))
     pages = [source.with_suffix(suffix) for suffix in PAGE_SUFFIXES]
     parts = source.parts
     if SPHINX_SOURCES in parts[:-1]:
@@ -59,7 +63,7 @@ def built_from(files: Sequence[Path], is_read: Callable[[Path], bool]) -> dict[P
         by_size.setdefault(_size(copy), []).append(copy)
     digests: dict[Path, bytes | None] = {}
     for file in files:
-        if file in pages or file.suffix.lower() not in SOURCE_SUFFIXES:
+        if file in pages or type_suffix(file) not in SOURCE_SUFFIXES:
             continue
         same_size = by_size.get(_size(file), [])
         copy = next((copy for copy in same_size if _same_bytes(copy, file, digests)), None)
@@ -95,7 +99,7 @@ def sources_of(page: Path, below: Path) -> list[Path]:
     appeared takes the place of."""
     if page.suffix.lower() not in PAGE_SUFFIXES:
         return []
-    found = [page.with_suffix(suffix) for suffix in SOURCE_SUFFIXES]
+    found = [page.with_suffix(suffix + packed) for suffix in SOURCE_SUFFIXES for packed in ("", *COMPRESSIONS)]
     for folder in (page.parent, *page.parent.parents):
         if not folder.is_relative_to(below):
             break

@@ -29,12 +29,13 @@ from typing import BinaryIO, Literal
 from pydantic import BaseModel, Field
 
 from qa.collection import Collection
+from qa.compressed import shown_suffix
 from qa.config import DEFAULT_WAIT
 from qa.errors import UnreadableFile, UnusableUpload, UploadTooLarge
 from qa.ingest.documents import parse_file
 from qa.ingest.indexing import IndexOptions
 from qa.ingest.limits import MIB, ReadLimits
-from qa.ingest.readers import ParsedFile, supported_suffixes
+from qa.ingest.readers import ParsedFile, reader_for, supported_types
 from qa.server.upload_plan import PLAN_FILE, PRIVATE_FILE, PRIVATE_FOLDER, RESTORING, STAGING_PREFIX, Plan, recover
 
 logger = logging.getLogger(__name__)
@@ -191,12 +192,9 @@ def safe_name(name: str | None) -> str:
             f"{shown}: a file name may not contain a path (/ or \\); name a folder in the `folder` field instead."
         )
     _check_part(name, shown, "file name")
-    suffix = Path(name).suffix.lower()
-    supported = supported_suffixes()
-    if suffix not in supported:
-        raise UnusableUpload(
-            f"{name}: unsupported type {suffix or '(none)'}; send one of {' '.join(sorted(supported))}."
-        )
+    if reader_for(name) is None:
+        suffix = shown_suffix(name).lower()
+        raise UnusableUpload(f"{name}: unsupported type {suffix or '(none)'}; send one of {supported_types()}.")
     return name
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
+
+from qa.compressed import type_suffix
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class DocumentRecord:
     @property
     def kind(self) -> str:
         path = urlsplit(self.source).path if "://" in self.source else self.source
-        return Path(path).suffix.lstrip(".").lower()
+        return type_suffix(path).lstrip(".")
 
 
 @dataclass(frozen=True)

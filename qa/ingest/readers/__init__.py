@@ -19,6 +19,7 @@ from qa.ingest.readers.registry import (
     register,
     registered,
     supported_suffixes,
+    supported_types,
     unregister,
 )
 
@@ -32,5 +33,6 @@ __all__ = [
     "register",
     "registered",
     "supported_suffixes",
+    "supported_types",
     "unregister",
 ]

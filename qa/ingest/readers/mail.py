@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa.compressed import shown_suffix
 from qa.errors import UnreadableFile
 from qa.ingest.blocks import BlockText
 from qa.ingest.readers.registry import ParsedFile, Reader, read_here, reader_for, register
@@ -174,7 +175,7 @@ def _add_attachment(out: BlockText, part, limits: ReadLimits) -> None:
     if len(data) > limits.max_file_bytes:
         return
     with tempfile.TemporaryDirectory(prefix="qa-attachment-") as folder:
-        attached = Path(folder) / f"attachment{Path(name).suffix.lower()}"
+        attached = Path(folder) / f"attachment{shown_suffix(name).lower()}"  # .txt.gz: unpacked by read_here
         attached.write_bytes(data)
         try:
             parsed = read_here(reader, attached, limits)

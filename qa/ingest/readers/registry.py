@@ -1,6 +1,7 @@
 """The reader registry: `register(Reader(...))` makes a format readable, `reader_for(path)` picks
 the reader by suffix. Format modules import this module, and `qa.ingest.readers` imports them, so
-the imports run one way.
+the imports run one way. A compressed file (`user_guide.rst.gz`, `qa.compressed`) is read by the
+reader of the name inside it, from its unpacked bytes (`read_here`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa.compressed import COMPRESSIONS, compression, plain_name, type_suffix, unpack
 from qa.errors import UnreadableFile
 
 if TYPE_CHECKING:
@@ -84,8 +86,9 @@ def registered(reader: Reader) -> Iterator[Reader]:
 
 
 def reader_for(path: Path | str) -> Reader | None:
-    """The reader of this file's type, by suffix (case-insensitive), or None."""
-    suffix = Path(path).suffix.lower()
+    """The reader of this file's type, by suffix (case-insensitive; a compressed file's by the
+    suffix of the name inside it), or None."""
+    suffix = type_suffix(path)
     for reader in reversed(_readers):
         if suffix in reader.suffixes:
             return reader
@@ -101,12 +104,25 @@ def supported_suffixes() -> frozenset[str]:
     return frozenset(suffix for reader in _readers for suffix in reader.suffixes)
 
 
+def supported_types() -> str:
+    """The suffixes read, for a message: ".docx .html … .txt, each also compressed (.gz .bz2 .xz)"."""
+    return f"{' '.join(sorted(supported_suffixes()))}, each also compressed ({' '.join(COMPRESSIONS)})"
+
+
 def memory_reason(limits: ReadLimits) -> str:
     return f"it needs more than {limits.max_memory_bytes >> 20} MiB to read"
 
 
 def read_here(reader: Reader, path: Path, limits: ReadLimits) -> ParsedFile:
-    """`reader.read` in this process; whatever the parser raises becomes UnreadableFile."""
+    """`reader.read` in this process (of the bytes inside, for a compressed file, unpacked up to
+    `limits.max_file_bytes`); whatever the parser raises becomes UnreadableFile."""
+    if compression(path):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="qa-unpacked-") as folder:
+            inside = Path(folder) / plain_name(path)
+            unpack(path, inside, limits.max_file_bytes)
+            return read_here(reader, inside, limits)
     try:
         return reader.read(path, limits)
     except UnreadableFile:
