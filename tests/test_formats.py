@@ -98,6 +98,77 @@ def test_hard_wrapped_prose_in_a_restructuredtext_literal_block_is_a_paragraph_a
     ]
 
 
+def blocks_of(built) -> list[tuple[str, str]]:
+    return [(block.kind, built.text[block.start : block.end]) for block in built.blocks]
+
+
+def test_restructuredtext_directives_that_hold_words_are_read_in_place_and_the_others_left_out():
+    """pip's `pip freeze` page: the examples sit in tabs in a numbered list, the usage is generated
+    at build time by the project's own directive."""
+    from qa.ingest.readers.rst import rst_blocks
+
+    built = rst_blocks(
+        "Usage\n=====\n\n.. tab:: Unix/macOS\n\n   .. pip-command-usage:: freeze\n\n"
+        "Examples\n========\n\n#. Generate a requirements file.\n\n   .. tab:: Unix/macOS\n\n"
+        "      .. code-block:: console\n\n         $ python -m pip freeze > requirements.txt\n\n"
+        ".. note:: Freeze lists what is installed.\n\n   :ref:`Editable installs <editable>` are listed as such.\n\n"
+        "   * one line each\n\n"
+        ".. versionchanged:: 23.1\n   :class: small\n\n   Pip itself is left out.\n\n"
+        ".. option:: --user\n\n   Install to the user's own folder.\n\n"
+        ".. math::\n\n   e^{i\\pi} + 1 = 0\n\n"
+        ".. toctree::\n   :maxdepth: 2\n\n   install\n   freeze\n"
+    )
+    assert blocks_of(built) == [
+        ("heading", "Usage"),  # the tab's label is left out with its generated body
+        ("heading", "Examples"),
+        ("item", "#. Generate a requirements file."),
+        ("paragraph", "Unix/macOS"),
+        ("code", "$ python -m pip freeze > requirements.txt"),
+        ("paragraph", "Freeze lists what is installed."),
+        ("paragraph", "Editable installs are listed as such."),
+        ("item", "* one line each"),
+        ("paragraph", "Pip itself is left out."),
+        ("term", "--user"),
+        ("paragraph", "Install to the user's own folder."),
+        ("code", "e^{i\\pi} + 1 = 0"),  # a directive not known is kept as written
+    ]
+
+
+def test_myst_directives_read_as_rendered_and_roles_as_their_words():
+    from qa.ingest.readers.markdown import markdown_blocks
+
+    built = markdown_blocks(
+        "(caching)=\n\n# Caching\n\nClear it with {ref}`the cache command <pip cache>`.\n\n"
+        "```{caution}\nIt is possible to see differences:\n\n- between regular installs\n```\n\n"
+        "::::{tab-set}\n:::{tab-item} Linux\n:sync: linux\n\n```\n~/.cache/pip\n```\n:::\n::::\n\n"
+        "```{code-block} console\n$ pip cache purge\n```\n\n"
+        "```{toctree}\n:hidden:\n\ninstall\n```\n\n"
+        "```{pip-cli}\n$ pip install -e path/to/project\n```\n\n"
+        "```{eval-rst}\n.. note:: Read in reST.\n```\n"
+    )
+    assert blocks_of(built) == [
+        ("heading", "# Caching"),
+        ("paragraph", "Clear it with the cache command."),
+        ("paragraph", "It is possible to see differences:"),
+        ("item", "- between regular installs"),
+        ("paragraph", "Linux"),
+        ("code", "```\n~/.cache/pip\n```"),
+        ("code", "```{code-block} console\n$ pip cache purge\n```"),
+        ("code", "```{pip-cli}\n$ pip install -e path/to/project\n```"),  # a project's own, as written
+        ("paragraph", "Read in reST."),
+    ]
+
+
+def test_directives_nested_past_the_depth_limit_are_read_flat():
+    from qa.ingest.readers.directives import MAX_DEPTH
+    from qa.ingest.readers.rst import rst_blocks
+
+    levels = MAX_DEPTH + 3
+    source = "".join(f"{'   ' * level}.. note:: Level {level}.\n\n" for level in range(levels))
+    text = rst_blocks(source).text
+    assert all(f"Level {level}." in text for level in range(levels))
+
+
 def test_asciidoc_is_cited_under_its_sections_with_its_markup_rendered(tmp_path):
     path = formats.make_adoc(tmp_path / "keeping.adoc")
     parsed = parse_file(path)

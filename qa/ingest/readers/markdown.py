@@ -2,6 +2,9 @@
 of the text, so it is neither searched nor quoted. The text is read as blocks (headings, list
 items, quotes, table rows, fenced code, paragraphs); a paragraph's wrapped lines are joined by
 spaces, and the Markdown marks (`#`, `-`, `>`, `|`) stay in the text as they are in the file.
+MyST, the Markdown of Sphinx projects, reads as rendered: a directive's fence (```` ```{note} ````,
+`:::{tab-item} Linux`) by what it holds (`qa.ingest.readers.directives`: a note's body as blocks, a
+toctree not at all), and a role as its words ("{ref}`the cache <pip cache>`" reads "the cache").
 
 Linear in the file, as text is, once the front matter is bounded: YAML is read with aliases refused
 (a "billion laughs" block of 433 bytes stood for 425 MB) and only from a block of at most
@@ -12,12 +15,14 @@ is read in the caller's process, a large one in the bounded worker.
 from __future__ import annotations
 
 import re
+import textwrap
 from functools import cache
 from pathlib import Path
 
 from qa.errors import UnreadableFile
 from qa.ingest.blocks import BlockKind, BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
+from qa.ingest.readers.directives import MAX_DEPTH, kind_of
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
@@ -50,6 +55,10 @@ def read_markdown(path: Path, limits=None) -> ParsedFile:
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_DIRECTIVE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})\{([\w:.+-]+)\}[ \t]*(.*)$")  # MyST: ```{note} Read this.
+_OPTION = re.compile(r"^\s*:[\w-]+:")
+_TARGET = re.compile(r"^ {0,3}\([^()\s]+\)=[ \t]*$")  # MyST: (wheel-caching)= names the heading below
+_ROLE = re.compile(r"\{[\w:.+-]+\}`[~!]?([^`<]*?)\s*(?:<[^`>]*>)?`")  # MyST: {ref}`text <target>`
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 _QUOTE = re.compile(r"^ {0,3}>")
 _ROW = re.compile(r"^\s*\|")
@@ -57,8 +66,9 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _RULE = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 
 
-def markdown_blocks(body: str) -> BlockText:
-    """The blocks of a Markdown text, by its lines (CommonMark's common cases, not every corner)."""
+def markdown_blocks(body: str, depth: int = 0) -> BlockText:
+    """The blocks of a Markdown text, by its lines (CommonMark's common cases, not every corner);
+    `depth`: how many MyST directives this text is inside."""
     out = BlockText()
     lines = body.split("\n")
     current: list[str] = []
@@ -67,14 +77,15 @@ def markdown_blocks(body: str) -> BlockText:
     def flush() -> None:
         nonlocal current
         if current:
-            out.add(kind, " ".join(current))
+            out.add(kind, _ROLE.sub(r"\1", " ".join(current)))
         current = []
 
     index = 0
     while index < len(lines):
         line = lines[index]
         index += 1
-        fence = _FENCE.match(line)
+        directive = _DIRECTIVE.match(line)
+        fence = directive or _FENCE.match(line)
         if fence:
             flush()
             code = [line]
@@ -83,12 +94,23 @@ def markdown_blocks(body: str) -> BlockText:
                 index += 1
                 if lines[index - 1].strip().startswith(fence.group(1)):
                     break
-            out.add("code", "\n".join(code))
-        elif not line.strip() or _RULE.match(line) and not (current and line.strip().startswith("-")):
+            if directive and kind_of(directive.group(2)) != "code":
+                closed = len(code) > 1 and code[-1].strip().startswith(fence.group(1))
+                _add_directive(
+                    out, directive.group(2), directive.group(3).strip(), code[1 : -1 if closed else None], depth
+                )
+            else:
+                out.add("code", "\n".join(code))
+        elif (
+            not line.strip()
+            or _TARGET.match(line)
+            or _RULE.match(line)
+            and not (current and line.strip().startswith("-"))
+        ):
             flush()
         elif heading := _ATX.match(line):
             flush()
-            out.add("heading", line, len(heading.group(1)))
+            out.add("heading", _ROLE.sub(r"\1", line), len(heading.group(1)))
         elif current and kind == "paragraph" and _SETEXT.match(line):
             text = " ".join(current)
             current = []
@@ -108,6 +130,42 @@ def markdown_blocks(body: str) -> BlockText:
             current.append(line)
     flush()
     return out
+
+
+def _add_directive(out: BlockText, name: str, argument: str, body: list[str], depth: int) -> None:
+    """A MyST directive that is not code, as it reads rendered (`qa.ingest.readers.directives`):
+    its body as blocks in its place (as reStructuredText for `eval-rst`), after its argument where
+    that is words; one that holds no words, left out."""
+    kind = kind_of(name)
+    if kind is None:
+        return
+    body = _without_options(body)
+    if kind == "rst":
+        from qa.ingest.readers.rst import rst_blocks
+
+        out.extend(rst_blocks(textwrap.dedent("\n".join(body)), depth + 1))
+        return
+    inside = BlockText()
+    if depth < MAX_DEPTH:
+        inside = markdown_blocks("\n".join(body), depth + 1)
+    else:
+        inside.add("paragraph", " ".join(body))
+    if argument and kind == "described":
+        out.add("term", _ROLE.sub(r"\1", argument))
+    elif argument and (kind == "words" or kind == "titled" and inside.blocks):
+        out.add("paragraph", _ROLE.sub(r"\1", argument))
+    out.extend(inside)
+
+
+def _without_options(body: list[str]) -> list[str]:
+    """A MyST directive's body without its options: `:key: value` lines at its top, or a YAML block
+    between `---` lines there."""
+    index = 0
+    if body and body[0].strip() == "---":
+        index = next((at + 1 for at in range(1, len(body)) if body[at].strip() == "---"), 0)
+    while index < len(body) and _OPTION.match(body[index]):
+        index += 1
+    return body[index:]
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -1,7 +1,8 @@
 """reStructuredText (.rst), read as blocks: section titles (underlined, or over- and underlined; their
 levels in the order the document first uses each style, as docutils counts them), paragraphs with
 their wrapped lines joined, list items, definition lists, literal blocks (after `::`) and code
-directives as code, admonitions (`.. note::`) as paragraphs, tables as they are drawn. Comments and
+directives as code, tables as they are drawn; the body of a directive that holds words (a note, a
+tab, a dropdown: `qa.ingest.readers.directives`) is read as blocks in its place. Comments and
 directives that hold no text (`.. toctree::`, `.. image::`, `.. include::`) are left out; inline
 markup reads as rendered (``literal`` as its text, a `:ref:` role or a link as its words).
 
@@ -13,10 +14,12 @@ Linear in the file: each line is looked at a bounded number of times.
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 from qa.ingest.blocks import BlockText
 from qa.ingest.readers.common import decode_bytes, parsed_from_blocks
+from qa.ingest.readers.directives import MAX_DEPTH, kind_of
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import indentation
 
@@ -39,38 +42,15 @@ _INLINE = (
     (re.compile(r"\*\*(\S(?:.*?\S)?)\*\*"), r"\1"),
     (re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])"), r"\1"),
 )
-_CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "parsed-literal", "doctest", "highlight-block"})
-_PROSE_DIRECTIVES = frozenset(
-    {
-        "note",
-        "warning",
-        "tip",
-        "hint",
-        "important",
-        "caution",
-        "danger",
-        "attention",
-        "error",
-        "seealso",
-        "admonition",
-        "topic",
-        "sidebar",
-        "rubric",
-        "epigraph",
-        "versionadded",
-        "versionchanged",
-        "deprecated",
-        "glossary",
-    }
-)
 
 
 def read_rst(path: Path, limits=None) -> ParsedFile:
     return parsed_from_blocks(rst_blocks(decode_bytes(path.read_bytes())))
 
 
-def rst_blocks(source: str) -> BlockText:
-    """The blocks of a reStructuredText document (its common constructs, not every corner)."""
+def rst_blocks(source: str, depth: int = 0) -> BlockText:
+    """The blocks of a reStructuredText document (its common constructs, not every corner);
+    `depth`: how many directives this text is inside."""
     out = BlockText()
     lines = source.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8).split("\n")
     styles: dict[tuple[str, bool], int] = {}  # (character, overlined) -> level, in order of first use
@@ -89,7 +69,7 @@ def rst_blocks(source: str) -> BlockText:
             index += 1  # a transition
         elif directive := _DIRECTIVE.match(line):
             body, index = _indented(lines, index + 1, indent)
-            _add_directive(out, directive.group(1).lower(), directive.group(2).strip(), body)
+            _add_directive(out, directive.group(1).lower(), directive.group(2).strip(), body, depth)
         elif _COMMENT.match(line):
             _, index = _indented(lines, index + 1, indent)
         elif _SIMPLE_TABLE.match(line) or _GRID_TABLE.match(line):
@@ -148,18 +128,37 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
     return index
 
 
-def _add_directive(out: BlockText, name: str, argument: str, body: list[str]) -> None:
-    content = [line for line in body if not _OPTION.match(line)]
-    while content and not content[0].strip():
-        content.pop(0)
-    if name in _CODE_DIRECTIVES:
+def _add_directive(out: BlockText, name: str, argument: str, body: list[str], depth: int) -> None:
+    """A directive as it reads rendered (`qa.ingest.readers.directives`)."""
+    kind = kind_of(name)
+    if kind is None:
+        return
+    content = _without_options(body)
+    if kind == "code":
         out.add("code", "\n".join(content))
-    elif name in _PROSE_DIRECTIVES:
-        if argument and name not in ("versionadded", "versionchanged", "deprecated"):
-            out.add("paragraph", _inline(argument))
+        return
+    inside = BlockText()
+    if depth < MAX_DEPTH:
+        inside = rst_blocks(textwrap.dedent("\n".join(content)), depth + 1)
+    else:
         for paragraph in re.split(r"\n\s*\n", "\n".join(content)):
-            out.add("paragraph", _inline(paragraph))
-    # anything else (toctree, image, figure, include, index, only, highlight …) holds no prose
+            inside.add("paragraph", _inline(paragraph))
+    if argument and kind == "described":
+        out.add("term", _inline(argument))
+    elif argument and (kind == "words" or kind == "titled" and inside.blocks):
+        out.add("paragraph", _inline(argument))
+    out.extend(inside)
+
+
+def _without_options(body: list[str]) -> list[str]:
+    """A directive's body without the options at its top (`:linenos:`, `:class: tip`) and the blank
+    lines after them."""
+    index = 0
+    while index < len(body) and _OPTION.match(body[index]):
+        index += 1
+    while index < len(body) and not body[index].strip():
+        index += 1
+    return body[index:]
 
 
 def _inline(text: str) -> str:
