@@ -75,3 +75,28 @@ def test_front_matter_with_yaml_aliases_is_not_read():
         {"title": "Notes", "tags": ["a", "b"]},
         "Body.\n",
     )
+
+
+def test_a_projects_notes_named_without_a_type_are_read_as_text(tmp_path, fake_model):
+    """README, FAQ, NEWS.Debian.gz: how /usr/share/doc and a GNU project name their notes."""
+    import gzip
+
+    docs = tmp_path / "doc"
+    docs.mkdir()
+    (docs / "README").write_text("Harbour tools for crews\n\nThe crane is booked through the harbour office.\n")
+    (docs / "NEWS.Debian.gz").write_bytes(gzip.compress(b"The winter timetable starts in October.\n"))
+    (docs / "LICENSE").write_bytes(b"\x00\x01\x02 not text" * 10)
+    (docs / "news.py").write_text("print('a script, not notes')\n")
+    (docs / "Makefile").write_text("all:\n\techo build\n")
+
+    assert scanned(docs) == ["LICENSE", "NEWS.Debian.gz", "README"]
+    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "doc.qa")])
+
+    assert result.exit_code == 0, result.output
+    assert "added 2" in result.output
+    assert "LICENSE: binary file" in result.output
+    assert "news.py: unsupported type .py" in result.output and "Makefile: unsupported type (none)" in result.output
+    documents = {d.source: d for d in Collection.open(tmp_path / "doc.qa").documents()}
+    assert documents["README"].title == "Harbour tools for crews"
+    assert sorted(documents) == ["NEWS.Debian.gz", "README"]
+    assert safe_name("README") == "README"

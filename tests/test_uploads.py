@@ -136,7 +136,7 @@ HOSTILE = {
     "hidden file": ([(".bashrc.txt", b"x")], None, 422, "start with '.'"),
     "empty file": ([("empty.txt", b"")], None, 422, "empty.txt is empty"),
     "wrong extension": ([("tool.exe", b"MZ\x90\x00")], None, 422, "tool.exe: unsupported type .exe"),
-    "no extension": ([("README", b"text")], None, 422, "unsupported type (none)"),
+    "no extension": ([("notes", b"text")], None, 422, "unsupported type (none)"),  # README would be read
     "binary posing as text": ([("data.txt", b"\x00\x01\x02" * 100)], None, 422, "data.txt (binary file)"),
     "broken pdf": ([("broken.pdf", b"%PDF-1.4 not really")], None, 422, "broken.pdf (cannot parse"),
     "one bad file among good ones": (

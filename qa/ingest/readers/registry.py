@@ -53,12 +53,18 @@ class Reader:
     # reads (`qa.ingest.isolation.prepare_workers`), as each module preloaded makes every worker a
     # little slower to fork.
     preload: tuple[str, ...] = ()
+    # File names it reads whatever follows them, lower case: "readme" for README, README.Debian or
+    # NEWS.gz's "news", where no reader reads the suffix (README.md stays Markdown).
+    names: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]
         if bad or not self.suffixes:
             raise ValueError(f"reader {self.name!r}: suffixes must be lower case and start with '.', not {bad}")
+        if any(name != name.lower() or "." in name for name in self.names):
+            raise ValueError(f"reader {self.name!r}: names must be lower case, without a dot")
         object.__setattr__(self, "suffixes", frozenset(self.suffixes))
+        object.__setattr__(self, "names", frozenset(self.names))
 
 
 _readers: list[Reader] = []  # in registration order; a later reader of a suffix wins over an earlier one
@@ -87,12 +93,25 @@ def registered(reader: Reader) -> Iterator[Reader]:
 
 def reader_for(path: Path | str) -> Reader | None:
     """The reader of this file's type, by suffix (case-insensitive; a compressed file's by the
-    suffix of the name inside it), or None."""
+    suffix of the name inside it), else by its name (README, NEWS.Debian), or None."""
     suffix = type_suffix(path)
     for reader in reversed(_readers):
         if suffix in reader.suffixes:
             return reader
+    name, dot, rest = plain_name(path).partition(".")
+    if dot and _is_a_type(rest):  # news.py, README.tar: a file of a type no reader reads
+        return None
+    for reader in reversed(_readers):
+        if name.lower() in reader.names:
+            return reader
     return None
+
+
+def _is_a_type(suffix: str) -> bool:
+    """Whether a suffix names a file type ("py", "tar") rather than a variant ("Debian", "old")."""
+    import mimetypes
+
+    return any(mimetypes.guess_type(f"x.{suffix}")[:2])
 
 
 def readers() -> list[Reader]:

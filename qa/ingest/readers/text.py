@@ -1,5 +1,6 @@
-"""Plain text (.txt, .text): decoded, hard-wrapped paragraphs unwrapped, normalised, titled by
-its first heading-like line.
+"""Plain text (.txt, .text, and the files named as a project's notes are: README, FAQ, NEWS,
+README.Debian): decoded, hard-wrapped paragraphs unwrapped, normalised, titled by its first
+heading-like line.
 Linear in the file: a small one is read in the caller's process, a large one in the bounded worker."""
 
 from __future__ import annotations
@@ -9,6 +10,32 @@ from pathlib import Path
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text, unwrap_paragraphs
+
+# A project's notes to its users, named without a type since long before Markdown: GNU's standard
+# files, and Debian's beside them (README.Debian, changelog.Debian.gz, copyright). A binary file so
+# named is still refused by its bytes (`decode_bytes`).
+NOTES_NAMES = frozenset(
+    {
+        "readme",
+        "faq",
+        "news",
+        "install",
+        "changes",
+        "changelog",
+        "history",
+        "todo",
+        "authors",
+        "thanks",
+        "contributing",
+        "hacking",
+        "bugs",
+        "notice",
+        "copying",
+        "license",
+        "licence",
+        "copyright",
+    }
+)
 
 
 def read_text(path: Path, limits=None) -> ParsedFile:
@@ -26,5 +53,6 @@ register(
         isolated=True,
         linear=True,
         preload=("charset_normalizer",),
+        names=NOTES_NAMES,
     )
 )
