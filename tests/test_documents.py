@@ -76,6 +76,27 @@ def test_html_main_landmark_given_as_a_role_leaves_the_site_header_out(tmp_path)
     assert section_paths(document.text, document.blocks)[-1] == ("Readline",)
 
 
+def test_html_links_to_the_next_and_previous_pages_are_left_out_but_not_words_beside_them(tmp_path):
+    """GNU Texinfo heads each page of a manual with "Next: …, Previous: …, Up: … [Index]", its links
+    marked `rel="next"` and `accesskey="n"`: that line was a passage of its own. A sentence that
+    links the next page, and a DocBook header whose cell names the chapter, are words: kept."""
+    path = tmp_path / "Closure-Example.html"
+    path.write_text(
+        '<html><body><div class="section"><div class="header"><p>Next: <a href="Thread-Safety.html" '
+        'accesskey="n" rel="next">Thread Safety</a>, Previous: <a href="The-Closure-API.html" accesskey="p" '
+        'rel="prev">The Closure API</a>, Up: <a href="Using.html" rel="up">Using libffi</a> &nbsp; '
+        '[<a href="Index.html" rel="index">Index</a>]</p></div><hr><h3>2.6 Closure Example</h3>'
+        "<p>A trivial example binds fputs to stdout.</p>"
+        '<p>Threads are covered on <a href="Thread-Safety.html" rel="next">the next page</a>.</p>'
+        '<table><tr><td><a accesskey="p" href="a.html">Prev</a></td><td>4. Memcheck</td></tr></table>'
+        "</div></body></html>"
+    )
+    assert load(path).text == (
+        "2.6 Closure Example\n\nA trivial example binds fputs to stdout.\n\n"
+        "Threads are covered on the next page.\n\n4. Memcheck"
+    )
+
+
 def test_html_nested_200000_elements_deep_is_read(tmp_path):
     """A page of 1.2 MB nested 200,000 divs deep: its text, in time linear in its size (a line
     break inserted around each block element made it quadratic: about an hour)."""

@@ -3,8 +3,9 @@
 
 Site chrome is left out where the page says what it is: outside its `main` (or the element given
 `role="main"`), `nav`, `footer` and `aside`, the same roles given to plain elements
-(`role="navigation"`, as Sphinx themes mark their menus), and the permalink after a heading (`¶`),
-which a reader sees only on hover.
+(`role="navigation"`, as Sphinx themes mark their menus), the permalink after a heading (`¶`),
+which a reader sees only on hover, and a line of links to the next, previous and parent pages that
+marks them as such (`rel="next"`, `accesskey="p"`: GNU Texinfo's "Next: …, Previous: …, Up: …").
 
 The page source's line breaks inside a paragraph are wrapping, not structure: they become spaces,
 so a sentence is never cut where the author's editor wrapped it. `pre` keeps its lines, but for
@@ -29,6 +30,11 @@ _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _CHROME_TAGS = frozenset({"nav", "footer", "aside"})
 # ARIA landmark roles that mean what <nav>, <footer>, <aside> and a site header mean.
 _CHROME_ROLES = frozenset({"navigation", "contentinfo", "complementary", "banner", "search"})
+# Links to the pages around this one in a manual's order (HTML's link types, and the access keys
+# Texinfo and DocBook give them), and the words beside them on a line that only leads there.
+_SEQUENCE_RELS = frozenset({"next", "prev", "previous", "up", "start", "first", "last", "contents", "index"})
+_SEQUENCE_KEYS = frozenset({"n", "p", "u", "h"})
+_SEQUENCE_LABELS = frozenset({"next", "previous", "prev", "up", "top", "home", "contents", "index", "table", "of"})
 # What a permalink anchor shows (Sphinx and MkDocs: `<a class="headerlink">¶</a>`).
 _PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗"})
 # Elements whose inline content is a block of their own kind.
@@ -78,6 +84,9 @@ def html_blocks(data: bytes) -> tuple[str, BlockText | None, str]:
     for tag in body.find_all(_left_out):  # one walk; a tag inside one already removed goes with it
         if not tag.decomposed:
             tag.decompose()
+    for link in body.find_all(_leads_along):
+        if not link.decomposed and (line := _sequence_line(link, body)) is not None:
+            line.decompose()
     try:
         built = _Walker().read(body)
     except RecursionError:
@@ -164,6 +173,7 @@ class _Walker:
 
 
 _BLOCK_TAGS = [*_BLOCK_KINDS, *_CONTAINERS, *_HEADINGS, "pre", "tr", "br"]
+_BLOCK_PARTS = _CONTAINERS | _CELLS | {"tr"}
 _BLOCKS = frozenset([*_BLOCK_TAGS, *_CELLS])  # where the flat walk breaks lines
 
 
@@ -213,6 +223,43 @@ def _chrome(tag) -> bool:
     if tag.name != "a":
         return False
     return "headerlink" in (tag.get("class") or ()) or tag.get_text(strip=True) in _PERMALINK_MARKS
+
+
+def _leads_along(tag) -> bool:
+    """A link to the next, previous or parent page of a manual, marked as such."""
+    if tag.name != "a":
+        return False
+    rels = _words(tag.get("rel"))
+    keys = _words(tag.get("accesskey"))
+    return any(rel in _SEQUENCE_RELS for rel in rels) or any(key in _SEQUENCE_KEYS for key in keys)
+
+
+def _words(value) -> list[str]:
+    """An attribute's values, lower case: bs4 gives `rel` and `accesskey` as lists."""
+    if not value:
+        return []
+    return [word.lower() for word in (value.split() if isinstance(value, str) else value)]
+
+
+def _sequence_line(link, body):
+    """The largest block around `link`, up to four levels out, that holds nothing but such links
+    and their labels ("Next: <a>Thread Safety</a>, Previous: …, Up: … [<a>Index</a>]"), or None."""
+    import re
+
+    found, element = None, link.parent
+    for _ in range(4):
+        if element is None or element is body or not (element.name in _BLOCK_KINDS or element.name in _BLOCK_PARTS):
+            break
+        if element.find(["h1", "h2", "h3", "h4", "h5", "h6", "pre"]):
+            break
+        links = element.find_all("a")
+        if not all(_leads_along(a) for a in links):
+            break
+        beside = " ".join(text for text in element.find_all(string=True) if text.find_parent("a") not in links)
+        if any(word.lower() not in _SEQUENCE_LABELS for word in re.findall(r"\w+", beside)):
+            break
+        found, element = element, element.parent
+    return found
 
 
 def _text_with_breaks(root) -> str:
