@@ -20,7 +20,9 @@ ANSWERS = {
     "Where is pip's configuration file on Linux?": r"\.config/pip/pip\.conf",
     "How do I make pip check hashes of the packages it installs?": r"--require-hashes",
     "What is a constraints file?": r"Constraints files are requirements files that only control",
-    "What happens when two packages need different versions of the same dependency?": r"conflicting dependencies|ResolutionImpossible",
+    "What happens when two packages need different versions of the same dependency?": (
+        r"conflicting dependencies|ResolutionImpossible"
+    ),
     "How do I uninstall a package without being asked to confirm?": r"(\s-y|--yes)\b",
     "How do I install a package straight from a Git repository?": r"git\+https?://",
     "How do I see which installed packages are outdated?": r"--outdated",
