@@ -100,3 +100,52 @@ def test_a_projects_notes_named_without_a_type_are_read_as_text(tmp_path, fake_m
     assert documents["README"].title == "Harbour tools for crews"
     assert sorted(documents) == ["NEWS.Debian.gz", "README"]
     assert safe_name("README") == "README"
+
+
+CHANGELOG = """Fri Jul 24 10:16:24 CEST 2009 Daniel Veillard <veillard@redhat.com>
+
+\t* libxslt/attributes.c: fix an IDness issue when building the tree
+
+Tue May 12 09:03:46 CEST 2009 Daniel Veillard <veillard@redhat.com>
+
+\t* configure.in: adapt the extra version detection code to git
+"""
+DEBIAN_CHANGELOG = """libxslt (1.1.35-1+deb12u1) bookworm-security; urgency=high
+
+  * Fix use-after-free in xsltApplyTemplates (CVE-2021-30560).
+
+ -- Guilhem Moulin <guilhem@debian.org>  Mon, 22 Sep 2025 09:45:22 +0200
+
+libxslt (1.1.35-1) unstable; urgency=medium
+
+  * New upstream release.
+
+ -- Mattia Rizzolo <mattia@debian.org>  Tue, 01 Mar 2022 11:40:28 +0100
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "first_change"),
+    [("ChangeLog", CHANGELOG, "IDness"), ("changelog.Debian", DEBIAN_CHANGELOG, "CVE")],
+)
+def test_a_change_log_is_read_as_one_section_per_entry_each_cited_under_it(tmp_path, name, source, first_change):
+    from qa.ingest.blocks import section_paths
+
+    path = tmp_path / name
+    path.write_text(source)
+    parsed = load_file(path, tmp_path, "log", file_sha256(path))
+
+    headings = [parsed.text[b.start : b.end] for b in parsed.blocks if b.kind == "heading"]
+    assert len(headings) == 2
+    assert headings[0] == source.split("\n", 1)[0]  # the entry's own first line, as in the file
+    assert parsed.title == name.split(".")[0]  # the file's name: no entry's line is its title
+    at = parsed.text.index(first_change)
+    paths = section_paths(parsed.text, parsed.blocks)
+    block = next(i for i, b in enumerate(parsed.blocks) if b.start <= at < b.end)
+    assert paths[block] == (headings[0],)
+
+
+def test_a_notes_file_of_prose_named_news_is_read_as_text():
+    from qa.ingest.readers.text import change_entries
+
+    assert change_entries("Harbour news\n\nThe crane was painted red in 2009.\n") is None

@@ -173,6 +173,13 @@ def test_a_release_note_ranks_below_reference_text_unless_the_question_names_a_v
     assert ranked(spelled, *scores, "Does SQLite support RETURNING?", 2) == [11, 10]
     undated = {10: Row(rows[10].text, "plan.html", ("Roadmap", "May 2021 plans")), 11: rows[11]}
     assert ranked(undated, *scores, "Does SQLite support RETURNING?", 2) == [10, 11]
+    # A change log's entries are dated too: GNU's, dated as `date` prints it, and Debian's.
+    for entry in (
+        "Fri Jul 24 10:16:24 CEST 2009 Daniel Veillard <veillard@redhat.com>",
+        "sqlite3 (3.35.0-1) unstable; urgency=medium",
+    ):
+        logged = {10: Row(rows[10].text, "changelog.gz", (entry,)), 11: rows[11]}
+        assert ranked(logged, *scores, "Does SQLite support RETURNING?", 2) == [11, 10]
 
 
 def test_a_question_in_words_prefers_prose_to_a_passage_without_a_sentence():

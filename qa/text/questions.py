@@ -56,11 +56,19 @@ def names_a_release(question: str) -> bool:
     return bool(_NAMES_A_RELEASE.search(question))
 
 
+# A change log's entry: GNU's ("Fri Jul 24 10:16:24 CEST 2009  Name <mail>", the date as `date`
+# prints it) and Debian's ("libxslt (1.1.35-1) unstable; urgency=medium", dated on its last line).
+_CHANGE_ENTRY = re.compile(
+    rf"\b{_MONTH}\s+[0-3]?\d\s+\d\d:\d\d(:\d\d)?\s+(\w+\s+)?{_YEAR}|^\S+ \([^()\s]+\) [^;]*; *urgency=\w",
+    re.I,
+)
+
+
 @lru_cache(maxsize=16384)
 def is_dated(section: tuple[str, ...]) -> bool:
     """A section under a dated heading: a release note or a news item ("2012-03-20 (3.7.11)",
-    "Version 1.0.4 (2016-07-07)"), true of one moment, not of how things are."""
-    return any(_DATE.search(heading) for heading in section)
+    "Version 1.0.4 (2016-07-07)"), an entry of a change log, true of one moment, not of how things are."""
+    return any(_DATE.search(heading) or _CHANGE_ENTRY.search(heading) for heading in section)
 
 
 @lru_cache(maxsize=4096)
