@@ -108,6 +108,7 @@ def test_restructuredtext_directives_that_hold_words_are_read_in_place_and_the_o
     from qa.ingest.readers.rst import rst_blocks
 
     built = rst_blocks(
+        ":orphan:\n:tocdepth: 2\n\n"  # Sphinx's file-wide metadata, which no reader of the page sees
         "Usage\n=====\n\n.. tab:: Unix/macOS\n\n   .. pip-command-usage:: freeze\n\n"
         "Examples\n========\n\n#. Generate a requirements file.\n\n   .. tab:: Unix/macOS\n\n"
         "      .. code-block:: console\n\n         $ python -m pip freeze > requirements.txt\n\n"

@@ -32,6 +32,7 @@ _ITEM = re.compile(r"^\s*(?:[-*+•‣⁃]|\d+[.)]|#\.|\(?[A-Za-z0-9]\)|[A-Za-z]
 _DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:+-]+)::(.*)$")
 _COMMENT = re.compile(r"^\s*\.\.(?:\s|$)")
 _OPTION = re.compile(r"^\s*:[\w-]+:")
+_FIELD = re.compile(r"^:[\w-]+:(\s.*)?$")
 # Inline markup, in the order it is taken off: literals first, so what they hold stays as it is.
 _INLINE = (
     (re.compile(r"``(\S(?:.*?\S)?)``"), r"\1"),
@@ -54,7 +55,7 @@ def rst_blocks(source: str, depth: int = 0) -> BlockText:
     out = BlockText()
     lines = source.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8).split("\n")
     styles: dict[tuple[str, bool], int] = {}  # (character, overlined) -> level, in order of first use
-    index = 0
+    index = _after_metadata(lines) if depth == 0 else 0
     while index < len(lines):
         line = lines[index]
         if not line.strip():
@@ -92,6 +93,15 @@ def rst_blocks(source: str, depth: int = 0) -> BlockText:
                 continue
             index = _add_paragraph(out, lines, paragraph, index, indent)
     return out
+
+
+def _after_metadata(lines: list[str]) -> int:
+    """Where the text starts after the field list a file may begin with: Sphinx's file-wide
+    metadata (`:orphan:`, `:tocdepth: 2`), which no reader of the page sees."""
+    index = 0
+    while index < len(lines) and (not lines[index].strip() or _FIELD.match(lines[index])):
+        index += 1
+    return index if any(_FIELD.match(line) for line in lines[:index]) else 0
 
 
 def _title(lines: list[str], index: int) -> tuple[str, tuple[str, bool], int] | None:
