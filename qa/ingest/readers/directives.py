@@ -10,6 +10,7 @@ the commands they name); reading a MyST note as code made its sentences code.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 DirectiveKind = Literal["code", "words", "titled", "container", "described", "rst"]
@@ -123,6 +124,8 @@ NOTHING = frozenset(
 # Any other directive (a project's own, `.. pip-command-usage::`, ```` ```{pip-cli} ````, or math, a
 # CSV table, a diagram's source) is kept as it is written, as code: its words are not lost.
 
+_OPTION = re.compile(r"^\s*:[\w-]+:")
+
 # Directives inside directives are read this deep; deeper bodies are read as plain paragraphs, so a
 # hostile file of nested directives costs at most this many passes over each line.
 MAX_DEPTH = 8
@@ -144,3 +147,16 @@ def kind_of(name: str) -> DirectiveKind | None:
     if ":" in name:  # a domain's object: py:function, c:macro, rst:directive
         return "described"
     return "code"
+
+
+def without_options(body: list[str]) -> list[str]:
+    """A directive's body without its options: `:linenos:`, `:class: tip` lines at its top (or, in
+    MyST, a YAML block between `---` lines there), and the blank lines after them."""
+    index = 0
+    if body and body[0].strip() == "---":
+        index = next((at + 1 for at in range(1, len(body)) if body[at].strip() == "---"), 0)
+    while index < len(body) and _OPTION.match(body[index]):
+        index += 1
+    while index < len(body) and not body[index].strip():
+        index += 1
+    return body[index:]

@@ -22,7 +22,7 @@ from pathlib import Path
 from qa.errors import UnreadableFile
 from qa.ingest.blocks import BlockKind, BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
-from qa.ingest.readers.directives import MAX_DEPTH, kind_of
+from qa.ingest.readers.directives import MAX_DEPTH, kind_of, without_options
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
@@ -56,7 +56,6 @@ _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _DIRECTIVE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})\{([\w:.+-]+)\}[ \t]*(.*)$")  # MyST: ```{note} Read this.
-_OPTION = re.compile(r"^\s*:[\w-]+:")
 _TARGET = re.compile(r"^ {0,3}\([^()\s]+\)=[ \t]*$")  # MyST: (wheel-caching)= names the heading below
 _ROLE = re.compile(r"\{[\w:.+-]+\}`[~!]?([^`<]*?)\s*(?:<[^`>]*>)?`")  # MyST: {ref}`text <target>`
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
@@ -139,7 +138,7 @@ def _add_directive(out: BlockText, name: str, argument: str, body: list[str], de
     kind = kind_of(name)
     if kind is None:
         return
-    body = _without_options(body)
+    body = without_options(body)
     if kind == "rst":
         from qa.ingest.readers.rst import rst_blocks
 
@@ -155,17 +154,6 @@ def _add_directive(out: BlockText, name: str, argument: str, body: list[str], de
     elif argument and (kind == "words" or kind == "titled" and inside.blocks):
         out.add("paragraph", _ROLE.sub(r"\1", argument))
     out.extend(inside)
-
-
-def _without_options(body: list[str]) -> list[str]:
-    """A MyST directive's body without its options: `:key: value` lines at its top, or a YAML block
-    between `---` lines there."""
-    index = 0
-    if body and body[0].strip() == "---":
-        index = next((at + 1 for at in range(1, len(body)) if body[at].strip() == "---"), 0)
-    while index < len(body) and _OPTION.match(body[index]):
-        index += 1
-    return body[index:]
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

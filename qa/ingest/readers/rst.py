@@ -19,7 +19,7 @@ from pathlib import Path
 
 from qa.ingest.blocks import BlockText
 from qa.ingest.readers.common import decode_bytes, parsed_from_blocks
-from qa.ingest.readers.directives import MAX_DEPTH, kind_of
+from qa.ingest.readers.directives import MAX_DEPTH, kind_of, without_options
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import indentation
 
@@ -31,7 +31,6 @@ _GRID_TABLE = re.compile(r"^\s*\+[-=+]+\+\s*$")
 _ITEM = re.compile(r"^\s*(?:[-*+•‣⁃]|\d+[.)]|#\.|\(?[A-Za-z0-9]\)|[A-Za-z]\.)\s+\S")
 _DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:+-]+)::(.*)$")
 _COMMENT = re.compile(r"^\s*\.\.(?:\s|$)")
-_OPTION = re.compile(r"^\s*:[\w-]+:")
 _FIELD = re.compile(r"^:[\w-]+:(\s.*)?$")
 # Inline markup, in the order it is taken off: literals first, so what they hold stays as it is.
 _INLINE = (
@@ -143,7 +142,7 @@ def _add_directive(out: BlockText, name: str, argument: str, body: list[str], de
     kind = kind_of(name)
     if kind is None:
         return
-    content = _without_options(body)
+    content = without_options(body)
     if kind == "code":
         out.add("code", "\n".join(content))
         return
@@ -158,17 +157,6 @@ def _add_directive(out: BlockText, name: str, argument: str, body: list[str], de
     elif argument and (kind == "words" or kind == "titled" and inside.blocks):
         out.add("paragraph", _inline(argument))
     out.extend(inside)
-
-
-def _without_options(body: list[str]) -> list[str]:
-    """A directive's body without the options at its top (`:linenos:`, `:class: tip`) and the blank
-    lines after them."""
-    index = 0
-    while index < len(body) and _OPTION.match(body[index]):
-        index += 1
-    while index < len(body) and not body[index].strip():
-        index += 1
-    return body[index:]
 
 
 def _inline(text: str) -> str:
