@@ -615,3 +615,8 @@ def test_a_file_named_as_a_manual_page_that_is_none_is_skipped_saying_so(tmp_pat
     path.write_text(content)
     with pytest.raises(UnreadableFile, match=reason):
         parse_file(path)
+
+
+def test_manual_pages_are_known_by_their_sections_suffixes_and_a_suites():
+    assert {reader_for(name).name for name in ("ls.1", "gzip.1.gz", "ssl.7ssl.gz", "Digest::SHA.3perl.gz")} == {"man"}
+    assert reader_for("photos.7z") is None and reader_for("clip.3gp") is None  # not any digit and letters

@@ -24,13 +24,11 @@ from qa.ingest.readers.common import decode_bytes
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
-# Section suffixes as Debian installs them: `.1`–`.9`, and the same with a suite's letters
-# (`.1ssl`, `.3pm`, `.1p`, `.3perl`), plus Tcl's `.n` and a plain `.man`.
-SUFFIXES = frozenset(
-    [f".{n}" for n in range(1, 10)]
-    + [f".{n}{s}" for n in range(1, 10) for s in ("p", "pm", "perl", "ssl", "x", "posix", "tcl", "type", "const")]
-    + [".n", ".man"]
-)
+# Section suffixes as Debian installs them: `.1`–`.9` and a plain `.man`, and (`SUITES`) the same
+# sections with a suite's letters (`.1ssl`, `.3pm`, `.1p`, `.3perl`, `.3type`) and Tcl's `.n`: named
+# one by one, not as any letters, so that `.7z` and `.3gp` files are not taken for manual pages.
+SUFFIXES = frozenset([f".{n}" for n in range(1, 10)] + [".man"])
+SUITES = r"\.[1-9](p|pm|perl|ssl|type|t|const|x|posix|tcl|readline|head|edit)|\.n"
 # A man page says so within its first lines: a title macro, a section, or the comment man pages
 # begin with.
 _IS_ROFF = re.compile(r"^[.'](TH|Dd|Dt|SH|Sh)\b|^[.']\\\"", re.M)
@@ -97,13 +95,13 @@ def _logical_lines(source: str):
     blocks (`.if … \\{` to `\\}`), macro definitions (`.de` to `..`) and ignored blocks (`.ig`) left out."""
     skipping = None
     depth = 0
-    pending = ""
+    pending: list[str] = []  # the pieces of a line continued with `\\` (joined once: linear)
     for raw in source.replace("\r\n", "\n").split("\n"):
-        line = pending + raw
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = line[:-1]
+        if raw.endswith("\\") and not raw.endswith("\\\\"):
+            pending.append(raw[:-1])
             continue
-        pending = ""
+        line = "".join(pending) + raw
+        pending = []
         if skipping is not None:
             if line.strip() == skipping:
                 skipping = None
@@ -314,6 +312,7 @@ register(
         "man",
         SUFFIXES,
         read_man,
+        suffix_pattern=SUITES,
         isolated=True,
         linear=True,
         preload=("charset_normalizer",),

@@ -6,6 +6,7 @@ reader of the name inside it, from its unpacked bytes (`read_here`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ class Reader:
     # File names it reads whatever follows them, lower case: "readme" for README, README.Debian or
     # NEWS.gz's "news", where no reader reads the suffix (README.md stays Markdown).
     names: frozenset[str] = frozenset()
+    # A family of suffixes too large to list, as a regular expression the whole lower-case suffix
+    # matches (manual pages' `.3pm`, `.1ssl`); `suffixes` name the ones shown in messages.
+    suffix_pattern: str = ""
 
     def __post_init__(self) -> None:
         bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]
@@ -96,7 +100,7 @@ def reader_for(path: Path | str) -> Reader | None:
     suffix of the name inside it), else by its name (README, NEWS.Debian), or None."""
     suffix = type_suffix(path)
     for reader in reversed(_readers):
-        if suffix in reader.suffixes:
+        if suffix in reader.suffixes or reader.suffix_pattern and re.fullmatch(reader.suffix_pattern, suffix):
             return reader
     name, dot, rest = plain_name(path).partition(".")
     if dot and _is_a_type(rest):  # news.py, README.tar: a file of a type no reader reads
