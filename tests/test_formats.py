@@ -620,3 +620,45 @@ def test_a_file_named_as_a_manual_page_that_is_none_is_skipped_saying_so(tmp_pat
 def test_manual_pages_are_known_by_their_sections_suffixes_and_a_suites():
     assert {reader_for(name).name for name in ("ls.1", "gzip.1.gz", "ssl.7ssl.gz", "Digest::SHA.3perl.gz")} == {"man"}
     assert reader_for("photos.7z") is None and reader_for("clip.3gp") is None  # not any digit and letters
+
+
+INFO_MANUAL = (
+    "This is harbour.info, produced by makeinfo version 6.8 from harbour.texi.\n\n"
+    "INFO-DIR-SECTION Harbours\nSTART-INFO-DIR-ENTRY\n* harbour: (harbour).  Book cranes.\nEND-INFO-DIR-ENTRY\n\n"
+    "\x1f\nFile: harbour.info,  Node: Top,  Next: Invoking,  Up: (dir)\n\n"
+    "Harbour Tools\n*************\n\nThis manual is for 'harbour'.\n\n* Menu:\n\n* Invoking::    Running it.\n\n"
+    "\x1f\nFile: harbour.info,  Node: Invoking,  Prev: Top,  Up: Top\n\n"
+    "1 Invoking\n**********\n\n1.1 Options\n===========\n\n"
+    "The options are few; *note Booking rules:: for the rest.\n\n"
+    "'-k'\n'--keep'\n     Keep the booking when the crane is\n     moved.\n\n"
+    "     It is also kept when the berth changes.\n\n"
+    "          harbour -k berth4\n\n"
+    "\x1f\nTag Table:\nNode: Top80\nNode: Invoking300\n\x1f\nEnd Tag Table\n"
+)
+
+
+def test_an_info_manual_is_read_by_its_nodes_without_their_headers_and_menus():
+    from qa.ingest.readers.info import info_blocks
+
+    built, title, split = info_blocks(INFO_MANUAL)
+    assert (title, split) == ("Harbour Tools", "")
+    assert blocks_of(built) == [
+        ("heading", "Harbour Tools"),
+        ("paragraph", "This manual is for 'harbour'."),
+        ("heading", "1 Invoking"),
+        ("heading", "1.1 Options"),
+        ("paragraph", "The options are few; Booking rules for the rest."),
+        ("term", "'-k', '--keep'"),
+        ("description", "Keep the booking when the crane is moved."),
+        ("description", "It is also kept when the berth changes."),
+        ("code", "harbour -k berth4"),
+    ]
+    assert [b.level for b in built.blocks if b.kind == "heading"] == [1, 1, 2]
+
+
+def test_the_table_of_a_split_info_manual_is_skipped_for_its_parts(tmp_path):
+    path = tmp_path / "find.info"
+    path.write_text("This is find.info.\n\x1f\nIndirect:\nfind.info-1: 1000\nfind.info-2: 300000\n\x1f\nTag Table:\n")
+    with pytest.raises(UnreadableFile, match=r"split into parts \(find.info-1, find.info-2\)"):
+        parse_file(path)
+    assert reader_for("find.info-2.gz").name == "info"
