@@ -656,6 +656,18 @@ def test_an_info_manual_is_read_by_its_nodes_without_their_headers_and_menus():
     assert [b.level for b in built.blocks if b.kind == "heading"] == [1, 1, 2]
 
 
+def test_an_info_manual_with_an_index_is_read_though_the_index_is_marked_with_nul_bytes(tmp_path):
+    index = (
+        "\x1f\nFile: harbour.info,  Node: Index,  Prev: Invoking,  Up: Top\n\n"
+        "Index\n*****\n\n\x00\x08[index\x00\x08]\n* Menu:\n\n* keep:   Invoking.  (line 6)\n\n"
+    )
+    path = tmp_path / "harbour.info"
+    path.write_text(INFO_MANUAL.replace("\x1f\nTag Table:", index + "\x1f\nTag Table:"))
+    text = parse_file(path).text
+    assert "Keep the booking when the crane is moved." in text
+    assert text.endswith("harbour -k berth4\n\nIndex")  # its entries are a menu: left out
+
+
 def test_the_table_of_a_split_info_manual_is_skipped_for_its_parts(tmp_path):
     path = tmp_path / "find.info"
     path.write_text("This is find.info.\n\x1f\nIndirect:\nfind.info-1: 1000\nfind.info-2: 300000\n\x1f\nTag Table:\n")

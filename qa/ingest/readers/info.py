@@ -27,8 +27,12 @@ _TERM_INDENT = 5  # Info indents a table entry's text, and an example, by five s
 _NOTE = re.compile(r"\*[Nn]ote[ \n]+([^:]+?)::|\*[Nn]ote[ \n]+([^:]+?):[ \n]+[^.,]+([.,])")
 
 
+# What Info marks an index's or an image's place with, between NUL and backspace bytes: "\0\b[index\0\b]".
+_COOKIE = re.compile(rb"\x00\x08\[[^\x00]{0,200}\x00\x08\]")
+
+
 def read_info(path: Path, limits=None) -> ParsedFile:
-    built, title, split = info_blocks(decode_bytes(path.read_bytes()))
+    built, title, split = info_blocks(decode_bytes(_COOKIE.sub(b"", path.read_bytes())))
     if not built.blocks and split:
         raise UnreadableFile(f"the table of a manual split into parts ({split}), which are read in its place")
     return ParsedFile(built.text, title, blocks=tuple(built.blocks))
