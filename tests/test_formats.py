@@ -674,3 +674,17 @@ def test_the_table_of_a_split_info_manual_is_skipped_for_its_parts(tmp_path):
     with pytest.raises(UnreadableFile, match=r"split into parts \(find.info-1, find.info-2\)"):
         parse_file(path)
     assert reader_for("find.info-2.gz").name == "info"
+
+
+def test_hostile_manual_pages_and_info_files_are_read_whole_and_at_once():
+    """Escapes and cross references that never close are not searched to the end of the text for
+    each one that opens (each search is bounded), and continued lines are joined once."""
+    from qa.ingest.readers.info import info_blocks
+    from qa.ingest.readers.man import man_blocks
+
+    man, _ = man_blocks(
+        ".TH X 1\n.SH NAME\n" + "word \\[ \\*[ \\f[ " * 20000 + "\\h'no end\n" + "more \\\n" * 20000 + "end\n"
+    )
+    assert man.text.count("word") == 20000 and man.text.count("more") == 20000
+    info, _, _ = info_blocks("\x1f\nFile: x.info,  Node: Top,\n\nTop\n***\n\n" + "*note word " * 20000)
+    assert info.text.count("word") == 20000

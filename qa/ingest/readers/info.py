@@ -24,7 +24,8 @@ from qa.ingest.readers.registry import ParsedFile, Reader, register
 NODE_SEPARATOR = "\x1f"
 _UNDERLINES = {"*": 1, "=": 2, "-": 3, ".": 4}
 _TERM_INDENT = 5  # Info indents a table entry's text, and an example, by five spaces
-_NOTE = re.compile(r"\*[Nn]ote[ \n]+([^:]+?)::|\*[Nn]ote[ \n]+([^:]+?):[ \n]+[^.,]+([.,])")
+# Bounded: a node's name is short, and a search without an end in sight must not scan the paragraph.
+_NOTE = re.compile(r"\*[Nn]ote[ \n]+([^:]{1,120}?)::|\*[Nn]ote[ \n]+([^:]{1,120}?):[ \n]+[^.,]{1,200}([.,])")
 
 
 # What Info marks an index's or an image's place with, between NUL and backspace bytes: "\0\b[index\0\b]".

@@ -42,11 +42,11 @@ _SPECIAL = {
 }  # fmt: skip
 _ESCAPE = re.compile(
     r"\\(?:"
-    r"\((?P<two>..)|\[(?P<named>[^\]]*)\]"  # \(em  \[em]
-    r"|\*(?:\((?P<str2>..)|\[(?P<strn>[^\]]*)\]|(?P<str1>.))"  # strings: \*(lq \*[R] \*R
-    r"|f(?:\(..|\[[^\]]*\]|.)"  # fonts: \fB \f(CW \f[B]
+    r"\((?P<two>..)|\[(?P<named>[^\]]{0,40})\]"  # \(em  \[em] (names are short: bounded, so linear)
+    r"|\*(?:\((?P<str2>..)|\[(?P<strn>[^\]]{0,40})\]|(?P<str1>.))"  # strings: \*(lq \*[R] \*R
+    r"|f(?:\(..|\[[^\]]{0,40}\]|.)"  # fonts: \fB \f(CW \f[B]
     r"|s[-+]?(?:\d|\(\d\d|\[\d+\])"  # sizes: \s-1 \s0
-    r"|[hvwlLxDNoZbkS]'[^']*'|[kn](?:\(..|\[[^\]]*\]|.)"  # motions, widths, registers
+    r"|[hvwlLxDNoZbkS]'[^']{0,200}'|[kn](?:\(..|\[[^\]]{0,40}\]|.)"  # motions, widths, registers
     r"|(?P<char>.))"
 )
 _STRINGS = {"lq": "“", "rq": "”", "R": "®", "Tm": "™", "Aq": "'", 'L"': "“", 'R"': "”"}
