@@ -263,6 +263,69 @@ def make_adoc(path: Path) -> Path:
     return path
 
 
+def make_ipynb(path: Path) -> Path:
+    """A notebook: Markdown cells with headings, a code cell and what it printed, and a figure."""
+    import json
+
+    cells = [
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": ["# Fish landings\n", "\n", "Landings at the quay, by week."],
+        },
+        {"cell_type": "markdown", "metadata": {}, "source": "## Weekly totals"},
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "metadata": {},
+            "source": [
+                "cod = landings[landings.species == 'cod']\n",
+                "print(f'Cod landed this week: {cod.kg.sum():,} kg')",
+            ],
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["Cod landed this week: 1,240 kg\n"]}],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 2,
+            "metadata": {},
+            "source": "cod.plot()",
+            "outputs": [
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+                }
+            ],
+        },
+    ]
+    notebook = {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def make_man(path: Path) -> Path:
+    """A manual page in roff, as man(7) writes one."""
+    path.write_text(
+        '.TH BUOY-LIGHT 1 "2026-12-05"\n.SH NAME\nbuoy-light \\- switch the harbour buoy lights\n'
+        ".SH SYNOPSIS\n.B buoy-light\n.RB [ \\-\\-flash ]\n.SH OPTIONS\n.TP\n.B \\-\\-flash\n"
+        "Makes the buoy light flash every four seconds, as the harbour master wants it in fog.\n"
+    )
+    return path
+
+
+def make_info(path: Path) -> Path:
+    """A GNU Info manual of two nodes."""
+    path.write_text(
+        "This is pilot.info, produced by makeinfo.\n\n"
+        "\x1f\nFile: pilot.info,  Node: Top,  Next: Boarding,  Up: (dir)\n\n"
+        "Pilot Service\n*************\n\nHow pilots bring ships in.\n\n* Menu:\n\n* Boarding::\n\n"
+        "\x1f\nFile: pilot.info,  Node: Boarding,  Prev: Top,  Up: Top\n\n1 Boarding\n**********\n\n"
+        "The pilot boards each ship at the fairway buoy,\ntwo miles out, from the orange pilot boat.\n\n"
+        "\x1f\nTag Table:\nNode: Top40\n\x1f\nEnd Tag Table\n"
+    )
+    return path
+
+
 MAKERS = {
     ".pptx": make_pptx,
     ".xlsx": make_xlsx,
@@ -276,6 +339,9 @@ MAKERS = {
     ".rtf": make_rtf,
     ".rst": make_rst,
     ".adoc": make_adoc,
+    ".ipynb": make_ipynb,
+    ".1": make_man,
+    ".info": make_info,
 }
 
 

@@ -38,6 +38,9 @@ FACTS = {
     ".rtf": "The lamp lens is polished every Thursday with chamois leather.",
     ".rst": "The old crane lifts twelve tonnes at most; the new one lifts forty.",
     ".adoc": "The lamp is lit half an hour before sunset and put out at sunrise, by Maren Holt.",
+    ".ipynb": "Cod landed this week: 1,240 kg",
+    ".1": "Makes the buoy light flash every four seconds, as the harbour master wants it in fog.",
+    ".info": "The pilot boards each ship at the fairway buoy, two miles out, from the orange pilot boat.",
 }
 
 
@@ -168,6 +171,27 @@ def test_directives_nested_past_the_depth_limit_are_read_flat():
     source = "".join(f"{'   ' * level}.. note:: Level {level}.\n\n" for level in range(levels))
     text = rst_blocks(source).text
     assert all(f"Level {level}." in text for level in range(levels))
+
+
+def test_a_notebook_is_read_cell_by_cell_its_output_cited_under_the_headings_above(tmp_path):
+    path = formats.make_ipynb(tmp_path / "landings.ipynb")
+    parsed = parse_file(path)
+    assert parsed.title == "Fish landings"
+    assert blocks_of(parsed)[2:] == [
+        ("heading", "## Weekly totals"),
+        ("code", "cod = landings[landings.species == 'cod']\nprint(f'Cod landed this week: {cod.kg.sum():,} kg')"),
+        ("code", "Cod landed this week: 1,240 kg"),  # what it printed
+        ("code", "cod.plot()"),  # the figure is left out, and its "<Figure>" text with it
+    ]
+    assert cited(path, "1,240 kg") == (None, ("Fish landings", "Weekly totals"))
+
+
+@pytest.mark.parametrize("broken", [b"{not json", b"[1, 2]", b'{"cells": 7}'])
+def test_a_file_named_as_a_notebook_that_is_none_is_skipped_saying_so(tmp_path, broken):
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(broken)
+    with pytest.raises(UnreadableFile, match="not a notebook"):
+        parse_file(path)
 
 
 def test_asciidoc_is_cited_under_its_sections_with_its_markup_rendered(tmp_path):
