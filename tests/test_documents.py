@@ -158,6 +158,34 @@ def test_scan_is_recursive_skips_hidden_and_lists_unsupported(tmp_path):
     assert [Path(s.path).name for s in result.skipped] == ["c.psd"]
 
 
+def test_a_file_linked_under_other_names_is_read_once_under_its_own(tmp_path, fake_model):
+    """Debian links a package's NEWS.gz to its changelog.gz; read under both names, every answer
+    came twice. A link to a file outside the folder is read."""
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    docs = tmp_path / "doc"
+    (docs / "old").mkdir(parents=True)
+    (docs / "changelog.txt").write_text("The ferry timetable changed in October.")
+    (docs / "NEWS.txt").symlink_to("changelog.txt")
+    (docs / "old" / "news.txt").symlink_to("../changelog.txt")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("The crane was painted red.")
+    (docs / "crane.txt").symlink_to(outside)
+
+    scan = scan_paths([docs])
+
+    assert sorted(p.relative_to(docs).as_posix() for _, p in scan.files) == ["changelog.txt", "crane.txt"]
+    assert sorted((Path(s.path).relative_to(docs).as_posix(), s.reason) for s in scan.skipped) == [
+        ("NEWS.txt", "a link to changelog.txt, which is read in its place"),
+        ("old/news.txt", "a link to changelog.txt, which is read in its place"),
+    ]
+    result = CliRunner().invoke(app, ["index", str(docs), "--index", str(tmp_path / "doc.qa")])
+    assert result.exit_code == 0 and "added 2" in result.output, result.output
+    assert "NEWS.txt: a link to changelog.txt, which is read in its place" in result.output
+
+
 def test_doc_ids_are_url_safe_and_unique():
     taken: set[str] = set()
     first = make_doc_id(Path("sub dir/a.txt"), taken)

@@ -68,9 +68,18 @@ class Skipped:
         """A page's markup source, beside the page built from it (`qa.ingest.page_sources`)."""
         return cls(str(path), f"{SOURCE_OF} {page}, which is read in its place")
 
+    @classmethod
+    def link_to(cls, path: Path, target: str) -> Skipped:
+        """A symbolic link to a file the same scan reads (`NEWS.gz` → `changelog.gz`)."""
+        return cls(str(path), f"{LINK_TO} {target}, which is read in its place")
+
     @property
     def is_page_source(self) -> bool:
         return self.reason.startswith(SOURCE_OF)
+
+    @property
+    def is_link(self) -> bool:
+        return self.reason.startswith(LINK_TO)
 
     @property
     def kind_not_read(self) -> str | None:
@@ -82,6 +91,7 @@ class Skipped:
 
 
 UNSUPPORTED_TYPE = "unsupported type"
+LINK_TO = "a link to"
 # Files that are no documents are named one by one up to this many; more (a web site's
 # stylesheets, scripts, fonts and icons) are counted by type, so the files that could not be read
 # stand out.
@@ -94,15 +104,17 @@ def skipped_lines(skipped: Sequence[Skipped], listed_where: str = "") -> list[st
     (ending with `listed_where`: where each is named)."""
     others = [file for file in skipped if file.kind_not_read is not None]
     sources = [file for file in skipped if file.is_page_source]
+    links = [file for file in skipped if file.is_link]
     lines = []
     if len(others) > NAMED_NOT_DOCUMENTS:
         kinds = Counter(file.kind_not_read for file in others)
         counts = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
         lines.append(f"{len(others)} that are not documents ({counts}){listed_where}")
-    if len(sources) > NAMED_NOT_DOCUMENTS:
-        example = f"{Path(sources[0].path).name}: {sources[0].reason}"
-        lines.append(f"{len(sources)} sources of pages read in their place (such as {example}){listed_where}")
-    grouped = {id(file) for group in (others, sources) if len(group) > NAMED_NOT_DOCUMENTS for file in group}
+    for group, what in ((sources, "sources of pages"), (links, "links to files")):
+        if len(group) > NAMED_NOT_DOCUMENTS:
+            example = f"{Path(group[0].path).name}: {group[0].reason}"
+            lines.append(f"{len(group)} {what} read in their place (such as {example}){listed_where}")
+    grouped = {id(file) for group in (others, sources, links) if len(group) > NAMED_NOT_DOCUMENTS for file in group}
     return lines + [f"{file.path}: {file.reason}" for file in skipped if id(file) not in grouped]
 
 
@@ -217,13 +229,34 @@ def scan_paths(paths: Iterable[Path], root: Path | None = None) -> ScanResult:
             else:
                 result.skipped.append(Skipped.unsupported(file))
         pages = built_from(readable, is_read_below(base, rules)) if rules is not None else {}  # a file named is read
+        links = linked_twice(readable) if rules is not None else {}
         for file in readable:
-            page = pages.get(file)
-            if page is None:
-                result.files.append((base, file))
-            else:
+            page, target = pages.get(file), links.get(file)
+            if page is not None:
                 result.skipped.append(Skipped.source_of(file, page.relative_to(base).as_posix()))
+            elif target is not None:
+                result.skipped.append(Skipped.link_to(file, target.relative_to(base).as_posix()))
+            else:
+                result.files.append((base, file))
     return result
+
+
+def linked_twice(files: Sequence[Path]) -> dict[Path, Path]:
+    """Each of `files` that is a symbolic link to a file also among them, with the one read in its
+    place: the file itself, or (every name a link) the first name. Debian links a package's
+    `NEWS.gz` to its `changelog.gz` and a command's man page to another's: read under each name,
+    every answer came twice."""
+    names: dict[Path, list[Path]] = {}
+    for file in files:
+        try:
+            names.setdefault(file.resolve(), []).append(file)
+        except OSError:  # a loop of links: read as it is, and skipped with why
+            continue
+    links = {}
+    for target, group in names.items():
+        kept = target if target in group else min(group)
+        links.update({file: kept for file in group if file != kept})
+    return links
 
 
 def file_size(path: Path | None) -> int:
