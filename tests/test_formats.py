@@ -712,3 +712,16 @@ def test_hostile_manual_pages_and_info_files_are_read_whole_and_at_once():
     assert man.text.count("word") == 20000 and man.text.count("more") == 20000
     info, _, _ = info_blocks("\x1f\nFile: x.info,  Node: Top,\n\nTop\n***\n\n" + "*note word " * 20000)
     assert info.text.count("word") == 20000
+
+
+def test_a_manual_pages_table_keeps_its_rows_and_reads_the_macros_in_its_text_blocks():
+    from qa.ingest.readers.man import man_blocks
+
+    built, _ = man_blocks(
+        ".TH X 3\n.SH ATTRIBUTES\n.TS\nallbox;\nlbx lb lb\nl l l.\nInterface\tAttribute\tValue\nT{\n"
+        ".BR sem_wait (),\n.BR sem_post ()\nT}\tThread safety\tMT-Safe\n.TE\n"
+    )
+    assert blocks_of(built)[1] == (
+        "code",
+        "Interface  Attribute  Value\nsem_wait(),\nsem_post()\nThread safety  MT-Safe",
+    )

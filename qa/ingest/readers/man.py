@@ -163,8 +163,12 @@ class _Page:
                 self.out.add("code", "\n".join(self.code))
                 self.code, self.table = None, False
             elif self.table:
-                if not self._table_format(line):
-                    self.code.append(_text(line).replace("\t", "  "))
+                if control and request in _FONTS | _ALTERNATING:  # inside a text block, "T{ … T}"
+                    self.code.append(_macro_words(request, rest))
+                elif not control and not self._table_format(line):
+                    cells = re.sub(r"^T\}\t?|\t?T\{$", "", line)  # a text block's ends
+                    if cells.strip():
+                        self.code.append(_text(cells).replace("\t", " | "))
             elif not control or request in _FONTS | _ALTERNATING:
                 self.code.append(_text(line) if not control else _macro_words(request, rest))
             return
