@@ -723,5 +723,5 @@ def test_a_manual_pages_table_keeps_its_rows_and_reads_the_macros_in_its_text_bl
     )
     assert blocks_of(built)[1] == (
         "code",
-        "Interface  Attribute  Value\nsem_wait(),\nsem_post()\nThread safety  MT-Safe",
+        "Interface | Attribute | Value\nsem_wait(),\nsem_post()\nThread safety | MT-Safe",
     )
