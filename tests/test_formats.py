@@ -576,7 +576,8 @@ Cranes are inspected every \fBMonday\fR.
 .RS 4
 List the bookings of the day.
 .RE
-.SH EXAMPLES
+.SH
+EXAMPLES
 .nf
 harbour \-k berth4
 harbour \-\-list

@@ -142,6 +142,7 @@ class _Page:
         self.table_format_done = False
         self.indented: list[str] = []  # text lines that begin with a space: each starts a line
         self.mdoc_name = ""  # mdoc's `.Nm name`, which a bare `.Nm` repeats
+        self.heading_level = 0  # a `.SH` without a title: the next line is its title
 
     def flush(self, then: BlockKind = "paragraph") -> None:
         if self.indented:
@@ -186,9 +187,9 @@ class _Page:
             return
         if request in ("SH", "SS", "Sh", "Ss"):
             self.flush()
-            title = _text(" ".join(_arguments(rest)))
-            self.section = title
-            self.out.add("heading", title, 2 if request in ("SH", "Sh") else 3)
+            self.heading_level = 2 if request in ("SH", "Sh") else 3
+            if rest.strip():
+                self._heading(_text(" ".join(_arguments(rest))))  # else on the next line
         elif request in ("TH", "Dt"):
             words = [_text(word) for word in _arguments(rest)]
             self.page_name = f"{words[0]}({words[1]})" if len(words) > 1 else " ".join(words)
@@ -240,8 +241,16 @@ class _Page:
         elif request[:1].isupper() and len(request) <= 3 and rest:  # another mdoc macro: its words
             self._words(_mdoc_words(f"{request} {rest}"))
 
+    def _heading(self, title: str) -> None:
+        self.section = title
+        self.out.add("heading", title, self.heading_level)
+        self.heading_level = 0
+
     def _words(self, text: str) -> None:
         if not text.strip():
+            return
+        if self.heading_level:
+            self._heading(text)
             return
         if self.tag_next:
             self.tag_next = False
