@@ -326,6 +326,20 @@ def make_info(path: Path) -> Path:
     return path
 
 
+def make_tex(path: Path) -> Path:
+    """A LaTeX paper: a title, an abstract, a section, a list, a figure's caption and a citation."""
+    path.write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\title{Island \\emph{Wildlife}}\n"
+        "\\begin{document}\n\\maketitle\n\\begin{abstract}\nWe count the seals of Skarholm.\n\\end{abstract}\n"
+        "\\section{Seals}\\label{sec:seals}\n"
+        "The \\textbf{seal} colony was first counted in 1911~\\cite{holt}; it is\ncounted again every fifth spring.\n\n"
+        "\\begin{itemize}\n\\item It held forty seals at the last count.\n\\end{itemize}\n"
+        "\\begin{figure}\\includegraphics{seals.png}\\caption{Seals on the north rocks.}\\end{figure}\n"
+        "\\end{document}\n"
+    )
+    return path
+
+
 MAKERS = {
     ".pptx": make_pptx,
     ".xlsx": make_xlsx,
@@ -342,6 +356,7 @@ MAKERS = {
     ".ipynb": make_ipynb,
     ".1": make_man,
     ".info": make_info,
+    ".tex": make_tex,
 }
 
 

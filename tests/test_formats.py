@@ -41,6 +41,7 @@ FACTS = {
     ".ipynb": "Cod landed this week: 1,240 kg",
     ".1": "Makes the buoy light flash every four seconds, as the harbour master wants it in fog.",
     ".info": "The pilot boards each ship at the fairway buoy, two miles out, from the orange pilot boat.",
+    ".tex": "The seal colony was first counted in 1911; it is counted again every fifth spring.",
 }
 
 
@@ -171,6 +172,22 @@ def test_directives_nested_past_the_depth_limit_are_read_flat():
     source = "".join(f"{'   ' * level}.. note:: Level {level}.\n\n" for level in range(levels))
     text = rst_blocks(source).text
     assert all(f"Level {level}." in text for level in range(levels))
+
+
+def test_a_latex_paper_is_read_as_it_prints(tmp_path):
+    path = formats.make_tex(tmp_path / "seals.tex")
+    parsed = parse_file(path)
+    assert parsed.title == "Island Wildlife"
+    assert blocks_of(parsed) == [
+        ("heading", "Abstract"),
+        ("paragraph", "We count the seals of Skarholm."),
+        ("heading", "Seals"),
+        ("paragraph", "The seal colony was first counted in 1911; it is counted again every fifth spring."),  # no "[1]"
+        ("item", "It held forty seals at the last count."),
+        ("paragraph", "Seals on the north rocks."),  # a figure's caption; the image left out
+    ]
+    assert cited(path, "fifth spring") == (None, ("Seals",))
+    assert "usepackage" not in parsed.text and "amsmath" not in parsed.text
 
 
 def test_a_notebook_is_read_cell_by_cell_its_output_cited_under_the_headings_above(tmp_path):
