@@ -57,7 +57,8 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _DIRECTIVE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})\{([\w:.+-]+)\}[ \t]*(.*)$")  # MyST: ```{note} Read this.
 _TARGET = re.compile(r"^ {0,3}\([^()\s]+\)=[ \t]*$")  # MyST: (wheel-caching)= names the heading below
-_ROLE = re.compile(r"\{[\w:.+-]+\}`[~!]?([^`<]*?)\s*(?:<[^`>]*>)?`")  # MyST: {ref}`text <target>`
+# MyST: {ref}`text <target>`; bounded, so that roles left open do not each scan to the paragraph's end.
+_ROLE = re.compile(r"\{[\w:.+-]{1,40}\}`[~!]?([^`<]{0,300}?)\s*(?:<[^`>]{0,300}>)?`")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 _QUOTE = re.compile(r"^ {0,3}>")
 _ROW = re.compile(r"^\s*\|")
