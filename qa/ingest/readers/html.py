@@ -34,6 +34,7 @@ _CHROME_ROLES = frozenset({"navigation", "contentinfo", "complementary", "banner
 # Texinfo and DocBook give them), and the words beside them on a line that only leads there.
 _SEQUENCE_RELS = frozenset({"next", "prev", "previous", "up", "start", "first", "last", "contents", "index"})
 _SEQUENCE_KEYS = frozenset({"n", "p", "u", "h"})
+_LINE_LINKS = 8  # such a line holds a few: next, previous, up, home, contents, index
 _SEQUENCE_LABELS = frozenset({"next", "previous", "prev", "up", "top", "home", "contents", "index", "table", "of"})
 # What a permalink anchor shows (Sphinx and MkDocs: `<a class="headerlink">¶</a>`).
 _PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗"})
@@ -250,12 +251,13 @@ def _sequence_line(link, body):
     for _ in range(4):
         if element is None or element is body or not (element.name in _BLOCK_KINDS or element.name in _BLOCK_PARTS):
             break
-        if element.find(["h1", "h2", "h3", "h4", "h5", "h6", "pre"]):
+        links = element.find_all("a", limit=_LINE_LINKS + 1)
+        strings = element.find_all(string=True, limit=4 * _LINE_LINKS + 1)
+        if len(links) > _LINE_LINKS or len(strings) > 4 * _LINE_LINKS or not all(_leads_along(a) for a in links):
+            break  # a block of many links is a menu or content, and looking through it for each is quadratic
+        if element.find(["h1", "h2", "h3", "h4", "h5", "h6", "pre"]):  # a small block now: a short look
             break
-        links = element.find_all("a")
-        if not all(_leads_along(a) for a in links):
-            break
-        beside = " ".join(text for text in element.find_all(string=True) if text.find_parent("a") not in links)
+        beside = " ".join(text for text in strings if text.find_parent("a") not in links)
         if any(word.lower() not in _SEQUENCE_LABELS for word in re.findall(r"\w+", beside)):
             break
         found, element = element, element.parent
