@@ -340,6 +340,16 @@ def make_tex(path: Path) -> Path:
     return path
 
 
+def make_org(path: Path) -> Path:
+    """Org mode notes: a title, a tagged headline with a drawer, a linked paragraph, a term list."""
+    path.write_text(
+        "#+TITLE: Harbour notes\n# not for the index\n\n* Animals                :quay:\n:PROPERTIES:\n:ID: 42\n:END:\n"
+        "The harbour cat, Tobias, is fed at six\nby the [[https://ferry.example][ferry crew]].\n\n"
+        "- Gulls :: never fed\n"
+    )
+    return path
+
+
 MAKERS = {
     ".pptx": make_pptx,
     ".xlsx": make_xlsx,
@@ -357,6 +367,7 @@ MAKERS = {
     ".1": make_man,
     ".info": make_info,
     ".tex": make_tex,
+    ".org": make_org,
 }
 
 

@@ -42,6 +42,7 @@ FACTS = {
     ".1": "Makes the buoy light flash every four seconds, as the harbour master wants it in fog.",
     ".info": "The pilot boards each ship at the fairway buoy, two miles out, from the orange pilot boat.",
     ".tex": "The seal colony was first counted in 1911; it is counted again every fifth spring.",
+    ".org": "The harbour cat, Tobias, is fed at six by the ferry crew.",
 }
 
 
@@ -172,6 +173,19 @@ def test_directives_nested_past_the_depth_limit_are_read_flat():
     source = "".join(f"{'   ' * level}.. note:: Level {level}.\n\n" for level in range(levels))
     text = rst_blocks(source).text
     assert all(f"Level {level}." in text for level in range(levels))
+
+
+def test_org_notes_are_read_by_their_outline_without_drawers_keywords_or_comments(tmp_path):
+    path = formats.make_org(tmp_path / "notes.org")
+    parsed = parse_file(path)
+    assert parsed.title == "Harbour notes"
+    assert blocks_of(parsed) == [
+        ("heading", "Animals"),  # its tag left out
+        ("paragraph", "The harbour cat, Tobias, is fed at six by the ferry crew."),  # a link as its words
+        ("term", "Gulls"),
+        ("description", "never fed"),
+    ]
+    assert cited(path, "Tobias") == (None, ("Animals",))
 
 
 def test_a_latex_paper_is_read_as_it_prints(tmp_path):

@@ -68,6 +68,7 @@ QUESTIONS = {
     "How often does the buoy light flash in fog?": ("sample.1", {"section": ["OPTIONS"]}),
     "Where does the pilot board a ship?": ("sample.info", {"section": ["1 Boarding"]}),
     "How often is the seal colony counted?": ("sample.tex", {"section": ["Seals"]}),
+    "Who feeds the harbour cat?": ("sample.org", {"section": ["Animals"]}),
     "Does the night ferry carry cars after October?": ("notes.txt", {}),
     "Where do puffins nest?": ("guide.md", {"section": ["Guide", "Birds"]}),
     "When is the maritime museum closed?": ("page.html", {"section": ["Museum", "Hours"]}),

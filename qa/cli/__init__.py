@@ -268,7 +268,8 @@ def index_command(
     """Index documents (text, office, e-books, mail, scans) or web pages; again later, only changes are embedded.
 
     Reads .txt .text .rst .adoc .asciidoc .md .markdown .html .htm .xhtml .pdf .docx .pptx .xlsx
-    .xlsm .csv .tsv .odt .ods .odp .epub .eml .mbox .rtf, LaTeX (.tex .latex), Jupyter notebooks (.ipynb), GNU Info
+    .xlsm .csv .tsv .odt .ods .odp .epub .eml .mbox .rtf, LaTeX (.tex .latex), Org mode (.org),
+    Jupyter notebooks (.ipynb), GNU Info
     manuals (.info), manual pages (.1
     .2 .3 .4 .5 .6 .7 .8 .9 .man, .3pm …), README, NEWS and the like, any of these compressed (.gz
     .bz2 .xz), and by OCR (Tesseract) .png .jpg .jpeg .tif .tiff and PDF pages without text: see
