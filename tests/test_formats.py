@@ -732,7 +732,7 @@ def test_the_table_of_a_split_info_manual_is_skipped_for_its_parts(tmp_path):
     assert reader_for("find.info-2.gz").name == "info"
 
 
-def test_hostile_manual_pages_info_files_and_myst_roles_are_read_whole_and_at_once():
+def test_hostile_manual_pages_info_files_myst_roles_and_org_links_are_read_whole_and_at_once():
     """Escapes, cross references and roles that never close are not searched to the end of the
     text for each one that opens (each search is bounded), and continued lines are joined once."""
     from qa.ingest.readers.info import info_blocks
@@ -740,6 +740,9 @@ def test_hostile_manual_pages_info_files_and_myst_roles_are_read_whole_and_at_on
     from qa.ingest.readers.markdown import markdown_blocks
 
     assert markdown_blocks("{ref}`open " * 20000).text.count("open") == 20000
+    from qa.ingest.readers.org import org_blocks
+
+    assert org_blocks("[[open " * 20000)[0].text.count("open") == 20000
 
     man, _ = man_blocks(
         ".TH X 1\n.SH NAME\n" + "word \\[ \\*[ \\f[ " * 20000 + "\\h'no end\n" + "more \\\n" * 20000 + "end\n"
