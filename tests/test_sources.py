@@ -251,6 +251,26 @@ def test_a_watcher_skips_a_source_beside_its_page_and_removes_one_indexed_before
     assert [item.path for item in both.items] == [docs / "readline.html"]
 
 
+def test_a_watcher_skips_a_link_to_a_file_read_below_the_folder(tmp_path):
+    from qa.ingest.sources import ChangedPaths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "changelog.txt").write_text("The ferry timetable changed in October.")
+    (docs / "NEWS.txt").symlink_to("changelog.txt")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("The crane was painted red.")
+    (docs / "crane.txt").symlink_to(outside)
+
+    scan = ChangedPaths([docs.resolve()], [docs / "NEWS.txt", docs / "crane.txt"]).scan()
+
+    assert [item.path for item in scan.items] == [docs / "crane.txt"]  # its file is not read below the folder
+    assert [(Path(skip.path).name, skip.reason) for skip in scan.skipped] == [
+        ("NEWS.txt", "a link to changelog.txt, which is read in its place")
+    ]
+    assert scan.roots == [str(docs / "NEWS.txt")]  # indexed under its own name before: removed now
+
+
 def test_many_page_sources_are_one_line_of_the_summary(tmp_path):
     from qa.ingest.documents import Skipped, skipped_lines
 

@@ -132,9 +132,9 @@ class ChangedPaths:
     there is listed (named relative to the watched folder it is below), a folder that appeared is
     scanned whole, and each changed path that is gone, or is a folder, is a root, so documents at
     or below it that are no longer there are removed. Hidden files and folders, those a
-    .qaignore names and the sources of pages built beside them are left out, as `FolderSource`
-    leaves them out (a source indexed before its page appeared is removed); a change to a .qaignore
-    is a change to the whole folder it is in."""
+    .qaignore names, the sources of pages built beside them and links to files read below the
+    folder are left out, as `FolderSource` leaves them out (a source indexed before its page
+    appeared is removed); a change to a .qaignore is a change to the whole folder it is in."""
 
     folders: Sequence[Path]  # the watched folders, resolved
     changed: Iterable[Path]
@@ -171,6 +171,11 @@ class ChangedPaths:
                 if page is not None:  # a page's source, beside it: the page is read in its place
                     scan.skipped.append(Skipped.source_of(path, page.relative_to(folder).as_posix()))
                     scan.roots.append(str(path))  # indexed before its page was built: removed now
+                    continue
+                target = path.resolve()
+                if path.is_symlink() and target.is_relative_to(folder) and is_read(target):
+                    scan.skipped.append(Skipped.link_to(path, target.relative_to(folder).as_posix()))
+                    scan.roots.append(str(path))  # read as itself before: removed now
                     continue
                 scan.items.append(FileItem(folder, path))
                 listed.add(path)
