@@ -60,7 +60,7 @@ def describe(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     files["minItems"] = 1
     files["items"]["minLength"] = 1
     files["description"] = (
-        f"The documents, repeatable, each with a file name ending in one of {supported_types()}; at most "
+        f"The documents, repeatable, each with a file name ending in one of {supported_types()}. At most "
         f"{settings.max_upload_files} files, {settings.max_upload_file_bytes:,} bytes each (413 past them)."
     )
     media["encoding"] = {

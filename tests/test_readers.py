@@ -100,6 +100,9 @@ def test_a_projects_notes_named_without_a_type_are_read_as_text(tmp_path, fake_m
     assert documents["README"].title == "Harbour tools for crews"
     assert sorted(documents) == ["NEWS.Debian.gz", "README"]
     assert safe_name("README") == "README"
+    from qa.ingest.readers import supported_types
+
+    assert "README" in supported_types() and ".3pm" in supported_types()  # what an error says is read
 
 
 CHANGELOG = """Fri Jul 24 10:16:24 CEST 2009 Daniel Veillard <veillard@redhat.com>

@@ -119,5 +119,6 @@ register(
         linear=True,
         preload=("charset_normalizer",),
         suffix_pattern=r"\.info-\d{1,3}",
+        also_reads="a long Info manual's parts (.info-1, .info-2 …)",
     )
 )

@@ -326,6 +326,7 @@ register(
         SUFFIXES,
         read_man,
         suffix_pattern=SUITES,
+        also_reads="manual pages of a suite's sections (.3pm, .1ssl, .3perl …)",
         isolated=True,
         linear=True,
         preload=("charset_normalizer",),

@@ -60,6 +60,8 @@ class Reader:
     # A family of suffixes too large to list, as a regular expression the whole lower-case suffix
     # matches (manual pages' `.3pm`, `.1ssl`); `suffixes` name the ones shown in messages.
     suffix_pattern: str = ""
+    # What `names` and `suffix_pattern` take, in words for a message ("a project's notes: README …").
+    also_reads: str = ""
 
     def __post_init__(self) -> None:
         bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]
@@ -128,8 +130,10 @@ def supported_suffixes() -> frozenset[str]:
 
 
 def supported_types() -> str:
-    """The suffixes read, for a message: ".docx .html … .txt, each also compressed (.gz .bz2 .xz)"."""
-    return f"{' '.join(sorted(supported_suffixes()))}, each also compressed ({' '.join(COMPRESSIONS)})"
+    """What is read, for a message: ".docx .html … .txt; a project's notes (README, NEWS …); …;
+    each also compressed (.gz .bz2 .xz)"."""
+    also = "".join(f"; {reader.also_reads}" for reader in _readers if reader.also_reads)
+    return f"{' '.join(sorted(supported_suffixes()))}{also}; each also compressed ({' '.join(COMPRESSIONS)})"
 
 
 def memory_reason(limits: ReadLimits) -> str:

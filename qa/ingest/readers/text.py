@@ -94,5 +94,6 @@ register(
         linear=True,
         preload=("charset_normalizer",),
         names=NOTES_NAMES,
+        also_reads="a project's notes named without a type (README, FAQ, NEWS, COPYING …)",
     )
 )
