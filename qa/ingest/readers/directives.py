@@ -11,7 +11,11 @@ the commands they name); reading a MyST note as code made its sentences code.
 from __future__ import annotations
 
 import re
+import textwrap
+from collections.abc import Callable
 from typing import Literal
+
+from qa.ingest.blocks import BlockText
 
 DirectiveKind = Literal["code", "words", "titled", "container", "described", "rst"]
 
@@ -160,3 +164,41 @@ def without_options(body: list[str]) -> list[str]:
     while index < len(body) and not body[index].strip():
         index += 1
     return body[index:]
+
+
+def add_directive(
+    out: BlockText,
+    name: str,
+    argument: str,
+    body: list[str],
+    depth: int,
+    read: Callable[[str, int], BlockText],
+    inline: Callable[[str], str],
+) -> None:
+    """A directive as it reads rendered, by `kind_of`: its body read as blocks of its own format in
+    its place (`read(text, depth)`: the reST or the Markdown reader; MyST's `eval-rst` by the reST
+    reader), after its argument where that is words (rendered by `inline`); deeper than `MAX_DEPTH`,
+    its body as paragraphs; a directive that holds no words, left out; any other, as written."""
+    kind = kind_of(name)
+    if kind is None:
+        return
+    content = "\n".join(without_options(body))
+    if kind == "code":
+        out.add("code", content)
+        return
+    if kind == "rst":
+        from qa.ingest.readers.rst import rst_blocks  # the reST reader imports this module
+
+        out.extend(rst_blocks(textwrap.dedent(content), depth + 1))
+        return
+    if depth < MAX_DEPTH:
+        inside = read(content, depth + 1)
+    else:
+        inside = BlockText()
+        for paragraph in re.split(r"\n\s*\n", content):
+            inside.add("paragraph", inline(paragraph))
+    if argument and kind == "described":
+        out.add("term", inline(argument))
+    elif argument and (kind == "words" or kind == "titled" and inside.blocks):
+        out.add("paragraph", inline(argument))
+    out.extend(inside)

@@ -15,14 +15,13 @@ is read in the caller's process, a large one in the bounded worker.
 from __future__ import annotations
 
 import re
-import textwrap
 from functools import cache
 from pathlib import Path
 
 from qa.errors import UnreadableFile
 from qa.ingest.blocks import BlockKind, BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
-from qa.ingest.readers.directives import MAX_DEPTH, kind_of, without_options
+from qa.ingest.readers.directives import add_directive, kind_of
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import normalize_text
 
@@ -77,7 +76,7 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
     def flush() -> None:
         nonlocal current
         if current:
-            out.add(kind, _ROLE.sub(r"\1", " ".join(current)))
+            out.add(kind, _inline(" ".join(current)))
         current = []
 
     index = 0
@@ -96,8 +95,9 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
                     break
             if directive and kind_of(directive.group(2)) != "code":
                 closed = len(code) > 1 and code[-1].strip().startswith(fence.group(1))
-                _add_directive(
-                    out, directive.group(2), directive.group(3).strip(), code[1 : -1 if closed else None], depth
+                body = code[1 : -1 if closed else None]
+                add_directive(
+                    out, directive.group(2), directive.group(3).strip(), body, depth, markdown_blocks, _inline
                 )
             else:
                 out.add("code", "\n".join(code))
@@ -110,7 +110,7 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
             flush()
         elif heading := _ATX.match(line):
             flush()
-            out.add("heading", _ROLE.sub(r"\1", line), len(heading.group(1)))
+            out.add("heading", _inline(line), len(heading.group(1)))
         elif current and kind == "paragraph" and _SETEXT.match(line):
             text = " ".join(current)
             current = []
@@ -132,29 +132,9 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
     return out
 
 
-def _add_directive(out: BlockText, name: str, argument: str, body: list[str], depth: int) -> None:
-    """A MyST directive that is not code, as it reads rendered (`qa.ingest.readers.directives`):
-    its body as blocks in its place (as reStructuredText for `eval-rst`), after its argument where
-    that is words; one that holds no words, left out."""
-    kind = kind_of(name)
-    if kind is None:
-        return
-    body = without_options(body)
-    if kind == "rst":
-        from qa.ingest.readers.rst import rst_blocks
-
-        out.extend(rst_blocks(textwrap.dedent("\n".join(body)), depth + 1))
-        return
-    inside = BlockText()
-    if depth < MAX_DEPTH:
-        inside = markdown_blocks("\n".join(body), depth + 1)
-    else:
-        inside.add("paragraph", " ".join(body))
-    if argument and kind == "described":
-        out.add("term", _ROLE.sub(r"\1", argument))
-    elif argument and (kind == "words" or kind == "titled" and inside.blocks):
-        out.add("paragraph", _ROLE.sub(r"\1", argument))
-    out.extend(inside)
+def _inline(text: str) -> str:
+    """A directive's argument or a paragraph: MyST's roles as their words."""
+    return _ROLE.sub(r"\1", text)
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

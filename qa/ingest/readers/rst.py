@@ -19,7 +19,7 @@ from pathlib import Path
 
 from qa.ingest.blocks import BlockText
 from qa.ingest.readers.common import decode_bytes, parsed_from_blocks
-from qa.ingest.readers.directives import MAX_DEPTH, kind_of, without_options
+from qa.ingest.readers.directives import add_directive
 from qa.ingest.readers.registry import ParsedFile, Reader, register
 from qa.text.normalize import indentation
 
@@ -69,7 +69,7 @@ def rst_blocks(source: str, depth: int = 0) -> BlockText:
             index += 1  # a transition
         elif directive := _DIRECTIVE.match(line):
             body, index = _indented(lines, index + 1, indent)
-            _add_directive(out, directive.group(1).lower(), directive.group(2).strip(), body, depth)
+            add_directive(out, directive.group(1).lower(), directive.group(2).strip(), body, depth, _nested, _inline)
         elif _COMMENT.match(line):
             _, index = _indented(lines, index + 1, indent)
         elif _SIMPLE_TABLE.match(line) or _GRID_TABLE.match(line):
@@ -137,26 +137,9 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
     return index
 
 
-def _add_directive(out: BlockText, name: str, argument: str, body: list[str], depth: int) -> None:
-    """A directive as it reads rendered (`qa.ingest.readers.directives`)."""
-    kind = kind_of(name)
-    if kind is None:
-        return
-    content = without_options(body)
-    if kind == "code":
-        out.add("code", "\n".join(content))
-        return
-    inside = BlockText()
-    if depth < MAX_DEPTH:
-        inside = rst_blocks(textwrap.dedent("\n".join(content)), depth + 1)
-    else:
-        for paragraph in re.split(r"\n\s*\n", "\n".join(content)):
-            inside.add("paragraph", _inline(paragraph))
-    if argument and kind == "described":
-        out.add("term", _inline(argument))
-    elif argument and (kind == "words" or kind == "titled" and inside.blocks):
-        out.add("paragraph", _inline(argument))
-    out.extend(inside)
+def _nested(text: str, depth: int) -> BlockText:
+    """A directive's body (indented under it) read as reST."""
+    return rst_blocks(textwrap.dedent(text), depth)
 
 
 def _inline(text: str) -> str:
