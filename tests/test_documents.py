@@ -99,7 +99,8 @@ def test_html_links_to_the_next_and_previous_pages_are_left_out_but_not_words_be
 
 def test_html_of_many_links_to_the_next_page_is_read_at_once(tmp_path):
     """Each such link looks at most a few small blocks out: 20,000 of them in one block are not
-    each looked through the whole block (that was quadratic: 16,000 took 5 minutes)."""
+    each looked through the whole block (quadratic: the rule's first version, f2553e7, took 5.8 s for
+    1,000 and 88 s for 4,000; now 0.2 s and 0.5 s)."""
     path = tmp_path / "links.html"
     path.write_text(
         "<html><body><div>"
