@@ -247,9 +247,9 @@ def linked_twice(files: Sequence[Path]) -> dict[Path, Path]:
     `NEWS.gz` to its `changelog.gz` and a command's man page to another's: read under each name,
     every answer came twice."""
     names: dict[Path, list[Path]] = {}
-    for file in files:
+    for file in files:  # found below a resolved folder, whose linked folders a scan does not enter
         try:
-            names.setdefault(file.resolve(), []).append(file)
+            names.setdefault(file.resolve() if file.is_symlink() else file, []).append(file)
         except OSError:  # a loop of links: read as it is, and skipped with why
             continue
     links = {}
