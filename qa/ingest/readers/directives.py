@@ -11,7 +11,6 @@ the commands they name); reading a MyST note as code made its sentences code.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Callable
 from typing import Literal
 
@@ -174,11 +173,13 @@ def add_directive(
     depth: int,
     read: Callable[[str, int], BlockText],
     inline: Callable[[str], str],
+    read_rst: Callable[[str, int], BlockText] | None = None,
 ) -> None:
     """A directive as it reads rendered, by `kind_of`: its body read as blocks of its own format in
-    its place (`read(text, depth)`: the reST or the Markdown reader; MyST's `eval-rst` by the reST
-    reader), after its argument where that is words (rendered by `inline`); deeper than `MAX_DEPTH`,
-    its body as paragraphs; a directive that holds no words, left out; any other, as written."""
+    its place (`read(text, depth)`: the reST or the Markdown reader; MyST's `eval-rst` by
+    `read_rst`), after its argument where that is words (rendered by `inline`); deeper than
+    `MAX_DEPTH`, its body as paragraphs; a directive that holds no words, left out; any other, as
+    written."""
     kind = kind_of(name)
     if kind is None:
         return
@@ -186,10 +187,8 @@ def add_directive(
     if kind == "code":
         out.add("code", content)
         return
-    if kind == "rst":
-        from qa.ingest.readers.rst import rst_blocks  # the reST reader imports this module
-
-        out.extend(rst_blocks(textwrap.dedent(content), depth + 1))
+    if kind == "rst" and read_rst is not None:
+        out.extend(read_rst(content, depth + 1))
         return
     if depth < MAX_DEPTH:
         inside = read(content, depth + 1)

@@ -15,6 +15,7 @@ is read in the caller's process, a large one in the bounded worker.
 from __future__ import annotations
 
 import re
+import textwrap
 from functools import cache
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
                 closed = len(code) > 1 and code[-1].strip().startswith(fence.group(1))
                 body = code[1 : -1 if closed else None]
                 add_directive(
-                    out, directive.group(2), directive.group(3).strip(), body, depth, markdown_blocks, _inline
+                    out, directive.group(2), directive.group(3).strip(), body, depth, markdown_blocks, _inline, _rst
                 )
             else:
                 out.add("code", "\n".join(code))
@@ -130,6 +131,13 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
             current.append(line)
     flush()
     return out
+
+
+def _rst(text: str, depth: int) -> BlockText:
+    """MyST's `eval-rst` body, read by the reST reader."""
+    from qa.ingest.readers.rst import rst_blocks
+
+    return rst_blocks(textwrap.dedent(text), depth)
 
 
 def _inline(text: str) -> str:
