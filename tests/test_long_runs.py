@@ -24,6 +24,7 @@ from qa.errors import QAError
 from qa.events import Progress
 from qa.ingest.indexing import IndexOptions, index_paths
 from qa.store import Snapshot, read_manifest
+from tests.fakes import FakeEncoder
 from tests.samples import SEEDS
 from tests.test_store import PIPES, fake_env, fake_qa, run_fake_qa
 
@@ -302,6 +303,30 @@ def test_progress_lines_are_spaced_but_the_first_and_last_always_show(tmp_path):
     assert lines[0] == "Reading files: 0/5"
     assert lines[-1].startswith("Reading files: 5/5 (") and " · Embedding passages: " in lines[-1]
     assert len(lines) == 2
+
+
+class BatchedEncoder(FakeEncoder):
+    """Reports its work a batch of 8 texts at a time, as the real encoder does."""
+
+    def encode(self, texts, on_progress=None):
+        parts = [super(BatchedEncoder, self).encode(texts[i : i + 8], on_progress) for i in range(0, len(texts), 8)]
+        return np.concatenate(parts) if parts else super().encode(texts)
+
+
+def test_one_large_document_reports_its_passages_as_they_are_embedded(tmp_path):
+    """A page of thousands of passages (Node.js's all.html) takes minutes to embed: the count of
+    passages embedded moves while it is, not only once the whole page is done."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    paragraphs = [p for path in sorted(SEEDS.glob("*.txt")) for p in path.read_text().split("\n\n") if len(p) > 200]
+    (folder / "all.txt").write_text("\n\n".join(f"Part {n}. {paragraphs[n % len(paragraphs)]}" for n in range(60)))
+    events: list[Progress] = []
+    index_paths([folder], tmp_path / "docs.qa", IndexOptions(), encoder=BatchedEncoder(), on_progress=events.append)
+    embedded = [event.done for event in events if event.task == "Embedding passages"]
+    total = [event.total for event in events if event.task == "Embedding passages"][-1]
+    assert total > 40 and embedded[-1] == total
+    assert len(set(embedded)) > total // 8  # a count a batch, rising to the whole page
+    assert embedded == sorted(embedded)
 
 
 @pytest.mark.slow

@@ -255,15 +255,21 @@ def build_here(
     total_size, read_size = sum(sizes) or 1, 0
     on_progress(Progress(READING, 0, len(files), share=0.0))
 
+    def advance(count: int) -> None:  # a large page's thousands of passages take minutes: count each batch
+        nonlocal embedded
+        embedded += count
+        on_progress(Progress(EMBEDDING, embedded, found))
+
     def embed() -> None:
         nonlocal embedded
         texts = [text for _, _, document_texts in chunked for text in document_texts]
+        before = embedded
         if texts:
-            ready_vectors.append(encoder.encode(texts))
+            ready_vectors.append(encoder.encode(texts, on_progress=advance))
         for record, passages, _ in chunked:
             ready_records.append(record)
             ready_passages.extend(passages)
-        embedded += len(texts)
+        embedded = before + len(texts)  # the same whether or not the encoder reported its batches
         chunked.clear()
         on_progress(Progress(EMBEDDING, embedded, found))
 
