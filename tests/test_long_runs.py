@@ -327,6 +327,11 @@ def test_one_large_document_reports_its_passages_as_they_are_embedded(tmp_path):
     assert total > 40 and embedded[-1] == total
     assert len(set(embedded)) > total // 8  # a count a batch, rising to the whole page
     assert embedded == sorted(embedded)
+    # The time left goes by the share done, and the page's bytes count as its passages are embedded:
+    # read in a moment, it is not "done" until then.
+    shares = [event.share for event in events if event.task == "Reading files"]
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    assert len({share for share in shares if 0 < share < 1}) >= total // 8  # a share each batch but the last
 
 
 @pytest.mark.slow

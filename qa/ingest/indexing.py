@@ -252,26 +252,36 @@ def build_here(
     read = embedded = found = written = 0
     group = min(EMBED_GROUP, flushes.options.flush_passages or EMBED_GROUP)
     sizes = [file.item.size() for file in files]
-    total_size, read_size = sum(sizes) or 1, 0
+    # The time left goes by bytes done: a file's bytes count once its passages are embedded (a
+    # page of thousands of passages is read in seconds and embedded in minutes), in proportion
+    # while they are; a file that gives no passages counts once read.
+    total_size, done_size, pending_size = sum(sizes) or 1, 0, 0
     on_progress(Progress(READING, 0, len(files), share=0.0))
 
-    def advance(count: int) -> None:  # a large page's thousands of passages take minutes: count each batch
-        nonlocal embedded
-        embedded += count
+    def report_progress(pending_done: float = 0.0) -> None:
+        share = (done_size + pending_size * pending_done) / total_size
+        on_progress(Progress(READING, read, len(files), share=share))
         on_progress(Progress(EMBEDDING, embedded, found))
 
     def embed() -> None:
-        nonlocal embedded
+        nonlocal embedded, done_size, pending_size
         texts = [text for _, _, document_texts in chunked for text in document_texts]
         before = embedded
+
+        def advance(count: int) -> None:  # counted a batch at a time, as the encoder reports them
+            nonlocal embedded
+            embedded += count
+            report_progress(min(1.0, (embedded - before) / len(texts)))
+
         if texts:
             ready_vectors.append(encoder.encode(texts, on_progress=advance))
         for record, passages, _ in chunked:
             ready_records.append(record)
             ready_passages.extend(passages)
         embedded = before + len(texts)  # the same whether or not the encoder reported its batches
+        done_size, pending_size = done_size + pending_size, 0
         chunked.clear()
-        on_progress(Progress(EMBEDDING, embedded, found))
+        report_progress()
 
     def write() -> None:
         nonlocal written
@@ -284,11 +294,14 @@ def build_here(
 
     for file, size in zip(files, sizes):
         document = read_file(file, report)
-        read, read_size = read + 1, read_size + size
-        on_progress(Progress(READING, read, len(files), share=read_size / total_size))
+        read += 1
         if document is not None:
             chunked.append(chunk_document(document, encoder, settings))
             found += len(chunked[-1][1])
+            pending_size += size
+        else:
+            done_size += size
+        on_progress(Progress(READING, read, len(files), share=done_size / total_size))
         if sum(len(passages) for _, passages, _ in chunked) >= group:
             embed()
         if flushes.due(len(ready_passages)):
