@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ import pytest
 from qa.collection import Collection
 from qa.errors import QAError
 from qa.events import Progress
-from qa.ingest.indexing import IndexOptions, index_paths
+from qa.ingest.indexing import IndexOptions, WorkLeft, index_paths
+from qa.ingest.planning import FileToRead
 from qa.store import Snapshot, read_manifest
 from tests.fakes import FakeEncoder
 from tests.samples import SEEDS
@@ -327,11 +329,38 @@ def test_one_large_document_reports_its_passages_as_they_are_embedded(tmp_path):
     assert total > 40 and embedded[-1] == total
     assert len(set(embedded)) > total // 8  # a count a batch, rising to the whole page
     assert embedded == sorted(embedded)
-    # The time left goes by the share done, and the page's bytes count as its passages are embedded:
-    # read in a moment, it is not "done" until then.
+    # The time left goes by the share of passages embedded: the page, read in a moment, is not
+    # "done" until its passages are.
     shares = [event.share for event in events if event.task == "Reading files"]
     assert shares == sorted(shares) and shares[-1] == 1.0
     assert len({share for share in shares if 0 < share < 1}) >= total // 8  # a share each batch but the last
+
+
+@dataclass
+class Item:
+    name: str
+    bytes: int
+
+    def size(self) -> int:
+        return self.bytes
+
+
+def test_the_time_left_reckons_each_type_of_file_at_its_own_passages_per_byte():
+    """Pages of HTML give fewer passages a byte than Markdown change logs: the files not read yet
+    are counted at what their own type gave so far, a type not seen yet at the run's rate."""
+    names = ["a.html", "b.md", "c.html", "d.md", "e.md", "f.txt"]
+    sizes = [10_000, 1_000, 10_000, 1_000, 2_000, 3_000]
+    files = [FileToRead(Item(name, size), "v", name, False) for name, size in zip(names, sizes)]
+    work = WorkLeft(files)
+    assert work.share(0, 0) == 0.0
+    work.read(0, 10)  # HTML: 1 passage per 1,000 bytes
+    work.read(1, 5)  # Markdown: 1 per 200
+    # Expected still: c.html 10, d.md 5, e.md 10, f.txt at the rate so far (15 / 11,000 bytes) 4.09.
+    assert work.share(15, 15) == pytest.approx(15 / (15 + 10 + 5 + 10 + 3_000 * 15 / 11_000))
+    for position, passages in [(2, 10), (3, 5), (4, 10), (5, 3)]:
+        work.read(position, passages)
+    assert work.share(40, 43) == pytest.approx(40 / 43)
+    assert work.share(43, 43) == 1.0
 
 
 @pytest.mark.slow
@@ -382,3 +411,19 @@ def test_the_time_left_goes_by_the_bytes_read_not_the_files(monkeypatch, capsys)
     lines.update(Progress("Reading files", 2, 129, share=0.5))
     printed = capsys.readouterr().err.splitlines()
     assert printed == ["Reading files: 0/129", "Reading files: 2/129 (0.0/s) · about 2 min left"]
+
+
+def test_the_time_left_goes_on_once_every_file_is_read_and_passages_remain(monkeypatch, capsys):
+    """The last file read can hold a third of the passages: "16/16" files read is not the end while
+    its passages are embedded, and the line still says how long they will take."""
+    from qa.cli import progress as progress_module
+
+    clock = iter([0.0, 60.0, 90.0])
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: next(clock))
+    lines = progress_module.ProgressLines(every=0)
+    lines.update(Progress("Reading files", 0, 16, share=0.0))
+    lines.update(Progress("Reading files", 16, 16, share=0.6))
+    lines.update(Progress("Reading files", 16, 16, share=1.0))
+    printed = capsys.readouterr().err.splitlines()
+    assert printed[1] == "Reading files: 16/16 (0.3/s) · about 40 s left"
+    assert printed[2] == "Reading files: 16/16 (0.2/s)"

@@ -128,7 +128,8 @@ class ProgressLines:
             elapsed = now - task.started
             rate = task.done / elapsed if elapsed > 0 else 0.0
             parts.append(f"{name}: {task.done}/{task.total}" + (f" ({rate:.1f}/s)" if elapsed > 0 else ""))
-            seconds = None if task.growing or task.done >= task.total else task.time_left(elapsed)
+            # By share, files all read can still have passages to embed: time_left says when none is left.
+            seconds = None if task.growing else task.time_left(elapsed)
             if seconds is not None:
                 left.append(seconds)
         if left:
