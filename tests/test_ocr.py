@@ -138,3 +138,19 @@ def test_an_icon_is_skipped_as_one_without_being_recognised(tmp_path, monkeypatc
         with pytest.raises(UnreadableFile, match="no text recognised"):
             read_here(reader_for(tmp_path / name), tmp_path / name, DEFAULT_READ_LIMITS)
     assert len(called) == 2
+
+
+@needs_tesseract
+def test_a_parsers_own_warnings_stay_out_of_the_output(tmp_path, capfd):
+    """Pillow warns of a palette image with its transparency in bytes (a PNG of Node.js's
+    documentation) when it is converted for OCR; the worker that reads it kept that warning off
+    `qa index`'s output, where it came as two stray lines."""
+    from PIL import Image
+
+    image = Image.new("P", (400, 200), 0)
+    image.putpalette([255, 255, 255, 0, 0, 0, 9, 9, 9] + [0] * 759)
+    logo = tmp_path / "logo.png"
+    image.save(logo, transparency=bytes([0, 128, 255]))  # more than one entry: kept as bytes
+    with pytest.raises(UnreadableFile, match="no text recognised"):
+        parse_file(logo)
+    assert "Warning" not in capfd.readouterr().err

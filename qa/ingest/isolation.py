@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import warnings
 from pathlib import Path
 
 from qa.errors import UnreadableFile
@@ -83,7 +84,15 @@ def _read_limited(sender, reader: Reader, path: str, limits: ReadLimits) -> None
     except (ValueError, OSError) as error:  # a lower hard limit already applies
         logger.debug("memory limit not set for reading %s (%s)", path, error)
     try:
-        sender.send((True, read_here(reader, Path(path), limits)))
+        # A parser's own warnings (Pillow: "Palette images with Transparency expressed in bytes
+        # should be converted to RGBA images") are about its internals, not the user's file: they
+        # would land among `qa index`'s lines; they are logged at debug level instead.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            parsed = read_here(reader, Path(path), limits)
+        for warning in caught:
+            logger.debug("reading %s: %s: %s", path, warning.category.__name__, warning.message)
+        sender.send((True, parsed))
     except UnreadableFile as error:
         # Parsers report a failed allocation in their own words (lxml: "unknown error"); a peak
         # near the limit says what really happened.
