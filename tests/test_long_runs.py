@@ -331,6 +331,7 @@ def test_one_large_document_reports_its_passages_as_they_are_embedded(tmp_path):
     assert embedded == sorted(embedded)
     # The time left goes by the share of passages embedded: the page, read in a moment, is not
     # "done" until its passages are.
+    assert [event.current for event in events if event.current] == ["all.txt"]  # named while it is read
     shares = [event.share for event in events if event.task == "Reading files"]
     assert shares == sorted(shares) and shares[-1] == 1.0
     assert len({share for share in shares if 0 < share < 1}) >= total // 8  # a share each batch but the last
@@ -427,3 +428,26 @@ def test_the_time_left_goes_on_once_every_file_is_read_and_passages_remain(monke
     printed = capsys.readouterr().err.splitlines()
     assert printed[1] == "Reading files: 16/16 (0.3/s) · about 40 s left"
     assert printed[2] == "Reading files: 16/16 (0.2/s)"
+
+
+def test_a_file_read_for_long_is_named_on_a_line_every_few_seconds(capsys):
+    """No event comes while one file is read (a scan through OCR reads for minutes): the line is
+    printed again every `every` seconds, naming the file and how long it has been read; after
+    `finish`, nothing more."""
+    from qa.cli import progress as progress_module
+
+    lines = progress_module.ProgressLines(every=0.05)
+    lines.update(Progress("Reading files", 3, 10, share=0.3, current="scans/deed.pdf"))
+    time.sleep(1.0)
+    lines.update(Progress("Reading files", 4, 10, share=0.4))
+    time.sleep(0.6)
+    lines.finish()
+    printed = capsys.readouterr().err.splitlines()
+    time.sleep(0.2)
+    assert capsys.readouterr().err == ""
+    assert printed[0].startswith("Reading files: 3/10") and "reading" not in printed[0]
+    named = [line for line in printed if "reading" in line]
+    assert len(named) >= 2, printed  # the heartbeat, more than once
+    assert all(re.search(r"^Reading files: 3/10 .* · reading scans/deed\.pdf for \d+ s$", line) for line in named)
+    later = printed[printed.index(next(line for line in printed if line.startswith("Reading files: 4/10"))) :]
+    assert len(later) >= 2 and not any("reading" in line for line in later)  # read: no longer named

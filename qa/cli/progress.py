@@ -3,6 +3,7 @@ run in the background) one plain line every few seconds, so a long run is never 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -96,33 +97,56 @@ class ProgressLines:
     """Counted tasks as one plain line, at the first event and then at most every `every` seconds:
     `Reading files: 120/530 (2.1/s) · Embedding passages: 3400/3412 (56.7/s) · about 3 min left`.
     The time left comes from the tasks whose total is fixed. A step run before the others
-    (`Progress.before`) leaves the line once it is done."""
+    (`Progress.before`) leaves the line once it is done. When no event comes for `every` seconds
+    (one file read for minutes: a scan through OCR), the line is printed again with the item
+    being worked on, `· reading scans/deed.pdf for 40 s`, so a long run is never silent."""
 
     def __init__(self, every: float) -> None:
         self.every = every
         self.tasks: dict[str, _Task] = {}
         self.printed = 0.0  # when the last line was printed (0: none yet)
         self.changed = False
+        self.current, self.current_since = "", 0.0  # the item being worked on, and since when
+        self._lock = threading.Lock()  # events come from the job's thread, the heartbeat from its own
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def update(self, event: Progress) -> None:
-        now = time.monotonic()
-        task = self.tasks.get(event.task)
-        if task is None:
-            task = self.tasks[event.task] = _Task(now, event.done, event.total or 0)
-        task.growing |= task.total != event.total
-        task.done, task.total, task.share = event.done, event.total or 0, event.share
-        self.changed = True
-        if not self.printed or now - self.printed >= self.every:
-            self._print(now)
-        if event.before and task.done >= task.total:
-            del self.tasks[event.task]
+        with self._lock:
+            now = time.monotonic()
+            task = self.tasks.get(event.task)
+            if task is None:
+                task = self.tasks[event.task] = _Task(now, event.done, event.total or 0)
+            task.growing |= task.total != event.total
+            task.done, task.total, task.share = event.done, event.total or 0, event.share
+            if event.current != self.current:
+                self.current, self.current_since = event.current, now
+            self.changed = True
+            if not self.printed or now - self.printed >= self.every:
+                self._print(now)
+            if event.before and task.done >= task.total:
+                del self.tasks[event.task]
+        if self._heartbeat is None and self.every > 0:
+            self._heartbeat = threading.Thread(target=self._beat, name="qa-progress", daemon=True)
+            self._heartbeat.start()
 
     def finish(self) -> None:
         """The last state, when it was not printed yet."""
-        if self.changed and self.printed:
-            self._print(time.monotonic())
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+        with self._lock:
+            if self.changed and self.printed:
+                self._print(time.monotonic())
 
-    def _print(self, now: float) -> None:
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every / 4):
+            with self._lock:
+                now = time.monotonic()
+                if self.printed and now - self.printed >= self.every:
+                    self._print(now, waiting=True)
+
+    def _print(self, now: float, waiting: bool = False) -> None:
         parts, left = [], []
         for name, task in self.tasks.items():
             elapsed = now - task.started
@@ -134,6 +158,8 @@ class ProgressLines:
                 left.append(seconds)
         if left:
             parts.append(f"about {_duration(max(left))} left")
+        if waiting and self.current:
+            parts.append(f"reading {self.current} for {_duration(now - self.current_since)}")
         stderr_console().print(" · ".join(parts), markup=False, highlight=False, soft_wrap=True)
         self.printed, self.changed = now, False
 

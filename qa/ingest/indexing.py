@@ -287,6 +287,7 @@ def build_here(
         ready_vectors.clear()
 
     for position, file in enumerate(files):
+        on_progress(Progress(READING, read, len(files), share=work.share(embedded, found), current=file.item.name))
         document = read_file(file, report)
         read += 1
         if document is not None:
