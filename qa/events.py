@@ -13,9 +13,10 @@ from dataclasses import dataclass
 class Progress:
     """`task` is a short sentence; `total` is None for a note with no count ("Indexing the seeds…").
     `before`: a step run before the others (the chrome sample), shown only until it is done.
-    `share`: the part of the work done, where the items counted differ in size (files, by their
-    bytes): the time left is reckoned from it, so one large file read early (Node.js's 8 MB
-    all.html, read second of 65) does not make a 90-second run say "about 19 min left".
+    `share`: the part of the work done, where the items counted differ in size (files, by the
+    passages they give: qa.ingest.indexing.WorkLeft): the time left is reckoned from it, so one
+    large file read early (Node.js's 8 MB all.html, read second of 65) does not make a 90-second
+    run say "about 19 min left".
     `current`: the item being worked on (a file being read), named by the progress lines when it
     takes long: an OCR'd scan of 200 pages reads for minutes with no other event."""
 
