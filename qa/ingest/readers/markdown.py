@@ -15,7 +15,6 @@ is read in the caller's process, a large one in the bounded worker.
 from __future__ import annotations
 
 import re
-import textwrap
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from qa.ingest.blocks import BlockKind, BlockText
 from qa.ingest.readers.common import decode_bytes, title_from_lines
 from qa.ingest.readers.directives import add_directive, kind_of
 from qa.ingest.readers.registry import ParsedFile, Reader, register
+from qa.ingest.readers.rst import rst_body_blocks
 from qa.text.normalize import normalize_text
 
 # Hand-written rather than python-frontmatter: we need two keys from one YAML block, and reading it
@@ -98,7 +98,14 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
                 closed = len(code) > 1 and code[-1].strip().startswith(fence.group(1))
                 body = code[1 : -1 if closed else None]
                 add_directive(
-                    out, directive.group(2), directive.group(3).strip(), body, depth, markdown_blocks, _inline, _rst
+                    out,
+                    directive.group(2),
+                    directive.group(3).strip(),
+                    body,
+                    depth,
+                    markdown_blocks,
+                    _inline,
+                    rst_body_blocks,
                 )
             else:
                 out.add("code", "\n".join(code))
@@ -131,13 +138,6 @@ def markdown_blocks(body: str, depth: int = 0) -> BlockText:
             current.append(line)
     flush()
     return out
-
-
-def _rst(text: str, depth: int) -> BlockText:
-    """MyST's `eval-rst` body, read by the reST reader."""
-    from qa.ingest.readers.rst import rst_blocks
-
-    return rst_blocks(textwrap.dedent(text), depth)
 
 
 def _inline(text: str) -> str:

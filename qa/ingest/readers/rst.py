@@ -69,7 +69,9 @@ def rst_blocks(source: str, depth: int = 0) -> BlockText:
             index += 1  # a transition
         elif directive := _DIRECTIVE.match(line):
             body, index = _indented(lines, index + 1, indent)
-            add_directive(out, directive.group(1).lower(), directive.group(2).strip(), body, depth, _nested, _inline)
+            add_directive(
+                out, directive.group(1).lower(), directive.group(2).strip(), body, depth, rst_body_blocks, _inline
+            )
         elif _COMMENT.match(line):
             _, index = _indented(lines, index + 1, indent)
         elif _SIMPLE_TABLE.match(line) or _GRID_TABLE.match(line):
@@ -137,8 +139,9 @@ def _add_paragraph(out: BlockText, lines: list[str], paragraph: list[str], index
     return index
 
 
-def _nested(text: str, depth: int) -> BlockText:
-    """A directive's body (indented under it) read as reST."""
+def rst_body_blocks(text: str, depth: int) -> BlockText:
+    """A directive's body (indented under it) read as reST: a reST directive's, and MyST's
+    `eval-rst`."""
     return rst_blocks(textwrap.dedent(text), depth)
 
 
