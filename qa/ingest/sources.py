@@ -172,8 +172,8 @@ class ChangedPaths:
                     scan.skipped.append(Skipped.source_of(path, page.relative_to(folder).as_posix()))
                     scan.roots.append(str(path))  # indexed before its page was built: removed now
                     continue
-                target = path.resolve()
-                if path.is_symlink() and target.is_relative_to(folder) and is_read(target):
+                target = path.resolve() if path.is_symlink() else None  # one lstat for a file that is no link
+                if target is not None and target.is_relative_to(folder) and is_read(target):
                     scan.skipped.append(Skipped.link_to(path, target.relative_to(folder).as_posix()))
                     scan.roots.append(str(path))  # read as itself before: removed now
                     continue
