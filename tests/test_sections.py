@@ -517,6 +517,78 @@ def test_a_pdf_passage_never_runs_on_into_the_next_page(tmp_path: Path) -> None:
     assert spans[1].section == ("Ferry timetable",)  # still under its heading
 
 
+def test_a_sentence_a_pdfs_page_break_cut_is_read_whole_and_cites_the_page_it_starts_on(tmp_path: Path) -> None:
+    """A paragraph that goes on over a page break is one block, so the sentence the break cut is
+    one sentence in one passage; before, "… found in a" ended one passage and "directory is added
+    …" began the next, and neither held the answer. Page 2 still starts at its first word, and a
+    new paragraph there is a passage citing page 2. A title page's last line does not run on into a
+    paragraph that starts with a capital."""
+    from reportlab.pdfgen import canvas
+
+    from qa.ingest.readers.pdf import read_pdf
+
+    path = tmp_path / "ferry.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 740, "Harbour Ferries Ltd (ferries@example.org)")
+    pdf.showPage()
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 740, "Tickets are sold at the kiosk on the quay. A ticket for the morning ferry")
+    pdf.drawString(72, 728, "is valid all day, and children under five travel free when a parent holds")
+    pdf.showPage()
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 740, "the ticket at the gangway.")
+    pdf.drawString(72, 710, "Bicycles ride for the price of one child on every crossing of the week,")
+    pdf.drawString(72, 698, "and dogs on a lead ride free.")
+    pdf.showPage()
+    pdf.save()
+    parsed = read_pdf(path, ReadLimits())
+    document = load_file(path, tmp_path, "ferry.pdf", "0", parsed=parsed)
+    spans = passage_spans(document, FakeEncoder(), ChunkingSettings())
+    quoted = [document.text[span.start : span.end] for span in spans]
+    cut = "children under five travel free when a parent holds the ticket at the gangway."
+    assert [passage for passage in quoted if cut in passage], quoted
+    assert "Tickets are sold" in document.text[parsed.blocks[1].start : parsed.blocks[1].end]
+    assert document.text[document.page_starts[2] :].startswith("the ticket at the gangway.")
+    assert document.page_starts[1] == parsed.blocks[1].start  # the title page ends without running on
+    bicycles = next(span for span in spans if "Bicycles" in document.text[span.start : span.end])
+    assert document.page_at(bicycles.start) == 3
+    assert [document.page_at(span.start) for span in spans if cut in document.text[span.start : span.end]] == [2]
+
+
+def test_a_name_set_in_monospace_on_a_line_of_its_own_stays_in_its_pdf_sentence() -> None:
+    """A line set in a monospace font is code, unless the line before does not end its sentence:
+    then it is a name the line break put first ("… the list, and" | "ASN1_ELEMENT_NOT_FOUND if …"),
+    and the sentence goes on around it. Before, it was a code block of its own, and the rest of the
+    sentence a paragraph starting "error occurred …". Code after a line that ends with a colon
+    stays code."""
+    from qa.ingest.blocks import BlockText
+    from qa.ingest.readers.pdf_layout import Line, add_pages
+
+    def line(text: str, y: float, mono: float = 0.0) -> Line:
+        return Line(text, 10.0, y, mono)
+
+    page = [
+        line("Returns the node when it is found in the list, and", 700),
+        line("ASN1_ELEMENT_NOT_FOUND if", 688, mono=0.92),
+        line("no element of that name exists in the structure.", 676),
+        line("Print it with the following call:", 650),
+        line("asn1_print_structure(stdout, node, name, ASN1_PRINT_ALL);", 638, mono=1.0),
+    ]
+    out = BlockText()
+    add_pages(out, [page], {})
+    blocks = [(block.kind, out.text[block.start : block.end]) for block in out.blocks]
+    assert blocks == [
+        (
+            "paragraph",
+            "Returns the node when it is found in the list, and ASN1_ELEMENT_NOT_FOUND if no element of that name"
+            " exists in the structure.",
+        ),
+        ("paragraph", "Print it with the following call:"),
+        ("code", "asn1_print_structure(stdout, node, name, ASN1_PRINT_ALL);"),
+    ]
+
+
 GUIDE = """# Guide
 
 ## Limits

@@ -6,6 +6,7 @@ are then cut along them (`qa.ingest.sections`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,11 +60,15 @@ class BlockText:
             return None
         return self._page_starts + [self._length] * self._pages_waiting
 
-    def add(self, kind: BlockKind, raw: str, level: int = 0, keep_lines: bool = False) -> Block | None:
+    def add(
+        self, kind: BlockKind, raw: str, level: int = 0, keep_lines: bool = False, pages_within: Sequence[int] = ()
+    ) -> Block | None:
         """Append a block (`keep_lines`: its line breaks are structure, as code's and a table
-        row's cells are); None when it has no words."""
+        row's cells are); None when it has no words. `pages_within`: where in `raw` the pages
+        begun last start, for a block that runs on from one page into the next (a PDF's paragraph
+        cut by the page break); the pages begun before them start with the block."""
         keep_lines = keep_lines or kind == "code"
-        piece = normalize_text(raw) if keep_lines else normalize_text(" ".join(raw.split()))
+        piece = self._normalized(raw, keep_lines)
         if not piece:
             return None
         if self.blocks:
@@ -74,9 +79,23 @@ class BlockText:
         self._parts.append(piece)
         self._length += len(piece)
         self.blocks.append(block)
-        self._page_starts += [block.start] * self._pages_waiting
+        within = [
+            block.start + self._offset_in(piece, raw[:at], keep_lines) for at in pages_within[: self._pages_waiting]
+        ]
+        self._page_starts += [block.start] * (self._pages_waiting - len(within)) + within
         self._pages_waiting = 0
         return block
+
+    @staticmethod
+    def _normalized(raw: str, keep_lines: bool) -> str:
+        return normalize_text(raw) if keep_lines else normalize_text(" ".join(raw.split()))
+
+    def _offset_in(self, piece: str, raw_before: str, keep_lines: bool) -> int:
+        """Where the words after `raw_before` start in `piece`, its block's normalised text."""
+        before = self._normalized(raw_before, keep_lines)
+        if not piece.startswith(before):  # normalising joined something across the cut: its end
+            return len(piece)
+        return len(before) + (piece[len(before) : len(before) + 1].isspace())
 
     def add_preformatted(self, raw: str) -> None:
         """A block whose lines are kept as typed (HTML's `pre`, a reStructuredText or AsciiDoc literal block):

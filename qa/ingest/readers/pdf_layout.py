@@ -127,13 +127,16 @@ def add_pages(out: BlockText, pages: list[list[Line] | str], outline: dict[int, 
     body = _body_size(laid_out)
     furniture = _furniture(laid_out)
     levels = _size_levels(pages, body, outline)
+    gathered = _Gathered(out)
     for number, page in enumerate(pages):
-        out.start_page()
         if isinstance(page, str):
+            gathered.flush()
+            out.start_page()
             for paragraph in re.split(r"\n\s*\n", page):
                 out.add("paragraph", paragraph)
             continue
-        _add_page(out, page, body, furniture, outline.get(number, {}) if outline else None, levels)
+        _add_page(gathered, page, body, furniture, outline.get(number, {}) if outline else None, levels)
+    gathered.flush()
 
 
 def _size_levels(pages: list[list[Line] | str], body: float, outline: dict[int, dict[str, int]]) -> dict[float, int]:
@@ -157,8 +160,88 @@ def _size_levels(pages: list[list[Line] | str], body: float, outline: dict[int, 
     return {size: min(rank, 6) for rank, size in enumerate(sizes, first_level)}
 
 
+class _Gathered:
+    """The block being gathered line by line, which a paragraph cut by a page break carries on to
+    the next page: a sentence read whole, the next page starting inside it (`BlockText.add`'s
+    `pages_within`)."""
+
+    def __init__(self, out: BlockText) -> None:
+        self.out = out
+        self.kind: BlockKind | None = None
+        self.level = 0
+        self.lines: list[str] = []
+        self.page_breaks: list[int] = []  # how many lines came before each page begun inside it
+        self.previous: Line | None = None  # the last line, on this page
+
+    def flush(self) -> None:
+        if self.lines and self.kind is not None:
+            if self.kind == "code":
+                self.out.add(self.kind, "\n".join(self.lines), self.level, keep_lines=True)
+            else:
+                whole = join_wrapped(self.lines)
+                within = [len(_joined_prefix(self.lines[:count], whole)) for count in self.page_breaks]
+                self.out.add(self.kind, whole, self.level, pages_within=within)
+        self.kind, self.level, self.lines, self.page_breaks = None, 0, [], []
+
+    def new_page(self, first: Line | None, first_kind: BlockKind | None) -> None:
+        """Begin a page whose first line is `first`: the block so far ends, unless it is a sentence
+        the page break cut ("… found in a" | "directory is added …"), which goes on."""
+        last = self.previous
+        self.previous = None
+        runs_on = (
+            first is not None
+            and last is not None
+            and first_kind in ("paragraph", "code")
+            and self.kind in ("paragraph", "item")
+            and not _resized(last, first)
+            and _cut_sentence(self.lines[-1], first.text)
+        )
+        if runs_on:
+            self.page_breaks.append(len(self.lines))
+        else:
+            self.flush()
+        self.out.start_page()
+
+
+def _cut_sentence(last: str, first: str) -> bool:
+    """Whether a page's last line and the next page's first read as one sentence cut in two: the
+    last line does not end one, and the next starts in lower case, or the last ends on a comma or a
+    broken word."""
+    last, first = last.rstrip(), first.lstrip()
+    if not first or _ends_sentence(last):
+        return False
+    return first[0].islower() or last.endswith((",", "-", "_"))
+
+
+def _ends_sentence(line: Line | str | None) -> bool:
+    """Whether a line ends a sentence or introduces what follows it (or there is none): a line set
+    in a monospace font after one that does not is a name in the sentence ("… is ASN1_" |
+    "MAX_LENGTH_SIZE ."), not code."""
+    text = (line.text if isinstance(line, Line) else line or "").rstrip().rstrip("\"')]}”’»")
+    return not text or text.endswith((".", "!", "?", ":", ";"))
+
+
+def _joined_prefix(lines: list[str], whole: str) -> str:
+    """The words of `lines` as they begin `whole` (a word the break hyphenated loses its hyphen)."""
+    before = join_wrapped(lines)
+    return before if whole.startswith(before) else before[:-1]
+
+
+def _line_kind(
+    line: Line, body: float, outline: dict[str, int] | None, levels: dict[float, int]
+) -> tuple[BlockKind, int]:
+    heading = _heading_level(line, body, outline, levels)
+    if heading:
+        return "heading", heading
+    if _BULLET.match(line.text):
+        return "item", 0
+    if line.monospace >= 0.8:
+        return "code", 0
+    return "paragraph", 0
+
+
 def _add_page(
-    out: BlockText,
+    gathered: _Gathered,
     page: list[Line],
     body: float,
     furniture: set[tuple[str, str]],
@@ -170,38 +253,22 @@ def _add_page(
         if edge is not None and edge in lines and _is_furniture(edge, body, furniture, position):
             lines.remove(edge)
     spacing = _line_spacing(lines, body)
-    kind: BlockKind | None = None
-    level = 0
-    held: list[str] = []
-    previous: Line | None = None
-
-    def flush() -> None:
-        if held and kind is not None:
-            out.add(kind, "\n".join(held) if kind == "code" else join_wrapped(held), level, keep_lines=kind == "code")
-        held.clear()
-
-    for line in lines:
-        heading = _heading_level(line, body, outline, levels)
-        if heading:
-            line_kind: BlockKind = "heading"
-        elif _BULLET.match(line.text):
-            line_kind = "item"
-        elif line.monospace >= 0.8:
-            line_kind = "code"
-        else:
-            line_kind = "paragraph"
+    kinds = [_line_kind(line, body, outline, levels) for line in lines]
+    gathered.new_page(lines[0] if lines else None, kinds[0][0] if kinds else None)
+    for line, (line_kind, heading) in zip(lines, kinds):
+        kind, level, previous = gathered.kind, gathered.level, gathered.previous
         gap = previous is not None and (_wide_gap(previous, line, spacing) or _resized(previous, line))
         continues = (
             (line_kind == kind == "heading" and heading == level and previous is not None and not gap)
             or (line_kind == kind == "code")
             or (line_kind == "paragraph" and kind in ("paragraph", "item") and not gap)
+            or (line_kind == "code" and kind in ("paragraph", "item") and not gap and not _ends_sentence(previous))
         )
         if not continues:
-            flush()
-            kind, level = line_kind, heading
-        held.append(line.text)
-        previous = line
-    flush()
+            gathered.flush()
+            gathered.kind, gathered.level = line_kind, heading
+        gathered.lines.append(line.text)
+        gathered.previous = line
 
 
 def join_wrapped(lines: list[str]) -> str:
@@ -278,8 +345,13 @@ def _line_spacing(lines: list[Line], body: float) -> float | None:
 
 
 def _resized(previous: Line, line: Line) -> bool:
-    """A change of type size between two lines (a title above its text) ends a block."""
-    return bool(previous.size and line.size) and abs(previous.size - line.size) > 0.1 * min(previous.size, line.size)
+    """A change of type size between two lines (a title above its text) ends a block. A monospace
+    font is often set a size smaller than the text around it ("… means" | "/usr/share/mime/…,"
+    | "and …"): that change, up to 15 %, is the same text."""
+    if not (previous.size and line.size):
+        return False
+    tolerance = 0.15 if max(previous.monospace, line.monospace) >= 0.8 else 0.1
+    return abs(previous.size - line.size) > tolerance * min(previous.size, line.size)
 
 
 def _wide_gap(previous: Line, line: Line, spacing: float | None) -> bool:
