@@ -119,6 +119,17 @@ def test_what_counts_as_a_prose_sentence() -> None:
     assert not is_prose_sentence("INSERT INTO t3(docid, b, c) SELECT id, b, c FROM t2;")
     assert not is_prose_sentence("# and provides a versioned view on files.")  # a comment in a shell example
     assert not is_prose_sentence("-- Keep the old rows until the migration is done.")  # and in SQL
+    assert not is_prose_sentence("2.2 Naming of the nodes . . . . . . . . . . . 3 2.3 Simple parsing.")  # contents
+
+
+def test_a_pdfs_table_of_contents_is_page_furniture_however_many_its_dots() -> None:
+    """A table of contents or a book's index with dot leaders, joined as a PDF paragraph: its dots
+    counted as words made it prose, so it was not ranked down as the link lists of a web page are."""
+    from qa.search.retrieval import furniture_share
+
+    contents = "2.1 ASN.1 syntax. . . . . . . . . . . . . . . . . 2 2.2 Naming . . . . . . . . . . . . . . . . 3"
+    assert furniture_share(contents) == 1.0
+    assert furniture_share("Wait for it... then the next one starts, and so on, until the end of the day.") == 0.0
 
 
 def indexed_then_asked(tmp_path: Path, name: str, text: str, question: str):

@@ -17,11 +17,16 @@ _LINE_ENDS = re.compile(r"[.!?:…][\"'”’)\]]*$")
 SYMBOL_SHARE = 0.08
 
 
+# Dots that lead the eye to a page number: a table of contents or a book's index ("Naming . . . . 3").
+_LEADER = re.compile(r"(?:\. ?){5}")
+
+
 def is_prose_line(line: str) -> bool:
     """Ten words or more, or four and more ending like a sentence: the rest is page furniture
-    (menus, link lists, index entries, headings)."""
+    (menus, link lists, index entries, headings), as is a line of entries with dot leaders (a
+    PDF's table of contents, its dots counted as words)."""
     words = len(line.split())
-    return words >= 10 or (words >= 4 and bool(_LINE_ENDS.search(line)))
+    return (words >= 10 or (words >= 4 and bool(_LINE_ENDS.search(line)))) and not _LEADER.search(line)
 
 
 def is_furniture_line(line: str) -> bool:
@@ -33,7 +38,7 @@ def is_prose_sentence(sentence: str) -> bool:
     mostly symbols (code)."""
     text = sentence.strip()
     words = text.split()
-    if len(words) < MIN_WORDS or "\n" in text or not ends_like_a_sentence(text):
+    if len(words) < MIN_WORDS or "\n" in text or not ends_like_a_sentence(text) or _LEADER.search(text):
         return False
     if text.startswith(PROMPTS) or text.rstrip(".").endswith(_CODE_ENDS):
         return False
