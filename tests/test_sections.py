@@ -589,6 +589,66 @@ def test_a_name_set_in_monospace_on_a_line_of_its_own_stays_in_its_pdf_sentence(
     ]
 
 
+def test_a_pdf_paragraph_between_examples_set_small_is_one_paragraph() -> None:
+    """A page's line spacing is the lower quartile of its gaps, so on a page of examples set small
+    (9 pt on 11 pt) every line of the 10.9 pt text between them (on 13.15 pt) looked like a new
+    paragraph: "include a copy of the License in the" | "document and put …". The document's
+    leading at the text's own size keeps it one paragraph; a paragraph's wider gap still ends it."""
+    from qa.ingest.blocks import BlockText
+    from qa.ingest.readers.pdf_layout import Line, add_pages
+
+    def body(text: str, y: float) -> Line:
+        return Line(text, 10.9, y, 0.0)
+
+    def example(text: str, y: float) -> Line:
+        return Line(text, 9.0, y, 1.0)
+
+    page = [example(f"(setq a{n} t)", 700 - 11 * n) for n in range(4)]
+    page += [
+        body("If you have Invariant Sections without Cover Texts, or some other combination of the", 600),
+        body("three, merge those two alternatives to suit the situation, and keep the notice", 586.85),
+        body("as it stands.", 573.7),
+        body("Examples of program code may be released under a free software licence.", 555),
+    ]
+    page += [example(f"(setq b{n} t)", 530 - 11 * n) for n in range(4)]
+    out = BlockText()
+    add_pages(out, [page], {})
+    paragraphs = [out.text[b.start : b.end] for b in out.blocks if b.kind == "paragraph"]
+    assert paragraphs == [
+        "If you have Invariant Sections without Cover Texts, or some other combination of the three, merge those"
+        " two alternatives to suit the situation, and keep the notice as it stands.",
+        "Examples of program code may be released under a free software licence.",
+    ]
+
+
+def test_a_number_the_line_break_put_first_numbers_nothing_in_a_pdf() -> None:
+    """A line that starts "0. " after a line that does not end its sentence goes on with it ("…
+    string "NEW" and LEN !=" | "0. With this instruction …"); before, it began a list item and cut
+    the sentence. A numbered list after a sentence is still a list."""
+    from qa.ingest.blocks import BlockText
+    from qa.ingest.readers.pdf_layout import Line, add_pages
+
+    page = [
+        Line('SEQUENCE OF: VALUE must be the null terminated string "NEW" and LEN !=', 10.0, 700, 0.0),
+        Line("0. With this instruction another element is appended in the sequence.", 10.0, 688, 0.0),
+        Line("To append two elements, do the following in turn.", 10.0, 670, 0.0),
+        Line("1. Write the string NEW to the sequence.", 10.0, 658, 0.0),
+        Line("2. Write the element's value.", 10.0, 646, 0.0),
+    ]
+    out = BlockText()
+    add_pages(out, [page], {})
+    assert [(b.kind, out.text[b.start : b.end]) for b in out.blocks] == [
+        (
+            "paragraph",
+            'SEQUENCE OF: VALUE must be the null terminated string "NEW" and LEN != 0. With this instruction another'
+            " element is appended in the sequence.",
+        ),
+        ("paragraph", "To append two elements, do the following in turn."),
+        ("item", "1. Write the string NEW to the sequence."),
+        ("item", "2. Write the element's value."),
+    ]
+
+
 GUIDE = """# Guide
 
 ## Limits

@@ -30,6 +30,7 @@ PARAGRAPH_GAP = 1.15
 FURNITURE_SHARE = 0.3
 FURNITURE_MIN_PAGES = 3
 _MONOSPACE = re.compile(r"mono|nimbusmon|courier|consolas|menlo|cmtt|typewriter|code", re.IGNORECASE)
+_ENUMERATOR = re.compile(r"^\s*\(?(?:\d{1,2}|[a-z])[.)]\s+\S")
 _BULLET = re.compile(r"^\s*(?:[•◦▪▫‣∙·●○■□–—-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+\S")
 _SECTION_NUMBER = re.compile(r"^(?:(?:chapter|appendix|section)\s+)?(?:\d+|[a-z])(?:\.\d+)*\.?\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -127,6 +128,7 @@ def add_pages(out: BlockText, pages: list[list[Line] | str], outline: dict[int, 
     body = _body_size(laid_out)
     furniture = _furniture(laid_out)
     levels = _size_levels(pages, body, outline)
+    leading = _leading(laid_out)
     gathered = _Gathered(out)
     for number, page in enumerate(pages):
         if isinstance(page, str):
@@ -135,7 +137,7 @@ def add_pages(out: BlockText, pages: list[list[Line] | str], outline: dict[int, 
             for paragraph in re.split(r"\n\s*\n", page):
                 out.add("paragraph", paragraph)
             continue
-        _add_page(gathered, page, body, furniture, outline.get(number, {}) if outline else None, levels)
+        _add_page(gathered, page, body, furniture, outline.get(number, {}) if outline else None, levels, leading)
     gathered.flush()
 
 
@@ -213,6 +215,13 @@ def _cut_sentence(last: str, first: str) -> bool:
     return first[0].islower() or last.endswith((",", "-", "_"))
 
 
+def _wrapped_number(previous: Line | None, line: Line) -> bool:
+    """A line that starts with a number or a letter as a list item does ("0. With this …"), after a
+    line that does not end its sentence ("… the string "NEW" and LEN !="): the line break put the
+    number first, it numbers nothing."""
+    return not _ends_sentence(previous) and bool(_ENUMERATOR.match(line.text))
+
+
 def _ends_sentence(line: Line | str | None) -> bool:
     """Whether a line ends a sentence or introduces what follows it (or there is none): a line set
     in a monospace font after one that does not is a name in the sentence ("… is ASN1_" |
@@ -247,6 +256,7 @@ def _add_page(
     furniture: set[tuple[str, str]],
     outline: dict[str, int] | None,
     levels: dict[float, int],
+    leading: float | None,
 ) -> None:
     lines = [line for line in page if line.text.strip()]
     for position, edge in _edges(lines).items():
@@ -257,12 +267,13 @@ def _add_page(
     gathered.new_page(lines[0] if lines else None, kinds[0][0] if kinds else None)
     for line, (line_kind, heading) in zip(lines, kinds):
         kind, level, previous = gathered.kind, gathered.level, gathered.previous
-        gap = previous is not None and (_wide_gap(previous, line, spacing) or _resized(previous, line))
+        gap = previous is not None and (_wide_gap(previous, line, spacing, leading) or _resized(previous, line))
         continues = (
             (line_kind == kind == "heading" and heading == level and previous is not None and not gap)
             or (line_kind == kind == "code")
             or (line_kind == "paragraph" and kind in ("paragraph", "item") and not gap)
             or (line_kind == "code" and kind in ("paragraph", "item") and not gap and not _ends_sentence(previous))
+            or (line_kind == "item" and kind == "paragraph" and not gap and _wrapped_number(previous, line))
         )
         if not continues:
             gathered.flush()
@@ -354,7 +365,28 @@ def _resized(previous: Line, line: Line) -> bool:
     return abs(previous.size - line.size) > tolerance * min(previous.size, line.size)
 
 
-def _wide_gap(previous: Line, line: Line, spacing: float | None) -> bool:
+def _leading(pages: list[list[Line]]) -> float | None:
+    """The document's usual distance from one line to the next of the same type size, as a multiple
+    of that size: the lower quartile over all its pages, as paragraphs' and headings' gaps are wider."""
+    ratios = sorted(
+        (a.y - b.y) / a.size
+        for page in pages
+        for a, b in zip(page, page[1:])
+        if a.y is not None
+        and b.y is not None
+        and a.size
+        and _size_key(a.size) == _size_key(b.size)
+        and 0 < a.y - b.y <= a.size * 2.5
+    )
+    return ratios[len(ratios) // 4] if ratios else None
+
+
+def _wide_gap(previous: Line, line: Line, spacing: float | None, leading: float | None = None) -> bool:
+    """Whether the gap above `line` is wider than a line's: the page's line spacing, or the
+    document's leading at this line's size where that is wider (a page of examples set small packs
+    its lines closer than the text between them, whose every line would read as a paragraph)."""
+    if leading and line.size:
+        spacing = max(spacing or 0.0, leading * line.size)
     if spacing is None or previous.y is None or line.y is None:
         return False
     gap = previous.y - line.y
