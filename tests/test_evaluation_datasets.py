@@ -384,10 +384,11 @@ def test_real_scifact():
     assert sum(len(q.gold_doc_ids) for q in eval_set.questions) == 339
 
 
-# The documentation sets (benchmarks/sets/sqlite-docs, borg-docs): real pages, checked against what qa reads
+# The documentation sets (benchmarks/sets/sqlite-docs, borg-docs, git-docs: HTML; pdf-docs: PDF): real
+# documents, checked against what qa reads
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "sets"
-DOCS_SETS = [SETS_DIR / "sqlite-docs", SETS_DIR / "borg-docs", SETS_DIR / "git-docs"]
+DOCS_SETS = [SETS_DIR / "sqlite-docs", SETS_DIR / "borg-docs", SETS_DIR / "git-docs", SETS_DIR / "pdf-docs"]
 
 
 @pytest.mark.parametrize("docs_set", DOCS_SETS, ids=lambda folder: folder.name)
