@@ -4,7 +4,7 @@
 #   benchmarks/every_set.sh CHECKOUT LABEL OUTDIR
 #
 # In a fresh QA_HOME (/tmp/evh-LABEL), CHECKOUT's code builds every index (the licences and the
-# three documentation sets of benchmarks/sets, the seeds, SciFact's and SQuAD dev-a's cached
+# four documentation sets of benchmarks/sets, the seeds, SciFact's and SQuAD dev-a's cached
 # corpora), then: `qa eval … --compare --json` on every set (the documentation sets as judged and,
 # apart, as first written: the `judged` keys removed); benchmarks/highlight_prose.py on each
 # question set; `python -m benchmarks.calibrate collect` and `check`. Outputs are LABEL-* files in
@@ -21,11 +21,11 @@ export HF_HUB_OFFLINE=1 PYTHONPATH="$1" QA_HOME=/tmp/evh-$L
 unset OMP_NUM_THREADS PYTHONDONTWRITEBYTECODE QA_PASSAGES
 rm -rf $QA_HOME; mkdir -p $QA_HOME
 (uptime; date) > $O/$L-load.txt
-for C in licenses sqlite-docs borg-docs git-docs; do
+for C in licenses sqlite-docs borg-docs git-docs pdf-docs; do
   /usr/bin/time -f "$C %e s" $PY -m qa index $S/$C/corpus --index $QA_HOME/$C.qa > /dev/null 2>> $O/$L-index-times.txt
 done
 $PY -m qa eval $SHARED/seeds/questions.jsonl --compare --json $O/$L-seeds.json > /dev/null 2>&1
-for C in licenses sqlite-docs borg-docs git-docs; do
+for C in licenses sqlite-docs borg-docs git-docs pdf-docs; do
   $PY -m qa eval $S/$C/questions.jsonl --index $QA_HOME/$C.qa --compare --json $O/$L-$C.json > /dev/null 2>&1
   $PY -c "import json,sys; [print(json.dumps({k: v for k, v in json.loads(l).items() if k != 'judged'}, ensure_ascii=False)) for l in open(sys.argv[1]) if l.strip()]" $S/$C/questions.jsonl > $QA_HOME/$C-as-written.jsonl
   $PY -m qa eval $QA_HOME/$C-as-written.jsonl --index $QA_HOME/$C.qa --compare --json $O/$L-$C-as-written.json > /dev/null 2>&1

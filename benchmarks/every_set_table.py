@@ -21,6 +21,7 @@ SETS = [
             "sqlite-docs",
             "borg-docs",
             "git-docs",
+            "pdf-docs",
             "sqlite-docs-as-written",
             "borg-docs-as-written",
             "git-docs-as-written",
@@ -58,5 +59,7 @@ for name, keys in SETS:
             old, new = before[mode].get(key), after[mode].get(key)
             if mode == "hybrid" or old != new:
                 print(" | ".join((name, mode, key, shown(old), shown(new))))
-for name in ("sqlite-docs", "borg-docs", "git-docs", "licenses", "seeds"):
+for name in ("sqlite-docs", "borg-docs", "git-docs", "pdf-docs", "licenses", "seeds"):
+    if not Path(f"{OUT}/{BEFORE}-{name}-highlights.txt").exists():
+        continue  # a set that came in after the run
     print(name, "highlights", highlights(BEFORE, name), "->", highlights(AFTER, name))
