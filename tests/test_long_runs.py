@@ -451,3 +451,26 @@ def test_a_file_read_for_long_is_named_on_a_line_every_few_seconds(capsys):
     assert all(re.search(r"^Reading files: 3/10 .* · reading scans/deed\.pdf for \d+ s$", line) for line in named)
     later = printed[printed.index(next(line for line in printed if line.startswith("Reading files: 4/10"))) :]
     assert len(later) >= 2 and not any("reading" in line for line in later)  # read: no longer named
+
+
+def test_a_file_just_begun_is_not_named_as_read_for_long(monkeypatch, capsys):
+    """The heartbeat names the file being read only once it has been read for `every` seconds: a
+    long embedding, then the next file begun just before the heartbeat, printed "· reading
+    lang_createindex.html for 0 s" in a real run of the SQLite site."""
+    from qa.cli import progress as progress_module
+
+    now = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
+    lines = progress_module.ProgressLines(every=2.0)  # the heartbeat wakes every 0.5 s of real time
+    lines.update(Progress("Reading files", 3, 10, share=0.3, current="a.html"))
+    now[0] = 101.9
+    lines.update(Progress("Reading files", 4, 10, share=0.4, current="b.html"))  # too soon to print
+    now[0] = 102.0
+    time.sleep(0.8)  # the heartbeat prints the line again: b.html begun 0.1 s ago
+    now[0] = 104.5
+    time.sleep(0.8)  # and again: b.html read for 2.6 s
+    lines.finish()
+    printed = capsys.readouterr().err.splitlines()
+    assert printed[0].startswith("Reading files: 3/10")
+    assert printed[1].startswith("Reading files: 4/10") and "reading" not in printed[1], printed
+    assert printed[2].startswith("Reading files: 4/10") and printed[2].endswith("· reading b.html for 3 s"), printed

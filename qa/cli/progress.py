@@ -158,7 +158,7 @@ class ProgressLines:
                 left.append(seconds)
         if left:
             parts.append(f"about {_duration(max(left))} left")
-        if waiting and self.current:
+        if waiting and self.current and now - self.current_since >= self.every:  # long, not just begun
             parts.append(f"reading {self.current} for {_duration(now - self.current_since)}")
         stderr_console().print(" · ".join(parts), markup=False, highlight=False, soft_wrap=True)
         self.printed, self.changed = now, False
