@@ -53,7 +53,8 @@ class SourceItem(Protocol):
         ...
 
     def size(self) -> int:
-        """What reading it costs, in bytes (at least 1): what the time left is reckoned from."""
+        """How much it holds to read, in bytes (at least 1; a web page's outside its markup): what
+        the time left is reckoned from."""
         ...
 
     def place(self) -> tuple[str, str, float | None]:
