@@ -31,7 +31,8 @@ def main() -> None:
             elif after.kind == "code":
                 at_code += 1
                 print(f"  code:       …{tail[-45:]!r} | {head[:45]!r}")
-        print(f"{name}: {len(parsed.page_starts or [])} pages; cut at a page break {at_page}, by a line of code {at_code}")
+        pages = len(parsed.page_starts or [])
+        print(f"{name}: {pages} pages; cut at a page break {at_page}, by a line of code {at_code}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ def main() -> None:
     order = []
     for db in sorted(index.glob("segments/*/passages.sqlite")):
         with sqlite3.connect(db) as connection:
-            query = "select d.root, d.path, (select count(*) from passages p where p.doc_id = d.doc_id) from documents d order by rowid"
+            query = (
+                "select d.root, d.path, (select count(*) from passages p where p.doc_id = d.doc_id)"
+                " from documents d order by rowid"
+            )
             order += connection.execute(query).fetchall()
     files = [FileToRead(FileItem(Path(root), Path(path)), "v", path, False) for root, path, _ in order]
     work, total, found, ratios = WorkLeft(files), sum(n for *_, n in order), 0, []
