@@ -285,3 +285,15 @@ def test_a_pointer_alone_stays_the_highlight() -> None:
     text = "Checkpoints\n\nSee the section on checkpoints in the WAL documentation."
     highlight = best_sentence(text, question_terms("How do checkpoints work?"))
     assert text[highlight.start : highlight.end] == "See the section on checkpoints in the WAL documentation."
+
+
+def test_a_list_items_bullet_is_not_highlighted(tmp_path, fake_model) -> None:
+    """A PDF or a text file keeps a list item's bullet in its text: the highlight starts at the
+    sentence's first word, not at "• " (before, 2 of the PDF set's highlights began with one)."""
+    text = (
+        "Subclassing\n\n"
+        "• All text/* types are subclasses of text/plain.\n"
+        "• All streamable types are subclasses of application/octet-stream.\n"
+    )
+    passage = indexed_then_asked(tmp_path, "spec.txt", text, "Are all text types subclasses of text/plain?")
+    assert passage.highlighted == "All text/* types are subclasses of text/plain."

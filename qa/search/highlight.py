@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
@@ -88,6 +89,18 @@ def block_around(passage: str, sentence: SentenceScore) -> Highlight:
 
 def to_highlight(sentence: SentenceScore) -> Highlight:
     return Highlight(start=sentence.start, end=sentence.end)
+
+
+# A list item's bullet, as a PDF or a text file keeps it in the text ("• All text/* types are …").
+_BULLET = re.compile(r"[•◦▪▫‣∙●○■□]\s+")
+
+
+def without_bullet(passage: str, highlight: Highlight) -> Highlight:
+    """The highlight from the sentence's first word: the bullet marking its list item is none."""
+    bullet = _BULLET.match(passage, highlight.start, highlight.end)
+    if bullet is None or bullet.end() >= highlight.end:
+        return highlight
+    return Highlight(start=bullet.end(), end=highlight.end)
 
 
 # The short form: the highlight and one sentence either side (benchmarks/context_rule.py measured

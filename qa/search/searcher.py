@@ -22,7 +22,7 @@ from qa.answers import AnswerPassage, Citation, Highlight
 from qa.search import abstention
 from qa.search.bm25 import BM25, LexicalPart
 from qa.search.confidence import assess
-from qa.search.highlight import best_sentence, context_span, is_statement, to_highlight
+from qa.search.highlight import best_sentence, context_span, is_statement, to_highlight, without_bullet
 from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.search.sentence_scores import sentence_offsets
@@ -340,6 +340,7 @@ class _Quote:
         else:
             moved = row.start - self.start  # the part's place in the quote
             highlight = Highlight(start=found.start + moved, end=found.end + moved)
+        highlight = without_bullet(self.text, highlight)
         first = min((part for _, part in self.parts), key=lambda part: part.start)
         return AnswerPassage(
             rank=rank,
