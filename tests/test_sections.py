@@ -457,8 +457,9 @@ def test_a_pdf_is_read_as_blocks_from_its_outline_or_its_font_sizes(tmp_path: Pa
     parsed = read_pdf(handbook_pdf(tmp_path / "handbook.pdf", outline), ReadLimits())
     blocks = [(block.kind, block.level, parsed.text[block.start : block.end]) for block in parsed.blocks]
     # From the outline, the title page has no heading (the outline does not list it, and it is set
-    # larger than what it lists); from the font sizes, its title is the largest heading.
-    title, travel, expenses, receipts = ("paragraph", 0), ("heading", 1), ("heading", 2), ("heading", 3)
+    # larger than what it lists): its title is a title page's text; from the font sizes, its title
+    # is the largest heading.
+    title, travel, expenses, receipts = ("text", 0), ("heading", 1), ("heading", 2), ("heading", 3)
     if not outline:
         title, travel, expenses, receipts = ("heading", 1), ("heading", 2), ("heading", 3), ("heading", 4)
     assert blocks == [
@@ -646,6 +647,42 @@ def test_a_number_the_line_break_put_first_numbers_nothing_in_a_pdf() -> None:
         ("paragraph", "To append two elements, do the following in turn."),
         ("item", "1. Write the string NEW to the sequence."),
         ("item", "2. Write the element's value."),
+    ]
+
+
+def test_a_pdfs_title_page_names_its_authors_in_a_passage(tmp_path: Path) -> None:
+    """A title page's short lines (the title, the authors, the publisher) are words the author
+    placed as they are: kept in a passage however short. Before, "Thomas Leonard" and "X Desktop
+    Group" above the MIME specification were in no passage, as a web page's furniture is not, and
+    "who wrote it?" had no answer. The first prose ends the title page."""
+    from reportlab.pdfgen import canvas
+
+    from qa.ingest.readers.pdf import read_pdf
+
+    path = tmp_path / "handbook.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica-Bold", 24)
+    pdf.drawString(72, 700, "Harbour Handbook")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 660, "Jane Doe")
+    pdf.drawString(72, 630, "Island Press, 2024")
+    pdf.showPage()
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(72, 740, "1 Travel")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 715, "Travel on harbour business is planned with the office")
+    pdf.drawString(72, 703, "a week before the trip.")
+    pdf.drawString(72, 670, "Short note")
+    pdf.showPage()
+    pdf.save()
+    parsed = read_pdf(path, ReadLimits())
+    document = load_file(path, tmp_path, "handbook.pdf", "0", parsed=parsed)
+    quoted = [
+        document.text[span.start : span.end] for span in passage_spans(document, FakeEncoder(), ChunkingSettings())
+    ]
+    assert any("Jane Doe" in passage and "Island Press, 2024" in passage for passage in quoted), quoted
+    assert [block.kind for block in parsed.blocks if parsed.text[block.start : block.end] == "Short note"] == [
+        "paragraph"  # past the title page: a short line is no title page's
     ]
 
 
