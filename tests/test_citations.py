@@ -125,6 +125,36 @@ def test_a_compilations_copy_cut_otherwise_is_quoted_once_at_the_page_about_it(t
     assert len(passages) == 4
 
 
+def test_one_manual_as_pdf_and_as_html_answers_once_and_the_next_passage_is_new(tmp_path, fake_model):
+    """A documentation folder often holds one manual twice, as PDF and as HTML, cut into passages
+    at other places: their passages are not the same text, but the ranking lights both at the same
+    sentence, and the reader saw that answer twice (11 of the MIME specification's 24 questions, in
+    its Debian folder). The other copy's passage gives no answer of its own; the slot goes to
+    something new. Documents that only share words are each quoted."""
+    from qa.collection import Collection
+
+    rule = "Applications must match globs without regard to case, unless the pattern says otherwise."
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "spec.md").write_text(
+        f"# Globs\n\nThe globs file lists patterns. {rule} Weights order the patterns.\n\n"
+        "# Magic\n\nMagic rules look at a file's first bytes when no glob matches it.\n"
+    )
+    (folder / "spec.txt").write_text(f"Glob files\n\n{rule}\n\nA pattern may also carry a weight of up to 100.\n")
+    (folder / "notes.txt").write_text("Globs are patterns such as *.txt; applications match them against file names.\n")
+    index_paths([folder], tmp_path / "doc.qa")
+
+    passages = (
+        Collection.open(tmp_path / "doc.qa")
+        .ask("Must applications match globs without regard to case?", top_k=3)
+        .passages
+    )
+    lit = [" ".join(p.highlighted.split()) for p in passages]
+    assert lit.count(rule) == 1, lit
+    assert len(passages) == 3 and len(set(lit)) == 3
+    assert "notes.txt" in {p.citation.source for p in passages}
+
+
 def test_templated_pages_that_differ_in_one_number_are_both_quoted(tmp_path, fake_model):
     """Two notices made from one template say different things: each is its own passage, though
     nearly all their words are the same."""

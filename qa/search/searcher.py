@@ -145,7 +145,9 @@ class Searcher:
         whose sentences a chosen one already says, cut at other places (the compilation's passage
         takes in its chapter's heading too), is left out when its document is no shorter; from a
         shorter document, it is quoted in the chosen one's place when it says all the chosen one
-        says, and kept beside it otherwise. A section cut
+        says, and kept beside it otherwise, unless the ranking lights it at the very sentence a
+        chosen one is lit at (a manual's PDF and its HTML, cut into passages at other places): the
+        reader would see one answer twice. A section cut
         into two passages that both lead (among the first `join_depth` hits) is quoted as one
         span, at the better one's rank: its heading and the sentence under it that answers are
         read together, and the next passage is something else.
@@ -171,8 +173,12 @@ class Searcher:
             if len(chosen) >= top_k:  # once full, the hits left are read only for copies and joins
                 continue
             copied = next((kept for kept in chosen if kept.repeats(row)), None)
-            if copied is None or not copied.absorb(hit, row, self.snapshot.passage_count):
-                chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
+            if copied is not None and copied.absorb(hit, row, self.snapshot.passage_count):
+                continue
+            said = _answering_sentence(hit, row)
+            if said is not None and any(kept.answers_with(said, row.doc_id) for kept in chosen):
+                continue  # another document's passage, lit at the same sentence: a manual's PDF and its HTML
+            chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
     def _fold_twin(self, chosen: list[_Quote], joined: _Quote) -> None:
@@ -310,6 +316,12 @@ class _Quote:
         self._quote_instead(replace(hit, score=self.parts[0][0].score), row)  # its sentence, at the better rank
         return True
 
+    def answers_with(self, sentence: str, doc_id: str) -> bool:
+        """Is this quote, of another document than `doc_id`, lit at `sentence` (flattened)?"""
+        return self.parts[0][1].doc_id != doc_id and any(
+            _answering_sentence(hit, row) == sentence for hit, row in self.parts
+        )
+
     def place(self) -> StoredPassage:
         """Where the whole quote stands, as one passage of its document (its parts joined)."""
         first = min((part for _, part in self.parts), key=lambda part: part.start)
@@ -384,6 +396,15 @@ class PassageRows:
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         return {i: row.text for i, row in self.rows(ids).items()}
+
+
+def _answering_sentence(hit: Hit, row: StoredPassage) -> str | None:
+    """The sentence a passage is lit at as an answer (`_ranked_sentence`), its spacing flattened."""
+    found = _ranked_sentence(hit, row.text)
+    if found is None:
+        return None
+    found = without_bullet(row.text, found)
+    return flat(row.text[found.start : found.end])
 
 
 def _ranked_sentence(hit: Hit, text: str) -> Highlight | None:
