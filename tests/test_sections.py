@@ -518,33 +518,46 @@ def test_a_pdf_passage_never_runs_on_into_the_next_page(tmp_path: Path) -> None:
     assert spans[1].section == ("Ferry timetable",)  # still under its heading
 
 
+def drawn_pdf(path: Path, pages: list[list[tuple[str, float, float, str]]]) -> tuple[Path, list]:
+    """A PDF of `pages`, each a list of lines (font, size, y, text) drawn at x = 72, read as qa
+    reads it: (the document, the parsed file)."""
+    from reportlab.pdfgen import canvas
+
+    from qa.ingest.readers.pdf import read_pdf
+
+    pdf = canvas.Canvas(str(path))
+    for lines in pages:
+        for font, size, y, text in lines:
+            pdf.setFont(font, size)
+            pdf.drawString(72, y, text)
+        pdf.showPage()
+    pdf.save()
+    parsed = read_pdf(path, ReadLimits())
+    return load_file(path, path.parent, path.name, "0", parsed=parsed), parsed
+
+
 def test_a_sentence_a_pdfs_page_break_cut_is_read_whole_and_cites_the_page_it_starts_on(tmp_path: Path) -> None:
     """A paragraph that goes on over a page break is one block, so the sentence the break cut is
     one sentence in one passage; before, "… found in a" ended one passage and "directory is added
     …" began the next, and neither held the answer. Page 2 still starts at its first word, and a
     new paragraph there is a passage citing page 2. A title page's last line does not run on into a
     paragraph that starts with a capital."""
-    from reportlab.pdfgen import canvas
-
-    from qa.ingest.readers.pdf import read_pdf
-
-    path = tmp_path / "ferry.pdf"
-    pdf = canvas.Canvas(str(path))
-    pdf.setFont("Helvetica", 10)
-    pdf.drawString(72, 740, "Harbour Ferries Ltd (ferries@example.org)")
-    pdf.showPage()
-    pdf.setFont("Helvetica", 10)
-    pdf.drawString(72, 740, "Tickets are sold at the kiosk on the quay. A ticket for the morning ferry")
-    pdf.drawString(72, 728, "is valid all day, and children under five travel free when a parent holds")
-    pdf.showPage()
-    pdf.setFont("Helvetica", 10)
-    pdf.drawString(72, 740, "the ticket at the gangway.")
-    pdf.drawString(72, 710, "Bicycles ride for the price of one child on every crossing of the week,")
-    pdf.drawString(72, 698, "and dogs on a lead ride free.")
-    pdf.showPage()
-    pdf.save()
-    parsed = read_pdf(path, ReadLimits())
-    document = load_file(path, tmp_path, "ferry.pdf", "0", parsed=parsed)
+    body = "Helvetica", 10
+    document, parsed = drawn_pdf(
+        tmp_path / "ferry.pdf",
+        [
+            [(*body, 740, "Harbour Ferries Ltd (ferries@example.org)")],
+            [
+                (*body, 740, "Tickets are sold at the kiosk on the quay. A ticket for the morning ferry"),
+                (*body, 728, "is valid all day, and children under five travel free when a parent holds"),
+            ],
+            [
+                (*body, 740, "the ticket at the gangway."),
+                (*body, 710, "Bicycles ride for the price of one child on every crossing of the week,"),
+                (*body, 698, "and dogs on a lead ride free."),
+            ],
+        ],
+    )
     spans = passage_spans(document, FakeEncoder(), ChunkingSettings())
     quoted = [document.text[span.start : span.end] for span in spans]
     cut = "children under five travel free when a parent holds the ticket at the gangway."
@@ -655,28 +668,23 @@ def test_a_pdfs_title_page_names_its_authors_in_a_passage(tmp_path: Path) -> Non
     placed as they are: kept in a passage however short. Before, "Thomas Leonard" and "X Desktop
     Group" above the MIME specification were in no passage, as a web page's furniture is not, and
     "who wrote it?" had no answer. The first prose ends the title page."""
-    from reportlab.pdfgen import canvas
-
-    from qa.ingest.readers.pdf import read_pdf
-
-    path = tmp_path / "handbook.pdf"
-    pdf = canvas.Canvas(str(path))
-    pdf.setFont("Helvetica-Bold", 24)
-    pdf.drawString(72, 700, "Harbour Handbook")
-    pdf.setFont("Helvetica", 10)
-    pdf.drawString(72, 660, "Jane Doe")
-    pdf.drawString(72, 630, "Island Press, 2024")
-    pdf.showPage()
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawString(72, 740, "1 Travel")
-    pdf.setFont("Helvetica", 10)
-    pdf.drawString(72, 715, "Travel on harbour business is planned with the office")
-    pdf.drawString(72, 703, "a week before the trip.")
-    pdf.drawString(72, 670, "Short note")
-    pdf.showPage()
-    pdf.save()
-    parsed = read_pdf(path, ReadLimits())
-    document = load_file(path, tmp_path, "handbook.pdf", "0", parsed=parsed)
+    body = "Helvetica", 10
+    document, parsed = drawn_pdf(
+        tmp_path / "handbook.pdf",
+        [
+            [
+                ("Helvetica-Bold", 24, 700, "Harbour Handbook"),
+                (*body, 660, "Jane Doe"),
+                (*body, 630, "Island Press, 2024"),
+            ],
+            [
+                ("Helvetica-Bold", 16, 740, "1 Travel"),
+                (*body, 715, "Travel on harbour business is planned with the office"),
+                (*body, 703, "a week before the trip."),
+                (*body, 670, "Short note"),
+            ],
+        ],
+    )
     quoted = [
         document.text[span.start : span.end] for span in passage_spans(document, FakeEncoder(), ChunkingSettings())
     ]
