@@ -86,7 +86,9 @@ def _read_limited(sender, reader: Reader, path: str, limits: ReadLimits) -> None
     try:
         # A parser's own warnings (Pillow: "Palette images with Transparency expressed in bytes
         # should be converted to RGBA images") are about its internals, not the user's file: they
-        # would land among `qa index`'s lines; they are logged at debug level instead.
+        # would land among `qa index`'s lines; they are logged at debug level instead. Here, in
+        # the worker's one thread: `catch_warnings` changes the whole process's filters, so it is
+        # not used around the readers that run in the caller's threads (a server's uploads).
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             parsed = read_here(reader, Path(path), limits)

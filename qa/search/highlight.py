@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from qa.answers import Context, Highlight
 from qa.search.sentence_scores import SentenceScore, best, score_sentences, sentence_offsets
-from qa.text.prose import MIN_WORDS, ends_like_a_sentence, is_pointer, is_prose_sentence, is_question
+from qa.text.prose import BULLETS, MIN_WORDS, ends_like_a_sentence, is_pointer, is_prose_sentence, is_question
 
 
 def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] | None = None) -> Highlight:
@@ -22,6 +22,11 @@ def best_sentence(passage: str, terms: Sequence[str], idf: Mapping[str, float] |
 
 
 def answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight:
+    """`_answer_highlight`, from its first word: a list item's bullet is lit by neither."""
+    return without_bullet(passage, _answer_highlight(passage, scored))
+
+
+def _answer_highlight(passage: str, scored: Sequence[SentenceScore]) -> Highlight:
     """The best-scoring sentence that reads as an answer (a whole prose sentence: qa.text.prose,
     and not a pointer elsewhere where another matches), so a heading, a code line or a fragment
     that matches more words does not win; where no prose
@@ -92,7 +97,7 @@ def to_highlight(sentence: SentenceScore) -> Highlight:
 
 
 # A list item's bullet, as a PDF or a text file keeps it in the text ("• All text/* types are …").
-_BULLET = re.compile(r"[•◦▪▫‣∙●○■□]\s+")
+_BULLET = re.compile(rf"[{BULLETS}]\s+")
 
 
 def without_bullet(passage: str, highlight: Highlight) -> Highlight:

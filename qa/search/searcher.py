@@ -352,7 +352,6 @@ class _Quote:
         else:
             moved = row.start - self.start  # the part's place in the quote
             highlight = Highlight(start=found.start + moved, end=found.end + moved)
-        highlight = without_bullet(self.text, highlight)
         first = min((part for _, part in self.parts), key=lambda part: part.start)
         return AnswerPassage(
             rank=rank,
@@ -401,16 +400,14 @@ class PassageRows:
 def _answering_sentence(hit: Hit, row: StoredPassage) -> str | None:
     """The sentence a passage is lit at as an answer (`_ranked_sentence`), its spacing flattened."""
     found = _ranked_sentence(hit, row.text)
-    if found is None:
-        return None
-    found = without_bullet(row.text, found)
-    return flat(row.text[found.start : found.end])
+    return flat(row.text[found.start : found.end]) if found is not None else None
 
 
 def _ranked_sentence(hit: Hit, text: str) -> Highlight | None:
     """The sentence the ranking found best in a passage, when it reads as an answer: a whole prose
-    sentence, and not a question (the answer after a FAQ's question is found by the highlighter)."""
+    sentence, and not a question (the answer after a FAQ's question is found by the highlighter);
+    from its first word, as the highlighter lights one."""
     sentence = hit.sentence
     if sentence is not None and sentence.score > 0 and is_statement(text[sentence.start : sentence.end]):
-        return to_highlight(sentence)
+        return without_bullet(text, to_highlight(sentence))
     return None

@@ -17,6 +17,8 @@ _LINE_ENDS = re.compile(r"[.!?:…][\"'”’)\]]*$")
 SYMBOL_SHARE = 0.08
 
 
+# The marks a list item starts with, where the text keeps them (a PDF, a text file).
+BULLETS = "•◦▪▫‣∙●○■□"
 # Dots that lead the eye to a page number: a table of contents or a book's index ("Naming . . . . 3").
 _LEADER = re.compile(r"(?:\. ?){5}")
 

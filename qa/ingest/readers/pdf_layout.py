@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from qa.ingest.blocks import BlockKind, BlockText
 from qa.text.normalize import digits_aside
-from qa.text.prose import is_prose_line
+from qa.text.prose import BULLETS, is_prose_line
 
 # A line this much larger than the body text, and this short, reads as a heading.
 HEADING_SCALE = 1.12
@@ -32,7 +32,7 @@ FURNITURE_SHARE = 0.3
 FURNITURE_MIN_PAGES = 3
 _MONOSPACE = re.compile(r"mono|nimbusmon|courier|consolas|menlo|cmtt|typewriter|code", re.IGNORECASE)
 _NUMBER = r"\(?(?:\d{1,2}|[a-z])[.)]"  # "1.", "(2)", "a)"
-_BULLET = re.compile(rf"^\s*(?:[•◦▪▫‣∙·●○■□–—-]|{_NUMBER})\s+\S")
+_BULLET = re.compile(rf"^\s*(?:[{BULLETS}·–—-]|{_NUMBER})\s+\S")
 _ENUMERATOR = re.compile(rf"^\s*{_NUMBER}\s+\S")
 _SECTION_NUMBER = re.compile(r"^(?:(?:chapter|appendix|section)\s+)?(?:\d+|[a-z])(?:\.\d+)*\.?\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -176,8 +176,10 @@ class _Gathered:
         self.lines: list[str] = []
         self.page_breaks: list[int] = []  # how many lines came before each page begun inside it
         self.previous: Line | None = None  # the last line, on this page
-        self.pages = 0
-        self.front = True  # on the first page, before its first sentence of prose
+        # On the first page, before its first prose: a title page, whose short lines (its title,
+        # authors, group, date) are "text", words the author placed as they are, kept in a passage
+        # however short ("Thomas Leonard" above the MIME specification was in none, as furniture).
+        self.front = True
 
     def flush(self) -> None:
         if self.lines and self.kind is not None:
@@ -186,18 +188,11 @@ class _Gathered:
             else:
                 whole = join_wrapped(self.lines)
                 within = [len(_joined_prefix(self.lines[:count], whole)) for count in self.page_breaks]
-                self.out.add(self._front_kind(whole), whole, self.level, pages_within=within)
+                if self.front and self.kind == "paragraph" and is_prose_line(whole):
+                    self.front = False  # the first prose ends the title page
+                kind = "text" if self.front and self.kind == "paragraph" else self.kind
+                self.out.add(kind, whole, self.level, pages_within=within)
         self.kind, self.level, self.lines, self.page_breaks = None, 0, [], []
-
-    def _front_kind(self, whole: str) -> BlockKind:
-        """A short line of a title page (its title, authors, group, date) is "text", words the
-        author placed as they are, kept in a passage however short: "Thomas Leonard" and "X
-        Desktop Group" above the MIME specification were in none, as page furniture."""
-        if self.front and self.kind == "paragraph" and self.pages == 1:
-            if not is_prose_line(whole):
-                return "text"
-            self.front = False
-        return self.kind
 
     def new_page(self, first: Line | None, first_kind: BlockKind | None) -> None:
         """Begin a page whose first line is `first`: the block so far ends, unless it is a sentence
@@ -216,8 +211,8 @@ class _Gathered:
             self.page_breaks.append(len(self.lines))
         else:
             self.flush()
+        self.front = self.front and last is None  # a page of lines behind: the title page is over
         self.out.start_page()
-        self.pages += 1
 
 
 def _cut_sentence(last: str, first: str) -> bool:
