@@ -4,6 +4,7 @@ the real seeds index (real model) is built once for the end-to-end tests."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,13 @@ SHARED = PROJECT_ROOT.parent / "shared"
 SEED_QUESTIONS = SHARED / "eval" / "seeds" / "questions.jsonl"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# Tests send Ctrl-C (SIGINT) to the `qa index` and `qa watch` they start. A shell without job control
+# starts a background job (`make test &` in a script) with SIGINT ignored, and children inherit an
+# ignored signal across exec, so those `qa` processes would never see it. A handler, unlike an
+# ignore, is reset to the default in each child: they get Ctrl-C as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def require_shared(path: Path = SEED_QUESTIONS) -> Path:
