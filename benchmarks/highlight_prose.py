@@ -3,8 +3,10 @@ or more (issue 18), on a question set asked of an existing index.
 
 The check is deliberately simpler than the rule the highlighter follows, so that it does not grade
 the rule by itself: the highlight is one line, of four words or more, starting like a sentence
-(a capital, a digit, a quote or a bracket) and ending like one (`.`, `!` or `?`, closing quotes
-or brackets allowed). A code line, a heading, a fragment cut at a line break or a whole block of
+(a capital, a digit, a quote or a bracket, or a name that manuals write in lower case, such as
+`asn1Parser`, `generic-icon` or `git_config`: a digit, a capital, a hyphen or an underscore after
+its first letter) and ending like one (`.`, `!` or `?`, closing quotes or brackets allowed). A code
+line, a heading, a fragment cut at a line break ("directory is added …") or a whole block of
 several lines fails it.
 
 Every top passage is counted, and apart from them the answers given: where the index abstains
@@ -21,7 +23,7 @@ import json
 import re
 from pathlib import Path
 
-_STARTS = re.compile(r"^[\"'“‘(\[]?[A-Z0-9]")
+_STARTS = re.compile(r"^[\"'“‘(\[]?(?:[A-Z0-9]|[a-z][a-z]*[A-Z0-9_-]\S*\s)")
 _ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
 
 

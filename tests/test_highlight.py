@@ -122,6 +122,20 @@ def test_what_counts_as_a_prose_sentence() -> None:
     assert not is_prose_sentence("2.2 Naming of the nodes . . . . . . . . . . . 3 2.3 Simple parsing.")  # contents
 
 
+def test_the_benchmarks_simpler_check_takes_a_sentence_that_starts_with_a_name_in_lower_case() -> None:
+    """benchmarks/highlight_prose.py grades highlights by its own rule, not the highlighter's: a
+    manual's sentence may start with a command or element name set in lower case, and a fragment
+    cut at a line break starts with a plain word."""
+    from benchmarks.highlight_prose import is_prose_sentence
+
+    assert is_prose_sentence("asn1Parser reads a single file with ASN.1 definitions.")
+    assert is_prose_sentence("generic-icon elements specify the icon to use for this type.")
+    assert is_prose_sentence("git_config_get_string() reads one value.")
+    assert not is_prose_sentence("directory is added to the list of places searched.")
+    assert not is_prose_sentence("e.g. when the file is missing.")
+    assert not is_prose_sentence("asn1Parser reads a file\nwith ASN.1 definitions.")
+
+
 def test_a_pdfs_table_of_contents_is_page_furniture_however_many_its_dots() -> None:
     """A table of contents or a book's index with dot leaders, joined as a PDF paragraph: its dots
     counted as words made it prose, so it was not ranked down as the link lists of a web page are."""
