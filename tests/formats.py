@@ -350,6 +350,30 @@ def make_org(path: Path) -> Path:
     return path
 
 
+def make_docbook(path: Path) -> Path:
+    """A DocBook 4 article as Debian ships manuals: its DTD named (never fetched), an entity it
+    defines itself and one from the DTD, front matter, nested sections, a variable list, a table,
+    a program listing, an index term and a citation."""
+    path.write_text(
+        '<?xml version="1.0" standalone="no"?>\n'
+        '<!DOCTYPE article PUBLIC "-//OASIS//DTD DocBook XML V4.5//EN" '
+        '"http://www.oasis-open.org/docbook/xml/4.5/docbookx.dtd" [\n'
+        '  <!ENTITY guild "Net Makers\' Guild">\n]>\n'
+        "<article><articleinfo><title>The net loft</title>"
+        "<author><firstname>Ingrid</firstname><surname>Sola</surname></author></articleinfo>"
+        "<sect1><title>Mending</title><sect2><title>Herring nets</title>"
+        "<para>Herring nets<indexterm><primary>nets</primary></indexterm> are mended in the loft "
+        "only when the wind is stronger than&nbsp;force six, as the &guild; rules<citation>NMG</citation>.</para>"
+        "<variablelist><varlistentry><term>twine</term><listitem><para>Tarred hemp, bought by the "
+        "bale each spring.</para></listitem></varlistentry></variablelist></sect2></sect1>"
+        "<sect1><title>Prices</title><informaltable><tgroup cols='2'><thead><row><entry>Net</entry>"
+        "<entry>Price</entry></row></thead><tbody><row><entry>Drift net</entry><entry>900 kroner</entry></row>"
+        "</tbody></tgroup></informaltable>"
+        "<programlisting>loft --book --net herring\nloft --cancel</programlisting></sect1></article>\n"
+    )
+    return path
+
+
 MAKERS = {
     ".pptx": make_pptx,
     ".xlsx": make_xlsx,
@@ -368,6 +392,7 @@ MAKERS = {
     ".info": make_info,
     ".tex": make_tex,
     ".org": make_org,
+    ".xml": make_docbook,
 }
 
 

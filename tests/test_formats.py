@@ -43,6 +43,7 @@ FACTS = {
     ".info": "The pilot boards each ship at the fairway buoy, two miles out, from the orange pilot boat.",
     ".tex": "The seal colony was first counted in 1911; it is counted again every fifth spring.",
     ".org": "The harbour cat, Tobias, is fed at six by the ferry crew.",
+    ".xml": "mended in the loft only when the wind is stronger than force six, as the Net Makers' Guild rules[NMG].",
 }
 
 
@@ -765,3 +766,80 @@ def test_a_manual_pages_table_keeps_its_rows_and_reads_the_macros_in_its_text_bl
         "code",
         "Interface | Attribute | Value\nsem_wait(),\nsem_post()\nThread safety | MT-Safe",
     )
+
+
+# DocBook --------------------------------------------------------------------------------------
+
+
+def test_docbook_is_cited_under_its_section_titles_with_its_own_entities_and_the_dtds_named_characters(tmp_path):
+    path = formats.make_docbook(tmp_path / "loft.xml")
+    parsed = parse_file(path)
+    assert parsed.title == "The net loft"
+    assert "Ingrid Sola" in parsed.text  # who wrote it: front matter kept as a line
+    assert "loft nets" not in parsed.text and "Herring netsare" not in parsed.text  # the index term left out
+    assert cited(path, "force six") == (None, ("The net loft", "Mending", "Herring nets"))
+    kinds = {parsed.text[b.start : b.end]: b.kind for b in parsed.blocks}
+    assert kinds["twine"] == "term" and kinds["Tarred hemp, bought by the bale each spring."] == "description"
+    assert kinds["Net\nPrice"] == "table_head" and kinds["Drift net\n900 kroner"] == "row"
+    assert kinds["loft --book --net herring\nloft --cancel"] == "code"
+    assert cited(path, "900 kroner") == (None, ("The net loft", "Prices"))
+
+
+def test_docbook_5_in_its_namespace_a_book_of_chapters_and_a_reference_page(tmp_path):
+    path = tmp_path / "guide.dbk"
+    path.write_text(
+        '<book xmlns="http://docbook.org/ns/docbook" version="5.0"><info><title>Quay guide</title></info>'
+        "<chapter><title>Cranes</title><section><title>Limits</title><para>The old crane lifts at most "
+        "<emphasis>twelve</emphasis> tonnes.</para><note><para>Never in a gale.</para></note></section></chapter>"
+        "<reference><title>Commands</title><refentry><refnamediv><refname>hoist</refname><refpurpose>lift a load"
+        "</refpurpose></refnamediv><refsect1><title>Options</title><para>Use --slow near people.</para></refsect1>"
+        "</refentry></reference></book>"
+    )
+    parsed = parse_file(path)
+    assert parsed.title == "Quay guide"
+    assert cited(path, "twelve tonnes") == (None, ("Quay guide", "Cranes", "Limits"))
+    assert "Never in a gale." in parsed.text
+    assert "hoist — lift a load" in parsed.text
+    assert cited(path, "--slow") == (None, ("Quay guide", "Commands", "hoist", "Options"))
+
+
+def test_xml_that_is_no_docbook_is_counted_with_the_files_that_are_not_documents(tmp_path, fake_model):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "pom.xml").write_text("<project><artifactId>harbour</artifactId></project>")
+    formats.make_docbook(folder / "manual.xml")
+    (folder / "broken.xml").write_text("<article><para>cut short")  # DocBook, damaged: what is there is read
+    report = index_paths([folder], tmp_path / "index.qa", IndexOptions(), encoder=FakeEncoder())
+    assert [(Path(s.path).name, s.kind_not_read) for s in report.skipped] == [("pom.xml", ".xml")]
+    assert "its root element is <project>" in report.skipped[0].reason
+    sources = {d.source for d in Collection.open(tmp_path / "index.qa", encoder=FakeEncoder()).documents()}
+    assert sources == {"manual.xml", "broken.xml"}
+
+
+def test_a_docbook_source_beside_the_page_built_from_it_is_read_as_the_page(tmp_path, fake_model):
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    formats.make_docbook(folder / "loft.xml")
+    (folder / "loft.html").write_text("<html><body><h1>The net loft</h1><p>Herring nets are mended in the loft.</p>")
+    report = index_paths([folder], tmp_path / "index.qa", IndexOptions(), encoder=FakeEncoder())
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("loft.xml", "the source of loft.html, which is read in its place")
+    ]
+
+
+def test_a_hostile_docbook_file_expands_no_entity_bomb_and_reads_no_file_it_names(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the keeper's password is gannet")
+    laughs = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(
+        f'<!DOCTYPE article [<!ENTITY l0 "lol">{laughs}]><article><para>Before. &l9; After.</para></article>'
+    )
+    read = parse_file(bomb, ReadLimits(max_memory_bytes=256 << 20))
+    assert len(read.text) < 1000
+    leak = tmp_path / "leak.xml"
+    leak.write_text(
+        f'<!DOCTYPE article [<!ENTITY s SYSTEM "{secret.as_uri()}">]>'
+        "<article><para>The harbour is closed today.</para><para>&s;</para></article>"
+    )
+    assert "gannet" not in parse_file(leak).text

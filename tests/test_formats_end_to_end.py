@@ -69,6 +69,10 @@ QUESTIONS = {
     "Where does the pilot board a ship?": ("sample.info", {"section": ["1 Boarding"]}),
     "How often is the seal colony counted?": ("sample.tex", {"section": ["Seals"]}),
     "Who feeds the harbour cat?": ("sample.org", {"section": ["Animals"]}),
+    "When are the herring nets mended in the loft?": (
+        "sample.xml",
+        {"section": ["The net loft", "Mending", "Herring nets"]},
+    ),
     "Does the night ferry carry cars after October?": ("notes.txt", {}),
     "Where do puffins nest?": ("guide.md", {"section": ["Guide", "Birds"]}),
     "When is the maritime museum closed?": ("page.html", {"section": ["Museum", "Hours"]}),

@@ -270,14 +270,14 @@ def index_command(
     Reads .txt .text .rst .adoc .asciidoc .md .markdown .html .htm .xhtml .pdf .docx .pptx .xlsx
     .xlsm .csv .tsv .odt .ods .odp .epub .eml .mbox .rtf, LaTeX (.tex .latex), Org mode (.org),
     Jupyter notebooks (.ipynb), GNU Info manuals (.info), manual pages (.1 .2 .3 .4 .5 .6 .7 .8 .9
-    .man, .3pm …), README, NEWS and the like, any of these compressed (.gz .bz2 .xz), and by OCR
+    .man, .3pm …), DocBook (.xml .dbk .docbook), README, NEWS and the like, any of these compressed (.gz .bz2 .xz), and by OCR
     (Tesseract) .png .jpg .jpeg .tif .tiff and PDF pages without text: see docs/FORMATS.md. Other
     files are skipped, with why (`qa info` lists them).
 
     Hidden files are left out, and so is what a .qaignore names, in .gitignore's syntax
     (old-edition/, print.html, *.min.html), for the paths below its folder; a document it comes to
-    name is removed on the next run. A page's Markdown or reST source beside it (readline.md by
-    readline.html, a Sphinx build's _sources/) is left out, the page read in its place.
+    name is removed on the next run. A page's Markdown, reST or DocBook source beside it (readline.md
+    by readline.html, a Sphinx build's _sources/) is left out, the page read in its place.
     A file argument adds or updates that file only; documents whose files were deleted are removed
     when their folder is indexed. A web address indexes that page and the pages below it on the
     same host (or the pages a sitemap lists), honouring robots.txt and a page's noindex and

@@ -23,6 +23,7 @@ from qa.ingest.blocks import Block
 from qa.ingest.limits import DEFAULT_READ_LIMITS, ReadLimits
 from qa.ingest.page_sources import SOURCE_OF, built_from
 from qa.ingest.readers import ParsedFile, read_here, reader_for
+from qa.ingest.readers.docbook import NOT_DOCBOOK
 from qa.ingest.readers.images import ICON
 
 
@@ -85,7 +86,7 @@ class Skipped:
     def kind_not_read(self) -> str | None:
         """What, of a file that is no document, it is, as a summary counts it: its type (".css")
         or "icons"; None for a file that could not be read."""
-        if self.reason.startswith(UNSUPPORTED_TYPE):
+        if self.reason.startswith((UNSUPPORTED_TYPE, NOT_DOCBOOK)):
             return shown_suffix(self.path) or "(none)"
         return "icons" if self.reason.startswith(ICON) else None
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from qa.compressed import COMPRESSIONS, plain_name, type_suffix
 
 # Formats a page is written in before it is built to HTML.
-SOURCE_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".text", ".adoc", ".asciidoc"})
+SOURCE_SUFFIXES = frozenset(
+    {".md", ".markdown", ".rst", ".txt", ".text", ".adoc", ".asciidoc", ".xml", ".dbk", ".docbook"}
+)
 PAGE_SUFFIXES = (".html", ".htm")
 SPHINX_SOURCES = "_sources"
 SOURCE_OF = "the source of"

@@ -9,7 +9,7 @@ A reader's parser is imported inside its `read`, never at import time: `qa --hel
 # The built-in formats, registered by their modules the way a new format would be.
 from qa.ingest.readers import docx, html, markdown, pdf, text  # noqa: E402, F401, I001
 from qa.ingest.readers import pptx, xlsx, delimited, epub, mail, opendocument, rtf, images  # noqa: E402, F401, I001
-from qa.ingest.readers import rst, asciidoc, man, info, notebook, latex, org  # noqa: E402, F401, I001
+from qa.ingest.readers import rst, asciidoc, man, info, notebook, latex, org, docbook  # noqa: E402, F401, I001
 from qa.ingest.readers.registry import (
     ParsedFile,
     Reader,
