@@ -145,10 +145,9 @@ class Searcher:
         whose sentences a chosen one already says, cut at other places (the compilation's passage
         takes in its chapter's heading too), is left out when its document is no shorter; from a
         shorter document, it is quoted in the chosen one's place when it says all the chosen one
-        says, and kept beside it otherwise, unless the ranking lights it at the very sentence a
-        chosen one is lit at (a manual's PDF and its HTML, cut into passages at other places): the
-        reader would see one answer twice. A section cut
-        into two passages that both lead (among the first `join_depth` hits) is quoted as one
+        says, and kept beside it otherwise, unless it is shown lit at the very sentence a chosen
+        one is (a manual's PDF and its HTML, cut into passages at other places): the reader would
+        see one answer twice. A section cut into two passages that both lead (among the first `join_depth` hits) is quoted as one
         span, at the better one's rank: its heading and the sentence under it that answers are
         read together, and the next passage is something else.
         """
@@ -175,10 +174,11 @@ class Searcher:
             copied = next((kept for kept in chosen if kept.repeats(row)), None)
             if copied is not None and copied.absorb(hit, row, self.snapshot.passage_count):
                 continue
-            said = _answering_sentence(hit, row)
-            if said is not None and any(kept.answers_with(said, row.doc_id) for kept in chosen):
+            quote = _Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth)
+            others = [kept for kept in chosen if kept.parts[0][1].doc_id != row.doc_id]
+            if others and quote.lit_sentence(ranking) in {kept.lit_sentence(ranking) for kept in others}:
                 continue  # another document's passage, lit at the same sentence: a manual's PDF and its HTML
-            chosen.append(_Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth))
+            chosen.append(quote)
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
     def _fold_twin(self, chosen: list[_Quote], joined: _Quote) -> None:
@@ -264,6 +264,7 @@ class _Quote:
     end: int
     joinable: bool
     also: list[StoredPassage] = field(default_factory=list)  # the same text at other places
+    _lit: tuple[tuple[int, int, str], Highlight] | None = field(default=None, repr=False, compare=False)
 
     def continues_in(self, row: StoredPassage) -> bool:
         """Is `row` the passage just before or after this one, in the same section and page?"""
@@ -316,11 +317,27 @@ class _Quote:
         self._quote_instead(replace(hit, score=self.parts[0][0].score), row)  # its sentence, at the better rank
         return True
 
-    def answers_with(self, sentence: str, doc_id: str) -> bool:
-        """Is this quote, of another document than `doc_id`, lit at `sentence` (flattened)?"""
-        return self.parts[0][1].doc_id != doc_id and any(
-            _answering_sentence(hit, row) == sentence for hit, row in self.parts
-        )
+    def lit_sentence(self, ranking: Ranking) -> str:
+        """The sentence this quote is shown lit at (`highlight`), its spacing flattened."""
+        highlight = self.highlight(ranking)
+        return flat(self.text[highlight.start : highlight.end])
+
+    def highlight(self, ranking: Ranking) -> Highlight:
+        """The best sentence the ranking found in its parts when that reads as an answer, else the
+        best prose sentence of the whole quote; kept until the quote changes (a join, a fold), as
+        the passages below it compare their own with it."""
+        place = (self.start, self.end, self.text)
+        if self._lit is None or self._lit[0] != place:
+            self._lit = (place, self._find_highlight(ranking))
+        return self._lit[1]
+
+    def _find_highlight(self, ranking: Ranking) -> Highlight:
+        hit, row = max(self.parts, key=lambda part: part[0].sentence.score if part[0].sentence else 0.0)
+        found = _ranked_sentence(hit, row.text)
+        if found is None:
+            return best_sentence(self.text, ranking.query.terms, ranking.idf)
+        moved = row.start - self.start  # the part's place in the quote
+        return Highlight(start=found.start + moved, end=found.end + moved)
 
     def place(self) -> StoredPassage:
         """Where the whole quote stands, as one passage of its document (its parts joined)."""
@@ -343,15 +360,8 @@ class _Quote:
         return len(self.parts) > 1 and any(row.text == part.text for _, part in self.parts)
 
     def answer_passage(self, rank: int, ranking: Ranking) -> AnswerPassage:
-        """The quote as an answer: highlighted at the best sentence the ranking found in its parts
-        when that reads as an answer, else at the best prose sentence of the whole quote."""
-        hit, row = max(self.parts, key=lambda part: part[0].sentence.score if part[0].sentence else 0.0)
-        found = _ranked_sentence(hit, row.text)
-        if found is None:
-            highlight = best_sentence(self.text, ranking.query.terms, ranking.idf)
-        else:
-            moved = row.start - self.start  # the part's place in the quote
-            highlight = Highlight(start=found.start + moved, end=found.end + moved)
+        """The quote as an answer: highlighted (`highlight`) and cited."""
+        highlight = self.highlight(ranking)
         first = min((part for _, part in self.parts), key=lambda part: part.start)
         return AnswerPassage(
             rank=rank,
@@ -395,12 +405,6 @@ class PassageRows:
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         return {i: row.text for i, row in self.rows(ids).items()}
-
-
-def _answering_sentence(hit: Hit, row: StoredPassage) -> str | None:
-    """The sentence a passage is lit at as an answer (`_ranked_sentence`), its spacing flattened."""
-    found = _ranked_sentence(hit, row.text)
-    return flat(row.text[found.start : found.end]) if found is not None else None
 
 
 def _ranked_sentence(hit: Hit, text: str) -> Highlight | None:

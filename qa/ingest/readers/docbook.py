@@ -98,7 +98,7 @@ def read_docbook(path: Path, limits: ReadLimits | None = None) -> ParsedFile:
     name = _local(root)
     if name not in _ROOTS and etree.QName(root).namespace != DOCBOOK5:
         raise UnreadableFile(f"{NOT_DOCBOOK} (its root element is <{name}>)")
-    walker = _Walker()
+    walker = _Walker(_titles_by_id(root))
     walker.division(root, 1)
     out = walker.out
     if not out.blocks:
@@ -123,6 +123,20 @@ def _named_characters(data: bytes) -> bytes:
     return _ENTITY.sub(replace, data)
 
 
+def _titles_by_id(root) -> dict[str, str]:
+    """Each element's id (`id`, DocBook 5's `xml:id`) with its title, for the cross-references to it."""
+    titles = {}
+    for element in root.iter():
+        key = element.get("id") or element.get("{http://www.w3.org/XML/1998/namespace}id")
+        if key and isinstance(element.tag, str):
+            title = element.find("{*}title")
+            if title is None:
+                title = element.find("{*}info/{*}title")
+            if title is not None:
+                titles[key] = _words(title)
+    return titles
+
+
 def _local(element) -> str:
     tag = element.tag
     if not isinstance(tag, str):  # a processing instruction or an entity left as it was
@@ -133,7 +147,8 @@ def _local(element) -> str:
 class _Walker:
     """One walk of the tree: inline text gathers until a block boundary, as the HTML reader does."""
 
-    def __init__(self) -> None:
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.titles = titles  # what a cross-reference to each id reads as
         self.out = BlockText()
         self.buffer: list[str] = []
         self.kind: BlockKind = "paragraph"
@@ -201,6 +216,8 @@ class _Walker:
         elif name == "citation" or name == "abbrev" and _local(element.getparent()) in _BIBLIOGRAPHY_ENTRIES:
             # as DocBook's stylesheets print them: "the MIME system[MIME]", "[GNOME] The GNOME desktop"
             self.buffer.append(f"[{_words(element)}]" + (" " if name == "abbrev" else ""))
+        elif name == "xref":  # "mentioned in <xref linkend='s2_layout'/>": the title it points at
+            self.buffer.append(element.get("xreflabel") or self.titles.get(element.get("linkend", ""), ""))
         elif name == "title":  # a table's, an example's, a note's: a line of its own
             self.flush()
             self.out.add("paragraph", _words(element))
