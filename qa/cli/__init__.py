@@ -270,9 +270,9 @@ def index_command(
     Reads .txt .text .rst .adoc .asciidoc .md .markdown .html .htm .xhtml .pdf .docx .pptx .xlsx
     .xlsm .csv .tsv .odt .ods .odp .epub .eml .mbox .rtf, LaTeX (.tex .latex), Org mode (.org),
     Jupyter notebooks (.ipynb), GNU Info manuals (.info), manual pages (.1 .2 .3 .4 .5 .6 .7 .8 .9
-    .man, .3pm …), DocBook (.xml .dbk .docbook), README, NEWS and the like, any of these compressed (.gz .bz2 .xz), and by OCR
-    (Tesseract) .png .jpg .jpeg .tif .tiff and PDF pages without text: see docs/FORMATS.md. Other
-    files are skipped, with why (`qa info` lists them).
+    .man, .3pm …), DocBook (.xml .dbk .docbook), README, NEWS and the like, any of these compressed
+    (.gz .bz2 .xz), and by OCR (Tesseract) .png .jpg .jpeg .tif .tiff and PDF pages without text:
+    see docs/FORMATS.md. Other files are skipped, with why (`qa info` lists them).
 
     Hidden files are left out, and so is what a .qaignore names, in .gitignore's syntax
     (old-edition/, print.html, *.min.html), for the paths below its folder; a document it comes to

@@ -147,9 +147,9 @@ class Searcher:
         shorter document, it is quoted in the chosen one's place when it says all the chosen one
         says, and kept beside it otherwise, unless it is shown lit at the very sentence a chosen
         one is (a manual's PDF and its HTML, cut into passages at other places): the reader would
-        see one answer twice. A section cut into two passages that both lead (among the first `join_depth` hits) is quoted as one
-        span, at the better one's rank: its heading and the sentence under it that answers are
-        read together, and the next passage is something else.
+        see one answer twice. A section cut into two passages that both lead (among the first
+        `join_depth` hits) is quoted as one span, at the better one's rank: its heading and the
+        sentence under it that answers are read together, and the next passage is something else.
         """
         found = rows.rows([hit.passage_id for hit in ranking.hits])
         chosen: list[_Quote] = []

@@ -3,21 +3,38 @@ how many are DocBook (with their size, blocks, read time and title) and why the 
 
     python benchmarks/results/session-2026-12-06b/scan_xml.py
 """
-import sys, time
-from pathlib import Path
+
+import time
 from collections import Counter
-from qa.ingest.readers import reader_for, read_here
-from qa.ingest.limits import ReadLimits
+from pathlib import Path
+
 from qa.errors import UnreadableFile
-if __name__ == "__main__":
-    files=[p for p in Path('/usr/share').rglob('*') if p.is_file() and (p.name.endswith(('.xml','.xml.gz','.dbk','.docbook')))]
+from qa.ingest.limits import ReadLimits
+from qa.ingest.readers import read_here, reader_for
+
+SUFFIXES = (".xml", ".xml.gz", ".dbk", ".docbook")
+
+
+def main() -> None:
+    files = [path for path in Path("/usr/share").rglob("*") if path.is_file() and path.name.endswith(SUFFIXES)]
     print(len(files))
-    c=Counter(); ok=[]
-    for p in files:
-        t=time.time()
+    reasons: Counter = Counter()
+    read = []
+    for path in files:
+        started = time.time()
         try:
-            f=read_here(reader_for(p),p,ReadLimits()); ok.append((p,len(f.text),len(f.blocks),time.time()-t, f.title))
-        except UnreadableFile as e: c[str(e).split('(')[0][:60]]+=1
-        except Exception as e: c['CRASH '+type(e).__name__+str(e)[:80]]+=1
-    print(c.most_common(10))
-    for o in ok: print(o)
+            parsed = read_here(reader_for(path), path, ReadLimits())
+        except UnreadableFile as error:
+            reasons[str(error).split("(")[0][:60]] += 1
+            continue
+        except Exception as error:  # a crash is what this looks for
+            reasons[f"CRASH {type(error).__name__} {str(error)[:80]}"] += 1
+            continue
+        read.append((path, len(parsed.text), len(parsed.blocks), time.time() - started, parsed.title))
+    print(reasons.most_common(10))
+    for row in read:
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
