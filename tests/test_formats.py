@@ -816,6 +816,23 @@ def test_xml_that_is_no_docbook_is_counted_with_the_files_that_are_not_documents
     assert sources == {"manual.xml", "broken.xml"}
 
 
+def test_a_docbook_book_of_includes_is_skipped_saying_its_chapters_are_read_on_their_own(tmp_path, fake_model):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "book.xml").write_text(
+        '<book xmlns="http://docbook.org/ns/docbook" xmlns:xi="http://www.w3.org/2001/XInclude">'
+        '<xi:include href="nets.xml"/></book>'
+    )
+    (folder / "nets.xml").write_text(
+        '<chapter xmlns="http://docbook.org/ns/docbook"><title>Nets</title><para>Nets dry on the quay.</para></chapter>'
+    )
+    report = index_paths([folder], tmp_path / "index.qa", IndexOptions(), encoder=FakeEncoder())
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("book.xml", "a DocBook file of includes only: the files it includes are read on their own")
+    ]
+    assert cited(folder / "nets.xml", "dry on the quay") == (None, ("Nets",))
+
+
 def test_a_docbook_source_beside_the_page_built_from_it_is_read_as_the_page(tmp_path, fake_model):
     folder = tmp_path / "doc"
     folder.mkdir()

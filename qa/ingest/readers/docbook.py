@@ -102,6 +102,8 @@ def read_docbook(path: Path, limits: ReadLimits | None = None) -> ParsedFile:
     walker.division(root, 1)
     out = walker.out
     if not out.blocks:
+        if root.find(".//{http://www.w3.org/2001/XInclude}include") is not None:
+            raise UnreadableFile("a DocBook file of includes only: the files it includes are read on their own")
         raise UnreadableFile("a DocBook document with no text")
     headings = [b for b in out.blocks if b.kind == "heading"]
     title = out.text[headings[0].start : headings[0].end] if headings else ""
