@@ -160,6 +160,27 @@ HOSTILE = {
         "site.tar.gz: unsupported type .tar.gz",
     ),
     "1,000 tiny files": ([(f"n{i}.txt", b"tiny") for i in range(1000)], None, 413, "1000 files in one upload"),
+    "XML that is no DocBook": (
+        [("pom.xml", b"<project><artifactId>ferry</artifactId></project>")],
+        None,
+        422,
+        "pom.xml (XML data, not a DocBook document (its root element is <project>))",
+    ),
+    "an entity bomb in DocBook": (
+        [
+            (
+                "bomb.xml",
+                b'<!DOCTYPE article [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+                b'<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+                b'<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]>'
+                b"<article><para>&h;</para></article>",
+            )
+        ],
+        None,
+        422,
+        "bomb.xml (a DocBook document with no text)",
+    ),
 }
 
 
