@@ -833,6 +833,24 @@ def test_a_docbook_book_of_includes_is_skipped_saying_its_chapters_are_read_on_t
     assert cited(folder / "nets.xml", "dry on the quay") == (None, ("Nets",))
 
 
+def test_a_docbook_book_whose_chapters_are_other_files_entities_reads_on_after_each(tmp_path):
+    """DocBook 4 books often take their chapters in as entities of other files (`&intro;`). Those
+    are not fetched (each file is read on its own), and the parser must not stop at the reference:
+    everything after it was silently lost."""
+    (tmp_path / "intro.xml").write_text("<chapter><title>Intro</title><para>Read on its own.</para></chapter>")
+    book = tmp_path / "book.xml"
+    book.write_text(
+        '<!DOCTYPE book [<!ENTITY intro SYSTEM "intro.xml"><!ENTITY % more SYSTEM "more.ent"> %more;'
+        '<!ENTITY year "1911">]><book><title>Harbour</title><preface><title>Preface</title>'
+        "<para>Written in &year;.</para></preface>&intro;<chapter><title>Piers</title>"
+        "<para>The north pier was rebuilt after the storm.</para></chapter></book>"
+    )
+    text = parse_file(book).text
+    assert "Written in 1911." in text and "The north pier was rebuilt after the storm." in text
+    assert "Read on its own." not in text
+    assert cited(book, "north pier") == (None, ("Harbour", "Piers"))
+
+
 def test_a_docbook_source_beside_the_page_built_from_it_is_read_as_the_page(tmp_path, fake_model):
     folder = tmp_path / "doc"
     folder.mkdir()

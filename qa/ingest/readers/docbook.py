@@ -112,8 +112,11 @@ def read_docbook(path: Path, limits: ReadLimits | None = None) -> ParsedFile:
 
 def _named_characters(data: bytes) -> bytes:
     """`&nbsp;` and the other names DocBook's DTD defines (its ISO sets, as HTML names them) as
-    character references, unless the file defines the name itself; one pass over the bytes."""
-    defined = set(re.findall(rb"<!ENTITY\s+([A-Za-z][A-Za-z0-9]*)", data[:65536]))
+    character references, unless the file defines the name itself with its text; one pass over
+    the bytes. A reference to an entity the file does not define with its text (another file's,
+    `<!ENTITY intro SYSTEM "intro.xml">`, which is not read) is left out: kept, it would make the
+    parser drop everything after it."""
+    defined = set(re.findall(rb"<!ENTITY\s+([A-Za-z][A-Za-z0-9]*)\s+[\"']", data[:65536]))
 
     def replace(match: re.Match) -> bytes:
         name = match.group(1)
