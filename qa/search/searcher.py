@@ -145,11 +145,13 @@ class Searcher:
         whose sentences a chosen one already says, cut at other places (the compilation's passage
         takes in its chapter's heading too), is left out when its document is no shorter; from a
         shorter document, it is quoted in the chosen one's place when it says all the chosen one
-        says, and kept beside it otherwise, unless it is shown lit at the very sentence a chosen
-        one is (a manual's PDF and its HTML, cut into passages at other places): the reader would
-        see one answer twice. A section cut into two passages that both lead (among the first
-        `join_depth` hits) is quoted as one span, at the better one's rank: its heading and the
-        sentence under it that answers are read together, and the next passage is something else.
+        says, and kept beside it otherwise, unless it would be shown lit at the very sentence a
+        chosen one is (a manual's PDF and its HTML, cut into passages at other places): the reader
+        would see one answer twice. (Only hits the ranking read sentence by sentence are compared:
+        the others are far down, and finding their sentence would cost each question more.)
+        A section cut into two passages that both lead (among the first `join_depth` hits) is
+        quoted as one span, at the better one's rank: its heading and the sentence under it that
+        answers are read together, and the next passage is something else.
         """
         found = rows.rows([hit.passage_id for hit in ranking.hits])
         chosen: list[_Quote] = []
@@ -176,8 +178,10 @@ class Searcher:
                 continue
             quote = _Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth)
             others = [kept for kept in chosen if kept.parts[0][1].doc_id != row.doc_id]
-            if others and quote.lit_sentence(ranking) in {kept.lit_sentence(ranking) for kept in others}:
-                continue  # another document's passage, lit at the same sentence: a manual's PDF and its HTML
+            if others and hit.sentence is not None:  # a hit the ranking read sentence by sentence
+                said = quote.lit_sentence(ranking)
+                if any(kept.lit_sentence(ranking) == said for kept in others):
+                    continue  # another document's passage, shown lit at the same sentence: a PDF and its HTML
             chosen.append(quote)
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
