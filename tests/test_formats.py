@@ -803,6 +803,22 @@ def test_docbook_5_in_its_namespace_a_book_of_chapters_and_a_reference_page(tmp_
     assert cited(path, "--slow") == (None, ("Quay guide", "Commands", "hoist", "Options"))
 
 
+def test_a_docbook_cross_reference_reads_as_the_title_it_points_at_wherever_that_title_stands(tmp_path):
+    """`<xref linkend="…"/>` holds no words: the stylesheet prints the target's number or title, and
+    the title is what the source holds, as a section's own `title` or in its front matter (DocBook
+    4's `sect1info`, 5's `info`)."""
+    path = tmp_path / "quay.xml"
+    path.write_text(
+        '<article><sect1 id="fees"><sect1info><title>Mooring fees</title></sect1info><para>Moorings are paid for at the harbour office each month.</para>'
+        '</sect1><sect1 id="rules"><title>Quay rules</title><para>Fees: see <xref linkend="fees"/>; '
+        'rules for guests: <xref linkend="rules"/>; the old list: <xref linkend="gone" xreflabel="the 1990 list"/>.'
+        "</para></sect1></article>"
+    )
+    text = parse_file(path).text
+    assert "Fees: see Mooring fees; rules for guests: Quay rules; the old list: the 1990 list." in text
+    assert cited(path, "harbour office each month") == (None, ("Mooring fees",))
+
+
 def test_xml_that_is_no_docbook_is_counted_with_the_files_that_are_not_documents(tmp_path, fake_model):
     folder = tmp_path / "project"
     folder.mkdir()

@@ -63,6 +63,13 @@ _BLOCK_KINDS: dict[str, BlockKind] = {
     "refpurpose": "paragraph",
     "address": "paragraph",
 }
+# Elements that hold blocks rather than words: lists, tables, admonitions, examples, figures.
+_HOLDERS = frozenset(
+    "itemizedlist orderedlist variablelist varlistentry simplelist segmentedlist glosslist glossentry procedure "
+    "substeps calloutlist table informaltable tgroup thead tbody tfoot example informalexample figure "
+    "informalfigure mediaobject inlinemediaobject note tip warning caution important sidebar qandaset qandadiv "
+    "qandaentry question answer bibliolist msgset abstract highlights".split()
+)
 # Lines kept as written.
 _CODE = frozenset("programlisting screen synopsis literallayout funcsynopsis cmdsynopsis classsynopsis".split())
 # Editorial or index matter, and objects with no words of their own.
@@ -133,13 +140,25 @@ def _titles_by_id(root) -> dict[str, str]:
     titles = {}
     for element in root.iter():
         key = element.get("id") or element.get("{http://www.w3.org/XML/1998/namespace}id")
-        if key and isinstance(element.tag, str):
-            title = element.find("{*}title")
-            if title is None:
-                title = element.find("{*}info/{*}title")
-            if title is not None:
-                titles[key] = _words(title)
+        if key and isinstance(element.tag, str) and (title := _title_of(element)) is not None:
+            titles[key] = _words(title)
     return titles
+
+
+def _info_of(element):
+    """An element's front matter (`info`, DocBook 4's `articleinfo`, `bookinfo` …), or None."""
+    return next((child for child in element if _local(child) in _INFO), None)
+
+
+def _title_of(element):
+    """An element's title: its own `title`, else its front matter's; a reference page's name."""
+    title = next((child for child in element if _local(child) == "title"), None)
+    info = _info_of(element)
+    if title is None and info is not None:
+        title = next((child for child in info if _local(child) == "title"), None)
+    if title is None and _local(element) == "refentry":
+        title = element.find(".//{*}refname")
+    return title
 
 
 def _local(element) -> str:
@@ -167,21 +186,14 @@ class _Walker:
     def division(self, element, level: int) -> None:
         """A book, chapter, section …: its title a heading at `level`, then its contents."""
         self.flush()
-        children = [child for child in element if _local(child)]
-        title = next((child for child in children if _local(child) == "title"), None)
-        info = next((child for child in children if _local(child) in _INFO), None)
-        if title is None and info is not None:
-            title = next((child for child in info if _local(child) == "title"), None)
-        if title is None and _local(element) == "refentry":
-            title = element.find(".//{*}refname")
+        title, info = _title_of(element), _info_of(element)
         if title is not None:
             self.out.add("heading", _words(title), min(level, 6))
         if info is not None:
             self.front_matter(info)
-        for child in children:
-            if child is title or child is info or _local(child) in ("title", "titleabbrev", "subtitle"):
-                continue
-            self.element(child, level + 1)
+        for child in element:
+            if child is not title and child is not info:  # info's elements are left out of the text
+                self.element(child, level + 1)
         self.flush()
 
     def front_matter(self, info) -> None:
@@ -258,19 +270,10 @@ class _Walker:
             self.buffer.append(element.tail)
 
     def row(self, row) -> None:
-        cells = [" ".join(_words(cell).split()) for cell in row if _local(cell) in ("entry", "entrytbl")]
+        cells = [_words(cell) for cell in row if _local(cell) in ("entry", "entrytbl")]
         parent = row.getparent()
         kind: BlockKind = "table_head" if parent is not None and _local(parent) == "thead" else "row"
         self.out.add(kind, "\n".join(cell for cell in cells if cell), keep_lines=True)
-
-
-# Elements that hold blocks rather than words: lists, tables, admonitions, examples, figures.
-_HOLDERS = frozenset(
-    "itemizedlist orderedlist variablelist varlistentry simplelist segmentedlist glosslist glossentry procedure "
-    "substeps calloutlist table informaltable tgroup thead tbody tfoot example informalexample figure "
-    "informalfigure mediaobject inlinemediaobject note tip warning caution important sidebar qandaset qandadiv "
-    "qandaentry question answer bibliolist msgset abstract highlights".split()
-)
 
 
 def _words(element) -> str:
