@@ -177,11 +177,8 @@ class Searcher:
             if copied is not None and copied.absorb(hit, row, self.snapshot.passage_count):
                 continue
             quote = _Quote([(hit, row)], row.text, row.start, row.end, joinable=position < join_depth)
-            others = [kept for kept in chosen if kept.parts[0][1].doc_id != row.doc_id]
-            if others and hit.sentence is not None:  # a hit the ranking read sentence by sentence
-                said = quote.lit_sentence(ranking)
-                if any(kept.lit_sentence(ranking) == said for kept in others):
-                    continue  # another document's passage, shown lit at the same sentence: a PDF and its HTML
+            if hit.sentence is not None and quote.says_what_another_document_does(chosen, ranking):
+                continue  # a manual's PDF and its HTML, lit at the same sentence
             chosen.append(quote)
         return [quote.answer_passage(rank, ranking) for rank, quote in enumerate(chosen, 1)]
 
@@ -320,6 +317,11 @@ class _Quote:
             return False
         self._quote_instead(replace(hit, score=self.parts[0][0].score), row)  # its sentence, at the better rank
         return True
+
+    def says_what_another_document_does(self, chosen: list[_Quote], ranking: Ranking) -> bool:
+        """Is this quote shown lit at the very sentence a chosen quote of another document is?"""
+        others = [kept for kept in chosen if kept.parts[0][1].doc_id != self.parts[0][1].doc_id]
+        return bool(others) and self.lit_sentence(ranking) in {kept.lit_sentence(ranking) for kept in others}
 
     def lit_sentence(self, ranking: Ranking) -> str:
         """The sentence this quote is shown lit at (`highlight`), its spacing flattened."""

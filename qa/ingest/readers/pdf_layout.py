@@ -391,7 +391,7 @@ def _leading(pages: list[list[Line]]) -> float | None:
     return ratios[len(ratios) // 4] if ratios else None
 
 
-def _wide_gap(previous: Line, line: Line, spacing: float | None, leading: float | None = None) -> bool:
+def _wide_gap(previous: Line, line: Line, spacing: float | None, leading: float | None) -> bool:
     """Whether the gap above `line` is wider than a line's: the page's line spacing, or the
     document's leading at this line's size where that is wider (a page of examples set small packs
     its lines closer than the text between them, whose every line would read as a paragraph)."""
