@@ -809,7 +809,8 @@ def test_a_docbook_cross_reference_reads_as_the_title_it_points_at_wherever_that
     4's `sect1info`, 5's `info`)."""
     path = tmp_path / "quay.xml"
     path.write_text(
-        '<article><sect1 id="fees"><sect1info><title>Mooring fees</title></sect1info><para>Moorings are paid for at the harbour office each month.</para>'
+        '<article><sect1 id="fees"><sect1info><title>Mooring fees</title></sect1info>'
+        "<para>Moorings are paid for at the harbour office each month.</para>"
         '</sect1><sect1 id="rules"><title>Quay rules</title><para>Fees: see <xref linkend="fees"/>; '
         'rules for guests: <xref linkend="rules"/>; the old list: <xref linkend="gone" xreflabel="the 1990 list"/>.'
         "</para></sect1></article>"
