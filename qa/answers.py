@@ -198,3 +198,8 @@ class IndexStats:
         description="An answer also abstains when less than this share of the question's words (weighted by "
         "rarity) is in the index: 0 unless the fit chose a floor.",
     )
+    abstention_on_names: bool = described(
+        default=False,
+        description='An answer also abstains when the question names what no document holds ("Docker" of pages '
+        "that never say it, nor a spelling a typo away): false unless the fit chose it.",
+    )

@@ -391,6 +391,7 @@ class Collection:
             abstention_threshold=round(fitted.threshold, 4),
             abstention_fitted_on=None if fitted.is_default else fitted.fitted_on,
             abstention_min_known=fitted.min_known,
+            abstention_on_names=fitted.abstain_on_names,
         )
 
     def skipped_files(self) -> list[SkippedFile]:

@@ -50,7 +50,7 @@ def test_a_floor_on_known_words_is_fitted_only_where_it_catches_more():
     probabilities = ANSWERABLE + [0.95, 0.99, 0.5]
     answerable = [True] * 20 + [False] * 3
     known = [1.0] * 19 + [0.6] + [0.3, 0.5, 1.0]  # one answerable question with a rare word of its own
-    threshold, floor = abstention.fit_rule(probabilities, answerable, known)
+    threshold, floor, on_names = abstention.fit_rule(probabilities, answerable, known)
     assert floor == pytest.approx(0.55)  # the lowest floor under 0.6 that catches both: at most 1 in 20 allowed
     assert threshold == pytest.approx(0.7)  # and the threshold still catches 0.5
     report = abstention.fit(probabilities, answerable, "q.jsonl", "now", known)
@@ -58,7 +58,37 @@ def test_a_floor_on_known_words_is_fitted_only_where_it_catches_more():
     assert (report.answerable_abstained, report.unanswerable_abstained) == ((0, 20), (3, 3))
     # Where the words tell nothing, no floor: the threshold alone, as without them.
     same = ANSWERABLE + [0.5, 0.6, 0.97]
-    assert abstention.fit_rule(same, answerable, [1.0] * 23) == (abstention.fit_threshold(same, answerable), 0.0)
+    assert abstention.fit_rule(same, answerable, [1.0] * 23) == (abstention.fit_threshold(same, answerable), 0.0, False)
+
+
+def test_the_fit_abstains_on_questions_naming_what_no_page_holds_only_where_that_catches_more():
+    """A question about a thing no page names (0.99 here) can score above every answerable one; the
+    fit may abstain on all such questions, and an answerable one among them spends the budget."""
+    probabilities = ANSWERABLE + [0.5, 0.902, 0.99]
+    answerable = [True] * 20 + [False] * 3
+    named = [False] * 20 + [False, False, True]
+    report = abstention.fit(probabilities, answerable, "q.jsonl", "now", None, named)
+    assert report.abstention.abstain_on_names
+    assert (report.answerable_abstained, report.unanswerable_abstained) == ((1, 20), (3, 3))
+    # Left out, 0.99 and 0.902 are each the only question of their kind, and the rest's fit misses
+    # them: the estimate says so.
+    assert report.estimated_unanswerable_abstained == (1, 3)
+    # One answerable question also names what the pages spell otherwise: abstaining on names
+    # would spend the one in 20 that the threshold spends as well to catch 0.902, so it is not kept.
+    named = [False] * 19 + [True] + [False, False, True]
+    report = abstention.fit(probabilities, answerable, "q.jsonl", "now", None, named)
+    assert not report.abstention.abstain_on_names
+    assert (report.answerable_abstained, report.unanswerable_abstained) == ((1, 20), (2, 3))
+    # More such answerable questions than the budget: never.
+    named = [True] * 3 + [False] * 17 + [False, False, True]
+    assert not abstention.fit(probabilities, answerable, "q.jsonl", "now", None, named).abstention.abstain_on_names
+
+
+def test_an_answer_abstains_on_a_name_no_page_holds_only_where_the_fit_chose_to():
+    judged = Confidence(dense=0.7, coverage=0.9, known=1.0, margin=0.1, probability=0.99, names=1)
+    assert judged.confident
+    assert not replace(judged, abstain_on_names=True).confident
+    assert replace(judged, abstain_on_names=True, names=0).confident
 
 
 def test_an_answer_abstains_below_the_floor_whatever_its_probability():
@@ -73,9 +103,14 @@ def test_the_file_is_read_back_and_a_broken_one_falls_back_to_the_default(tmp_pa
     fitted = abstention.Abstention(0.8, 20, 3, "q.jsonl", "2026-12-03T06:00:00+00:00", min_known=0.65)
     abstention.write(tmp_path, fitted)
     assert abstention.read(tmp_path) == fitted
-    # a file written before the floor existed reads as no floor
-    (tmp_path / abstention.FILE).write_text(json.dumps({"threshold": 0.8, "answerable": 20, "unanswerable": 3}))
-    assert abstention.read(tmp_path).min_known == 0.0
+    # a file fitted to an earlier confidence model (written before `model` was kept, or to other
+    # constants) means another probability: the default judges until the index is fitted again
+    for model in ({}, {"model": "0123456789ab"}):
+        (tmp_path / abstention.FILE).write_text(json.dumps({"threshold": 0.8, "answerable": 20, **model}))
+        with caplog.at_level(logging.WARNING):
+            assert abstention.read(tmp_path) == abstention.DEFAULT
+        assert "fitted to an earlier confidence model" in caplog.text and "--fit-abstention" in caplog.text
+        caplog.clear()
     (tmp_path / abstention.FILE).write_text("{not json")
     with caplog.at_level(logging.WARNING):
         assert abstention.read(tmp_path).threshold == THRESHOLD
@@ -117,7 +152,11 @@ def test_qa_eval_fits_the_index_and_every_later_answer_follows_it(tmp_path, fake
     for record in records:  # the CLI, the API and MCP all answer through ask
         answer = collection.ask(record["question"])
         judged = confidences[record["id"]]
-        assert answer.answered == (judged.probability >= fitted.threshold and judged.known >= fitted.min_known)
+        assert answer.answered == (
+            judged.probability >= fitted.threshold
+            and judged.known >= fitted.min_known
+            and not (fitted.abstain_on_names and judged.names)
+        )
     lowest_answerable = min(probabilities[r["id"]] for r in records if r["answers"])
     assert all(probabilities[r["id"]] >= fitted.threshold for r in records if r["answers"])  # none of 5 abstains
     caught = [r["id"] for r in records if not r["answers"] and probabilities[r["id"]] < lowest_answerable]
@@ -137,3 +176,21 @@ def test_fitting_needs_both_kinds_of_questions(tmp_path, fake_seeds_index, fake_
     assert result.exit_code == 1
     assert result.output.startswith("Error:") and "cannot answer" in result.output
     assert not (fake_seeds_index / abstention.FILE).exists()
+
+
+def test_a_name_no_passage_holds_counts_and_a_typo_of_one_that_it_holds_does_not(fake_seeds_index, fake_encoder):
+    """ "Kubernetes" is in no seed; "Kousa" and "Londn" are typos of names the seeds hold, one edit
+    away, and a user who mistypes a name should not be told the documents never mention it."""
+    from qa.collection import Collection
+
+    collection = Collection.open(fake_seeds_index, encoder=fake_encoder)
+
+    def names(question: str) -> int:
+        return collection.rank(question, 5).confidence.names
+
+    assert names("Did Moussa Koussa defect to Kubernetes?") == 1
+    assert names("Did Moussa Kousa defect to Londn?") == 0
+    assert names("Did Moussa Koussa defect to London?") == 0
+    assert names("did moussa koussa defect to kubernetes?") == 0  # written in lower case, no name is told apart
+    # Two names, each in no seed, counted apart; a word in lower case is no name.
+    assert names("Did Moussa Koussa defect to Kubernetes on Mastodon or zeppelins?") == 2

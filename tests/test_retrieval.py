@@ -346,6 +346,15 @@ class TestThroughTheCollection:
         assert answer.answered is False
         assert len(answer.passages) == 3
 
+    def test_a_question_naming_what_no_seed_mentions_abstains_and_says_so(self, seeds_collection):
+        """Asked why a defector defected, the seeds answer; asked why he defected to Canada, which
+        no seed names, the closest passages are still about him, but none answers for Canada."""
+        assert seeds_collection.ask("Why did Moussa Koussa defect?", top_k=3).answered is True
+        answer = seeds_collection.ask("Why did Moussa Koussa defect to Canada?", top_k=3)
+        assert answer.answered is False
+        assert answer.missing_words == ["Canada"]
+        assert len(answer.passages) == 3 and "Koussa" in answer.passages[0].text
+
     def test_a_followup_finds_its_subject_through_the_history(self, seeds_collection):
         alone = seeds_collection.ask("Where did he fly to?", top_k=3)
         followed = seeds_collection.ask("Where did he fly to?", top_k=3, history=["Who is Moussa Koussa?"])

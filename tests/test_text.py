@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.text.analysis import question_terms, words_not_found
+from qa.text.analysis import names_not_found, question_terms, words_not_found
 from qa.text.normalize import normalize_text
 from qa.text.prose import is_introduction
 from qa.text.questions import asks_for_code, asks_what_it_is, is_overview
@@ -98,6 +98,25 @@ def test_words_not_found_are_the_questions_own_spelling_of_what_no_passage_holds
     # stop words are never named; a word is named once, as first written; a stem found is enough
     assert words_not_found(question, found) == ["Kubernetes", "Londn", "see"]
     assert words_not_found("Who defects from Libya?", set(question_terms("defected Libya"))) == []
+
+
+def test_names_not_found_are_the_missing_words_the_question_writes_as_names():
+    found = set(question_terms("SQLite runs on Linux and macOS"))
+    question = 'Docker: can SQLite run in Docker on iOS with Amazon S3, or the "Helm" chart? Kubernetes too.'
+    # a capital where no sentence starts, or inside a word; a word written once as a name is one;
+    # lower-case words ("chart") and words at a sentence's start alone ("Kubernetes") are not
+    assert names_not_found(question, found) == ["Docker", "iOS", "Amazon", "S3", "Helm"]
+    assert words_not_found(question, found) == ["Docker", "iOS", "Amazon", "S3", "Helm", "chart", "Kubernetes"]
+    assert names_not_found("Does SQLite run on macOS?", found) == []  # names the pages hold
+    assert names_not_found("Did Moussa Koussa fly from Tripoli to Norway?", found) == [
+        "Moussa",
+        "Koussa",
+        "Tripoli",
+        "Norway",
+    ]
+    # in title case or capitals, capitals tell nothing
+    assert names_not_found("How Do I Run SQLite In Docker On iOS", found) == []
+    assert names_not_found("HOW DO I RUN SQLITE IN DOCKER", found) == []
 
 
 def test_a_word_is_searched_in_its_other_spelling_only_where_the_documents_lack_its_own():

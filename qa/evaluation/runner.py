@@ -223,13 +223,14 @@ def fit_abstention(
     if index_dir is None:
         index_dir = ensure_default_index(model, None, on_progress)
     collection = Collection.open(index_dir, model=model)
-    probabilities, known = [], []
+    probabilities, known, named = [], [], []
     for done, question in enumerate(eval_set.questions, 1):
         ranking = collection.rank(question.question, PASSAGES_FOR_HITS, history=question.history)
         probabilities.append(ranking.confidence.probability)
         known.append(ranking.confidence.known)
+        named.append(ranking.confidence.names > 0)
         on_progress(Progress("Fitting when to abstain", done, len(eval_set.questions)))
-    report = abstention.fit(probabilities, answerable, fitted_on, utc_now().isoformat(), known)
+    report = abstention.fit(probabilities, answerable, fitted_on, utc_now().isoformat(), known, named)
     abstention.write(collection.index_dir, report.abstention)
     return report
 

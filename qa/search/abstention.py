@@ -1,7 +1,7 @@
 """When to abstain, fitted to one index's own questions (`qa eval QUESTIONS --fit-abstention`).
 
 The calibrated probability (`qa.search.confidence`) was fitted on SQuAD and SciFact, where its
-threshold of 0.279 abstains on 0.7 % of answerable questions and answers 4 % of unanswerable ones.
+threshold of 0.326 abstains on 0.9 % of answerable questions and answers 3.7 % of unanswerable ones.
 On another corpus the same probability can mean something else: on the SQLite documentation every
 question the pages cannot answer scored 0.50–1.00. A user with labelled questions of their own,
 some answerable and some not, can fit the threshold to their documents. It is kept beside the
@@ -11,10 +11,14 @@ The threshold chosen abstains on as many unanswerable questions as it can while 
 most one answerable question in 20. Beside it the fit may choose a floor on `known` (the share of
 the question's weight in words the index holds): on a corpus about one subject, a question naming
 what no page mentions ("Does borg run on Kubernetes?") scores as high as one the pages answer, but
-holds a word none of them does. The floor is kept only where it catches more on the questions
-fitted. What it will do on new questions is estimated by fitting without each question in turn and
-judging that question (leave-one-out), since its figures on the questions it was fitted on flatter
-it.
+holds a word none of them does. The fit may also choose to abstain on every question that names
+what no passage holds (`abstain_on_names`; "How do I run SQLite in Docker?" of pages that never say
+Docker). The floor and that rule are kept only where they catch more on the questions fitted. What
+the fit will do on new questions is estimated by fitting without each question in turn and judging
+that question (leave-one-out), since its figures on the questions it was fitted on flatter it.
+
+A threshold belongs to the confidence model it was fitted to (`model`): an index fitted to an
+earlier one abstains at the default until fitted again.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from qa.search.confidence import THRESHOLD
+from qa.search.confidence import MODEL, THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,8 @@ class Abstention:
     fitted_on: str = ""  # the questions file
     fitted_at: str = ""
     min_known: float = 0.0  # below this share of the question's words in the index, it abstains too
+    abstain_on_names: bool = False  # and on a question naming what no passage holds
+    model: str = MODEL  # the confidence model the threshold was fitted to (qa.search.confidence)
 
     @property
     def is_default(self) -> bool:
@@ -78,11 +85,19 @@ def read(index_dir: Path) -> Abstention:
     path = Path(index_dir) / FILE
     try:
         fields = json.loads(path.read_text(encoding="utf-8"))
-        abstention = Abstention(**fields)
+        abstention = Abstention(**{"model": "", **fields})  # a file written before `model` was kept
         if not 0 <= abstention.threshold <= 1:
             raise ValueError(f"threshold {abstention.threshold} is not a probability")
         if not 0 <= abstention.min_known <= 1:
             raise ValueError(f"min_known {abstention.min_known} is not a share")
+        if abstention.model != MODEL:
+            logger.warning(
+                "%s was fitted to an earlier confidence model; abstaining at the default threshold %.3f until "
+                "`qa eval QUESTIONS --fit-abstention` fits it again",
+                path,
+                THRESHOLD,
+            )
+            return DEFAULT
         return abstention
     except FileNotFoundError:
         return DEFAULT
@@ -130,33 +145,50 @@ def _best_threshold(probabilities: Sequence[float], answerable: Sequence[bool], 
     )
 
 
+class Rule(NamedTuple):
+    """What a fit chose: the threshold, the floor on `known`, and whether every question naming what
+    no passage holds abstains."""
+
+    threshold: float
+    min_known: float = 0.0
+    abstain_on_names: bool = False
+
+    def abstains(self, probability: float, known: float, named: bool) -> bool:
+        return probability < self.threshold or known < self.min_known or (self.abstain_on_names and named)
+
+
 def fit_rule(
-    probabilities: Sequence[float], answerable: Sequence[bool], known: Sequence[float] | None = None
-) -> tuple[float, float]:
-    """(threshold, floor on known): with each floor of KNOWN_FLOORS, what it abstains on leaves the
-    rest of the budget of answerable abstentions to the threshold; the pair abstaining on the most
-    unanswerable questions wins (on a tie, the fewest answerable abstained, the lowest floor, the
-    lowest threshold). Without `known`, the threshold alone."""
-    if known is None:
-        return fit_threshold(probabilities, answerable), 0.0
-    if not len(probabilities) == len(answerable) == len(known):
-        raise ValueError("one probability and one known share per question")
+    probabilities: Sequence[float],
+    answerable: Sequence[bool],
+    known: Sequence[float] | None = None,
+    named: Sequence[bool] | None = None,
+) -> Rule:
+    """With each floor of KNOWN_FLOORS, and with and without abstaining on `named` questions (those
+    naming what no passage holds), what these abstain on leaves the rest of the budget of
+    answerable abstentions to the threshold; the rule abstaining on the most unanswerable questions
+    wins (on a tie, the fewest answerable abstained, no rule on names, the lowest floor, the lowest
+    threshold). Without `known` and `named`, the threshold alone."""
+    known = [1.0] * len(probabilities) if known is None else known
+    named = [False] * len(probabilities) if named is None else named
+    if not len(probabilities) == len(answerable) == len(known) == len(named):
+        raise ValueError("one probability, known share and named flag per question")
     allowed = _allowed(answerable)
     best = None
-    for floor in KNOWN_FLOORS:
-        below = [k < floor for k in known]
-        gated_yes = sum(1 for b, a in zip(below, answerable) if b and a)
-        if gated_yes > allowed:
-            break  # higher floors abstain on at least as many
-        gated_no = sum(1 for b, a in zip(below, answerable) if b and not a)
-        rest = [i for i, b in enumerate(below) if not b]
-        caught, wrong, threshold = _best_threshold(
-            [probabilities[i] for i in rest], [answerable[i] for i in rest], allowed - gated_yes
-        )
-        candidate = (caught - gated_no, wrong + gated_yes, floor, threshold)
-        best = candidate if best is None else min(best, candidate)
-    assert best is not None  # the floor 0 abstains on nothing by itself
-    return best[3], best[2]
+    for on_names in (False, True):
+        for floor in KNOWN_FLOORS:
+            below = [k < floor or (on_names and n) for k, n in zip(known, named)]
+            gated_yes = sum(1 for b, a in zip(below, answerable) if b and a)
+            if gated_yes > allowed:
+                break  # higher floors abstain on at least as many
+            gated_no = sum(1 for b, a in zip(below, answerable) if b and not a)
+            rest = [i for i, b in enumerate(below) if not b]
+            caught, wrong, threshold = _best_threshold(
+                [probabilities[i] for i in rest], [answerable[i] for i in rest], allowed - gated_yes
+            )
+            candidate = (caught - gated_no, wrong + gated_yes, on_names, floor, threshold)
+            best = candidate if best is None else min(best, candidate)
+    assert best is not None  # the floor 0 without the rule on names abstains on nothing by itself
+    return Rule(best[4], best[3], best[2])
 
 
 def require_both_kinds(answerable: Sequence[bool]) -> tuple[int, int]:
@@ -177,35 +209,40 @@ def fit(
     fitted_on: str,
     fitted_at: str,
     known: Sequence[float] | None = None,
+    named: Sequence[bool] | None = None,
 ) -> FitReport:
     """Fit on every question, and estimate by leave-one-out. Needs unanswerable questions and at
     least MIN_ANSWERABLE answerable ones. With `known` (each question's share of words the index
-    holds), the fit may add a floor on it (`fit_rule`)."""
+    holds), the fit may add a floor on it; with `named` (whether each names what no passage holds),
+    it may abstain on those (`fit_rule`)."""
     n_answerable, n_unanswerable = require_both_kinds(answerable)
-    threshold, min_known = fit_rule(probabilities, answerable, known)
     shares = list(known) if known is not None else [1.0] * len(probabilities)
+    flags = list(named) if named is not None else [False] * len(probabilities)
+    rule = fit_rule(probabilities, answerable, shares, flags)
 
-    def abstains(i: int, rule: tuple[float, float]) -> bool:
-        return probabilities[i] < rule[0] or shares[i] < rule[1]
+    def abstains(i: int, rule: Rule) -> bool:
+        return rule.abstains(probabilities[i], shares[i], flags[i])
 
     estimated = [0, 0]  # answerable abstained, unanswerable abstained
     for held_out in range(len(probabilities)):
         rest = [i for i in range(len(probabilities)) if i != held_out]
         others = [answerable[i] for i in rest]
         if all(others) or sum(others) < MIN_ANSWERABLE:
-            held = (DEFAULT.threshold, 0.0)  # the others alone cannot be fitted on: the default judges
+            held = Rule(DEFAULT.threshold)  # the others alone cannot be fitted on: the default judges
         else:
             held = fit_rule(
-                [probabilities[i] for i in rest], others, None if known is None else [shares[i] for i in rest]
+                [probabilities[i] for i in rest], others, [shares[i] for i in rest], [flags[i] for i in rest]
             )
         if abstains(held_out, held):
             estimated[0 if answerable[held_out] else 1] += 1
 
     def abstained(kind: bool) -> int:
-        return sum(1 for i, a in enumerate(answerable) if a == kind and abstains(i, (threshold, min_known)))
+        return sum(1 for i, a in enumerate(answerable) if a == kind and abstains(i, rule))
 
     return FitReport(
-        abstention=Abstention(threshold, n_answerable, n_unanswerable, fitted_on, fitted_at, min_known),
+        abstention=Abstention(
+            rule.threshold, n_answerable, n_unanswerable, fitted_on, fitted_at, rule.min_known, rule.abstain_on_names
+        ),
         answerable_abstained=(abstained(True), n_answerable),
         unanswerable_abstained=(abstained(False), n_unanswerable),
         estimated_answerable_abstained=(estimated[0], n_answerable),

@@ -94,6 +94,20 @@ class BM25:
                     break
         return found
 
+    def spelled_near(self, term: str, distance: int) -> list[str]:
+        """The vocabulary's terms within `distance` edits of `term` (a typo, or an accent left out:
+        "gospic" of pages that say "gospić"), some of which may be in deleted passages only."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        near = []
+        for part in self.parts:
+            found = process.extract(
+                term, part.postings.vocabulary.keys(), scorer=Levenshtein.distance, score_cutoff=distance, limit=10
+            )
+            near += [choice for choice, _, _ in found]
+        return near
+
     def scores(
         self, terms: Sequence[str], allowed: Sequence[np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,12 @@ docs/EVALUATION.md):
 - `coverage`: how much of the question (IDF-weighted, words the index lacks weigh the most) the
   best sentence of the top passage holds;
 - `known`: how much of the question the index holds at all;
-- `margin`: how far the top passage leads the next one in the fused ranking.
+- `margin`: how far the top passage leads the next one in the fused ranking;
+- `named`: 1 when the question names what no passage holds, nor a spelling a typo away ("How do I
+  run SQLite in Docker?" of pages that never say Docker; qa.text.analysis.names_not_found): its
+  other words can come as close as an answerable question's.
+
+An index fitted to its own questions (qa.search.abstention) may also abstain on every such question.
 
 Everything comes from the ranking, the IDF and the sentence terms already computed for it, so
 judging costs microseconds, no second model call.
@@ -17,19 +22,23 @@ judging costs microseconds, no second model call.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.search.sentence_scores import sentence_terms
 
 # Fitted by `python -m benchmarks.calibrate fit` on half of the public calibration set; the
-# threshold is its operating point: on the other half 0.7% of answerable questions abstain and
-# 4.0% of unanswerable ones are answered (docs/EVALUATION.md).
-SIGNALS = ("dense", "coverage", "known", "margin")
-INTERCEPT = -11.216
-WEIGHTS = (16.085, 8.846, 1.817, 4.291)
-THRESHOLD = 0.279
+# threshold is its operating point: on the other half 0.9% of answerable questions abstain and
+# 3.7% of unanswerable ones are answered (docs/EVALUATION.md, "A name the documents never mention").
+SIGNALS = ("dense", "coverage", "known", "margin", "named")
+INTERCEPT = -10.355
+WEIGHTS = (16.009, 8.655, 1.033, 4.666, -2.058)
+THRESHOLD = 0.326
+# What a fitted threshold belongs to (qa.search.abstention): one fitted to other constants means
+# something else, so its index abstains at the default until fitted again.
+MODEL = hashlib.sha256(repr((SIGNALS, INTERCEPT, WEIGHTS)).encode()).hexdigest()[:12]
 # How many leading passages the dense signal looks at.
 DENSE_DEPTH = 10
 
@@ -45,9 +54,17 @@ class Confidence:
     probability: float
     threshold: float = THRESHOLD  # the index's own when fitted (qa.search.abstention)
     min_known: float = 0.0  # the index's floor on `known`, when its fit chose one
+    names: int = 0  # the question's names that no passage searched holds
+    abstain_on_names: bool = False  # the index's fit chose to abstain whenever `names`
+
+    @property
+    def named(self) -> float:
+        return 1.0 if self.names else 0.0
 
     @property
     def confident(self) -> bool:
+        if self.abstain_on_names and self.names:
+            return False
         return self.probability >= self.threshold and self.known >= self.min_known
 
     def vector(self) -> list[float]:
@@ -64,10 +81,12 @@ def assess(
     hits: Sequence,
     top_text: str | None,
     held: Collection[str] | None = None,
+    names: int = 0,
 ) -> Confidence:
     """Judge a ranking: `terms` and `idf` are the question's, `passages` the index's size (for the
     weight of a word it lacks), `hits` best first, `top_text` the first hit's passage text; `held`,
-    the terms the documents searched hold when a filter narrowed them (else those of `idf`)."""
+    the terms the documents searched hold when a filter narrowed them (else those of `idf`);
+    `names`, how many names of the question no passage searched holds."""
     if not hits:
         return NONE
     dense = max(hit.dense for hit in hits[:DENSE_DEPTH])
@@ -82,8 +101,8 @@ def assess(
     if total and top_text:
         for _, _, _, counts in sentence_terms(top_text):
             coverage = max(coverage, sum(w for term, w in weight.items() if term in counts) / total)
-    signals = Confidence(dense=dense, coverage=coverage, known=known, margin=margin, probability=0.0)
-    return Confidence(dense, coverage, known, margin, probability(signals.vector()))
+    signals = Confidence(dense=dense, coverage=coverage, known=known, margin=margin, probability=0.0, names=names)
+    return replace(signals, probability=probability(signals.vector()))
 
 
 def probability(values: Sequence[float]) -> float:

@@ -28,7 +28,8 @@ from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
 from qa.search.sentence_scores import sentence_offsets
 from qa.store.segment import StoredPassage
 from qa.store.snapshot import PassageSubset, Snapshot
-from qa.text.spelling import closed_up, respell
+from qa.text.analysis import names_not_found, question_terms
+from qa.text.spelling import closed_up, misspelling_distance, respell
 
 if TYPE_CHECKING:
     from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
@@ -122,10 +123,26 @@ class Searcher:
         held |= {asked for asked, searched in respelled.items() if searched in held}  # found, spelled otherwise
         held |= {part for parts in joined.values() for part in parts}  # found closed up: not missing
         top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
-        confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held)
+        names = self._names_not_found(query.text, held, reachable)  # "Docker" asked of pages that never say it
+        confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names))
         abstention = self.abstention
-        confidence = replace(confidence, threshold=abstention.threshold, min_known=abstention.min_known)
+        confidence = replace(
+            confidence,
+            threshold=abstention.threshold,
+            min_known=abstention.min_known,
+            abstain_on_names=abstention.abstain_on_names,
+        )
         return replace(ranking, confidence=confidence, held=held)
+
+    def _names_not_found(self, text: str, held: frozenset[str], reachable: Callable) -> list[str]:
+        """The question's names that no passage within reach holds, nor a spelling a typo away."""
+        return [
+            name
+            for name in names_not_found(text, held)
+            if not all(
+                reachable(self.bm25.spelled_near(term, misspelling_distance(term))) for term in question_terms(name)
+            )
+        ]
 
     def _held_among(self, allowed: PassageSubset | None):
         """`held(terms)`: the terms some live passage holds (within `allowed`, when a filter narrows)."""

@@ -46,9 +46,56 @@ def question_terms(text: str) -> list[str]:
 def words_not_found(question: str, found_terms: Container[str]) -> list[str]:
     """The question's words whose search terms are not among `found_terms` (those some passage
     holds), as the question spells them, once each: a typo, or what the documents never mention."""
-    missing: dict[str, str] = {}
-    for word in _TOKEN.findall(question):
-        terms = question_terms(word)  # the analyser's own terms, so a word is judged as it was searched
+    return _first_spellings(_not_found(question, found_terms))
+
+
+def names_not_found(question: str, found_terms: Container[str]) -> list[str]:
+    """The words of `words_not_found` that the question writes as names: a capital letter where no
+    sentence starts ("Docker", "S3", "JSON") or inside the word ("macOS", "GitHub"). A question
+    about a thing the documents never name cannot be answered by them, however close its other
+    words come (docs/EVALUATION.md, "A name the documents never mention"). A question written in
+    capitals or title case says nothing by its capitals, and names none."""
+    if _in_title_case(question):
+        return []
+    named = {match.group().lower() for match in _not_found(question, found_terms) if _written_as_name(question, match)}
+    return [word for word in _first_spellings(_not_found(question, found_terms)) if word.lower() in named]
+
+
+# Where a sentence starts: the question's start, or after its end mark, and any opening quotes.
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(\[]*$")
+
+
+def _in_title_case(question: str) -> bool:
+    """Written in capitals, or with a small word capitalised where no sentence starts ("How Do I
+    Run It In Docker")."""
+    if not any(letter.islower() for letter in question):
+        return True
+    return any(
+        match.group().lower() in QUESTION_STOPWORDS and _written_as_name(question, match)
+        for match in _TOKEN.finditer(question)
+    )
+
+
+def _written_as_name(question: str, match: re.Match) -> bool:
+    word = match.group()
+    if any(letter.isupper() for letter in word[1:]) and any(letter.islower() for letter in word):
+        return True  # "macOS", "GitHub", "iOS"
+    return word[0].isupper() and not _SENTENCE_START.search(question, 0, match.start())
+
+
+def _not_found(question: str, found_terms: Container[str]) -> list[re.Match]:
+    """Each place in the question of a word whose search terms no passage holds."""
+    missing = []
+    for match in _TOKEN.finditer(question):
+        terms = question_terms(match.group())  # the analyser's own terms, so a word is judged as it was searched
         if terms and not all(term in found_terms for term in terms):
-            missing.setdefault(word.lower(), word)
-    return list(missing.values())
+            missing.append(match)
+    return missing
+
+
+def _first_spellings(matches: list[re.Match]) -> list[str]:
+    """Each word once (case aside), as first written."""
+    first: dict[str, str] = {}
+    for match in matches:
+        first.setdefault(match.group().lower(), match.group())
+    return list(first.values())

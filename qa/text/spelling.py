@@ -5,6 +5,10 @@ in the other: British and American ("What licence is SQLite released under?" of 
 Only the search terms change, and only where the documents lack the question's own spelling and hold
 the other (`respell`): a corpus that uses the question's words is searched exactly as before. The
 pairs are whole words, not rules, because the rules misfire ("-our" → "-or" would make "four" "for").
+
+`misspelling_distance` says how far a name may be from the documents' spelling of it and still be
+taken for it ("Gospic" for "Gospić", "Karistadt" for "Karlstadt"), so that a typo is not taken for a
+thing the documents never mention (qa.search.confidence).
 """
 
 from __future__ import annotations
@@ -36,6 +40,15 @@ serialisation serialization, specialise specialize, standardise standardize, sum
 synchronise synchronize, synchronisation synchronization, theatre theater, travelled traveled,
 travelling traveling, tumour tumor, utilise utilize, visualise visualize, visualisation visualization
 """
+
+
+def misspelling_distance(term: str) -> int:
+    """The edits a search term may be from the documents' spelling of it and be taken for that
+    spelling: one, or two in terms of eight characters or more. Read off SQuAD's and SciFact's
+    answerable questions, whose typos and accents left out are one edit (two in long names), and
+    four documentation sets, where a product no page mentions is farther than that from every term
+    (docs/EVALUATION.md, "A name the documents never mention")."""
+    return 1 if len(term) <= 7 else 2
 
 
 @cache
