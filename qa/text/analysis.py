@@ -52,13 +52,14 @@ def words_not_found(question: str, found_terms: Container[str]) -> list[str]:
 def names_not_found(question: str, found_terms: Container[str]) -> list[str]:
     """The words of `words_not_found` that the question writes as names: a capital letter where no
     sentence starts ("Docker", "S3", "JSON") or inside the word ("macOS", "GitHub"). A question
-    about a thing the documents never name cannot be answered by them, however close its other
+    about a thing the documents never name is seldom answered by them, however close its other
     words come (docs/EVALUATION.md, "A name the documents never mention"). A question written in
     capitals or title case says nothing by its capitals, and names none."""
     if _in_title_case(question):
         return []
-    named = {match.group().lower() for match in _not_found(question, found_terms) if _written_as_name(question, match)}
-    return [word for word in _first_spellings(_not_found(question, found_terms)) if word.lower() in named]
+    missing = _not_found(question, found_terms)
+    named = {match.group().lower() for match in missing if _written_as_name(question, match)}
+    return [word for word in _first_spellings(missing) if word.lower() in named]
 
 
 # Where a sentence starts: the question's start, or after its end mark, and any opening quotes.
@@ -77,6 +78,7 @@ def _in_title_case(question: str) -> bool:
 
 
 def _written_as_name(question: str, match: re.Match) -> bool:
+    """A capital inside the word, or a capital first where no sentence starts."""
     word = match.group()
     if any(letter.isupper() for letter in word[1:]) and any(letter.islower() for letter in word):
         return True  # "macOS", "GitHub", "iOS"
