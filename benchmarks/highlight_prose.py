@@ -5,7 +5,8 @@ The check is deliberately simpler than the rule the highlighter follows, so that
 the rule by itself: the highlight is one line, of four words or more, starting like a sentence
 (a capital, a digit, a quote or a bracket, or a name that manuals write in lower case, such as
 `asn1Parser`, `generic-icon` or `git_config`: a digit, a capital, a hyphen or an underscore after
-its first letter) and ending like one (`.`, `!` or `?`, closing quotes or brackets allowed). A code
+its first letter; or an ellipsis, as a reporter opens a sentence that goes on from a quotation cut
+short, "…increasingly, according to those familiar with …") and ending like one (`.`, `!` or `?`, closing quotes or brackets allowed). A code
 line, a heading, a fragment cut at a line break ("directory is added …") or a whole block of
 several lines fails it.
 
@@ -23,7 +24,7 @@ import json
 import re
 from pathlib import Path
 
-_STARTS = re.compile(r"^[\"'“‘(\[]?(?:[A-Z0-9]|[a-z][a-z]*[A-Z0-9_-]\S*\s)")
+_STARTS = re.compile(r"^(?:…|\.\.\.)|^[\"'“‘(\[]?(?:[A-Z0-9]|[a-z][a-z]*[A-Z0-9_-]\S*\s)")
 _ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
 
 

@@ -134,6 +134,10 @@ def test_the_benchmarks_simpler_check_takes_a_sentence_that_starts_with_a_name_i
     assert not is_prose_sentence("directory is added to the list of places searched.")
     assert not is_prose_sentence("e.g. when the file is missing.")
     assert not is_prose_sentence("asn1Parser reads a file\nwith ASN.1 definitions.")
+    # a news report's sentence that goes on from a quotation cut short opens with an ellipsis
+    assert is_prose_sentence("…increasingly, according to those familiar with it, they have a problem.")
+    assert is_prose_sentence("...increasingly, according to those familiar with it, they have a problem.")
+    assert not is_prose_sentence("…increasingly, according to")
 
 
 def test_a_pdfs_table_of_contents_is_page_furniture_however_many_its_dots() -> None:
