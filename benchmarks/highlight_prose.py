@@ -6,9 +6,9 @@ the rule by itself: the highlight is one line, of four words or more, starting l
 (a capital, a digit, a quote or a bracket, or a name that manuals write in lower case, such as
 `asn1Parser`, `generic-icon` or `git_config`: a digit, a capital, a hyphen or an underscore after
 its first letter; or an ellipsis, as a reporter opens a sentence that goes on from a quotation cut
-short, "…increasingly, according to those familiar with …") and ending like one (`.`, `!` or `?`, closing quotes or brackets allowed). A code
-line, a heading, a fragment cut at a line break ("directory is added …") or a whole block of
-several lines fails it.
+short, "…increasingly, according to those familiar with …") and ending like one (`.`, `!` or `?`,
+closing quotes or brackets allowed). A code line, a heading, a fragment cut at a line break
+("directory is added …") or a whole block of several lines fails it.
 
 Every top passage is counted, and apart from them the answers given: where the index abstains
 (`answered: false`, "No passage answers this confidently"), the closest passage is shown, but not
