@@ -210,6 +210,7 @@ def test_misses_lists_the_questions_the_first_passage_did_not_answer(fake_seeds_
         {"id": "found", "question": "How many Libyan army officers appeared in Rome?", "answers": ["Eight"]},
         {"id": "lost", "question": "Which [bracketed] thing is nowhere?", "answers": ["no such words anywhere"]},
         {"id": "none", "question": "What is the tallest mountain in Africa?", "answers": []},
+        {"id": "named", "question": "Which officers defected to Kubernetes?", "answers": ["no such words anywhere"]},
     ]
     questions.write_text("".join(json.dumps(record) + "\n" for record in records))
     out = tmp_path / "report.json"
@@ -228,6 +229,9 @@ def test_misses_lists_the_questions_the_first_passage_did_not_answer(fake_seeds_
     assert first_words and set(first_words) <= listed
     assert outcomes["none"]["answerable"] is False
     assert ("none" in listed) == (not outcomes["none"]["abstained"])
+    # the words no passage holds, for a person asking whether the pages say it otherwise
+    assert outcomes["named"]["missing_words"] == ["Kubernetes"] and outcomes["found"]["missing_words"] == []
+    assert {"not", "in", "any", "document", "Kubernetes"} <= listed
 
 
 def test_questions_naming_their_pages_get_document_level_hits(fake_seeds_index, fake_model, tmp_path):

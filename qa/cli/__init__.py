@@ -540,8 +540,8 @@ def eval_command(
         typer.Option(
             "--misses",
             help="Also list the questions whose first passage does not answer them (and the unanswerable ones "
-            "answered): where the answer and its page came, which page came first and what its highlight "
-            "says. JSONL sets only.",
+            "answered): where the answer and its page came, which page came first, what its highlight "
+            "says, and the question's words no document holds. JSONL sets only.",
         ),
     ] = False,
 ) -> None:

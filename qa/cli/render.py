@@ -264,7 +264,11 @@ def print_eval_misses(report) -> None:
         console.print("--misses lists questions asked of an index (JSONL); this set ranks its own corpus.")
         return
     table = Table(title=f"missed · {len(missed)} of {len(report.questions)} questions", title_justify="left")
-    for column in ("id", "question", "answer at", "page at", "first passage from", "its highlight"):
+    columns = ["id", "question", "answer at", "page at", "first passage from", "its highlight"]
+    named = any(outcome.missing_words for outcome in missed)
+    if named:  # a word the pages never use: a user's word for what they say otherwise, or what they lack
+        columns.append("not in any document")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for outcome in missed:
         cells = (
@@ -275,6 +279,8 @@ def print_eval_misses(report) -> None:
             outcome.first_source or "–",
             shorten(outcome.first_quote or "–", 200, placeholder=CUT),
         )
+        if named:
+            cells = (*cells, ", ".join(outcome.missing_words) or "–")
         table.add_row(*(Text(cell) for cell in cells))  # a question's "[...]" is not markup
     console.print(table)
 

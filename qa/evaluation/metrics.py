@@ -157,7 +157,8 @@ class RankedResult:
     then those of the other places holding the same text (filled for questions asked of an index,
     where `docs` name files); all lists are in rank order. Passages returned with an
     abstention still count for hit@k and the ranking metrics. `first_quote` is the first passage's
-    highlighted sentence (questions asked of an index), for a person judging a miss.
+    highlighted sentence (questions asked of an index), for a person judging a miss, and
+    `missing_words` the question's words that no passage holds.
     """
 
     passage_texts: list[str]
@@ -166,6 +167,7 @@ class RankedResult:
     latency_ms: float
     sources: list[tuple[str, ...]] = field(default_factory=list)
     first_quote: str | None = None
+    missing_words: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ class QuestionOutcome:
     and `--json`'s `questions`): the rank (from 1) of the first passage holding an answer string and
     of the first from a page that holds one (0: none of the passages returned; None: the set gives
     no answer strings, or no pages, for it), whether it abstained, and where the first passage
-    came from and what its highlight says (a miss may answer in other words: the set's `judged`)."""
+    came from and what its highlight says (a miss may answer in other words: the set's `judged`),
+    and the question's words that no passage holds (`missing_words` of the answer)."""
 
     id: str
     question: str
@@ -187,6 +190,7 @@ class QuestionOutcome:
     # Answerable, and it abstained or its first passage holds no answer string (with pages only:
     # is from another page); or unanswerable, and it answered.
     missed: bool
+    missing_words: list[str] = field(default_factory=list)
 
 
 def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> list[QuestionOutcome]:
@@ -208,6 +212,7 @@ def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) ->
                 first_source=result.sources[0][0] if result.sources else None,
                 first_quote=result.first_quote,
                 missed=(result.abstained or not first_right) if question.answerable else not result.abstained,
+                missing_words=result.missing_words,
             )
         )
     return outcomes

@@ -282,6 +282,7 @@ def _asker(collection, mode: str | None) -> Callable[[EvalQuestion], RankedResul
             latency_ms=latency_ms,
             sources=[(p.citation.source, *(also.source for also in p.also)) for p in answer.passages],
             first_quote=answer.passages[0].highlighted if answer.passages else None,
+            missing_words=answer.missing_words,
         )
 
     return ask
