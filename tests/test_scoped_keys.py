@@ -136,6 +136,12 @@ def test_the_words_a_scoped_key_is_told_are_missing_are_those_of_its_own_documen
     collection = Collection.open(scoped.index_dir, encoder=fake_encoder)
     assert collection.rank(body["question"], 5).confidence.known == 1.0
     assert collection.rank(body["question"], 5, filters=SCOPES["folder"][0]).confidence.known < 0.5
+    # nor does a name, written as one, nor its typo: "Budgett" is an edit from the private "budget"
+    folder = SCOPES["folder"][0]
+    for asked in ("Is the Gozo ferry on the Budgett?", "Is the Gozo ferry on the Budget?"):
+        assert collection.rank(asked, 5).confidence.names == 0
+        assert collection.rank(asked, 5, filters=folder).confidence.names == 1
+    assert collection.rank("Is the Gozo ferry on the Zanzibar?", 5, filters=folder).confidence.names == 1
 
 
 def test_a_word_is_looked_for_in_its_other_spelling_only_in_the_scopes_documents(scoped: Scoped) -> None:
