@@ -62,8 +62,11 @@ def names_not_found(question: str, found_terms: Container[str]) -> list[str]:
     return [word for word in _first_spellings(missing) if word.lower() in named]
 
 
-# Where a sentence starts: the question's start, or after its end mark, and any opening quotes.
-_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(\[]*$")
+# What comes before a word that starts a sentence: an end mark and space, or nothing (the
+# question's start), then any opening quotes or brackets.
+_AFTER_END_MARK = re.compile(r"[.?!:;]\s+[\"'“‘(\[]*$")
+_OPENING = re.compile(r"[\s\"'“‘(\[]*")
+_LOOK_BACK = 16
 
 
 def _in_title_case(question: str) -> bool:
@@ -82,7 +85,15 @@ def _written_as_name(question: str, match: re.Match) -> bool:
     word = match.group()
     if any(letter.isupper() for letter in word[1:]) and any(letter.islower() for letter in word):
         return True  # "macOS", "GitHub", "iOS"
-    return word[0].isupper() and not _SENTENCE_START.search(question, 0, match.start())
+    return word[0].isupper() and not _starts_sentence(question, match.start())
+
+
+def _starts_sentence(question: str, start: int) -> bool:
+    """Whether a sentence starts at `start`: after the question's opening, or after an end mark, with
+    any opening quotes. Only the few characters before it are read, so that a long question (and the
+    follow-ups joined to it) is read in linear time."""
+    before = question[max(0, start - _LOOK_BACK) : start]
+    return bool(_AFTER_END_MARK.search(before)) or (start <= _LOOK_BACK and bool(_OPENING.fullmatch(before)))
 
 
 def _not_found(question: str, found_terms: Container[str]) -> list[re.Match]:
