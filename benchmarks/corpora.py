@@ -125,3 +125,20 @@ def ranking_sets(squad_sample: int | None = None) -> list[tuple[str, object, obj
             Collection.open(ensure_default_index(encoder=first.encoder), encoder=first.encoder),
         ),
     ]
+
+
+def asked_with_retrievers(sets, retriever_for, weights, keys) -> dict[str, dict[str, dict[str, float]]]:
+    """Every (name, eval set, collection) of `sets` asked through `qa eval`'s code with the retriever
+    `retriever_for(settings, weight)` for weight 0 (today's ranking) and each of `weights`: the
+    metrics named in `keys`, by weight and set, each printed as it comes."""
+    from qa.evaluation.metrics import summarize
+    from qa.evaluation.runner import run_questions
+
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for weight in [0.0, *weights]:
+        for name, eval_set, collection in sets:
+            collection.retriever = retriever_for(collection.retriever.settings, weight)
+            summary = summarize(eval_set, run_questions(collection, eval_set))
+            results.setdefault(str(weight), {})[name] = {key: summary[key] for key in keys if key in summary}
+            print(weight, name, results[str(weight)][name], flush=True)
+    return results

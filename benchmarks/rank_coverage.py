@@ -15,7 +15,7 @@ import argparse
 import numpy as np
 
 from benchmarks.common import load_average, print_table, write_results
-from benchmarks.corpora import ranking_sets
+from benchmarks.corpora import asked_with_retrievers, ranking_sets
 from qa.search.retrieval import HybridRetriever
 from qa.search.sentence_scores import sentence_terms
 
@@ -43,23 +43,17 @@ class CoverageRetriever(HybridRetriever):
 
 
 def main() -> None:
-    from qa.evaluation.metrics import summarize
-    from qa.evaluation.runner import run_questions
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.25, 0.5, 1.0])
     args = parser.parse_args()
     load = load_average()
-    sets = ranking_sets()
     keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "answerable_abstained")
-    results, rows = {}, []
-    for weight in [0.0, *args.weights]:
-        for name, eval_set, collection in sets:
-            collection.retriever = CoverageRetriever(collection.retriever.settings, weight)
-            summary = summarize(eval_set, run_questions(collection, eval_set))
-            results.setdefault(str(weight), {})[name] = {key: summary[key] for key in keys if key in summary}
-            rows.append([weight, name, *(f"{key} {value:.4f}" for key, value in results[str(weight)][name].items())])
-            print(rows[-1], flush=True)
+    results = asked_with_retrievers(ranking_sets(), CoverageRetriever, args.weights, keys)
+    rows = [
+        [weight, name, *(f"{key} {value:.4f}" for key, value in metrics.items())]
+        for weight, by_set in results.items()
+        for name, metrics in by_set.items()
+    ]
     print_table("Coverage blended into the lexical half", ["c", "set", "", "", "", ""], rows)
     write_results("rank_coverage", {"args": vars(args), "load": [load, load_average()], "weights": results})
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import REPO, load_average, print_table, write_results
-from benchmarks.corpora import ranking_sets
+from benchmarks.corpora import asked_with_retrievers, ranking_sets
 from qa.search.retrieval import HybridRetriever
 
 WINDOW = 3
@@ -76,8 +76,6 @@ class ProximityRetriever(HybridRetriever):
 def main() -> None:
     from qa.collection import Collection
     from qa.evaluation.datasets import load_questions
-    from qa.evaluation.metrics import summarize
-    from qa.evaluation.runner import run_questions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.25, 0.5])
@@ -90,14 +88,12 @@ def main() -> None:
         name, index = pair.split("=", 1)
         sets.append((name, load_questions(DOC_SETS[name]), Collection.open(Path(index), encoder=first.encoder)))
     keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "doc_hit@1", "answerable_abstained")
-    results, rows = {}, []
-    for weight in [0.0, *args.weights]:
-        for name, eval_set, collection in sets:
-            collection.retriever = ProximityRetriever(collection.retriever.settings, weight)
-            summary = summarize(eval_set, run_questions(collection, eval_set))
-            results.setdefault(str(weight), {})[name] = {key: summary[key] for key in keys if key in summary}
-            rows.append([weight, name, " ".join(f"{k} {v:.4f}" for k, v in results[str(weight)][name].items())])
-            print(rows[-1], flush=True)
+    results = asked_with_retrievers(sets, ProximityRetriever, args.weights, keys)
+    rows = [
+        [weight, name, " ".join(f"{key} {value:.4f}" for key, value in metrics.items())]
+        for weight, by_set in results.items()
+        for name, metrics in by_set.items()
+    ]
     print_table("Term proximity blended into the lexical half", ["p", "set", "metrics"], rows)
     write_results("rank_proximity", {"args": vars(args), "load": [load, load_average()], "weights": results})
 
