@@ -133,7 +133,6 @@ def collect(
                     "answerable": answerable,
                     "half": half,
                     **dict(zip(SIGNALS, confidence.vector())),
-                    "names": confidence.names,
                     **_candidates(snapshot, ranking),
                     "sentence_dense": dense_of_sentence,
                 }
@@ -363,7 +362,6 @@ def collect_docs(indexes: dict[str, Path]) -> list[dict]:
                     "id": q.id,
                     "answerable": q.answerable,
                     **dict(zip(SIGNALS, ranking.confidence.vector())),
-                    "names": ranking.confidence.names,
                 }
             )
     return rows

@@ -17,8 +17,15 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 SCIFACT = SHARED_EVAL / "scifact"
 SEED_QUESTIONS = SHARED_EVAL / "seeds" / "questions.jsonl"
 SEEDS = REPO / "seeds"
+
+
 # The documentation sets of issue 18 (their corpora are indexed by whoever measures them).
-DOC_QUESTIONS = {name: REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl" for name in ("sqlite", "borg")}
+def doc_set_questions(name: str) -> Path:
+    """The questions of a documentation set of benchmarks/sets ("sqlite", "borg", "git", "pdf")."""
+    return REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl"
+
+
+DOC_QUESTIONS = {name: doc_set_questions(name) for name in ("sqlite", "borg")}
 
 # Used when ../shared is absent: questions about the seed articles.
 FALLBACK_SEED_QUESTIONS = [

@@ -25,14 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import REPO, load_average, print_table, write_results
-from benchmarks.corpora import asked_with_retrievers, ranking_sets
+from benchmarks.common import load_average, print_table, write_results
+from benchmarks.corpora import asked_with_retrievers, doc_set_questions, ranking_sets
 from qa.search.retrieval import HybridRetriever
 
 WINDOW = 3
-DOC_SETS = {
-    name: REPO / "benchmarks" / "sets" / f"{name}-docs" / "questions.jsonl" for name in ("sqlite", "borg", "git", "pdf")
-}
 
 
 @lru_cache(maxsize=16384)
@@ -86,7 +83,9 @@ def main() -> None:
     first = sets[0][2]
     for pair in args.docs:
         name, index = pair.split("=", 1)
-        sets.append((name, load_questions(DOC_SETS[name]), Collection.open(Path(index), encoder=first.encoder)))
+        sets.append(
+            (name, load_questions(doc_set_questions(name)), Collection.open(Path(index), encoder=first.encoder))
+        )
     keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "doc_hit@1", "answerable_abstained")
     results = asked_with_retrievers(sets, ProximityRetriever, args.weights, keys)
     rows = [

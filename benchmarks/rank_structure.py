@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from benchmarks.common import REPO, load_average, print_table, write_results
-from benchmarks.corpora import DOC_QUESTIONS
+from benchmarks.corpora import DOC_QUESTIONS, doc_set_questions
 
 SHARED = REPO.parent / "shared" / "eval"
 SETS = {
     **DOC_QUESTIONS,
-    "git": REPO / "benchmarks" / "sets" / "git-docs" / "questions.jsonl",
+    "git": doc_set_questions("git"),
     "seeds": SHARED / "seeds" / "questions.jsonl",
     "scifact": SHARED / "scifact",
     "squad": SHARED / "squad" / "dev-a.json",

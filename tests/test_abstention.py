@@ -22,12 +22,12 @@ ANSWERABLE = [0.90 + 0.005 * i for i in range(20)]
 def test_the_threshold_abstains_on_what_it_can_without_abstaining_on_answerable_questions():
     probabilities = ANSWERABLE + [0.5, 0.6, 0.97]
     answerable = [True] * 20 + [False] * 3
-    threshold = abstention.fit_threshold(probabilities, answerable)
+    threshold = abstention.fit_rule(probabilities, answerable).threshold
     # 0.97 sits among the answerable ones: abstaining on it would abstain on 14 of 20 of them.
     assert threshold == pytest.approx(0.75)  # halfway between 0.6 and the lowest answerable, 0.90
     # One answerable question in 20 may abstain when that catches more unanswerable ones.
     probabilities = ANSWERABLE + [0.5, 0.902]
-    threshold = abstention.fit_threshold(probabilities, [True] * 20 + [False] * 2)
+    threshold = abstention.fit_rule(probabilities, [True] * 20 + [False] * 2).threshold
     assert sum(p < threshold for p in ANSWERABLE) == 1
     assert sum(p < threshold for p in probabilities[20:]) == 2
 
@@ -58,7 +58,7 @@ def test_a_floor_on_known_words_is_fitted_only_where_it_catches_more():
     assert (report.answerable_abstained, report.unanswerable_abstained) == ((0, 20), (3, 3))
     # Where the words tell nothing, no floor: the threshold alone, as without them.
     same = ANSWERABLE + [0.5, 0.6, 0.97]
-    assert abstention.fit_rule(same, answerable, [1.0] * 23) == (abstention.fit_threshold(same, answerable), 0.0, False)
+    assert abstention.fit_rule(same, answerable, [1.0] * 23) == (pytest.approx(0.75), 0.0, False)
 
 
 def test_the_fit_abstains_on_questions_naming_what_no_page_holds_only_where_that_catches_more():

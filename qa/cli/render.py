@@ -166,7 +166,7 @@ def print_info(
     facts.add_row(
         "abstains",
         f"below a confidence of {stats.abstention_threshold:.3f}"
-        f"{floor_phrase(stats.abstention_min_known, stats.abstention_on_names)} ({fitted})",
+        f"{rule_phrase(stats.abstention_min_known, stats.abstention_on_names)} ({fitted})",
     )
     for number, source in enumerate(sources):
         synced = f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC" if source.last_sync else "not synced yet"
@@ -193,9 +193,9 @@ def print_info(
             console.print(f"  {entry.path}: {entry.reason}", markup=False, highlight=False, soft_wrap=True)
 
 
-def floor_phrase(min_known: float, on_names: bool = False) -> str:
-    """What a fitted floor on known words, and abstaining on names no document holds, add to
-    "abstains below a confidence of …"."""
+def rule_phrase(min_known: float, on_names: bool = False) -> str:
+    """What a fit's other rules (a floor on known words, abstaining on names no document holds) add
+    to "abstains below a confidence of …"."""
     phrase = ""
     if min_known:
         phrase += f", or when under {min_known:.0%} of a question (its words weighted by rarity) is in the index"
@@ -214,7 +214,7 @@ def print_abstention_fit(report, index_dir) -> None:
     fitted = report.abstention
     lines = [
         f"Abstains below a confidence of {fitted.threshold:.3f}"
-        f"{floor_phrase(fitted.min_known, fitted.abstain_on_names)} from now on, "
+        f"{rule_phrase(fitted.min_known, fitted.abstain_on_names)} from now on, "
         f"fitted on {fitted.fitted_on} "
         f"({fitted.answerable} answerable questions, {fitted.unanswerable} not): {Path(index_dir) / FILE}",
         f"  on these questions (the table above): answerable abstained {share(report.answerable_abstained)}, "

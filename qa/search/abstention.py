@@ -115,23 +115,15 @@ def write(index_dir: Path, abstention: Abstention) -> Path:
     return path
 
 
-def fit_threshold(probabilities: Sequence[float], answerable: Sequence[bool]) -> float:
-    """The threshold that abstains on the most unanswerable questions while abstaining on at most
-    MAX_ANSWERABLE_ABSTAINED of the answerable ones (on a tie, the fewest answerable abstained, then
-    the lowest threshold), placed halfway between the probabilities around it. Counts come from
-    sorted lists, so a feedback export of thousands of questions fits at once."""
-    if len(probabilities) != len(answerable):
-        raise ValueError("one probability per question")
-    return _best_threshold(probabilities, answerable, _allowed(answerable))[2]
-
-
 def _allowed(answerable: Sequence[bool]) -> int:
     return math.floor(MAX_ANSWERABLE_ABSTAINED * sum(answerable))
 
 
 def _best_threshold(probabilities: Sequence[float], answerable: Sequence[bool], allowed: int) -> tuple[int, int, float]:
     """(−unanswerable abstained, answerable abstained, threshold) of the best threshold abstaining
-    on at most `allowed` answerable questions."""
+    on at most `allowed` answerable questions (on a tie, the fewest answerable abstained, then the
+    lowest threshold), placed halfway between the probabilities around it. Counts come from sorted
+    lists, so a feedback export of thousands of questions fits at once."""
     if not probabilities:
         return 0, 0, 0.0
     yes = sorted(p for p, a in zip(probabilities, answerable) if a)
