@@ -12,7 +12,7 @@ from embeddings.model import (
     resolve_model,
     unregister_encoder,
 )
-from embeddings.protocol import Encoder
+from embeddings.protocol import Encoder, TokenReader, TokenVectors
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -20,6 +20,8 @@ __all__ = [
     "EncoderFactory",
     "ModelUnavailable",
     "SentenceTransformerEncoder",
+    "TokenReader",
+    "TokenVectors",
     "load_encoder",
     "register_encoder",
     "registered_encoder",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.protocol import Encoder
+from embeddings.protocol import Encoder, TokenVectors
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +236,20 @@ class SentenceTransformerEncoder:
         if self.onnx_encoder is not None:
             return self.onnx_encoder.encode(list(texts))
         return self.encode(texts)
+
+    def read_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Each text's word pieces and their vectors in context (`embeddings.TokenReader`), through
+        the question encoder: ONNX Runtime, else torch."""
+        if self.onnx_encoder is not None:
+            return self.onnx_encoder.read_tokens(texts)
+        read = []
+        for text in texts:
+            ids = self.model.tokenizer(text, truncation=True, max_length=self.max_tokens)["input_ids"]
+            (tokens,) = self.model.encode([text], output_value="token_embeddings", convert_to_numpy=False)
+            vectors = tokens.float().numpy()[1:-1]
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            read.append(TokenVectors(tuple(self.model.tokenizer.convert_ids_to_tokens(ids)[1:-1]), vectors))
+        return read
 
     def warm_up(self) -> None:
         """Load the question encoder and run it once, so the first real request is not the slow one."""

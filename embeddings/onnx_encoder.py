@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.protocol import TokenVectors
+
 logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
@@ -422,7 +424,26 @@ class OnnxEncoder:
             start = stop
         return embeddings
 
+    def read_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Each text's word pieces and their vectors from the last layer, L2-normalised, special
+        tokens left out; one text a call, so no piece is read beside padding."""
+        read = []
+        for encoding in self.tokenizer.encode_batch(list(texts)):
+            tokens, _ = self._run([encoding], len(encoding.ids))
+            keep = [i for i, special in enumerate(encoding.special_tokens_mask) if not special]
+            vectors = tokens[0][keep].astype(np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            read.append(TokenVectors(tuple(encoding.tokens[i] for i in keep), vectors))
+        return read
+
     def _encode_batch(self, encodings: list, length: int) -> np.ndarray:
+        tokens, attention_mask = self._run(encodings, length)
+        pooled = pool(tokens, attention_mask, self.pooling)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.maximum(norms, 1e-12)
+
+    def _run(self, encodings: list, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """The last layer's vector of every position of each text, padded to `length`, and the mask."""
         arrays = {
             "input_ids": np.full((len(encodings), length), self.pad_id, dtype=np.int64),
             "attention_mask": np.zeros((len(encodings), length), dtype=np.int64),
@@ -434,9 +455,7 @@ class OnnxEncoder:
             arrays["attention_mask"][row, :size] = encoding.attention_mask
             arrays["token_type_ids"][row, :size] = encoding.type_ids
         (tokens,) = self.session.run(None, {name: arrays[name] for name in self.input_names})
-        pooled = pool(tokens, arrays["attention_mask"], self.pooling)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return pooled / np.maximum(norms, 1e-12)
+        return tokens, arrays["attention_mask"]
 
 
 def cpu_budget() -> int:

@@ -2,12 +2,14 @@
 
 The sentence-transformers model (`embeddings.model.SentenceTransformerEncoder`) is one encoder;
 the tests' deterministic fake is another. Anything with these attributes and methods will do.
+An encoder that can also give the vector of each word piece in its context (`TokenReader`) lets
+confidence read a question against its best passage word by word (qa.search.confidence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -48,4 +50,21 @@ class Encoder(Protocol):
 
     def warm_up(self) -> None:
         """Load whatever answering needs now, so the first question is not the slow one."""
+        ...
+
+
+class TokenVectors(NamedTuple):
+    """A text's word pieces as the model read them: each piece and its vector from the model's last
+    layer (float32, L2-normalised, one row per piece), special tokens left out."""
+
+    pieces: tuple[str, ...]
+    vectors: np.ndarray
+
+
+@runtime_checkable
+class TokenReader(Protocol):
+    """An encoder that can say what it read of each word piece of a text, in context."""
+
+    def read_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Each text's `TokenVectors`, in order; safe to call from many threads at once."""
         ...

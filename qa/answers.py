@@ -188,7 +188,8 @@ class IndexStats:
     segments: int = described("Segments the index is made of (merged as they accumulate).")
     abstention_threshold: float = described(
         description="The calibrated probability below which an answer abstains (answered: false): the index's own "
-        "when `qa eval --fit-abstention` fitted one, else the default fitted on SQuAD and SciFact.",
+        "when `qa eval --fit-abstention` fitted one, else the default fitted on SQuAD and SciFact (that of the five "
+        "signals; a question read against its first passage, where they leave the verdict open, has its own).",
     )
     abstention_fitted_on: str | None = described(
         default=None, description="The questions file the index's threshold was fitted on; null for the default."

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from embeddings import Encoder
+from embeddings import Encoder, TokenReader
 from embeddings.vector_index import one_blas_thread
 from qa.answers import DEFAULT_TOP_K, MAX_TOP_K, Answer, DocumentInfo, DocumentText, IndexStats
 from qa.config import DEFAULT_WAIT
@@ -278,6 +278,11 @@ class Collection:
     def manifest(self):
         return self.searcher().manifest
 
+    @property
+    def reader(self) -> TokenReader | None:
+        """The encoder, when it can read a question against a passage word by word (confidence's `reading`)."""
+        return self.encoder if isinstance(self.encoder, TokenReader) else None
+
     def query(self, question: str, history: Sequence[str] = ()) -> Query:
         """The question made ready once: joined with the turns it leans on, analysed and embedded."""
         text = followup_query(question, history)
@@ -292,13 +297,15 @@ class Collection:
         mode: Mode | None = None,
         searcher: Searcher | None = None,
         filters: DocumentFilter | None = None,
+        read: bool = True,
     ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
-        answers it confidently (the evaluator calls this directly)."""
+        answers it confidently (the evaluator calls this directly). Without `read`, the question
+        is judged by the five signals alone, as a threshold fitted to the index is."""
         searcher = searcher or self.searcher()
         query = self.query(question, history)
         with self._reading(searcher):
-            return searcher.rank(self.retriever, query, k, mode, filters)
+            return searcher.rank(self.retriever, query, k, mode, filters, reader=self.reader if read else None)
 
     def ask(
         self,
@@ -322,7 +329,7 @@ class Collection:
         query = self.query(question, history)
         with self._reading(searcher):
             rows = PassageRows(searcher.snapshot)
-            ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows)
+            ranking = searcher.rank(self.retriever, query, top_k * 4, mode, filters, rows, self.reader)
             passages = searcher.answer_passages(ranking, rows, top_k, self.retriever.settings.join_depth)
         return Answer(
             question=question,

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from embeddings import TokenVectors
+
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")
 FAKE_MODEL = "test/hashed-words"
@@ -35,16 +37,7 @@ class FakeEncoder:
         return [[match.span() for match in _PIECE.finditer(text)] for text in texts]
 
     def encode(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None) -> np.ndarray:
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                stem = word[:6]
-                digest = zlib.crc32(stem.encode())
-                for shift in (0, 11, 22):
-                    bucket = (digest >> shift) % self.dimension
-                    vectors[row, bucket] += 1.0 if (digest >> (shift + 7)) & 1 else -1.0
-            norm = np.linalg.norm(vectors[row])
-            vectors[row] = vectors[row] / norm if norm else vectors[row]
+        vectors = np.array([self._vector(text) for text in texts], dtype=np.float32).reshape(-1, self.dimension)
         self.encoded += len(texts)
         if on_progress and len(texts):
             on_progress(len(texts))
@@ -52,6 +45,27 @@ class FakeEncoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode(texts)
+
+    def read_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Each piece read alone, as its word's hashed vector (punctuation reads as nothing): a
+        question's word meets its passage when the passage holds the word. Not counted in `encoded`."""
+        read = []
+        for text in texts:
+            pieces = tuple(piece.lower() for piece in _PIECE.findall(text))[: self.max_tokens - 2]
+            vectors = np.array([self._vector(piece) for piece in pieces], dtype=np.float32)
+            read.append(TokenVectors(pieces, vectors.reshape(len(pieces), self.dimension)))
+        return read
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            stem = word[:6]
+            digest = zlib.crc32(stem.encode())
+            for shift in (0, 11, 22):
+                bucket = (digest >> shift) % self.dimension
+                vector[bucket] += 1.0 if (digest >> (shift + 7)) & 1 else -1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
 
     def warm_up(self) -> None:
         """Nothing to load."""

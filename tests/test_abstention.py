@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.search import abstention
-from qa.search.confidence import THRESHOLD, Confidence
+from qa.search.confidence import WITHOUT_READING, Confidence
 from tests.conftest import SEEDS
 
 ANSWERABLE = [0.90 + 0.005 * i for i in range(20)]
@@ -113,7 +113,7 @@ def test_the_file_is_read_back_and_a_broken_one_falls_back_to_the_default(tmp_pa
         caplog.clear()
     (tmp_path / abstention.FILE).write_text("{not json")
     with caplog.at_level(logging.WARNING):
-        assert abstention.read(tmp_path).threshold == THRESHOLD
+        assert abstention.read(tmp_path).threshold == WITHOUT_READING.threshold
     assert "unreadable" in caplog.text
 
 
@@ -194,3 +194,78 @@ def test_a_name_no_passage_holds_counts_and_a_typo_of_one_that_it_holds_does_not
     assert names("did moussa koussa defect to kubernetes?") == 0  # written in lower case, no name is told apart
     # Two names, each in no seed, counted apart; a word in lower case is no name.
     assert names("Did Moussa Koussa defect to Kubernetes on Mastodon or zeppelins?") == 2
+
+
+class _WordsOnly:
+    """A custom encoder as a user might register one: it embeds, and cannot read word pieces."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.dimension, self.max_tokens, self.quantized = (
+            inner.name,
+            inner.dimension,
+            inner.max_tokens,
+            inner.quantized,
+        )
+        self.count_tokens, self.token_spans, self.encode = inner.count_tokens, inner.token_spans, inner.encode
+        self.encode_queries, self.warm_up = inner.encode_queries, inner.warm_up
+
+
+def test_the_question_is_read_against_its_first_passage_where_the_five_signals_leave_it_open(
+    fake_seeds_index, fake_encoder, tmp_path
+):
+    """With an encoder that reads word pieces, the first passage's `reading` joins the confidence
+    where the five signals leave the default verdict open, and nowhere else; with one that cannot,
+    or under a threshold fitted to the index (fitted to the five), the five judge, at their own
+    threshold, and answering goes on."""
+    import shutil
+
+    from qa.collection import Collection
+    from qa.search.confidence import OPEN, READING, WITHOUT_READING, needs_reading
+
+    collection = Collection.open(fake_seeds_index, encoder=fake_encoder)
+    words_only = Collection.open(fake_seeds_index, encoder=_WordsOnly(fake_encoder))
+    assert collection.reader is fake_encoder and words_only.reader is None
+    # Football is in no seed, yet the rest of the question comes close; the others are clear either
+    # way. Asked as a name no seed holds ("Football"), the verdict is as open, and left to the five
+    # signals, which know it is missing.
+    open_question = "Did the ambassador like football?"
+    questions = [
+        "Did Moussa Koussa defect to London?",
+        "Who is Moussa Koussa?",
+        open_question,
+        "Who won the Super Bowl?",
+        "Did the ambassador like Football?",
+    ]
+    read_where_open = {
+        q: (collection.rank(q, 5).confidence.reading is not None, needs_reading(words_only.rank(q, 5).confidence))
+        for q in questions
+    }
+    assert all(read == open_ for read, open_ in read_where_open.values())
+    named = words_only.rank("Did the ambassador like Football?", 5).confidence
+    assert named.names == 1 and OPEN[0] <= named.probability <= OPEN[1] and not needs_reading(named)
+    assert read_where_open[open_question] == (True, True)
+    assert {read for read, _ in read_where_open.values()} == {True, False}
+
+    read = collection.rank(open_question, 5).confidence
+    assert read.model is READING and 0 < read.reading <= 1 and read.threshold == READING.threshold
+    for five in (
+        collection.rank(open_question, 5, read=False).confidence,
+        words_only.rank(open_question, 5).confidence,
+    ):
+        assert five.reading is None and five.model is WITHOUT_READING and five.threshold == WITHOUT_READING.threshold
+    assert words_only.ask(open_question).passages
+
+    fitted_dir = tmp_path / "fitted.qa"
+    shutil.copytree(fake_seeds_index, fitted_dir)
+    abstention.write(fitted_dir, replace(abstention.DEFAULT, threshold=0.5, answerable=20, unanswerable=5))
+    fitted = Collection.open(fitted_dir, encoder=fake_encoder).rank(open_question, 5).confidence
+    assert fitted.reading is None and fitted.threshold == 0.5
+
+
+def test_a_threshold_fitted_before_the_passage_was_read_is_still_used(tmp_path):
+    """A fitted threshold belongs to the five signals' model, which `reading` left as it was: a file
+    fitted on 2026-12-06 before it keeps working, with no warning and no refit."""
+    fields = {"threshold": 0.8, "answerable": 61, "unanswerable": 6, "min_known": 0.6, "model": "52f430b2e4ff"}
+    (tmp_path / abstention.FILE).write_text(json.dumps(fields))
+    assert abstention.read(tmp_path).threshold == 0.8

@@ -111,6 +111,22 @@ def test_long_text_is_truncated_like_sentence_transformers(encoder, st_model):
 
 
 @pytest.mark.slow
+def test_word_pieces_are_read_in_context_as_sentence_transformers_reads_them(encoder, st_model):
+    """What confidence's `reading` reads: every piece's vector of the last layer, special tokens left
+    out, the same as torch gives, for a question and for a passage cut at the model's length."""
+    texts = ["How many columns can a table have?", " ".join(seed_passages(4))]
+    for text, read in zip(texts, encoder.read_tokens(texts), strict=True):
+        ids = st_model.tokenizer(text, truncation=True, max_length=encoder.max_seq_length)["input_ids"]
+        assert read.pieces == tuple(st_model.tokenizer.convert_ids_to_tokens(ids)[1:-1])
+        (expected,) = st_model.encode([text], output_value="token_embeddings", convert_to_numpy=False)
+        expected = expected.numpy()[1:-1]
+        assert read.vectors.dtype == np.float32 and read.vectors.shape == expected.shape
+        np.testing.assert_allclose(np.linalg.norm(read.vectors, axis=1), 1.0, atol=1e-5)
+        assert cosines(read.vectors, expected).min() >= MIN_COSINE
+    assert encoder.read_tokens(texts[:1])[0].pieces[:3] == ("how", "many", "columns")
+
+
+@pytest.mark.slow
 def test_encode_output_is_normalised_and_ordered(encoder):
     texts = ["short", "a somewhat longer text than the first one", "medium length text"]
     embeddings = encoder.encode(texts, max_batch=2)
@@ -220,6 +236,11 @@ def test_indexing_encodes_with_onnx_and_torch_fallback_gives_the_same_vectors(on
     fallback = SentenceTransformerEncoder(cache_dir=cache_dir, backend="torch")
     assert fallback.onnx_encoder is None
     assert cosines(default.encode(passages), fallback.encode(passages)).min() >= MIN_COSINE
+    # Word pieces read for confidence's `reading` are the same through either.
+    texts = ["How many columns can a table have?", passages[0]]
+    for onnx, torch in zip(default.read_tokens(texts), fallback.read_tokens(texts), strict=True):
+        assert onnx.pieces == torch.pieces
+        assert cosines(onnx.vectors, torch.vectors).min() >= MIN_COSINE
 
 
 @pytest.mark.slow

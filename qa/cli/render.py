@@ -162,7 +162,13 @@ def print_info(
     kind = "int8" if stats.quantized else stats.passage_precision  # of the passages; questions are float32 unless int8
     facts.add_row("model", f"{stats.model} ({stats.dimension}-d, {kind})")
     facts.add_row("updated", f"{stats.updated:%Y-%m-%d %H:%M} UTC, generation {stats.generation} in {segments}")
-    fitted = f"fitted on {stats.abstention_fitted_on}" if stats.abstention_fitted_on else "the default"
+    from qa.search.confidence import READING
+
+    fitted = (
+        f"fitted on {stats.abstention_fitted_on}"
+        if stats.abstention_fitted_on
+        else f"the default; {READING.threshold:.3f} where the question is read against its first passage"
+    )
     facts.add_row(
         "abstains",
         f"below a confidence of {stats.abstention_threshold:.3f}"

@@ -225,7 +225,7 @@ def fit_abstention(
     collection = Collection.open(index_dir, model=model)
     probabilities, known, named = [], [], []
     for done, question in enumerate(eval_set.questions, 1):
-        ranking = collection.rank(question.question, PASSAGES_FOR_HITS, history=question.history)
+        ranking = collection.rank(question.question, PASSAGES_FOR_HITS, history=question.history, read=False)
         probabilities.append(ranking.confidence.probability)
         known.append(ranking.confidence.known)
         named.append(ranking.confidence.names > 0)

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from qa.search.confidence import MODEL, THRESHOLD
+from qa.search.confidence import MODEL, WITHOUT_READING
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ KNOWN_FLOORS = (0.0, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 class Abstention:
     """The threshold an index answers above, and what it was fitted on (nothing for the default)."""
 
-    threshold: float = THRESHOLD
+    threshold: float = WITHOUT_READING.threshold  # the default's: the five signals' (READING's where read)
     answerable: int = 0  # labelled questions it was fitted on
     unanswerable: int = 0
     fitted_on: str = ""  # the questions file
@@ -95,14 +95,16 @@ def read(index_dir: Path) -> Abstention:
                 "%s was fitted to an earlier confidence model; abstaining at the default threshold %.3f until "
                 "`qa eval QUESTIONS --fit-abstention` fits it again",
                 path,
-                THRESHOLD,
+                WITHOUT_READING.threshold,
             )
             return DEFAULT
         return abstention
     except FileNotFoundError:
         return DEFAULT
     except (OSError, TypeError, ValueError) as error:
-        logger.warning("%s is unreadable (%s); abstaining at the default threshold %.3f", path, error, THRESHOLD)
+        logger.warning(
+            "%s is unreadable (%s); abstaining at the default threshold %.3f", path, error, WITHOUT_READING.threshold
+        )
         return DEFAULT
 
 

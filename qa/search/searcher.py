@@ -21,7 +21,7 @@ import numpy as np
 from qa.answers import AnswerPassage, Citation, Highlight
 from qa.search import abstention
 from qa.search.bm25 import BM25, LexicalPart
-from qa.search.confidence import assess
+from qa.search.confidence import assess, needs_reading, passage_as_read, read, with_reading
 from qa.search.highlight import best_sentence, context_span, is_statement, to_highlight, without_bullet
 from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
@@ -32,6 +32,7 @@ from qa.text.analysis import names_not_found, question_terms
 from qa.text.spelling import closed_up, misspelling_distance, respell
 
 if TYPE_CHECKING:
+    from embeddings import TokenReader
     from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
 
 # Passage subsets of the filters asked lately, per snapshot (a widget usually repeats the same one).
@@ -103,9 +104,14 @@ class Searcher:
         mode: Mode | None = None,
         filters: DocumentFilter | None = None,
         rows: PassageRows | None = None,
+        reader: TokenReader | None = None,
     ) -> Ranking:
         """The `k` best passages for a prepared question, judged: does the best one answer it
-        (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer."""
+        (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer;
+        `reader`, the encoder when it reads word pieces, reads the question against the first
+        passage where the five signals leave the default verdict open. A threshold fitted to the
+        index is fitted to the five signals, so under it nothing is read (docs/EVALUATION.md, "A
+        question read word by word")."""
         rows = rows or PassageRows(self.snapshot)
         allowed = self.allowed(filters)
         # What the question asks that the reachable documents hold: a word only in documents a
@@ -122,13 +128,17 @@ class Searcher:
         held = frozenset(reachable(list(ranking.idf)))
         held |= {asked for asked, searched in respelled.items() if searched in held}  # found, spelled otherwise
         held |= {part for parts in joined.values() for part in parts}  # found closed up: not missing
-        top_text = rows.texts([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
+        top = rows.rows([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         names = self._names_not_found(query.text, held, reachable)  # "Docker" asked of pages that never say it
+        top_text = top.text if top is not None else None
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names))
         abstention = self.abstention
+        if reader is not None and top is not None and abstention.is_default and needs_reading(confidence):
+            question, passage = reader.read_tokens([query.text, passage_as_read(top.text, top.section)])
+            confidence = with_reading(confidence, read(question, passage))  # the model reads the two word by word
         confidence = replace(
             confidence,
-            threshold=abstention.threshold,
+            threshold=confidence.threshold if abstention.is_default else abstention.threshold,
             min_known=abstention.min_known,
             abstain_on_names=abstention.abstain_on_names,
         )
