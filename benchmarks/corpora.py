@@ -149,3 +149,31 @@ def asked_with_retrievers(sets, retriever_for, weights, keys) -> dict[str, dict[
             results.setdefault(str(weight), {})[name] = {key: summary[key] for key in keys if key in summary}
             print(weight, name, results[str(weight)][name], flush=True)
     return results
+
+
+RANKING_KEYS = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "doc_hit@1", "answerable_abstained")
+
+
+def with_doc_sets(sets: list, pairs: list[str]) -> list:
+    """`sets` and, for each "NAME=INDEX" of `pairs`, that documentation set asked of the index you
+    built of its corpus, with the first set's encoder."""
+    from qa.collection import Collection
+    from qa.evaluation.datasets import load_questions
+
+    encoder = sets[0][2].encoder if sets else None
+    added = []
+    for pair in pairs:
+        name, index = pair.split("=", 1)
+        collection = Collection.open(Path(index), encoder=encoder)
+        encoder = encoder or collection.encoder
+        added.append((name, load_questions(doc_set_questions(name)), collection))
+    return [*sets, *added]
+
+
+def metric_rows(results: dict[str, dict[str, dict[str, float]]]) -> list[list]:
+    """`asked_with_retrievers`' results as table rows: weight, set, its metrics."""
+    return [
+        [weight, name, " ".join(f"{key} {value:.4f}" for key, value in metrics.items())]
+        for weight, by_set in results.items()
+        for name, metrics in by_set.items()
+    ]

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
 from benchmarks.common import load_average, print_table, write_results
-from benchmarks.corpora import asked_with_retrievers, doc_set_questions, ranking_sets
+from benchmarks.corpora import RANKING_KEYS, asked_with_retrievers, metric_rows, ranking_sets, with_doc_sets
 from qa.search.retrieval import HybridRetriever
 
 
@@ -110,9 +109,6 @@ class LateInteractionRetriever(HybridRetriever):
 
 
 def main() -> None:
-    from qa.collection import Collection
-    from qa.evaluation.datasets import load_questions
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.3, 0.7])
     parser.add_argument("--squad-sample", type=int, default=2000)
@@ -120,22 +116,9 @@ def main() -> None:
     parser.add_argument("--only-docs", action="store_true", help="leave out SciFact, SQuAD and the seeds")
     args = parser.parse_args()
     load = load_average()
-    sets = ranking_sets(args.squad_sample)
-    first = sets[0][2]
-    if args.only_docs:
-        sets = []
-    for pair in args.docs:
-        name, index = pair.split("=", 1)
-        sets.append(
-            (name, load_questions(doc_set_questions(name)), Collection.open(Path(index), encoder=first.encoder))
-        )
-    keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "doc_hit@1", "answerable_abstained")
-    results = asked_with_retrievers(sets, LateInteractionRetriever, args.weights, keys)
-    rows = [
-        [weight, name, " ".join(f"{key} {value:.4f}" for key, value in metrics.items())]
-        for weight, by_set in results.items()
-        for name, metrics in by_set.items()
-    ]
+    sets = with_doc_sets([] if args.only_docs else ranking_sets(args.squad_sample), args.docs)
+    results = asked_with_retrievers(sets, LateInteractionRetriever, args.weights, RANKING_KEYS)
+    rows = metric_rows(results)
     print_table("Late interaction (MaxSim) added to the leading candidates", ["γ", "set", "metrics"], rows)
     cost = {"passages read": reader().read if _READER else 0, "seconds": _READER.seconds if _READER else 0.0}
     print(cost)

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import argparse
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from benchmarks.common import load_average, print_table, write_results
-from benchmarks.corpora import asked_with_retrievers, doc_set_questions, ranking_sets
+from benchmarks.corpora import RANKING_KEYS, asked_with_retrievers, metric_rows, ranking_sets, with_doc_sets
 from qa.search.retrieval import HybridRetriever
 
 WINDOW = 3
@@ -71,29 +70,14 @@ class ProximityRetriever(HybridRetriever):
 
 
 def main() -> None:
-    from qa.collection import Collection
-    from qa.evaluation.datasets import load_questions
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.25, 0.5])
     parser.add_argument("--docs", nargs="*", default=[], help="NAME=INDEX for the documentation sets")
     args = parser.parse_args()
     load = load_average()
-    sets = ranking_sets()
-    first = sets[0][2]
-    for pair in args.docs:
-        name, index = pair.split("=", 1)
-        sets.append(
-            (name, load_questions(doc_set_questions(name)), Collection.open(Path(index), encoder=first.encoder))
-        )
-    keys = ("ndcg@10", "gold@1", "gold@5", "hit@1", "hit@3", "doc_hit@1", "answerable_abstained")
-    results = asked_with_retrievers(sets, ProximityRetriever, args.weights, keys)
-    rows = [
-        [weight, name, " ".join(f"{key} {value:.4f}" for key, value in metrics.items())]
-        for weight, by_set in results.items()
-        for name, metrics in by_set.items()
-    ]
-    print_table("Term proximity blended into the lexical half", ["p", "set", "metrics"], rows)
+    sets = with_doc_sets(ranking_sets(), args.docs)
+    results = asked_with_retrievers(sets, ProximityRetriever, args.weights, RANKING_KEYS)
+    print_table("Term proximity blended into the lexical half", ["p", "set", "metrics"], metric_rows(results))
     write_results("rank_proximity", {"args": vars(args), "load": [load, load_average()], "weights": results})
 
 
