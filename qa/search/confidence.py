@@ -25,9 +25,9 @@ An index fitted to its own questions (qa.search.abstention) may also abstain on 
 names what no passage holds.
 
 Everything but `reading` comes from the ranking, the IDF and the sentence terms already computed
-for it, in microseconds; `reading` runs the model once more, over the first passage (~26 ms for a
-full one), so it is read only where the five leave the verdict open (`needs_reading`: their
-probability between 0.05 and 0.95, and no name missing: a fifth of the documentation sets'
+for it, in microseconds; `reading` runs the model once more, over the first passage (9–31 ms
+here, by its length), so it is read only where the five leave the verdict open (`needs_reading`:
+their probability between 0.05 and 0.95, and no name missing: a fifth of the documentation sets'
 questions and a tenth of the calibration set's). It is never read under a threshold fitted to the
 index (fitted to the five), nor with an encoder that cannot give word pieces' vectors (a custom one
 without `read_tokens`). Without `reading`, the model fitted without it (`WITHOUT_READING`) judges at
