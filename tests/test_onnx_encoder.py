@@ -293,6 +293,11 @@ def test_an_int8_vector_does_not_depend_on_the_texts_encoded_with_it(model_dir, 
     np.testing.assert_array_equal(int8.encode(texts), alone)
     np.testing.assert_array_equal(int8.encode(texts[::-1])[::-1], alone)
     assert cosines(alone, OnnxEncoder(onnx_dir).encode(texts)).min() > 0.98
+    # An int8 index's questions are read against their passage by the int8 model, piece by piece
+    # as float32 reads them, and close to it.
+    for int8_read, float32_read in zip(int8.read_tokens(texts[:2]), OnnxEncoder(onnx_dir).read_tokens(texts[:2])):
+        assert int8_read.pieces == float32_read.pieces
+        assert np.median(cosines(int8_read.vectors, float32_read.vectors)) > 0.95
 
 
 @pytest.mark.slow
