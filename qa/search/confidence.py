@@ -59,6 +59,7 @@ class Model(NamedTuple):
     threshold: float
 
     def probability(self, values: Sequence[float]) -> float:
+        """The chance that a ranking with these signals (in `signals`' order) answers."""
         z = self.intercept + sum(w * v for w, v in zip(self.weights, values, strict=True))
         return 1 / (1 + math.exp(-z))
 
@@ -73,7 +74,8 @@ READING = Model(
     0.306,
 )
 # The model fitted on the same half without `reading` (docs/EVALUATION.md, "A name the documents
-# never mention"), for an encoder that cannot read word pieces.
+# never mention"): it judges every question that is not read (most of them, and all of them with an
+# encoder that cannot read word pieces), and a threshold fitted to an index is fitted to it.
 WITHOUT_READING = Model(READING.signals[:-1], -10.355, (16.009, 8.655, 1.033, 4.666, -2.058), 0.326)
 SIGNALS, INTERCEPT, WEIGHTS, THRESHOLD = READING
 # Where the five signals' probability leaves the verdict open, so the passage is read.
@@ -159,9 +161,10 @@ def assess(
 
 def needs_reading(confidence: Confidence) -> bool:
     """Whether the five signals leave the default verdict open enough that the passage is read. A
-    question that names what no passage holds is not read: the model's vectors put "Canada" beside
-    the "Britain" a passage holds, and would answer "Why did Koussa defect to Canada?"; the five
-    signals know the name is missing."""
+    question that names what no passage holds is not read: the mean over its pieces hides the one
+    missing name ("Why did Moussa Koussa defect to Canada?": "Canada" meets nothing closer than
+    "British", 0.32, but the six pieces of "Moussa Koussa" meet themselves, so the reading is 0.80
+    and the six signals would answer), while the five know the name is missing."""
     return confidence.reading is None and not confidence.names and OPEN[0] <= confidence.probability <= OPEN[1]
 
 
@@ -169,11 +172,6 @@ def with_reading(confidence: Confidence, reading: float) -> Confidence:
     """`confidence` judged again with `reading` (`read` of the question against the first hit)."""
     signals = replace(confidence, reading=reading)
     return replace(signals, probability=READING.probability(signals.vector()), threshold=READING.threshold)
-
-
-def probability(values: Sequence[float]) -> float:
-    """The fitted logistic model (`READING`): the chance that a ranking with these signals answers."""
-    return READING.probability(values)
 
 
 def read(question: TokenVectors, passage: TokenVectors) -> float:
