@@ -5,7 +5,7 @@ with the encoder as it is (the question read against its first passage where the
 leave the verdict open, qa.search.confidence) and with the same encoder unable to read word
 pieces (the five signals alone, as before). The two alternate round by round; each round is the
 p50 and p95 of the set's questions, and the median round is shown, with the ratio of the two and
-the share of questions read. The cost of one read is timed apart: `read_tokens` of the question
+the share of questions read. The cost of one read is timed apart: `reading_of` the first question
 and its first passage.
 
     python -m benchmarks.bench_reading --docs sqlite=/tmp/sqlite.qa borg=/tmp/borg.qa git=/tmp/git.qa \
@@ -51,7 +51,7 @@ def timed_asks(collection, questions) -> tuple[float, float, int]:
 def main() -> None:
     from qa.collection import Collection, ensure_default_index
     from qa.evaluation.datasets import load_questions
-    from qa.search.confidence import passage_as_read
+    from qa.search.confidence import reading_of
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", nargs="*", default=[], help="NAME=INDEX for the documentation sets")
@@ -81,11 +81,10 @@ def main() -> None:
         p95s = {label: statistics.median(r[1] for r in runs) for label, runs in rounds.items()}
         sample = with_reading.rank(questions[0].question, 5)
         top = with_reading.snapshot().passages([sample.hits[0].passage_id])[sample.hits[0].passage_id]
-        texts = [sample.query.text, passage_as_read(top.text, top.section)]
         one_read = []
         for _ in range(20):
             started = time.perf_counter()
-            encoder.read_tokens(texts)
+            reading_of(encoder, sample.query.text, top)
             one_read.append((time.perf_counter() - started) * 1000)
         results[name] = {
             "questions": len(questions),

@@ -37,13 +37,14 @@ import numpy as np
 
 from benchmarks.common import REPO, RESULTS, load_average, print_table, write_results
 from benchmarks.corpora import DOC_QUESTIONS
-from qa.search.confidence import SIGNALS, WITHOUT_READING
+from qa.search.confidence import READING, WITHOUT_READING
 from qa.search.sentence_scores import sentence_terms
 
 SHARED_EVAL = REPO.parent / "shared" / "eval"
 SIGNALS_FILE = RESULTS / "calibration_signals.json"
 FOUR = ("dense", "coverage", "known", "margin")  # the signals before `named` (docs/EVALUATION.md)
 FIVE = WITHOUT_READING.signals  # before `reading`
+SIGNALS = READING.signals  # the shipped six
 # The targets: at most 1% of answerable questions abstain, at most 5% of unanswerable ones are
 # answered. The threshold is chosen on the fit half at 0.75% abstained: a half holds ~3,000
 # answerable questions, whose abstention rate moves by ±0.2 point from one half to the other.
@@ -147,14 +148,13 @@ def read_anyway(collection, ranking):
     five signals leave the verdict open: the sixth signal of every question, for the fit."""
     from dataclasses import replace
 
-    from qa.search.confidence import passage_as_read, read, with_reading
+    from qa.search.confidence import reading_of, with_reading
 
     confidence = ranking.confidence
     if confidence.reading is not None or not ranking.hits or collection.reader is None:
         return ranking
     top = collection.snapshot().passages([ranking.hits[0].passage_id])[ranking.hits[0].passage_id]
-    question, passage = collection.reader.read_tokens([ranking.query.text, passage_as_read(top.text, top.section)])
-    return replace(ranking, confidence=with_reading(confidence, read(question, passage)))
+    return replace(ranking, confidence=with_reading(confidence, reading_of(collection.reader, ranking.query.text, top)))
 
 
 def default_collections(squad, scifact) -> dict:
@@ -340,7 +340,7 @@ def check(rows: list[dict]) -> dict:
     """The shipped model (qa/search/confidence.py's constants, not a refit) on each half and source:
     the five signals' verdict, and the six's where the five leave it open and name nothing missing
     (`qa.search.confidence.needs_reading`, as answering does)."""
-    from qa.search.confidence import OPEN, READING
+    from qa.search.confidence import OPEN
 
     y = np.array([row["answerable"] for row in rows])
     half = np.array([row["half"] for row in rows])
@@ -399,7 +399,6 @@ def holdout(public: list[dict], docs: list[dict]) -> dict:
     `alpha` times the public questions), each judged on the set it did not see. The threshold is
     the lower of the public fit half's operating point and the one that abstains on at most 1 in
     20 of the training set's answerable questions."""
-    from qa.search.confidence import INTERCEPT, THRESHOLD, WEIGHTS
 
     fit_rows = [row for row in public if row["half"] == "fit"]
     judged = {
@@ -423,10 +422,10 @@ def holdout(public: list[dict], docs: list[dict]) -> dict:
         {
             "trained on": "public (shipped)",
             "alpha": 0.0,
-            "threshold": THRESHOLD,
-            "intercept": INTERCEPT,
-            "weights": list(WEIGHTS),
-            **judge(INTERCEPT, np.array(WEIGHTS), THRESHOLD),
+            "threshold": READING.threshold,
+            "intercept": READING.intercept,
+            "weights": list(READING.weights),
+            **judge(READING.intercept, np.array(READING.weights), READING.threshold),
         }
     ]
     for min_known in KNOWN_GATES:  # a rule, not a fit: abstain when the index lacks much of the question
@@ -434,8 +433,8 @@ def holdout(public: list[dict], docs: list[dict]) -> dict:
             {
                 "trained on": f"public (shipped), and abstain when known < {min_known}",
                 "alpha": 0.0,
-                "threshold": THRESHOLD,
-                **judge(INTERCEPT, np.array(WEIGHTS), THRESHOLD, min_known),
+                "threshold": READING.threshold,
+                **judge(READING.intercept, np.array(READING.weights), READING.threshold, min_known),
             }
         )
     for name in DOC_QUESTIONS:

@@ -47,7 +47,8 @@ from qa.search.sentence_scores import sentence_terms
 from qa.text.analysis import QUESTION_STOPWORDS
 
 if TYPE_CHECKING:
-    from embeddings import TokenVectors
+    from embeddings import TokenReader, TokenVectors
+    from qa.search.retrieval import Candidate
 
 
 class Model(NamedTuple):
@@ -77,7 +78,6 @@ READING = Model(
 # never mention"): it judges every question that is not read (most of them, and all of them with an
 # encoder that cannot read word pieces), and a threshold fitted to an index is fitted to it.
 WITHOUT_READING = Model(READING.signals[:-1], -10.355, (16.009, 8.655, 1.033, 4.666, -2.058), 0.326)
-SIGNALS, INTERCEPT, WEIGHTS, THRESHOLD = READING
 # Where the five signals' probability leaves the verdict open, so the passage is read.
 OPEN = (0.05, 0.95)
 # What a fitted threshold belongs to (qa.search.abstention): the five signals' model, which judges
@@ -97,7 +97,7 @@ class Confidence:
     known: float
     margin: float
     probability: float
-    threshold: float = THRESHOLD  # the index's own when fitted (qa.search.abstention)
+    threshold: float = WITHOUT_READING.threshold  # its model's, or the index's own when fitted (qa.search.abstention)
     min_known: float = 0.0  # the index's floor on `known`, when its fit chose one
     names: int = 0  # the question's names that no passage searched holds
     abstain_on_names: bool = False  # the index's fit chose to abstain whenever `names`
@@ -154,9 +154,7 @@ def assess(
         for _, _, _, counts in sentence_terms(top_text):
             coverage = max(coverage, sum(w for term, w in weight.items() if term in counts) / total)
     signals = Confidence(dense=dense, coverage=coverage, known=known, margin=margin, probability=0.0, names=names)
-    return replace(
-        signals, probability=WITHOUT_READING.probability(signals.vector()), threshold=WITHOUT_READING.threshold
-    )
+    return replace(signals, probability=WITHOUT_READING.probability(signals.vector()))
 
 
 def needs_reading(confidence: Confidence) -> bool:
@@ -185,6 +183,8 @@ def read(question: TokenVectors, passage: TokenVectors) -> float:
     return float((question.vectors[keep] @ passage.vectors.T).max(axis=1).mean())
 
 
-def passage_as_read(text: str, section: Sequence[str]) -> str:
-    """What `reading` reads of a passage: its section path, then its text."""
-    return " › ".join(section) + "\n" + text
+def reading_of(reader: TokenReader, question: str, passage: Candidate) -> float:
+    """`reading` of a question against a passage as the encoder `reader` reads them: the passage
+    with its section path in front, its text after."""
+    asked, answering = reader.read_tokens([question, " › ".join(passage.section) + "\n" + passage.text])
+    return read(asked, answering)

@@ -21,7 +21,7 @@ import numpy as np
 from qa.answers import AnswerPassage, Citation, Highlight
 from qa.search import abstention
 from qa.search.bm25 import BM25, LexicalPart
-from qa.search.confidence import assess, needs_reading, passage_as_read, read, with_reading
+from qa.search.confidence import assess, needs_reading, reading_of, with_reading
 from qa.search.highlight import best_sentence, context_span, is_statement, to_highlight, without_bullet
 from qa.search.links import page_link
 from qa.search.retrieval import Hit, HybridRetriever, Mode, Query, Ranking
@@ -134,8 +134,7 @@ class Searcher:
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names))
         abstention = self.abstention
         if reader is not None and top is not None and abstention.is_default and needs_reading(confidence):
-            question, passage = reader.read_tokens([query.text, passage_as_read(top.text, top.section)])
-            confidence = with_reading(confidence, read(question, passage))  # the model reads the two word by word
+            confidence = with_reading(confidence, reading_of(reader, query.text, top))  # read word by word
         confidence = replace(
             confidence,
             threshold=confidence.threshold if abstention.is_default else abstention.threshold,
