@@ -154,7 +154,10 @@ def read_anyway(collection, ranking):
     if confidence.reading is not None or not ranking.hits or collection.reader is None:
         return ranking
     top = collection.snapshot().passages([ranking.hits[0].passage_id])[ranking.hits[0].passage_id]
-    return replace(ranking, confidence=with_reading(confidence, reading_of(collection.reader, ranking.query.text, top)))
+    return replace(
+        ranking,
+        confidence=with_reading(confidence, reading_of(collection.reader, ranking.query.text, top.text, top.section)),
+    )
 
 
 def default_collections(squad, scifact) -> dict:

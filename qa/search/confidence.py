@@ -48,7 +48,6 @@ from qa.text.analysis import QUESTION_STOPWORDS
 
 if TYPE_CHECKING:
     from embeddings import TokenReader, TokenVectors
-    from qa.search.retrieval import Candidate
 
 
 class Model(NamedTuple):
@@ -183,8 +182,8 @@ def read(question: TokenVectors, passage: TokenVectors) -> float:
     return float((question.vectors[keep] @ passage.vectors.T).max(axis=1).mean())
 
 
-def reading_of(reader: TokenReader, question: str, passage: Candidate) -> float:
+def reading_of(reader: TokenReader, question: str, passage: str, section: Sequence[str]) -> float:
     """`reading` of a question against a passage as the encoder `reader` reads them: the passage
-    with its section path in front, its text after."""
-    asked, answering = reader.read_tokens([question, " › ".join(passage.section) + "\n" + passage.text])
+    with its section path in front."""
+    asked, answering = reader.read_tokens([question, " › ".join(section) + "\n" + passage])
     return read(asked, answering)

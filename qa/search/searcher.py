@@ -134,7 +134,9 @@ class Searcher:
         confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names))
         abstention = self.abstention
         if reader is not None and top is not None and abstention.is_default and needs_reading(confidence):
-            confidence = with_reading(confidence, reading_of(reader, query.text, top))  # read word by word
+            confidence = with_reading(
+                confidence, reading_of(reader, query.text, top.text, top.section)
+            )  # read word by word
         confidence = replace(
             confidence,
             threshold=confidence.threshold if abstention.is_default else abstention.threshold,
