@@ -26,7 +26,8 @@ from benchmarks.corpora import SEED_QUESTIONS, doc_set_questions
 
 
 class FiveSignalsOnly:
-    """The encoder without `read_tokens`: what answering was before the sixth signal."""
+    """The encoder without `read_tokens`: what answering was before the sixth signal, and what a
+    custom encoder that cannot read word pieces gets (tests/test_abstention.py)."""
 
     def __init__(self, inner) -> None:
         self._inner = inner

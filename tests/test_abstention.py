@@ -196,18 +196,6 @@ def test_a_name_no_passage_holds_counts_and_a_typo_of_one_that_it_holds_does_not
     assert names("Did Moussa Koussa defect to Kubernetes on Mastodon or zeppelins?") == 2
 
 
-class _WordsOnly:
-    """A custom encoder as a user might register one: it embeds, and cannot read word pieces."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str):
-        if name == "read_tokens":
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-
 def test_the_question_is_read_against_its_first_passage_where_the_five_signals_leave_it_open(
     fake_seeds_index, fake_encoder, tmp_path
 ):
@@ -217,11 +205,12 @@ def test_the_question_is_read_against_its_first_passage_where_the_five_signals_l
     threshold, and answering goes on."""
     import shutil
 
+    from benchmarks.bench_reading import FiveSignalsOnly
     from qa.collection import Collection
     from qa.search.confidence import OPEN, READING, WITHOUT_READING, needs_reading
 
     collection = Collection.open(fake_seeds_index, encoder=fake_encoder)
-    words_only = Collection.open(fake_seeds_index, encoder=_WordsOnly(fake_encoder))
+    words_only = Collection.open(fake_seeds_index, encoder=FiveSignalsOnly(fake_encoder))
     assert collection.reader is fake_encoder and words_only.reader is None
     # Football is in no seed, yet the rest of the question comes close; the others are clear either
     # way. Asked as a name no seed holds ("Football"), the verdict is as open, and left to the five
