@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import REPO, RESULTS, load_average, print_table, write_results
-from benchmarks.corpora import DOC_QUESTIONS
+from benchmarks.corpora import DOC_QUESTIONS, doc_set_questions
 from qa.search.confidence import READING, WITHOUT_READING
 from qa.search.sentence_scores import sentence_terms
 
@@ -52,6 +52,10 @@ MAX_ANSWERABLE_ABSTAINED = 0.01
 MAX_UNANSWERABLE_ANSWERED = 0.05
 FIT_ANSWERABLE_ABSTAINED = 0.0075
 RANKED = 20
+# SQuAD questions asked of their article without their paragraph: unanswerable, like the rest of
+# the unanswerable side, but asked of the corpus's own subject. They are in the fit; the targets
+# are judged without them (no model here answers fewer than 70 % of them), and they are reported apart.
+WITHHELD = "squad→squad, paragraph withheld"
 
 
 def _half(key: str) -> str:
@@ -109,6 +113,12 @@ def collect(
         ("scifact→seeds", "seeds", False, [(i, text, [], _half(i)) for i, text in _sample(claims, sample, 1)]),
         ("squad→seeds", "seeds", False, [(q.id, q.question, [], _squad_half(q)) for q in squad_sample]),
         ("squad→scifact", "scifact", False, [(q.id, q.question, [], _squad_half(q)) for q in squad_sample]),
+        (
+            "squad→squad, paragraph withheld",
+            "squad-even",
+            False,
+            [(q.id, q.question, [], _squad_half(q)) for q in withheld_squad(squad)[1]],
+        ),
         ("seeds→squad", "squad", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
         ("seeds→scifact", "scifact", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
     ]
@@ -160,6 +170,28 @@ def read_anyway(collection, ranking):
     )
 
 
+def withheld_squad(squad):
+    """SQuAD dev-a with every other paragraph of each article withheld, and the questions of the
+    withheld paragraphs whose answers no kept paragraph holds: unanswerable questions asked of the
+    corpus's own subject (the article's other paragraphs), as a documentation set's are, where the
+    other unanswerable sources ask of another corpus."""
+    from dataclasses import replace
+
+    from qa.evaluation.metrics import contains_answer
+
+    kept = [doc for doc in squad.corpus if int(doc.doc_id.split("-")[1]) % 2 == 0]
+    text = "\n".join(doc.text for doc in kept)
+    withheld = [
+        q
+        for q in squad.questions
+        if int(next(iter(q.gold_doc_ids)).split("-")[1]) % 2 == 1 and not contains_answer(text, q.answers)
+    ]
+    corpus = replace(
+        squad, name=f"{squad.name}-even-paragraphs", corpus=kept, content_hash=squad.content_hash + "-even"
+    )
+    return corpus, withheld
+
+
 def default_collections(squad, scifact) -> dict:
     """The cached corpus indexes of SQuAD dev-a and SciFact, and the seeds index, as `qa eval` makes them."""
     from qa.collection import Collection, ensure_default_index
@@ -169,6 +201,7 @@ def default_collections(squad, scifact) -> dict:
     encoder = collections["squad"].encoder
     collections["scifact"] = Collection.open(corpus_index(scifact), encoder=encoder)
     collections["seeds"] = Collection.open(ensure_default_index(encoder=encoder), encoder=encoder)
+    collections["squad-even"] = Collection.open(corpus_index(withheld_squad(squad)[0]), encoder=encoder)
     return collections
 
 
@@ -216,17 +249,24 @@ def features(rows: list[dict], names=SIGNALS) -> np.ndarray:
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50, groups: list[tuple[np.ndarray, float]] = ()
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float = 1e-3,
+    steps: int = 50,
+    groups: list[tuple[np.ndarray, float]] = (),
+    scale: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """Logistic regression by Newton's method with a small L2 penalty (not on the intercept);
     answerable and unanswerable questions weigh the same in total, whatever their counts. With
     `groups` ((mask, total weight) pairs covering every question), that balance holds within each
-    group, and each group weighs its total."""
+    group, and each group weighs its total. `scale` multiplies each question's weight within its
+    class before the classes are balanced."""
     weights = np.zeros(len(y))
+    scale = np.ones(len(y)) if scale is None else scale
     for part, total in groups or [(np.ones(len(y), dtype=bool), 1.0)]:
         for label in (True, False):
             members = part & ((y == 1) == label)
-            weights[members] = 0.5 * total / members.sum()
+            weights[members] = 0.5 * total * scale[members] / scale[members].sum()
     weights *= len(y) / weights.sum()
     design = np.hstack([np.ones((len(x), 1)), x])
     beta = np.zeros(design.shape[1])
@@ -243,11 +283,13 @@ def fit_logistic(
     return float(beta[0]), beta[1:]
 
 
-def fit_raw(x: np.ndarray, y: np.ndarray, groups: list[tuple[np.ndarray, float]] = ()) -> tuple[float, np.ndarray]:
+def fit_raw(
+    x: np.ndarray, y: np.ndarray, groups: list[tuple[np.ndarray, float]] = (), weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
     """`fit_logistic` on standardised signals, returned for the raw ones, so the constants in
     qa/search/confidence.py need no scaling."""
     mean, scale = x.mean(0), x.std(0) + 1e-9
-    intercept, coefficients = fit_logistic((x - mean) / scale, y.astype(float), groups=groups)
+    intercept, coefficients = fit_logistic((x - mean) / scale, y.astype(float), groups=groups, scale=weights)
     return intercept - float((coefficients * mean / scale).sum()), coefficients / scale
 
 
@@ -280,7 +322,10 @@ def rates(scores: np.ndarray, answerable: np.ndarray, threshold: float) -> dict[
 def fit(rows: list[dict]) -> dict:
     y = np.array([row["answerable"] for row in rows])
     half = np.array([row["half"] for row in rows])
-    sources = sorted({row["source"] for row in rows})
+    src = np.array([row["source"] for row in rows])
+    sources = sorted(set(src))
+    report_half = (half == "report") & (src != WITHHELD)  # the targets' part
+    withheld_half = (half == "report") & (src == WITHHELD)
     results: dict = {"models": {}}
     models = {
         "dense only (the former rule)": ("dense",),
@@ -296,26 +341,25 @@ def fit(rows: list[dict]) -> dict:
         raw_intercept, raw = fit_raw(x[half == "fit"], y[half == "fit"])
         scores = predict(raw_intercept, raw, x)
         threshold = operating_point(scores[half == "fit"], y[half == "fit"], FIT_ANSWERABLE_ABSTAINED)
-        report = rates(scores[half == "report"], y[half == "report"], threshold)
+        report = rates(scores[report_half], y[report_half], threshold)
+        withheld_answered = rates(scores[withheld_half], y[withheld_half], threshold)["unanswerable_answered"]
         per_source = {
             source: rates(
                 scores[(half == "report") & (src == source)], y[(half == "report") & (src == source)], threshold
             )
             for source in sources
-            for src in [np.array([row["source"] for row in rows])]
         }
         curve = []
         for target in (0.0025, 0.005, FIT_ANSWERABLE_ABSTAINED, 0.01, 0.02, 0.03, 0.05, 0.10):
             t = operating_point(scores[half == "fit"], y[half == "fit"], target)
-            curve.append(
-                {"fit_max_abstained": target, "threshold": t, **rates(scores[half == "report"], y[half == "report"], t)}
-            )
+            curve.append({"fit_max_abstained": target, "threshold": t, **rates(scores[report_half], y[report_half], t)})
         results["models"][label] = {
             "signals": list(names),
             "intercept": raw_intercept,
             "weights": raw.tolist(),
             "threshold": threshold,
             "report_half": report,
+            "withheld_answered_report_half": withheld_answered,
             "fit_half": rates(scores[half == "fit"], y[half == "fit"], threshold),
             "per_source_report_half": per_source,
             "curve_report_half": curve,
@@ -327,11 +371,19 @@ def fit(rows: list[dict]) -> dict:
                 f"{report['answerable_abstained']:.4f}",
                 f"{report['unanswerable_answered']:.4f}",
                 f"{report['abstain_precision']:.3f}",
+                "–" if withheld_answered is None else f"{withheld_answered:.3f}",
             ]
         )
     print_table(
-        "Calibration, report half",
-        ["model", "threshold", "answerable abstained", "unanswerable answered", "abstain precision"],
+        "Calibration, report half (without the withheld paragraphs' questions, reported apart)",
+        [
+            "model",
+            "threshold",
+            "answerable abstained",
+            "unanswerable answered",
+            "abstain precision",
+            "withheld answered",
+        ],
         table,
     )
     counts = {source: sum(1 for row in rows if row["source"] == source) for source in sources}
@@ -339,25 +391,30 @@ def fit(rows: list[dict]) -> dict:
     return results
 
 
-def check(rows: list[dict]) -> dict:
-    """The shipped model (qa/search/confidence.py's constants, not a refit) on each half and source:
-    the five signals' verdict, and the six's where the five leave it open and name nothing missing
+def cascade(rows: list[dict], five=WITHOUT_READING, six=READING) -> np.ndarray:
+    """Each question's probability less its model's threshold (answered at 0 or above): the five
+    signals' verdict, and the six's where the five leave it open and name nothing missing
     (`qa.search.confidence.needs_reading`, as answering does)."""
     from qa.search.confidence import OPEN
 
+    scores = []
+    for row in rows:
+        p5 = five.probability([row[name] for name in five.signals])
+        if OPEN[0] <= p5 <= OPEN[1] and not row["named"]:
+            scores.append(six.probability([row[name] for name in six.signals]) - six.threshold)
+        else:
+            scores.append(p5 - five.threshold)
+    return np.array(scores)
+
+
+def check(rows: list[dict]) -> dict:
+    """The shipped model (qa/search/confidence.py's constants, not a refit) on each half and source."""
     y = np.array([row["answerable"] for row in rows])
     half = np.array([row["half"] for row in rows])
     source = np.array([row["source"] for row in rows])
-    # Each question's probability less its model's threshold: answered at 0 or above.
-    scores = []
-    for row in rows:
-        five = WITHOUT_READING.probability([row[name] for name in FIVE])
-        if OPEN[0] <= five <= OPEN[1] and not row["named"]:
-            scores.append(READING.probability([row[name] for name in SIGNALS]) - READING.threshold)
-        else:
-            scores.append(five - WITHOUT_READING.threshold)
-    scores = np.array(scores)
-    result = {part: rates(scores[half == part], y[half == part], 0.0) for part in ("fit", "report")}
+    scores = cascade(rows)
+    parts = {part: (half == part) & (source != WITHHELD) for part in ("fit", "report")}
+    result = {part: rates(scores[mask], y[mask], 0.0) for part, mask in parts.items()}
     result["per_source_report_half"] = {
         name: rates(scores[(half == "report") & (source == name)], y[(half == "report") & (source == name)], 0.0)
         for name in sorted(set(source))
@@ -366,7 +423,11 @@ def check(rows: list[dict]) -> dict:
         [part, f"{result[part]['answerable_abstained']:.4f}", f"{result[part]['unanswerable_answered']:.4f}"]
         for part in ("fit", "report")
     ]
-    print_table("The shipped model", ["half", "answerable abstained", "unanswerable answered"], table)
+    print_table(
+        "The shipped model (without the withheld paragraphs' questions)",
+        ["half", "answerable abstained", "unanswerable answered"],
+        table,
+    )
     return result
 
 
@@ -384,7 +445,7 @@ def collect_docs(indexes: dict[str, Path]) -> list[dict]:
     for name, index in indexes.items():
         collection = Collection.open(index)
         searcher = collection.searcher()
-        for q in load_questions(DOC_QUESTIONS[name]).questions:
+        for q in load_questions(doc_set_questions(name)).questions:
             ranking = read_anyway(collection, collection.rank(q.question, RANKED, history=q.history, searcher=searcher))
             rows.append(
                 {
@@ -496,11 +557,98 @@ def holdout(public: list[dict], docs: list[dict]) -> dict:
     return {"models": models, "counts": {name: len(rows) for name, rows in judged.items()}}
 
 
+WITHHELD_SHARES = (0.0, 0.1, 0.2, 0.35, 0.5)
+DOC_SETS = ("sqlite", "borg", "git", "pdf")
+DOCS_FILE = RESULTS / "calibration_docs_signals.json"
+
+
+def fit_models(rows: list[dict], weights: np.ndarray) -> tuple:
+    """The five signals' model and the six's, each refitted on `rows` (a fit half) with `weights`
+    and its threshold at the operating point, as `fit` chooses them."""
+    from qa.search.confidence import Model
+
+    y = np.array([row["answerable"] for row in rows])
+    models = []
+    for names in (FIVE, SIGNALS):
+        x = features(rows, names)
+        intercept, coefficients = fit_raw(x, y, weights=weights)
+        threshold = operating_point(predict(intercept, coefficients, x), y, FIT_ANSWERABLE_ABSTAINED)
+        models.append(Model(names, intercept, tuple(coefficients.tolist()), threshold))
+    return tuple(models)
+
+
+def withheld(public: list[dict], docs: list[dict]) -> dict:
+    """Does the fit learn the documentation sets' unanswerable questions (about the corpus's own
+    subject) from SQuAD's withheld paragraphs? Refits with that source's questions weighing
+    `share` of the unanswerable side, judged on the public report half, that source's report
+    half, and the documentation sets, which no fit sees."""
+    fit_rows = [row for row in public if row["half"] == "fit"]
+    is_withheld = np.array([row["source"] == WITHHELD for row in fit_rows])
+    unanswerable = ~np.array([row["answerable"] for row in fit_rows])
+    judged = {
+        "public report half": [row for row in public if row["half"] == "report" and row["source"] != WITHHELD],
+        "withheld, report half": [row for row in public if row["half"] == "report" and row["source"] == WITHHELD],
+        **{name: [row for row in docs if row["source"] == name] for name in DOC_SETS},
+    }
+
+    def judge(five, six) -> dict:
+        result = {}
+        for name, rows in judged.items():
+            y = np.array([row["answerable"] for row in rows])
+            answered = cascade(rows, five, six) >= 0
+            result[name] = {
+                "answerable_abstained": [int((~answered[y]).sum()), int(y.sum())],
+                "unanswerable_abstained": [int((~answered[~y]).sum()), int((~y).sum())],
+            }
+        return result
+
+    models = [{"model": "shipped", "share": None, **judge(WITHOUT_READING, READING)}]
+    for share in WITHHELD_SHARES:
+        weights = np.ones(len(fit_rows))
+        others = unanswerable & ~is_withheld
+        if share == 0.0:
+            weights[is_withheld] = 0.0
+        else:  # the withheld rows make `share` of the unanswerable side's weight
+            weights[is_withheld] = share / (1 - share) * others.sum() / is_withheld.sum()
+        five, six = fit_models(fit_rows, weights)
+        models.append(
+            {
+                "model": "refit",
+                "share": share,
+                "five": five._asdict(),
+                "six": six._asdict(),
+                **judge(five, six),
+            }
+        )
+
+    def cell(model: dict, name: str) -> str:
+        a, u = model[name]["answerable_abstained"], model[name]["unanswerable_abstained"]
+        if name == "public report half":
+            return f"{a[0] / a[1]:.4f} / {1 - u[0] / u[1]:.4f}"
+        if name.startswith("withheld"):
+            return f"{1 - u[0] / u[1]:.3f}"
+        return f"{u[0]}/{u[1]}, {a[0]}/{a[1]}"
+
+    print_table(
+        "Abstention fitted with questions whose paragraph is withheld",
+        ["model", "share", "public: answerable abstained / unanswerable answered", "withheld answered"]
+        + [f"{name}: unanswerable, answerable abstained" for name in DOC_SETS],
+        [
+            [m["model"], "" if m["share"] is None else f"{m['share']:g}"] + [cell(m, name) for name in judged]
+            for m in models
+        ],
+    )
+    return {"models": models, "counts": {name: len(rows) for name, rows in judged.items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "fit", "check", "holdout"])
+    parser.add_argument("step", choices=["collect", "fit", "check", "holdout", "withheld"])
     parser.add_argument("--sqlite-index", type=Path, help="holdout: an index of the SQLite corpus")
     parser.add_argument("--borg-index", type=Path, help="holdout: an index of the BorgBackup corpus")
+    parser.add_argument(
+        "--docs", type=Path, help="withheld: a folder holding sqlite-docs.qa, borg-docs.qa, git-docs.qa, pdf-docs.qa"
+    )
     parser.add_argument("--sample", type=int, default=1000, help="questions per cross-corpus source")
     parser.add_argument("--only", nargs="*", help="collect these sources again, keep the others' rows")
     args = parser.parse_args()
@@ -521,6 +669,16 @@ def main() -> None:
     elif args.step == "check":
         rows = json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]
         write_results("calibration_check", check(rows))
+    elif args.step == "withheld":
+        if args.docs:
+            load = load_average()
+            docs = collect_docs({name: args.docs / f"{name}-docs.qa" for name in DOC_SETS})
+            DOCS_FILE.write_text(json.dumps({"load": [load, load_average()], "rows": docs}) + "\n", encoding="utf-8")
+        elif not DOCS_FILE.exists():
+            parser.error("withheld needs --docs once, to collect the documentation sets' signals")
+        docs = json.loads(DOCS_FILE.read_text("utf-8"))["rows"]
+        result = withheld(json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"], docs)
+        write_results("calibration_withheld", result)
     else:
         if not (args.sqlite_index and args.borg_index):
             parser.error("holdout needs --sqlite-index and --borg-index")

@@ -54,6 +54,16 @@ def isolated_home(tmp_path_factory, monkeypatch, session_cache):
     return home
 
 
+@pytest.fixture(autouse=True)
+def fresh_consoles():
+    """The CLI's consoles are made once a process and read COLUMNS then: each test makes its own,
+    so a test that sets the width gets it whichever test ran before it on the same worker."""
+    from qa.cli.console import stderr_console, stdout_console
+
+    stderr_console.cache_clear()
+    stdout_console.cache_clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fake_model_by_name():
     """The fake is loadable by its own name, as a model is: an index built with it opens with it."""

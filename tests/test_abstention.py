@@ -213,22 +213,22 @@ def test_the_question_is_read_against_its_first_passage_where_the_five_signals_l
     words_only = Collection.open(fake_seeds_index, encoder=FiveSignalsOnly(fake_encoder))
     assert collection.reader is fake_encoder and words_only.reader is None
     # Football is in no seed, yet the rest of the question comes close; the others are clear either
-    # way. Asked as a name no seed holds ("Football"), the verdict is as open, and left to the five
-    # signals, which know it is missing.
+    # way. A question naming what no seed holds ("Norway") can leave the verdict as open; it is left
+    # to the five signals, which know the name is missing.
     open_question = "Did the ambassador like football?"
     questions = [
         "Did Moussa Koussa defect to London?",
         "Who is Moussa Koussa?",
         open_question,
         "Who won the Super Bowl?",
-        "Did the ambassador like Football?",
+        "Did the foreign minister of Libya defect to Norway?",
     ]
     read_where_open = {
         q: (collection.rank(q, 5).confidence.reading is not None, needs_reading(words_only.rank(q, 5).confidence))
         for q in questions
     }
     assert all(read == open_ for read, open_ in read_where_open.values())
-    named = words_only.rank("Did the ambassador like Football?", 5).confidence
+    named = words_only.rank("Did the foreign minister of Libya defect to Norway?", 5).confidence
     assert named.names == 1 and OPEN[0] <= named.probability <= OPEN[1] and not needs_reading(named)
     assert read_where_open[open_question] == (True, True)
     assert {read for read, _ in read_where_open.values()} == {True, False}
@@ -249,9 +249,33 @@ def test_the_question_is_read_against_its_first_passage_where_the_five_signals_l
     assert fitted.reading is None and fitted.threshold == 0.5
 
 
-def test_a_threshold_fitted_before_the_passage_was_read_is_still_used(tmp_path):
-    """A fitted threshold belongs to the five signals' model, which `reading` left as it was: a file
-    fitted on 2026-12-06 before it keeps working, with no warning and no refit."""
-    fields = {"threshold": 0.8, "answerable": 61, "unanswerable": 6, "min_known": 0.6, "model": "52f430b2e4ff"}
-    (tmp_path / abstention.FILE).write_text(json.dumps(fields))
-    assert abstention.read(tmp_path).threshold == 0.8
+def test_a_threshold_fitted_to_the_earlier_model_is_judged_by_it_until_fitted_again(tmp_path, fake_model):
+    """The five signals' model was refitted on 2026-12-06 (questions about the corpus's own subject
+    joined the calibration set). A threshold fitted before belongs to the earlier model's
+    probability: the index keeps answering by that model and that threshold, with no warning, and
+    a new fit moves it to today's."""
+    from qa.collection import Collection
+    from qa.ingest.indexing import index_paths
+    from qa.search.confidence import FITTED_TO, MODEL
+    from tests.fakes import FakeEncoder
+
+    index_dir = tmp_path / "seeds.qa"
+    index_paths([SEEDS], index_dir, encoder=FakeEncoder())
+    question = "Who is Moussa Koussa?"
+    today = Collection.open(index_dir).rank(question, 20).confidence
+    earlier_fit = {"threshold": 0.8, "answerable": 61, "unanswerable": 6, "min_known": 0.6, "model": "52f430b2e4ff"}
+    (index_dir / abstention.FILE).write_text(json.dumps(earlier_fit))
+    kept = abstention.read(index_dir)
+    earlier = FITTED_TO["52f430b2e4ff"]
+    assert kept.threshold == 0.8 and kept.judged_by is earlier and earlier != WITHOUT_READING
+    judged = Collection.open(index_dir).rank(question, 20).confidence
+    assert judged.threshold == 0.8 and judged.probability == pytest.approx(earlier.probability(today.vector()))
+    assert judged.probability != pytest.approx(today.probability)
+
+    result = CliRunner().invoke(
+        app, ["eval", str(questions_file(tmp_path / "mine.jsonl")), "--index", str(index_dir), "--fit-abstention"]
+    )
+    assert result.exit_code == 0, result.output
+    refitted = abstention.read(index_dir)
+    assert refitted.model == MODEL and refitted.judged_by is WITHOUT_READING
+    assert Collection.open(index_dir).rank(question, 20).confidence.probability == pytest.approx(today.probability)

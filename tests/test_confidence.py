@@ -74,7 +74,7 @@ def test_the_five_signals_judge_alone_and_reading_judges_where_they_leave_the_ve
     five = assess(["koussa", "weather"], {**IDF, "weather": 5.0}, 1000, hits(0.2), PASSAGE)
     assert five.reading is None and five.model is WITHOUT_READING and needs_reading(five)
     assert five.threshold == WITHOUT_READING.threshold and len(five.vector()) == len(WITHOUT_READING.signals)
-    read_well, read_badly = with_reading(five, 0.85), with_reading(five, 0.45)
+    read_well, read_badly = with_reading(five, 0.85), with_reading(five, 0.2)
     assert read_well.model is READING and read_well.threshold == READING.threshold and len(read_well.vector()) == 6
     assert read_well.confident and not read_badly.confident  # the same five signals, told apart by reading
     assert not needs_reading(read_well)  # read once

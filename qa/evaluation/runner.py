@@ -208,6 +208,7 @@ def fit_abstention(
     threshold beside the index (qa.search.abstention); returns the fit's report."""
     from qa.collection import Collection, ensure_default_index
     from qa.search import abstention
+    from qa.search.confidence import WITHOUT_READING
     from qa.store.manifest import utc_now
 
     if eval_set.corpus is not None:
@@ -226,7 +227,8 @@ def fit_abstention(
     probabilities, known, named = [], [], []
     for done, question in enumerate(eval_set.questions, 1):
         ranking = collection.rank(question.question, PASSAGES_FOR_HITS, history=question.history, read=False)
-        probabilities.append(ranking.confidence.probability)
+        # today's model, whatever an earlier fit of this index judges by
+        probabilities.append(WITHOUT_READING.probability(ranking.confidence.vector()))
         known.append(ranking.confidence.known)
         named.append(ranking.confidence.names > 0)
         on_progress(Progress("Fitting when to abstain", done, len(eval_set.questions)))

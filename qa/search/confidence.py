@@ -64,25 +64,41 @@ class Model(NamedTuple):
         return 1 / (1 + math.exp(-z))
 
 
-# Fitted by `python -m benchmarks.calibrate fit` on half of the public calibration set; the
-# threshold is its operating point: on the other half 0.9% of answerable questions abstain and
-# 3.2% of unanswerable ones are answered (docs/EVALUATION.md, "A question read word by word").
+# Fitted by `python -m benchmarks.calibrate fit` on half of the public calibration set, which holds
+# questions asked of their own article without their paragraph since 2026-12-06 (a documentation
+# set's unanswerable questions are about its own subject); the threshold is its operating point
+# (docs/EVALUATION.md, "Questions about the corpus's own subject").
 READING = Model(
     ("dense", "coverage", "known", "margin", "named", "reading"),
-    -12.355,
-    (12.128, 5.507, 0.345, 1.391, -1.816, 10.329),
-    0.306,
+    -8.790,
+    (3.639, 3.869, 0.969, 1.983, -2.172, 7.413),
+    0.133,
 )
-# The model fitted on the same half without `reading` (docs/EVALUATION.md, "A name the documents
-# never mention"): it judges every question that is not read (most of them, and all of them with an
-# encoder that cannot read word pieces), and a threshold fitted to an index is fitted to it.
-WITHOUT_READING = Model(READING.signals[:-1], -10.355, (16.009, 8.655, 1.033, 4.666, -2.058), 0.326)
+# The model fitted on the same half without `reading`: it judges every question that is not read
+# (most of them, and all of them with an encoder that cannot read word pieces), and a threshold
+# fitted to an index is fitted to it.
+WITHOUT_READING = Model(READING.signals[:-1], -7.189, (6.446, 6.270, 1.386, 3.798, -2.348), 0.161)
 # Where the five signals' probability leaves the verdict open, so the passage is read.
 OPEN = (0.05, 0.95)
-# What a fitted threshold belongs to (qa.search.abstention): the five signals' model, which judges
-# under it. One fitted to other constants means something else, so its index abstains at the
-# default until fitted again; files fitted before `reading` keep theirs (the five are unchanged).
-MODEL = hashlib.sha256(repr(tuple(WITHOUT_READING[:3])).encode()).hexdigest()[:12]
+
+
+def signature(model: Model) -> str:
+    """What a threshold fitted to an index names as its model (qa.search.abstention)."""
+    return hashlib.sha256(repr(tuple(model[:3])).encode()).hexdigest()[:12]
+
+
+# What a fitted threshold belongs to: the five signals' model, which judges under it.
+MODEL = signature(WITHOUT_READING)
+# Each five-signal model a fitted threshold may belong to, by signature: today's, and the one
+# shipped before the questions about the corpus's own subject joined the fit (2026-12-06), so a
+# threshold fitted then is judged by the model it was fitted to. One fitted to other constants
+# means something else, so its index abstains at the default until fitted again.
+FITTED_TO = {
+    MODEL: WITHOUT_READING,
+    signature(
+        earlier := Model(WITHOUT_READING.signals, -10.355, (16.009, 8.655, 1.033, 4.666, -2.058), 0.326)
+    ): earlier,
+}
 # How many leading passages the dense signal looks at.
 DENSE_DEPTH = 10
 
@@ -132,12 +148,13 @@ def assess(
     top_text: str | None,
     held: Collection[str] | None = None,
     names: int = 0,
+    model: Model = WITHOUT_READING,
 ) -> Confidence:
     """Judge a ranking: `terms` and `idf` are the question's, `passages` the index's size (for the
     weight of a word it lacks), `hits` best first, `top_text` the first hit's passage text; `held`,
     the terms the documents searched hold when a filter narrowed them (else those of `idf`);
-    `names`, how many names of the question no passage searched holds. Judged by the five signals;
-    `with_reading` adds the sixth."""
+    `names`, how many names of the question no passage searched holds. Judged by the five signals
+    (by `model`, the one an index's fitted threshold belongs to); `with_reading` adds the sixth."""
     if not hits:
         return NONE
     dense = max(hit.dense for hit in hits[:DENSE_DEPTH])
@@ -153,7 +170,7 @@ def assess(
         for _, _, _, counts in sentence_terms(top_text):
             coverage = max(coverage, sum(w for term, w in weight.items() if term in counts) / total)
     signals = Confidence(dense=dense, coverage=coverage, known=known, margin=margin, probability=0.0, names=names)
-    return replace(signals, probability=WITHOUT_READING.probability(signals.vector()))
+    return replace(signals, probability=model.probability(signals.vector()))
 
 
 def needs_reading(confidence: Confidence) -> bool:

@@ -131,8 +131,10 @@ class Searcher:
         top = rows.rows([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         names = self._names_not_found(query.text, held, reachable)  # "Docker" asked of pages that never say it
         top_text = top.text if top is not None else None
-        confidence = assess(query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names))
         abstention = self.abstention
+        confidence = assess(
+            query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names), abstention.judged_by
+        )
         if reader is not None and top is not None and abstention.is_default and needs_reading(confidence):
             confidence = with_reading(
                 confidence, reading_of(reader, query.text, top.text, top.section)
