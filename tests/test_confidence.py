@@ -71,7 +71,8 @@ def test_a_passage_that_speaks_to_each_word_of_the_question_reads_closer():
 
 def test_the_five_signals_judge_alone_and_reading_judges_where_they_leave_the_verdict_open():
     # A question of two rare words, one in the passage: the five signals cannot tell.
-    five = assess(["koussa", "weather"], {**IDF, "weather": 5.0}, 1000, hits(0.2), PASSAGE)
+    close_run = [Hit(1, 0.5, dense=0.2, lexical=8.0), Hit(2, 0.2, dense=0.2, lexical=1.0)]  # a lead of 0.3
+    five = assess(["koussa", "weather"], {**IDF, "weather": 5.0}, 1000, close_run, PASSAGE)
     assert five.reading is None and five.model is WITHOUT_READING and needs_reading(five)
     assert five.threshold == WITHOUT_READING.threshold and len(five.vector()) == len(WITHOUT_READING.signals)
     read_well, read_badly = with_reading(five, 0.85), with_reading(five, 0.2)
