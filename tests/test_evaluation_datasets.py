@@ -377,6 +377,28 @@ def test_real_squad_dev_a():
 
 
 @needs_shared
+def test_squad_questions_asked_of_their_article_without_their_paragraph_cannot_be_answered_there():
+    """The calibration set's unanswerable questions about a corpus's own subject
+    (benchmarks/calibrate.py): every other paragraph of each article is withheld, and a question of
+    a withheld paragraph counts only where no kept paragraph holds one of its answers."""
+    from benchmarks.calibrate import withheld_squad
+    from qa.evaluation.metrics import normalize_for_match
+
+    squad = load_eval_set(SHARED_EVAL / "squad" / "dev-a.json")
+    kept, questions = withheld_squad(squad)
+    assert len(kept.corpus) == 531 and len(questions) == 1555 and kept.content_hash != squad.content_hash
+    kept_ids = {doc.doc_id for doc in kept.corpus}
+    assert all(int(doc_id.split("-")[1]) % 2 == 0 for doc_id in kept_ids)
+    articles = {doc_id.split("-")[0] for doc_id in kept_ids}
+    kept_texts = [normalize_for_match(doc.text) for doc in kept.corpus]
+    for question in questions:
+        (gold,) = question.gold_doc_ids
+        assert gold not in kept_ids and gold.split("-")[0] in articles  # its article, less its paragraph
+        answers = [normalize_for_match(answer) for answer in question.answers]
+        assert not any(answer in text for answer in answers for text in kept_texts)
+
+
+@needs_shared
 def test_real_scifact():
     eval_set = load_eval_set(SHARED_EVAL / "scifact")
     assert eval_set.kind == "beir"
