@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # writing is imported where it happens: a question needs none
     from qa.ingest.planning import IndexReport
     from qa.ingest.readers import ParsedFile
     from qa.ingest.watching import Follower
+    from qa.search.abstention import Abstention
     from qa.search.filters import DocumentFilter  # a filter's model (pydantic) is imported where one is made
 
 __all__ = ["Collection", "default_index", "ensure_default_index", "validate_question"]  # validate_question: qa.limits
@@ -298,14 +299,17 @@ class Collection:
         searcher: Searcher | None = None,
         filters: DocumentFilter | None = None,
         read: bool = True,
+        judged: Abstention | None = None,
     ) -> Ranking:
         """The `k` best passages for a question in its conversation, and whether the best one
         answers it confidently (the evaluator calls this directly). Without `read`, the question
-        is judged by the five signals alone, as a threshold fitted to the index is."""
+        is judged by the five signals alone, as a threshold fitted to the index is; `judged`
+        replaces the index's threshold (`abstention.DEFAULT`: as if none were fitted)."""
         searcher = searcher or self.searcher()
         query = self.query(question, history)
         with self._reading(searcher):
-            return searcher.rank(self.retriever, query, k, mode, filters, reader=self.reader if read else None)
+            reader = self.reader if read else None
+            return searcher.rank(self.retriever, query, k, mode, filters, reader=reader, judged=judged)
 
     def ask(
         self,

@@ -44,6 +44,46 @@ def test_the_fit_reports_its_own_counts_and_a_leave_one_out_estimate():
         abstention.fit(ANSWERABLE, [True] * 20, "q.jsonl", "now")
 
 
+def test_the_default_is_kept_where_no_fitted_threshold_does_better_on_the_questions():
+    """The default reads a question against its first passage where the five signals leave it
+    open, which a fitted threshold never does: on some indexes it abstains on what no threshold on
+    the five can catch. The fit keeps it there, and the estimate makes the choice again without
+    each question."""
+    probabilities = ANSWERABLE + [0.5, 0.97, 0.98]  # 0.97 and 0.98 sit among the answerable ones
+    answerable = [True] * 20 + [False] * 3
+    default_catches_all = [False] * 20 + [True] * 3
+    kept = abstention.fit(probabilities, answerable, "q.jsonl", "now", by_default=default_catches_all)
+    assert kept.keeps_default and kept.abstention.is_default
+    assert (kept.answerable_abstained, kept.unanswerable_abstained) == ((0, 20), (3, 3))
+    assert kept.estimated_unanswerable_abstained == (3, 3) and kept.estimated_answerable_abstained == (0, 20)
+
+    default_catches_none = [False] * 23
+    fitted = abstention.fit(probabilities, answerable, "q.jsonl", "now", by_default=default_catches_none)
+    assert not fitted.keeps_default and not fitted.abstention.is_default
+    assert fitted.unanswerable_abstained == (1, 3)  # 0.5: the threshold does better than the default
+    # A default that catches as many but abstains on more answerable questions than allowed is no choice.
+    over_budget = [True] * 2 + [False] * 18 + [True] * 3
+    assert not abstention.fit(probabilities, answerable, "q.jsonl", "now", by_default=over_budget).keeps_default
+
+
+def test_a_fit_that_keeps_the_default_removes_an_earlier_fitted_threshold(tmp_path, fake_model, monkeypatch):
+    from qa.ingest.indexing import index_paths
+    from tests.fakes import FakeEncoder
+
+    index_dir = tmp_path / "seeds.qa"
+    index_paths([SEEDS], index_dir, encoder=FakeEncoder())
+    abstention.write(index_dir, replace(abstention.DEFAULT, threshold=0.9, answerable=5, unanswerable=2))
+    monkeypatch.setattr(abstention, "_keeps_default", lambda answerable, by_rule, by_default: True)
+    questions = questions_file(tmp_path / "mine.jsonl")
+    args = ["eval", str(questions), "--index", str(index_dir), "--fit-abstention"]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Keeps the default threshold" in result.output and "expected on new questions" in result.output
+    assert not (index_dir / abstention.FILE).exists() and abstention.read(index_dir) == abstention.DEFAULT
+    info = CliRunner().invoke(app, ["info", "--index", str(index_dir)])
+    assert "fitted on" not in info.output
+
+
 def test_a_floor_on_known_words_is_fitted_only_where_it_catches_more():
     """On a corpus about one subject, questions about what no page mentions score as high as the
     answerable ones (0.95, 0.99) but hold words the index lacks: a floor on `known` catches them."""

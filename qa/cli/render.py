@@ -218,11 +218,23 @@ def print_abstention_fit(report, index_dir) -> None:
         return f"{counts[0]}/{counts[1]}"
 
     fitted = report.abstention
+    if report.keeps_default:
+        answerable, unanswerable = report.answerable_abstained[1], report.unanswerable_abstained[1]
+        head = (
+            f"Keeps the default threshold: on {fitted.fitted_on} ({answerable} answerable questions, "
+            f"{unanswerable} not) no threshold fitted to the index abstains on more unanswerable questions, "
+            f"or on as many with fewer answerable ones (the default also reads a question against its first "
+            f"passage where the verdict is open). No {FILE} beside {index_dir}."
+        )
+    else:
+        head = (
+            f"Abstains below a confidence of {fitted.threshold:.3f}"
+            f"{rule_phrase(fitted.min_known, fitted.abstain_on_names)} from now on, "
+            f"fitted on {fitted.fitted_on} "
+            f"({fitted.answerable} answerable questions, {fitted.unanswerable} not): {Path(index_dir) / FILE}"
+        )
     lines = [
-        f"Abstains below a confidence of {fitted.threshold:.3f}"
-        f"{rule_phrase(fitted.min_known, fitted.abstain_on_names)} from now on, "
-        f"fitted on {fitted.fitted_on} "
-        f"({fitted.answerable} answerable questions, {fitted.unanswerable} not): {Path(index_dir) / FILE}",
+        head,
         f"  on these questions (the table above): answerable abstained {share(report.answerable_abstained)}, "
         f"unanswerable abstained {share(report.unanswerable_abstained)}",
         f"  expected on new questions (each left out of the fit in turn): answerable abstained "

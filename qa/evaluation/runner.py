@@ -208,7 +208,6 @@ def fit_abstention(
     threshold beside the index (qa.search.abstention); returns the fit's report."""
     from qa.collection import Collection, ensure_default_index
     from qa.search import abstention
-    from qa.search.confidence import WITHOUT_READING
     from qa.store.manifest import utc_now
 
     if eval_set.corpus is not None:
@@ -224,16 +223,21 @@ def fit_abstention(
     if index_dir is None:
         index_dir = ensure_default_index(model, None, on_progress)
     collection = Collection.open(index_dir, model=model)
-    probabilities, known, named = [], [], []
+    probabilities, known, named, by_default = [], [], [], []
     for done, question in enumerate(eval_set.questions, 1):
-        ranking = collection.rank(question.question, PASSAGES_FOR_HITS, history=question.history, read=False)
-        # today's model, whatever an earlier fit of this index judges by
-        probabilities.append(WITHOUT_READING.probability(ranking.confidence.vector()))
-        known.append(ranking.confidence.known)
-        named.append(ranking.confidence.names > 0)
+        # Judged as if no threshold were fitted: by today's five signals, and as the default judges.
+        asked = (question.question, PASSAGES_FOR_HITS, question.history)
+        five = collection.rank(*asked, read=False, judged=abstention.DEFAULT).confidence
+        probabilities.append(five.probability)
+        known.append(five.known)
+        named.append(five.names > 0)
+        by_default.append(not collection.rank(*asked, judged=abstention.DEFAULT).confidence.confident)
         on_progress(Progress("Fitting when to abstain", done, len(eval_set.questions)))
-    report = abstention.fit(probabilities, answerable, fitted_on, utc_now().isoformat(), known, named)
-    abstention.write(collection.index_dir, report.abstention)
+    report = abstention.fit(probabilities, answerable, fitted_on, utc_now().isoformat(), known, named, by_default)
+    if report.keeps_default:
+        abstention.clear(collection.index_dir)
+    else:
+        abstention.write(collection.index_dir, report.abstention)
     return report
 
 

@@ -18,6 +18,11 @@ Docker). The floor and that rule are kept only where they catch more on the ques
 the fit will do on new questions is estimated by fitting without each question in turn and judging
 that question (leave-one-out), since its figures on the questions it was fitted on flatter it.
 
+The default reads a question against its first passage where the five signals leave the verdict
+open, which a threshold fitted to the five never does. Where no fitted rule does better than the
+default on the questions (more unanswerable ones abstained, or as many with fewer answerable ones),
+the fit keeps the default and writes no file (on the BorgBackup manual, docs/EVALUATION.md).
+
 A threshold belongs to the confidence model it was fitted to (`model`): an index fitted to an
 earlier one abstains at the default until fitted again.
 """
@@ -30,7 +35,7 @@ import math
 import os
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,14 +80,15 @@ DEFAULT = Abstention()
 
 @dataclass(frozen=True)
 class FitReport:
-    """A fitted threshold, its counts on the questions it was fitted on, and the leave-one-out
-    estimate of what it does on new ones: (abstained, out of) for each kind."""
+    """A fitted threshold (or the default, kept), its counts on the questions it was fitted on,
+    and the leave-one-out estimate of what it does on new ones: (abstained, out of) for each kind."""
 
     abstention: Abstention
     answerable_abstained: tuple[int, int]
     unanswerable_abstained: tuple[int, int]
     estimated_answerable_abstained: tuple[int, int]
     estimated_unanswerable_abstained: tuple[int, int]
+    keeps_default: bool = False  # no fitted rule did better on these questions than the default
 
 
 def read(index_dir: Path) -> Abstention:
@@ -112,6 +118,11 @@ def read(index_dir: Path) -> Abstention:
             "%s is unreadable (%s); abstaining at the default threshold %.3f", path, error, WITHOUT_READING.threshold
         )
         return DEFAULT
+
+
+def clear(index_dir: Path) -> None:
+    """Return the index to the default threshold."""
+    (Path(index_dir) / FILE).unlink(missing_ok=True)
 
 
 def write(index_dir: Path, abstention: Abstention) -> Path:
@@ -210,41 +221,81 @@ def fit(
     fitted_at: str,
     known: Sequence[float] | None = None,
     named: Sequence[bool] | None = None,
+    by_default: Sequence[bool] | None = None,
 ) -> FitReport:
     """Fit on every question, and estimate by leave-one-out. Needs unanswerable questions and at
     least MIN_ANSWERABLE answerable ones. With `known` (each question's share of words the index
     holds), the fit may add a floor on it; with `named` (whether each names what no passage holds),
-    it may abstain on those (`fit_rule`)."""
+    it may abstain on those (`fit_rule`). With `by_default` (whether the default abstains on each,
+    reading the question against its first passage where it reads), the default is kept unless
+    the rule does better on the questions fitted (`_keeps_default`); the estimate makes that
+    choice again without each question."""
     n_answerable, n_unanswerable = require_both_kinds(answerable)
     shares = list(known) if known is not None else [1.0] * len(probabilities)
     flags = list(named) if named is not None else [False] * len(probabilities)
-    rule = fit_rule(probabilities, answerable, shares, flags)
+    everyone = range(len(probabilities))
 
-    def abstains(i: int, rule: Rule) -> bool:
-        return rule.abstains(probabilities[i], shares[i], flags[i])
+    def fitted(among: Sequence[int]) -> Rule:
+        return fit_rule(
+            [probabilities[i] for i in among],
+            [answerable[i] for i in among],
+            [shares[i] for i in among],
+            [flags[i] for i in among],
+        )
 
+    def abstains(i: int, rule: Rule | None) -> bool:
+        """By `rule`, or by the default where None."""
+        return by_default[i] if rule is None else rule.abstains(probabilities[i], shares[i], flags[i])
+
+    def chosen(among: Sequence[int]) -> Rule | None:
+        rule = fitted(among)
+        if by_default is not None and _keeps_default(
+            [answerable[i] for i in among], [abstains(i, rule) for i in among], [by_default[i] for i in among]
+        ):
+            return None
+        return rule
+
+    rule = chosen(everyone)
     estimated = [0, 0]  # answerable abstained, unanswerable abstained
-    for held_out in range(len(probabilities)):
-        rest = [i for i in range(len(probabilities)) if i != held_out]
+    for held_out in everyone:
+        rest = [i for i in everyone if i != held_out]
         others = [answerable[i] for i in rest]
         if all(others) or sum(others) < MIN_ANSWERABLE:
-            held = Rule(DEFAULT.threshold)  # the others alone cannot be fitted on: the default judges
+            held = None if by_default is not None else Rule(DEFAULT.threshold)  # the others cannot be fitted on
         else:
-            held = fit_rule(
-                [probabilities[i] for i in rest], others, [shares[i] for i in rest], [flags[i] for i in rest]
-            )
+            held = chosen(rest)
         if abstains(held_out, held):
             estimated[0 if answerable[held_out] else 1] += 1
 
     def abstained(kind: bool) -> int:
         return sum(1 for i, a in enumerate(answerable) if a == kind and abstains(i, rule))
 
-    return FitReport(
-        abstention=Abstention(
+    if rule is None:
+        kept = replace(DEFAULT, fitted_on=fitted_on, fitted_at=fitted_at)
+    else:
+        kept = Abstention(
             rule.threshold, n_answerable, n_unanswerable, fitted_on, fitted_at, rule.min_known, rule.abstain_on_names
-        ),
+        )
+    return FitReport(
+        abstention=kept,
         answerable_abstained=(abstained(True), n_answerable),
         unanswerable_abstained=(abstained(False), n_unanswerable),
         estimated_answerable_abstained=(estimated[0], n_answerable),
         estimated_unanswerable_abstained=(estimated[1], n_unanswerable),
+        keeps_default=rule is None,
     )
+
+
+def _keeps_default(answerable: Sequence[bool], by_rule: Sequence[bool], by_default: Sequence[bool]) -> bool:
+    """Whether the default does at least as well as a fitted rule on these questions: within the
+    budget of answerable abstentions, it abstains on more unanswerable ones, or on as many and on
+    no more answerable ones. The default reads where the five signals leave it open, a fitted rule does
+    not, so on some indexes no threshold fitted to the five beats it."""
+
+    def counts(abstaining: Sequence[bool]) -> tuple[int, int]:
+        caught = sum(1 for a, b in zip(answerable, abstaining, strict=True) if b and not a)
+        wrong = sum(1 for a, b in zip(answerable, abstaining, strict=True) if b and a)
+        return -caught, wrong
+
+    default, rule = counts(by_default), counts(by_rule)
+    return default[1] <= _allowed(answerable) and default <= rule

@@ -105,13 +105,15 @@ class Searcher:
         filters: DocumentFilter | None = None,
         rows: PassageRows | None = None,
         reader: TokenReader | None = None,
+        judged: abstention.Abstention | None = None,
     ) -> Ranking:
         """The `k` best passages for a prepared question, judged: does the best one answer it
         (qa.search.confidence)? `rows` keeps the passage rows read on the way for the answer;
         `reader`, the encoder when it reads word pieces, reads the question against the first
         passage where the five signals leave the default verdict open. A threshold fitted to the
         index is fitted to the five signals, so under it nothing is read (docs/EVALUATION.md, "A
-        question read word by word")."""
+        question read word by word"). `judged` replaces the index's own threshold (a fit asks what
+        the default would do)."""
         rows = rows or PassageRows(self.snapshot)
         allowed = self.allowed(filters)
         # What the question asks that the reachable documents hold: a word only in documents a
@@ -131,7 +133,7 @@ class Searcher:
         top = rows.rows([ranking.hits[0].passage_id]).get(ranking.hits[0].passage_id) if ranking.hits else None
         names = self._names_not_found(query.text, held, reachable)  # "Docker" asked of pages that never say it
         top_text = top.text if top is not None else None
-        abstention = self.abstention
+        abstention = judged or self.abstention
         confidence = assess(
             query.terms, ranking.idf, self.bm25.passages, ranking.hits, top_text, held, len(names), abstention.judged_by
         )
