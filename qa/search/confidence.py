@@ -91,16 +91,12 @@ def signature(model: Model) -> str:
 
 # What a fitted threshold belongs to: the five signals' model, which judges under it.
 MODEL = signature(WITHOUT_READING)
-# Each five-signal model a fitted threshold may belong to, by signature: today's, and the one
-# shipped before the questions about the corpus's own subject joined the fit (2026-12-06), so a
-# threshold fitted then is judged by the model it was fitted to. One fitted to other constants
-# means something else, so its index abstains at the default until fitted again.
-FITTED_TO = {
-    MODEL: WITHOUT_READING,
-    signature(
-        earlier := Model(WITHOUT_READING.signals, -10.355, (16.009, 8.655, 1.033, 4.666, -2.058), 0.326)
-    ): earlier,
-}
+# The five signals' model shipped before questions about the corpus's own subject joined the fit
+# (2026-12-06): a threshold fitted to an index then is judged by it until fitted again.
+EARLIER = Model(WITHOUT_READING.signals, -10.355, (16.009, 8.655, 1.033, 4.666, -2.058), 0.326)
+# Each model a fitted threshold may belong to, by signature. One fitted to other constants means
+# something else, so its index abstains at the default until fitted again.
+FITTED_TO = {MODEL: WITHOUT_READING, signature(EARLIER): EARLIER}
 # How many leading passages the dense signal looks at.
 DENSE_DEPTH = 10
 
