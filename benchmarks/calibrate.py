@@ -6,7 +6,9 @@ The set (docs/EVALUATION.md) pairs questions with corpora, from ../shared/eval o
   the seeds' answerable questions on the seeds;
 - unanswerable: SciFact claims on SQuAD paragraphs and on the seeds; SQuAD questions on the
   seeds and on SciFact; the seeds' answerable questions on SQuAD and SciFact; the seeds'
-  unanswerable questions on the seeds.
+  unanswerable questions on the seeds; SQuAD questions on their own article with their paragraph
+  withheld (`withheld_squad`: about the corpus's own subject, as a documentation set's are; in the
+  fit, and reported apart from the targets).
 
 `collect` asks every question through `Collection.rank` (the query path) on the cached indexes
 and writes each one's confidence signals to benchmarks/results/calibration_signals.json; `fit`
@@ -17,11 +19,14 @@ picks the operating point on that half, and reports it on the other half and on 
     python -m benchmarks.calibrate fit
     python -m benchmarks.calibrate check   # qa/search/confidence.py's constants on the signals collected now
     python -m benchmarks.calibrate holdout --sqlite-index I --borg-index J
+    python -m benchmarks.calibrate withheld --docs FOLDER   # FOLDER holds sqlite-docs.qa … pdf-docs.qa
 
 `holdout` asks whether the documentation sets' questions (benchmarks/sets/*-docs, on indexes you
 built of their corpora) belong in the fit: it refits on the public fit half plus one documentation
 set, its questions weighing `alpha` times the public ones in total, and judges the other
-documentation set, which the fit never saw, and the public report half.
+documentation set, which the fit never saw, and the public report half. `withheld` refits with the
+withheld-paragraph questions weighing from none to half of the unanswerable side, and judges each
+refit on the four documentation sets, which no fit sees.
 """
 
 from __future__ import annotations
