@@ -94,7 +94,8 @@ def collect(
     squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
     scifact = load_beir(SHARED_EVAL / "scifact")
     seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
-    collections = collections or default_collections(squad, scifact)
+    even_paragraphs, withheld = withheld_squad(squad)
+    collections = collections or default_collections(squad, scifact, even_paragraphs)
 
     known_sentence_dense = {}
     if sentence_dense and SIGNALS_FILE.exists():
@@ -122,7 +123,7 @@ def collect(
             "squad→squad, paragraph withheld",
             "squad-even",
             False,
-            [(q.id, q.question, [], _squad_half(q)) for q in withheld_squad(squad)[1]],
+            [(q.id, q.question, [], _squad_half(q)) for q in withheld],
         ),
         ("seeds→squad", "squad", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
         ("seeds→scifact", "scifact", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
@@ -198,8 +199,9 @@ def withheld_squad(squad):
     return corpus, withheld
 
 
-def default_collections(squad, scifact) -> dict:
-    """The cached corpus indexes of SQuAD dev-a and SciFact, and the seeds index, as `qa eval` makes them."""
+def default_collections(squad, scifact, even_paragraphs) -> dict:
+    """The cached corpus indexes of SQuAD dev-a, of its even paragraphs (`withheld_squad`) and of
+    SciFact, and the seeds index, as `qa eval` makes them."""
     from qa.collection import Collection, ensure_default_index
     from qa.evaluation.runner import corpus_index
 
@@ -207,7 +209,7 @@ def default_collections(squad, scifact) -> dict:
     encoder = collections["squad"].encoder
     collections["scifact"] = Collection.open(corpus_index(scifact), encoder=encoder)
     collections["seeds"] = Collection.open(ensure_default_index(encoder=encoder), encoder=encoder)
-    collections["squad-even"] = Collection.open(corpus_index(withheld_squad(squad)[0]), encoder=encoder)
+    collections["squad-even"] = Collection.open(corpus_index(even_paragraphs), encoder=encoder)
     return collections
 
 
@@ -399,14 +401,14 @@ def fit(rows: list[dict]) -> dict:
 
 def cascade(rows: list[dict], five=WITHOUT_READING, six=READING) -> np.ndarray:
     """Each question's probability less its model's threshold (answered at 0 or above): the five
-    signals' verdict, and the six's where the five leave it open and name nothing missing
-    (`qa.search.confidence.needs_reading`, as answering does)."""
-    from qa.search.confidence import OPEN
+    signals' verdict, and the six's where `qa.search.confidence.needs_reading` reads, as answering does."""
+    from qa.search.confidence import Confidence, needs_reading
 
     scores = []
     for row in rows:
         p5 = five.probability([row[name] for name in five.signals])
-        if OPEN[0] <= p5 <= OPEN[1] and not row["named"]:
+        judged = Confidence(**{name: row[name] for name in FOUR}, probability=p5, names=int(row["named"]))
+        if needs_reading(judged):
             scores.append(six.probability([row[name] for name in six.signals]) - six.threshold)
         else:
             scores.append(p5 - five.threshold)

@@ -56,9 +56,10 @@ def measure(kind: str, scratch: Path, sample: int) -> tuple[dict, np.ndarray]:
         "squad": corpus_index(squad, encoder=encoder),
         "scifact": corpus_index(scifact, encoder=encoder),
         "seeds": ensure_index(scratch / f"seeds-{kind}", [config.seeds_dir()], "the seeds", encoder=encoder),
+        "squad-even": corpus_index(calibrate.withheld_squad(squad)[0], encoder=encoder),  # the calibration's
     }
     figures: dict = {"load_before": load_average()}
-    for name, eval_set in (("scifact", scifact), ("squad", squad), ("seeds", seeds)):
+    for name, eval_set in (("scifact", scifact), ("squad", squad), ("seeds", seeds)):  # not squad-even
         report = run_eval(eval_set, index_dir=indexes[name], encoder=encoder)
         figures[name] = report.metrics
         print(f"{kind} {name}: done", flush=True)

@@ -208,6 +208,7 @@ def fit_abstention(
     threshold beside the index (qa.search.abstention); returns the fit's report."""
     from qa.collection import Collection, ensure_default_index
     from qa.search import abstention
+    from qa.search.confidence import WITHOUT_READING
     from qa.store.manifest import utc_now
 
     if eval_set.corpus is not None:
@@ -225,13 +226,16 @@ def fit_abstention(
     collection = Collection.open(index_dir, model=model)
     probabilities, known, named, by_default = [], [], [], []
     for done, question in enumerate(eval_set.questions, 1):
-        # Judged as if no threshold were fitted: by today's five signals, and as the default judges.
-        asked = (question.question, PASSAGES_FOR_HITS, question.history)
-        five = collection.rank(*asked, read=False, judged=abstention.DEFAULT).confidence
-        probabilities.append(five.probability)
-        known.append(five.known)
-        named.append(five.names > 0)
-        by_default.append(not collection.rank(*asked, judged=abstention.DEFAULT).confidence.confident)
+        # Judged as if no threshold were fitted: the default's verdict (reading where it reads), and
+        # today's five signals' probability, which a fitted threshold is fitted to.
+        judged = collection.rank(question.question, PASSAGES_FOR_HITS, question.history, judged=abstention.DEFAULT)
+        confidence = judged.confidence
+        probabilities.append(
+            confidence.probability if confidence.reading is None else WITHOUT_READING.judges(confidence)
+        )
+        known.append(confidence.known)
+        named.append(confidence.names > 0)
+        by_default.append(not confidence.confident)
         on_progress(Progress("Fitting when to abstain", done, len(eval_set.questions)))
     report = abstention.fit(probabilities, answerable, fitted_on, utc_now().isoformat(), known, named, by_default)
     if report.keeps_default:

@@ -63,6 +63,10 @@ class Model(NamedTuple):
         z = self.intercept + sum(w * v for w, v in zip(self.weights, values, strict=True))
         return 1 / (1 + math.exp(-z))
 
+    def judges(self, confidence: Confidence) -> float:
+        """`probability` of a confidence's signals, read by this model's names."""
+        return self.probability([getattr(confidence, name) for name in self.signals])
+
 
 # Fitted by `python -m benchmarks.calibrate fit` on half of the public calibration set, which holds
 # questions asked of their own article without their paragraph since 2026-12-06 (a documentation
@@ -168,7 +172,7 @@ def assess(
         for _, _, _, counts in sentence_terms(top_text):
             coverage = max(coverage, sum(w for term, w in weight.items() if term in counts) / total)
     signals = Confidence(dense=dense, coverage=coverage, known=known, margin=margin, probability=0.0, names=names)
-    return replace(signals, probability=model.probability(signals.vector()))
+    return replace(signals, probability=model.judges(signals))
 
 
 def needs_reading(confidence: Confidence) -> bool:
@@ -183,7 +187,7 @@ def needs_reading(confidence: Confidence) -> bool:
 def with_reading(confidence: Confidence, reading: float) -> Confidence:
     """`confidence` judged again with `reading` (`read` of the question against the first hit)."""
     signals = replace(confidence, reading=reading)
-    return replace(signals, probability=READING.probability(signals.vector()), threshold=READING.threshold)
+    return replace(signals, probability=READING.judges(signals), threshold=READING.threshold)
 
 
 def read(question: TokenVectors, passage: TokenVectors) -> float:

@@ -441,9 +441,6 @@ class PassageRows:
             self.cache.update(self.snapshot.passages(missing))
         return {i: self.cache[i] for i in ids if i in self.cache}
 
-    def texts(self, ids: Sequence[int]) -> dict[int, str]:
-        return {i: row.text for i, row in self.rows(ids).items()}
-
 
 def _ranked_sentence(hit: Hit, text: str) -> Highlight | None:
     """The sentence the ranking found best in a passage, when it reads as an answer: a whole prose
