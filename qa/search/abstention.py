@@ -88,7 +88,11 @@ class FitReport:
     unanswerable_abstained: tuple[int, int]
     estimated_answerable_abstained: tuple[int, int]
     estimated_unanswerable_abstained: tuple[int, int]
-    keeps_default: bool = False  # no fitted rule did better on these questions than the default
+
+    @property
+    def keeps_default(self) -> bool:
+        """No fitted rule did better on these questions than the default."""
+        return self.abstention.is_default
 
 
 def read(index_dir: Path) -> Abstention:
@@ -282,7 +286,6 @@ def fit(
         unanswerable_abstained=(abstained(False), n_unanswerable),
         estimated_answerable_abstained=(estimated[0], n_answerable),
         estimated_unanswerable_abstained=(estimated[1], n_unanswerable),
-        keeps_default=rule is None,
     )
 
 
