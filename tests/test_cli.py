@@ -426,7 +426,20 @@ def test_ask_filters_by_document_and_type(fake_seeds_index, fake_model):
     assert {p["citation"]["doc_id"][:3] for p in answer["passages"]} == {"000", "001"}
     result = invoke("ask", "Who is Moussa Koussa?", "--index", str(fake_seeds_index), "--type", "pdf")
     assert result.exit_code == 0
-    assert "No passage found in the documents the filters allow." in result.output
+    assert result.output.strip() == "No document matches the filters."  # not every word "not in any document"
+
+
+def test_a_doc_given_as_its_file_name_is_answered_with_its_doc_id(fake_seeds_index, fake_model):
+    question = ("ask", "Who is Moussa Koussa?", "--index", str(fake_seeds_index))
+    result = invoke(*question, "--doc", f"{ROME_DOC}.txt", "--doc", "nonesuch")
+    assert result.exit_code == 0
+    assert " ".join(result.output.split()) == (
+        f"No document matches the filters. {ROME_DOC}.txt is the file of doc_id {ROME_DOC}: "
+        f"--doc {ROME_DOC}, or --in {ROME_DOC}.txt. No document has doc_id nonesuch (qa info lists them)."
+    )
+    narrowed = invoke(*question, "--doc", ROME_DOC, "--top-k", "1")
+    assert "No document matches" not in narrowed.output and "Not in any document" not in narrowed.output
+    assert "Not in the documents searched: Moussa, Koussa" in narrowed.output  # named in other articles only
 
 
 @pytest.mark.parametrize(

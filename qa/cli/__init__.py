@@ -30,6 +30,7 @@ from qa.cli.options import (
     open_collection,
     pause_collector,
     started,
+    unmatched_filters,
     user_errors,
 )
 from qa.cli.serving import mcp, serve
@@ -93,7 +94,8 @@ def ask(
         def answer(text: str) -> None:
             found = collection.ask(text, top_k=top_k, filters=filters)
             found = link_to_files(found, collection)
-            print_answer(found, as_json, full=full, filtered=filters is not None)
+            unmatched = unmatched_filters(collection, found, filters, doc_id)
+            print_answer(found, as_json, full=full, filtered=filters is not None, unmatched=unmatched)
 
         if questions is not None:
             answer(questions[0])
@@ -170,7 +172,8 @@ def chat(
             try:
                 found = collection.ask(line, top_k=top_k, history=history, filters=filters)
                 found = link_to_files(found, collection)
-                print_answer(found, as_json=False, full=full, filtered=filters is not None)
+                unmatched = unmatched_filters(collection, found, filters, doc_id)
+                print_answer(found, as_json=False, full=full, filtered=filters is not None, unmatched=unmatched)
                 history.append(line)
             except QAError as error:
                 console.print(f"[red]{error}[/]")

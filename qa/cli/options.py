@@ -70,6 +70,16 @@ def make_filters(source, doc_id, kind, since, until, tag):
     return None if filters.is_empty else filters
 
 
+def unmatched_filters(collection, answer, filters, doc_ids) -> str:
+    """For an answer with no passage under `filters`: what to say when no document passes them
+    (qa.cli.render.filter_misses); "" otherwise, and without looking when passages came."""
+    if filters is None or answer.passages:
+        return ""
+    from qa.cli.render import filter_misses
+
+    return filter_misses(collection.documents(), collection.documents(filters), doc_ids or ())
+
+
 @contextmanager
 def user_errors():
     """A QAError becomes one line on stderr and exit code 1, never a traceback; Ctrl-C exits 130."""

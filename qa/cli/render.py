@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 NOT_CONFIDENT = "No passage answers this confidently. The closest passages are below."
 NOT_IN_ANY_DOCUMENT = "Not in any document:"
+NOT_IN_DOCUMENTS_SEARCHED = "Not in the documents searched:"  # the filters narrowed them
 ALSO_IN = "Also in:"  # the same words at another place (a copied page, a man page and its web page)
 NOTHING_MATCHES = "No passage found in the documents the filters allow."
+NO_DOCUMENT_MATCHES = "No document matches the filters."
 CUT = "…"
 SECTION_SEPARATOR = " › "
 CHROME_NAMED = 3  # blocks of site chrome `qa info` names for each folder or site
@@ -46,8 +48,12 @@ def section_line(section: list[str]) -> str:
     return SECTION_SEPARATOR.join(section)
 
 
-def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bool = False) -> None:
-    """One answer: JSON (always whole), or panels with each passage's short form (`full`: whole)."""
+def print_answer(
+    answer: Answer, as_json: bool, full: bool = False, filtered: bool = False, unmatched: str = ""
+) -> None:
+    """One answer: JSON (always whole), or panels with each passage's short form (`full`: whole).
+    `filtered`: filters narrowed the documents searched; `unmatched`, when they let none through,
+    says so (`filter_misses`)."""
     if as_json:
         print(encoded(answer).decode(), flush=True)
         return
@@ -56,8 +62,12 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
     from rich.text import Text
 
     console = stdout_console()
+    if unmatched:  # every word would be "missing": no document was searched at all
+        console.print(Text(unmatched, style="yellow"))
+        return
     if answer.missing_words:  # a typo, or what the documents never mention: worth knowing before reading on
-        console.print(Text.assemble((NOT_IN_ANY_DOCUMENT, "yellow"), " ", ", ".join(answer.missing_words)))
+        label = NOT_IN_DOCUMENTS_SEARCHED if filtered else NOT_IN_ANY_DOCUMENT
+        console.print(Text.assemble((label, "yellow"), " ", ", ".join(answer.missing_words)))
     if not answer.passages:
         console.print(f"[yellow]{NOTHING_MATCHES if filtered else 'No passage found.'}[/]")
         return
@@ -90,6 +100,26 @@ def print_answer(answer: Answer, as_json: bool, full: bool = False, filtered: bo
         for also in passage.also:  # cited, not quoted again
             place = Text(f"{also.source} · {_where(also)}", style=Style(link=also.url) if also.url else "")
             console.print(Text.assemble((f"  {ALSO_IN} ", "dim"), place), soft_wrap=True)
+
+
+def filter_misses(documents: Sequence[DocumentInfo], allowed: Sequence[DocumentInfo], doc_ids: Sequence[str]) -> str:
+    """What to say when filters let no document through ("" when some pass): that none matches,
+    and for each `--doc` that is no doc_id, the doc_id of the file it names, if one does (a file
+    name is what a user has at hand; doc_ids are what `qa info` lists)."""
+    if allowed:
+        return ""
+    known = {document.doc_id for document in documents}
+    hints = []
+    for entry in doc_ids:
+        if entry in known:
+            continue
+        meant = [d.doc_id for d in documents if entry in (d.source, Path(d.source).name)]
+        hints.append(
+            f"{entry} is the file of doc_id {meant[0]}: --doc {meant[0]}, or --in {entry}."
+            if meant
+            else f"No document has doc_id {entry} (qa info lists them)."
+        )
+    return " ".join([NO_DOCUMENT_MATCHES, *hints])
 
 
 def _where(citation) -> str:
