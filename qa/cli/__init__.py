@@ -29,8 +29,8 @@ from qa.cli.options import (
     make_filters,
     open_collection,
     pause_collector,
+    show_answer,
     started,
-    unmatched_filters,
     user_errors,
 )
 from qa.cli.serving import mcp, serve
@@ -82,8 +82,6 @@ def ask(
     Each passage shows its best sentence with a sentence either side; --full shows it whole.
     --in, --doc, --type, --since, --until and --tag limit the documents searched.
     """
-    from qa.citations import link_to_files
-    from qa.cli.render import print_answer
     from qa.limits import validate_question
 
     with user_errors():
@@ -93,9 +91,7 @@ def ask(
 
         def answer(text: str) -> None:
             found = collection.ask(text, top_k=top_k, filters=filters)
-            found = link_to_files(found, collection)
-            unmatched = unmatched_filters(collection, found, filters, doc_id)
-            print_answer(found, as_json, full=full, filtered=filters is not None, unmatched=unmatched)
+            show_answer(collection, found, filters, doc_id, as_json, full)
 
         if questions is not None:
             answer(questions[0])
@@ -131,9 +127,7 @@ def chat(
     /full switches between short passages and whole ones; /new starts over. Up arrow recalls
     earlier questions (kept between sessions).
     """
-    from qa.citations import link_to_files
     from qa.cli.console import stdout_console
-    from qa.cli.render import print_answer
 
     console = stdout_console()
     interactive = sys.stdin.isatty()
@@ -171,9 +165,7 @@ def chat(
                 continue
             try:
                 found = collection.ask(line, top_k=top_k, history=history, filters=filters)
-                found = link_to_files(found, collection)
-                unmatched = unmatched_filters(collection, found, filters, doc_id)
-                print_answer(found, as_json=False, full=full, filtered=filters is not None, unmatched=unmatched)
+                show_answer(collection, found, filters, doc_id, as_json=False, full=full)
                 history.append(line)
             except QAError as error:
                 console.print(f"[red]{error}[/]")

@@ -70,14 +70,18 @@ def make_filters(source, doc_id, kind, since, until, tag):
     return None if filters.is_empty else filters
 
 
-def unmatched_filters(collection, answer, filters, doc_ids) -> str:
-    """For an answer with no passage under `filters`: what to say when no document passes them
-    (qa.cli.render.filter_misses); "" otherwise, and without looking when passages came."""
-    if filters is None or answer.passages:
-        return ""
-    from qa.cli.render import filter_misses
+def show_answer(collection, answer, filters, doc_ids, as_json: bool, full: bool) -> None:
+    """An answer as `qa ask` and `qa chat` print it: its citations linked to the files, and, where
+    `filters` let no document through, that said (qa.cli.render.filter_misses) rather than every
+    word of the question named missing."""
+    from qa.citations import link_to_files
+    from qa.cli.render import filter_misses, print_answer
 
-    return filter_misses(collection.documents(), collection.documents(filters), doc_ids or ())
+    answer = link_to_files(answer, collection)
+    unmatched = ""
+    if filters is not None and not answer.passages:
+        unmatched = filter_misses(collection.documents(), collection.documents(filters), doc_ids or ())
+    print_answer(answer, as_json, full=full, filtered=filters is not None, unmatched=unmatched)
 
 
 @contextmanager
