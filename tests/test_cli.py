@@ -437,6 +437,8 @@ def test_a_doc_given_as_its_file_name_is_answered_with_its_doc_id(fake_seeds_ind
         f"No document matches the filters. {ROME_DOC}.txt is the file of doc_id {ROME_DOC}: "
         f"--doc {ROME_DOC}, or --in {ROME_DOC}.txt. No document has doc_id nonesuch (qa info lists them)."
     )
+    chat = invoke("chat", "--index", str(fake_seeds_index), "--doc", f"{ROME_DOC}.txt", stdin="Who is Moussa Koussa?\n")
+    assert f"{ROME_DOC}.txt is the file of doc_id {ROME_DOC}" in " ".join(chat.output.split())
     narrowed = invoke(*question, "--doc", ROME_DOC, "--top-k", "1")
     assert "No document matches" not in narrowed.output and "Not in any document" not in narrowed.output
     assert "Not in the documents searched: Moussa, Koussa" in narrowed.output  # named in other articles only
