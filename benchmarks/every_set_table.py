@@ -11,12 +11,23 @@ from pathlib import Path
 
 OUT, BEFORE, AFTER = sys.argv[1], sys.argv[2], sys.argv[3]
 SETS = [
-    ("scifact", ["ndcg@10", "recall@100", "answerable_abstained"]),
-    ("squad", ["gold@1", "gold@5", "hit@1", "answerable_abstained"]),
+    ("scifact", ["ndcg@10", "recall@100", "answerable_abstained", "answer_abstained"]),
+    ("squad", ["gold@1", "gold@5", "hit@1", "answerable_abstained", "answer_abstained"]),
     ("seeds", ["hit@1", "hit@3", "abstain_recall", "answerable_abstained"]),
     ("licenses", ["hit@1", "hit@3", "doc_hit@1"]),
     *[
-        (name, ["hit@1", "hit@3", "hit@5", "doc_hit@1", "unanswerable_answered", "answerable_abstained"])
+        (
+            name,
+            [
+                "hit@1",
+                "hit@3",
+                "hit@5",
+                "doc_hit@1",
+                "unanswerable_answered",
+                "answerable_abstained",
+                "answer_abstained",
+            ],
+        )
         for name in (
             "sqlite-docs",
             "borg-docs",

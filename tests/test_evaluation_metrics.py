@@ -256,6 +256,31 @@ def test_each_question_says_where_its_answer_and_its_page_came():
     assert outcomes["none"].missed and outcomes["none"].answer_rank is None  # unanswerable, and answered
 
 
+@pytest.mark.parametrize("kind", ["questions", "squad", "beir"])
+def test_an_abstention_that_hid_a_right_first_passage_is_counted_apart(kind):
+    """`answerable_abstained` counts every answerable question abstained on; `answer_abstained`
+    only those whose first passage answered: a reader was told "not confident" about a right answer."""
+    from qa.evaluation.runner import answer_metrics
+
+    right, wrong = (["Denver won", "x"], ["000", "001"]), (["x", "Denver won"], ["001", "000"])
+    if kind == "questions":
+        ask = dict(answers=["Denver"])
+    elif kind == "squad":
+        ask = dict(answers=["Denver"], gold_doc_ids={"000": 1})
+    else:
+        ask = dict(gold_doc_ids={"000": 1})
+    questions = [EvalQuestion(name, "Who won?", **ask) for name in ("hidden", "doubted", "answered", "missed")]
+    eval_set = EvalSet("set", kind, questions, None if kind == "questions" else [], "hash")
+    results = {
+        "hidden": _result(*right, abstained=True),
+        "doubted": _result(*wrong, abstained=True),  # abstained on a wrong first passage: no answer hidden
+        "answered": _result(*right),
+        "missed": _result(*wrong),
+    }
+    metrics = answer_metrics(eval_set, results)
+    assert (metrics["answerable_abstained"], metrics["answer_abstained"]) == (0.5, 0.25)
+
+
 def test_summarize_squad_set():
     questions = [
         EvalQuestion("s1", "q", answers=["Denver"], gold_doc_ids={"000-000": 1}),

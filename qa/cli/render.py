@@ -277,7 +277,8 @@ def print_abstention_fit(report, index_dir) -> None:
 METRIC_ORDER = (
     "hit@1", "hit@3", "hit@5", "hit@20", "doc_hit@1", "doc_hit@3", "doc_hit@5",
     "gold@1", "gold@5", "gold@20", "mrr@10", "ndcg@10", "recall@100",
-    "followup_hit@3", "abstain_precision", "abstain_recall", "answerable_abstained", "unanswerable_answered",
+    "followup_hit@3", "abstain_precision", "abstain_recall", "answerable_abstained", "answer_abstained",
+    "unanswerable_answered",
     "p50_ms", "p95_ms",
 )  # fmt: skip
 
@@ -354,7 +355,7 @@ def _denominators(eval_set) -> dict[str, int]:
     counts |= {f"doc_hit@{k}": with_pages for k in (1, 3, 5)}
     counts["abstain_recall"] = unanswerable
     counts["followup_hit@3"] = sum(1 for q in eval_set.questions if q.history and q.answers)
-    counts["answerable_abstained"] = sum(1 for q in eval_set.questions if q.answerable)
+    counts["answerable_abstained"] = counts["answer_abstained"] = sum(1 for q in eval_set.questions if q.answerable)
     counts["unanswerable_answered"] = unanswerable
     return counts
 

@@ -193,6 +193,16 @@ class QuestionOutcome:
     missing_words: list[str] = field(default_factory=list)
 
 
+def first_answers(question: EvalQuestion, result: RankedResult) -> bool:
+    """Does the first passage answer: hold an answer string; for a question that names only its
+    pages, come from one; for SQuAD and BEIR, come from a relevant document?"""
+    if question.answers:
+        return hit_at_k(result.passage_texts, question.answers, 1)
+    if question.gold_sources:
+        return doc_hit_at_k(result.sources, question.gold_sources, 1)
+    return gold_at_k(result.doc_ids, question.gold_doc_ids, 1)
+
+
 def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) -> list[QuestionOutcome]:
     """Each question's outcome, in the set's order."""
     outcomes = []
@@ -200,7 +210,7 @@ def question_outcomes(eval_set: EvalSet, results: Mapping[str, RankedResult]) ->
         result = results[question.id]
         by_answer = answer_rank(result.passage_texts, question.answers) if question.answers else None
         by_page = page_rank(result.sources, question.gold_sources) if question.gold_sources else None
-        first_right = by_answer == 1 if question.answers else by_page == 1
+        first_right = first_answers(question, result)
         outcomes.append(
             QuestionOutcome(
                 id=question.id,

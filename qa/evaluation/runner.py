@@ -18,7 +18,14 @@ from pathlib import Path
 from embeddings import Encoder
 from qa.errors import InvalidInput
 from qa.evaluation.datasets import EvalQuestion, EvalSet
-from qa.evaluation.metrics import QuestionOutcome, RankedResult, hit_at_k, question_outcomes, summarize
+from qa.evaluation.metrics import (
+    QuestionOutcome,
+    RankedResult,
+    first_answers,
+    hit_at_k,
+    question_outcomes,
+    summarize,
+)
 from qa.events import OnProgress, Progress, ignore
 from qa.ingest.chunking import ChunkingSettings
 
@@ -247,7 +254,9 @@ def fit_abstention(
 
 def answer_metrics(eval_set: EvalSet, results: dict[str, RankedResult]) -> dict[str, float]:
     """What `summarize` leaves out: hit@3 of the follow-up questions (those with a history), the
-    share of answerable questions wrongly abstained on and of unanswerable ones answered."""
+    share of answerable questions wrongly abstained on (`answerable_abstained`; and among them,
+    `answer_abstained`: those whose first passage answered, where abstaining hid a right answer
+    rather than a wrong one), and of unanswerable ones answered."""
     metrics = {}
     followups = [q for q in eval_set.questions if q.history and q.answers]
     if followups:
@@ -256,6 +265,8 @@ def answer_metrics(eval_set: EvalSet, results: dict[str, RankedResult]) -> dict[
     answerable = [q for q in eval_set.questions if q.answerable]
     if answerable:
         metrics["answerable_abstained"] = sum(results[q.id].abstained for q in answerable) / len(answerable)
+        hidden = sum(results[q.id].abstained and first_answers(q, results[q.id]) for q in answerable)
+        metrics["answer_abstained"] = hidden / len(answerable)
     unanswerable = [q for q in eval_set.questions if not q.answerable]
     if unanswerable:
         metrics["unanswerable_answered"] = sum(not results[q.id].abstained for q in unanswerable) / len(unanswerable)
