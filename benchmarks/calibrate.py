@@ -20,6 +20,7 @@ picks the operating point on that half, and reports it on the other half and on 
     python -m benchmarks.calibrate check   # qa/search/confidence.py's constants on the signals collected now
     python -m benchmarks.calibrate holdout --sqlite-index I --borg-index J
     python -m benchmarks.calibrate withheld --docs FOLDER   # FOLDER holds sqlite-docs.qa … pdf-docs.qa
+    python -m benchmarks.calibrate ceiling   # how far abstention can go on the documentation sets
 
 `holdout` asks whether the documentation sets' questions (benchmarks/sets/*-docs, on indexes you
 built of their corpora) belong in the fit: it refits on the public fit half plus one documentation
@@ -649,9 +650,38 @@ def withheld(public: list[dict], docs: list[dict]) -> dict:
     return {"models": models, "counts": {name: len(rows) for name, rows in judged.items()}}
 
 
+def ceiling(docs: list[dict]) -> dict:
+    """How far abstention can go on each documentation set with the signals there are: the
+    answerable questions that score at or below the set's best-scored unanswerable one, which a
+    rule abstaining on every unanswerable question must abstain on too, by the shipped models, and
+    by a logistic rule over the six signals fitted to the set's own questions (each side weighing
+    half), judged on those same questions: a bound no rule fitted on new questions can beat."""
+    result = {}
+    for name in DOC_SETS:
+        rows = [row for row in docs if row["source"] == name]
+        y = np.array([row["answerable"] for row in rows])
+        shipped = cascade(rows)
+        weights = np.where(y, 0.5 / y.sum(), 0.5 / (~y).sum()) * len(y)
+        intercept, coefficients = fit_raw(features(rows, SIGNALS), y, weights=weights)
+        own = predict(intercept, coefficients, features(rows, SIGNALS))
+        result[name] = {
+            "answerable": int(y.sum()),
+            "unanswerable": int((~y).sum()),
+            "allowed": int(np.floor(DOC_MAX_ANSWERABLE_ABSTAINED * y.sum())),
+            "shipped": int((shipped[y] <= shipped[~y].max()).sum()),
+            "fitted to its own questions": int((own[y] <= own[~y].max()).sum()),
+        }
+    print_table(
+        "Answerable questions abstained on, to abstain on every unanswerable one",
+        ["set", "answerable", "unanswerable", "allowed (1 in 20)", "shipped", "fitted to its own questions"],
+        [[name, *r.values()] for name, r in result.items()],
+    )
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "fit", "check", "holdout", "withheld"])
+    parser.add_argument("step", choices=["collect", "fit", "check", "holdout", "withheld", "ceiling"])
     parser.add_argument("--sqlite-index", type=Path, help="holdout: an index of the SQLite corpus")
     parser.add_argument("--borg-index", type=Path, help="holdout: an index of the BorgBackup corpus")
     parser.add_argument(
@@ -687,6 +717,10 @@ def main() -> None:
         docs = json.loads(DOCS_FILE.read_text("utf-8"))["rows"]
         result = withheld(json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"], docs)
         write_results("calibration_withheld", result)
+    elif args.step == "ceiling":
+        if not DOCS_FILE.exists():
+            parser.error("ceiling needs the documentation sets' signals: run withheld --docs FOLDER once")
+        write_results("calibration_ceiling", ceiling(json.loads(DOCS_FILE.read_text("utf-8"))["rows"]))
     else:
         if not (args.sqlite_index and args.borg_index):
             parser.error("holdout needs --sqlite-index and --borg-index")
