@@ -84,29 +84,25 @@ def _scifact_claims() -> list[tuple[str, str]]:
     return [(record["_id"], record["text"]) for record in map(json.loads, filter(str.strip, lines))]
 
 
-def collect(
-    sample: int, only: set[str] | None = None, collections: dict | None = None, sentence_dense: bool = True
-) -> list[dict]:
-    """The signals of every question in the plan. `collections` ({"squad", "scifact", "seeds"}:
-    Collection) replaces the cached indexes of the default model (benchmarks.compare_int8 passes
-    int8 ones); without `sentence_dense` the experimental signal is left at 0."""
+def public_sets() -> tuple:
+    """SQuAD dev-a, SciFact and the seed questions from ../shared/eval, and SQuAD's even
+    paragraphs with the questions they leave unanswered (`withheld_squad`)."""
     from qa.evaluation.datasets import load_beir, load_questions, load_squad
 
     squad = load_squad(SHARED_EVAL / "squad" / "dev-a.json")
     scifact = load_beir(SHARED_EVAL / "scifact")
     seeds = load_questions(SHARED_EVAL / "seeds" / "questions.jsonl")
-    even_paragraphs, withheld = withheld_squad(squad)
-    collections = collections or default_collections(squad, scifact, even_paragraphs)
+    return squad, scifact, seeds, *withheld_squad(squad)
 
-    known_sentence_dense = {}
-    if sentence_dense and SIGNALS_FILE.exists():
-        for row in json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]:
-            known_sentence_dense[(row["source"], row["id"])] = row["sentence_dense"]
+
+def questions_plan(squad, scifact, seeds, withheld, sample: int) -> list[tuple[str, str, bool, list[tuple]]]:
+    """The calibration set: (source, corpus, answerable, [(id, question, history, half)]) for each
+    pairing of questions with a corpus (the module's docstring lists them); `sample` questions per
+    cross-corpus source."""
     claims = _scifact_claims()
     squad_sample = _sample(squad.questions, sample)
     seeds_answerable = [q for q in seeds.questions if q.answerable]
-    # (source, corpus, answerable, [(id, question, history, half)])
-    plan = [
+    return [
         ("squad→squad", "squad", True, [(q.id, q.question, [], _squad_half(q)) for q in squad.questions]),
         ("scifact→scifact", "scifact", True, [(q.id, q.question, [], _half(q.id)) for q in scifact.questions]),
         ("seeds→seeds", "seeds", True, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
@@ -129,6 +125,22 @@ def collect(
         ("seeds→squad", "squad", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
         ("seeds→scifact", "scifact", False, [(q.id, q.question, q.history, _half(q.id)) for q in seeds_answerable]),
     ]
+
+
+def collect(
+    sample: int, only: set[str] | None = None, collections: dict | None = None, sentence_dense: bool = True
+) -> list[dict]:
+    """The signals of every question in the plan. `collections` ({"squad", "scifact", "seeds"}:
+    Collection) replaces the cached indexes of the default model (benchmarks.compare_int8 passes
+    int8 ones); without `sentence_dense` the experimental signal is left at 0."""
+    squad, scifact, seeds, even_paragraphs, withheld = public_sets()
+    collections = collections or default_collections(squad, scifact, even_paragraphs)
+
+    known_sentence_dense = {}
+    if sentence_dense and SIGNALS_FILE.exists():
+        for row in json.loads(SIGNALS_FILE.read_text("utf-8"))["rows"]:
+            known_sentence_dense[(row["source"], row["id"])] = row["sentence_dense"]
+    plan = questions_plan(squad, scifact, seeds, withheld, sample)
     rows = []
     for source, corpus, answerable, questions in plan:
         if only and source not in only:
