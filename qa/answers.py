@@ -115,7 +115,8 @@ class Answer:
     missing_words: list[str] = described(
         default_factory=list,
         description="Words of the question that no indexed passage holds, as the question spells them: "
-        "a typo, or something the documents never mention.",
+        "a typo, or something the documents never mention. Of the documents searched only (under filters or a "
+        "scoped key), and empty when no passage was returned.",
     )
 
 

@@ -341,7 +341,9 @@ class Collection:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             passages=passages,
             generation=searcher.manifest.generation,
-            missing_words=words_not_found(question, ranking.held),  # of the documents searched only
+            # Of the documents searched only; none when no passage could be searched (filters that let
+            # no document through), where every word would be "missing" and none is.
+            missing_words=words_not_found(question, ranking.held) if passages else [],
         )
 
     def documents(self, filters: DocumentFilter | None = None) -> list[DocumentInfo]:

@@ -124,6 +124,7 @@ def test_ask_filters_narrow_the_documents(client: TestClient) -> None:
 
     nothing = client.post("/ask", json=body | {"filters": {"tag": ["budget"]}})
     assert nothing.status_code == 200 and nothing.json()["passages"] == []
+    assert nothing.json()["missing_words"] == []  # nothing was searched: no word is "not in any document"
 
 
 def test_passages_carry_their_short_form(client: TestClient) -> None:
