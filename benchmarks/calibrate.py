@@ -583,14 +583,14 @@ DOC_SETS = ("sqlite", "borg", "git", "pdf")
 DOCS_FILE = RESULTS / "calibration_docs_signals.json"
 
 
-def fit_models(rows: list[dict], weights: np.ndarray) -> tuple:
-    """The five signals' model and the six's, each refitted on `rows` (a fit half) with `weights`
-    and its threshold at the operating point, as `fit` chooses them."""
+def fit_models(rows: list[dict], weights: np.ndarray, families: tuple = (FIVE, SIGNALS)) -> tuple:
+    """A model for each family of signals (the five's and the six's), each refitted on `rows` (a
+    fit half) with `weights` and its threshold at the operating point, as `fit` chooses them."""
     from qa.search.confidence import Model
 
     y = np.array([row["answerable"] for row in rows])
     models = []
-    for names in (FIVE, SIGNALS):
+    for names in families:
         x = features(rows, names)
         intercept, coefficients = fit_raw(x, y, weights=weights)
         threshold = operating_point(predict(intercept, coefficients, x), y, FIT_ANSWERABLE_ABSTAINED)

@@ -79,8 +79,8 @@ def show_answer(collection, answer, filters, doc_ids, as_json: bool, full: bool)
 
     answer = link_to_files(answer, collection)
     unmatched = ""
-    if filters is not None and not answer.passages:
-        unmatched = filter_misses(collection.documents(), collection.documents(filters), doc_ids or ())
+    if filters is not None and not answer.passages and not collection.documents(filters):
+        unmatched = filter_misses(collection.documents(), doc_ids or ())
     print_answer(answer, as_json, full=full, filtered=filters is not None, unmatched=unmatched)
 
 

@@ -52,8 +52,8 @@ def print_answer(
     answer: Answer, as_json: bool, full: bool = False, filtered: bool = False, unmatched: str = ""
 ) -> None:
     """One answer: JSON (always whole), or panels with each passage's short form (`full`: whole).
-    `filtered`: filters narrowed the documents searched; `unmatched`, when they let none through,
-    says so (`filter_misses`)."""
+    `filtered`: filters narrowed the documents searched; `unmatched`, what to say when they let no
+    document through (`filter_misses`)."""
     if as_json:
         print(encoded(answer).decode(), flush=True)
         return
@@ -62,14 +62,11 @@ def print_answer(
     from rich.text import Text
 
     console = stdout_console()
-    if unmatched:  # every word would be "missing": no document was searched at all
-        console.print(Text(unmatched, style="yellow"))
-        return
     if answer.missing_words:  # a typo, or what the documents never mention: worth knowing before reading on
         label = NOT_IN_DOCUMENTS_SEARCHED if filtered else NOT_IN_ANY_DOCUMENT
         console.print(Text.assemble((label, "yellow"), " ", ", ".join(answer.missing_words)))
     if not answer.passages:
-        console.print(f"[yellow]{NOTHING_MATCHES if filtered else 'No passage found.'}[/]")
+        console.print(Text(unmatched or (NOTHING_MATCHES if filtered else "No passage found."), style="yellow"))
         return
     if not answer.answered:
         console.print(f"[yellow]{NOT_CONFIDENT}[/]")
@@ -102,12 +99,10 @@ def print_answer(
             console.print(Text.assemble((f"  {ALSO_IN} ", "dim"), place), soft_wrap=True)
 
 
-def filter_misses(documents: Sequence[DocumentInfo], allowed: Sequence[DocumentInfo], doc_ids: Sequence[str]) -> str:
-    """What to say when filters let no document through ("" when some pass): that none matches,
-    and for each `--doc` that is no doc_id, the doc_id of the file it names, if one does (a file
-    name is what a user has at hand; doc_ids are what `qa info` lists)."""
-    if allowed:
-        return ""
+def filter_misses(documents: Sequence[DocumentInfo], doc_ids: Sequence[str]) -> str:
+    """What to say when filters let none of `documents` through: that none matches, and for each
+    `--doc` that is no doc_id, the doc_id of the file it names, if one does (a file name is what a
+    user has at hand; doc_ids are what `qa info` lists)."""
     known = {document.doc_id for document in documents}
     hints = []
     for entry in doc_ids:

@@ -237,9 +237,7 @@ def fit_abstention(
         # today's five signals' probability, which a fitted threshold is fitted to.
         judged = collection.rank(question.question, PASSAGES_FOR_HITS, question.history, judged=abstention.DEFAULT)
         confidence = judged.confidence
-        probabilities.append(
-            confidence.probability if confidence.reading is None else WITHOUT_READING.judges(confidence)
-        )
+        probabilities.append(WITHOUT_READING.judges(confidence))
         known.append(confidence.known)
         named.append(confidence.names > 0)
         by_default.append(not confidence.confident)

@@ -38,7 +38,6 @@ for row in public:
 for row in docs:
     derive(row, measured_docs[f"{row['source']}\t{row['id']}"])
 fit_rows = [r for r in public if r["half"] == "fit"]
-y = np.array([r["answerable"] for r in fit_rows])
 judged = [
     ("report", [r for r in public if r["half"] == "report" and r["source"] != C.WITHHELD]),
     ("withheld", [r for r in public if r["half"] == "report" and r["source"] == C.WITHHELD]),
@@ -47,10 +46,8 @@ judged = [
 
 
 def fitted(names) -> Model:
-    x = C.features(fit_rows, names)
-    intercept, weights = C.fit_raw(x, y, weights=np.ones(len(fit_rows)))
-    threshold = C.operating_point(C.predict(intercept, weights, x), y, C.FIT_ANSWERABLE_ABSTAINED)
-    return Model(names, intercept, tuple(weights.tolist()), threshold)
+    (model,) = C.fit_models(fit_rows, np.ones(len(fit_rows)), (names,))
+    return model
 
 
 def judge(label: str, five: Model, six: Model, every_question_read: bool = False) -> None:
